@@ -1,0 +1,231 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Deploy types, as in Teletraan.
+const (
+	DeployRegular  = "REGULAR"
+	DeployHotfix   = "HOTFIX"
+	DeployRollback = "ROLLBACK"
+	DeployRestart  = "RESTART"
+)
+
+// Deploy states. RUNNING, FAILING and SUCCEEDING are active; SUCCEEDED and ABORTED are final.
+const (
+	StateRunning    = "RUNNING"
+	StateFailing    = "FAILING"
+	StateSucceeding = "SUCCEEDING"
+	StateSucceeded  = "SUCCEEDED"
+	StateAborted    = "ABORTED"
+)
+
+// Acceptance statuses of a deploy, as in Teletraan.
+const (
+	AcceptancePendingDeploy = "PENDING_DEPLOY"
+	AcceptanceOutstanding   = "OUTSTANDING"
+	AcceptancePendingAccept = "PENDING_ACCEPT"
+	AcceptanceAccepted      = "ACCEPTED"
+	AcceptanceRejected      = "REJECTED"
+	AcceptanceTerminated    = "TERMINATED"
+)
+
+// IsFinalState reports whether a deploy in state can no longer change.
+func IsFinalState(state string) bool { return state == StateSucceeded || state == StateAborted }
+
+// ValidDeployType reports whether t is a known deploy type.
+func ValidDeployType(t string) bool {
+	switch t {
+	case DeployRegular, DeployHotfix, DeployRollback, DeployRestart:
+		return true
+	}
+	return false
+}
+
+// Deploy is one rollout of a build to a stage.
+type Deploy struct {
+	bun.BaseModel `bun:"table:deploys"`
+
+	ID               string     `bun:"id,pk" json:"id"`
+	StageID          string     `bun:"stage_id,notnull" json:"stageId"`
+	EnvName          string     `bun:"env_name,notnull" json:"envName"`
+	StageName        string     `bun:"stage_name,notnull" json:"stageName"`
+	BuildID          string     `bun:"build_id,notnull" json:"buildId"`
+	FromBuildID      string     `bun:"from_build_id,notnull" json:"fromBuildId"`
+	FromDeployID     string     `bun:"from_deploy_id,notnull" json:"fromDeployId"`
+	AliasDeployID    string     `bun:"alias_deploy_id,notnull" json:"aliasDeployId"`
+	Type             string     `bun:"type,notnull" json:"type"`
+	State            string     `bun:"state,notnull" json:"state"`
+	StateReason      string     `bun:"state_reason,notnull" json:"stateReason"`
+	AcceptanceStatus string     `bun:"acceptance_status,notnull" json:"acceptanceStatus"`
+	Operator         string     `bun:"operator,notnull" json:"operator"`
+	Description      string     `bun:"description,notnull" json:"description"`
+	WorkflowID       string     `bun:"workflow_id,notnull" json:"workflowId"`
+	Total            int        `bun:"total,notnull" json:"total"`
+	Succeeded        int        `bun:"succeeded,notnull" json:"succeeded"`
+	Failed           int        `bun:"failed,notnull" json:"failed"`
+	CreatedAt        time.Time  `bun:"created_at,notnull" json:"createdAt"`
+	UpdatedAt        time.Time  `bun:"updated_at,notnull" json:"updatedAt"`
+	SucceededAt      *time.Time `bun:"succeeded_at" json:"succeededAt,omitempty"`
+	EndedAt          *time.Time `bun:"ended_at" json:"endedAt,omitempty"`
+}
+
+// CreateDeploy inserts d as the stage's new current deploy. The caller chooses d.ID (so a
+// retried activity inserts once); an existing row with that id is returned unchanged.
+func (s *Store) CreateDeploy(ctx context.Context, d *Deploy) error {
+	if d.ID == "" {
+		return Errorf(EINVALID, "deploy id is required")
+	}
+	if !ValidDeployType(d.Type) {
+		return FieldErrorf("type", "%q is not a deploy type: use REGULAR, HOTFIX, ROLLBACK or RESTART", d.Type)
+	}
+	if len(d.Description) > 1024 {
+		return FieldErrorf("description", "is longer than 1024 characters")
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		existing := new(Deploy)
+		err := tx.NewSelect().Model(existing).Where("id = ?", d.ID).Scan(ctx)
+		if err == nil {
+			*d = *existing
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("create deploy %s: %w", d.ID, err)
+		}
+		now := s.now()
+		d.CreatedAt, d.UpdatedAt = now, now
+		if d.State == "" {
+			d.State = StateRunning
+		}
+		if d.AcceptanceStatus == "" {
+			d.AcceptanceStatus = AcceptancePendingDeploy
+		}
+		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
+			return fmt.Errorf("create deploy %s: %w", d.ID, err)
+		}
+		_, err = tx.NewUpdate().Model((*Stage)(nil)).
+			Set("current_deploy_id = ?", d.ID).Set("updated_at = ?", now).
+			Where("id = ?", d.StageID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("point stage at deploy %s: %w", d.ID, err)
+		}
+		return nil
+	})
+}
+
+// GetDeploy returns a deploy by id, or an ENOTFOUND error.
+func (s *Store) GetDeploy(ctx context.Context, id string) (*Deploy, error) {
+	d := new(Deploy)
+	err := s.db.NewSelect().Model(d).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "deploy %s does not exist", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get deploy %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// CurrentDeploy returns the stage's current deploy, or an ENOTFOUND error when the stage has
+// never been deployed.
+func (s *Store) CurrentDeploy(ctx context.Context, env, stage string) (*Deploy, error) {
+	st, err := s.GetStage(ctx, env, stage)
+	if err != nil {
+		return nil, err
+	}
+	if st.CurrentDeployID == "" {
+		return nil, Errorf(ENOTFOUND, "stage %s/%s has no deploy yet", env, stage)
+	}
+	return s.GetDeploy(ctx, st.CurrentDeployID)
+}
+
+// DeployFilter selects deploys in ListDeploys.
+type DeployFilter struct {
+	Limit  int // default 50, at most 500
+	Offset int
+}
+
+// ListDeploys returns a stage's deploys, newest first.
+func (s *Store) ListDeploys(ctx context.Context, env, stage string, f DeployFilter) ([]Deploy, error) {
+	st, err := s.GetStage(ctx, env, stage)
+	if err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 500 {
+		return nil, FieldErrorf("limit", "must be at most 500, got %d", f.Limit)
+	}
+	if f.Offset < 0 {
+		return nil, FieldErrorf("offset", "must not be negative")
+	}
+	out := []Deploy{}
+	err = s.db.NewSelect().Model(&out).Where("stage_id = ?", st.ID).
+		Order("created_at DESC", "id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list deploys of %s/%s: %w", env, stage, err)
+	}
+	return out, nil
+}
+
+// SetDeployState moves a deploy to state with a human-readable reason. Final states are
+// sticky: a deploy that is SUCCEEDED or ABORTED is left as it is, so a late or replayed
+// activity cannot resurrect it.
+func (s *Store) SetDeployState(ctx context.Context, id, state, reason string) (*Deploy, error) {
+	switch state {
+	case StateRunning, StateFailing, StateSucceeding, StateSucceeded, StateAborted:
+	default:
+		return nil, Errorf(EINVALID, "%q is not a deploy state", state)
+	}
+	var out *Deploy
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		d := new(Deploy)
+		err := s.forUpdate(tx.NewSelect().Model(d).Where("id = ?", id)).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "deploy %s does not exist", id)
+		}
+		if err != nil {
+			return fmt.Errorf("read deploy %s: %w", id, err)
+		}
+		out = d
+		if IsFinalState(d.State) {
+			return nil
+		}
+		now := s.now()
+		d.State, d.StateReason, d.UpdatedAt = state, reason, now
+		if (state == StateSucceeding || state == StateSucceeded) && d.SucceededAt == nil {
+			d.SucceededAt = &now
+		}
+		if IsFinalState(state) {
+			d.EndedAt = &now
+		}
+		if state == StateAborted && d.AcceptanceStatus == AcceptancePendingDeploy {
+			d.AcceptanceStatus = AcceptanceTerminated
+		}
+		_, err = tx.NewUpdate().Model(d).WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("set state of deploy %s: %w", id, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SetDeployCounts records the host totals of a deploy.
+func (s *Store) SetDeployCounts(ctx context.Context, id string, total, succeeded, failed int) error {
+	_, err := s.db.NewUpdate().Model((*Deploy)(nil)).
+		Set("total = ?", total).Set("succeeded = ?", succeeded).Set("failed = ?", failed).
+		Set("updated_at = ?", s.now()).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set counts of deploy %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// StageConfig is the part of a stage that users edit: how deploys roll out on it.
+type StageConfig struct {
+	Description string `bun:"description,notnull" json:"description"`
+	// BuildName is the build stream this stage deploys; builds of another name are refused.
+	BuildName string `bun:"build_name,notnull" json:"buildName"`
+	// Branch is the branch new builds are expected on (auto-promotion and hotfix listings).
+	Branch string `bun:"branch,notnull" json:"branch"`
+	// MaxParallel caps hosts deploying at once by count (0 = no count cap).
+	MaxParallel int `bun:"max_parallel,notnull" json:"maxParallel"`
+	// MaxParallelPct caps hosts deploying at once by percent of the stage (0 = no percent cap).
+	MaxParallelPct int `bun:"max_parallel_pct,notnull" json:"maxParallelPct"`
+	// SuccessThreshold is the percent of hosts that must succeed for a deploy to succeed.
+	SuccessThreshold int `bun:"success_threshold,notnull" json:"successThreshold"`
+	// StuckTimeoutSeconds is how long a host may make no progress before it counts as failed.
+	StuckTimeoutSeconds int `bun:"stuck_timeout_seconds,notnull" json:"stuckTimeoutSeconds"`
+	// BakeTimeSeconds is the pause between waves, to let problems show before going wider.
+	BakeTimeSeconds int `bun:"bake_time_seconds,notnull" json:"bakeTimeSeconds"`
+	// ScriptVariables are exported to the build's lifecycle scripts.
+	ScriptVariables map[string]string `bun:"script_variables,type:text,notnull" json:"scriptVariables"`
+	// AgentConfigs tune the agent; keys may be stage-prefixed ("RESTARTING.process_timeout").
+	AgentConfigs map[string]string `bun:"agent_configs,type:text,notnull" json:"agentConfigs"`
+}
+
+// Stage is one stage of an environment ("helloworld/prod"): its config, capacity and
+// current deploy.
+type Stage struct {
+	bun.BaseModel `bun:"table:stages"`
+
+	ID        string `bun:"id,pk" json:"id"`
+	EnvName   string `bun:"env_name,notnull" json:"envName"`
+	StageName string `bun:"stage_name,notnull" json:"stageName"`
+	StageConfig
+	CurrentDeployID string    `bun:"current_deploy_id,notnull" json:"currentDeployId"`
+	LastOperator    string    `bun:"last_operator,notnull" json:"lastOperator"`
+	CreatedAt       time.Time `bun:"created_at,notnull" json:"createdAt"`
+	UpdatedAt       time.Time `bun:"updated_at,notnull" json:"updatedAt"`
+}
+
+// DefaultStageConfig returns the config a new stage of env gets for the fields a creator
+// leaves out.
+func DefaultStageConfig(env, stage string) StageConfig {
+	return StageConfig{
+		Description:         fmt.Sprintf("%s stage of %s", stage, env),
+		BuildName:           env,
+		Branch:              "main",
+		MaxParallel:         1,
+		SuccessThreshold:    100,
+		StuckTimeoutSeconds: 600,
+		ScriptVariables:     map[string]string{},
+		AgentConfigs:        map[string]string{},
+	}
+}
+
+var (
+	nameRE      = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	buildNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	envVarRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	agentKeyRE  = regexp.MustCompile(`^([A-Z_]+\.)?[A-Za-z0-9_.-]{1,128}$`)
+)
+
+// ValidateName checks an environment or stage name; field names the JSON field for errors.
+func ValidateName(field, name string) error {
+	if !nameRE.MatchString(name) {
+		return FieldErrorf(field, "%q is not a valid name: use 1-64 letters, digits, '-' or '_'", name)
+	}
+	return nil
+}
+
+// agentConfigStages are the prefixes Teletraan accepts on agent config keys.
+var agentConfigStages = map[string]bool{
+	"PRE_DOWNLOAD": true, "DOWNLOADING": true, "POST_DOWNLOAD": true, "STAGING": true,
+	"PRE_RESTART": true, "RESTARTING": true, "POST_RESTART": true, "SERVING_BUILD": true,
+	"STOPPING": true, "STOPPED": true,
+}
+
+// Validate checks every field and returns the first problem as a field error.
+func (c *StageConfig) Validate() error {
+	if len(c.Description) > 1024 {
+		return FieldErrorf("description", "is %d characters long; the limit is 1024", len(c.Description))
+	}
+	if !buildNameRE.MatchString(c.BuildName) {
+		return FieldErrorf("buildName", "%q is not a valid build name: use 1-128 letters, digits, '.', '-' or '_'", c.BuildName)
+	}
+	if len(c.Branch) > 255 {
+		return FieldErrorf("branch", "is longer than 255 characters")
+	}
+	if c.MaxParallel < 0 || c.MaxParallel > 100000 {
+		return FieldErrorf("maxParallel", "must be between 0 and 100000 hosts, got %d", c.MaxParallel)
+	}
+	if c.MaxParallelPct < 0 || c.MaxParallelPct > 100 {
+		return FieldErrorf("maxParallelPct", "must be a percent between 0 and 100, got %d", c.MaxParallelPct)
+	}
+	if c.MaxParallel == 0 && c.MaxParallelPct == 0 {
+		return FieldErrorf("maxParallel", "set maxParallel (hosts) or maxParallelPct (percent of the stage) above 0, or both")
+	}
+	if c.SuccessThreshold < 0 || c.SuccessThreshold > 100 {
+		return FieldErrorf("successThreshold", "must be a percent between 0 and 100, got %d", c.SuccessThreshold)
+	}
+	if c.StuckTimeoutSeconds < 10 || c.StuckTimeoutSeconds > 7*24*3600 {
+		return FieldErrorf("stuckTimeoutSeconds", "must be between 10 seconds and 7 days, got %d", c.StuckTimeoutSeconds)
+	}
+	if c.BakeTimeSeconds < 0 || c.BakeTimeSeconds > 7*24*3600 {
+		return FieldErrorf("bakeTimeSeconds", "must be between 0 and 7 days, got %d", c.BakeTimeSeconds)
+	}
+	if len(c.ScriptVariables) > 500 {
+		return FieldErrorf("scriptVariables", "has %d entries; the limit is 500", len(c.ScriptVariables))
+	}
+	for _, k := range sortedKeys(c.ScriptVariables) {
+		if !envVarRE.MatchString(k) {
+			return FieldErrorf("scriptVariables", "key %q is not a valid environment variable name (letters, digits, '_', not starting with a digit)", k)
+		}
+		if len(c.ScriptVariables[k]) > 8192 {
+			return FieldErrorf("scriptVariables", "value of %q is longer than 8192 bytes", k)
+		}
+	}
+	if len(c.AgentConfigs) > 500 {
+		return FieldErrorf("agentConfigs", "has %d entries; the limit is 500", len(c.AgentConfigs))
+	}
+	for _, k := range sortedKeys(c.AgentConfigs) {
+		if !agentKeyRE.MatchString(k) {
+			return FieldErrorf("agentConfigs", "key %q is not valid: use a setting name such as process_timeout, optionally prefixed by a deploy stage (RESTARTING.process_timeout)", k)
+		}
+		if i := strings.IndexByte(k, '.'); i > 0 && strings.ToUpper(k[:i]) == k[:i] && !agentConfigStages[k[:i]] {
+			return FieldErrorf("agentConfigs", "key %q has unknown stage prefix %q; known stages: PRE_DOWNLOAD, DOWNLOADING, POST_DOWNLOAD, STAGING, PRE_RESTART, RESTARTING, POST_RESTART, SERVING_BUILD, STOPPING, STOPPED", k, k[:i])
+		}
+		if len(c.AgentConfigs[k]) > 4096 {
+			return FieldErrorf("agentConfigs", "value of %q is longer than 4096 bytes", k)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (c *StageConfig) normalize() {
+	if c.ScriptVariables == nil {
+		c.ScriptVariables = map[string]string{}
+	}
+	if c.AgentConfigs == nil {
+		c.AgentConfigs = map[string]string{}
+	}
+}
+
+// StageFilter selects stages in ListStages.
+type StageFilter struct {
+	EnvName string
+}
+
+// ListStages returns stages ordered by environment and stage name.
+func (s *Store) ListStages(ctx context.Context, f StageFilter) ([]Stage, error) {
+	stages := []Stage{}
+	q := s.db.NewSelect().Model(&stages).Order("env_name", "stage_name")
+	if f.EnvName != "" {
+		q = q.Where("env_name = ?", f.EnvName)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list stages: %w", err)
+	}
+	return stages, nil
+}
+
+// GetStage returns the stage env/stage, or an ENOTFOUND error.
+func (s *Store) GetStage(ctx context.Context, env, stage string) (*Stage, error) {
+	return getStage(ctx, s.db, env, stage)
+}
+
+func getStage(ctx context.Context, db bun.IDB, env, stage string) (*Stage, error) {
+	st := new(Stage)
+	err := db.NewSelect().Model(st).Where("env_name = ? AND stage_name = ?", env, stage).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "stage %s/%s does not exist", env, stage)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get stage %s/%s: %w", env, stage, err)
+	}
+	return st, nil
+}
+
+// GetStageByID returns the stage with the given id, or an ENOTFOUND error.
+func (s *Store) GetStageByID(ctx context.Context, id string) (*Stage, error) {
+	st := new(Stage)
+	err := s.db.NewSelect().Model(st).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "stage with id %s does not exist", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get stage %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// CreateStage validates and inserts a new stage, filling its id and timestamps, and records
+// the creation in the config history. A duplicate env/stage is an ECONFLICT error.
+func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) error {
+	if err := ValidateName("envName", st.EnvName); err != nil {
+		return err
+	}
+	if err := ValidateName("stageName", st.StageName); err != nil {
+		return err
+	}
+	st.normalize()
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	now := s.now()
+	st.ID = NewID()
+	st.CreatedAt, st.UpdatedAt = now, now
+	st.LastOperator = operator
+	st.CurrentDeployID = ""
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		exists, err := tx.NewSelect().Model((*Stage)(nil)).Where("env_name = ? AND stage_name = ?", st.EnvName, st.StageName).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("create stage %s/%s: %w", st.EnvName, st.StageName, err)
+		}
+		if exists {
+			return Errorf(ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
+		}
+		if _, err := tx.NewInsert().Model(st).Exec(ctx); err != nil {
+			if isDuplicate(err) {
+				return Errorf(ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
+			}
+			return fmt.Errorf("create stage %s/%s: %w", st.EnvName, st.StageName, err)
+		}
+		return recordHistory(ctx, tx, st.ID, HistoryStageCreated, operator, nil, st.StageConfig, now)
+	})
+}
+
+// UpdateStageConfig validates cfg, stores it as the stage's config and records the change.
+func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, cfg StageConfig, operator string) (*Stage, error) {
+	cfg.normalize()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var out *Stage
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		st, err := getStage(ctx, tx, env, stage)
+		if err != nil {
+			return err
+		}
+		before := st.StageConfig
+		st.StageConfig = cfg
+		st.UpdatedAt = s.now()
+		st.LastOperator = operator
+		if _, err := tx.NewUpdate().Model(st).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update stage %s/%s: %w", env, stage, err)
+		}
+		out = st
+		return recordHistory(ctx, tx, st.ID, HistoryStageConfig, operator, before, cfg, st.UpdatedAt)
+	})
+	return out, err
+}
+
+// SetCurrentDeploy points the stage at its current deploy.
+func (s *Store) SetCurrentDeploy(ctx context.Context, stageID, deployID string) error {
+	_, err := s.db.NewUpdate().Model((*Stage)(nil)).
+		Set("current_deploy_id = ?", deployID).
+		Set("updated_at = ?", s.now()).
+		Where("id = ?", stageID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set current deploy of stage %s: %w", stageID, err)
+	}
+	return nil
+}
+
+func isDuplicate(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Duplicate entry") || strings.Contains(msg, "UNIQUE constraint failed")
+}
