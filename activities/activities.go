@@ -1,0 +1,96 @@
+// Package activities is the only place workflows reach the outside world: the app database
+// today, agents' goals, alarms and webhooks as those features land.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// Activities holds the dependencies of every activity; its methods are the activities,
+// registered under their method names (workflows.CreateDeployActivity, ...).
+type Activities struct {
+	Store *schema.Store
+}
+
+// CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)
+// and makes it the stage's current deploy.
+func (a *Activities) CreateDeploy(ctx context.Context, in workflows.CreateDeployInput) (workflows.CreateDeployResult, error) {
+	var from string
+	if st, err := a.Store.GetStageByID(ctx, in.StageID); err != nil {
+		return workflows.CreateDeployResult{}, permanent(err)
+	} else if st.CurrentDeployID != "" && st.CurrentDeployID != in.DeployID {
+		prev, err := a.Store.GetDeploy(ctx, st.CurrentDeployID)
+		if err != nil && schema.ErrorCode(err) != schema.ENOTFOUND {
+			return workflows.CreateDeployResult{}, err
+		}
+		if prev != nil {
+			from = prev.BuildID
+		}
+	}
+	d := &schema.Deploy{
+		ID: in.DeployID, StageID: in.StageID, EnvName: in.EnvName, StageName: in.StageName,
+		BuildID: in.BuildID, FromBuildID: from, Type: in.Type, Description: in.Description,
+		Operator: in.Operator, WorkflowID: in.WorkflowID,
+	}
+	if err := a.Store.CreateDeploy(ctx, d); err != nil {
+		return workflows.CreateDeployResult{}, permanent(err)
+	}
+	return workflows.CreateDeployResult{FromBuildID: d.FromBuildID}, nil
+}
+
+// SetDeployState records a deploy's state and the reason for it.
+func (a *Activities) SetDeployState(ctx context.Context, in workflows.SetDeployStateInput) error {
+	_, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
+	return permanent(err)
+}
+
+// RecordDeployHosts counts the hosts the stage's capacity holds right now, records the
+// number as the deploy's total and returns it.
+func (a *Activities) RecordDeployHosts(ctx context.Context, in workflows.RecordDeployHostsInput) (int, error) {
+	hosts, err := a.Store.ListStageHosts(ctx, in.EnvName, in.StageName)
+	if err != nil {
+		return 0, permanent(err)
+	}
+	n := 0
+	for _, h := range hosts {
+		if h.MemberBy != "removed" {
+			n++
+		}
+	}
+	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return 0, permanent(err)
+	}
+	if err := a.Store.SetDeployCounts(ctx, in.DeployID, n, d.Succeeded, d.Failed); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// permanent marks domain errors that a retry cannot fix (bad input, missing rows) as
+// non-retryable; infrastructure errors stay retryable.
+func permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *schema.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code {
+	case schema.EINVALID:
+		return temporal.NewNonRetryableApplicationError(e.Message, "InvalidInput", err)
+	case schema.ENOTFOUND:
+		return temporal.NewNonRetryableApplicationError(e.Message, "NotFound", err)
+	case schema.ECONFLICT:
+		return temporal.NewNonRetryableApplicationError(e.Message, "Conflict", err)
+	}
+	return fmt.Errorf("%s: %w", e.Message, err)
+}

@@ -1,0 +1,105 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/teletraan-on-temporal/teletraan/activities"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+func TestWorkflowConstantsMatchTheStore(t *testing.T) {
+	pairs := map[string]string{
+		workflows.TypeRegular: schema.DeployRegular, workflows.TypeHotfix: schema.DeployHotfix,
+		workflows.TypeRollback: schema.DeployRollback, workflows.TypeRestart: schema.DeployRestart,
+		workflows.StateRunning: schema.StateRunning, workflows.StateFailing: schema.StateFailing,
+		workflows.StateSucceeding: schema.StateSucceeding, workflows.StateSucceeded: schema.StateSucceeded,
+		workflows.StateAborted: schema.StateAborted,
+	}
+	for w, s := range pairs {
+		if w != s {
+			t.Errorf("workflows constant %q differs from schema constant %q", w, s)
+		}
+	}
+}
+
+func setup(t *testing.T) (*schema.Store, *schema.Stage, *testsuite.TestActivityEnvironment) {
+	st := schematest.SQLite(t)
+	stage := &schema.Stage{EnvName: "hello", StageName: "prod", StageConfig: schema.DefaultStageConfig("hello", "prod")}
+	if err := st.CreateStage(context.Background(), stage, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st})
+	return st, stage, env
+}
+
+func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
+	st, stage, env := setup(t)
+	in := workflows.CreateDeployInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: workflows.TypeRegular, Operator: "alice", WorkflowID: "deploy/d1"}
+	for i := 0; i < 2; i++ {
+		if _, err := env.ExecuteActivity(workflows.CreateDeployActivity, in); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	list, _ := st.ListDeploys(context.Background(), "hello", "prod", schema.DeployFilter{})
+	if len(list) != 1 {
+		t.Fatalf("%d deploy rows after a retried activity, want 1", len(list))
+	}
+	in2 := in
+	in2.DeployID, in2.BuildID, in2.WorkflowID = "d2", "b2", "deploy/d2"
+	v, err := env.ExecuteActivity(workflows.CreateDeployActivity, in2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.CreateDeployResult
+	if err := v.Get(&res); err != nil || res.FromBuildID != "b1" {
+		t.Fatalf("FromBuildID = %q, %v; want b1", res.FromBuildID, err)
+	}
+	cur, _ := st.CurrentDeploy(context.Background(), "hello", "prod")
+	if cur.ID != "d2" || cur.FromBuildID != "b1" {
+		t.Fatalf("current deploy = %+v", cur)
+	}
+}
+
+func TestMissingStageIsNotRetried(t *testing.T) {
+	_, _, env := setup(t)
+	_, err := env.ExecuteActivity(workflows.CreateDeployActivity, workflows.CreateDeployInput{DeployID: "d1", StageID: "nope", BuildID: "b", Type: workflows.TypeRegular})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "NotFound" {
+		t.Fatalf("error = %v; want a non-retryable NotFound", err)
+	}
+}
+
+func TestRecordDeployHostsAndSetState(t *testing.T) {
+	st, stage, env := setup(t)
+	ctx := context.Background()
+	if _, err := st.SetCapacity(ctx, "hello", "prod", schema.Capacity{Hosts: []string{"a", "b", "c"}}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: stage.ID, BuildID: "b", Type: schema.DeployRegular}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := env.ExecuteActivity(workflows.RecordDeployHostsActivity, workflows.RecordDeployHostsInput{DeployID: "d1", EnvName: "hello", StageName: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := v.Get(&n); err != nil || n != 3 {
+		t.Fatalf("hosts = %d, %v; want 3", n, err)
+	}
+	if _, err := env.ExecuteActivity(workflows.SetDeployStateActivity, workflows.SetDeployStateInput{DeployID: "d1", State: workflows.StateAborted, Reason: "superseded"}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := st.GetDeploy(ctx, "d1")
+	if d.Total != 3 || d.State != schema.StateAborted || d.StateReason != "superseded" || d.EndedAt == nil {
+		t.Fatalf("deploy row = %+v", d)
+	}
+}

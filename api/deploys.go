@@ -1,0 +1,149 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// maxDeployDescription mirrors the store's limit; it is checked before the workflow starts
+// because a workflow must not be started for a deploy row that cannot be written.
+const maxDeployDescription = 1024
+
+// deployList is the body of a stage's deploy listing.
+type deployList struct {
+	Deploys []schema.Deploy `json:"deploys"`
+}
+
+// deployView is a deploy with the build it rolls out and, when the Temporal UI is known,
+// a link to its workflow: what a person looking at one deploy wants in one answer.
+type deployView struct {
+	Deploy      *schema.Deploy `json:"deploy"`
+	Build       *schema.Build  `json:"build,omitempty"`
+	WorkflowURL string         `json:"workflowUrl,omitempty"`
+}
+
+// startDeployBody is the JSON of POST /v1/envs/:env/:stage/deploys.
+type startDeployBody struct {
+	BuildID     string `json:"buildId"`
+	Description string `json:"description"`
+}
+
+func (s *server) startDeploy(c *gin.Context) {
+	ctx := c.Request.Context()
+	env, stage := c.Param("env"), c.Param("stage")
+	var body startDeployBody
+	operator, err := authoredBody(c, &body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.store.GetStage(ctx, env, stage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if body.BuildID == "" {
+		s.fail(c, schema.FieldErrorf("buildId", "is required: the id of the build to deploy"))
+		return
+	}
+	if len(body.Description) > maxDeployDescription {
+		s.fail(c, schema.FieldErrorf("description", "is %d characters long; the limit is %d", len(body.Description), maxDeployDescription))
+		return
+	}
+	b, err := s.store.GetBuild(ctx, body.BuildID)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		// The build is named by the body, not the URL: a missing build is a bad request,
+		// while 404 would suggest the stage is missing.
+		s.fail(c, schema.FieldErrorf("buildId", "build %s does not exist", body.BuildID))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if b.Name != st.BuildName {
+		s.fail(c, schema.FieldErrorf("buildId", "stage %s/%s deploys builds named %s; build %s is named %s", env, stage, st.BuildName, b.ID, b.Name))
+		return
+	}
+	if s.deployer == nil {
+		s.fail(c, schema.Errorf(schema.EUNAVAILABLE, "deploys cannot be started: this server runs without a workflow layer"))
+		return
+	}
+	d, err := s.deployer.StartDeploy(ctx, StartDeployRequest{
+		Stage:       st,
+		Build:       b,
+		Type:        schema.DeployRegular,
+		Description: body.Description,
+		Operator:    operator,
+	})
+	if err != nil {
+		s.fail(c, fmt.Errorf("start deploy of build %s to %s/%s: %w", b.ID, env, stage, err))
+		return
+	}
+	created(c, s.view(d, b), "deploys", d.ID)
+}
+
+func (s *server) listDeploys(c *gin.Context) {
+	limit, offset, err := queryPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	deploys, err := s.store.ListDeploys(c.Request.Context(), c.Param("env"), c.Param("stage"), schema.DeployFilter{Limit: limit, Offset: offset})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, deployList{Deploys: deploys})
+}
+
+func (s *server) currentDeploy(c *gin.Context) {
+	d, err := s.store.CurrentDeploy(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.respondDeploy(c, d)
+}
+
+func (s *server) getDeploy(c *gin.Context) {
+	d, err := s.store.GetDeploy(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.respondDeploy(c, d)
+}
+
+func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
+	b, err := s.store.GetBuild(c.Request.Context(), d.BuildID)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		// Builds are never deleted, so a deploy without its build is corrupt data, not a
+		// missing resource the client asked for: answer 500, not 404.
+		s.fail(c, fmt.Errorf("deploy %s names build %s, which does not exist", d.ID, d.BuildID))
+		return
+	}
+	if err != nil {
+		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", d.BuildID, d.ID, err))
+		return
+	}
+	c.JSON(http.StatusOK, s.view(d, b))
+}
+
+func (s *server) view(d *schema.Deploy, b *schema.Build) deployView {
+	return deployView{Deploy: d, Build: b, WorkflowURL: s.workflowURL(d.WorkflowID)}
+}
+
+// workflowURL links to a workflow in the Temporal UI. The workflow id is escaped as one
+// path segment: ids such as "deploy/<id>" hold a slash, which the UI expects as %2F.
+func (s *server) workflowURL(workflowID string) string {
+	if s.temporalUIURL == "" || workflowID == "" {
+		return ""
+	}
+	return s.temporalUIURL + "/namespaces/" + url.PathEscape(s.namespace) + "/workflows/" + url.PathEscape(workflowID)
+}

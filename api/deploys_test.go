@@ -1,0 +1,146 @@
+package api_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+type deployView struct {
+	Deploy      *schema.Deploy `json:"deploy"`
+	Build       *schema.Build  `json:"build"`
+	WorkflowURL *string        `json:"workflowUrl"`
+}
+
+func TestStartDeployAndReadItBack(t *testing.T) {
+	a := newTestAPI(t)
+	st := a.createStage("hello", "prod", "")
+	b := a.publishBuild("hello", "abcdef1")
+
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys/current", ""),
+		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/prod has no deploy yet")
+
+	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`","description":"first"}`)
+	wantStatus(t, rec, http.StatusCreated)
+	started := decode[deployView](t, rec)
+	d := started.Deploy
+	if d == nil || d.ID == "" {
+		t.Fatalf("no deploy in %s", rec.Body)
+	}
+	if loc := rec.Header().Get("Location"); loc != "/v1/deploys/"+d.ID {
+		t.Errorf("Location = %q, want /v1/deploys/%s", loc, d.ID)
+	}
+	if d.Operator != "alice" || d.Type != schema.DeployRegular || d.BuildID != b.ID || d.StageID != st.ID || d.Description != "first" {
+		t.Errorf("deploy = %+v, want a REGULAR deploy of %s by alice on the stage", d, b.ID)
+	}
+	wantURL := temporalUI + "/namespaces/default/workflows/deploy%2F" + d.ID
+	if started.WorkflowURL == nil || *started.WorkflowURL != wantURL {
+		t.Errorf("workflowUrl = %v, want %s", started.WorkflowURL, wantURL)
+	}
+	calls := a.deployer.recorded()
+	if len(calls) != 1 {
+		t.Fatalf("Deployer called %d times, want once", len(calls))
+	}
+	if c := calls[0]; c.Stage.ID != st.ID || c.Build.ID != b.ID || c.Type != schema.DeployRegular || c.Operator != "alice" || c.Description != "first" {
+		t.Errorf("Deployer got %+v, want stage %s, build %s, REGULAR, alice, first", c, st.ID, b.ID)
+	}
+
+	for _, path := range []string{"/v1/envs/hello/prod/deploys/current", "/v1/deploys/" + d.ID} {
+		rec = a.call(http.MethodGet, path, "")
+		wantStatus(t, rec, http.StatusOK)
+		got := decode[deployView](t, rec)
+		if got.Deploy == nil || got.Deploy.ID != d.ID || got.Build == nil || got.Build.ID != b.ID {
+			t.Errorf("GET %s = %s, want deploy %s with build %s", path, rec.Body, d.ID, b.ID)
+		}
+		if got.WorkflowURL == nil || *got.WorkflowURL != wantURL {
+			t.Errorf("GET %s workflowUrl = %v, want %s", path, got.WorkflowURL, wantURL)
+		}
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/deploys/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "deploy nope does not exist")
+
+	rec = a.call(http.MethodGet, "/v1/envs/hello/prod/deploys", "")
+	wantStatus(t, rec, http.StatusOK)
+	list := decode[struct {
+		Deploys []schema.Deploy `json:"deploys"`
+	}](t, rec)
+	if len(list.Deploys) != 1 || list.Deploys[0].ID != d.ID {
+		t.Errorf("deploy list = %+v, want the one deploy", list.Deploys)
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?offset=x", ""), http.StatusBadRequest, schema.EINVALID, "offset")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/deploys", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
+}
+
+func TestStartDeployRefusesBadRequests(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", "")
+	other := a.publishBuild("other", "abcdef1")
+
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+other.ID+`"}`),
+		http.StatusBadRequest, schema.EINVALID, "buildId", "stage hello/prod deploys builds named hello; build "+other.ID+" is named other")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"nope"}`),
+		http.StatusBadRequest, schema.EINVALID, "buildId", "build nope does not exist")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"description":"no build"}`),
+		http.StatusBadRequest, schema.EINVALID, "buildId", "is required")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"nope","force":true}`),
+		http.StatusBadRequest, schema.EINVALID, "force", "unknown field")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/nope/deploys", `{"buildId":"`+other.ID+`"}`),
+		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
+	b := a.publishBuild("hello", "abcdef2")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`","description":"`+strings.Repeat("x", 1025)+`"}`),
+		http.StatusBadRequest, schema.EINVALID, "description", "limit is 1024")
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`, nil),
+		http.StatusUnauthorized, schema.EUNAUTHORIZED, "")
+
+	if n := len(a.deployer.recorded()); n != 0 {
+		t.Errorf("Deployer called %d times for refused requests, want 0", n)
+	}
+}
+
+func TestStartDeployReportsDeployerErrors(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", "")
+	b := a.publishBuild("hello", "abcdef1")
+	body := `{"buildId":"` + b.ID + `"}`
+
+	a.deployer.failWith(schema.Errorf(schema.ECONFLICT, "stage hello/prod is busy with deploy d-1; wait for it or abort it"))
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", body),
+		http.StatusConflict, schema.ECONFLICT, "", "stage hello/prod is busy with deploy d-1; wait for it or abort it")
+
+	a.deployer.failWith(schema.Errorf(schema.EUNAVAILABLE, "Temporal is unreachable at 127.0.0.1:7233"))
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", body),
+		http.StatusServiceUnavailable, schema.EUNAVAILABLE, "", "Temporal is unreachable")
+
+	a.deployer.failWith(errors.New("grpc: secret internal detail"))
+	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", body)
+	wantError(t, rec, http.StatusInternalServerError, schema.EINTERNAL, "", "internal error", rec.Header().Get("X-Request-ID"))
+	if strings.Contains(rec.Body.String(), "secret internal detail") {
+		t.Errorf("internal error text leaked: %s", rec.Body)
+	}
+	if !strings.Contains(a.logs.String(), "secret internal detail") {
+		t.Errorf("internal error was not logged; log:\n%s", a.logs)
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys/current", ""), http.StatusNotFound, schema.ENOTFOUND, "", "no deploy yet")
+}
+
+func TestDeployWithoutTemporalUIHasNoWorkflowURL(t *testing.T) {
+	a := newTestAPI(t, func(d *api.Deps) { d.TemporalUIURL = "" })
+	a.createStage("hello", "prod", "")
+	b := a.publishBuild("hello", "abcdef1")
+	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`)
+	wantStatus(t, rec, http.StatusCreated)
+	if strings.Contains(rec.Body.String(), "workflowUrl") {
+		t.Errorf("workflowUrl present without a Temporal UI address: %s", rec.Body)
+	}
+}
+
+func TestStartDeployWithoutDeployerIsUnavailable(t *testing.T) {
+	a := newTestAPI(t, func(d *api.Deps) { d.Deployer = nil })
+	a.createStage("hello", "prod", "")
+	b := a.publishBuild("hello", "abcdef1")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`),
+		http.StatusServiceUnavailable, schema.EUNAVAILABLE, "", "without a workflow layer")
+}

@@ -1,0 +1,420 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// openAPIDoc is an OpenAPI 3.0.3 document; only the objects this API needs are modelled.
+type openAPIDoc struct {
+	OpenAPI    string                           `json:"openapi"`
+	Info       openAPIInfo                      `json:"info"`
+	Paths      map[string]map[string]*operation `json:"paths"`
+	Components openAPIComponents                `json:"components"`
+}
+
+type openAPIInfo struct {
+	Title       string `json:"title"`
+	Version     string `json:"version"`
+	Description string `json:"description"`
+}
+
+type openAPIComponents struct {
+	Schemas         map[string]*jsonSchema    `json:"schemas"`
+	Responses       map[string]*response      `json:"responses"`
+	SecuritySchemes map[string]securityScheme `json:"securitySchemes"`
+}
+
+type securityScheme struct {
+	Type        string `json:"type"`
+	Scheme      string `json:"scheme"`
+	Description string `json:"description"`
+}
+
+type operation struct {
+	OperationID string                `json:"operationId"`
+	Summary     string                `json:"summary"`
+	Description string                `json:"description,omitempty"`
+	Tags        []string              `json:"tags"`
+	Parameters  []parameter           `json:"parameters,omitempty"`
+	RequestBody *requestBody          `json:"requestBody,omitempty"`
+	Responses   map[string]*response  `json:"responses"`
+	Security    []map[string][]string `json:"security,omitempty"`
+}
+
+type parameter struct {
+	Name        string      `json:"name"`
+	In          string      `json:"in"`
+	Description string      `json:"description"`
+	Required    bool        `json:"required"`
+	Schema      *jsonSchema `json:"schema"`
+}
+
+type requestBody struct {
+	Required bool                 `json:"required"`
+	Content  map[string]mediaType `json:"content"`
+}
+
+type mediaType struct {
+	Schema *jsonSchema `json:"schema"`
+}
+
+type response struct {
+	Ref         string                `json:"$ref,omitempty"`
+	Description string                `json:"description,omitempty"`
+	Headers     map[string]respHeader `json:"headers,omitempty"`
+	Content     map[string]mediaType  `json:"content,omitempty"`
+}
+
+type respHeader struct {
+	Description string      `json:"description"`
+	Schema      *jsonSchema `json:"schema"`
+}
+
+func (s *server) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", s.openAPIJSON)
+}
+
+// mustMarshalOpenAPI builds and marshals the document once; it depends on nothing but
+// types, so a failure is a programming error found by the first test run.
+func mustMarshalOpenAPI() []byte {
+	b, err := json.MarshalIndent(buildOpenAPI(), "", "  ")
+	if err != nil {
+		panic("api: marshal OpenAPI document: " + err.Error())
+	}
+	return b
+}
+
+// fieldDescriptions documents model fields whose meaning the name alone does not carry.
+func fieldDescriptions() map[string]string {
+	return map[string]string{
+		"StageConfig.buildName":           "the build stream this stage deploys; builds of another name are refused",
+		"StageConfig.branch":              "the branch new builds are expected on",
+		"StageConfig.maxParallel":         "hosts deploying at once, by count (0 = no count cap); 0-100000",
+		"StageConfig.maxParallelPct":      "hosts deploying at once, by percent of the stage (0 = no percent cap); 0-100",
+		"StageConfig.successThreshold":    "percent of hosts that must succeed for the deploy to succeed; 0-100",
+		"StageConfig.stuckTimeoutSeconds": "how long a host may make no progress before it counts as failed; 10 s to 7 days",
+		"StageConfig.bakeTimeSeconds":     "pause between waves; 0 to 7 days",
+		"StageConfig.scriptVariables":     "exported to the build's lifecycle scripts; keys are environment variable names",
+		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
+		"Stage.currentDeployId":           "the stage's latest deploy, empty before the first one",
+		"Build.id":                        "random id, suffixed by the short commit when one is given",
+		"Build.checksum":                  "hex SHA-256 of the artifact",
+		"Build.publisher":                 "name of the token that published the build",
+		"Deploy.operator":                 "name of the token that started the deploy",
+		"Deploy.workflowId":               "id of the Temporal workflow running the deploy",
+		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
+		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
+		"ConfigChange.after":              "the config or capacity after the change",
+	}
+}
+
+func buildOpenAPI() *openAPIDoc {
+	m := newModelSchemas(fieldDescriptions())
+	stageRef := m.ref(schema.Stage{})
+	capacityRef := m.ref(schema.Capacity{})
+	buildRef := m.ref(schema.Build{})
+	deployRef := m.ref(schema.Deploy{})
+	hostRef := m.ref(schema.StageHost{})
+	changeRef := m.ref(schema.ConfigChange{})
+
+	comps := m.components
+	comps["Error"] = object(map[string]*jsonSchema{
+		"error": object(map[string]*jsonSchema{
+			"code": {Type: "string", Enum: []string{schema.EINVALID, schema.EUNAUTHORIZED, schema.EFORBIDDEN,
+				schema.ENOTFOUND, codeMethodNotAllowed, schema.ECONFLICT, codeTooLarge, schema.EUNAVAILABLE, schema.EINTERNAL}},
+			"message": {Type: "string", Description: "what went wrong, written for people"},
+			"field":   {Type: "string", Description: "the request field or query parameter at fault, when there is one"},
+		}, "code", "message"),
+	}, "error")
+	comps["Health"] = object(map[string]*jsonSchema{
+		"status":   {Type: "string", Enum: []string{"ok", "unavailable"}},
+		"database": {Type: "string", Description: `"ok" or "unreachable: <why>"`},
+		"temporal": {Type: "string", Description: `"ok", "not checked", or "unreachable: <why>"`},
+	}, "status", "database", "temporal")
+	comps["StageList"] = object(map[string]*jsonSchema{"stages": arrayOf(stageRef)}, "stages")
+	comps["ConfigHistory"] = object(map[string]*jsonSchema{"changes": arrayOf(changeRef)}, "changes")
+	comps["HostList"] = object(map[string]*jsonSchema{"hosts": arrayOf(hostRef)}, "hosts")
+	comps["BuildList"] = object(map[string]*jsonSchema{"builds": arrayOf(buildRef)}, "builds")
+	comps["DeployList"] = object(map[string]*jsonSchema{"deploys": arrayOf(deployRef)}, "deploys")
+	comps["DeployView"] = object(map[string]*jsonSchema{
+		"deploy":      deployRef,
+		"build":       buildRef,
+		"workflowUrl": {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
+	}, "deploy")
+
+	createStage := object(m.optionalCopy("StageConfig"), "envName", "stageName")
+	createStage.Properties["envName"] = &jsonSchema{Type: "string", Description: "1-64 letters, digits, '-' or '_'"}
+	createStage.Properties["stageName"] = &jsonSchema{Type: "string", Description: "1-64 letters, digits, '-' or '_'"}
+	createStage.Description = "a new stage; config fields left out take their defaults"
+	createStage.AdditionalProperties = false
+	comps["CreateStageRequest"] = createStage
+
+	updateStage := object(m.optionalCopy("StageConfig"))
+	updateStage.Description = "fields present replace the current value (a map replaces the whole map); fields left out, or null, keep theirs; envName, stageName and the server-maintained fields are refused"
+	updateStage.AdditionalProperties = false
+	comps["UpdateStageRequest"] = updateStage
+
+	startDeploy := object(map[string]*jsonSchema{
+		"buildId":     {Type: "string", Description: "a build whose name is the stage's buildName"},
+		"description": {Type: "string", Description: "why this deploy; at most 1024 characters"},
+	}, "buildId")
+	startDeploy.AdditionalProperties = false
+	comps["StartDeployRequest"] = startDeploy
+
+	publish := object(map[string]*jsonSchema{
+		"name":        {Type: "string", Description: "the build stream: 1-128 letters, digits, '.', '-' or '_'"},
+		"artifactUrl": {Type: "string", Format: "uri", Description: "https, http or file URL of the build tarball"},
+		"checksum":    {Type: "string", Description: "hex SHA-256 of the artifact, optionally prefixed sha256:"},
+		"repo":        {Type: "string"},
+		"branch":      {Type: "string"},
+		"commit":      {Type: "string", Description: "4-64 hex digits"},
+		"commitInfo":  {Type: "string"},
+		"commitDate":  {Type: "string", Format: "date-time", Description: "RFC 3339"},
+		"publishInfo": {Type: "string", Description: "where the build came from, such as a CI job URL"},
+	}, "name", "artifactUrl")
+	publish.AdditionalProperties = false
+	comps["PublishBuildRequest"] = publish
+
+	doc := &openAPIDoc{
+		OpenAPI: "3.0.3",
+		Info: openAPIInfo{
+			Title:   "Teletraan API",
+			Version: "1",
+			Description: "Stages, builds and deploys; every deploy runs as a Temporal workflow. " +
+				"Requests that change state need a token (Authorization: Bearer <token>, or Teletraan's token <token>); reads are open. " +
+				"Bodies are JSON objects of at most 1 MiB; unknown fields are refused. Every error has the Error shape.",
+		},
+		Paths: map[string]map[string]*operation{},
+		Components: openAPIComponents{
+			Schemas: comps,
+			Responses: map[string]*response{
+				"BadRequest":       errorResponseDoc("the request is invalid; field names the culprit when there is one"),
+				"Unauthorized":     errorResponseDoc("no token, or a token that is unknown, revoked or expired"),
+				"NotFound":         errorResponseDoc("the named stage, build or deploy does not exist"),
+				"Conflict":         errorResponseDoc("the request clashes with the current state"),
+				"TooLarge":         errorResponseDoc("the body is larger than 1 MiB (code too_large)"),
+				"Unavailable":      errorResponseDoc("a dependency (database, Temporal) cannot be reached; retry later"),
+				"InternalError":    errorResponseDoc("an unexpected failure; the message carries the request id to look up in the server log"),
+				"MethodNotAllowed": errorResponseDoc("the path exists but not with this method; the Allow header lists the methods"),
+			},
+			SecuritySchemes: map[string]securityScheme{
+				"bearer": {Type: "http", Scheme: "bearer", Description: "a Teletraan token; Teletraan's \"Authorization: token <token>\" form is accepted too"},
+			},
+		},
+	}
+
+	envParam := pathParam("env", "environment name")
+	stageParam := pathParam("stage", "stage name within the environment")
+	limit := queryParam("limit", "rows to return; 0 or absent for the default", &jsonSchema{Type: "integer", Minimum: intPtr(0), Maximum: intPtr(maxPageSize)})
+	offset := queryParam("offset", "rows to skip", &jsonSchema{Type: "integer", Minimum: intPtr(0)})
+	str := &jsonSchema{Type: "string"}
+	created := func(desc, schemaName string) *response {
+		r := jsonResponse(desc, ref(schemaName))
+		r.Headers = map[string]respHeader{"Location": {Description: "path of the new resource", Schema: str}}
+		return r
+	}
+
+	add := func(method, path string, op *operation) {
+		if doc.Paths[path] == nil {
+			doc.Paths[path] = map[string]*operation{}
+		}
+		op.Responses["500"] = refResponse("InternalError")
+		if method != http.MethodGet {
+			op.Security = []map[string][]string{{"bearer": {}}}
+			op.Responses["401"] = refResponse("Unauthorized")
+			if op.RequestBody != nil {
+				op.Responses["400"] = refResponse("BadRequest")
+				op.Responses["413"] = refResponse("TooLarge")
+			}
+		}
+		doc.Paths[path][strings.ToLower(method)] = op
+	}
+
+	add(http.MethodGet, "/healthz", &operation{
+		OperationID: "health", Summary: "Report whether the database and Temporal answer", Tags: []string{"health"},
+		Responses: map[string]*response{
+			"200": jsonResponse("everything answers", ref("Health")),
+			"503": jsonResponse("a dependency does not answer; its field says why", ref("Health")),
+		},
+	})
+	add(http.MethodGet, "/v1/openapi.json", &operation{
+		OperationID: "openapi", Summary: "This document", Tags: []string{"meta"},
+		Responses: map[string]*response{"200": jsonResponse("the OpenAPI 3.0 document", &jsonSchema{Type: "object"})},
+	})
+
+	add(http.MethodGet, "/v1/envs", &operation{
+		OperationID: "listStages", Summary: "List stages, optionally of one environment", Tags: []string{"stages"},
+		Parameters: []parameter{queryParam("env", "only stages of this environment", str)},
+		Responses:  map[string]*response{"200": jsonResponse("stages ordered by environment and name", ref("StageList"))},
+	})
+	add(http.MethodPost, "/v1/envs", &operation{
+		OperationID: "createStage", Summary: "Create a stage", Tags: []string{"stages"},
+		RequestBody: jsonBody(ref("CreateStageRequest")),
+		Responses: map[string]*response{
+			"201": created("the new stage", "Stage"),
+			"409": refResponse("Conflict"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}", &operation{
+		OperationID: "listEnvStages", Summary: "List the stages of an environment", Tags: []string{"stages"},
+		Parameters: []parameter{envParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the environment's stages", ref("StageList")),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}", &operation{
+		OperationID: "getStage", Summary: "Get a stage", Tags: []string{"stages"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the stage", stageRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodPut, "/v1/envs/{env}/{stage}", &operation{
+		OperationID: "updateStage", Summary: "Change a stage's config (merge)", Tags: []string{"stages"},
+		Description: "Fields present replace the current value; a present map replaces the whole map; fields left out keep their value.",
+		Parameters:  []parameter{envParam, stageParam},
+		RequestBody: jsonBody(ref("UpdateStageRequest")),
+		Responses: map[string]*response{
+			"200": jsonResponse("the updated stage", stageRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/history", &operation{
+		OperationID: "stageHistory", Summary: "List a stage's config and capacity changes, newest first", Tags: []string{"stages"},
+		Parameters: []parameter{envParam, stageParam, limit},
+		Responses: map[string]*response{
+			"200": jsonResponse("the changes", ref("ConfigHistory")),
+			"400": refResponse("BadRequest"),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/capacity", &operation{
+		OperationID: "getCapacity", Summary: "Get the hosts and groups a stage deploys to", Tags: []string{"capacity"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the capacity", capacityRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodPut, "/v1/envs/{env}/{stage}/capacity", &operation{
+		OperationID: "setCapacity", Summary: "Replace the hosts and groups a stage deploys to", Tags: []string{"capacity"},
+		Description: "The body is the whole capacity: a list left out is emptied. A host or group belongs to at most one stage of an environment.",
+		Parameters:  []parameter{envParam, stageParam},
+		RequestBody: jsonBody(capacityRef),
+		Responses: map[string]*response{
+			"200": jsonResponse("the stored capacity, sorted and de-duplicated", capacityRef),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/hosts", &operation{
+		OperationID: "listHosts", Summary: "List a stage's hosts with their deploy status", Tags: []string{"capacity"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("hosts sorted by name", ref("HostList")),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/deploys", &operation{
+		OperationID: "listDeploys", Summary: "List a stage's deploys, newest first", Tags: []string{"deploys"},
+		Parameters: []parameter{envParam, stageParam, limit, offset},
+		Responses: map[string]*response{
+			"200": jsonResponse("the deploys", ref("DeployList")),
+			"400": refResponse("BadRequest"),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/deploys", &operation{
+		OperationID: "startDeploy", Summary: "Deploy a build to a stage", Tags: []string{"deploys"},
+		Parameters:  []parameter{envParam, stageParam},
+		RequestBody: jsonBody(ref("StartDeployRequest")),
+		Responses: map[string]*response{
+			"201": created("the deploy, started as a workflow", "DeployView"),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+			"503": refResponse("Unavailable"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/deploys/current", &operation{
+		OperationID: "currentDeploy", Summary: "Get a stage's current deploy", Tags: []string{"deploys"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the current deploy and its build", ref("DeployView")),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/deploys/{id}", &operation{
+		OperationID: "getDeploy", Summary: "Get a deploy", Tags: []string{"deploys"},
+		Parameters: []parameter{pathParam("id", "deploy id")},
+		Responses: map[string]*response{
+			"200": jsonResponse("the deploy and its build", ref("DeployView")),
+			"404": refResponse("NotFound"),
+		},
+	})
+
+	add(http.MethodPost, "/v1/builds", &operation{
+		OperationID: "publishBuild", Summary: "Publish a build", Tags: []string{"builds"},
+		RequestBody: jsonBody(ref("PublishBuildRequest")),
+		Responses:   map[string]*response{"201": created("the published build", "Build")},
+	})
+	add(http.MethodGet, "/v1/builds", &operation{
+		OperationID: "listBuilds", Summary: "List builds, newest first", Tags: []string{"builds"},
+		Parameters: []parameter{
+			queryParam("name", "only builds of this name", str),
+			queryParam("branch", "only builds of this branch", str),
+			queryParam("commit", "only builds whose commit starts with this (at least 4 hex digits)", str),
+			limit, offset,
+		},
+		Responses: map[string]*response{
+			"200": jsonResponse("the builds", ref("BuildList")),
+			"400": refResponse("BadRequest"),
+		},
+	})
+	add(http.MethodGet, "/v1/builds/{id}", &operation{
+		OperationID: "getBuild", Summary: "Get a build", Tags: []string{"builds"},
+		Parameters: []parameter{pathParam("id", "build id")},
+		Responses: map[string]*response{
+			"200": jsonResponse("the build", buildRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	return doc
+}
+
+func object(props map[string]*jsonSchema, required ...string) *jsonSchema {
+	return &jsonSchema{Type: "object", Properties: props, Required: required}
+}
+
+func arrayOf(items *jsonSchema) *jsonSchema { return &jsonSchema{Type: "array", Items: items} }
+
+func ref(name string) *jsonSchema { return &jsonSchema{Ref: "#/components/schemas/" + name} }
+
+func intPtr(n int) *int { return &n }
+
+func pathParam(name, desc string) parameter {
+	return parameter{Name: name, In: "path", Description: desc, Required: true, Schema: &jsonSchema{Type: "string"}}
+}
+
+func queryParam(name, desc string, s *jsonSchema) parameter {
+	return parameter{Name: name, In: "query", Description: desc, Schema: s}
+}
+
+func jsonBody(s *jsonSchema) *requestBody {
+	return &requestBody{Required: true, Content: map[string]mediaType{"application/json": {Schema: s}}}
+}
+
+func jsonResponse(desc string, s *jsonSchema) *response {
+	return &response{Description: desc, Content: map[string]mediaType{"application/json": {Schema: s}}}
+}
+
+func refResponse(name string) *response { return &response{Ref: "#/components/responses/" + name} }
+
+func errorResponseDoc(desc string) *response { return jsonResponse(desc, ref("Error")) }

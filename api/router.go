@@ -1,0 +1,117 @@
+// Package api is Teletraan's HTTP API: the JSON endpoints under /v1 that manage stages,
+// builds and deploys, plus /healthz. Deploys are started through a Deployer so that this
+// package knows nothing about Temporal beyond a health probe and a UI link.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// Deps are the API's dependencies.
+type Deps struct {
+	// Store is the application's database; it is required.
+	Store *schema.Store
+	// Deployer starts deploys; nil makes POST .../deploys answer 503.
+	Deployer Deployer
+	// TemporalHealth reports whether Temporal answers; nil means "not checked".
+	TemporalHealth func(ctx context.Context) error
+	// Logger receives the access log and the details of internal errors; nil discards them.
+	Logger *slog.Logger
+	// TemporalUIURL, when set, is used to build links to a deploy's workflow in the Temporal UI
+	// (e.g. "http://127.0.0.1:8233").
+	TemporalUIURL string
+	// Namespace is the Temporal namespace of the deploy workflows; empty means "default".
+	Namespace string
+}
+
+// server holds the dependencies every handler needs; handlers are its methods so that
+// nothing is looked up from globals or from the request context.
+type server struct {
+	store          *schema.Store
+	deployer       Deployer
+	temporalHealth func(ctx context.Context) error
+	logger         *slog.Logger
+	temporalUIURL  string
+	namespace      string
+	openAPIJSON    []byte
+}
+
+// NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
+func NewRouter(d Deps) *gin.Engine {
+	if d.Store == nil {
+		panic("api.NewRouter: Deps.Store is nil")
+	}
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	namespace := d.Namespace
+	if namespace == "" {
+		// Temporal's own default, so that links work for a server configured with none.
+		namespace = "default"
+	}
+	s := &server{
+		store:          d.Store,
+		deployer:       d.Deployer,
+		temporalHealth: d.TemporalHealth,
+		logger:         logger,
+		temporalUIURL:  strings.TrimRight(d.TemporalUIURL, "/"),
+		namespace:      namespace,
+		openAPIJSON:    mustMarshalOpenAPI(),
+	}
+
+	engine := gin.New()
+	engine.HandleMethodNotAllowed = true
+	// Trusting X-Forwarded-For from anyone would let clients forge the address that
+	// ClientIP reports; a deployment behind a proxy can widen this on the returned engine.
+	_ = engine.SetTrustedProxies(nil)
+
+	// Order matters: the access log must see the status the recovery handler writes.
+	engine.Use(requestID(), s.accessLog(), s.recovery())
+	engine.NoRoute(s.noRoute)
+	engine.NoMethod(s.noMethod)
+
+	engine.GET("/healthz", s.health)
+
+	v1 := engine.Group("/v1", s.authenticate())
+	v1.GET("/openapi.json", s.openAPI)
+
+	v1.GET("/envs", s.listStages)
+	v1.POST("/envs", s.createStage)
+	v1.GET("/envs/:env", s.listEnvStages)
+	v1.GET("/envs/:env/:stage", s.getStage)
+	v1.PUT("/envs/:env/:stage", s.updateStage)
+	v1.GET("/envs/:env/:stage/history", s.stageHistory)
+	v1.GET("/envs/:env/:stage/capacity", s.getCapacity)
+	v1.PUT("/envs/:env/:stage/capacity", s.setCapacity)
+	v1.GET("/envs/:env/:stage/hosts", s.listHosts)
+	v1.GET("/envs/:env/:stage/deploys", s.listDeploys)
+	v1.POST("/envs/:env/:stage/deploys", s.startDeploy)
+	v1.GET("/envs/:env/:stage/deploys/current", s.currentDeploy)
+	v1.GET("/deploys/:id", s.getDeploy)
+
+	v1.POST("/builds", s.publishBuild)
+	v1.GET("/builds", s.listBuilds)
+	v1.GET("/builds/:id", s.getBuild)
+
+	return engine
+}
+
+// created answers 201 with a Location header; segments are escaped one by one because
+// ids and names are path segments, not paths.
+func created(c *gin.Context, body any, segments ...string) {
+	escaped := make([]string, len(segments))
+	for i, seg := range segments {
+		escaped[i] = url.PathEscape(seg)
+	}
+	c.Header("Location", "/v1/"+strings.Join(escaped, "/"))
+	c.JSON(http.StatusCreated, body)
+}

@@ -1,0 +1,208 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// stageList is the body of the stage listings.
+type stageList struct {
+	Stages []schema.Stage `json:"stages"`
+}
+
+// historyList is the body of a stage's config history.
+type historyList struct {
+	Changes []schema.ConfigChange `json:"changes"`
+}
+
+// stageBody is the JSON of POST /v1/envs and PUT /v1/envs/:env/:stage. Config fields are
+// pointers (maps are nil) so that an absent field, which keeps the current value or takes
+// the default, differs from a zero value; null counts as absent. The server-maintained
+// fields of Stage are decoded only so that they can be refused by name instead of as
+// unknown, since clients often send back a Stage they fetched.
+type stageBody struct {
+	EnvName   *string `json:"envName"`
+	StageName *string `json:"stageName"`
+
+	Description         *string           `json:"description"`
+	BuildName           *string           `json:"buildName"`
+	Branch              *string           `json:"branch"`
+	MaxParallel         *int              `json:"maxParallel"`
+	MaxParallelPct      *int              `json:"maxParallelPct"`
+	SuccessThreshold    *int              `json:"successThreshold"`
+	StuckTimeoutSeconds *int              `json:"stuckTimeoutSeconds"`
+	BakeTimeSeconds     *int              `json:"bakeTimeSeconds"`
+	ScriptVariables     map[string]string `json:"scriptVariables"`
+	AgentConfigs        map[string]string `json:"agentConfigs"`
+
+	ID              json.RawMessage `json:"id"`
+	CurrentDeployID json.RawMessage `json:"currentDeployId"`
+	LastOperator    json.RawMessage `json:"lastOperator"`
+	CreatedAt       json.RawMessage `json:"createdAt"`
+	UpdatedAt       json.RawMessage `json:"updatedAt"`
+}
+
+// refuseServerFields rejects the fields only the server writes; why completes the message
+// ("cannot be changed", "is assigned by the server").
+func (b *stageBody) refuseServerFields(why string) error {
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{
+		{"id", b.ID},
+		{"currentDeployId", b.CurrentDeployID},
+		{"lastOperator", b.LastOperator},
+		{"createdAt", b.CreatedAt},
+		{"updatedAt", b.UpdatedAt},
+	} {
+		if f.raw != nil {
+			return schema.FieldErrorf(f.name, "%s: the server maintains it", why)
+		}
+	}
+	return nil
+}
+
+// applyTo merges the present fields into cfg; a present map replaces the whole map, so
+// that a key can be removed by leaving it out.
+func (b *stageBody) applyTo(cfg *schema.StageConfig) {
+	setIfPresent(&cfg.Description, b.Description)
+	setIfPresent(&cfg.BuildName, b.BuildName)
+	setIfPresent(&cfg.Branch, b.Branch)
+	setIfPresent(&cfg.MaxParallel, b.MaxParallel)
+	setIfPresent(&cfg.MaxParallelPct, b.MaxParallelPct)
+	setIfPresent(&cfg.SuccessThreshold, b.SuccessThreshold)
+	setIfPresent(&cfg.StuckTimeoutSeconds, b.StuckTimeoutSeconds)
+	setIfPresent(&cfg.BakeTimeSeconds, b.BakeTimeSeconds)
+	if b.ScriptVariables != nil {
+		cfg.ScriptVariables = b.ScriptVariables
+	}
+	if b.AgentConfigs != nil {
+		cfg.AgentConfigs = b.AgentConfigs
+	}
+}
+
+func setIfPresent[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (s *server) listStages(c *gin.Context) {
+	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, stageList{Stages: stages})
+}
+
+func (s *server) listEnvStages(c *gin.Context) {
+	env := c.Param("env")
+	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: env})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(stages) == 0 {
+		// Environments exist only through their stages.
+		s.fail(c, schema.Errorf(schema.ENOTFOUND, "environment %s does not exist: it has no stages", env))
+		return
+	}
+	c.JSON(http.StatusOK, stageList{Stages: stages})
+}
+
+func (s *server) createStage(c *gin.Context) {
+	var body stageBody
+	operator, err := authoredBody(c, &body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := body.refuseServerFields("is assigned by the server"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if body.EnvName == nil || *body.EnvName == "" {
+		s.fail(c, schema.FieldErrorf("envName", "is required: the environment the stage belongs to"))
+		return
+	}
+	if body.StageName == nil || *body.StageName == "" {
+		s.fail(c, schema.FieldErrorf("stageName", "is required: the stage's name within its environment, such as prod"))
+		return
+	}
+	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
+		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
+	body.applyTo(&st.StageConfig)
+	if err := s.store.CreateStage(c.Request.Context(), st, operator); err != nil {
+		s.fail(c, err)
+		return
+	}
+	created(c, st, "envs", st.EnvName, st.StageName)
+}
+
+func (s *server) getStage(c *gin.Context) {
+	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// updateStage merges the body into the stage's config. The read and the write are separate
+// store calls, so two concurrent updates of different fields can lose one of them; the
+// config history records both, which makes such a loss visible.
+func (s *server) updateStage(c *gin.Context) {
+	ctx := c.Request.Context()
+	env, stage := c.Param("env"), c.Param("stage")
+	var body stageBody
+	operator, err := authoredBody(c, &body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if body.EnvName != nil {
+		s.fail(c, schema.FieldErrorf("envName", "cannot be changed: create a stage in the other environment instead"))
+		return
+	}
+	if body.StageName != nil {
+		s.fail(c, schema.FieldErrorf("stageName", "cannot be changed: create a stage with the new name instead"))
+		return
+	}
+	if err := body.refuseServerFields("cannot be changed"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.store.GetStage(ctx, env, stage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	cfg := st.StageConfig
+	body.applyTo(&cfg)
+	updated, err := s.store.UpdateStageConfig(ctx, env, stage, cfg, operator)
+	if err != nil {
+		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
+		return
+	}
+	c.JSON(http.StatusOK, updated)
+}
+
+func (s *server) stageHistory(c *gin.Context) {
+	limit, err := queryLimit(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	changes, err := s.store.ListConfigHistory(c.Request.Context(), c.Param("env"), c.Param("stage"), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, historyList{Changes: changes})
+}

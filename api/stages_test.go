@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"maps"
+	"net/http"
+	"testing"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+type stageList struct {
+	Stages []schema.Stage `json:"stages"`
+}
+
+func TestCreateListAndGetStages(t *testing.T) {
+	a := newTestAPI(t)
+
+	rec := a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"prod","maxParallel":5,"scriptVariables":{"PORT":"8080"}}`)
+	wantStatus(t, rec, http.StatusCreated)
+	if loc := rec.Header().Get("Location"); loc != "/v1/envs/hello/prod" {
+		t.Errorf("Location = %q, want /v1/envs/hello/prod", loc)
+	}
+	st := decode[schema.Stage](t, rec)
+	want := schema.DefaultStageConfig("hello", "prod")
+	want.MaxParallel = 5
+	want.ScriptVariables = map[string]string{"PORT": "8080"}
+	if st.ID == "" || st.EnvName != "hello" || st.StageName != "prod" || st.LastOperator != "alice" {
+		t.Errorf("created stage = %+v, want id set, hello/prod, last operator alice", st)
+	}
+	if st.MaxParallel != 5 || st.SuccessThreshold != want.SuccessThreshold || st.BuildName != "hello" ||
+		st.StuckTimeoutSeconds != want.StuckTimeoutSeconds || !maps.Equal(st.ScriptVariables, want.ScriptVariables) {
+		t.Errorf("created config = %+v, want %+v", st.StageConfig, want)
+	}
+	a.createStage("hello", "canary", "")
+	a.createStage("other", "prod", "")
+
+	all := decode[stageList](t, a.call(http.MethodGet, "/v1/envs", ""))
+	if len(all.Stages) != 3 {
+		t.Fatalf("GET /v1/envs listed %d stages, want 3", len(all.Stages))
+	}
+	filtered := decode[stageList](t, a.call(http.MethodGet, "/v1/envs?env=hello", ""))
+	if len(filtered.Stages) != 2 || filtered.Stages[0].StageName != "canary" || filtered.Stages[1].StageName != "prod" {
+		t.Errorf("GET /v1/envs?env=hello = %+v, want canary and prod", filtered.Stages)
+	}
+	rec = a.call(http.MethodGet, "/v1/envs/hello", "")
+	wantStatus(t, rec, http.StatusOK)
+	if env := decode[stageList](t, rec); len(env.Stages) != 2 {
+		t.Errorf("GET /v1/envs/hello listed %d stages, want 2", len(env.Stages))
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/envs/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "environment nope")
+
+	rec = a.call(http.MethodGet, "/v1/envs/hello/prod", "")
+	wantStatus(t, rec, http.StatusOK)
+	if got := decode[schema.Stage](t, rec); got.ID != st.ID || got.MaxParallel != 5 {
+		t.Errorf("GET /v1/envs/hello/prod = %+v, want the created stage", got)
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
+}
+
+func TestCreateStageRefusesDuplicatesAndInvalidConfig(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", "")
+
+	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"prod"}`),
+		http.StatusConflict, schema.ECONFLICT, "", "stage hello/prod already exists")
+	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","successThreshold":150}`),
+		http.StatusBadRequest, schema.EINVALID, "successThreshold", "between 0 and 100")
+	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"stageName":"beta"}`),
+		http.StatusBadRequest, schema.EINVALID, "envName", "is required")
+	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello"}`),
+		http.StatusBadRequest, schema.EINVALID, "stageName", "is required")
+	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello world","stageName":"beta"}`),
+		http.StatusBadRequest, schema.EINVALID, "envName", "not a valid name")
+	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","id":"mine"}`),
+		http.StatusBadRequest, schema.EINVALID, "id", "assigned by the server")
+
+	if _, err := a.store.GetStage(t.Context(), "hello", "beta"); schema.ErrorCode(err) != schema.ENOTFOUND {
+		t.Errorf("a refused stage was stored: GetStage error = %v", err)
+	}
+}
+
+func TestUpdateStageMergesFields(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", `"maxParallel":5,"scriptVariables":{"A":"1","B":"2"},"agentConfigs":{"process_timeout":"30"}`)
+
+	rec := a.call(http.MethodPut, "/v1/envs/hello/prod", `{"successThreshold":90}`)
+	wantStatus(t, rec, http.StatusOK)
+	st := decode[schema.Stage](t, rec)
+	if st.SuccessThreshold != 90 || st.MaxParallel != 5 || len(st.ScriptVariables) != 2 || st.AgentConfigs["process_timeout"] != "30" {
+		t.Errorf("after PUT successThreshold: %+v, want successThreshold 90 and everything else kept", st.StageConfig)
+	}
+
+	rec = a.call(http.MethodPut, "/v1/envs/hello/prod", `{"scriptVariables":{"C":"3"},"description":"the real thing"}`)
+	wantStatus(t, rec, http.StatusOK)
+	st = decode[schema.Stage](t, rec)
+	if !maps.Equal(st.ScriptVariables, map[string]string{"C": "3"}) {
+		t.Errorf("scriptVariables = %v, want the present map to replace the old one: {C:3}", st.ScriptVariables)
+	}
+	if st.Description != "the real thing" || st.SuccessThreshold != 90 || st.MaxParallel != 5 || st.AgentConfigs["process_timeout"] != "30" {
+		t.Errorf("after PUT scriptVariables: %+v, want other fields kept", st.StageConfig)
+	}
+
+	stored, err := a.store.GetStage(t.Context(), "hello", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(stored.ScriptVariables, map[string]string{"C": "3"}) || stored.SuccessThreshold != 90 || stored.MaxParallel != 5 {
+		t.Errorf("stored config = %+v, want the merged one", stored.StageConfig)
+	}
+
+	rec = a.call(http.MethodGet, "/v1/envs/hello/prod/history", "")
+	wantStatus(t, rec, http.StatusOK)
+	history := decode[struct {
+		Changes []schema.ConfigChange `json:"changes"`
+	}](t, rec)
+	if len(history.Changes) != 3 {
+		t.Fatalf("history has %d changes, want 3 (create and two updates)", len(history.Changes))
+	}
+	if c := history.Changes[0]; c.ChangeType != schema.HistoryStageConfig || c.Operator != "alice" || len(c.After) == 0 {
+		t.Errorf("newest change = %+v, want a STAGE_CONFIG change by alice with its snapshot", c)
+	}
+	if h := decode[struct {
+		Changes []schema.ConfigChange `json:"changes"`
+	}](t, a.call(http.MethodGet, "/v1/envs/hello/prod/history?limit=1", "")); len(h.Changes) != 1 {
+		t.Errorf("history?limit=1 returned %d changes, want 1", len(h.Changes))
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/history?limit=many", ""), http.StatusBadRequest, schema.EINVALID, "limit", "whole number")
+}
+
+func TestUpdateStageRefusesBadRequests(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", `"maxParallel":5`)
+
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"successThreshold":150}`),
+		http.StatusBadRequest, schema.EINVALID, "successThreshold", "between 0 and 100")
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"envName":"other"}`),
+		http.StatusBadRequest, schema.EINVALID, "envName", "cannot be changed")
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"stageName":"other"}`),
+		http.StatusBadRequest, schema.EINVALID, "stageName", "cannot be changed")
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"id":"x","maxParallel":2}`),
+		http.StatusBadRequest, schema.EINVALID, "id", "cannot be changed")
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"maxParalel":2}`),
+		http.StatusBadRequest, schema.EINVALID, "maxParalel", "unknown field")
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/nope", `{"maxParallel":2}`),
+		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
+
+	st, err := a.store.GetStage(t.Context(), "hello", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.MaxParallel != 5 || st.SuccessThreshold != 100 {
+		t.Errorf("refused updates changed the stage: %+v", st.StageConfig)
+	}
+}

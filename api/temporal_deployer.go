@@ -1,0 +1,89 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// TemporalDeployer starts deploys through each stage's workflow: an Update-with-Start on
+// "stage/<env>/<stage>", so that the stage workflow is the single writer of its stage.
+type TemporalDeployer struct {
+	Client client.Client
+	Store  *schema.Store
+	// Timeout bounds how long a request waits for the stage workflow's answer; when no
+	// worker runs, this is how long until the caller hears so. Default 30 s.
+	Timeout time.Duration
+}
+
+// StartDeploy implements Deployer.
+func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployRequest) (*schema.Deploy, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	st := req.Stage
+	deployID := schema.NewID()
+	startOp := d.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.StageWorkflowID(st.EnvName, st.StageName),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            fmt.Sprintf("stage %s/%s", st.EnvName, st.StageName),
+	}, workflows.StageWorkflow, workflows.StageInput{StageID: st.ID, EnvName: st.EnvName, StageName: st.StageName})
+
+	handle, err := d.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: startOp,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			// The deploy id doubles as the update id: Temporal answers a retried update once.
+			UpdateID:     deployID,
+			UpdateName:   workflows.StartDeployUpdate,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.StartDeployRequest{
+				DeployID: deployID, BuildID: req.Build.ID, BuildName: req.Build.Name,
+				Type: req.Type, Description: req.Description, Operator: req.Operator,
+			}},
+		},
+	})
+	if err != nil {
+		return nil, temporalError(ctx, st, err)
+	}
+	var res workflows.StartDeployResult
+	if err := handle.Get(ctx, &res); err != nil {
+		return nil, temporalError(ctx, st, err)
+	}
+	return d.Store.GetDeploy(ctx, res.DeployID)
+}
+
+// temporalError turns what the Temporal client returned into a domain error the API maps
+// to a status: rejections are conflicts, an unreachable server or absent worker is
+// "unavailable".
+func temporalError(ctx context.Context, st *schema.Stage, err error) error {
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr):
+		return schema.Errorf(schema.ECONFLICT, "stage %s/%s refused the deploy: %s", st.EnvName, st.StageName, appErr.Message())
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return schema.Errorf(schema.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
+	}
+	var unavailable *serviceerror.Unavailable
+	if errors.As(err, &unavailable) {
+		return schema.Errorf(schema.EUNAVAILABLE, "Temporal is unreachable: %s", unavailable.Message)
+	}
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.As(err, &deadline) {
+		return schema.Errorf(schema.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
+	}
+	return fmt.Errorf("start deploy on %s/%s: %w", st.EnvName, st.StageName, err)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/temporal"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// devConfig configures the all-in-one dev stack.
+type devConfig struct {
+	dataDir      string
+	ip           string
+	httpPort     int // 0 picks a free port (tests)
+	temporalPort int
+	uiPort       int // -1 disables the Temporal UI
+	logger       *slog.Logger
+}
+
+// devStack is everything `teletraan dev` runs in one process.
+type devStack struct {
+	temporal   *temporal.DevServer
+	store      *schema.Store
+	client     client.Client
+	worker     worker.Worker
+	listener   net.Listener
+	adminToken string
+	apiURL     string
+	logger     *slog.Logger
+}
+
+// adminTokenFile keeps the dev stack's admin token so that a restart prints the same one.
+const adminTokenFile = "admin-token"
+
+// startDevStack starts Temporal with its UI, the app database, the worker and returns
+// with the HTTP listener open; serve runs the API on it.
+func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) {
+	logger := cfg.logger
+	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.dataDir, err)
+	}
+	s := &devStack{logger: logger}
+	defer func() {
+		if err != nil {
+			s.stop()
+		}
+	}()
+	// Claim the API port first: it is the one most likely taken, and failing before
+	// Temporal starts is faster and clearer.
+	if s.listener, err = listen(net.JoinHostPort(cfg.ip, strconv.Itoa(cfg.httpPort)), "--http-port"); err != nil {
+		return nil, err
+	}
+	s.apiURL = "http://" + s.listener.Addr().String()
+
+	s.temporal, err = temporal.StartDevServer(ctx, temporal.DevServerConfig{
+		DataDir: filepath.Join(cfg.dataDir, "temporal"), IP: cfg.ip,
+		Port: cfg.temporalPort, UIPort: cfg.uiPort, Logger: logger,
+	})
+	if err != nil {
+		var busy *temporal.PortInUseError
+		if errors.As(err, &busy) {
+			flag := "--temporal-port"
+			if strings.Contains(busy.What, "UI") {
+				flag = "--ui-port"
+			}
+			return nil, fmt.Errorf("%w: pick another with %s", err, flag)
+		}
+		return nil, fmt.Errorf("start the embedded Temporal server: %w", err)
+	}
+
+	if s.store, err = schema.Open(ctx, "sqlite:"+filepath.Join(cfg.dataDir, "teletraan.db")); err != nil {
+		return nil, fmt.Errorf("open the app database: %w", err)
+	}
+	if _, err = s.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate the app database: %w", err)
+	}
+	if s.adminToken, err = ensureAdminToken(ctx, s.store, cfg.dataDir); err != nil {
+		return nil, err
+	}
+
+	s.client, err = temporal.Dial(ctx, temporal.ClientConfig{Address: s.temporal.FrontendAddress(), Namespace: s.temporal.Namespace(), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	s.worker = temporal.NewWorker(s.client, registerAll(s.store), worker.Options{})
+	if err = s.worker.Start(); err != nil {
+		s.worker = nil
+		return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+	}
+	return s, nil
+}
+
+// ensureAdminToken returns the admin token saved in the data directory, creating and
+// saving one on first start. Only its hash goes into the database.
+func ensureAdminToken(ctx context.Context, st *schema.Store, dataDir string) (string, error) {
+	path := filepath.Join(dataDir, adminTokenFile)
+	secret := ""
+	if b, err := os.ReadFile(path); err == nil {
+		secret = strings.TrimSpace(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read the admin token %s: %w", path, err)
+	}
+	if secret == "" {
+		secret = schema.NewTokenSecret()
+		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("save the admin token to %s: %w", path, err)
+		}
+	}
+	if _, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: "admin", Role: schema.RoleAdmin, CreatedBy: "teletraan dev", Secret: secret}); err != nil {
+		return "", fmt.Errorf("register the admin token: %w (delete %s to mint a new one)", err, path)
+	}
+	return secret, nil
+}
+
+// serve runs the API and the board until ctx ends.
+func (s *devStack) serve(ctx context.Context) error {
+	h := newHTTPHandler(s.store, s.client, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger)
+	return serveHTTP(ctx, s.listener, h, s.logger)
+}
+
+// stop shuts everything down in reverse order; safe on a partly started stack.
+func (s *devStack) stop() {
+	if s.worker != nil {
+		s.worker.Stop()
+	}
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.store != nil {
+		_ = s.store.Close()
+	}
+	if s.temporal != nil {
+		if err := s.temporal.Stop(); err != nil {
+			s.logger.Warn("stopping the embedded Temporal server", "error", err)
+		}
+	}
+	if s.listener != nil {
+		_ = s.listener.Close()
+	}
+}
+
+func newDevCommand(g *globalFlags) *cobra.Command {
+	cfg := devConfig{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything in one process: Temporal and its UI, the API, the board and a worker",
+		Long: `Run the whole system on one machine with embedded defaults: an in-process Temporal server
+(SQLite under --data-dir) with its UI, the app database (SQLite), the REST API and board, and a worker.
+Data survives restarts. Stop with Ctrl-C.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := g.logger()
+			if err != nil {
+				return err
+			}
+			cfg.logger = logger
+			ctx := cmd.Context()
+			s, err := startDevStack(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer s.stop()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "\nTeletraan dev stack is up (data in %s)\n\n", cfg.dataDir)
+			fmt.Fprintf(out, "  API and board  %s\n", s.apiURL)
+			if ui := s.temporal.UIAddress(); ui != "" {
+				fmt.Fprintf(out, "  Temporal UI    %s\n", ui)
+			}
+			fmt.Fprintf(out, "  Temporal       %s (namespace %s)\n", s.temporal.FrontendAddress(), s.temporal.Namespace())
+			fmt.Fprintf(out, "  Admin token    %s\n\n", s.adminToken)
+			fmt.Fprintf(out, "  export TELETRAAN_URL=%s TOKEN=%s\n\nPress Ctrl-C to stop.\n", s.apiURL, s.adminToken)
+			err = s.serve(ctx)
+			logger.Info("stopping the dev stack")
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&cfg.dataDir, "data-dir", ".teletraan", "where the dev stack keeps its databases and admin token")
+	cmd.Flags().StringVar(&cfg.ip, "ip", "127.0.0.1", "address to listen on (0.0.0.0 to reach it from other machines)")
+	cmd.Flags().IntVar(&cfg.httpPort, "http-port", 8080, "port of the API and the board")
+	cmd.Flags().IntVar(&cfg.temporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
+	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
+	return cmd
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// newHTTPHandler assembles the API and the board on one engine.
+func newHTTPHandler(st *schema.Store, c client.Client, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	engine := api.NewRouter(api.Deps{
+		Store:    st,
+		Deployer: &api.TemporalDeployer{Client: c, Store: st},
+		TemporalHealth: func(ctx context.Context) error {
+			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		},
+		Logger:        logger,
+		TemporalUIURL: temporalUIURL,
+		Namespace:     namespace,
+	})
+	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger}).Register(engine)
+	return engine
+}
+
+// serveHTTP serves h on ln until ctx ends, then drains in-flight requests.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("HTTP server on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("HTTP server did not drain in time", "error", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// listen opens addr, turning "address already in use" into an error that names the flag.
+func listen(addr, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (%v): pick another address or port with %s", addr, err, flag)
+	}
+	return ln, nil
+}
+
+func newServerCommand(g *globalFlags) *cobra.Command {
+	var dsnFlag, listenAddr, uiURL string
+	var tf temporalFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the REST API and the board (stateless; run several behind a load balancer)",
+		Long: `Run the REST API (/v1, /healthz) and the board against the app database (TELETRAAN_DB_DSN)
+and a Temporal cluster (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY).
+It refuses to start when the database is unreachable or its schema is not current.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := connectProduction(ctx, g, dsnFlag, &tf)
+			if err != nil {
+				return err
+			}
+			defer p.close()
+			logger, st, c, cfg := p.logger, p.store, p.client, p.cfg
+			ln, err := listen(listenAddr, "--listen")
+			if err != nil {
+				return err
+			}
+			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace)
+			return serveHTTP(ctx, ln, newHTTPHandler(st, c, cfg.Namespace, uiURL, logger), logger)
+		},
+	}
+	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
+	cmd.Flags().StringVar(&listenAddr, "listen", ":8080", "address for the API and the board")
+	cmd.Flags().StringVar(&uiURL, "temporal-ui-url", "", "base URL of the Temporal UI, for links to deploy workflows")
+	tf.add(cmd)
+	return cmd
+}

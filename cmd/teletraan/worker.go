@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/teletraan-on-temporal/teletraan/activities"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/temporal"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// registerAll registers every workflow and activity of teletraan on a worker.
+func registerAll(st *schema.Store) temporal.Registrar {
+	return func(w worker.Registry) {
+		w.RegisterWorkflow(workflows.StageWorkflow)
+		w.RegisterWorkflow(workflows.DeployWorkflow)
+		w.RegisterActivity(&activities.Activities{Store: st})
+	}
+}
+
+type temporalFlags struct {
+	address   string
+	namespace string
+}
+
+func (f *temporalFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.address, "temporal-address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
+	cmd.Flags().StringVar(&f.namespace, "temporal-namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
+}
+
+func (f *temporalFlags) config(logger *slog.Logger) temporal.ClientConfig {
+	cfg := temporal.ClientConfigFromEnv()
+	if f.address != "" {
+		cfg.Address = f.address
+	}
+	if f.namespace != "" {
+		cfg.Namespace = f.namespace
+	}
+	cfg.Logger = logger
+	return cfg
+}
+
+func newWorkerCommand(g *globalFlags) *cobra.Command {
+	var dsnFlag string
+	var tf temporalFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run the Temporal worker: stage, deploy and later workflows and their activities",
+		Long: `Run the Temporal worker against a Temporal cluster (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+TEMPORAL_TLS_CERT/KEY/CA, TEMPORAL_API_KEY) and the app database (TELETRAAN_DB_DSN).
+Run as many as you like; they share the work.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := connectProduction(ctx, g, dsnFlag, &tf)
+			if err != nil {
+				return err
+			}
+			defer p.close()
+			logger, st, c, cfg := p.logger, p.store, p.client, p.cfg
+			if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+				return err
+			}
+			w := temporal.NewWorker(c, registerAll(st), worker.Options{})
+			if err := w.Start(); err != nil {
+				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+			}
+			logger.Info("worker running", "temporal", cfg.Address, "namespace", cfg.Namespace, "taskQueue", workflows.TaskQueue)
+			<-ctx.Done()
+			logger.Info("stopping worker")
+			w.Stop()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
+	tf.add(cmd)
+	return cmd
+}

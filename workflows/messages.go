@@ -1,0 +1,138 @@
+// Package workflows holds the deterministic workflow code: the stage workflow that owns a
+// stage's deploys and the deploy workflow that rolls one build out. No I/O happens here;
+// everything outside is reached through activities.
+package workflows
+
+import "strings"
+
+// Update, query and signal names, shared by the workflows and their callers.
+const (
+	// StartDeployUpdate asks a stage workflow to start a deploy.
+	StartDeployUpdate = "start-deploy"
+	// StageStatusQuery returns a stage workflow's StageStatus.
+	StageStatusQuery = "stage-status"
+	// DeployProgressQuery returns a deploy workflow's DeployProgress.
+	DeployProgressQuery = "progress"
+	// AbortDeploySignal tells a deploy workflow to stop, carrying an AbortRequest.
+	AbortDeploySignal = "abort"
+	// DeployFinishedSignal tells a stage workflow that one of its deploys ended.
+	DeployFinishedSignal = "deploy-finished"
+)
+
+// Deploy types and states. They equal the schema package's constants; the activities'
+// tests check that, so workflow code need not import the store.
+const (
+	TypeRegular  = "REGULAR"
+	TypeHotfix   = "HOTFIX"
+	TypeRollback = "ROLLBACK"
+	TypeRestart  = "RESTART"
+
+	StateRunning    = "RUNNING"
+	StateFailing    = "FAILING"
+	StateSucceeding = "SUCCEEDING"
+	StateSucceeded  = "SUCCEEDED"
+	StateAborted    = "ABORTED"
+)
+
+// StageWorkflowID is the id of the one stage workflow of env/stage.
+func StageWorkflowID(env, stage string) string { return "stage/" + env + "/" + stage }
+
+// DeployWorkflowID is the id of the deploy workflow of a deploy.
+func DeployWorkflowID(deployID string) string { return "deploy/" + deployID }
+
+// DeployIDFromWorkflowID returns the deploy id in a deploy workflow id, or "".
+func DeployIDFromWorkflowID(id string) string {
+	if rest, ok := strings.CutPrefix(id, "deploy/"); ok {
+		return rest
+	}
+	return ""
+}
+
+// StageInput starts (or continues) a stage workflow.
+type StageInput struct {
+	StageID   string
+	EnvName   string
+	StageName string
+	// State carries the workflow's state across continue-as-new.
+	State *StageState `json:",omitempty"`
+}
+
+// StageState is what a stage workflow remembers.
+type StageState struct {
+	// Current is the deploy in progress, nil when the stage is idle.
+	Current *DeployRef `json:",omitempty"`
+	// Started counts deploys started by this stage workflow over all its runs.
+	Started int
+}
+
+// DeployRef identifies a running deploy.
+type DeployRef struct {
+	DeployID   string
+	WorkflowID string
+	BuildID    string
+	Type       string
+	Operator   string
+}
+
+// StartDeployRequest is the payload of StartDeployUpdate.
+type StartDeployRequest struct {
+	// DeployID is chosen by the caller and doubles as the update id, so a retried request
+	// starts one deploy, not two.
+	DeployID    string
+	BuildID     string
+	BuildName   string
+	Type        string
+	Description string
+	Operator    string
+}
+
+// StartDeployResult answers StartDeployUpdate.
+type StartDeployResult struct {
+	DeployID   string
+	WorkflowID string
+	// Superseded is the deploy this one replaced, if one was running.
+	Superseded string `json:",omitempty"`
+}
+
+// StageStatus answers StageStatusQuery.
+type StageStatus struct {
+	EnvName   string
+	StageName string
+	Current   *DeployRef `json:",omitempty"`
+	Started   int
+}
+
+// AbortRequest is the payload of AbortDeploySignal.
+type AbortRequest struct {
+	Reason   string
+	Operator string
+}
+
+// DeployFinished is the payload of DeployFinishedSignal.
+type DeployFinished struct {
+	DeployID string
+	State    string
+}
+
+// DeployInput starts a deploy workflow.
+type DeployInput struct {
+	DeployID        string
+	StageID         string
+	EnvName         string
+	StageName       string
+	BuildID         string
+	Type            string
+	Operator        string
+	StageWorkflowID string
+}
+
+// DeployProgress answers DeployProgressQuery.
+type DeployProgress struct {
+	DeployID   string
+	State      string
+	Reason     string
+	TotalHosts int
+}
+
+// TaskQueue is the task queue every teletraan workflow and activity runs on.
+const TaskQueue = "teletraan"

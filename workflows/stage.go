@@ -1,0 +1,171 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// StageWorkflow is the single writer of one stage: every action on the stage arrives as an
+// Update, is validated, and is answered synchronously. It runs as long as the stage exists
+// and continues-as-new when its history grows.
+func StageWorkflow(ctx workflow.Context, in StageInput) error {
+	s := &stageImpl{in: in, state: StageState{}}
+	if in.State != nil {
+		s.state = *in.State
+	}
+	if err := s.setup(ctx); err != nil {
+		return err
+	}
+	return s.run(ctx)
+}
+
+type stageImpl struct {
+	in    StageInput
+	state StageState
+	// busy serialises updates: a deploy request waits until the previous one is answered.
+	busy bool
+}
+
+func (s *stageImpl) setup(ctx workflow.Context) error {
+	if s.in.EnvName == "" || s.in.StageName == "" || s.in.StageID == "" {
+		return temporal.NewNonRetryableApplicationError("stage workflow needs EnvName, StageName and StageID", "InvalidInput", nil)
+	}
+	if err := workflow.SetQueryHandler(ctx, StageStatusQuery, func() (StageStatus, error) {
+		return StageStatus{EnvName: s.in.EnvName, StageName: s.in.StageName, Current: s.state.Current, Started: s.state.Started}, nil
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, StartDeployUpdate, s.startDeploy, workflow.UpdateHandlerOptions{
+		Validator: validateStartDeploy,
+	})
+}
+
+func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
+	switch {
+	case req.DeployID == "":
+		return errors.New("deploy id is required")
+	case req.BuildID == "":
+		return errors.New("build id is required")
+	}
+	switch req.Type {
+	case TypeRegular, TypeHotfix, TypeRollback, TypeRestart:
+	default:
+		return fmt.Errorf("deploy type %q is not one of REGULAR, HOTFIX, ROLLBACK, RESTART", req.Type)
+	}
+	return nil
+}
+
+func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (StartDeployResult, error) {
+	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+		return StartDeployResult{}, err
+	}
+	s.busy = true
+	defer func() { s.busy = false }()
+
+	// A request retried after it was answered (same deploy id) gets the same answer.
+	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
+		return StartDeployResult{DeployID: cur.DeployID, WorkflowID: cur.WorkflowID}, nil
+	}
+
+	wfID := DeployWorkflowID(req.DeployID)
+	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
+	var created CreateDeployResult
+	err := workflow.ExecuteActivity(actx, CreateDeployActivity, CreateDeployInput{
+		DeployID: req.DeployID, StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName,
+		BuildID: req.BuildID, Type: req.Type, Description: req.Description, Operator: req.Operator, WorkflowID: wfID,
+	}).Get(ctx, &created)
+	if err != nil {
+		return StartDeployResult{}, fmt.Errorf("record deploy %s: %w", req.DeployID, err)
+	}
+
+	result := StartDeployResult{DeployID: req.DeployID, WorkflowID: wfID}
+	if prev := s.state.Current; prev != nil {
+		// A new deploy supersedes the running one; the old deploy marks itself ABORTED.
+		result.Superseded = prev.DeployID
+		abort := AbortRequest{Reason: "superseded by deploy " + req.DeployID, Operator: req.Operator}
+		if err := workflow.SignalExternalWorkflow(ctx, prev.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
+			// The old deploy may already have ended; that is fine, it is no longer running.
+			workflow.GetLogger(ctx).Info("could not signal superseded deploy", "deploy", prev.DeployID, "error", err)
+		}
+	}
+
+	input := DeployInput{
+		DeployID: req.DeployID, StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName,
+		BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, StageWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: wfID,
+		// Deploys outlive the stage workflow's runs: it continues-as-new while they roll.
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: deploySearchAttributes(input),
+		StaticSummary:         fmt.Sprintf("%s deploy of %s to %s/%s by %s", req.Type, req.BuildID, s.in.EnvName, s.in.StageName, req.Operator),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, DeployWorkflow, input)
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return StartDeployResult{}, fmt.Errorf("start deploy workflow %s: %w", wfID, err)
+	}
+	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator}
+	s.state.Started++
+	return result, nil
+}
+
+func (s *stageImpl) run(ctx workflow.Context) error {
+	finished := workflow.GetSignalChannel(ctx, DeployFinishedSignal)
+	for {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(finished, func(c workflow.ReceiveChannel, _ bool) {
+			var f DeployFinished
+			c.Receive(ctx, &f)
+			if s.state.Current != nil && s.state.Current.DeployID == f.DeployID {
+				s.state.Current = nil
+			}
+		})
+		// Wake up periodically so that a long idle stage still gets a chance to
+		// continue-as-new once the server suggests it.
+		sel.AddFuture(workflow.NewTimer(ctx, time.Hour), func(workflow.Future) {})
+		sel.Select(ctx)
+		if err := ctx.Err(); err != nil {
+			// Cancelled (from the Temporal UI or CLI): stop; running deploys carry on.
+			return temporal.NewCanceledError("stage workflow cancelled")
+		}
+
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			if err := workflow.Await(ctx, func() bool { return !s.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			// Signals that arrived meanwhile must not be lost across the new run.
+			for {
+				var f DeployFinished
+				if !finished.ReceiveAsync(&f) {
+					break
+				}
+				if s.state.Current != nil && s.state.Current.DeployID == f.DeployID {
+					s.state.Current = nil
+				}
+			}
+			next := s.in
+			state := s.state
+			next.State = &state
+			return workflow.NewContinueAsNewError(ctx, StageWorkflow, next)
+		}
+	}
+}
+
+// storeActivityOptions are for short activities that write the app database.
+var storeActivityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	// A database outage must not lose a deploy's bookkeeping, so retry for a long time.
+	ScheduleToCloseTimeout: time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        30 * time.Second,
+		NonRetryableErrorTypes: []string{"InvalidInput", "NotFound"},
+	},
+}
