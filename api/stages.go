@@ -178,14 +178,7 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.store.GetStage(ctx, env, stage)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	cfg := st.StageConfig
-	body.applyTo(&cfg)
-	updated, err := s.store.UpdateStageConfig(ctx, env, stage, cfg, operator)
+	updated, err := s.store.UpdateStageConfig(ctx, env, stage, body.applyTo, operator)
 	if err != nil {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
 		return

@@ -110,11 +110,14 @@ func (s *Store) CreateDeploy(ctx context.Context, d *Deploy) error {
 		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
 			return fmt.Errorf("create deploy %s: %w", d.ID, err)
 		}
-		_, err = tx.NewUpdate().Model((*Stage)(nil)).
+		res, err := tx.NewUpdate().Model((*Stage)(nil)).
 			Set("current_deploy_id = ?", d.ID).Set("updated_at = ?", now).
 			Where("id = ?", d.StageID).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("point stage at deploy %s: %w", d.ID, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return Errorf(ENOTFOUND, "stage with id %s does not exist", d.StageID)
 		}
 		return nil
 	})

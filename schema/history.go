@@ -55,8 +55,11 @@ func (s *Store) ListConfigHistory(ctx context.Context, env, stage string, limit 
 	if err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
+	}
+	if limit > 500 {
+		return nil, FieldErrorf("limit", "must be at most 500, got %d", limit)
 	}
 	out := []ConfigChange{}
 	if err := s.db.NewSelect().Model(&out).Where("stage_id = ?", st.ID).Order("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {

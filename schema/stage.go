@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -117,19 +118,19 @@ func (c *StageConfig) Validate() error {
 	if c.BakeTimeSeconds < 0 || c.BakeTimeSeconds > 7*24*3600 {
 		return FieldErrorf("bakeTimeSeconds", "must be between 0 and 7 days, got %d", c.BakeTimeSeconds)
 	}
-	if len(c.ScriptVariables) > 500 {
-		return FieldErrorf("scriptVariables", "has %d entries; the limit is 500", len(c.ScriptVariables))
+	if len(c.ScriptVariables) > 200 {
+		return FieldErrorf("scriptVariables", "has %d entries; the limit is 200", len(c.ScriptVariables))
 	}
 	for _, k := range sortedKeys(c.ScriptVariables) {
 		if !envVarRE.MatchString(k) {
 			return FieldErrorf("scriptVariables", "key %q is not a valid environment variable name (letters, digits, '_', not starting with a digit)", k)
 		}
-		if len(c.ScriptVariables[k]) > 8192 {
-			return FieldErrorf("scriptVariables", "value of %q is longer than 8192 bytes", k)
+		if len(c.ScriptVariables[k]) > 4096 {
+			return FieldErrorf("scriptVariables", "value of %q is longer than 4096 bytes", k)
 		}
 	}
-	if len(c.AgentConfigs) > 500 {
-		return FieldErrorf("agentConfigs", "has %d entries; the limit is 500", len(c.AgentConfigs))
+	if len(c.AgentConfigs) > 200 {
+		return FieldErrorf("agentConfigs", "has %d entries; the limit is 200", len(c.AgentConfigs))
 	}
 	for _, k := range sortedKeys(c.AgentConfigs) {
 		if !agentKeyRE.MatchString(k) {
@@ -138,8 +139,8 @@ func (c *StageConfig) Validate() error {
 		if i := strings.IndexByte(k, '.'); i > 0 && strings.ToUpper(k[:i]) == k[:i] && !agentConfigStages[k[:i]] {
 			return FieldErrorf("agentConfigs", "key %q has unknown stage prefix %q; known stages: PRE_DOWNLOAD, DOWNLOADING, POST_DOWNLOAD, STAGING, PRE_RESTART, RESTARTING, POST_RESTART, SERVING_BUILD, STOPPING, STOPPED", k, k[:i])
 		}
-		if len(c.AgentConfigs[k]) > 4096 {
-			return FieldErrorf("agentConfigs", "value of %q is longer than 4096 bytes", k)
+		if len(c.AgentConfigs[k]) > 1024 {
+			return FieldErrorf("agentConfigs", "value of %q is longer than 1024 bytes", k)
 		}
 	}
 	return nil
@@ -152,6 +153,13 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// cloneConfig copies c so that a change function cannot alter the maps of the original.
+func cloneConfig(c StageConfig) StageConfig {
+	c.ScriptVariables = maps.Clone(c.ScriptVariables)
+	c.AgentConfigs = maps.Clone(c.AgentConfigs)
+	return c
 }
 
 func (c *StageConfig) normalize() {
@@ -247,19 +255,27 @@ func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) err
 	})
 }
 
-// UpdateStageConfig validates cfg, stores it as the stage's config and records the change.
-func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, cfg StageConfig, operator string) (*Stage, error) {
-	cfg.normalize()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
+// UpdateStageConfig applies change to the stage's current config, validates the result,
+// stores it and records the change. The read, change and write happen in one transaction
+// with the row locked, so concurrent updates of different fields do not lose each other.
+func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, change func(*StageConfig), operator string) (*Stage, error) {
 	var out *Stage
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		st, err := getStage(ctx, tx, env, stage)
+		st := new(Stage)
+		err := s.forUpdate(tx.NewSelect().Model(st).Where("env_name = ? AND stage_name = ?", env, stage)).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "stage %s/%s does not exist", env, stage)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("get stage %s/%s: %w", env, stage, err)
 		}
 		before := st.StageConfig
+		cfg := cloneConfig(st.StageConfig)
+		change(&cfg)
+		cfg.normalize()
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
 		st.StageConfig = cfg
 		st.UpdatedAt = s.now()
 		st.LastOperator = operator

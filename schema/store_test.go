@@ -107,7 +107,7 @@ func TestStages(t *testing.T) {
 		cfg.MaxParallel, cfg.MaxParallelPct, cfg.SuccessThreshold = 5, 10, 90
 		cfg.ScriptVariables = map[string]string{"PORT": "8080"}
 		cfg.AgentConfigs = map[string]string{"RESTARTING.process_timeout": "600"}
-		got, err := st.UpdateStageConfig(ctx, "hello", "prod", cfg, "carol")
+		got, err := st.UpdateStageConfig(ctx, "hello", "prod", func(c *schema.StageConfig) { *c = cfg }, "carol")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,14 +128,36 @@ func TestStages(t *testing.T) {
 		} {
 			c := cfg
 			mutate(&c)
-			_, err := st.UpdateStageConfig(ctx, "hello", "prod", c, "carol")
+			_, err := st.UpdateStageConfig(ctx, "hello", "prod", func(cur *schema.StageConfig) { *cur = c }, "carol")
 			mustCode(t, err, schema.EINVALID)
 			if schema.ErrorField(err) != field {
 				t.Errorf("invalid %s: error names field %q (%v)", field, schema.ErrorField(err), err)
 			}
 		}
-		_, err = st.UpdateStageConfig(ctx, "hello", "nope", cfg, "carol")
+		_, err = st.UpdateStageConfig(ctx, "hello", "nope", func(c *schema.StageConfig) {}, "carol")
 		mustCode(t, err, schema.ENOTFOUND)
+
+		// Two concurrent changes of different fields both survive.
+		errs := make(chan error, 2)
+		go func() {
+			_, err := st.UpdateStageConfig(ctx, "hello", "canary", func(c *schema.StageConfig) { c.BakeTimeSeconds = 60 }, "dan")
+			errs <- err
+		}()
+		go func() {
+			_, err := st.UpdateStageConfig(ctx, "hello", "canary", func(c *schema.StageConfig) { c.SuccessThreshold = 80 }, "erin")
+			errs <- err
+		}()
+		for i := 0; i < 2; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("concurrent update: %v", err)
+			}
+		}
+		canary, _ := st.GetStage(ctx, "hello", "canary")
+		if canary.BakeTimeSeconds != 60 || canary.SuccessThreshold != 80 {
+			t.Fatalf("a concurrent update was lost: bake %d, threshold %d", canary.BakeTimeSeconds, canary.SuccessThreshold)
+		}
+		_, err = st.ListConfigHistory(ctx, "hello", "prod", 501)
+		mustCode(t, err, schema.EINVALID)
 
 		hist, err := st.ListConfigHistory(ctx, "hello", "prod", 10)
 		if err != nil || len(hist) != 2 || hist[0].ChangeType != schema.HistoryStageConfig || hist[0].Operator != "carol" || hist[1].ChangeType != schema.HistoryStageCreated {
@@ -300,6 +322,10 @@ func TestDeploys(t *testing.T) {
 			t.Fatalf("CurrentDeploy = %+v, %v", cur, err)
 		}
 		mustCode(t, st.CreateDeploy(ctx, &schema.Deploy{ID: "x", StageID: s.ID, Type: "SIDEWAYS"}), schema.EINVALID)
+		mustCode(t, st.CreateDeploy(ctx, &schema.Deploy{ID: "y", StageID: "no-such-stage", Type: schema.DeployRegular}), schema.ENOTFOUND)
+		if _, err := st.GetDeploy(ctx, "y"); schema.ErrorCode(err) != schema.ENOTFOUND {
+			t.Fatalf("a deploy for a missing stage was stored: %v", err)
+		}
 
 		got, err := st.SetDeployState(ctx, d.ID, schema.StateSucceeding, "all hosts serving")
 		if err != nil || got.State != schema.StateSucceeding || got.SucceededAt == nil || got.EndedAt != nil {

@@ -10,8 +10,8 @@ CREATE TABLE IF NOT EXISTS stages (
   success_threshold INT NOT NULL DEFAULT 100,
   stuck_timeout_seconds INT NOT NULL DEFAULT 600,
   bake_time_seconds INT NOT NULL DEFAULT 0,
-  script_variables TEXT NOT NULL,
-  agent_configs TEXT NOT NULL,
+  script_variables MEDIUMTEXT NOT NULL,
+  agent_configs MEDIUMTEXT NOT NULL,
   current_deploy_id VARCHAR(64) NOT NULL DEFAULT '',
   last_operator VARCHAR(255) NOT NULL DEFAULT '',
   created_at DATETIME(6) NOT NULL,
@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS builds (
   publisher VARCHAR(255) NOT NULL DEFAULT '',
   published_at DATETIME(6) NOT NULL,
   KEY builds_name_branch (name, scm_branch, published_at),
-  KEY builds_commit (scm_commit_short)
+  KEY builds_commit (scm_commit)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 --bun:split
 CREATE TABLE IF NOT EXISTS deploys (

@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS builds (
 --bun:split
 CREATE INDEX IF NOT EXISTS builds_name_branch ON builds (name, scm_branch, published_at);
 --bun:split
-CREATE INDEX IF NOT EXISTS builds_commit ON builds (scm_commit_short);
+CREATE INDEX IF NOT EXISTS builds_commit ON builds (scm_commit);
 --bun:split
 CREATE TABLE IF NOT EXISTS deploys (
   id VARCHAR(64) NOT NULL PRIMARY KEY,
