@@ -228,3 +228,27 @@ func TestStageContinuesAsNewKeepingState(t *testing.T) {
 		t.Fatalf("continued input lost state: %+v", next)
 	}
 }
+
+func TestCancelledDeployEndsAborted(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	store := &fakeStore{hosts: 4}
+	store.register(env)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(workflows.DeployProgressQuery)
+		if err != nil {
+			t.Errorf("query: %v", err)
+		} else {
+			var p workflows.DeployProgress
+			_ = v.Get(&p)
+			if p.State != workflows.StateRunning || p.TotalHosts != 4 {
+				t.Errorf("progress before cancel = %+v", p)
+			}
+		}
+		env.CancelWorkflow()
+	}, time.Minute)
+	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: workflows.TypeRegular})
+	if got := store.states["d1"]; len(got) != 1 || got[0] != "ABORTED:deploy workflow was cancelled" {
+		t.Fatalf("states = %v; a cancelled deploy must be recorded ABORTED", got)
+	}
+}

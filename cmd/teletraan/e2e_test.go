@@ -9,12 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/teletraan-on-temporal/teletraan/workflows"
@@ -158,6 +162,8 @@ func TestDevStackDeploysThroughTemporalAndSurvivesRestart(t *testing.T) {
 		t.Fatalf("stage workflow: %v %v", stageWF, err)
 	}
 
+	recordHistories(t, s, workflows.StageWorkflowID("hello", "prod"), first.Deploy.WorkflowID)
+
 	token := s.adminToken
 	s.stopAndWait()
 
@@ -221,6 +227,38 @@ func TestDevStackRefusesBusyPortsNamingTheFlag(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), flag) || !strings.Contains(err.Error(), strconv.Itoa(port)) {
 			t.Errorf("%s: error %q does not name the flag and the port", flag, err)
+		}
+	}
+}
+
+// recordHistories saves the histories of the given workflows into the directory named by
+// TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. Regenerate them with
+//
+//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run TestDevStack
+//
+// whenever a workflow change is meant to be incompatible (and keep the old files).
+func recordHistories(t *testing.T, s *runningStack, ids ...string) {
+	dir := os.Getenv("TELETRAAN_RECORD_HISTORIES")
+	if dir == "" {
+		return
+	}
+	for _, id := range ids {
+		hist := &historypb.History{}
+		iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				t.Fatalf("history of %s: %v", id, err)
+			}
+			hist.Events = append(hist.Events, ev)
+		}
+		b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.SplitN(id, "/", 2)[0] + "-" + time.Now().UTC().Format("20060102") + ".json"
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
