@@ -137,6 +137,9 @@ func buildOpenAPI() *openAPIDoc {
 		"database": {Type: "string", Description: `"ok" or "unreachable: <why>"`},
 		"temporal": {Type: "string", Description: `"ok", "not checked", or "unreachable: <why>"`},
 	}, "status", "database", "temporal")
+	for name, sc := range pingSchemas() {
+		comps[name] = sc
+	}
 	comps["StageList"] = object(map[string]*jsonSchema{"stages": arrayOf(stageRef)}, "stages")
 	comps["ConfigHistory"] = object(map[string]*jsonSchema{"changes": arrayOf(changeRef)}, "changes")
 	comps["HostList"] = object(map[string]*jsonSchema{"hosts": arrayOf(hostRef)}, "hosts")
@@ -386,6 +389,7 @@ func buildOpenAPI() *openAPIDoc {
 			"404": refResponse("NotFound"),
 		},
 	})
+	add(http.MethodPost, "/v1/system/ping", pingOperation())
 	return doc
 }
 

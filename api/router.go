@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,6 +31,16 @@ type Deps struct {
 	TemporalUIURL string
 	// Namespace is the Temporal namespace of the deploy workflows; empty means "default".
 	Namespace string
+	// Context bounds the router's background work: the poller that wakes held pings
+	// (POST /v1/system/ping?wait=N) starts with the first held ping and stops when Context
+	// ends, answering every held ping NOOP at once. Cancel it when shutdown begins, before
+	// or together with http.Server.Shutdown, or Shutdown waits for held pings (up to
+	// protocol.MaxWaitSeconds). nil means context.Background(): the poller runs for the
+	// life of the process.
+	Context context.Context
+	// PingWakeInterval is how often the poller looks for admissions and new deploys while
+	// pings are held; 0 means 250 ms.
+	PingWakeInterval time.Duration
 }
 
 // server holds the dependencies every handler needs; handlers are its methods so that
@@ -42,6 +53,7 @@ type server struct {
 	temporalUIURL  string
 	namespace      string
 	openAPIJSON    []byte
+	pings          *pingHub
 }
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
@@ -66,6 +78,7 @@ func NewRouter(d Deps) *gin.Engine {
 		temporalUIURL:  strings.TrimRight(d.TemporalUIURL, "/"),
 		namespace:      namespace,
 		openAPIJSON:    mustMarshalOpenAPI(),
+		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 	}
 
 	engine := gin.New()
@@ -101,6 +114,8 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/builds", s.publishBuild)
 	v1.GET("/builds", s.listBuilds)
 	v1.GET("/builds/:id", s.getBuild)
+
+	v1.POST("/system/ping", s.ping)
 
 	return engine
 }

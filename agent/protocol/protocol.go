@@ -140,7 +140,7 @@ type DeployGoal struct {
 	Build           *Build            `json:"build,omitempty"`
 	DeployAlias     string            `json:"deployAlias,omitempty"`
 	AgentConfigs    map[string]string `json:"agentConfigs,omitempty"`
-	ScriptVariables map[string]string `json:"scriptVariables,omitempty"`
+	ScriptVariables map[string]string `json:"scriptVariables"`
 	FirstDeploy     bool              `json:"firstDeploy"`
 	IsDocker        bool              `json:"isDocker"`
 }

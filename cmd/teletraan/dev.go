@@ -127,7 +127,7 @@ func ensureAdminToken(ctx context.Context, st *schema.Store, dataDir string) (st
 
 // serve runs the API and the board until ctx ends.
 func (s *devStack) serve(ctx context.Context) error {
-	h := newHTTPHandler(s.store, s.client, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger)
+	h := newHTTPHandler(ctx, s.store, s.client, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger)
 	return serveHTTP(ctx, s.listener, h, s.logger)
 }
 

@@ -18,10 +18,13 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
-// newHTTPHandler assembles the API and the board on one engine.
-func newHTTPHandler(st *schema.Store, c client.Client, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
+// newHTTPHandler assembles the API and the board on one engine. Its background work (the
+// poller that wakes held agent pings) ends with ctx, which must end no later than the HTTP
+// server's shutdown so that held pings are answered at once.
+func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	engine := api.NewRouter(api.Deps{
+		Context:  ctx,
 		Store:    st,
 		Deployer: &api.TemporalDeployer{Client: c, Store: st},
 		TemporalHealth: func(ctx context.Context) error {
@@ -89,7 +92,7 @@ It refuses to start when the database is unreachable or its schema is not curren
 				return err
 			}
 			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace)
-			return serveHTTP(ctx, ln, newHTTPHandler(st, c, cfg.Namespace, uiURL, logger), logger)
+			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, cfg.Namespace, uiURL, logger), logger)
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")

@@ -1,0 +1,375 @@
+package api
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// GoalInput is everything DecideGoal reads about one ping.
+type GoalInput struct {
+	HostID   string
+	HostName string // defaults to HostID
+	// Reports are the agent's statuses, at most one per stage (envId).
+	Reports []protocol.PingReport
+	// State is the host's stages, deploys, agent rows and admissions as the store read them.
+	State schema.PingState
+}
+
+// GoalDecision is the answer to a ping and the agent rows that answer implies.
+type GoalDecision struct {
+	Response protocol.PingResponse
+	Writes   schema.PingWrites
+	// MemberStageIDs are the stages the host serves; a held ping wakes when one of them
+	// gets a new current deploy.
+	MemberStageIDs []string
+	// Waiting reports that the host has an install to start but waits for its deploy to
+	// admit it; the response is then NOOP.
+	Waiting bool
+}
+
+// candidateKind orders goals: finishing a deploy the host is in beats starting a new one.
+type candidateKind int
+
+const (
+	continueDeploy candidateKind = iota // same deploy: next stage, retry or restart
+	startInstall                        // a deploy the host is not on yet
+)
+
+// candidate is a goal the ping could answer with and the row it implies.
+type candidate struct {
+	kind    candidateKind
+	envName string
+	goal    protocol.DeployGoal
+	opCode  string
+	row     *schema.Agent // written when this goal is the answer
+	// fallback, when set, is written instead when another stage's goal is the answer:
+	// the row as the report describes it, without the goal's move.
+	fallback *schema.Agent
+}
+
+// DecideGoal applies Teletraan's ping decision (§2.4 of the reference) to one ping: per
+// stage it keeps the host where it is, moves it to its next deploy stage, retries, pauses
+// it on a fatal failure, starts the stage's current deploy, or tells it to forget a stage it
+// left. It answers with one goal at most: an install that need not wait, else a DELETE,
+// else NOOP. It is pure; the rows it returns are only those that change.
+func DecideGoal(in GoalInput) GoalDecision {
+	now := in.State.Now
+	hostName := cmp.Or(in.HostName, in.HostID)
+	reports := make(map[string]*protocol.PingReport, len(in.Reports))
+	for i := range in.Reports {
+		reports[in.Reports[i].EnvID] = &in.Reports[i]
+	}
+	stages := make(map[string]*schema.PingStage, len(in.State.Stages))
+	var order []string
+	for i := range in.State.Stages {
+		ps := &in.State.Stages[i]
+		stages[ps.Stage.ID] = ps
+		order = append(order, ps.Stage.ID)
+	}
+	// Reports on stages that do not exist (any more) come last, in a stable order.
+	var unknown []string
+	for id := range reports {
+		if stages[id] == nil {
+			unknown = append(unknown, id)
+		}
+	}
+	slices.Sort(unknown)
+	order = append(order, unknown...)
+
+	var (
+		out        GoalDecision
+		candidates []candidate
+		deletes    []candidate
+		rows       []schema.Agent
+	)
+	for _, id := range order {
+		ps, rep := stages[id], reports[id]
+		switch {
+		case ps != nil && ps.Membership != schema.NotMember:
+			out.MemberStageIDs = append(out.MemberStageIDs, id)
+			c, row, waiting := decideMember(ps, rep, in.HostID, hostName, now)
+			if c != nil {
+				candidates = append(candidates, *c)
+			}
+			if row != nil {
+				rows = append(rows, *row)
+			}
+			out.Waiting = out.Waiting || waiting
+		case rep != nil:
+			d := deleteCandidate(ps, rep)
+			if ps != nil && ps.Agent != nil {
+				row := *ps.Agent
+				row.State = schema.AgentDelete
+				d.row, d.fallback = &row, &row
+			}
+			deletes = append(deletes, d)
+		case ps != nil && ps.Agent != nil:
+			// Neither a member nor reported: the agent has dropped the stage after a DELETE.
+			out.Writes.Forget = append(out.Writes.Forget, id)
+		}
+		if rep != nil && rep.ErrorCode != 0 && ps != nil && reportsNews(ps.Agent, rep) {
+			out.Writes.Errors = append(out.Writes.Errors, schema.AgentError{HostID: in.HostID, StageID: id,
+				HostName: hostName, ErrorMessage: rep.ErrorMessage, UpdatedAt: now})
+		}
+	}
+
+	// Continuing deploys first, then new installs, each by environment name; the stable sort
+	// keeps the stage order of the state for ties.
+	slices.SortStableFunc(candidates, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.envName, b.envName))
+	})
+	var chosen *candidate
+	switch {
+	case len(candidates) > 0:
+		chosen = &candidates[0]
+	case len(deletes) > 0:
+		chosen = &deletes[0]
+	}
+	for _, list := range [][]candidate{candidates, deletes} {
+		for i := range list {
+			c := &list[i]
+			switch {
+			case c == chosen && c.row != nil:
+				rows = append(rows, *c.row)
+			case c.fallback != nil:
+				rows = append(rows, *c.fallback)
+			}
+		}
+	}
+	out.Writes.Agents = changedRows(rows, stages, now)
+	if chosen == nil {
+		out.Response = protocol.PingResponse{OpCode: protocol.OpNoop}
+		return out
+	}
+	goal := chosen.goal
+	out.Response = protocol.PingResponse{OpCode: chosen.opCode, DeployGoal: &goal}
+	return out
+}
+
+// decideMember decides one stage the host serves. It returns the goal candidate, if any,
+// the row to write when no candidate carries it, and whether the host waits for admission.
+func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostName string, now time.Time) (*candidate, *schema.Agent, bool) {
+	ag, dep := ps.Agent, ps.Deploy
+	if dep == nil {
+		return nil, nil, false // 0.1: nothing to deploy yet
+	}
+	if ag != nil && (ag.State == schema.AgentPausedByUser || ag.State == schema.AgentStop) {
+		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
+		// goals yet, so a stopping host is left alone too.
+		return nil, nil, false
+	}
+	first := ag == nil || ag.FirstDeploy
+	fresh := func(first bool) schema.Agent {
+		return schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, DeployID: dep.ID,
+			DeployStage: protocol.StagePreDownload, Status: protocol.StatusUnknown, State: schema.AgentNormal,
+			FirstDeploy: first, StartedAt: now, StageStartedAt: now, UpdatedAt: now}
+	}
+	install := func(kind candidateKind) *candidate {
+		row := fresh(first)
+		return &candidate{kind: kind, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
+			goal: buildGoal(ps, protocol.StagePreDownload, first), row: &row}
+	}
+	reset := ag != nil && ag.State == schema.AgentReset
+
+	if rep != nil && rep.DeployID == dep.ID {
+		reported := reportRow(ag, rep, ps, hostID, hostName, now)
+		switch {
+		case reset || rep.AgentState == protocol.AgentStateResetBySystem:
+			c := install(continueDeploy)
+			c.fallback = &reported
+			return c, nil, false
+		case rep.DeployStage == protocol.StageServingBuild:
+			reported.State = schema.AgentNormal
+			reported.FirstDeploy = false
+			return nil, &reported, false
+		case rep.AgentStatus == protocol.StatusSucceeded:
+			next, ok := protocol.NextStage(rep.DeployStage)
+			if !ok {
+				next = protocol.StagePreDownload // succeeded at a stage off the deploy path: start over
+			}
+			row := reported
+			row.DeployStage, row.Status, row.State = next, protocol.StatusUnknown, schema.AgentNormal
+			row.FailCount, row.ErrorCode, row.StageStartedAt = 0, 0, now
+			if next == protocol.StagePreDownload {
+				row.StartedAt = now
+			}
+			return &candidate{kind: continueDeploy, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
+				goal: buildGoal(ps, next, row.FirstDeploy), row: &row, fallback: &reported}, nil, false
+		case protocol.IsFatalStatus(rep.AgentStatus):
+			reported.State = schema.AgentPausedBySystem
+			reported.FirstDeploy = false
+			return nil, &reported, false
+		case ag != nil && ag.State == schema.AgentPausedBySystem:
+			return nil, &reported, false
+		default:
+			// Still running, or failed and retrying: the agent runs the same stage again.
+			stage := rep.DeployStage
+			if !slices.Contains(protocol.DeployStages(), stage) {
+				stage = protocol.StagePreDownload
+			}
+			row := reported
+			row.DeployStage = stage
+			return &candidate{kind: continueDeploy, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
+				goal: buildGoal(ps, stage, row.FirstDeploy), row: &row, fallback: &reported}, nil, false
+		}
+	}
+
+	// No report of the current deploy: the host must install it from the start.
+	if ag != nil && ag.DeployID == dep.ID && !reset {
+		if ag.State == schema.AgentPausedBySystem {
+			return nil, nil, false // failed on this deploy; only an operator's reset retries it
+		}
+		// The deploy already let this host in (it holds a row for it) but the agent lost its
+		// status: start over without asking again.
+		return install(continueDeploy), nil, false
+	}
+	idle := ag != nil && ag.DeployStage == protocol.StageServingBuild
+	if rep != nil {
+		idle = rep.DeployStage == protocol.StageServingBuild
+	}
+	if !first && !reset && idle && ps.AdmittedDeployID != dep.ID {
+		return nil, nil, true // serving an older build: wait until the deploy admits it
+	}
+	return install(startInstall), nil, false
+}
+
+// reportRow is the host's row in a stage as its report of the current deploy describes it.
+func reportRow(ag *schema.Agent, rep *protocol.PingReport, ps *schema.PingStage, hostID, hostName string, now time.Time) schema.Agent {
+	row := schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, State: schema.AgentNormal,
+		FirstDeploy: true, StartedAt: now, StageStartedAt: now}
+	if ag != nil {
+		row = *ag
+		row.HostID, row.HostName = hostID, hostName
+		if ag.DeployStage != rep.DeployStage || ag.DeployID != rep.DeployID {
+			row.StageStartedAt = now
+		}
+	}
+	row.DeployID, row.DeployStage, row.Status = rep.DeployID, rep.DeployStage, rep.AgentStatus
+	row.FailCount, row.ErrorCode = rep.FailCount, rep.ErrorCode
+	row.UpdatedAt = now
+	return row
+}
+
+// reportsNews reports whether rep says something the stored row does not, so that a host
+// repeating the same failure on every ping does not rewrite its error tail each time.
+func reportsNews(ag *schema.Agent, rep *protocol.PingReport) bool {
+	return ag == nil || ag.DeployID != rep.DeployID || ag.DeployStage != rep.DeployStage ||
+		ag.Status != rep.AgentStatus || ag.FailCount != rep.FailCount || ag.ErrorCode != rep.ErrorCode
+}
+
+// deleteCandidate tells the agent to forget a stage the host no longer serves.
+func deleteCandidate(ps *schema.PingStage, rep *protocol.PingReport) candidate {
+	goal := protocol.DeployGoal{DeployID: rep.DeployID, EnvID: rep.EnvID, DeployStage: rep.DeployStage}
+	if ps != nil {
+		goal.EnvName, goal.StageName = ps.Stage.EnvName, ps.Stage.StageName
+	}
+	return candidate{envName: goal.EnvName, goal: goal, opCode: protocol.OpDelete}
+}
+
+// changedRows fills in the host id and update time of rows and keeps those that differ
+// from what the store holds, so that a steady ping writes nothing.
+func changedRows(rows []schema.Agent, stages map[string]*schema.PingStage, now time.Time) []schema.Agent {
+	var out []schema.Agent
+	for _, r := range rows {
+		ps := stages[r.StageID]
+		if ps != nil && ps.Agent != nil {
+			old := *ps.Agent
+			old.UpdatedAt = r.UpdatedAt
+			if old == r {
+				continue
+			}
+		}
+		r.UpdatedAt = now
+		out = append(out, r)
+	}
+	return out
+}
+
+// opCodeFor maps a deploy type to the opcode agents expect for it.
+func opCodeFor(deployType string) string {
+	switch deployType {
+	case schema.DeployRollback:
+		return protocol.OpRollback
+	case schema.DeployRestart:
+		return protocol.OpRestart
+	default:
+		return protocol.OpDeploy
+	}
+}
+
+// buildGoal is the goal to run deployStage of the stage's current deploy. The build
+// travels only with DOWNLOADING and the script variables only with PRE_DOWNLOAD, as in
+// Teletraan, because those are the only stages that use them.
+func buildGoal(ps *schema.PingStage, deployStage string, first bool) protocol.DeployGoal {
+	g := protocol.DeployGoal{
+		DeployID:     ps.Deploy.ID,
+		DeployType:   ps.Deploy.Type,
+		EnvID:        ps.Stage.ID,
+		EnvName:      ps.Stage.EnvName,
+		StageName:    ps.Stage.StageName,
+		DeployStage:  deployStage,
+		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, deployStage),
+		FirstDeploy:  first,
+	}
+	if deployStage == protocol.StagePreDownload {
+		// Non-nil even when empty: an empty map tells the agent to delete its local copy.
+		g.ScriptVariables = make(map[string]string, len(ps.Stage.ScriptVariables))
+		for k, v := range ps.Stage.ScriptVariables {
+			g.ScriptVariables[k] = v
+		}
+	}
+	if deployStage == protocol.StageDownloading && ps.Build != nil {
+		g.Build = agentBuild(ps.Build)
+	}
+	return g
+}
+
+// stagePrefixes are the deploy stages an agent config key may be prefixed with.
+func stagePrefixes() []string {
+	return append(protocol.DeployStages(), protocol.StageStopping, protocol.StageStopped)
+}
+
+// StageAgentConfigs returns the agent configs that apply at deployStage: unprefixed keys
+// always, "<deployStage>.key" as "key" (overriding an unprefixed "key"), and keys prefixed
+// by any other stage not at all. Nil when none apply.
+func StageAgentConfigs(configs map[string]string, deployStage string) map[string]string {
+	out := map[string]string{}
+	prefixes := stagePrefixes()
+	var staged []string
+	for k, v := range configs {
+		prefix, _, ok := strings.Cut(k, ".")
+		switch {
+		case !ok || !slices.Contains(prefixes, prefix):
+			out[k] = v
+		case prefix == deployStage:
+			staged = append(staged, k)
+		}
+	}
+	// Applied after the unprefixed keys so that the stage's value wins whatever the map order.
+	for _, k := range staged {
+		out[strings.TrimPrefix(k, deployStage+".")] = configs[k]
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// agentBuild converts a build to the agent's view: dates as epoch milliseconds.
+func agentBuild(b *schema.Build) *protocol.Build {
+	pb := &protocol.Build{
+		ID: b.ID, Name: b.Name, ArtifactURL: b.ArtifactURL, Repo: b.Repo, Branch: b.Branch,
+		Commit: b.Commit, CommitShort: b.CommitShort, CommitInfo: b.CommitInfo,
+		PublishInfo: b.PublishInfo, Publisher: b.Publisher, PublishDate: b.PublishedAt.UnixMilli(),
+		Checksum: b.Checksum,
+	}
+	if b.CommitDate != nil {
+		pb.CommitDate = b.CommitDate.UnixMilli()
+	}
+	return pb
+}

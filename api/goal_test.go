@@ -1,0 +1,292 @@
+package api_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+var goalNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// goalStage is web/prod, a member by host, whose current deploy is d2 of build b2.
+func goalStage(mod ...func(*schema.PingStage)) schema.PingStage {
+	commit := goalNow.Add(-time.Hour)
+	ps := schema.PingStage{
+		Stage: schema.Stage{ID: "stg-web", EnvName: "web", StageName: "prod", CurrentDeployID: "d2",
+			StageConfig: schema.StageConfig{ScriptVariables: map[string]string{"PORT": "8080"},
+				AgentConfigs: map[string]string{"max_retry": "3", "RESTARTING.process_timeout": "600", "DOWNLOADING.max_retry": "9"}}},
+		Deploy:     &schema.Deploy{ID: "d2", StageID: "stg-web", BuildID: "b2", Type: schema.DeployRegular},
+		Build:      &schema.Build{ID: "b2", Name: "web", ArtifactURL: "https://b/web.tar.gz", Checksum: "ab12", Commit: "abcdef0", CommitDate: &commit, PublishedAt: goalNow},
+		Membership: schema.MemberByHost,
+	}
+	for _, m := range mod {
+		m(&ps)
+	}
+	return ps
+}
+
+func withAgent(deployID, stage, status, state string, first bool) func(*schema.PingStage) {
+	return func(ps *schema.PingStage) {
+		ps.Agent = &schema.Agent{HostID: "i-1", StageID: ps.Stage.ID, HostName: "host-1", DeployID: deployID, DeployStage: stage,
+			Status: status, State: state, FirstDeploy: first, StartedAt: goalNow.Add(-time.Hour),
+			StageStartedAt: goalNow.Add(-time.Minute), UpdatedAt: goalNow.Add(-time.Minute)}
+	}
+}
+
+func report(envID, deployID, stage, status string) protocol.PingReport {
+	return protocol.PingReport{EnvID: envID, DeployID: deployID, DeployStage: stage, AgentStatus: status}
+}
+
+// rowWant is what a test checks of a written agent row.
+type rowWant struct {
+	stageID, deployID, deployStage, status, state string
+	first                                         bool
+	failCount                                     int
+}
+
+func TestDecideGoal(t *testing.T) {
+	const (
+		serving = protocol.StageServingBuild
+		ok      = protocol.StatusSucceeded
+		normal  = schema.AgentNormal
+	)
+	noDeploy := func(ps *schema.PingStage) { ps.Deploy, ps.Build, ps.Stage.CurrentDeployID = nil, nil, "" }
+	left := func(ps *schema.PingStage) { ps.Membership = schema.NotMember }
+	admitted := func(ps *schema.PingStage) { ps.AdmittedDeployID = "d2" }
+	deployType := func(typ string) func(*schema.PingStage) { return func(ps *schema.PingStage) { ps.Deploy.Type = typ } }
+	failing := report("stg-web", "d2", protocol.StageDownloading, protocol.StatusScriptFailed)
+	failing.FailCount, failing.ErrorCode, failing.ErrorMessage = 1, 2, "curl: 404"
+	fatal := report("stg-web", "d2", protocol.StageRestarting, protocol.StatusTooManyRetry)
+	fatal.FailCount, fatal.ErrorCode = 3, 1
+	resetBySystem := report("stg-web", "d2", serving, ok)
+	resetBySystem.AgentState = protocol.AgentStateResetBySystem
+	other := schema.PingStage{Stage: schema.Stage{ID: "stg-api", EnvName: "api", StageName: "prod"},
+		Deploy: &schema.Deploy{ID: "a9", Type: schema.DeployRegular}, Build: &schema.Build{ID: "ab"}, Membership: schema.MemberByGroup}
+
+	tests := []struct {
+		name       string
+		stages     []schema.PingStage
+		reports    []protocol.PingReport
+		wantOp     string
+		wantStage  string // goal's deploy stage; "" for none
+		wantFirst  bool
+		wantRows   []rowWant
+		wantErrors int
+		wantForget []string
+		wantWait   bool
+	}{
+		{name: "stage without deploy is ignored", stages: []schema.PingStage{goalStage(noDeploy)},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
+		{name: "new host installs at once", stages: []schema.PingStage{goalStage()},
+			wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
+		{name: "serving the current deploy is the steady state", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpNoop},
+		{name: "reaching SERVING_BUILD ends the first deploy", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StagePostRestart, protocol.StatusUnknown, normal, true))},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
+		{name: "succeeded stage moves to the next", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, normal, true))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, ok)},
+			wantOp:  protocol.OpDeploy, wantStage: protocol.StagePostDownload, wantFirst: true,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePostDownload, protocol.StatusUnknown, normal, true, 0}}},
+		{name: "script failure retries the same stage", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, normal, false))},
+			reports: []protocol.PingReport{failing}, wantOp: protocol.OpDeploy, wantStage: protocol.StageDownloading,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageDownloading, protocol.StatusScriptFailed, normal, false, 1}},
+			wantErrors: 1},
+		{name: "the same failure reported again writes nothing", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusScriptFailed, normal, false), func(ps *schema.PingStage) {
+			ps.Agent.FailCount, ps.Agent.ErrorCode = 1, 2
+		})},
+			reports: []protocol.PingReport{failing}, wantOp: protocol.OpDeploy, wantStage: protocol.StageDownloading},
+		{name: "fatal status pauses the host", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusUnknown, normal, true))},
+			reports: []protocol.PingReport{fatal}, wantOp: protocol.OpNoop,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusTooManyRetry, schema.AgentPausedBySystem, false, 3}},
+			wantErrors: 1},
+		{name: "paused by system stays paused", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, schema.AgentPausedBySystem, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown)}, wantOp: protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown, schema.AgentPausedBySystem, false, 0}}},
+		{name: "operator reset restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, schema.AgentReset, false))},
+			reports: []protocol.PingReport{fatal}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}},
+			wantErrors: 1},
+		{name: "RESET_BY_SYSTEM from the agent restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
+			reports: []protocol.PingReport{resetBySystem}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "paused by user is ignored", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, schema.AgentPausedByUser, false), admitted)},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
+		{name: "host serving an older deploy waits for admission", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
+		{name: "admitted host installs", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), admitted)},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "host mid-deploy of an older deploy switches at once", stages: []schema.PingStage{goalStage(withAgent("d1", protocol.StageDownloading, protocol.StatusUnknown, normal, false))},
+			reports: []protocol.PingReport{report("stg-web", "d1", protocol.StageDownloading, protocol.StatusUnknown)},
+			wantOp:  protocol.OpDeploy, wantStage: protocol.StagePreDownload,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "host still on its first deploy needs no admission", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, true))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
+		{name: "agent that lost its status restarts the deploy it holds", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageStaging, protocol.StatusUnknown, normal, false))},
+			wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "stage the host left is deleted", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false), left)},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpDelete, wantStage: serving,
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, schema.AgentDelete, false, 0}}},
+		{name: "report on a stage that does not exist is deleted", reports: []protocol.PingReport{report("stg-gone", "d0", serving, ok)},
+			wantOp: protocol.OpDelete, wantStage: serving},
+		{name: "acknowledged delete forgets the row", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, schema.AgentDelete, false), left)},
+			wantOp: protocol.OpNoop, wantForget: []string{"stg-web"}},
+		{name: "rollback deploys answer ROLLBACK", stages: []schema.PingStage{goalStage(deployType(schema.DeployRollback))},
+			wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload, wantFirst: true,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
+		{name: "restart deploys answer RESTART", stages: []schema.PingStage{goalStage(deployType(schema.DeployRestart))},
+			wantOp: protocol.OpRestart, wantStage: protocol.StagePreDownload, wantFirst: true,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
+		{name: "hotfix deploys answer DEPLOY", stages: []schema.PingStage{goalStage(deployType(schema.DeployHotfix), withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StagePreDownload, ok)},
+			wantOp:  protocol.OpDeploy, wantStage: protocol.StageDownloading,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "an install beats a delete", stages: []schema.PingStage{other, goalStage(withAgent("d2", serving, ok, normal, false), left)},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
+			wantRows: []rowWant{{"stg-api", "a9", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0},
+				{"stg-web", "d2", serving, ok, schema.AgentDelete, false, 0}}},
+		{name: "a delete beats waiting for admission", stages: []schema.PingStage{
+			{Stage: schema.Stage{ID: "stg-old", EnvName: "old", StageName: "prod"}},
+			goalStage(withAgent("d1", serving, ok, normal, false))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok), report("stg-old", "o1", serving, ok)},
+			wantOp:  protocol.OpDelete, wantStage: serving, wantWait: true},
+		{name: "finishing a deploy beats starting another, which is not recorded", stages: []schema.PingStage{other, goalStage(withAgent("d2", protocol.StageStaging, protocol.StatusUnknown, normal, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageStaging, ok)},
+			wantOp:  protocol.OpDeploy, wantStage: protocol.StagePreRestart,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreRestart, protocol.StatusUnknown, normal, false, 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: tt.reports,
+				State: schema.PingState{Stages: tt.stages, Now: goalNow}})
+			if d.Response.OpCode != tt.wantOp {
+				t.Fatalf("opCode = %s, want %s (goal %+v)", d.Response.OpCode, tt.wantOp, d.Response.DeployGoal)
+			}
+			g := d.Response.DeployGoal
+			switch {
+			case tt.wantStage == "" && g != nil:
+				t.Fatalf("goal = %+v, want none", g)
+			case tt.wantStage != "" && (g == nil || g.DeployStage != tt.wantStage || g.FirstDeploy != tt.wantFirst):
+				t.Fatalf("goal = %+v, want stage %s, firstDeploy %v", g, tt.wantStage, tt.wantFirst)
+			}
+			var got []rowWant
+			for _, a := range d.Writes.Agents {
+				if a.HostID != "i-1" || a.HostName != "host-1" || !a.UpdatedAt.Equal(goalNow) {
+					t.Errorf("row %+v: want host i-1/host-1 updated now", a)
+				}
+				got = append(got, rowWant{a.StageID, a.DeployID, a.DeployStage, a.Status, a.State, a.FirstDeploy, a.FailCount})
+			}
+			if !reflect.DeepEqual(got, tt.wantRows) {
+				t.Errorf("rows = %+v\nwant   %+v", got, tt.wantRows)
+			}
+			if len(d.Writes.Errors) != tt.wantErrors {
+				t.Errorf("errors = %+v, want %d", d.Writes.Errors, tt.wantErrors)
+			}
+			if !reflect.DeepEqual(d.Writes.Forget, tt.wantForget) {
+				t.Errorf("forget = %v, want %v", d.Writes.Forget, tt.wantForget)
+			}
+			if d.Waiting != tt.wantWait {
+				t.Errorf("waiting = %v, want %v", d.Waiting, tt.wantWait)
+			}
+		})
+	}
+}
+
+func TestDecideGoalLeavesRunningStagesAloneAndTimesNewOnes(t *testing.T) {
+	ps := goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, schema.AgentNormal, false))
+	d := api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown)},
+		State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}})
+	// A running stage changes nothing: no write, so a long script does not cost a transaction per ping.
+	if len(d.Writes.Agents) != 0 || d.Response.DeployGoal.DeployStage != protocol.StageDownloading {
+		t.Fatalf("running stage: writes %+v, goal %+v; want none and DOWNLOADING again", d.Writes.Agents, d.Response.DeployGoal)
+	}
+	d = api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusSucceeded)},
+		State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}})
+	row := d.Writes.Agents[0]
+	if !row.StageStartedAt.Equal(goalNow) || !row.StartedAt.Equal(ps.Agent.StartedAt) {
+		t.Fatalf("next stage row %+v: want stage started now, deploy start kept", row)
+	}
+}
+
+func TestDecideGoalCarriesStageData(t *testing.T) {
+	decideAt := func(ps schema.PingStage, rep *protocol.PingReport) *protocol.DeployGoal {
+		t.Helper()
+		in := api.GoalInput{HostID: "i-1", State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}}
+		if rep != nil {
+			in.Reports = []protocol.PingReport{*rep}
+		}
+		g := api.DecideGoal(in).Response.DeployGoal
+		if g == nil {
+			t.Fatal("no goal")
+		}
+		return g
+	}
+	at := func(stage string) *protocol.PingReport {
+		prev := protocol.DeployStages()[0]
+		for _, s := range protocol.DeployStages() {
+			if next, _ := protocol.NextStage(s); next == stage {
+				prev = s
+			}
+		}
+		r := report("stg-web", "d2", prev, protocol.StatusSucceeded)
+		return &r
+	}
+	ps := goalStage(withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, schema.AgentNormal, false))
+
+	pre := decideAt(goalStage(), nil)
+	if pre.DeployStage != protocol.StagePreDownload || !reflect.DeepEqual(pre.ScriptVariables, map[string]string{"PORT": "8080"}) || pre.Build != nil {
+		t.Fatalf("PRE_DOWNLOAD goal = %+v, want script variables and no build", pre)
+	}
+	if pre.DeployID != "d2" || pre.DeployType != schema.DeployRegular || pre.EnvID != "stg-web" || pre.EnvName != "web" || pre.StageName != "prod" {
+		t.Fatalf("goal identity = %+v", pre)
+	}
+	empty := decideAt(goalStage(func(ps *schema.PingStage) { ps.Stage.ScriptVariables = map[string]string{} }), nil)
+	if empty.ScriptVariables == nil || len(empty.ScriptVariables) != 0 {
+		t.Fatalf("PRE_DOWNLOAD without variables: scriptVariables = %#v, want an empty non-nil map", empty.ScriptVariables)
+	}
+
+	dl := decideAt(ps, at(protocol.StageDownloading))
+	wantBuild := &protocol.Build{ID: "b2", Name: "web", ArtifactURL: "https://b/web.tar.gz", Commit: "abcdef0", Checksum: "ab12",
+		CommitDate: goalNow.Add(-time.Hour).UnixMilli(), PublishDate: goalNow.UnixMilli()}
+	if dl.DeployStage != protocol.StageDownloading || !reflect.DeepEqual(dl.Build, wantBuild) || dl.ScriptVariables != nil {
+		t.Fatalf("DOWNLOADING goal build = %+v, scriptVariables %v; want %+v and none", dl.Build, dl.ScriptVariables, wantBuild)
+	}
+	if want := map[string]string{"max_retry": "9"}; !reflect.DeepEqual(dl.AgentConfigs, want) {
+		t.Fatalf("DOWNLOADING agentConfigs = %v, want %v", dl.AgentConfigs, want)
+	}
+	restart := decideAt(ps, at(protocol.StageRestarting))
+	if want := map[string]string{"max_retry": "3", "process_timeout": "600"}; !reflect.DeepEqual(restart.AgentConfigs, want) || restart.Build != nil || restart.ScriptVariables != nil {
+		t.Fatalf("RESTARTING goal = %+v, want configs %v and no build or variables", restart, want)
+	}
+}
+
+func TestStageAgentConfigs(t *testing.T) {
+	configs := map[string]string{
+		"max_retry": "3", "RESTARTING.process_timeout": "600", "RESTARTING.max_retry": "5",
+		"STAGING.target": "/srv", "dotted.key": "kept",
+	}
+	tests := []struct {
+		stage string
+		want  map[string]string
+	}{
+		{protocol.StageRestarting, map[string]string{"max_retry": "5", "process_timeout": "600", "dotted.key": "kept"}},
+		{protocol.StageStaging, map[string]string{"max_retry": "3", "target": "/srv", "dotted.key": "kept"}},
+		{protocol.StagePreDownload, map[string]string{"max_retry": "3", "dotted.key": "kept"}},
+	}
+	for _, tt := range tests {
+		if got := api.StageAgentConfigs(configs, tt.stage); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("StageAgentConfigs(%s) = %v, want %v", tt.stage, got, tt.want)
+		}
+	}
+	if got := api.StageAgentConfigs(map[string]string{"RESTARTING.x": "1"}, protocol.StagePreDownload); got != nil {
+		t.Errorf("only other stages' keys: got %v, want nil", got)
+	}
+}

@@ -1,0 +1,233 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// Limits of a ping. The body limit is above the API's usual 1 MiB because a host may carry
+// many stages, each with an error tail.
+const (
+	maxPingBodyBytes     = 4 << 20
+	maxPingReports       = 100
+	maxPingGroups        = 100
+	maxErrorMessageBytes = 16 << 10
+)
+
+var (
+	// pingNameRE matches host ids, host names and groups: what capacities can name.
+	pingNameRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,255}$`)
+	// pingIDRE matches stage and deploy ids.
+	pingIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// reportStages are the deploy stages an agent may report.
+func reportStages() []string {
+	return append(protocol.DeployStages(), protocol.StageUnknown, protocol.StageStopping, protocol.StageStopped)
+}
+
+// reportStatuses are the agent statuses an agent may report.
+func reportStatuses() []string {
+	return []string{protocol.StatusSucceeded, protocol.StatusUnknown, protocol.StatusAgentFailed,
+		protocol.StatusRetryableAgentFailed, protocol.StatusScriptFailed, protocol.StatusAbortedByService,
+		protocol.StatusScriptTimeout, protocol.StatusTooManyRetry, protocol.StatusRuntimeMismatch}
+}
+
+// ping answers an agent's POST /v1/system/ping with its next goal, and with ?wait=N holds
+// a NOOP answer until a goal may exist or N seconds pass.
+func (s *server) ping(c *gin.Context) {
+	if _, err := callerName(c); err != nil {
+		s.fail(c, err)
+		return
+	}
+	wait, err := queryWait(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	req, err := decodePing(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	since := time.Now()
+	d, err := s.decidePing(ctx, req, true)
+	if err != nil {
+		s.fail(c, fmt.Errorf("ping of host %s: %w", req.HostID, err))
+		return
+	}
+	if d.Response.OpCode == protocol.OpNoop && wait > 0 {
+		if d, err = s.holdPing(ctx, req, d, since, wait); err != nil {
+			s.fail(c, fmt.Errorf("held ping of host %s: %w", req.HostID, err))
+			return
+		}
+	}
+	c.JSON(http.StatusOK, d.Response)
+}
+
+// decidePing records the ping and decides its goal in the store's ping transaction.
+// recordErrors is false when a held ping decides again: its reports were recorded already.
+func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, recordErrors bool) (GoalDecision, error) {
+	host := schema.PingHost{
+		ID: req.HostID, Name: req.HostName, IP: req.HostIP, AvailabilityZone: req.AvailabilityZone,
+		AgentVersion: req.AgentVersion, Groups: req.Groups,
+	}
+	for _, r := range req.Reports {
+		host.ReportedStageIDs = append(host.ReportedStageIDs, r.EnvID)
+	}
+	var d GoalDecision
+	err := s.store.RecordPing(ctx, host, func(st schema.PingState) (schema.PingWrites, error) {
+		d = DecideGoal(GoalInput{HostID: req.HostID, HostName: req.HostName, Reports: req.Reports, State: st})
+		if !recordErrors {
+			d.Writes.Errors = nil
+		}
+		return d.Writes, nil
+	})
+	return d, err
+}
+
+// holdPing waits for a wake-up from the router's ping hub and decides again, until a goal
+// appears, wait passes (NOOP), or the client goes away.
+func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, d GoalDecision, since time.Time, wait time.Duration) (GoalDecision, error) {
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
+	for {
+		if !s.pings.wait(ctx, req.HostID, d.MemberStageIDs, since, timeout.C) {
+			return d, nil
+		}
+		since = time.Now()
+		next, err := s.decidePing(ctx, req, false)
+		if err != nil {
+			return d, err
+		}
+		d = next
+		if d.Response.OpCode != protocol.OpNoop {
+			return d, nil
+		}
+	}
+}
+
+// queryWait parses the long-poll parameter; absent means answer at once.
+func queryWait(c *gin.Context) (time.Duration, error) {
+	v, ok := c.GetQuery(protocol.WaitParam)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > protocol.MaxWaitSeconds {
+		return 0, schema.FieldErrorf(protocol.WaitParam, "must be a whole number of seconds from 1 to %d, got %q", protocol.MaxWaitSeconds, v)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// decodePing reads and validates a ping. Unlike the rest of the API it ignores unknown
+// fields: Teletraan agents newer than this server send fields it does not know, and
+// refusing them would stop their deploys.
+func decodePing(c *gin.Context) (*protocol.PingRequest, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxPingBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, schema.Errorf(codeTooLarge, "ping body is larger than the limit of %d bytes (4 MiB); send at most %d reports with error tails of at most %d bytes", tooLarge.Limit, maxPingReports, maxErrorMessageBytes)
+		}
+		return nil, schema.Errorf(schema.EINVALID, "ping body could not be read: %v", err)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return nil, schema.Errorf(schema.EINVALID, "ping body is required: send a JSON object with at least hostId")
+	}
+	req := new(protocol.PingRequest)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(req); err != nil {
+		return nil, describeDecodeError(err, len(body), req)
+	}
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+		return nil, schema.Errorf(schema.EINVALID, "ping body must hold a single JSON object; more data follows at byte offset %d", len(body)-len(rest))
+	}
+	return req, validatePing(req)
+}
+
+// validatePing checks what the server stores or decides on, and cuts error tails to size.
+func validatePing(req *protocol.PingRequest) error {
+	if req.HostID == "" {
+		return schema.FieldErrorf("hostId", "is required: the agent's host id (instance id or host name)")
+	}
+	if !pingNameRE.MatchString(req.HostID) {
+		return schema.FieldErrorf("hostId", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostID)
+	}
+	if req.HostName != "" && !pingNameRE.MatchString(req.HostName) {
+		return schema.FieldErrorf("hostName", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostName)
+	}
+	for field, v := range map[string]string{"hostIp": req.HostIP, "availabilityZone": req.AvailabilityZone, "agentVersion": req.AgentVersion} {
+		if len(v) > 64 {
+			return schema.FieldErrorf(field, "is %d bytes long; the limit is 64", len(v))
+		}
+	}
+	if len(req.Groups) > maxPingGroups {
+		return schema.FieldErrorf("groups", "lists %d groups; the limit is %d", len(req.Groups), maxPingGroups)
+	}
+	for i, g := range req.Groups {
+		if !pingNameRE.MatchString(g) {
+			return schema.FieldErrorf(fmt.Sprintf("groups[%d]", i), "%q is not a valid group: use 1-255 letters, digits, '.', ':', '-' or '_'", g)
+		}
+	}
+	if len(req.Reports) > maxPingReports {
+		return schema.FieldErrorf("reports", "holds %d reports; the limit is %d", len(req.Reports), maxPingReports)
+	}
+	seen := make(map[string]bool, len(req.Reports))
+	for i := range req.Reports {
+		r := &req.Reports[i]
+		field := func(name string) string { return fmt.Sprintf("reports[%d].%s", i, name) }
+		if !pingIDRE.MatchString(r.EnvID) {
+			return schema.FieldErrorf(field("envId"), "%q is not a stage id (1-64 letters, digits, '-' or '_')", r.EnvID)
+		}
+		if seen[r.EnvID] {
+			return schema.FieldErrorf(field("envId"), "stage %s is reported twice; send one report per stage", r.EnvID)
+		}
+		seen[r.EnvID] = true
+		if !pingIDRE.MatchString(r.DeployID) {
+			return schema.FieldErrorf(field("deployId"), "%q is not a deploy id (1-64 letters, digits, '-' or '_')", r.DeployID)
+		}
+		if !slices.Contains(reportStages(), r.DeployStage) {
+			return schema.FieldErrorf(field("deployStage"), "%q is not a deploy stage; known: %s", r.DeployStage, strings.Join(reportStages(), ", "))
+		}
+		if !slices.Contains(reportStatuses(), r.AgentStatus) {
+			return schema.FieldErrorf(field("agentStatus"), "%q is not an agent status; known: %s", r.AgentStatus, strings.Join(reportStatuses(), ", "))
+		}
+		if r.FailCount < 0 {
+			return schema.FieldErrorf(field("failCount"), "must not be negative, got %d", r.FailCount)
+		}
+		r.ErrorMessage = errorTail(r.ErrorMessage)
+	}
+	return nil
+}
+
+// errorTail keeps the last maxErrorMessageBytes of a script's output, where the failure
+// usually is, as valid UTF-8 so that MySQL accepts it.
+func errorTail(msg string) string {
+	if len(msg) > maxErrorMessageBytes {
+		msg = msg[len(msg)-maxErrorMessageBytes:]
+		// Start at a character boundary rather than with half a character.
+		for len(msg) > 0 && !utf8.RuneStart(msg[0]) {
+			msg = msg[1:]
+		}
+	}
+	return strings.ToValidUTF8(msg, "\uFFFD")
+}

@@ -1,0 +1,392 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/uptrace/bun"
+)
+
+// Membership says why a host belongs to a stage. When two stages of one environment claim
+// a host, the higher value wins: a host named in a capacity beats a group of it.
+type Membership int
+
+// Memberships, weakest first.
+const (
+	// NotMember marks a stage the host only reports on or still has an agent row for.
+	NotMember Membership = iota
+	// MemberByGroup marks a stage whose capacity lists one of the host's groups.
+	MemberByGroup
+	// MemberByHost marks a stage whose capacity names the host.
+	MemberByHost
+)
+
+// PingHost is what a ping says about the host that sent it.
+type PingHost struct {
+	ID               string
+	Name             string // defaults to ID, as in Teletraan
+	IP               string
+	AvailabilityZone string
+	AgentVersion     string
+	Groups           []string
+	// ReportedStageIDs are the stages the agent reports on. They are loaded even when the
+	// host has left them, so that the decision can tell the agent to forget them.
+	ReportedStageIDs []string
+}
+
+// PingStage is one stage as a ping's goal decision sees it: the stage, its current deploy
+// and build, and this host's status there.
+type PingStage struct {
+	Stage      Stage
+	Deploy     *Deploy // nil before the stage's first deploy
+	Build      *Build  // the current deploy's build; nil when Deploy is nil
+	Membership Membership
+	Agent      *Agent // nil when the host has no agent row for the stage
+	// AdmittedDeployID is the deploy that last admitted this host to start in the stage
+	// (AdmitHosts); a host idle on an older deploy waits until it equals Deploy.ID.
+	AdmittedDeployID string
+}
+
+// PingState is everything a ping's decision reads, taken in one statement so that it is a
+// consistent snapshot.
+type PingState struct {
+	// Stages are the host's member stages (at most one per environment) and the stages it
+	// reports on or has agent rows for, sorted by environment and stage name.
+	Stages []PingStage
+	// Now is the store's clock at the ping, for the timestamps of the rows the decision writes.
+	Now time.Time
+}
+
+// PingWrites are the agent rows a ping's decision changes.
+type PingWrites struct {
+	Agents []Agent      // inserted or replaced
+	Errors []AgentError // inserted or replaced
+	// Forget lists stages whose agent row and error the host no longer needs: it left the
+	// stage and its agent acknowledged the DELETE.
+	Forget []string
+}
+
+// IsEmpty reports whether w changes nothing, which lets a steady-state ping skip its
+// transaction.
+func (w PingWrites) IsEmpty() bool {
+	return len(w.Agents) == 0 && len(w.Errors) == 0 && len(w.Forget) == 0
+}
+
+// PingDecider turns a host's state into the agent rows to write. RecordPing may call it
+// twice, so it must not have side effects beyond its return value.
+type PingDecider func(PingState) (PingWrites, error)
+
+// RecordPing records that a host pinged and applies what decide makes of its state.
+//
+// The common ping changes nothing but the host's last-ping time, so it runs without a
+// transaction: one UPDATE that succeeds only when the host's identity and groups are
+// unchanged, and one SELECT of its state. Only when decide wants to write (or the host is
+// new or changed) does RecordPing open a transaction, lock the host row, read the state again and
+// decide again, so that concurrent pings of one host write one after the other, each on the
+// state the previous one left.
+func (s *Store) RecordPing(ctx context.Context, h PingHost, decide PingDecider) error {
+	h = normalizePingHost(h)
+	if h.ID == "" {
+		return FieldErrorf("hostId", "is required")
+	}
+	now := s.now()
+	touched, err := s.touchHost(ctx, s.db, h, now)
+	if err != nil {
+		return err
+	}
+	if touched {
+		state, err := s.loadPingState(ctx, s.db, h, now)
+		if err != nil {
+			return err
+		}
+		w, err := decide(state)
+		if err != nil {
+			return err
+		}
+		if w.IsEmpty() {
+			return nil
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return s.recordPingLocked(ctx, tx, h, now, touched, decide)
+		})
+		// InnoDB resolves lock cycles between pings (hosts registering together) by
+		// failing one of them; the loser's work was rolled back, so it can simply run again.
+		if err == nil || attempt == maxPingAttempts || !isDeadlock(err) {
+			return err
+		}
+	}
+}
+
+// maxPingAttempts bounds the retries of a ping that lost a deadlock.
+const maxPingAttempts = 3
+
+// isDeadlock reports whether err is MySQL's "deadlock found" or "lock wait timeout".
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}
+
+// recordPingLocked is the transactional half of RecordPing.
+func (s *Store) recordPingLocked(ctx context.Context, tx bun.Tx, h PingHost, now time.Time, touched bool, decide PingDecider) error {
+	if touched {
+		// Updating the row takes its lock on MySQL; on SQLite the first write takes the
+		// database's write lock. Either way the next ping of this host waits here.
+		if _, err := tx.NewUpdate().Model((*Host)(nil)).Set("last_ping_at = ?", now).Where("id = ?", h.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("lock host %s for its ping: %w", h.ID, err)
+		}
+	} else if err := s.upsertPingHost(ctx, tx, h, now); err != nil {
+		return err
+	}
+	state, err := s.loadPingState(ctx, tx, h, now)
+	if err != nil {
+		return err
+	}
+	w, err := decide(state)
+	if err != nil {
+		return err
+	}
+	return applyPingWrites(ctx, tx, s.dialect, h.ID, w)
+}
+
+func normalizePingHost(h PingHost) PingHost {
+	if h.Name == "" {
+		h.Name = h.ID
+	}
+	h.Groups = sortedUnique(h.Groups)
+	h.ReportedStageIDs = sortedUnique(h.ReportedStageIDs)
+	return h
+}
+
+func sortedUnique(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	uniq := out[:0]
+	for i, v := range out {
+		if v == "" || (i > 0 && out[i-1] == v) {
+			continue
+		}
+		uniq = append(uniq, v)
+	}
+	return uniq
+}
+
+// touchHost moves the host's last-ping time in one statement when its identity and groups
+// are as stored, and reports whether it did; false means the host is new or changed.
+func (s *Store) touchHost(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (bool, error) {
+	q := db.NewUpdate().Model((*Host)(nil)).Set("last_ping_at = ?", now).
+		Where("id = ?", h.ID).Where("host_name = ?", h.Name).Where("ip = ?", h.IP).
+		Where("availability_zone = ?", h.AvailabilityZone).Where("agent_version = ?", h.AgentVersion).
+		Where("(SELECT COUNT(*) FROM host_groups WHERE host_id = ?) = ?", h.ID, len(h.Groups))
+	if len(h.Groups) > 0 {
+		q = q.Where("(SELECT COUNT(*) FROM host_groups WHERE host_id = ? AND group_name IN (?)) = ?", h.ID, bun.In(h.Groups), len(h.Groups))
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("record ping of host %s: %w", h.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record ping of host %s: %w", h.ID, err)
+	}
+	// MySQL counts changed rows only, so a second ping within the same microsecond reads as
+	// "changed" and takes the slow path, which is still correct.
+	return n == 1, nil
+}
+
+// upsertPingHost stores a new or changed host and replaces its groups.
+func (s *Store) upsertPingHost(ctx context.Context, tx bun.Tx, h PingHost, now time.Time) error {
+	row := &Host{ID: h.ID, HostName: h.Name, IP: h.IP, AvailabilityZone: h.AvailabilityZone,
+		AgentVersion: h.AgentVersion, CreatedAt: now, LastPingAt: now}
+	q := tx.NewInsert().Model(row)
+	q = onConflictUpdate(q, s.dialect, "id", "host_name", "ip", "availability_zone", "agent_version", "last_ping_at")
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("record host %s: %w", h.ID, err)
+	}
+	// Only the difference is written: deleting a new host's (absent) groups would take gap
+	// locks that deadlock hosts booting together.
+	var stored []string
+	if err := tx.NewSelect().Model((*hostGroup)(nil)).Column("group_name").Where("host_id = ?", h.ID).Scan(ctx, &stored); err != nil {
+		return fmt.Errorf("read groups of host %s: %w", h.ID, err)
+	}
+	var removed []string
+	for _, g := range stored {
+		if !slices.Contains(h.Groups, g) {
+			removed = append(removed, g)
+		}
+	}
+	if len(removed) > 0 {
+		if _, err := tx.NewDelete().Model((*hostGroup)(nil)).Where("host_id = ? AND group_name IN (?)", h.ID, bun.In(removed)).Exec(ctx); err != nil {
+			return fmt.Errorf("record groups of host %s: %w", h.ID, err)
+		}
+	}
+	var added []hostGroup
+	for _, g := range h.Groups {
+		if !slices.Contains(stored, g) {
+			added = append(added, hostGroup{HostID: h.ID, GroupName: g})
+		}
+	}
+	if len(added) > 0 {
+		if _, err := tx.NewInsert().Model(&added).Exec(ctx); err != nil {
+			return fmt.Errorf("record groups of host %s: %w", h.ID, err)
+		}
+	}
+	return nil
+}
+
+// onConflictUpdate turns an insert into an upsert that overwrites cols; conflictKey is
+// the comma-separated primary key, which SQLite needs spelled out.
+func onConflictUpdate(q *bun.InsertQuery, d Dialect, conflictKey string, cols ...string) *bun.InsertQuery {
+	if d == MySQL {
+		q = q.On("DUPLICATE KEY UPDATE")
+		for _, c := range cols {
+			q = q.Set(c + " = VALUES(" + c + ")")
+		}
+		return q
+	}
+	q = q.On("CONFLICT (" + conflictKey + ") DO UPDATE")
+	for _, c := range cols {
+		q = q.Set(c + " = EXCLUDED." + c)
+	}
+	return q
+}
+
+// pingStageRow is one row of the ping's state query; the embed prefixes keep the joined
+// tables' columns apart.
+type pingStageRow struct {
+	Stage            Stage  `bun:"embed:s_"`
+	Deploy           Deploy `bun:"embed:d_"`
+	Build            Build  `bun:"embed:b_"`
+	Agent            Agent  `bun:"embed:a_"`
+	Tier             int    `bun:"member_tier"`
+	AdmittedDeployID string `bun:"admitted_deploy_id"`
+}
+
+// loadPingState reads the host's stages with their current deploy and build, its agent
+// rows and its admissions, in one statement.
+func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (PingState, error) {
+	var (
+		candidates = []string{"SELECT stage_id, 2 AS tier FROM stage_hosts WHERE host_name = ?"}
+		args       = []any{h.Name}
+	)
+	if len(h.Groups) > 0 {
+		candidates = append(candidates, "SELECT stage_id, 1 AS tier FROM stage_groups WHERE group_name IN (?)")
+		args = append(args, bun.In(h.Groups))
+	}
+	candidates = append(candidates, "SELECT stage_id, 0 AS tier FROM agents WHERE host_id = ?")
+	args = append(args, h.ID)
+	if len(h.ReportedStageIDs) > 0 {
+		candidates = append(candidates, "SELECT id AS stage_id, 0 AS tier FROM stages WHERE id IN (?)")
+		args = append(args, bun.In(h.ReportedStageIDs))
+	}
+	query := "SELECT " + strings.Join([]string{
+		s.prefixedColumns(reflect.TypeFor[Stage](), "s"),
+		s.prefixedColumns(reflect.TypeFor[Deploy](), "d"),
+		s.prefixedColumns(reflect.TypeFor[Build](), "b"),
+		s.prefixedColumns(reflect.TypeFor[Agent](), "a"),
+		"m.tier AS member_tier",
+		"COALESCE(ha.deploy_id, '') AS admitted_deploy_id",
+	}, ", ") +
+		" FROM (SELECT stage_id, MAX(tier) AS tier FROM (" + strings.Join(candidates, " UNION ALL ") + ") AS c GROUP BY stage_id) AS m" +
+		" JOIN stages AS s ON s.id = m.stage_id" +
+		" LEFT JOIN deploys AS d ON d.id = s.current_deploy_id" +
+		" LEFT JOIN builds AS b ON b.id = d.build_id" +
+		" LEFT JOIN agents AS a ON a.host_id = ? AND a.stage_id = s.id" +
+		" LEFT JOIN host_admissions AS ha ON ha.stage_id = s.id AND ha.host_id = ?" +
+		" ORDER BY s.env_name, s.stage_name"
+	args = append(args, h.ID, h.ID)
+
+	var rows []pingStageRow
+	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		return PingState{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
+	}
+	state := PingState{Now: now, Stages: make([]PingStage, len(rows))}
+	for i := range rows {
+		r := &rows[i]
+		ps := PingStage{Stage: r.Stage, Membership: Membership(r.Tier), AdmittedDeployID: r.AdmittedDeployID}
+		ps.Stage.normalize()
+		if r.Deploy.ID != "" {
+			d := r.Deploy
+			ps.Deploy = &d
+			if r.Build.ID != "" {
+				b := r.Build
+				ps.Build = &b
+			}
+		}
+		if r.Agent.HostID != "" {
+			a := r.Agent
+			ps.Agent = &a
+		}
+		state.Stages[i] = ps
+	}
+	resolveMembership(state.Stages)
+	return state, nil
+}
+
+// prefixedColumns lists a model's columns as "alias.col AS alias_col" for an embed scan.
+func (s *Store) prefixedColumns(model reflect.Type, alias string) string {
+	fields := s.db.Table(model).Fields
+	cols := make([]string, len(fields))
+	for i, f := range fields {
+		cols[i] = alias + "." + f.Name + " AS " + alias + "_" + f.Name
+	}
+	return strings.Join(cols, ", ")
+}
+
+// resolveMembership keeps at most one member stage per environment, because agents key
+// their status by environment name: the strongest membership wins, then the first stage
+// name. stages must be sorted by environment and stage name.
+func resolveMembership(stages []PingStage) {
+	best := map[string]int{}
+	for i, ps := range stages {
+		if ps.Membership == NotMember {
+			continue
+		}
+		j, ok := best[ps.Stage.EnvName]
+		if !ok || ps.Membership > stages[j].Membership {
+			best[ps.Stage.EnvName] = i
+		}
+	}
+	for i := range stages {
+		if j, ok := best[stages[i].Stage.EnvName]; ok && j != i {
+			stages[i].Membership = NotMember
+		}
+	}
+}
+
+// applyPingWrites stores a ping's agent rows and errors and forgets left stages, one
+// statement per kind.
+func applyPingWrites(ctx context.Context, tx bun.Tx, d Dialect, hostID string, w PingWrites) error {
+	if len(w.Agents) > 0 {
+		q := onConflictUpdate(tx.NewInsert().Model(&w.Agents), d, "host_id, stage_id",
+			"host_name", "deploy_id", "deploy_stage", "status", "state", "fail_count", "error_code",
+			"first_deploy", "started_at", "stage_started_at", "updated_at")
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("record agent status of host %s: %w", hostID, err)
+		}
+	}
+	if len(w.Errors) > 0 {
+		q := onConflictUpdate(tx.NewInsert().Model(&w.Errors), d, "host_id, stage_id",
+			"host_name", "error_message", "updated_at")
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("record agent errors of host %s: %w", hostID, err)
+		}
+	}
+	if len(w.Forget) > 0 {
+		if _, err := tx.NewDelete().Model((*Agent)(nil)).Where("host_id = ? AND stage_id IN (?)", hostID, bun.In(w.Forget)).Exec(ctx); err != nil {
+			return fmt.Errorf("forget left stages of host %s: %w", hostID, err)
+		}
+		if _, err := tx.NewDelete().Model((*AgentError)(nil)).Where("host_id = ? AND stage_id IN (?)", hostID, bun.In(w.Forget)).Exec(ctx); err != nil {
+			return fmt.Errorf("forget errors of left stages of host %s: %w", hostID, err)
+		}
+	}
+	return nil
+}
