@@ -1,0 +1,239 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/agent"
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+)
+
+// allStages is a build whose every lifecycle script appends its stage to a journal.
+func allStages(t *testing.T, journal string) []byte {
+	t.Helper()
+	scripts := map[string]string{}
+	for _, s := range []string{"PRE_DOWNLOAD", "POST_DOWNLOAD", "PRE_RESTART", "RESTARTING", "POST_RESTART", "SERVING_BUILD"} {
+		scripts[s] = "echo $DEPLOY_STEP >> " + journal
+	}
+	return buildWithScripts(t, scripts)
+}
+
+func newTeletraan(t *testing.T, srv *fakeServer, deployID, buildID string, archive []byte) *teletraanServer {
+	t.Helper()
+	path := "/artifacts/" + buildID + ".tar.gz"
+	srv.setArtifact(path, archive)
+	return &teletraanServer{deployID: deployID, vars: map[string]string{"PORT": "80"},
+		build: protocol.Build{ID: buildID, Name: "myapp", ArtifactURL: srv.URL + path, Checksum: sha256Hex(archive)}}
+}
+
+func TestRunOnceWalksAFullDeploy(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	cfg.LongPollWait = 5 * time.Second // RunOnce must not use it
+	journal := filepath.Join(t.TempDir(), "journal")
+	tl := newTeletraan(t, srv, "d1", "b1", allStages(t, journal))
+	srv.mu.Lock()
+	srv.decide = tl.decide
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+
+	pings := srv.recorded()
+	var reports []string
+	for i, p := range pings {
+		if p.wait != "" {
+			t.Errorf("RunOnce ping %d used ?wait=%s", i, p.wait)
+		}
+		if p.auth != "Bearer tok" || p.req.HostID != "host-1" || p.req.HostIP != "10.0.0.1" || !slices.Equal(p.req.Groups, []string{"web"}) {
+			t.Errorf("ping %d identity/auth wrong: %+v auth=%q", i, p.req, p.auth)
+		}
+		if r, ok := findReport(p.req, testEnvID); ok {
+			reports = append(reports, r.DeployStage+"/"+r.AgentStatus)
+		} else {
+			reports = append(reports, "-")
+		}
+	}
+	want := []string{"-"}
+	for _, s := range protocol.DeployStages() {
+		want = append(want, s+"/"+protocol.StatusSucceeded)
+	}
+	if !slices.Equal(reports, want) {
+		t.Fatalf("reports =\n%v\nwant\n%v", reports, want)
+	}
+	// PRE_DOWNLOAD and POST_DOWNLOAD ran the old build's scripts; there was none.
+	if got := readTrim(t, journal); got != "PRE_RESTART\nRESTARTING\nPOST_RESTART\nSERVING_BUILD" {
+		t.Fatalf("scripts ran:\n%s", got)
+	}
+	st := readStatus(t, cfg)[testEnv]
+	if st.Report.DeployStage != protocol.StageServingBuild || st.Build == nil || st.Build.ID != "b1" || st.OpCode != protocol.OpDeploy {
+		t.Fatalf("status file = %+v", st)
+	}
+}
+
+func TestRunLongPollsWhenIdleAndStopsOnCancel(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	cfg.LongPollWait = 2 * time.Second
+	journal := filepath.Join(t.TempDir(), "journal")
+	tl := newTeletraan(t, srv, "d1", "b1", allStages(t, journal))
+	srv.mu.Lock()
+	srv.decide = tl.decide
+	srv.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agent.Run(ctx, cfg) }()
+	waitFor(t, "an idle long-poll after the deploy", func() bool {
+		pings := srv.recorded()
+		if len(pings) <= 9 {
+			return false
+		}
+		last := pings[len(pings)-1]
+		r, ok := findReport(last.req, testEnvID)
+		return ok && r.DeployStage == protocol.StageServingBuild && last.wait == "2"
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop after cancel")
+	}
+	pings := srv.recorded()
+	if pings[0].wait != "2" {
+		t.Errorf("first ping of an idle agent should long-poll, got wait=%q", pings[0].wait)
+	}
+	for i, p := range pings[1:9] {
+		if p.wait != "" {
+			t.Errorf("ping %d carries a result and must not long-poll, got wait=%q", i+1, p.wait)
+		}
+	}
+}
+
+func TestCrashMidStageResumesTheSameStage(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	journal := filepath.Join(t.TempDir(), "journal")
+	tl := newTeletraan(t, srv, "d1", "b1", allStages(t, journal))
+	stagedBuild(t, srv, cfg, "d1", "b1", allStages(t, journal))
+	os.Remove(journal)
+
+	// What the agent leaves on disk when killed while RESTARTING runs.
+	statusPath := filepath.Join(cfg.AgentDir, agent.StatusFileName)
+	status := readStatus(t, cfg)
+	st := status[testEnv]
+	st.Report.DeployStage, st.Report.Status = protocol.StageRestarting, protocol.StatusUnknown
+	status[testEnv] = st
+	data, _ := json.Marshal(status)
+	if err := os.WriteFile(statusPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	before := len(srv.recorded())
+	srv.mu.Lock()
+	srv.decide = tl.decide
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+
+	pings := srv.recorded()[before:]
+	first, _ := findReport(pings[0].req, testEnvID)
+	if first.DeployStage != protocol.StageRestarting || first.AgentStatus != protocol.StatusUnknown || pings[0].wait != "" {
+		t.Fatalf("first report after the crash = %+v wait=%q, want RESTARTING/UNKNOWN without wait", first, pings[0].wait)
+	}
+	if got := readTrim(t, journal); got != "RESTARTING\nPOST_RESTART\nSERVING_BUILD" {
+		t.Fatalf("after the crash the scripts ran:\n%s", got)
+	}
+}
+
+func TestStatusIsRecordedBeforeTheStageRuns(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	seen := filepath.Join(t.TempDir(), "seen")
+	statusPath := filepath.Join(cfg.AgentDir, agent.StatusFileName)
+	stagedBuild(t, srv, cfg, "d1", "b1", buildWithScripts(t, map[string]string{
+		"RESTARTING": "cat " + statusPath + " > " + seen}))
+	srv.mu.Lock()
+	srv.decide = goalsInOrder(deployGoal("d1", protocol.StageRestarting))
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+	var during map[string]agent.EnvStatus
+	if err := json.Unmarshal([]byte(readTrim(t, seen)), &during); err != nil {
+		t.Fatal(err)
+	}
+	if r := during[testEnv].Report; r.DeployStage != protocol.StageRestarting || r.Status != protocol.StatusUnknown {
+		t.Fatalf("while RESTARTING ran, the status file said %+v", r)
+	}
+}
+
+func TestGoalChangeAbortsTheRunningScript(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	cfg.MinRunningTime = 30 * time.Millisecond
+	pids := t.TempDir()
+	stagedBuild(t, srv, cfg, "d1", "b1", buildWithScripts(t, map[string]string{
+		"RESTARTING": "sleep 1000 &\necho $! > " + pids + "/child\nsleep 1000"}))
+
+	// The service answers RESTARTING until the script has started, then a new deploy.
+	restart := deployGoal("d1", protocol.StageRestarting)
+	newDeploy := deployGoal("d2", protocol.StagePreDownload)
+	srv.mu.Lock()
+	srv.decide = func(req protocol.PingRequest) protocol.PingResponse {
+		if r, ok := findReport(req, testEnvID); ok && r.DeployID == "d2" && finished(r) {
+			return protocol.PingResponse{OpCode: protocol.OpNoop}
+		}
+		if _, err := os.Stat(filepath.Join(pids, "child")); err == nil {
+			return newDeploy
+		}
+		return restart
+	}
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+
+	pid := readTrim(t, filepath.Join(pids, "child"))
+	waitFor(t, "the aborted script's child to be gone", func() bool { return processGone(pid) })
+	var sawAbort bool
+	for _, r := range srv.reportsOf() {
+		sawAbort = sawAbort || (r.DeployID == "d1" && r.DeployStage == protocol.StageRestarting && r.AgentStatus == protocol.StatusUnknown)
+	}
+	if r := lastReport(t, srv); !sawAbort || r.DeployID != "d2" || r.DeployStage != protocol.StagePreDownload ||
+		r.AgentStatus != protocol.StatusSucceeded {
+		t.Fatalf("want RESTARTING/UNKNOWN pings, then d2 PRE_DOWNLOAD done; last report %+v", r)
+	}
+}
+
+func TestSecondAgentOnTheSameDirRefuses(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	cfg.LongPollWait = 2 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agent.Run(ctx, cfg) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the first agent to ping", func() bool { return len(srv.recorded()) > 0 })
+	err := agent.RunOnce(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "another agent") {
+		t.Fatalf("second agent: %v, want a lock error", err)
+	}
+}
+
+func TestPingFailureIsReportedAndKeepsTheStatus(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	stagedBuild(t, srv, cfg, "d1", "b1", buildWithScripts(t, nil))
+	before := readStatus(t, cfg)
+	srv.Close()
+	err := agent.RunOnce(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("RunOnce against a dead server: %v", err)
+	}
+	if after := readStatus(t, cfg); after[testEnv].Report != before[testEnv].Report {
+		t.Fatalf("status changed by a failed ping: %+v", after)
+	}
+}

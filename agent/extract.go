@@ -1,0 +1,369 @@
+package agent
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// archiveLimits bound what one artifact may create, so that a hostile or broken build
+// cannot fill the disk or the inode table of every host it is deployed to.
+type archiveLimits struct {
+	maxBytes int64
+	maxFiles int
+}
+
+// Archive formats the agent can stage, by file-name suffix.
+var archiveSuffixes = []string{".tar.gz", ".tgz", ".tar", ".zip"}
+
+// archiveSuffix is the format of an artifact, read from its URL or file name.
+func archiveSuffix(name string) (string, error) {
+	for _, s := range archiveSuffixes {
+		if strings.HasSuffix(name, s) {
+			return s, nil
+		}
+	}
+	return "", permanent(fmt.Errorf("artifact %q is not one of %s: publish a tar.gz, tgz, tar or zip",
+		name, strings.Join(archiveSuffixes, ", ")))
+}
+
+// extractBuild makes buildDir hold the extracted archive, or leaves no trace: it extracts
+// into a temporary sibling and renames it into place, and only then writes the marker
+// that lets later deploys of the same build (rollbacks, restarts) skip all of this.
+func extractBuild(archive, buildDir string, lim archiveLimits) error {
+	marker := buildDir + extractedSuffix
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(buildDir)
+	tmp, err := os.MkdirTemp(parent, ".extract-"+filepath.Base(buildDir)+"-")
+	if err != nil {
+		return fmt.Errorf("create extraction dir in %s: %w", parent, err)
+	}
+	if err := extractArchive(archive, tmp, lim); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	// A build dir without its marker is a leftover of a crash between rename and
+	// marker write: its content is complete but unproven, so replace it.
+	if err := os.RemoveAll(buildDir); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("remove stale %s: %w", buildDir, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, buildDir); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("move extracted build into %s: %w", buildDir, err)
+	}
+	if err := writeFileAtomic(marker, nil, 0o644); err != nil {
+		return fmt.Errorf("write marker: %w", err)
+	}
+	// The marker now stands for the archive, which would only double the disk used.
+	if err := os.Remove(archive); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove extracted archive: %w", err)
+	}
+	return nil
+}
+
+// extractArchive unpacks archive into dest, an existing empty directory, refusing any
+// entry that could write or point outside dest. On error dest may hold a partial tree;
+// the caller owns its removal.
+func extractArchive(archive, dest string, lim archiveLimits) error {
+	suffix, err := archiveSuffix(archive)
+	if err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return fmt.Errorf("open extraction dir: %w", err)
+	}
+	defer root.Close()
+	x := &extractor{root: root, lim: lim, symlinks: map[string]bool{}}
+	if suffix == ".zip" {
+		err = x.zip(archive)
+	} else {
+		err = x.tarFile(archive, suffix != ".tar")
+	}
+	if err != nil {
+		return permanent(fmt.Errorf("extract %s: %w", filepath.Base(archive), err))
+	}
+	return nil
+}
+
+// extractor writes entries through an os.Root, which is the second line of defence: the
+// name checks below reject hostile entries with clear messages, and the Root makes any
+// check we got wrong fail instead of escaping.
+type extractor struct {
+	root     *os.Root
+	lim      archiveLimits
+	files    int
+	bytes    int64
+	symlinks map[string]bool // entries created as symlinks, by cleaned name
+}
+
+func (x *extractor) tarFile(archive string, gzipped bool) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	var gz *gzip.Reader
+	if gzipped {
+		if gz, err = gzip.NewReader(f); err != nil {
+			return fmt.Errorf("not a gzip file: %w", err)
+		}
+		r = gz
+	}
+	if err := x.tar(r); err != nil {
+		return err
+	}
+	if gz != nil {
+		// Reading to the end verifies the gzip checksum, which catches an archive cut
+		// off after the last tar block.
+		if _, err := io.Copy(io.Discard, gz); err != nil {
+			return fmt.Errorf("archive is truncated or corrupt: %w", err)
+		}
+	}
+	return nil
+}
+
+func (x *extractor) tar(r io.Reader) error {
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("archive is truncated or corrupt: %w", err)
+		}
+		switch hdr.Typeflag {
+		case tar.TypeReg, '\x00': // '\x00' is the pre-POSIX regular file
+			err = x.file(hdr.Name, hdr.Size, fs.FileMode(hdr.Mode), tr)
+		case tar.TypeDir:
+			err = x.dir(hdr.Name)
+		case tar.TypeSymlink:
+			err = x.symlink(hdr.Name, hdr.Linkname)
+		case tar.TypeLink:
+			err = x.hardlink(hdr.Name, hdr.Linkname)
+		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+			err = fmt.Errorf("entry %q is a device or fifo (tar type %q); builds may hold only files, dirs and links",
+				hdr.Name, hdr.Typeflag)
+		case tar.TypeXGlobalHeader:
+			continue
+		default:
+			err = fmt.Errorf("entry %q has unsupported tar type %q", hdr.Name, hdr.Typeflag)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (x *extractor) zip(archive string) error {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return fmt.Errorf("archive is truncated or not a zip file: %w", err)
+	}
+	defer zr.Close()
+	if len(zr.File) > x.lim.maxFiles {
+		return fmt.Errorf("archive has %d entries, more than the limit of %d", len(zr.File), x.lim.maxFiles)
+	}
+	for _, zf := range zr.File {
+		if err := x.zipEntry(zf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *extractor) zipEntry(zf *zip.File) error {
+	mode := zf.Mode()
+	switch {
+	case mode.IsDir():
+		return x.dir(zf.Name)
+	case mode&fs.ModeSymlink != 0:
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", zf.Name, err)
+		}
+		defer rc.Close()
+		target, err := io.ReadAll(io.LimitReader(rc, 4096))
+		if err != nil {
+			return fmt.Errorf("entry %q is truncated or corrupt: %w", zf.Name, err)
+		}
+		return x.symlink(zf.Name, string(target))
+	case mode.IsRegular():
+		if zf.UncompressedSize64 > uint64(x.lim.maxBytes) {
+			return x.tooBig(zf.Name)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", zf.Name, err)
+		}
+		defer rc.Close()
+		return x.file(zf.Name, int64(zf.UncompressedSize64), mode, rc)
+	default:
+		return fmt.Errorf("entry %q is a device, fifo or socket (mode %s); builds may hold only files, dirs and links",
+			zf.Name, mode)
+	}
+}
+
+// entryName validates an entry's name and returns it cleaned and relative to the root.
+func (x *extractor) entryName(raw string) (string, error) {
+	if raw == "" || strings.ContainsRune(raw, 0) {
+		return "", fmt.Errorf("entry %q has an empty or invalid name", raw)
+	}
+	if strings.HasPrefix(raw, "/") {
+		return "", fmt.Errorf("entry %q has an absolute path; build archives must use relative paths", raw)
+	}
+	for _, part := range strings.Split(raw, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("entry %q contains \"..\"; refusing to write outside the build dir", raw)
+		}
+	}
+	name := path.Clean(raw)
+	// A later entry under an earlier symlink would land wherever the link points,
+	// which the symlink check (relative to the link's own name) cannot vouch for.
+	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+		if x.symlinks[dir] {
+			return "", fmt.Errorf("entry %q is below symlink %q; refusing to write through links", raw, dir)
+		}
+	}
+	if x.symlinks[name] {
+		return "", fmt.Errorf("entry %q replaces a symlink; refusing duplicate entries", raw)
+	}
+	return name, nil
+}
+
+func (x *extractor) count(name string) error {
+	x.files++
+	if x.files > x.lim.maxFiles {
+		return fmt.Errorf("archive has more than %d entries (at %q); raise the limit or slim the build", x.lim.maxFiles, name)
+	}
+	return nil
+}
+
+func (x *extractor) tooBig(name string) error {
+	return fmt.Errorf("archive expands to more than %d bytes (at %q); raise the limit or slim the build", x.lim.maxBytes, name)
+}
+
+func (x *extractor) dir(raw string) error {
+	name, err := x.entryName(raw)
+	if err != nil {
+		return err
+	}
+	if err := x.count(raw); err != nil {
+		return err
+	}
+	if name == "." {
+		return nil
+	}
+	if err := x.root.MkdirAll(name, 0o755); err != nil {
+		return fmt.Errorf("entry %q: %w", raw, err)
+	}
+	return nil
+}
+
+func (x *extractor) file(raw string, size int64, mode fs.FileMode, r io.Reader) error {
+	name, err := x.entryName(raw)
+	if err != nil {
+		return err
+	}
+	if err := x.count(raw); err != nil {
+		return err
+	}
+	if size < 0 || size > x.lim.maxBytes-x.bytes {
+		return x.tooBig(raw)
+	}
+	if err := x.mkParent(raw, name); err != nil {
+		return err
+	}
+	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode.Perm()|0o600)
+	if err != nil {
+		return fmt.Errorf("entry %q: %w", raw, err)
+	}
+	// One byte past the budget tells a lying size header from an honest one.
+	n, err := io.Copy(f, io.LimitReader(r, x.lim.maxBytes-x.bytes+1))
+	x.bytes += n
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("entry %q is truncated or corrupt: %w", raw, err)
+	}
+	if x.bytes > x.lim.maxBytes {
+		return x.tooBig(raw)
+	}
+	return nil
+}
+
+func (x *extractor) symlink(raw, target string) error {
+	name, err := x.entryName(raw)
+	if err != nil {
+		return err
+	}
+	if err := x.count(raw); err != nil {
+		return err
+	}
+	if target == "" || strings.HasPrefix(target, "/") {
+		return fmt.Errorf("symlink %q points to %q; build symlinks must be relative and stay inside the build", raw, target)
+	}
+	if resolved := path.Join(path.Dir(name), target); resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return fmt.Errorf("symlink %q points to %q, outside the build dir", raw, target)
+	}
+	if err := x.mkParent(raw, name); err != nil {
+		return err
+	}
+	if err := x.root.Symlink(target, name); err != nil {
+		return fmt.Errorf("entry %q: %w", raw, err)
+	}
+	x.symlinks[name] = true
+	return nil
+}
+
+func (x *extractor) hardlink(raw, target string) error {
+	name, err := x.entryName(raw)
+	if err != nil {
+		return err
+	}
+	if err := x.count(raw); err != nil {
+		return err
+	}
+	old, err := x.entryName(target)
+	if err != nil {
+		return fmt.Errorf("hardlink %q to %q leaves the build dir: %w", raw, target, err)
+	}
+	fi, err := x.root.Lstat(old)
+	if err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("hardlink %q must point to a regular file extracted before it, not %q", raw, target)
+	}
+	if err := x.mkParent(raw, name); err != nil {
+		return err
+	}
+	if err := x.root.Link(old, name); err != nil {
+		return fmt.Errorf("entry %q: %w", raw, err)
+	}
+	return nil
+}
+
+func (x *extractor) mkParent(raw, name string) error {
+	if dir := path.Dir(name); dir != "." {
+		if err := x.root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("entry %q: %w", raw, err)
+		}
+	}
+	return nil
+}
