@@ -27,6 +27,7 @@ type devConfig struct {
 	httpPort     int // 0 picks a free port (tests)
 	temporalPort int
 	uiPort       int // -1 disables the Temporal UI
+	agents       int // local agents to run in-process
 	logger       *slog.Logger
 }
 
@@ -36,6 +37,7 @@ type devStack struct {
 	store      *schema.Store
 	client     client.Client
 	worker     worker.Worker
+	agents     *localAgents
 	listener   net.Listener
 	adminToken string
 	apiURL     string
@@ -100,27 +102,46 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		s.worker = nil
 		return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 	}
+	if err = ensureSample(ctx, s.store, cfg.dataDir); err != nil {
+		return nil, err
+	}
+	if cfg.agents < 0 || cfg.agents > 100 {
+		return nil, fmt.Errorf("--agents %d: run between 0 and 100 local agents", cfg.agents)
+	}
+	if cfg.agents > 0 {
+		// The agents ping the API, which starts serving right after this returns; their
+		// first failed pings are retried.
+		if s.agents, err = startLocalAgents(ctx, s.store, cfg.dataDir, s.apiURL, cfg.agents, logger); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
 // ensureAdminToken returns the admin token saved in the data directory, creating and
 // saving one on first start. Only its hash goes into the database.
 func ensureAdminToken(ctx context.Context, st *schema.Store, dataDir string) (string, error) {
-	path := filepath.Join(dataDir, adminTokenFile)
+	return ensureSavedToken(ctx, st, dataDir, adminTokenFile, "admin", schema.RoleAdmin)
+}
+
+// ensureSavedToken returns the token saved in dataDir/file, minting and saving it on first
+// use, and makes sure the database knows it under name with role.
+func ensureSavedToken(ctx context.Context, st *schema.Store, dataDir, file, name, role string) (string, error) {
+	path := filepath.Join(dataDir, file)
 	secret := ""
 	if b, err := os.ReadFile(path); err == nil {
 		secret = strings.TrimSpace(string(b))
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read the admin token %s: %w", path, err)
+		return "", fmt.Errorf("read the %s token %s: %w", name, path, err)
 	}
 	if secret == "" {
 		secret = schema.NewTokenSecret()
 		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-			return "", fmt.Errorf("save the admin token to %s: %w", path, err)
+			return "", fmt.Errorf("save the %s token to %s: %w", name, path, err)
 		}
 	}
-	if _, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: "admin", Role: schema.RoleAdmin, CreatedBy: "teletraan dev", Secret: secret}); err != nil {
-		return "", fmt.Errorf("register the admin token: %w (delete %s to mint a new one)", err, path)
+	if _, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: name, Role: role, CreatedBy: "teletraan dev", Secret: secret}); err != nil {
+		return "", fmt.Errorf("register the %s token: %w (delete %s to mint a new one)", name, err, path)
 	}
 	return secret, nil
 }
@@ -133,6 +154,9 @@ func (s *devStack) serve(ctx context.Context) error {
 
 // stop shuts everything down in reverse order; safe on a partly started stack.
 func (s *devStack) stop() {
+	if s.agents != nil {
+		s.agents.stop()
+	}
 	if s.worker != nil {
 		s.worker.Stop()
 	}
@@ -192,5 +216,6 @@ Data survives restarts. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&cfg.httpPort, "http-port", 8080, "port of the API and the board")
 	cmd.Flags().IntVar(&cfg.temporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
 	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
+	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd
 }

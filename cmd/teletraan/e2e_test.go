@@ -32,10 +32,14 @@ type runningStack struct {
 }
 
 func startTestStack(t *testing.T, dataDir string) *runningStack {
+	return startTestStackWithAgents(t, dataDir, 0)
+}
+
+func startTestStackWithAgents(t *testing.T, dataDir string, agents int) *runningStack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := startDevStack(ctx, devConfig{
-		dataDir: dataDir, ip: "127.0.0.1", httpPort: 0, temporalPort: 0, uiPort: 0,
+		dataDir: dataDir, ip: "127.0.0.1", httpPort: 0, temporalPort: 0, uiPort: 0, agents: agents,
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -176,7 +180,8 @@ func TestDevStackDeploysThroughTemporalAndSurvivesRestart(t *testing.T) {
 		Stages []struct{ EnvName, StageName string }
 	}
 	s2.call(t, "GET", "/v1/envs", nil, 200, &stages)
-	if len(stages.Stages) != 1 || stages.Stages[0].StageName != "prod" {
+	// hello/dev is the sample stage the dev stack creates on its first start.
+	if len(stages.Stages) != 2 || stages.Stages[0].StageName != "dev" || stages.Stages[1].StageName != "prod" {
 		t.Fatalf("stages after restart = %+v", stages)
 	}
 	s2.call(t, "GET", "/v1/builds/"+build.ID, nil, 200, nil)
