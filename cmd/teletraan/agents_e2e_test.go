@@ -285,7 +285,9 @@ func TestAgentKilledDuringRestartingConverges(t *testing.T) {
 func TestDevStackSampleDeploysToLocalAgents(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startTestStackWithAgents(t, dataDir, 2)
-	var builds struct{ Builds []struct{ ID, PublishInfo string } }
+	var builds struct {
+		Builds []struct{ ID, PublishInfo string }
+	}
 	s.call(t, "GET", "/v1/builds?name=hello", nil, 200, &builds)
 	if len(builds.Builds) != 2 || builds.Builds[1].PublishInfo != "sample build 1" {
 		t.Fatalf("sample builds = %+v", builds)
