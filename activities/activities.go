@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -17,6 +18,12 @@ import (
 // registered under their method names (workflows.CreateDeployActivity, ...).
 type Activities struct {
 	Store *schema.Store
+	// Now is the clock for stuck detection; nil means time.Now. Tests inject one.
+	Now func() time.Time
+	// PollInterval is how often AwaitWave reads the agent rows (default DefaultPollInterval).
+	PollInterval time.Duration
+	// MaxWait bounds one AwaitWave call (default DefaultMaxWait).
+	MaxWait time.Duration
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)

@@ -42,3 +42,78 @@ type RecordDeployHostsInput struct {
 	EnvName   string
 	StageName string
 }
+
+// Rolling-deploy activities.
+const (
+	// StartRolloutActivity loads the stage's rollout settings and records the deploy's total.
+	StartRolloutActivity = "StartRollout"
+	// AdmitWaveActivity admits the next hosts of the stage to the deploy.
+	AdmitWaveActivity = "AdmitWave"
+	// AwaitWaveActivity polls the stage's hosts until the workflow has something to decide.
+	AwaitWaveActivity = "AwaitWave"
+)
+
+// StartRolloutInput is the input of StartRolloutActivity.
+type StartRolloutInput struct {
+	DeployID  string
+	StageID   string
+	EnvName   string
+	StageName string
+}
+
+// RolloutSettings are the stage's rollout knobs, read once when a deploy starts so that a
+// config change does not alter a deploy half-way.
+type RolloutSettings struct {
+	MaxParallel         int
+	MaxParallelPct      int
+	SuccessThreshold    int
+	StuckTimeoutSeconds int
+	BakeTimeSeconds     int
+}
+
+// StartRolloutResult is the output of StartRolloutActivity.
+type StartRolloutResult struct {
+	Settings RolloutSettings
+	// Total is the number of hosts in the stage's capacity now.
+	Total int
+}
+
+// WaveInput is the input of AdmitWaveActivity and AwaitWaveActivity.
+type WaveInput struct {
+	DeployID  string
+	StageID   string
+	EnvName   string
+	StageName string
+	// Window is how many hosts may be in flight at once.
+	Window              int
+	SuccessThreshold    int
+	StuckTimeoutSeconds int
+	// Drain makes AwaitWave wait for the whole wave rather than for one free slot, so that a
+	// bake time follows complete waves.
+	Drain bool
+}
+
+// WaveCounts are a deploy's host counts; per-host state stays in the database.
+type WaveCounts struct {
+	// Total is the number of hosts in the stage now.
+	Total int
+	// Succeeded counts hosts serving this deploy's build.
+	Succeeded int
+	// Failed counts hosts that hit a fatal error on this deploy (PAUSED_BY_SYSTEM).
+	Failed int
+	// InFlight counts hosts deploying it, admitted to it, or installing it by themselves.
+	InFlight int
+	// Remaining counts hosts that wait for an admission.
+	Remaining int
+	// Stuck counts in-flight hosts whose deploy stage has not moved for the stuck timeout;
+	// they count as failed for the threshold but keep their slot.
+	Stuck int
+}
+
+// AdmitWaveResult is the output of AdmitWaveActivity.
+type AdmitWaveResult struct {
+	// Admitted is how many hosts this call admitted.
+	Admitted int
+	// Counts are the deploy's counts after the admission.
+	Counts WaveCounts
+}

@@ -1,28 +1,42 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
-// DeployWorkflow rolls one build out to one stage. Per-host state lives in the database,
-// never in this history. This is the walking skeleton: it records the deploy's hosts and
-// state, answers progress queries, keeps its search attributes current, and ends ABORTED
-// when it is superseded or aborted. Admitting hosts in waves arrives with the rolling-deploy
-// work.
+// DeployWorkflow rolls one build out to one stage in waves: it admits up to a window of
+// hosts, waits (in a heartbeating activity) until a slot frees up, checks the success
+// threshold, optionally bakes, and repeats until the deploy is SUCCEEDING or FAILING. It
+// then waits, as Teletraan does, until a newer deploy supersedes it (SUCCEEDING becomes
+// SUCCEEDED, anything else ABORTED) or a person aborts it. Per-host state lives in the
+// database, never in this history: events grow with waves, not hosts.
 func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error) {
 	d := &deployImpl{in: in, progress: DeployProgress{DeployID: in.DeployID, State: StateRunning}}
+	if r := in.Rollout; r != nil {
+		d.settings = r.Settings
+		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
+		d.setCounts(r.Counts)
+		d.progress.Window = WindowSize(r.Counts.Total, r.Settings.MaxParallel, r.Settings.MaxParallelPct)
+	}
 	if err := d.setup(ctx); err != nil {
 		return d.progress, err
 	}
 	return d.run(ctx)
 }
 
+// cancelledReason is the abort reason when someone cancels the workflow itself.
+const cancelledReason = "deploy workflow was cancelled"
+
 type deployImpl struct {
 	in       DeployInput
+	settings RolloutSettings
 	progress DeployProgress
+	abortCh  workflow.ReceiveChannel
 	aborted  *AbortRequest
 }
 
@@ -36,47 +50,203 @@ func (d *deployImpl) setup(ctx workflow.Context) error {
 }
 
 func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
-	abortCh := workflow.GetSignalChannel(ctx, AbortDeploySignal)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		var req AbortRequest
-		abortCh.Receive(ctx, &req)
-		d.aborted = &req
-	})
-
-	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	var total int
-	if err := workflow.ExecuteActivity(actx, RecordDeployHostsActivity, RecordDeployHostsInput{DeployID: d.in.DeployID, EnvName: d.in.EnvName, StageName: d.in.StageName}).Get(ctx, &total); err != nil {
-		return d.progress, fmt.Errorf("count hosts of %s/%s: %w", d.in.EnvName, d.in.StageName, err)
-	}
-	d.progress.TotalHosts = total
-	if total == 0 {
-		// A deploy to nowhere must not look like a success.
-		if err := d.setState(ctx, StateFailing, fmt.Sprintf("stage %s/%s has no hosts: add hosts or groups to its capacity", d.in.EnvName, d.in.StageName)); err != nil {
+	d.abortCh = workflow.GetSignalChannel(ctx, AbortDeploySignal)
+	if d.in.Rollout == nil {
+		if err := d.start(ctx); err != nil {
 			return d.progress, err
 		}
-	} else {
-		d.progress.Reason = fmt.Sprintf("waiting for %d hosts", total)
-		workflow.SetCurrentDetails(ctx, d.progress.Reason)
 	}
+	if d.progress.State == StateRunning {
+		if err := d.roll(ctx); err != nil {
+			// Continue-as-new travels as an error too.
+			return d.progress, err
+		}
+	}
+	// SUCCEEDING and FAILING deploys stay open: hosts that join later install the build by
+	// themselves, and a person or a newer deploy decides what happens next.
+	for d.aborted == nil {
+		d.wait(ctx, nil)
+	}
+	return d.finish(ctx)
+}
 
-	if err := workflow.Await(ctx, func() bool { return d.aborted != nil }); err != nil {
-		// Cancelling the workflow from the Temporal UI or CLI is an abort too.
-		d.aborted = &AbortRequest{Reason: "deploy workflow was cancelled"}
+// start loads the stage's rollout settings and records the deploy's total.
+func (d *deployImpl) start(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
+	var res StartRolloutResult
+	err := workflow.ExecuteActivity(actx, StartRolloutActivity, StartRolloutInput{DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName, StageName: d.in.StageName}).Get(ctx, &res)
+	if err != nil {
+		return d.activityFailed(ctx, fmt.Errorf("load rollout settings of %s/%s: %w", d.in.EnvName, d.in.StageName, err))
 	}
-	// The final bookkeeping must happen even if this workflow is being cancelled.
+	d.settings = res.Settings
+	d.progress.TotalHosts = res.Total
+	d.progress.Window = WindowSize(res.Total, res.Settings.MaxParallel, res.Settings.MaxParallelPct)
+	if res.Total == 0 {
+		// A deploy to nowhere must not look like a success.
+		return d.setState(ctx, StateFailing, noHostsReason(d.in.EnvName, d.in.StageName))
+	}
+	d.progress.Reason = fmt.Sprintf("rolling out to %d hosts, %d at a time", res.Total, d.progress.Window)
+	d.publish(ctx)
+	return nil
+}
+
+// roll runs waves until the deploy is SUCCEEDING or FAILING, is aborted, or continues as
+// new (returned as the error).
+func (d *deployImpl) roll(ctx workflow.Context) error {
+	threshold := d.settings.SuccessThreshold
+	bake := time.Duration(d.settings.BakeTimeSeconds) * time.Second
+	for round := 0; ; round++ {
+		d.pollAbort(ctx)
+		if d.aborted != nil {
+			return nil
+		}
+		// Every round adds a handful of events, so bound the rounds per run even if the
+		// server never suggests continuing.
+		if round >= WavesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return d.continueAsNew(ctx)
+		}
+
+		d.progress.Window = WindowSize(d.progress.TotalHosts, d.settings.MaxParallel, d.settings.MaxParallelPct)
+		in := WaveInput{
+			DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName, StageName: d.in.StageName,
+			Window: d.progress.Window, SuccessThreshold: threshold, StuckTimeoutSeconds: d.settings.StuckTimeoutSeconds,
+			Drain: bake > 0,
+		}
+		var admitted AdmitWaveResult
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storeActivityOptions), AdmitWaveActivity, in).Get(ctx, &admitted); err != nil {
+			return d.activityFailed(ctx, fmt.Errorf("admit hosts of %s/%s to deploy %s: %w", d.in.EnvName, d.in.StageName, d.in.DeployID, err))
+		}
+		if admitted.Admitted > 0 {
+			d.progress.Wave++
+		}
+		d.setCounts(admitted.Counts)
+		d.publish(ctx)
+
+		counts, ok, err := d.awaitWave(ctx, in)
+		if err != nil || !ok {
+			return err
+		}
+		d.setCounts(counts)
+		if v := Verdict(counts, threshold); v != StateRunning {
+			return d.setState(ctx, v, verdictReason(v, counts, threshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
+		}
+		d.publish(ctx)
+
+		// The wave drained and hosts remain: let problems show before going wider.
+		if bake > 0 && counts.Remaining > 0 && counts.InFlight == 0 {
+			tctx, cancel := workflow.WithCancel(ctx)
+			if !d.wait(ctx, workflow.NewTimer(tctx, bake)) {
+				cancel()
+				return nil
+			}
+		}
+	}
+}
+
+// awaitWave runs AwaitWave until it reports, the deploy is aborted (ok false) or it fails.
+func (d *deployImpl) awaitWave(ctx workflow.Context, in WaveInput) (WaveCounts, bool, error) {
+	actx, cancel := workflow.WithCancel(ctx)
+	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), AwaitWaveActivity, in)
+	if !d.wait(ctx, f) {
+		// Stop polling; the activity learns of it at its next heartbeat.
+		cancel()
+		return WaveCounts{}, false, nil
+	}
+	var counts WaveCounts
+	if err := f.Get(ctx, &counts); err != nil {
+		return WaveCounts{}, false, d.activityFailed(ctx, fmt.Errorf("wait for hosts of deploy %s: %w", d.in.DeployID, err))
+	}
+	return counts, true, nil
+}
+
+// wait blocks until f is ready (nil: never), an abort arrives or the workflow is cancelled,
+// and reports whether f is ready.
+func (d *deployImpl) wait(ctx workflow.Context, f workflow.Future) bool {
+	if d.aborted != nil {
+		return false
+	}
+	ready := false
+	sel := workflow.NewSelector(ctx)
+	if f != nil {
+		sel.AddFuture(f, func(workflow.Future) { ready = true })
+	}
+	sel.AddReceive(d.abortCh, func(c workflow.ReceiveChannel, _ bool) {
+		var req AbortRequest
+		c.Receive(ctx, &req)
+		d.aborted = &req
+	})
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
+		// Cancelling the workflow from the Temporal UI or CLI is an abort too.
+		d.aborted = &AbortRequest{Reason: cancelledReason}
+	})
+	sel.Select(ctx)
+	return ready && d.aborted == nil
+}
+
+// pollAbort takes an abort that arrived while the workflow was not waiting, so that no
+// wave starts after it and none is lost across continue-as-new.
+func (d *deployImpl) pollAbort(ctx workflow.Context) {
+	if d.aborted != nil {
+		return
+	}
+	var req AbortRequest
+	if d.abortCh.ReceiveAsync(&req) {
+		d.aborted = &req
+	} else if ctx.Err() != nil {
+		d.aborted = &AbortRequest{Reason: cancelledReason}
+	}
+}
+
+// activityFailed turns an activity error caused by cancelling the workflow into an abort,
+// and returns any other error.
+func (d *deployImpl) activityFailed(ctx workflow.Context, err error) error {
+	var canceled *temporal.CanceledError
+	if ctx.Err() != nil || errors.As(err, &canceled) {
+		if d.aborted == nil {
+			d.aborted = &AbortRequest{Reason: cancelledReason}
+		}
+		return nil
+	}
+	return err
+}
+
+func (d *deployImpl) continueAsNew(ctx workflow.Context) error {
+	next := d.in
+	next.Rollout = &RolloutState{
+		Settings: d.settings,
+		Counts: WaveCounts{Total: d.progress.TotalHosts, Succeeded: d.progress.Succeeded, Failed: d.progress.Failed,
+			InFlight: d.progress.InFlight, Remaining: d.progress.Remaining, Stuck: d.progress.Stuck},
+		Wave: d.progress.Wave, State: d.progress.State, Reason: d.progress.Reason,
+	}
+	return workflow.NewContinueAsNewError(ctx, DeployWorkflow, next)
+}
+
+// finish records the final state, which must happen even if the workflow is being
+// cancelled, and tells the stage workflow.
+func (d *deployImpl) finish(ctx workflow.Context) (DeployProgress, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	if err := d.setState(dctx, StateAborted, d.aborted.Reason); err != nil {
+	if err := d.setState(dctx, FinalState(d.progress.State, *d.aborted), d.aborted.Reason); err != nil {
 		return d.progress, err
 	}
 	d.notifyStage(dctx)
 	return d.progress, nil
 }
 
+func (d *deployImpl) setCounts(c WaveCounts) {
+	d.progress.TotalHosts, d.progress.Succeeded, d.progress.Failed = c.Total, c.Succeeded, c.Failed
+	d.progress.InFlight, d.progress.Remaining, d.progress.Stuck = c.InFlight, c.Remaining, c.Stuck
+}
+
+// publish shows the progress as the workflow's current details in the Temporal UI.
+func (d *deployImpl) publish(ctx workflow.Context) {
+	workflow.SetCurrentDetails(ctx, progressSummary(d.progress))
+}
+
 // setState records a new deploy state in the database and in the search attributes.
 func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error {
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
 	if err := workflow.ExecuteActivity(actx, SetDeployStateActivity, SetDeployStateInput{DeployID: d.in.DeployID, State: state, Reason: reason}).Get(ctx, nil); err != nil {
-		return fmt.Errorf("record state %s of deploy %s: %w", state, d.in.DeployID, err)
+		return d.activityFailed(ctx, fmt.Errorf("record state %s of deploy %s: %w", state, d.in.DeployID, err))
 	}
 	d.progress.State, d.progress.Reason = state, reason
 	workflow.SetCurrentDetails(ctx, state+": "+reason)
@@ -91,4 +261,19 @@ func (d *deployImpl) notifyStage(ctx workflow.Context) {
 	if err := f.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("could not tell the stage workflow that the deploy ended", "error", err)
 	}
+}
+
+// awaitActivityOptions are for AwaitWave, which polls for minutes: its heartbeats detect a
+// dead worker quickly, and it returns within maxAwait (activities.Activities.MaxWait) so
+// that the workflow regularly gets a chance to continue-as-new.
+var awaitActivityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 15 * time.Minute,
+	HeartbeatTimeout:    30 * time.Second,
+	// No ScheduleToClose: a deploy waits out a database outage however long it lasts.
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        30 * time.Second,
+		NonRetryableErrorTypes: []string{"InvalidInput", "NotFound"},
+	},
 }

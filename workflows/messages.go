@@ -124,6 +124,18 @@ type DeployInput struct {
 	Type            string
 	Operator        string
 	StageWorkflowID string
+	// Rollout carries the rollout's state across continue-as-new; nil on the first run.
+	Rollout *RolloutState `json:",omitempty"`
+}
+
+// RolloutState is what a deploy workflow remembers between runs: counts only, never hosts.
+type RolloutState struct {
+	Settings RolloutSettings
+	Counts   WaveCounts
+	// Wave numbers the admissions that let hosts in, over all runs.
+	Wave   int
+	State  string
+	Reason string
 }
 
 // DeployProgress answers DeployProgressQuery.
@@ -132,6 +144,16 @@ type DeployProgress struct {
 	State      string
 	Reason     string
 	TotalHosts int
+	// Wave is the number of the last wave that admitted hosts, 0 before the first.
+	Wave int
+	// Window is how many hosts may deploy at once.
+	Window    int
+	Succeeded int
+	Failed    int
+	// InFlight counts hosts deploying now, Stuck among them those making no progress.
+	InFlight  int
+	Stuck     int
+	Remaining int
 }
 
 // TaskQueue is the task queue every teletraan workflow and activity runs on.

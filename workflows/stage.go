@@ -87,7 +87,7 @@ func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (S
 	if prev := s.state.Current; prev != nil {
 		// A new deploy supersedes the running one; the old deploy marks itself ABORTED.
 		result.Superseded = prev.DeployID
-		abort := AbortRequest{Reason: "superseded by deploy " + req.DeployID, Operator: req.Operator}
+		abort := AbortRequest{Reason: SupersededReasonPrefix + req.DeployID, Operator: req.Operator}
 		if err := workflow.SignalExternalWorkflow(ctx, prev.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
 			// The old deploy may already have ended; that is fine, it is no longer running.
 			workflow.GetLogger(ctx).Info("could not signal superseded deploy", "deploy", prev.DeployID, "error", err)

@@ -1,47 +1,18 @@
 package workflows_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
-
-// fakeStore stands in for the activities: it records deploy rows and their states.
-type fakeStore struct {
-	hosts   int
-	created []workflows.CreateDeployInput
-	states  map[string][]string
-}
-
-func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
-	f.states = map[string][]string{}
-	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.CreateDeployInput) (workflows.CreateDeployResult, error) {
-		for _, c := range f.created {
-			if c.DeployID == in.DeployID {
-				return workflows.CreateDeployResult{}, nil
-			}
-		}
-		f.created = append(f.created, in)
-		return workflows.CreateDeployResult{}, nil
-	}, activity.RegisterOptions{Name: workflows.CreateDeployActivity})
-	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.SetDeployStateInput) error {
-		f.states[in.DeployID] = append(f.states[in.DeployID], in.State+":"+in.Reason)
-		return nil
-	}, activity.RegisterOptions{Name: workflows.SetDeployStateActivity})
-	env.RegisterActivityWithOptions(func(_ context.Context, _ workflows.RecordDeployHostsInput) (int, error) {
-		return f.hosts, nil
-	}, activity.RegisterOptions{Name: workflows.RecordDeployHostsActivity})
-}
 
 var stageInput = workflows.StageInput{StageID: "stage-1", EnvName: "hello", StageName: "prod"}
 
@@ -84,7 +55,8 @@ func queryStage(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflows.
 func TestStartDeployStartsChildAndSupersedes(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 3}
+	// Hosts never finish, so the first deploy is still RUNNING when the second supersedes it.
+	store := &fakeStore{hosts: 3, frozen: true, awaitDelay: 10 * time.Minute}
 	store.register(env)
 	env.RegisterWorkflow(workflows.DeployWorkflow)
 
@@ -120,7 +92,7 @@ func TestStartDeployStartsChildAndSupersedes(t *testing.T) {
 	if len(store.created) != 2 {
 		t.Fatalf("deploy rows created: %d, want 2", len(store.created))
 	}
-	if got := store.states["d1"]; len(got) != 1 || !strings.HasPrefix(got[0], "ABORTED:superseded by deploy d2") {
+	if got := store.stateLog("d1"); len(got) != 1 || !strings.HasPrefix(got[0], "ABORTED:superseded by deploy d2") {
 		t.Fatalf("d1 states = %v, want ABORTED by supersession", got)
 	}
 	if c := store.created[0]; c.WorkflowID != "deploy/d1" || c.Operator != "alice" || c.StageID != "stage-1" {
@@ -181,7 +153,7 @@ func TestDeployToStageWithoutHostsFails(t *testing.T) {
 	if err := env.GetWorkflowResult(&p); err != nil {
 		t.Fatal(err)
 	}
-	if got := store.states["d1"]; len(got) != 2 || !strings.HasPrefix(got[0], "FAILING:") || got[1] != "ABORTED:aborted by bob" {
+	if got := store.stateLog("d1"); len(got) != 2 || !strings.HasPrefix(got[0], "FAILING:") || got[1] != "ABORTED:aborted by bob" {
 		t.Fatalf("states = %v", got)
 	}
 	if p.State != workflows.StateAborted {
@@ -232,7 +204,7 @@ func TestStageContinuesAsNewKeepingState(t *testing.T) {
 func TestCancelledDeployEndsAborted(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 4}
+	store := &fakeStore{hosts: 4, frozen: true, awaitDelay: 10 * time.Minute}
 	store.register(env)
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(workflows.DeployProgressQuery)
@@ -248,7 +220,7 @@ func TestCancelledDeployEndsAborted(t *testing.T) {
 		env.CancelWorkflow()
 	}, time.Minute)
 	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: workflows.TypeRegular})
-	if got := store.states["d1"]; len(got) != 1 || got[0] != "ABORTED:deploy workflow was cancelled" {
+	if got := store.stateLog("d1"); len(got) != 1 || got[0] != "ABORTED:deploy workflow was cancelled" {
 		t.Fatalf("states = %v; a cancelled deploy must be recorded ABORTED", got)
 	}
 }

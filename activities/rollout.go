@@ -1,0 +1,204 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// Defaults of the rolling-deploy knobs of Activities.
+const (
+	// DefaultPollInterval is how often AwaitWave reads the stage's agent rows.
+	DefaultPollInterval = time.Second
+	// DefaultMaxWait bounds one AwaitWave call, well inside its 15-minute StartToClose, so
+	// that the deploy workflow regularly gets control back even when nothing moves.
+	DefaultMaxWait = 10 * time.Minute
+)
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Activities) pollInterval() time.Duration {
+	if a.PollInterval > 0 {
+		return a.PollInterval
+	}
+	return DefaultPollInterval
+}
+
+func (a *Activities) maxWait() time.Duration {
+	if a.MaxWait > 0 {
+		return a.MaxWait
+	}
+	return DefaultMaxWait
+}
+
+// StartRollout reads the stage's rollout settings, counts its hosts, records the count as
+// the deploy's total and returns both.
+func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRolloutInput) (workflows.StartRolloutResult, error) {
+	st, err := a.Store.GetStageByID(ctx, in.StageID)
+	if err != nil {
+		return workflows.StartRolloutResult{}, permanent(err)
+	}
+	n, err := a.RecordDeployHosts(ctx, workflows.RecordDeployHostsInput{DeployID: in.DeployID, EnvName: st.EnvName, StageName: st.StageName})
+	if err != nil {
+		return workflows.StartRolloutResult{}, err
+	}
+	return workflows.StartRolloutResult{Total: n, Settings: workflows.RolloutSettings{
+		MaxParallel: st.MaxParallel, MaxParallelPct: st.MaxParallelPct, SuccessThreshold: st.SuccessThreshold,
+		StuckTimeoutSeconds: st.StuckTimeoutSeconds, BakeTimeSeconds: st.BakeTimeSeconds,
+	}}, nil
+}
+
+// AdmitWave admits up to Window minus the hosts in flight of the stage's hosts that wait
+// for this deploy, by host name, and returns the counts after the admission. Hosts new to
+// the stage install without an admission and only count as in flight. A retry finds the
+// hosts it admitted in flight and admits no more than the window allows.
+func (a *Activities) AdmitWave(ctx context.Context, in workflows.WaveInput) (workflows.AdmitWaveResult, error) {
+	snap, err := a.snapshot(ctx, in)
+	if err != nil {
+		return workflows.AdmitWaveResult{}, err
+	}
+	n := min(max(in.Window-snap.counts.InFlight, 0), len(snap.waiting))
+	if n > 0 {
+		if err := a.Store.AdmitHosts(ctx, in.StageID, in.DeployID, snap.waiting[:n]); err != nil {
+			return workflows.AdmitWaveResult{}, permanent(err)
+		}
+	}
+	c := snap.counts
+	c.InFlight += n
+	c.Remaining -= n
+	return workflows.AdmitWaveResult{Admitted: n, Counts: c}, nil
+}
+
+// awaitProgress is AwaitWave's heartbeat: a retried attempt resumes with the first
+// attempt's deadline and does not rewrite counts already on the deploy row.
+type awaitProgress struct {
+	Since   time.Time
+	Written *workflows.WaveCounts
+	Counts  workflows.WaveCounts
+}
+
+// AwaitWave polls the stage's agent rows every PollInterval and returns the deploy's
+// counts as soon as the workflow has something to decide (workflows.WaveNeedsDecision), or
+// after MaxWait. It keeps the counts on the deploy row current and heartbeats them.
+func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (workflows.WaveCounts, error) {
+	p := awaitProgress{Since: a.now()}
+	if activity.HasHeartbeatDetails(ctx) {
+		var prev awaitProgress
+		if err := activity.GetHeartbeatDetails(ctx, &prev); err == nil && !prev.Since.IsZero() {
+			p = prev
+		}
+	}
+	deadline := p.Since.Add(a.maxWait())
+	for {
+		snap, err := a.snapshot(ctx, in)
+		if err != nil {
+			return workflows.WaveCounts{}, err
+		}
+		c := snap.counts
+		if p.Written == nil || *p.Written != c {
+			// Stuck hosts are recorded as failed: the threshold treats them so.
+			if err := a.Store.SetDeployCounts(ctx, in.DeployID, c.Total, c.Succeeded, c.Failed+c.Stuck); err != nil {
+				return workflows.WaveCounts{}, err
+			}
+			p.Written = &c
+		}
+		p.Counts = c
+		activity.RecordHeartbeat(ctx, p)
+		if workflows.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
+			return c, nil
+		}
+		t := time.NewTimer(a.pollInterval())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return c, fmt.Errorf("wait for hosts of deploy %s: %w", in.DeployID, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// waveSnapshot is the deploy's counts and the hosts waiting for an admission, by host name.
+type waveSnapshot struct {
+	counts  workflows.WaveCounts
+	waiting []string // host ids
+}
+
+// snapshot reads the stage's hosts, their agent rows and this deploy's admissions.
+func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput) (waveSnapshot, error) {
+	st, err := a.Store.GetStageByID(ctx, in.StageID)
+	if err != nil {
+		return waveSnapshot{}, permanent(err)
+	}
+	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return waveSnapshot{}, permanent(err)
+	}
+	hosts, err := a.Store.ListStageHosts(ctx, st.EnvName, st.StageName)
+	if err != nil {
+		return waveSnapshot{}, permanent(err)
+	}
+	adm, err := a.Store.DeployAdmissions(ctx, in.StageID, in.DeployID)
+	if err != nil {
+		return waveSnapshot{}, permanent(err)
+	}
+	admittedAt := make(map[string]time.Time, len(adm))
+	for _, h := range adm {
+		admittedAt[h.HostID] = h.AdmittedAt
+	}
+	return tally(hosts, admittedAt, d, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
+}
+
+// tally sorts a stage's hosts (sorted by name) into the deploy's counts. It follows the
+// ping decision (api.DecideGoal): a host on this deploy at SERVING_BUILD succeeded; one
+// PAUSED_BY_SYSTEM on it failed; one paused or stopped by a person is held and counts
+// only in the total; a host idle at SERVING_BUILD of another deploy waits for an admission
+// unless it has one; every other host (new to the stage, mid-deploy, reset) is in flight,
+// since the deploy started, since its admission, or since its deploy stage last moved.
+// An in-flight host that has not moved for stuck is stuck.
+func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.Deploy, now time.Time, stuck time.Duration) waveSnapshot {
+	var out waveSnapshot
+	for _, h := range hosts {
+		if h.MemberBy == "removed" {
+			continue
+		}
+		out.counts.Total++
+		ag := h.Agent
+		var since time.Time
+		switch {
+		case ag != nil && (ag.State == schema.AgentPausedByUser || ag.State == schema.AgentStop):
+			continue
+		case ag != nil && ag.DeployID == d.ID && ag.DeployStage == protocol.StageServingBuild:
+			out.counts.Succeeded++
+			continue
+		case ag != nil && ag.DeployID == d.ID && ag.State == schema.AgentPausedBySystem:
+			out.counts.Failed++
+			continue
+		case ag != nil && ag.DeployID == d.ID:
+			since = ag.StageStartedAt
+		case h.HostID != "" && !admittedAt[h.HostID].IsZero():
+			since = admittedAt[h.HostID]
+		case ag != nil && !ag.FirstDeploy && ag.State != schema.AgentReset && ag.DeployStage == protocol.StageServingBuild:
+			out.counts.Remaining++
+			out.waiting = append(out.waiting, h.HostID)
+			continue
+		default:
+			since = d.CreatedAt
+		}
+		out.counts.InFlight++
+		if stuck > 0 && now.Sub(since) >= stuck {
+			out.counts.Stuck++
+		}
+	}
+	return out
+}

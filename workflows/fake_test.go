@@ -1,0 +1,156 @@
+package workflows_test
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// Host outcomes in fakeStore's rollout simulation.
+const (
+	hostWaiting = iota
+	hostInFlight
+	hostSucceeded
+	hostFailed
+	hostStuck
+)
+
+// fakeStore stands in for the activities: it records deploy rows and their states and
+// simulates a stage's hosts going through waves.
+type fakeStore struct {
+	hosts    int
+	settings workflows.RolloutSettings
+	// fail and stick name hosts (by index) that fail or get stuck once admitted.
+	fail, stick map[int]bool
+	// frozen hosts never finish, as if every agent were slow.
+	frozen bool
+	// awaitDelay is how long (on the test clock) AwaitWave takes, 0 for no time.
+	awaitDelay time.Duration
+
+	mu      sync.Mutex
+	env     *testsuite.TestWorkflowEnvironment
+	created []workflows.CreateDeployInput
+	states  map[string][]string
+	host    []int
+	// admits and admitTimes record each AdmitWave call that admitted hosts.
+	admits     []int
+	admitTimes []time.Time
+	waveInputs []workflows.WaveInput
+	starts     int
+}
+
+func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
+	f.env = env
+	f.states = map[string][]string{}
+	f.host = make([]int, f.hosts)
+	if f.settings == (workflows.RolloutSettings{}) {
+		f.settings = workflows.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
+	}
+	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.CreateDeployInput) (workflows.CreateDeployResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.created {
+			if c.DeployID == in.DeployID {
+				return workflows.CreateDeployResult{}, nil
+			}
+		}
+		f.created = append(f.created, in)
+		return workflows.CreateDeployResult{}, nil
+	}, activity.RegisterOptions{Name: workflows.CreateDeployActivity})
+	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.SetDeployStateInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.states[in.DeployID] = append(f.states[in.DeployID], in.State+":"+in.Reason)
+		return nil
+	}, activity.RegisterOptions{Name: workflows.SetDeployStateActivity})
+	env.RegisterActivityWithOptions(func(_ context.Context, _ workflows.RecordDeployHostsInput) (int, error) {
+		return f.hosts, nil
+	}, activity.RegisterOptions{Name: workflows.RecordDeployHostsActivity})
+	env.RegisterActivityWithOptions(f.startRollout, activity.RegisterOptions{Name: workflows.StartRolloutActivity})
+	env.RegisterActivityWithOptions(f.admitWave, activity.RegisterOptions{Name: workflows.AdmitWaveActivity})
+	env.RegisterActivityWithOptions(f.awaitWave, activity.RegisterOptions{Name: workflows.AwaitWaveActivity})
+	if f.awaitDelay > 0 {
+		env.OnActivity(workflows.AwaitWaveActivity, mock.Anything, mock.Anything).After(f.awaitDelay).Return(f.awaitWave)
+	}
+}
+
+func (f *fakeStore) startRollout(_ context.Context, _ workflows.StartRolloutInput) (workflows.StartRolloutResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
+	return workflows.StartRolloutResult{Settings: f.settings, Total: f.hosts}, nil
+}
+
+// counts must be called with f.mu held.
+func (f *fakeStore) counts() workflows.WaveCounts {
+	c := workflows.WaveCounts{Total: f.hosts}
+	for _, s := range f.host {
+		switch s {
+		case hostWaiting:
+			c.Remaining++
+		case hostInFlight:
+			c.InFlight++
+		case hostSucceeded:
+			c.Succeeded++
+		case hostFailed:
+			c.Failed++
+		case hostStuck:
+			c.InFlight++
+			c.Stuck++
+		}
+	}
+	return c
+}
+
+func (f *fakeStore) admitWave(_ context.Context, in workflows.WaveInput) (workflows.AdmitWaveResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waveInputs = append(f.waveInputs, in)
+	slots := in.Window - f.counts().InFlight
+	n := 0
+	for i := range f.host {
+		if n < slots && f.host[i] == hostWaiting {
+			f.host[i] = hostInFlight
+			n++
+		}
+	}
+	if n > 0 {
+		f.admits = append(f.admits, n)
+		f.admitTimes = append(f.admitTimes, f.env.Now())
+	}
+	return workflows.AdmitWaveResult{Admitted: n, Counts: f.counts()}, nil
+}
+
+// awaitWave lets every host in flight finish as the test set it up.
+func (f *fakeStore) awaitWave(_ context.Context, _ workflows.WaveInput) (workflows.WaveCounts, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.frozen {
+		for i, s := range f.host {
+			if s != hostInFlight {
+				continue
+			}
+			switch {
+			case f.fail[i]:
+				f.host[i] = hostFailed
+			case f.stick[i]:
+				f.host[i] = hostStuck
+			default:
+				f.host[i] = hostSucceeded
+			}
+		}
+	}
+	return f.counts(), nil
+}
+
+func (f *fakeStore) stateLog(deployID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.states[deployID]...)
+}

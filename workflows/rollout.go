@@ -1,0 +1,121 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SupersededReasonPrefix starts the reason of the AbortDeploySignal a stage workflow sends
+// to a deploy that a newer one replaces; the deploy tells supersession from an abort by it.
+const SupersededReasonPrefix = "superseded by deploy "
+
+// WavesPerRun bounds the waves of one deploy workflow run; the workflow continues-as-new
+// after that many (or earlier, when the server suggests it) so its history stays small.
+const WavesPerRun = 500
+
+// WindowSize is how many hosts of a stage of total hosts may deploy at once, as Teletraan
+// computes it: a count cap alone gives the count, a percent cap alone floor(total×pct/100),
+// both give the smaller; never below 1 (a deploy must progress) nor above total.
+func WindowSize(total, maxParallel, maxParallelPct int) int {
+	if total <= 0 {
+		return 0
+	}
+	w := total
+	if maxParallel > 0 {
+		w = min(w, maxParallel)
+	}
+	if maxParallelPct > 0 {
+		w = min(w, total*maxParallelPct/100)
+	}
+	return max(1, min(w, total))
+}
+
+// IsSucceeding reports whether succeeded of total hosts meet a success threshold given in
+// percent (Teletraan §5.1: succeeded×100 ≥ threshold×total). A stage without hosts never
+// succeeds: a deploy to nowhere must not look like a success.
+func IsSucceeding(succeeded, total, threshold int) bool {
+	return total > 0 && succeeded*100 >= threshold*total
+}
+
+// IsFailing reports whether failed of total hosts make a success threshold (percent)
+// unreachable: failed×100 > (100−threshold)×total.
+func IsFailing(failed, total, threshold int) bool {
+	return total > 0 && failed*100 > (100-threshold)*total
+}
+
+// Verdict is the state a deploy's host counts call for: SUCCEEDING once enough hosts serve
+// the build; FAILING when too many failed or got stuck, when the stage has no hosts, or
+// when nothing is left to deploy yet the threshold is not met (hosts paused by a person
+// hold it back); RUNNING otherwise. Success is checked first, as in Teletraan.
+func Verdict(c WaveCounts, threshold int) string {
+	switch {
+	case IsSucceeding(c.Succeeded, c.Total, threshold):
+		return StateSucceeding
+	case c.Total <= 0, IsFailing(c.Failed+c.Stuck, c.Total, threshold):
+		return StateFailing
+	case c.InFlight == 0 && c.Remaining == 0:
+		return StateFailing
+	}
+	return StateRunning
+}
+
+// WaveNeedsDecision reports whether the workflow has something to decide on counts c, so
+// that AwaitWave can stop polling: the verdict changed, a slot of the window is free and
+// hosts remain (drain: the whole wave finished, so that a bake time follows a complete
+// wave), or every host is done.
+func WaveNeedsDecision(c WaveCounts, window, threshold int, drain bool) bool {
+	if Verdict(c, threshold) != StateRunning {
+		return true
+	}
+	if c.Remaining == 0 {
+		return c.InFlight == 0
+	}
+	if drain {
+		return c.InFlight == 0
+	}
+	return c.InFlight < window
+}
+
+// IsSupersession reports whether an abort request is the stage workflow replacing the
+// deploy with a newer one rather than a person stopping it.
+func IsSupersession(req AbortRequest) bool {
+	return strings.HasPrefix(req.Reason, SupersededReasonPrefix)
+}
+
+// FinalState is the state a deploy in state ends in when req stops it: a SUCCEEDING
+// deploy that a newer one supersedes has SUCCEEDED (Teletraan makes deploys final only
+// when replaced); everything else, and every explicit abort, is ABORTED.
+func FinalState(state string, req AbortRequest) string {
+	if state == StateSucceeding && IsSupersession(req) {
+		return StateSucceeded
+	}
+	return StateAborted
+}
+
+// verdictReason explains a SUCCEEDING or FAILING verdict to the person reading the deploy.
+func verdictReason(state string, c WaveCounts, threshold int, buildID, env, stage string) string {
+	switch {
+	case state == StateSucceeding:
+		return fmt.Sprintf("%d of %d hosts serving build %s", c.Succeeded, c.Total, buildID)
+	case c.Total <= 0:
+		return noHostsReason(env, stage)
+	case IsFailing(c.Failed+c.Stuck, c.Total, threshold):
+		return fmt.Sprintf("%d of %d hosts failed (%d with a fatal error, %d stuck): the success threshold of %d%% can no longer be met; abort, or deploy again after fixing the hosts",
+			c.Failed+c.Stuck, c.Total, c.Failed, c.Stuck, threshold)
+	default:
+		held := c.Total - c.Succeeded - c.Failed - c.InFlight - c.Remaining
+		return fmt.Sprintf("only %d of %d hosts serve build %s and none is left to deploy (%d failed, %d paused or stopped): the success threshold of %d%% is not met",
+			c.Succeeded, c.Total, buildID, c.Failed, held, threshold)
+	}
+}
+
+// noHostsReason is the FAILING reason of a deploy to a stage without hosts.
+func noHostsReason(env, stage string) string {
+	return fmt.Sprintf("stage %s/%s has no hosts: add hosts or groups to its capacity", env, stage)
+}
+
+// progressSummary is the one-line description shown in the Temporal UI.
+func progressSummary(p DeployProgress) string {
+	return fmt.Sprintf("%s: wave %d, window %d: %d of %d hosts serving, %d failed, %d in flight (%d stuck), %d to go",
+		p.State, p.Wave, p.Window, p.Succeeded, p.TotalHosts, p.Failed, p.InFlight, p.Stuck, p.Remaining)
+}

@@ -1,0 +1,126 @@
+package workflows_test
+
+import (
+	"testing"
+
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+func TestWindowSize(t *testing.T) {
+	for _, tc := range []struct {
+		name                    string
+		total, maxParallel, pct int
+		want                    int
+	}{
+		{"count only", 10, 3, 0, 3},
+		{"percent only floors", 10, 0, 25, 2},
+		{"both take the smaller count", 10, 3, 50, 3},
+		{"both take the smaller percent", 10, 8, 50, 5},
+		{"percent floors to zero: at least one", 3, 0, 10, 1},
+		{"count above total: all hosts", 4, 10, 0, 4},
+		{"full percent", 7, 0, 100, 7},
+		{"neither set: all hosts", 6, 0, 0, 6},
+		{"no hosts", 0, 3, 50, 0},
+		{"one host", 1, 5, 1, 1},
+	} {
+		if got := workflows.WindowSize(tc.total, tc.maxParallel, tc.pct); got != tc.want {
+			t.Errorf("%s: WindowSize(%d, %d, %d) = %d, want %d", tc.name, tc.total, tc.maxParallel, tc.pct, got, tc.want)
+		}
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		succeeded, failed, total, th int
+		succeeding, failing          bool
+	}{
+		{"all serving at 100%", 10, 0, 10, 100, true, false},
+		{"one short at 100%", 9, 0, 10, 100, false, false},
+		{"one failure fails 100%", 0, 1, 10, 100, false, true},
+		{"90% reached exactly", 9, 1, 10, 90, true, false},
+		{"one failure tolerated at 90%", 3, 1, 10, 90, false, false},
+		{"two failures exceed 90%", 3, 2, 10, 90, false, true},
+		{"threshold 0 succeeds at once", 0, 0, 10, 0, true, false},
+		{"threshold 0 never fails", 0, 10, 10, 0, true, false},
+		{"rounding: 2 of 3 meet 66%", 2, 1, 3, 66, true, false},
+		{"rounding: 2 of 3 miss 67%", 2, 0, 3, 67, false, false},
+		{"rounding: 1 of 3 failed breaks 67%", 0, 1, 3, 67, false, true},
+		{"no hosts neither", 0, 0, 0, 100, false, false},
+	} {
+		if got := workflows.IsSucceeding(tc.succeeded, tc.total, tc.th); got != tc.succeeding {
+			t.Errorf("%s: IsSucceeding(%d, %d, %d) = %v", tc.name, tc.succeeded, tc.total, tc.th, got)
+		}
+		if got := workflows.IsFailing(tc.failed, tc.total, tc.th); got != tc.failing {
+			t.Errorf("%s: IsFailing(%d, %d, %d) = %v", tc.name, tc.failed, tc.total, tc.th, got)
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    workflows.WaveCounts
+		th   int
+		want string
+	}{
+		{"rolling", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 3, Remaining: 4}, 100, workflows.StateRunning},
+		{"done", workflows.WaveCounts{Total: 10, Succeeded: 10}, 100, workflows.StateSucceeding},
+		{"success is checked before failure", workflows.WaveCounts{Total: 10, Succeeded: 9, Failed: 1}, 90, workflows.StateSucceeding},
+		{"fatal host", workflows.WaveCounts{Total: 10, Succeeded: 3, Failed: 1, Remaining: 6}, 100, workflows.StateFailing},
+		{"stuck host counts as failed", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 1, Stuck: 1, Remaining: 6}, 100, workflows.StateFailing},
+		{"stuck under the threshold", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 1, Stuck: 1, Remaining: 6}, 90, workflows.StateRunning},
+		{"no hosts", workflows.WaveCounts{}, 100, workflows.StateFailing},
+		{"nothing left but paused hosts", workflows.WaveCounts{Total: 10, Succeeded: 8}, 100, workflows.StateFailing},
+	} {
+		if got := workflows.Verdict(tc.c, tc.th); got != tc.want {
+			t.Errorf("%s: Verdict(%+v, %d) = %s, want %s", tc.name, tc.c, tc.th, got, tc.want)
+		}
+	}
+}
+
+func TestWaveNeedsDecision(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		c      workflows.WaveCounts
+		window int
+		drain  bool
+		want   bool
+	}{
+		{"window full", workflows.WaveCounts{Total: 10, Succeeded: 2, InFlight: 3, Remaining: 5}, 3, false, false},
+		{"a slot is free", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 2, Remaining: 5}, 3, false, true},
+		{"draining waits for the whole wave", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 2, Remaining: 5}, 3, true, false},
+		{"drained", workflows.WaveCounts{Total: 10, Succeeded: 5, Remaining: 5}, 3, true, true},
+		{"last hosts still in flight", workflows.WaveCounts{Total: 10, Succeeded: 8, InFlight: 2}, 3, false, false},
+		{"a failure decides", workflows.WaveCounts{Total: 10, Succeeded: 2, Failed: 1, InFlight: 2, Remaining: 5}, 3, false, true},
+		{"nine of ten at 100% waits for the tenth", workflows.WaveCounts{Total: 10, Succeeded: 9, InFlight: 1}, 3, false, false},
+	} {
+		if got := workflows.WaveNeedsDecision(tc.c, tc.window, 100, tc.drain); got != tc.want {
+			t.Errorf("%s: WaveNeedsDecision = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// With a 90% threshold, nine of ten serving is enough: the tenth need not be awaited.
+	if !workflows.WaveNeedsDecision(workflows.WaveCounts{Total: 10, Succeeded: 9, InFlight: 1}, 3, 90, false) {
+		t.Error("SUCCEEDING at 9 of 10 with threshold 90 must stop the wait")
+	}
+}
+
+func TestFinalState(t *testing.T) {
+	superseded := workflows.AbortRequest{Reason: workflows.SupersededReasonPrefix + "d2"}
+	byBob := workflows.AbortRequest{Reason: "bad build", Operator: "bob"}
+	for _, tc := range []struct {
+		state string
+		req   workflows.AbortRequest
+		want  string
+	}{
+		{workflows.StateSucceeding, superseded, workflows.StateSucceeded},
+		{workflows.StateSucceeding, byBob, workflows.StateAborted},
+		{workflows.StateRunning, superseded, workflows.StateAborted},
+		{workflows.StateFailing, superseded, workflows.StateAborted},
+		{workflows.StateFailing, byBob, workflows.StateAborted},
+	} {
+		if got := workflows.FinalState(tc.state, tc.req); got != tc.want {
+			t.Errorf("FinalState(%s, %q) = %s, want %s", tc.state, tc.req.Reason, got, tc.want)
+		}
+	}
+}
