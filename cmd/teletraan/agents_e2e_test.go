@@ -87,7 +87,7 @@ func (r *pingRecorder) completedStages(host, deployID string) []string {
 // markers.log beside the host's builds dir (each agent has its own), and whose RESTARTING,
 // when the agent runs with HANG_ONCE=1, hangs the first time so that a test can kill the
 // agent in the middle of it.
-func markerTarball(t *testing.T) []byte {
+func markerTarball(t *testing.T, version string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
@@ -101,13 +101,13 @@ func markerTarball(t *testing.T) []byte {
 		}
 	}
 	mark := "echo \"$DEPLOY_STEP\" >> \"$BUILDS_DIR/../markers.log\"\n"
-	for _, stage := range []string{"PRE_RESTART", "POST_RESTART", "SERVING_BUILD"} {
+	for _, stage := range []string{"PRE_DOWNLOAD", "POST_DOWNLOAD", "PRE_RESTART", "POST_RESTART", "SERVING_BUILD"} {
 		add("teletraan/"+stage, "#!/bin/sh\n"+mark)
 	}
 	add("teletraan/RESTARTING", "#!/bin/sh\n"+mark+
 		"if [ -n \"$HANG_ONCE\" ] && [ ! -e \"$BUILDS_DIR/../hung\" ]; then\n"+
 		"  echo $$ > \"$BUILDS_DIR/../hung\"\n  exec sleep 120\nfi\n")
-	add("app/VERSION", "1\n")
+	add("app/VERSION", version+"\n")
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,17 +118,17 @@ func markerTarball(t *testing.T) []byte {
 }
 
 // publishMarkerBuild writes the marker tarball and publishes it as a build named hello.
-func publishMarkerBuild(t *testing.T, s *runningStack) string {
+func publishMarkerBuild(t *testing.T, s *runningStack, version string) string {
 	t.Helper()
-	body := markerTarball(t)
-	path := filepath.Join(t.TempDir(), "hello-markers.tar.gz")
+	body := markerTarball(t, version)
+	path := filepath.Join(t.TempDir(), "hello-"+version+".tar.gz")
 	if err := os.WriteFile(path, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
 	var build struct{ ID string }
 	s.call(t, "POST", "/v1/builds", map[string]any{"name": "hello", "artifactUrl": "file://" + path,
-		"checksum": hex.EncodeToString(sum[:]), "commit": "c0ffee1234", "branch": "main"}, 201, &build)
+		"checksum": hex.EncodeToString(sum[:]), "commit": "c0ffee" + version, "branch": "main"}, 201, &build)
 	return build.ID
 }
 
@@ -180,7 +180,7 @@ func agentConfig(t *testing.T, serverURL, token, host, dir string) agent.Config 
 func TestAgentsDeployARealTarball(t *testing.T) {
 	s := startTestStack(t, t.TempDir())
 	rec, proxy := newPingRecorder(t, s.apiURL)
-	buildID := publishMarkerBuild(t, s)
+	buildID := publishMarkerBuild(t, s, "1")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -217,6 +217,44 @@ func TestAgentsDeployARealTarball(t *testing.T) {
 			t.Errorf("%s target -> %q (%v), want the build %s", host, link, err, buildID)
 		}
 	}
+	waitDeployState(t, s, d.Deploy.ID, "SUCCEEDING")
+
+	// A second build reaches hosts that already serve the stage only through the deploy
+	// workflow's admissions, one wave at a time (hello/dev deploys 50 %: one host of three).
+	build2 := publishMarkerBuild(t, s, "2")
+	var d2 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": build2}, 201, &d2)
+	waitServing(t, s, d2.Deploy.ID, 3)
+	waitDeployState(t, s, d2.Deploy.ID, "SUCCEEDING")
+	waitDeployState(t, s, d.Deploy.ID, "SUCCEEDED")
+	for host, dir := range dirs {
+		if got := strings.Join(rec.completedStages(host, d2.Deploy.ID), " "); got != want {
+			t.Errorf("%s completed stages of the second deploy %q, want %q", host, got, want)
+		}
+		// PRE_DOWNLOAD and POST_DOWNLOAD run the installed (first) build's scripts.
+		scripts, _ := os.ReadFile(filepath.Join(dir, "markers.log"))
+		if got, want := strings.Join(strings.Fields(string(scripts)), " "), "PRE_RESTART RESTARTING POST_RESTART SERVING_BUILD PRE_DOWNLOAD POST_DOWNLOAD PRE_RESTART RESTARTING POST_RESTART SERVING_BUILD"; got != want {
+			t.Errorf("%s ran scripts %q, want %q", host, got, want)
+		}
+		version, _ := os.ReadFile(filepath.Join(dir, "targets", "hello", "app", "VERSION"))
+		if strings.TrimSpace(string(version)) != "2" {
+			t.Errorf("%s serves version %q, want 2", host, version)
+		}
+	}
+	var cur deployResponse
+	s.call(t, "GET", "/v1/deploys/"+d2.Deploy.ID, nil, 200, &cur)
+	if cur.Deploy.Total != 3 {
+		t.Errorf("second deploy total = %d, want 3", cur.Deploy.Total)
+	}
+}
+
+func waitDeployState(t *testing.T, s *runningStack, deployID, state string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, "deploy "+deployID+" "+state, func() (bool, string) {
+		var d deployResponse
+		s.call(t, "GET", "/v1/deploys/"+deployID, nil, 200, &d)
+		return d.Deploy.State == state, d.Deploy.State + " " + d.Deploy.StateReason
+	})
 }
 
 // TestAgentKilledDuringRestartingConverges: kill -9 the real agent binary while its
@@ -231,7 +269,7 @@ func TestAgentKilledDuringRestartingConverges(t *testing.T) {
 	}
 	s := startTestStack(t, t.TempDir())
 	rec, proxy := newPingRecorder(t, s.apiURL)
-	buildID := publishMarkerBuild(t, s)
+	buildID := publishMarkerBuild(t, s, "1")
 	const host = "crash-host"
 	dir := t.TempDir()
 	start := func() *exec.Cmd {
