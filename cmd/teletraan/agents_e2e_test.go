@@ -35,6 +35,7 @@ import (
 type pingRecorder struct {
 	mu      sync.Mutex
 	reports map[string][]protocol.PingReport // by host id
+	target  *url.URL
 	proxy   *httputil.ReverseProxy
 }
 
@@ -43,12 +44,30 @@ func newPingRecorder(t *testing.T, target string) (*pingRecorder, *httptest.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &pingRecorder{reports: map[string][]protocol.PingReport{}, proxy: httputil.NewSingleHostReverseProxy(u)}
+	r := &pingRecorder{reports: map[string][]protocol.PingReport{}, target: u}
+	// The target can change (a restarted service listens elsewhere); agents keep one URL.
+	r.proxy = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		r.mu.Lock()
+		target := r.target
+		r.mu.Unlock()
+		pr.SetURL(target)
+	}}
 	// Held pings cut off when a test ends are expected, not worth a log line.
 	r.proxy.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return r, srv
+}
+
+// retarget sends later requests to another service address.
+func (r *pingRecorder) retarget(t *testing.T, target string) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.target = u
+	r.mu.Unlock()
 }
 
 func (r *pingRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
