@@ -31,11 +31,11 @@ type runningStack struct {
 	done   chan error
 }
 
-func startTestStack(t *testing.T, dataDir string) *runningStack {
+func startTestStack(t testing.TB, dataDir string) *runningStack {
 	return startTestStackWithAgents(t, dataDir, 0)
 }
 
-func startTestStackWithAgents(t *testing.T, dataDir string, agents int) *runningStack {
+func startTestStackWithAgents(t testing.TB, dataDir string, agents int) *runningStack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := startDevStack(ctx, devConfig{
@@ -62,7 +62,7 @@ func (r *runningStack) stopAndWait() {
 	r.cancel = nil
 }
 
-func (r *runningStack) call(t *testing.T, method, path string, body any, wantStatus int, out any) {
+func (r *runningStack) call(t testing.TB, method, path string, body any, wantStatus int, out any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -90,7 +90,7 @@ func (r *runningStack) call(t *testing.T, method, path string, body any, wantSta
 type deployResponse struct {
 	Deploy struct {
 		ID, State, StateReason, WorkflowID, Operator, BuildID string
-		Total                                                 int
+		Total, Succeeded                                      int
 	}
 	WorkflowURL string
 }
@@ -268,7 +268,7 @@ func recordHistories(t *testing.T, s *runningStack, ids ...string) {
 	}
 }
 
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
+func waitFor(t testing.TB, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	last := ""
