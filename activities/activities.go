@@ -58,6 +58,11 @@ func (a *Activities) SetDeployState(ctx context.Context, in workflows.SetDeployS
 	return permanent(err)
 }
 
+// SetDeployPaused records on the deploy row that an operator paused or resumed it.
+func (a *Activities) SetDeployPaused(ctx context.Context, in workflows.SetDeployPausedInput) error {
+	return permanent(a.Store.SetDeployPaused(ctx, in.DeployID, in.Paused, in.Reason))
+}
+
 // RecordDeployHosts counts the hosts the stage's capacity holds right now, records the
 // number as the deploy's total and returns it.
 func (a *Activities) RecordDeployHosts(ctx context.Context, in workflows.RecordDeployHostsInput) (int, error) {

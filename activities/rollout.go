@@ -108,7 +108,8 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 		c := snap.counts
 		if p.Written == nil || *p.Written != c {
 			// Stuck hosts are recorded as failed: the threshold treats them so.
-			if err := a.Store.SetDeployCounts(ctx, in.DeployID, c.Total, c.Succeeded, c.Failed+c.Stuck); err != nil {
+			counts := schema.DeployCounts{Total: c.Total, Succeeded: c.Succeeded, Failed: c.Failed + c.Stuck, InFlight: c.InFlight, Remaining: c.Remaining}
+			if err := a.Store.SetDeployWaveCounts(ctx, in.DeployID, counts); err != nil {
 				return workflows.WaveCounts{}, err
 			}
 			p.Written = &c

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,7 +42,7 @@ func (s *server) authenticate() gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		token, err := s.store.Authenticate(c.Request.Context(), secret)
+		token, err := s.tokens.authenticate(c.Request.Context(), secret)
 		if err != nil {
 			s.fail(c, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err))
 			return
@@ -83,4 +87,89 @@ func authoredBody(c *gin.Context, v any) (string, error) {
 		return "", err
 	}
 	return operator, decodeJSON(c, v)
+}
+
+// maxCachedTokens bounds the token cache. Only tokens that authenticated are cached, so
+// the bound guards against a deployment with very many tokens, not against attackers.
+const maxCachedTokens = 4096
+
+// tokenCache remembers, per router, which token secrets authenticated recently, so that a
+// ping (the most frequent request by far) does not cost a token query.
+//
+// A cached token stays accepted for up to ttl after it was revoked in the database, on
+// every replica independently: revocation is not instant. Expiry is: every hit checks the
+// token's expires_at against the store's clock. Failures are never cached, so a token
+// created a moment ago works at once. A ttl of 0 disables the cache.
+type tokenCache struct {
+	store *schema.Store
+	ttl   time.Duration
+	now   func() time.Time // when entries go stale; tests replace it
+
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]cachedToken
+}
+
+// cachedToken is a verified token and when it must be verified again.
+type cachedToken struct {
+	token   schema.Token
+	staleAt time.Time
+}
+
+func newTokenCache(store *schema.Store, ttl time.Duration) *tokenCache {
+	return &tokenCache{store: store, ttl: max(ttl, 0), now: time.Now, entries: map[[sha256.Size]byte]cachedToken{}}
+}
+
+// authenticate returns the token of secret, from the cache when it was verified less than
+// ttl ago. Each caller gets its own copy, so no handler can change another's token.
+func (tc *tokenCache) authenticate(ctx context.Context, secret string) (*schema.Token, error) {
+	if tc.ttl == 0 {
+		return tc.store.Authenticate(ctx, secret)
+	}
+	// The key is a digest, so the cache holds no usable secrets.
+	key := sha256.Sum256([]byte(secret))
+	now := tc.now()
+	tc.mu.Lock()
+	e, ok := tc.entries[key]
+	tc.mu.Unlock()
+	if ok && now.Before(e.staleAt) {
+		t := e.token
+		if err := tc.store.CheckTokenExpiry(&t); err != nil {
+			return nil, err
+		}
+		return &t, nil
+	}
+	t, err := tc.store.Authenticate(ctx, secret)
+	if err != nil {
+		if ok {
+			tc.forget(key)
+		}
+		return nil, err
+	}
+	tc.remember(key, cachedToken{token: *t, staleAt: now.Add(tc.ttl)})
+	return t, nil
+}
+
+// remember stores an entry, first dropping stale entries when the cache is full; if all
+// are fresh it starts over rather than grow without bound.
+func (tc *tokenCache) remember(key [sha256.Size]byte, e cachedToken) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if len(tc.entries) >= maxCachedTokens {
+		now := tc.now()
+		for k, old := range tc.entries {
+			if !now.Before(old.staleAt) {
+				delete(tc.entries, k)
+			}
+		}
+		if len(tc.entries) >= maxCachedTokens {
+			clear(tc.entries)
+		}
+	}
+	tc.entries[key] = e
+}
+
+func (tc *tokenCache) forget(key [sha256.Size]byte) {
+	tc.mu.Lock()
+	delete(tc.entries, key)
+	tc.mu.Unlock()
 }

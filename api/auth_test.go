@@ -2,9 +2,12 @@ package api_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -43,4 +46,32 @@ func TestMutationsNeedAValidToken(t *testing.T) {
 
 	// Reads stay open until roles are enforced.
 	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", nil), http.StatusOK)
+}
+
+func TestRouterTokenCacheKeepsARevokedTokenForItsTTL(t *testing.T) {
+	a := newTestAPI(t, func(d *api.Deps) { d.TokenCacheTTL = time.Hour })
+	body := `{"envName":"hello","stageName":"prod"}`
+	wantStatus(t, a.call(http.MethodPost, "/v1/envs", body), http.StatusCreated)
+
+	// A token created now works at once, though the cache has seen other tokens.
+	secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: "bob", Role: schema.RoleOperator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := http.Header{"Authorization": {"Bearer " + secret}}
+	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":2}`, bob), http.StatusOK)
+
+	// Revocation reaches this router only when its cache entry goes stale (an hour here).
+	if err := a.store.RevokeToken(t.Context(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`, bob), http.StatusOK)
+	// Another router (replica) has not cached the token and refuses it.
+	other := api.NewRouter(api.Deps{Store: a.store, TokenCacheTTL: time.Hour})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPut, "/v1/envs/hello/prod", strings.NewReader(`{"maxParallel":4}`))
+	req.Header = bob.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	other.ServeHTTP(rec, req)
+	wantError(t, rec, http.StatusUnauthorized, schema.EUNAUTHORIZED, "", "not valid")
 }

@@ -18,6 +18,17 @@ type StartDeployRequest struct {
 	Description string
 	// Operator is the authenticated token's name.
 	Operator string
+	// Force lets a REGULAR deploy replace a running HOTFIX or ROLLBACK deploy, which the
+	// stage workflow otherwise refuses.
+	Force bool
+}
+
+// DeployActionRequest asks the workflow layer to pause, resume or abort a stage's current
+// deploy.
+type DeployActionRequest struct {
+	Stage       *schema.Stage
+	Description string
+	Operator    string
 }
 
 // Deployer is what the API needs from the workflow layer. It is an interface so that the
@@ -25,4 +36,10 @@ type StartDeployRequest struct {
 type Deployer interface {
 	// StartDeploy returns the created deploy, or a *schema.Error: ECONFLICT when the stage workflow rejects the request (message says why), EUNAVAILABLE when Temporal cannot be reached.
 	StartDeploy(ctx context.Context, req StartDeployRequest) (*schema.Deploy, error)
+	// PauseDeploy pauses the stage's current deploy: it admits no new hosts until resumed. It returns the deploy, or ECONFLICT with the stage workflow's reason (nothing to pause, paused already).
+	PauseDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
+	// ResumeDeploy resumes the stage's paused current deploy, or returns ECONFLICT with the reason it cannot.
+	ResumeDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
+	// AbortDeploy aborts the stage's current deploy, which ends ABORTED "aborted by <operator>", or returns ECONFLICT with the reason it cannot.
+	AbortDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
 }

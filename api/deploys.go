@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -31,6 +32,8 @@ type deployView struct {
 type startDeployBody struct {
 	BuildID     string `json:"buildId"`
 	Description string `json:"description"`
+	// Force replaces a running HOTFIX or ROLLBACK deploy, which is refused otherwise.
+	Force bool `json:"force"`
 }
 
 func (s *server) startDeploy(c *gin.Context) {
@@ -47,45 +50,59 @@ func (s *server) startDeploy(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if body.BuildID == "" {
-		s.fail(c, schema.FieldErrorf("buildId", "is required: the id of the build to deploy"))
+	if err := checkDescription(body.Description); err != nil {
+		s.fail(c, err)
 		return
 	}
-	if len(body.Description) > maxDeployDescription {
-		s.fail(c, schema.FieldErrorf("description", "is %d characters long; the limit is %d", len(body.Description), maxDeployDescription))
-		return
-	}
-	b, err := s.store.GetBuild(ctx, body.BuildID)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		// The build is named by the body, not the URL: a missing build is a bad request,
-		// while 404 would suggest the stage is missing.
-		s.fail(c, schema.FieldErrorf("buildId", "build %s does not exist", body.BuildID))
-		return
-	}
+	b, err := s.deployableBuild(ctx, st, body.BuildID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if b.Name != st.BuildName {
-		s.fail(c, schema.FieldErrorf("buildId", "stage %s/%s deploys builds named %s; build %s is named %s", env, stage, st.BuildName, b.ID, b.Name))
-		return
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRegular, Description: body.Description, Operator: operator, Force: body.Force})
+}
+
+// checkDescription refuses a description the deploy row cannot hold.
+func checkDescription(desc string) error {
+	if len(desc) > maxDeployDescription {
+		return schema.FieldErrorf("description", "is %d characters long; the limit is %d", len(desc), maxDeployDescription)
 	}
+	return nil
+}
+
+// deployableBuild loads the build named by a request body and checks that the stage
+// deploys builds of its name.
+func (s *server) deployableBuild(ctx context.Context, st *schema.Stage, buildID string) (*schema.Build, error) {
+	if buildID == "" {
+		return nil, schema.FieldErrorf("buildId", "is required: the id of the build to deploy")
+	}
+	b, err := s.store.GetBuild(ctx, buildID)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		// The build is named by the body, not the URL: a missing build is a bad request,
+		// while 404 would suggest the stage is missing.
+		return nil, schema.FieldErrorf("buildId", "build %s does not exist", buildID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.Name != st.BuildName {
+		return nil, schema.FieldErrorf("buildId", "stage %s/%s deploys builds named %s; build %s is named %s", st.EnvName, st.StageName, st.BuildName, b.ID, b.Name)
+	}
+	return b, nil
+}
+
+// launch starts a deploy through the workflow layer and answers 201 with it.
+func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 	if s.deployer == nil {
 		s.fail(c, schema.Errorf(schema.EUNAVAILABLE, "deploys cannot be started: this server runs without a workflow layer"))
 		return
 	}
-	d, err := s.deployer.StartDeploy(ctx, StartDeployRequest{
-		Stage:       st,
-		Build:       b,
-		Type:        schema.DeployRegular,
-		Description: body.Description,
-		Operator:    operator,
-	})
+	d, err := s.deployer.StartDeploy(c.Request.Context(), req)
 	if err != nil {
-		s.fail(c, fmt.Errorf("start deploy of build %s to %s/%s: %w", b.ID, env, stage, err))
+		s.fail(c, fmt.Errorf("start %s deploy of build %s to %s/%s: %w", req.Type, req.Build.ID, req.Stage.EnvName, req.Stage.StageName, err))
 		return
 	}
-	created(c, s.view(d, b), "deploys", d.ID)
+	created(c, s.view(d, req.Build), "deploys", d.ID)
 }
 
 func (s *server) listDeploys(c *gin.Context) {

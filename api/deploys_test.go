@@ -85,8 +85,8 @@ func TestStartDeployRefusesBadRequests(t *testing.T) {
 		http.StatusBadRequest, schema.EINVALID, "buildId", "build nope does not exist")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"description":"no build"}`),
 		http.StatusBadRequest, schema.EINVALID, "buildId", "is required")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"nope","force":true}`),
-		http.StatusBadRequest, schema.EINVALID, "force", "unknown field")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"nope","dryRun":true}`),
+		http.StatusBadRequest, schema.EINVALID, "dryRun", "unknown field")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/nope/deploys", `{"buildId":"`+other.ID+`"}`),
 		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
 	b := a.publishBuild("hello", "abcdef2")

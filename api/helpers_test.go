@@ -30,9 +30,10 @@ func TestMain(m *testing.M) {
 type fakeDeployer struct {
 	store *schema.Store
 
-	mu    sync.Mutex
-	calls []api.StartDeployRequest
-	err   error
+	mu      sync.Mutex
+	calls   []api.StartDeployRequest
+	actions []string
+	err     error
 }
 
 func (f *fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*schema.Deploy, error) {
@@ -59,6 +60,52 @@ func (f *fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployReque
 		return nil, err
 	}
 	return d, nil
+}
+
+// PauseDeploy pauses the current deploy's row, as the deploy workflow would.
+func (f *fakeDeployer) PauseDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
+	return f.act(ctx, "pause", req, func(d *schema.Deploy) error {
+		return f.store.SetDeployPaused(ctx, d.ID, true, "paused by "+req.Operator)
+	})
+}
+
+// ResumeDeploy resumes the current deploy's row.
+func (f *fakeDeployer) ResumeDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
+	return f.act(ctx, "resume", req, func(d *schema.Deploy) error {
+		return f.store.SetDeployPaused(ctx, d.ID, false, "resumed by "+req.Operator)
+	})
+}
+
+// AbortDeploy marks the current deploy ABORTED.
+func (f *fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
+	return f.act(ctx, "abort", req, func(d *schema.Deploy) error {
+		_, err := f.store.SetDeployState(ctx, d.ID, schema.StateAborted, "aborted by "+req.Operator)
+		return err
+	})
+}
+
+func (f *fakeDeployer) act(ctx context.Context, action string, req api.DeployActionRequest, apply func(*schema.Deploy) error) (*schema.Deploy, error) {
+	f.mu.Lock()
+	f.actions = append(f.actions, action+" by "+req.Operator+": "+req.Description)
+	err := f.err
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	d, err := f.store.CurrentDeploy(ctx, req.Stage.EnvName, req.Stage.StageName)
+	if err != nil {
+		return nil, err
+	}
+	if err := apply(d); err != nil {
+		return nil, err
+	}
+	return f.store.GetDeploy(ctx, d.ID)
+}
+
+func (f *fakeDeployer) recordedActions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.actions...)
 }
 
 func (f *fakeDeployer) failWith(err error) {

@@ -108,6 +108,10 @@ func fieldDescriptions() map[string]string {
 		"Build.publisher":                 "name of the token that published the build",
 		"Deploy.operator":                 "name of the token that started the deploy",
 		"Deploy.workflowId":               "id of the Temporal workflow running the deploy",
+		"Deploy.type":                     "REGULAR, HOTFIX, ROLLBACK or RESTART",
+		"Deploy.inFlight":                 "hosts deploying now, as the workflow last counted",
+		"Deploy.remaining":                "hosts waiting for an admission, as the workflow last counted",
+		"Deploy.paused":                   "an operator paused the deploy: it admits no new hosts until resumed",
 		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
 		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
 		"ConfigChange.after":              "the config or capacity after the change",
@@ -166,9 +170,24 @@ func buildOpenAPI() *openAPIDoc {
 	startDeploy := object(map[string]*jsonSchema{
 		"buildId":     {Type: "string", Description: "a build whose name is the stage's buildName"},
 		"description": {Type: "string", Description: "why this deploy; at most 1024 characters"},
+		"force":       {Type: "boolean", Description: "replace a running HOTFIX or ROLLBACK deploy, which is refused (409) otherwise"},
 	}, "buildId")
 	startDeploy.AdditionalProperties = false
 	comps["StartDeployRequest"] = startDeploy
+
+	description := &jsonSchema{Type: "string", Description: "why; at most 1024 characters"}
+	action := object(map[string]*jsonSchema{
+		"description": description,
+		"toDeployId":  {Type: "string", Description: "rollback only: the deploy whose build to return to; default the newest SUCCEEDED deploy of another build than the current one"},
+		"buildId":     {Type: "string", Description: "hotfix only, and required there: the build to deploy at once"},
+	})
+	action.Description = "optional for pause, resume, abort, restart and rollback (send no body, or {}); a hotfix needs buildId"
+	action.AdditionalProperties = false
+	comps["StageActionRequest"] = action
+	hostAction := object(map[string]*jsonSchema{"description": description})
+	hostAction.Description = "optional"
+	hostAction.AdditionalProperties = false
+	comps["HostActionRequest"] = hostAction
 
 	publish := object(map[string]*jsonSchema{
 		"name":        {Type: "string", Description: "the build stream: 1-128 letters, digits, '.', '-' or '_'"},
@@ -352,6 +371,40 @@ func buildOpenAPI() *openAPIDoc {
 		Responses: map[string]*response{
 			"200": jsonResponse("the current deploy and its build", ref("DeployView")),
 			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/actions/{action}", &operation{
+		OperationID: "stageAction", Summary: "Pause, resume, abort, roll back, hotfix or restart a stage's deploy", Tags: []string{"deploys"},
+		Description: "pause: the current deploy admits no new hosts (hosts already deploying finish) until resumed. " +
+			"resume: a paused deploy continues. abort: the current deploy ends ABORTED, \"aborted by <operator>\". " +
+			"rollback: a ROLLBACK deploy of the build of toDeployId, or of the newest SUCCEEDED deploy of another build; it rolls twice as wide as the stage's window, and hosts still holding that build skip the download. " +
+			"hotfix: a HOTFIX deploy of buildId that replaces the running deploy; REGULAR deploys are refused while it runs unless they send force. " +
+			"restart: a RESTART deploy of the current build (agents restart the service; the download is a no-op). " +
+			"pause, resume and abort answer 200 with the deploy; rollback, hotfix and restart answer 201 with the new deploy. " +
+			"409 carries the stage workflow's reason, such as nothing to pause or a HOTFIX running.",
+		Parameters: []parameter{envParam, stageParam, {Name: "action", In: "path", Required: true, Description: "the action",
+			Schema: &jsonSchema{Type: "string", Enum: append([]string(nil), stageActions...)}}},
+		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("StageActionRequest")}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("pause, resume, abort: the deploy acted on", ref("DeployView")),
+			"201": created("rollback, hotfix, restart: the new deploy, started as a workflow", "DeployView"),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+			"503": refResponse("Unavailable"),
+		},
+	})
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/hosts/{host}/actions/{action}", &operation{
+		OperationID: "hostAction", Summary: "Retry, exclude, pause or resume one host of a stage", Tags: []string{"capacity"},
+		Description: "retry: the host starts the stage's current deploy over from PRE_DOWNLOAD (agent state RESET). " +
+			"exclude and pause: deploys skip the host and count it as held (PAUSED_BY_USER). resume: the host takes part again (NORMAL). " +
+			"409 when the host never pinged, or the action does not apply to its state.",
+		Parameters: []parameter{envParam, stageParam, pathParam("host", "host name or id"), {Name: "action", In: "path", Required: true, Description: "the action",
+			Schema: &jsonSchema{Type: "string", Enum: []string{"retry", "exclude", "pause", "resume"}}}},
+		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("HostActionRequest")}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("the host after the action", hostRef),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
 		},
 	})
 	add(http.MethodGet, "/v1/deploys/{id}", &operation{

@@ -52,16 +52,16 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 			Args: []any{workflows.StartDeployRequest{
 				DeployID: deployID, BuildID: req.Build.ID, BuildName: req.Build.Name,
-				Type: req.Type, Description: req.Description, Operator: req.Operator,
+				Type: req.Type, Description: req.Description, Operator: req.Operator, Force: req.Force,
 			}},
 		},
 	})
 	if err != nil {
-		return nil, temporalError(ctx, st, err)
+		return nil, temporalError(ctx, st, "deploy", err)
 	}
 	var res workflows.StartDeployResult
 	if err := handle.Get(ctx, &res); err != nil {
-		return nil, temporalError(ctx, st, err)
+		return nil, temporalError(ctx, st, "deploy", err)
 	}
 	return d.Store.GetDeploy(ctx, res.DeployID)
 }
@@ -69,11 +69,11 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 // temporalError turns what the Temporal client returned into a domain error the API maps
 // to a status: rejections are conflicts, an unreachable server or absent worker is
 // "unavailable".
-func temporalError(ctx context.Context, st *schema.Stage, err error) error {
+func temporalError(ctx context.Context, st *schema.Stage, what string, err error) error {
 	var appErr *temporal.ApplicationError
 	switch {
 	case errors.As(err, &appErr):
-		return schema.Errorf(schema.ECONFLICT, "stage %s/%s refused the deploy: %s", st.EnvName, st.StageName, appErr.Message())
+		return schema.Errorf(schema.ECONFLICT, "stage %s/%s refused the %s: %s", st.EnvName, st.StageName, what, appErr.Message())
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return schema.Errorf(schema.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
 	}
@@ -85,5 +85,5 @@ func temporalError(ctx context.Context, st *schema.Stage, err error) error {
 	if errors.As(err, &deadline) {
 		return schema.Errorf(schema.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
 	}
-	return fmt.Errorf("start deploy on %s/%s: %w", st.EnvName, st.StageName, err)
+	return fmt.Errorf("%s on %s/%s: %w", what, st.EnvName, st.StageName, err)
 }

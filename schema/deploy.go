@@ -71,6 +71,9 @@ type Deploy struct {
 	Total            int        `bun:"total,notnull" json:"total"`
 	Succeeded        int        `bun:"succeeded,notnull" json:"succeeded"`
 	Failed           int        `bun:"failed,notnull" json:"failed"`
+	InFlight         int        `bun:"in_flight,notnull" json:"inFlight"`
+	Remaining        int        `bun:"remaining,notnull" json:"remaining"`
+	Paused           bool       `bun:"paused,notnull" json:"paused"`
 	CreatedAt        time.Time  `bun:"created_at,notnull" json:"createdAt"`
 	UpdatedAt        time.Time  `bun:"updated_at,notnull" json:"updatedAt"`
 	SucceededAt      *time.Time `bun:"succeeded_at" json:"succeededAt,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -83,29 +84,41 @@ func (w PingWrites) IsEmpty() bool {
 // twice, so it must not have side effects beyond its return value.
 type PingDecider func(PingState) (PingWrites, error)
 
+// LastPingResolution is how stale hosts.last_ping_at may be while its host keeps pinging:
+// a ping within this long of the stored time does not write it again, which makes the
+// steady-state ping read-only. Anything that judges hosts by their last ping (dead-host
+// detection, the board) must allow this much slack, plus the clock skew between replicas.
+const LastPingResolution = 5 * time.Second
+
 // RecordPing records that a host pinged and applies what decide makes of its state.
 //
-// The common ping changes nothing but the host's last-ping time, so it runs without a
-// transaction: one UPDATE that succeeds only when the host's identity and groups are
-// unchanged, and one SELECT of its state. Only when decide wants to write (or the host is
-// new or changed) does RecordPing open a transaction, lock the host row, read the state again and
-// decide again, so that concurrent pings of one host write one after the other, each on the
-// state the previous one left.
+// The common ping changes nothing, so it runs without a transaction: one SELECT of the
+// host's state, which also tells whether the host's identity and groups are as stored and
+// when it last pinged. When that was less than LastPingResolution ago the ping is done;
+// otherwise one UPDATE, guarded by the same identity check, moves last_ping_at. Only when
+// decide wants to write (or the host is new or changed) does RecordPing open a
+// transaction, lock the host row, read the state again and decide again, so that
+// concurrent pings of one host write one after the other, each on the state the previous
+// one left.
 func (s *Store) RecordPing(ctx context.Context, h PingHost, decide PingDecider) error {
 	h = normalizePingHost(h)
 	if h.ID == "" {
 		return FieldErrorf("hostId", "is required")
 	}
 	now := s.now()
-	touched, err := s.touchHost(ctx, s.db, h, now)
+	state, host, err := s.loadPingState(ctx, s.db, h, now, true)
 	if err != nil {
 		return err
 	}
-	if touched {
-		state, err := s.loadPingState(ctx, s.db, h, now)
-		if err != nil {
+	touched := host.unchanged && host.lastPingAt != nil && now.Sub(*host.lastPingAt) < LastPingResolution
+	if !touched && (host.unchanged || host.unknown) {
+		// A host without stage rows tells nothing about itself; the guarded UPDATE does.
+		if touched, err = s.touchHost(ctx, s.db, h, now); err != nil {
 			return err
 		}
+	}
+	if touched {
+		// The state was read before the UPDATE, which changed nothing the decision reads.
 		w, err := decide(state)
 		if err != nil {
 			return err
@@ -146,7 +159,7 @@ func (s *Store) recordPingLocked(ctx context.Context, tx bun.Tx, h PingHost, now
 	} else if err := s.upsertPingHost(ctx, tx, h, now); err != nil {
 		return err
 	}
-	state, err := s.loadPingState(ctx, tx, h, now)
+	state, _, err := s.loadPingState(ctx, tx, h, now, false)
 	if err != nil {
 		return err
 	}
@@ -182,14 +195,8 @@ func sortedUnique(in []string) []string {
 // touchHost moves the host's last-ping time in one statement when its identity and groups
 // are as stored, and reports whether it did; false means the host is new or changed.
 func (s *Store) touchHost(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (bool, error) {
-	q := db.NewUpdate().Model((*Host)(nil)).Set("last_ping_at = ?", now).
-		Where("id = ?", h.ID).Where("host_name = ?", h.Name).Where("ip = ?", h.IP).
-		Where("availability_zone = ?", h.AvailabilityZone).Where("agent_version = ?", h.AgentVersion).
-		Where("(SELECT COUNT(*) FROM host_groups WHERE host_id = ?) = ?", h.ID, len(h.Groups))
-	if len(h.Groups) > 0 {
-		q = q.Where("(SELECT COUNT(*) FROM host_groups WHERE host_id = ? AND group_name IN (?)) = ?", h.ID, bun.In(h.Groups), len(h.Groups))
-	}
-	res, err := q.Exec(ctx)
+	cond, args := hostUnchanged("", h)
+	res, err := db.NewUpdate().Model((*Host)(nil)).Set("last_ping_at = ?", now).Where(cond, args...).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("record ping of host %s: %w", h.ID, err)
 	}
@@ -200,6 +207,24 @@ func (s *Store) touchHost(ctx context.Context, db bun.IDB, h PingHost, now time.
 	// MySQL counts changed rows only, so a second ping within the same microsecond reads as
 	// "changed" and takes the slow path, which is still correct.
 	return n == 1, nil
+}
+
+// hostUnchanged is the condition, on the hosts row under alias (may be empty), that h's
+// identity and groups are as stored. touchHost and the state query share it so that they
+// agree on what "unchanged" means.
+func hostUnchanged(alias string, h PingHost) (string, []any) {
+	if alias != "" {
+		alias += "."
+	}
+	cond := alias + "id = ? AND " + alias + "host_name = ? AND " + alias + "ip = ? AND " +
+		alias + "availability_zone = ? AND " + alias + "agent_version = ? AND " +
+		"(SELECT COUNT(*) FROM host_groups WHERE host_id = ?) = ?"
+	args := []any{h.ID, h.Name, h.IP, h.AvailabilityZone, h.AgentVersion, h.ID, len(h.Groups)}
+	if len(h.Groups) > 0 {
+		cond += " AND (SELECT COUNT(*) FROM host_groups WHERE host_id = ? AND group_name IN (?)) = ?"
+		args = append(args, h.ID, bun.In(h.Groups), len(h.Groups))
+	}
+	return cond, args
 }
 
 // upsertPingHost stores a new or changed host and replaces its groups.
@@ -268,11 +293,22 @@ type pingStageRow struct {
 	Agent            Agent  `bun:"embed:a_"`
 	Tier             int    `bun:"member_tier"`
 	AdmittedDeployID string `bun:"admitted_deploy_id"`
+	// HostLastPingAt is the host's last_ping_at when its identity and groups are as the
+	// ping says, else NULL; every row carries the same value.
+	HostLastPingAt *time.Time `bun:"host_last_ping_at"`
+}
+
+// pingHostProbe is what the state query learnt about the host row.
+type pingHostProbe struct {
+	unknown    bool       // the query returned no rows, so it says nothing about the host
+	unchanged  bool       // the host exists with the ping's identity and groups
+	lastPingAt *time.Time // its last_ping_at when unchanged
 }
 
 // loadPingState reads the host's stages with their current deploy and build, its agent
-// rows and its admissions, in one statement.
-func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (PingState, error) {
+// rows and its admissions, in one statement. With probe it also reads whether the host row
+// is unchanged and when it last pinged, saving the steady-state ping a statement.
+func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time, probe bool) (PingState, pingHostProbe, error) {
 	var (
 		candidates = []string{"SELECT stage_id, 2 AS tier FROM stage_hosts WHERE host_name = ?"}
 		args       = []any{h.Name}
@@ -287,14 +323,13 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 		candidates = append(candidates, "SELECT id AS stage_id, 0 AS tier FROM stages WHERE id IN (?)")
 		args = append(args, bun.In(h.ReportedStageIDs))
 	}
-	query := "SELECT " + strings.Join([]string{
-		s.prefixedColumns(reflect.TypeFor[Stage](), "s"),
-		s.prefixedColumns(reflect.TypeFor[Deploy](), "d"),
-		s.prefixedColumns(reflect.TypeFor[Build](), "b"),
-		s.prefixedColumns(reflect.TypeFor[Agent](), "a"),
-		"m.tier AS member_tier",
-		"COALESCE(ha.deploy_id, '') AS admitted_deploy_id",
-	}, ", ") +
+	hostColumn := "NULL AS host_last_ping_at"
+	if probe {
+		cond, condArgs := hostUnchanged("h", h)
+		hostColumn = "(SELECT h.last_ping_at FROM hosts AS h WHERE " + cond + ") AS host_last_ping_at"
+		args = append(condArgs, args...)
+	}
+	query := "SELECT " + s.pingStateColumns() + ", " + hostColumn +
 		" FROM (SELECT stage_id, MAX(tier) AS tier FROM (" + strings.Join(candidates, " UNION ALL ") + ") AS c GROUP BY stage_id) AS m" +
 		" JOIN stages AS s ON s.id = m.stage_id" +
 		" LEFT JOIN deploys AS d ON d.id = s.current_deploy_id" +
@@ -306,7 +341,11 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 
 	var rows []pingStageRow
 	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
-		return PingState{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
+		return PingState{}, pingHostProbe{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
+	}
+	host := pingHostProbe{unknown: len(rows) == 0}
+	if len(rows) > 0 && rows[0].HostLastPingAt != nil {
+		host.unchanged, host.lastPingAt = true, rows[0].HostLastPingAt
 	}
 	state := PingState{Now: now, Stages: make([]PingStage, len(rows))}
 	for i := range rows {
@@ -328,7 +367,30 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 		state.Stages[i] = ps
 	}
 	resolveMembership(state.Stages)
-	return state, nil
+	return state, host, nil
+}
+
+// pingColumns caches the state query's column list, built on first use.
+var (
+	pingColumnsOnce sync.Once
+	pingColumns     string
+)
+
+// pingStateColumns is the column list of the state query. Column names come from the
+// models' bun tags alone, the same for every store and dialect, so the list is built once
+// per process rather than by reflection on every ping.
+func (s *Store) pingStateColumns() string {
+	pingColumnsOnce.Do(func() {
+		pingColumns = strings.Join([]string{
+			s.prefixedColumns(reflect.TypeFor[Stage](), "s"),
+			s.prefixedColumns(reflect.TypeFor[Deploy](), "d"),
+			s.prefixedColumns(reflect.TypeFor[Build](), "b"),
+			s.prefixedColumns(reflect.TypeFor[Agent](), "a"),
+			"m.tier AS member_tier",
+			"COALESCE(ha.deploy_id, '') AS admitted_deploy_id",
+		}, ", ")
+	})
+	return pingColumns
 }
 
 // prefixedColumns lists a model's columns as "alias.col AS alias_col" for an embed scan.

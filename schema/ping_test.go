@@ -299,3 +299,64 @@ func TestRecordPingSerializesPingsOfOneHost(t *testing.T) {
 		}
 	})
 }
+
+// lastPingAt reads the stored last ping of host id.
+func lastPingAt(t *testing.T, st *schema.Store, id string) time.Time {
+	t.Helper()
+	h := new(schema.Host)
+	if err := st.DB().NewSelect().Model(h).Where("id = ?", id).Scan(context.Background()); err != nil {
+		t.Fatalf("read host %s: %v", id, err)
+	}
+	return h.LastPingAt.UTC()
+}
+
+func TestRecordPingWritesTheLastPingOnlyWhenItIsStale(t *testing.T) {
+	schematest.Each(t, func(t *testing.T, st *schema.Store) {
+		stage := newStage(t, st, "web", "prod")
+		setCapacity(t, st, stage, schema.Capacity{Groups: []string{"web-asg"}})
+		t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		at := func(d time.Duration) { st.SetClock(func() time.Time { return t0.Add(d) }) }
+		member := schema.PingHost{ID: "i-1", IP: "10.0.0.1", Groups: []string{"web-asg"}}
+		loner := schema.PingHost{ID: "i-2", IP: "10.0.0.2"} // no stage rows at all
+
+		at(0)
+		readPing(t, st, member)
+		readPing(t, st, loner)
+		at(schema.LastPingResolution - time.Second)
+		readPing(t, st, member)
+		if got := lastPingAt(t, st, "i-1"); !got.Equal(t0) {
+			t.Fatalf("member's last ping after a ping %s later = %s, want it unwritten at %s", schema.LastPingResolution-time.Second, got, t0)
+		}
+		// A host the state query finds no rows for is checked by the UPDATE itself.
+		readPing(t, st, loner)
+		if got := lastPingAt(t, st, "i-2"); !got.Equal(t0.Add(schema.LastPingResolution - time.Second)) {
+			t.Fatalf("stageless host's last ping = %s, want it written", got)
+		}
+
+		at(schema.LastPingResolution)
+		readPing(t, st, member)
+		if got := lastPingAt(t, st, "i-1"); !got.Equal(t0.Add(schema.LastPingResolution)) {
+			t.Fatalf("member's last ping after a ping %s later = %s, want it moved", schema.LastPingResolution, got)
+		}
+
+		// A changed host is recorded at once, however recent its last ping.
+		at(schema.LastPingResolution + time.Second)
+		moved := member
+		moved.IP = "10.0.0.9"
+		readPing(t, st, moved)
+		hosts, err := st.ListStageHosts(context.Background(), "web", "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hosts) != 1 || hosts[0].IP != "10.0.0.9" || !lastPingAt(t, st, "i-1").Equal(t0.Add(schema.LastPingResolution+time.Second)) {
+			t.Fatalf("hosts after an IP change = %+v, want the new IP and last ping", hosts)
+		}
+		// So is a change of groups, which decides membership.
+		at(schema.LastPingResolution + 2*time.Second)
+		moved.Groups = nil
+		readPing(t, st, moved)
+		if hosts, err = st.ListStageHosts(context.Background(), "web", "prod"); err != nil || len(hosts) != 0 {
+			t.Fatalf("stage hosts after leaving web-asg = %+v (%v), want none", hosts, err)
+		}
+	})
+}

@@ -137,10 +137,20 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*Token, error)
 	if err != nil {
 		return nil, fmt.Errorf("authenticate token: %w", err)
 	}
-	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
-		return nil, Errorf(EUNAUTHORIZED, "token %s expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))
+	if err := s.CheckTokenExpiry(t); err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// CheckTokenExpiry returns an EUNAUTHORIZED error when t has expired by the store's clock.
+// Callers that cache authenticated tokens run it on every use, so that expiry is not
+// delayed by their cache.
+func (s *Store) CheckTokenExpiry(t *Token) error {
+	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
+		return Errorf(EUNAUTHORIZED, "token %s expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // ListTokens returns all tokens (without secrets), ordered by name.

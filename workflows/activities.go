@@ -6,7 +6,17 @@ const (
 	CreateDeployActivity      = "CreateDeploy"
 	SetDeployStateActivity    = "SetDeployState"
 	RecordDeployHostsActivity = "RecordDeployHosts"
+	// SetDeployPausedActivity records on the deploy row that an operator paused or resumed it.
+	SetDeployPausedActivity = "SetDeployPaused"
 )
+
+// SetDeployPausedInput is the input of SetDeployPausedActivity.
+type SetDeployPausedInput struct {
+	DeployID string
+	Paused   bool
+	// Reason replaces the deploy's state reason, so that readers see who paused it.
+	Reason string
+}
 
 // CreateDeployInput is the input of CreateDeployActivity: insert the deploy row (once, by
 // id) and make it the stage's current deploy.

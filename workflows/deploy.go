@@ -21,7 +21,8 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
 		d.setCounts(r.Counts)
-		d.progress.Window = WindowSize(r.Counts.Total, r.Settings.MaxParallel, r.Settings.MaxParallelPct)
+		d.paused, d.progress.Paused = r.Paused, r.Paused
+		d.progress.Window = d.window()
 	}
 	if err := d.setup(ctx); err != nil {
 		return d.progress, err
@@ -38,6 +39,12 @@ type deployImpl struct {
 	progress DeployProgress
 	abortCh  workflow.ReceiveChannel
 	aborted  *AbortRequest
+	pauseCh  workflow.ReceiveChannel
+	// paused is the operator's latest pause or resume; pauseDirty says the deploy row does
+	// not show it yet, pausedBy who sent it.
+	paused     bool
+	pauseDirty bool
+	pausedBy   string
 }
 
 func (d *deployImpl) setup(ctx workflow.Context) error {
@@ -51,6 +58,7 @@ func (d *deployImpl) setup(ctx workflow.Context) error {
 
 func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 	d.abortCh = workflow.GetSignalChannel(ctx, AbortDeploySignal)
+	d.pauseCh = workflow.GetSignalChannel(ctx, SetPausedSignal)
 	if d.in.Rollout == nil {
 		if err := d.start(ctx); err != nil {
 			return d.progress, err
@@ -65,7 +73,10 @@ func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 	// SUCCEEDING and FAILING deploys stay open: hosts that join later install the build by
 	// themselves, and a person or a newer deploy decides what happens next.
 	for d.aborted == nil {
-		d.wait(ctx, nil)
+		d.waitFor(ctx, nil, true)
+		if err := d.recordPause(ctx); err != nil {
+			return d.progress, err
+		}
 	}
 	return d.finish(ctx)
 }
@@ -80,7 +91,7 @@ func (d *deployImpl) start(ctx workflow.Context) error {
 	}
 	d.settings = res.Settings
 	d.progress.TotalHosts = res.Total
-	d.progress.Window = WindowSize(res.Total, res.Settings.MaxParallel, res.Settings.MaxParallelPct)
+	d.progress.Window = d.window()
 	if res.Total == 0 {
 		// A deploy to nowhere must not look like a success.
 		return d.setState(ctx, StateFailing, noHostsReason(d.in.EnvName, d.in.StageName))
@@ -100,17 +111,27 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		if d.aborted != nil {
 			return nil
 		}
+		d.pollPause()
+		if err := d.recordPause(ctx); err != nil {
+			return err
+		}
 		// Every round adds a handful of events, so bound the rounds per run even if the
 		// server never suggests continuing.
 		if round >= WavesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return d.continueAsNew(ctx)
 		}
 
-		d.progress.Window = WindowSize(d.progress.TotalHosts, d.settings.MaxParallel, d.settings.MaxParallelPct)
+		d.progress.Window = d.window()
 		in := WaveInput{
 			DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName, StageName: d.in.StageName,
 			Window: d.progress.Window, SuccessThreshold: threshold, StuckTimeoutSeconds: d.settings.StuckTimeoutSeconds,
 			Drain: bake > 0,
+		}
+		if d.paused {
+			if stop, err := d.holdPaused(ctx, in); stop || err != nil {
+				return err
+			}
+			continue
 		}
 		var admitted AdmitWaveResult
 		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storeActivityOptions), AdmitWaveActivity, in).Get(ctx, &admitted); err != nil {
@@ -147,10 +168,17 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 func (d *deployImpl) awaitWave(ctx workflow.Context, in WaveInput) (WaveCounts, bool, error) {
 	actx, cancel := workflow.WithCancel(ctx)
 	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), AwaitWaveActivity, in)
-	if !d.wait(ctx, f) {
-		// Stop polling; the activity learns of it at its next heartbeat.
-		cancel()
-		return WaveCounts{}, false, nil
+	for !d.waitFor(ctx, f, true) {
+		if d.aborted != nil {
+			// Stop polling; the activity learns of it at its next heartbeat.
+			cancel()
+			return WaveCounts{}, false, nil
+		}
+		// A pause or resume: show it on the deploy row now; it takes effect next round.
+		if err := d.recordPause(ctx); err != nil {
+			cancel()
+			return WaveCounts{}, false, err
+		}
 	}
 	var counts WaveCounts
 	if err := f.Get(ctx, &counts); err != nil {
@@ -160,27 +188,45 @@ func (d *deployImpl) awaitWave(ctx workflow.Context, in WaveInput) (WaveCounts, 
 }
 
 // wait blocks until f is ready (nil: never), an abort arrives or the workflow is cancelled,
-// and reports whether f is ready.
+// and reports whether f is ready. A pause arriving meanwhile waits in its channel for the
+// next round.
 func (d *deployImpl) wait(ctx workflow.Context, f workflow.Future) bool {
-	if d.aborted != nil {
-		return false
+	return d.waitFor(ctx, f, false)
+}
+
+// waitFor is wait that, with wakeOnPause, also takes pause and resume signals and returns
+// (false) when one changes whether the deploy is paused.
+func (d *deployImpl) waitFor(ctx workflow.Context, f workflow.Future, wakeOnPause bool) bool {
+	for {
+		if d.aborted != nil {
+			return false
+		}
+		ready, changed := false, false
+		sel := workflow.NewSelector(ctx)
+		if f != nil {
+			sel.AddFuture(f, func(workflow.Future) { ready = true })
+		}
+		sel.AddReceive(d.abortCh, func(c workflow.ReceiveChannel, _ bool) {
+			var req AbortRequest
+			c.Receive(ctx, &req)
+			d.aborted = &req
+		})
+		if wakeOnPause {
+			sel.AddReceive(d.pauseCh, func(c workflow.ReceiveChannel, _ bool) {
+				var req PauseRequest
+				c.Receive(ctx, &req)
+				changed = d.applyPause(req)
+			})
+		}
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
+			// Cancelling the workflow from the Temporal UI or CLI is an abort too.
+			d.aborted = &AbortRequest{Reason: cancelledReason}
+		})
+		sel.Select(ctx)
+		if ready || d.aborted != nil || changed {
+			return ready && d.aborted == nil
+		}
 	}
-	ready := false
-	sel := workflow.NewSelector(ctx)
-	if f != nil {
-		sel.AddFuture(f, func(workflow.Future) { ready = true })
-	}
-	sel.AddReceive(d.abortCh, func(c workflow.ReceiveChannel, _ bool) {
-		var req AbortRequest
-		c.Receive(ctx, &req)
-		d.aborted = &req
-	})
-	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
-		// Cancelling the workflow from the Temporal UI or CLI is an abort too.
-		d.aborted = &AbortRequest{Reason: cancelledReason}
-	})
-	sel.Select(ctx)
-	return ready && d.aborted == nil
 }
 
 // pollAbort takes an abort that arrived while the workflow was not waiting, so that no
@@ -216,7 +262,7 @@ func (d *deployImpl) continueAsNew(ctx workflow.Context) error {
 		Settings: d.settings,
 		Counts: WaveCounts{Total: d.progress.TotalHosts, Succeeded: d.progress.Succeeded, Failed: d.progress.Failed,
 			InFlight: d.progress.InFlight, Remaining: d.progress.Remaining, Stuck: d.progress.Stuck},
-		Wave: d.progress.Wave, State: d.progress.State, Reason: d.progress.Reason,
+		Wave: d.progress.Wave, State: d.progress.State, Reason: d.progress.Reason, Paused: d.paused,
 	}
 	return workflow.NewContinueAsNewError(ctx, DeployWorkflow, next)
 }
@@ -250,7 +296,13 @@ func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error 
 	}
 	d.progress.State, d.progress.Reason = state, reason
 	workflow.SetCurrentDetails(ctx, state+": "+reason)
-	return workflow.UpsertTypedSearchAttributes(ctx, StateKey.ValueSet(state))
+	if err := workflow.UpsertTypedSearchAttributes(ctx, StateKey.ValueSet(state)); err != nil {
+		return err
+	}
+	if state == StateSucceeding || state == StateFailing {
+		d.notifyStageOfVerdict(ctx)
+	}
+	return nil
 }
 
 func (d *deployImpl) notifyStage(ctx workflow.Context) {

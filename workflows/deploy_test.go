@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -32,10 +33,17 @@ func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflo
 	return p
 }
 
-// expectFinished expects the deploy to tell the stage workflow that it ended in state.
+// expectFinished expects the deploy to tell the stage workflow that it ended in state; it
+// may tell it its verdict before.
 func expectFinished(env *testsuite.TestWorkflowEnvironment, state string) {
 	env.OnSignalExternalWorkflow("default-test-namespace", "stage/hello/prod", "", workflows.DeployFinishedSignal,
 		workflows.DeployFinished{DeployID: "d1", State: state}).Return(nil).Once()
+	allowVerdicts(env)
+}
+
+// allowVerdicts lets the deploy tell the stage workflow its SUCCEEDING or FAILING verdict.
+func allowVerdicts(env *testsuite.TestWorkflowEnvironment) {
+	env.OnSignalExternalWorkflow("default-test-namespace", "stage/hello/prod", "", workflows.DeployStateSignal, mock.Anything).Return(nil).Maybe()
 }
 
 func supersede(env *testsuite.TestWorkflowEnvironment) {

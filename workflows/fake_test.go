@@ -32,6 +32,8 @@ type fakeStore struct {
 	frozen bool
 	// awaitDelay is how long (on the test clock) AwaitWave takes, 0 for no time.
 	awaitDelay time.Duration
+	// finishPerAwait is how many hosts in flight one AwaitWave lets finish; 0 means all.
+	finishPerAwait int
 
 	mu      sync.Mutex
 	env     *testsuite.TestWorkflowEnvironment
@@ -42,7 +44,10 @@ type fakeStore struct {
 	admits     []int
 	admitTimes []time.Time
 	waveInputs []workflows.WaveInput
-	starts     int
+	// awaitInputs record every AwaitWave call, pauses every SetDeployPaused call.
+	awaitInputs []workflows.WaveInput
+	pauses      []workflows.SetDeployPausedInput
+	starts      int
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
@@ -72,6 +77,12 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterActivityWithOptions(func(_ context.Context, _ workflows.RecordDeployHostsInput) (int, error) {
 		return f.hosts, nil
 	}, activity.RegisterOptions{Name: workflows.RecordDeployHostsActivity})
+	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.SetDeployPausedInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.pauses = append(f.pauses, in)
+		return nil
+	}, activity.RegisterOptions{Name: workflows.SetDeployPausedActivity})
 	env.RegisterActivityWithOptions(f.startRollout, activity.RegisterOptions{Name: workflows.StartRolloutActivity})
 	env.RegisterActivityWithOptions(f.admitWave, activity.RegisterOptions{Name: workflows.AdmitWaveActivity})
 	env.RegisterActivityWithOptions(f.awaitWave, activity.RegisterOptions{Name: workflows.AwaitWaveActivity})
@@ -128,14 +139,17 @@ func (f *fakeStore) admitWave(_ context.Context, in workflows.WaveInput) (workfl
 }
 
 // awaitWave lets every host in flight finish as the test set it up.
-func (f *fakeStore) awaitWave(_ context.Context, _ workflows.WaveInput) (workflows.WaveCounts, error) {
+func (f *fakeStore) awaitWave(_ context.Context, in workflows.WaveInput) (workflows.WaveCounts, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.awaitInputs = append(f.awaitInputs, in)
 	if !f.frozen {
+		finished := 0
 		for i, s := range f.host {
-			if s != hostInFlight {
+			if s != hostInFlight || (f.finishPerAwait > 0 && finished == f.finishPerAwait) {
 				continue
 			}
+			finished++
 			switch {
 			case f.fail[i]:
 				f.host[i] = hostFailed

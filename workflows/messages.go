@@ -72,6 +72,13 @@ type DeployRef struct {
 	BuildID    string
 	Type       string
 	Operator   string
+	// State is the deploy's state as the stage workflow last heard it: RUNNING until the
+	// deploy signals a verdict ("" for deploys started before the stage tracked it).
+	State string `json:",omitempty"`
+	// Paused is whether an operator paused the deploy and has not resumed it.
+	Paused bool `json:",omitempty"`
+	// Aborting is set once an abort was sent, so that a second abort is refused.
+	Aborting bool `json:",omitempty"`
 }
 
 // StartDeployRequest is the payload of StartDeployUpdate.
@@ -84,6 +91,8 @@ type StartDeployRequest struct {
 	Type        string
 	Description string
 	Operator    string
+	// Force lets a REGULAR deploy replace a running HOTFIX or ROLLBACK deploy.
+	Force bool `json:",omitempty"`
 }
 
 // StartDeployResult answers StartDeployUpdate.
@@ -100,6 +109,8 @@ type StageStatus struct {
 	StageName string
 	Current   *DeployRef `json:",omitempty"`
 	Started   int
+	// Paused is whether the current deploy is paused.
+	Paused bool
 }
 
 // AbortRequest is the payload of AbortDeploySignal.
@@ -136,6 +147,8 @@ type RolloutState struct {
 	Wave   int
 	State  string
 	Reason string
+	// Paused carries an operator's pause across continue-as-new.
+	Paused bool `json:",omitempty"`
 }
 
 // DeployProgress answers DeployProgressQuery.
@@ -154,6 +167,8 @@ type DeployProgress struct {
 	InFlight  int
 	Stuck     int
 	Remaining int
+	// Paused is whether an operator paused the deploy: it admits no new hosts until resumed.
+	Paused bool `json:",omitempty"`
 }
 
 // TaskQueue is the task queue every teletraan workflow and activity runs on.

@@ -30,6 +30,34 @@ func WindowSize(total, maxParallel, maxParallelPct int) int {
 	return max(1, min(w, total))
 }
 
+// DeployWindow is the window of a deploy of deployType: a ROLLBACK returns hosts to a
+// build they ran before and usually still hold extracted, so it goes twice as wide as the
+// stage's window (at least 1, at most total) to get a broken stage healthy sooner; every
+// other type uses the stage's window.
+func DeployWindow(deployType string, total, maxParallel, maxParallelPct int) int {
+	w := WindowSize(total, maxParallel, maxParallelPct)
+	if deployType == TypeRollback && w > 0 {
+		return min(total, 2*w)
+	}
+	return w
+}
+
+// RegularBlockedBy is the rejection of a REGULAR deploy request while cur, a HOTFIX or
+// ROLLBACK deploy, is still running (Teletraan: a hotfix or rollback must not be undone
+// by a routine deploy by accident); "" when nothing blocks it. force overrides it.
+func RegularBlockedBy(reqType string, force bool, cur *DeployRef) string {
+	if reqType != TypeRegular || force || cur == nil || cur.Aborting {
+		return ""
+	}
+	if cur.Type != TypeHotfix && cur.Type != TypeRollback {
+		return ""
+	}
+	if cur.State != "" && cur.State != StateRunning {
+		return ""
+	}
+	return fmt.Sprintf("a %s deploy is running; abort it first or wait (or send \"force\": true to replace it)", cur.Type)
+}
+
 // IsSucceeding reports whether succeeded of total hosts meet a success threshold given in
 // percent (Teletraan §5.1: succeeded×100 ≥ threshold×total). A stage without hosts never
 // succeeds: a deploy to nowhere must not look like a success.

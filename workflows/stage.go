@@ -36,13 +36,33 @@ func (s *stageImpl) setup(ctx workflow.Context) error {
 		return temporal.NewNonRetryableApplicationError("stage workflow needs EnvName, StageName and StageID", "InvalidInput", nil)
 	}
 	if err := workflow.SetQueryHandler(ctx, StageStatusQuery, func() (StageStatus, error) {
-		return StageStatus{EnvName: s.in.EnvName, StageName: s.in.StageName, Current: s.state.Current, Started: s.state.Started}, nil
+		st := StageStatus{EnvName: s.in.EnvName, StageName: s.in.StageName, Current: s.state.Current, Started: s.state.Started}
+		st.Paused = st.Current != nil && st.Current.Paused
+		return st, nil
 	}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, StartDeployUpdate, s.startDeploy, workflow.UpdateHandlerOptions{
-		Validator: validateStartDeploy,
-	})
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartDeployUpdate, s.startDeploy, workflow.UpdateHandlerOptions{
+		Validator: s.validateStartDeploy,
+	}); err != nil {
+		return err
+	}
+	return s.setupActions(ctx)
+}
+
+// validateStartDeploy checks the request and refuses a REGULAR deploy while a HOTFIX or
+// ROLLBACK runs, so that the rejection reaches the caller without touching the history.
+func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployRequest) error {
+	if err := validateStartDeploy(ctx, req); err != nil {
+		return err
+	}
+	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
+		return nil // a retry of an answered request
+	}
+	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" {
+		return errors.New(why)
+	}
+	return nil
 }
 
 func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
@@ -70,6 +90,10 @@ func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (S
 	// A request retried after it was answered (same deploy id) gets the same answer.
 	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
 		return StartDeployResult{DeployID: cur.DeployID, WorkflowID: cur.WorkflowID}, nil
+	}
+	// The validator passed, but a HOTFIX may have started while this request waited its turn.
+	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" {
+		return StartDeployResult{}, temporal.NewNonRetryableApplicationError(why, "Rejected", nil)
 	}
 
 	wfID := DeployWorkflowID(req.DeployID)
@@ -110,13 +134,14 @@ func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (S
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return StartDeployResult{}, fmt.Errorf("start deploy workflow %s: %w", wfID, err)
 	}
-	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator}
+	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: StateRunning}
 	s.state.Started++
 	return result, nil
 }
 
 func (s *stageImpl) run(ctx workflow.Context) error {
 	finished := workflow.GetSignalChannel(ctx, DeployFinishedSignal)
+	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	for {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(finished, func(c workflow.ReceiveChannel, _ bool) {
@@ -125,6 +150,11 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 			if s.state.Current != nil && s.state.Current.DeployID == f.DeployID {
 				s.state.Current = nil
 			}
+		})
+		sel.AddReceive(verdicts, func(c workflow.ReceiveChannel, _ bool) {
+			var f DeployFinished
+			c.Receive(ctx, &f)
+			s.noteVerdict(f)
 		})
 		// Wake up periodically so that a long idle stage still gets a chance to
 		// continue-as-new once the server suggests it.
@@ -148,6 +178,13 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 				if s.state.Current != nil && s.state.Current.DeployID == f.DeployID {
 					s.state.Current = nil
 				}
+			}
+			for {
+				var f DeployFinished
+				if !verdicts.ReceiveAsync(&f) {
+					break
+				}
+				s.noteVerdict(f)
 			}
 			next := s.in
 			state := s.state

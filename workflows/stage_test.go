@@ -147,6 +147,7 @@ func TestDeployToStageWithoutHostsFails(t *testing.T) {
 		env.SignalWorkflow(workflows.AbortDeploySignal, workflows.AbortRequest{Reason: "aborted by bob", Operator: "bob"})
 	}, time.Minute)
 	env.OnSignalExternalWorkflow("default-test-namespace", "stage/hello/prod", "", workflows.DeployFinishedSignal, workflows.DeployFinished{DeployID: "d1", State: workflows.StateAborted}).Return(nil).Once()
+	allowVerdicts(env)
 	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: workflows.TypeRegular, StageWorkflowID: "stage/hello/prod"})
 
 	var p workflows.DeployProgress

@@ -23,7 +23,7 @@ func main() {
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "teletraan:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -50,6 +50,7 @@ func newRootCommand() *cobra.Command {
 		newMigrateCommand(g),
 		newTokenCommand(g),
 	)
+	root.AddCommand(newCLICommands()...)
 	return root
 }
 

@@ -34,6 +34,9 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, name
 		Logger:        logger,
 		TemporalUIURL: temporalUIURL,
 		Namespace:     namespace,
+		// Saves a token query on nearly every agent ping; a revoked token keeps working on a
+		// replica for at most this long.
+		TokenCacheTTL: 10 * time.Second,
 	})
 	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger}).Register(engine)
 	return engine

@@ -1,0 +1,212 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// stageActions are the actions of POST /v1/envs/:env/:stage/actions/:action, in the order
+// error messages list them.
+var stageActions = []string{"pause", "resume", "abort", "rollback", "hotfix", "restart"}
+
+// actionBody is the body of pause, resume, abort and restart; it may be left out.
+type actionBody struct {
+	Description string `json:"description"`
+}
+
+// rollbackBody is the body of a rollback; it may be left out.
+type rollbackBody struct {
+	Description string `json:"description"`
+	// ToDeployID names the deploy whose build to return to; default RollbackTarget's choice.
+	ToDeployID string `json:"toDeployId"`
+}
+
+// hotfixBody is the body of a hotfix.
+type hotfixBody struct {
+	BuildID     string `json:"buildId"`
+	Description string `json:"description"`
+}
+
+func (s *server) stageAction(c *gin.Context) {
+	switch action := c.Param("action"); action {
+	case "pause", "resume", "abort":
+		s.deployAction(c, action)
+	case "rollback":
+		s.rollback(c)
+	case "hotfix":
+		s.hotfix(c)
+	case "restart":
+		s.restart(c)
+	default:
+		s.fail(c, &schema.Error{Code: schema.EINVALID, Field: "action",
+			Message: fmt.Sprintf("unknown action %q: use one of %s", action, strings.Join(stageActions, ", "))})
+	}
+}
+
+// optionalBody decodes a mutating request's body into v when there is one, and returns
+// the caller's name: actions that need nothing but a description may be sent bodiless.
+func optionalBody(c *gin.Context, v any) (string, error) {
+	operator, err := callerName(c)
+	if err != nil {
+		return "", err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return "", schema.Errorf(codeTooLarge, "request body is larger than the limit of %d bytes (1 MiB)", tooLarge.Limit)
+		}
+		return "", schema.Errorf(schema.EINVALID, "request body could not be read: %v", err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return operator, nil
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	return operator, decodeJSON(c, v)
+}
+
+// actionStage reads the body and the stage an action names, checking the description.
+func (s *server) actionStage(c *gin.Context, body any, desc func() string) (*schema.Stage, string, error) {
+	operator, err := optionalBody(c, body)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkDescription(desc()); err != nil {
+		return nil, "", err
+	}
+	if s.deployer == nil {
+		return nil, "", schema.Errorf(schema.EUNAVAILABLE, "deploy actions cannot run: this server runs without a workflow layer")
+	}
+	return st, operator, nil
+}
+
+func (s *server) deployAction(c *gin.Context, action string) {
+	var body actionBody
+	st, operator, err := s.actionStage(c, &body, func() string { return body.Description })
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	req := DeployActionRequest{Stage: st, Description: body.Description, Operator: operator}
+	ctx := c.Request.Context()
+	var d *schema.Deploy
+	switch action {
+	case "pause":
+		d, err = s.deployer.PauseDeploy(ctx, req)
+	case "resume":
+		d, err = s.deployer.ResumeDeploy(ctx, req)
+	default:
+		d, err = s.deployer.AbortDeploy(ctx, req)
+	}
+	if err != nil {
+		s.fail(c, fmt.Errorf("%s the current deploy of %s/%s: %w", action, st.EnvName, st.StageName, err))
+		return
+	}
+	s.respondDeploy(c, d)
+}
+
+func (s *server) rollback(c *gin.Context) {
+	var body rollbackBody
+	st, operator, err := s.actionStage(c, &body, func() string { return body.Description })
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	target, err := s.rollbackTarget(ctx, st, body.ToDeployID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	b, err := s.store.GetBuild(ctx, target.BuildID)
+	if err != nil {
+		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err))
+		return
+	}
+	desc := body.Description
+	if desc == "" {
+		desc = fmt.Sprintf("rollback to build %s of deploy %s", b.ID, target.ID)
+	}
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRollback, Description: desc, Operator: operator})
+}
+
+// rollbackTarget is the deploy named by toDeployID, which must belong to the stage, or
+// else the one RollbackTarget picks from the stage's recent deploys.
+func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployID string) (*schema.Deploy, error) {
+	if toDeployID != "" {
+		d, err := s.store.GetDeploy(ctx, toDeployID)
+		if schema.ErrorCode(err) == schema.ENOTFOUND || (err == nil && d.StageID != st.ID) {
+			return nil, schema.FieldErrorf("toDeployId", "deploy %s is not a deploy of %s/%s", toDeployID, st.EnvName, st.StageName)
+		}
+		return d, err
+	}
+	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		return nil, schema.Errorf(schema.ECONFLICT, "nothing to roll back: stage %s/%s has never been deployed", st.EnvName, st.StageName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	history, err := s.store.ListDeploys(ctx, st.EnvName, st.StageName, schema.DeployFilter{Limit: rollbackSearchDepth})
+	if err != nil {
+		return nil, err
+	}
+	if t := RollbackTarget(history, cur); t != nil {
+		return t, nil
+	}
+	return nil, schema.Errorf(schema.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded among the last %d; name the deploy to return to with toDeployId",
+		st.EnvName, st.StageName, cur.BuildID, rollbackSearchDepth)
+}
+
+func (s *server) hotfix(c *gin.Context) {
+	var body hotfixBody
+	st, operator, err := s.actionStage(c, &body, func() string { return body.Description })
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	b, err := s.deployableBuild(c.Request.Context(), st, body.BuildID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployHotfix, Description: body.Description, Operator: operator})
+}
+
+func (s *server) restart(c *gin.Context) {
+	var body actionBody
+	st, operator, err := s.actionStage(c, &body, func() string { return body.Description })
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		s.fail(c, schema.Errorf(schema.ECONFLICT, "nothing to restart: stage %s/%s has never been deployed", st.EnvName, st.StageName))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	b, err := s.store.GetBuild(ctx, cur.BuildID)
+	if err != nil {
+		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", cur.BuildID, cur.ID, err))
+		return
+	}
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRestart, Description: body.Description, Operator: operator})
+}

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// PauseDeploy implements Deployer.
+func (d *TemporalDeployer) PauseDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error) {
+	return d.act(ctx, req, "pause", workflows.PauseDeployUpdate)
+}
+
+// ResumeDeploy implements Deployer.
+func (d *TemporalDeployer) ResumeDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error) {
+	return d.act(ctx, req, "resume", workflows.ResumeDeployUpdate)
+}
+
+// AbortDeploy implements Deployer.
+func (d *TemporalDeployer) AbortDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error) {
+	return d.act(ctx, req, "abort", workflows.AbortDeployUpdate)
+}
+
+// act sends one action Update to the stage workflow. Unlike a deploy it does not start
+// the workflow: a stage without one has never had a deploy to act on.
+func (d *TemporalDeployer) act(ctx context.Context, req DeployActionRequest, action, update string) (*schema.Deploy, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	st := req.Stage
+	handle, err := d.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.StageWorkflowID(st.EnvName, st.StageName),
+		UpdateID:     schema.NewID(),
+		UpdateName:   update,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args:         []any{workflows.DeployActionRequest{Operator: req.Operator, Description: req.Description}},
+	})
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil, schema.Errorf(schema.ECONFLICT, "stage %s/%s refused the %s: nothing to %s: the stage has no deploy in progress", st.EnvName, st.StageName, action, action)
+	}
+	if err != nil {
+		return nil, temporalError(ctx, st, action, err)
+	}
+	var res workflows.DeployActionResult
+	if err := handle.Get(ctx, &res); err != nil {
+		return nil, temporalError(ctx, st, action, err)
+	}
+	dep, err := d.Store.GetDeploy(ctx, res.DeployID)
+	if err != nil {
+		return nil, err
+	}
+	// The deploy workflow records the pause a moment later; answer with what was decided.
+	if !schema.IsFinalState(dep.State) {
+		dep.Paused = res.Paused
+	}
+	return dep, nil
+}

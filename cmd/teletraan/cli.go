@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// defaultServerURL is where the CLI finds the API when neither --url nor TELETRAAN_URL
+// says otherwise: the address `teletraan dev` serves on.
+const defaultServerURL = "http://127.0.0.1:8080"
+
+// clientFlags are the flags every CLI verb shares.
+type clientFlags struct {
+	url   string
+	token string
+}
+
+func (f *clientFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.url, "url", "", "API address (default $TELETRAAN_URL, else "+defaultServerURL+")")
+	cmd.Flags().StringVar(&f.token, "token", "", "API token (default $TELETRAAN_TOKEN)")
+}
+
+// apiClient is a minimal client of the REST API.
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func (f *clientFlags) client() (*apiClient, error) {
+	base := f.url
+	if base == "" {
+		base = os.Getenv("TELETRAAN_URL")
+	}
+	if base == "" {
+		base = defaultServerURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q is not an http(s) URL: pass --url or set TELETRAAN_URL", base)
+	}
+	token := f.token
+	if token == "" {
+		token = os.Getenv("TELETRAAN_TOKEN")
+	}
+	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
+}
+
+// apiError is an error answer of the API; its message is the server's, written for people.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
+}
+
+// do sends a request with a JSON body (nil: none) and decodes a 2xx answer into out.
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request body: %w", err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return fmt.Errorf("build request %s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the Teletraan API at %s (is the server running? set --url or TELETRAAN_URL): %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
+			return &apiError{Status: resp.StatusCode, Message: strings.TrimSpace(string(raw))}
+		}
+		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// deployView is the API's answer about one deploy.
+type deployView struct {
+	Deploy      *schema.Deploy `json:"deploy"`
+	Build       *schema.Build  `json:"build"`
+	WorkflowURL string         `json:"workflowUrl"`
+}
+
+// stagePath is the API path of env/stage plus more segments, each escaped.
+func stagePath(env, stage string, more ...string) string {
+	parts := append([]string{"v1", "envs", env, stage}, more...)
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/" + strings.Join(parts, "/")
+}
+
+// exitError carries a process exit status other than 1 up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// ExitCode is the status the process exits with.
+func (e *exitError) ExitCode() int { return e.code }
+
+// exitCode is the status main exits with for err.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return 1
+}

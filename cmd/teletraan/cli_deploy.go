@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// watchFlags are the flags of verbs that start a deploy and can follow it.
+type watchFlags struct {
+	watch    bool
+	interval time.Duration
+}
+
+func (w *watchFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&w.watch, "watch", false, "follow the deploy until it succeeds, fails or is aborted; exit 0 only if it succeeds")
+	cmd.Flags().DurationVar(&w.interval, "interval", 2*time.Second, "how often --watch polls the deploy")
+}
+
+// newCLICommands returns the REST client verbs.
+func newCLICommands() []*cobra.Command {
+	return []*cobra.Command{
+		newStartCommand("deploy", "Deploy a build to a stage (a REGULAR deploy)", true),
+		newRollbackCommand(),
+		newStartCommand("hotfix", "Deploy a build at once, replacing the running deploy (a HOTFIX deploy)", true),
+		newStartCommand("restart", "Restart the stage's current build on every host (a RESTART deploy)", false),
+		newDeployActionCommand("pause", "Pause the stage's current deploy: no new hosts start until it is resumed"),
+		newDeployActionCommand("resume", "Resume the stage's paused deploy"),
+		newDeployActionCommand("abort", "Abort the stage's current deploy; it ends ABORTED"),
+		newStatusCommand(),
+	}
+}
+
+// newStartCommand builds deploy, hotfix and restart, which differ only in their endpoint
+// and in whether they name a build.
+func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
+	var (
+		cf          clientFlags
+		wf          watchFlags
+		build, desc string
+		force       bool
+	)
+	use := verb + " ENV STAGE"
+	if needsBuild {
+		use += " --build ID"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			body := map[string]any{}
+			if desc != "" {
+				body["description"] = desc
+			}
+			path := stagePath(args[0], args[1], "actions", verb)
+			switch verb {
+			case "deploy":
+				path = stagePath(args[0], args[1], "deploys")
+				body["buildId"] = build
+				if force {
+					body["force"] = true
+				}
+			case "hotfix":
+				body["buildId"] = build
+			}
+			var v deployView
+			if err := c.do(cmd.Context(), http.MethodPost, path, body, &v); err != nil {
+				return err
+			}
+			return started(cmd, c, v, wf)
+		},
+	}
+	if needsBuild {
+		cmd.Flags().StringVar(&build, "build", "", "id of the build to deploy (required)")
+		_ = cmd.MarkFlagRequired("build")
+	}
+	if verb == "deploy" {
+		cmd.Flags().BoolVar(&force, "force", false, "replace a running HOTFIX or ROLLBACK deploy")
+	}
+	cmd.Flags().StringVar(&desc, "description", "", "why; recorded on the deploy")
+	cf.add(cmd)
+	wf.add(cmd)
+	return cmd
+}
+
+func newRollbackCommand() *cobra.Command {
+	var (
+		cf       clientFlags
+		wf       watchFlags
+		to, desc string
+	)
+	cmd := &cobra.Command{
+		Use:   "rollback ENV STAGE [--to DEPLOY]",
+		Short: "Roll a stage back to an earlier build (default: the newest succeeded deploy of another build)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			body := map[string]any{}
+			if to != "" {
+				body["toDeployId"] = to
+			}
+			if desc != "" {
+				body["description"] = desc
+			}
+			var v deployView
+			if err := c.do(cmd.Context(), http.MethodPost, stagePath(args[0], args[1], "actions", "rollback"), body, &v); err != nil {
+				return err
+			}
+			return started(cmd, c, v, wf)
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "id of the deploy whose build to return to")
+	cmd.Flags().StringVar(&desc, "description", "", "why; recorded on the deploy")
+	cf.add(cmd)
+	wf.add(cmd)
+	return cmd
+}
+
+// started reports a new deploy and follows it when asked.
+func started(cmd *cobra.Command, c *apiClient, v deployView, wf watchFlags) error {
+	out := cmd.OutOrStdout()
+	printDeploy(out, v)
+	if !wf.watch {
+		return nil
+	}
+	return watch(cmd.Context(), c, v.Deploy.ID, wf.interval, out)
+}
+
+func newDeployActionCommand(action, short string) *cobra.Command {
+	var (
+		cf   clientFlags
+		desc string
+	)
+	cmd := &cobra.Command{
+		Use:   action + " ENV STAGE",
+		Short: short,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			body := map[string]any{}
+			if desc != "" {
+				body["description"] = desc
+			}
+			var v deployView
+			if err := c.do(cmd.Context(), http.MethodPost, stagePath(args[0], args[1], "actions", action), body, &v); err != nil {
+				return err
+			}
+			printDeploy(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&desc, "description", "", "why; recorded with the action")
+	cf.add(cmd)
+	return cmd
+}
+
+func newStatusCommand() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "status ENV STAGE",
+		Short: "Show the stage's current deploy and its progress",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			var v deployView
+			if err := c.do(cmd.Context(), http.MethodGet, stagePath(args[0], args[1], "deploys", "current"), nil, &v); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			printDeploy(out, v)
+			fmt.Fprintln(out, progressLine(v.Deploy, barWidth))
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
+// printDeploy prints what a person needs to find the deploy again.
+func printDeploy(out io.Writer, v deployView) {
+	d := v.Deploy
+	if d == nil {
+		fmt.Fprintln(out, "the server answered without a deploy")
+		return
+	}
+	paused := ""
+	if d.Paused {
+		paused = ", paused"
+	}
+	fmt.Fprintf(out, "deploy %s: %s of build %s to %s/%s by %s, %s%s\n", d.ID, d.Type, d.BuildID, d.EnvName, d.StageName, d.Operator, d.State, paused)
+	if d.StateReason != "" {
+		fmt.Fprintf(out, "  %s\n", d.StateReason)
+	}
+	if v.WorkflowURL != "" {
+		fmt.Fprintf(out, "  workflow: %s\n", v.WorkflowURL)
+	}
+}

@@ -1,0 +1,103 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// SetAgentState applies an operator's per-host action in a stage: PAUSED_BY_USER (pause,
+// exclude), NORMAL (resume) or RESET (retry: the agent starts the stage's current deploy
+// over from PRE_DOWNLOAD). It locks the host row as a ping does, so that a concurrent ping
+// of the host decides on the new state rather than overwriting it, and it touches the
+// stage so that the host's held ping wakes up at once. It returns the agent row after the
+// change, nil when a resume found nothing to resume.
+func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string) (*Agent, error) {
+	switch state {
+	case AgentPausedByUser, AgentNormal, AgentReset:
+	default:
+		return nil, Errorf(EINVALID, "agent state %q cannot be set by an operator: use %s, %s or %s", state, AgentPausedByUser, AgentNormal, AgentReset)
+	}
+	var out *Agent
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		host := new(Host)
+		err := s.forUpdate(tx.NewSelect().Model(host).Where("id = ?", hostID)).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "host %s has never pinged", hostID)
+		}
+		if err != nil {
+			return fmt.Errorf("lock host %s: %w", hostID, err)
+		}
+		now := s.now()
+		ag := new(Agent)
+		err = tx.NewSelect().Model(ag).Where("host_id = ? AND stage_id = ?", hostID, stageID).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			ag = nil
+		case err != nil:
+			return fmt.Errorf("read agent of host %s: %w", hostID, err)
+		}
+		next, insert, err := AgentTransition(ag, state)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			return nil
+		}
+		if insert {
+			next.HostID, next.StageID, next.HostName = hostID, stageID, host.HostName
+			next.StartedAt, next.StageStartedAt = now, now
+		}
+		if state == AgentReset {
+			// The stuck timer restarts with the retry, or the host would count as stuck at once.
+			next.StageStartedAt = now
+		}
+		next.UpdatedAt = now
+		q := onConflictUpdate(tx.NewInsert().Model(next), s.dialect, "host_id, stage_id", "state", "fail_count", "error_code", "stage_started_at", "updated_at")
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("set state of host %s: %w", hostID, err)
+		}
+		if _, err := tx.NewUpdate().Model((*Stage)(nil)).Set("updated_at = ?", now).Where("id = ?", stageID).Exec(ctx); err != nil {
+			return fmt.Errorf("touch stage %s: %w", stageID, err)
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// AgentTransition is the row an operator's state change turns ag (nil: the host has no
+// row in the stage) into, and whether it is a new row; nil when nothing changes. A host
+// may be paused before it ever deployed (the new row keeps it out of every deploy), but
+// only a host paused by a person can be resumed, and only a host that started a deploy
+// can retry it.
+func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
+	if ag == nil {
+		switch state {
+		case AgentPausedByUser:
+			return &Agent{State: AgentPausedByUser, FirstDeploy: true}, true, nil
+		case AgentNormal:
+			return nil, false, Errorf(ECONFLICT, "the host is not paused: it has not deployed in this stage yet")
+		default:
+			return nil, false, Errorf(ECONFLICT, "the host has no deploy in this stage to retry; it installs the current deploy when admitted")
+		}
+	}
+	next := *ag
+	switch state {
+	case AgentPausedByUser:
+		if ag.State == AgentPausedByUser {
+			return nil, false, nil
+		}
+	case AgentNormal:
+		if ag.State != AgentPausedByUser {
+			return nil, false, Errorf(ECONFLICT, "the host is not paused by a person (its state is %s); use retry to restart a failed host", ag.State)
+		}
+	case AgentReset:
+		next.FailCount, next.ErrorCode = 0, 0
+	}
+	next.State = state
+	return &next, false, nil
+}

@@ -1,0 +1,157 @@
+package schema_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
+)
+
+// agentOf returns host's agent row in env/stage, nil when it has none.
+func agentOf(t *testing.T, st *schema.Store, host string) *schema.Agent {
+	t.Helper()
+	hosts, err := st.ListStageHosts(context.Background(), "hello", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if h.HostName == host {
+			return h.Agent
+		}
+	}
+	t.Fatalf("host %s not in hello/prod", host)
+	return nil
+}
+
+func TestOperatorSetsAgentStates(t *testing.T) {
+	schematest.Each(t, func(t *testing.T, st *schema.Store) {
+		ctx := context.Background()
+		stage := newStage(t, st, "hello", "prod")
+		if _, err := st.SetCapacity(ctx, "hello", "prod", schema.Capacity{Hosts: []string{"h-1", "h-2"}}, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		failed := schema.Agent{HostID: "h-1", StageID: stage.ID, HostName: "h-1", DeployID: "d1", DeployStage: "DOWNLOADING",
+			Status: "TOO_MANY_RETRY", State: schema.AgentPausedBySystem, FailCount: 3, ErrorCode: 1}
+		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-1"}, func(schema.PingState) (schema.PingWrites, error) {
+			return schema.PingWrites{Agents: []schema.Agent{failed}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-2"}, func(schema.PingState) (schema.PingWrites, error) { return schema.PingWrites{}, nil }); err != nil {
+			t.Fatal(err)
+		}
+
+		// Retry: RESET, fail count cleared, everything else kept.
+		ag, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentReset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := agentOf(t, st, "h-1"); got == nil || got.State != schema.AgentReset || got.FailCount != 0 || got.DeployID != "d1" || got.DeployStage != "DOWNLOADING" || ag.State != schema.AgentReset {
+			t.Fatalf("after retry: %+v", got)
+		}
+		// Pause and resume a host with a row.
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentPausedByUser); err != nil {
+			t.Fatal(err)
+		}
+		if got := agentOf(t, st, "h-1"); got.State != schema.AgentPausedByUser {
+			t.Fatalf("after pause: %+v", got)
+		}
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentPausedByUser); err != nil {
+			t.Fatalf("a second pause must be harmless: %v", err)
+		}
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentNormal); err != nil {
+			t.Fatal(err)
+		}
+		if got := agentOf(t, st, "h-1"); got.State != schema.AgentNormal {
+			t.Fatalf("after resume: %+v", got)
+		}
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentNormal)), schema.ECONFLICT)
+
+		// A host without a row can be excluded (a new row holds it) but not retried or resumed.
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentReset)), schema.ECONFLICT)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentNormal)), schema.ECONFLICT)
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentPausedByUser); err != nil {
+			t.Fatal(err)
+		}
+		if got := agentOf(t, st, "h-2"); got == nil || got.State != schema.AgentPausedByUser || !got.FirstDeploy || got.DeployID != "" {
+			t.Fatalf("excluded new host: %+v", got)
+		}
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "nobody", schema.AgentPausedByUser)), schema.ENOTFOUND)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentStop)), schema.EINVALID)
+	})
+}
+
+func TestDeployPauseAndWaveCounts(t *testing.T) {
+	schematest.Each(t, func(t *testing.T, st *schema.Store) {
+		ctx := context.Background()
+		stage := newStage(t, st, "hello", "prod")
+		d := &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular}
+		if err := st.CreateDeploy(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDeployWaveCounts(ctx, "d1", schema.DeployCounts{Total: 10, Succeeded: 3, Failed: 1, InFlight: 2, Remaining: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDeployPaused(ctx, "d1", true, "paused by bob"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.GetDeploy(ctx, "d1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Paused || got.StateReason != "paused by bob" || got.Total != 10 || got.InFlight != 2 || got.Remaining != 4 || got.Succeeded != 3 || got.Failed != 1 {
+			t.Fatalf("deploy = %+v", got)
+		}
+		if _, err := st.SetDeployState(ctx, "d1", schema.StateAborted, "aborted by bob"); err != nil {
+			t.Fatal(err)
+		}
+		// A final deploy keeps what it ended with.
+		if err := st.SetDeployPaused(ctx, "d1", false, "resumed by bob"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.GetDeploy(ctx, "d1"); !got.Paused || got.StateReason != "aborted by bob" {
+			t.Fatalf("final deploy changed: %+v", got)
+		}
+		mustCode(t, st.SetDeployPaused(ctx, "nope", true, ""), schema.ENOTFOUND)
+	})
+}
+
+func TestAgentTransitions(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		from     *schema.Agent
+		to       string
+		want     string // state after, "" when nothing changes
+		insert   bool
+		conflict bool
+	}{
+		{"exclude a new host", nil, schema.AgentPausedByUser, schema.AgentPausedByUser, true, false},
+		{"resume a new host", nil, schema.AgentNormal, "", false, true},
+		{"retry a new host", nil, schema.AgentReset, "", false, true},
+		{"pause", &schema.Agent{State: schema.AgentNormal}, schema.AgentPausedByUser, schema.AgentPausedByUser, false, false},
+		{"pause twice", &schema.Agent{State: schema.AgentPausedByUser}, schema.AgentPausedByUser, "", false, false},
+		{"resume", &schema.Agent{State: schema.AgentPausedByUser}, schema.AgentNormal, schema.AgentNormal, false, false},
+		{"resume a failed host", &schema.Agent{State: schema.AgentPausedBySystem}, schema.AgentNormal, "", false, true},
+		{"retry a failed host", &schema.Agent{State: schema.AgentPausedBySystem, FailCount: 3}, schema.AgentReset, schema.AgentReset, false, false},
+		{"retry a paused host", &schema.Agent{State: schema.AgentPausedByUser}, schema.AgentReset, schema.AgentReset, false, false},
+	} {
+		next, insert, err := schema.AgentTransition(tc.from, tc.to)
+		if tc.conflict != (schema.ErrorCode(err) == schema.ECONFLICT) {
+			t.Errorf("%s: error %v", tc.name, err)
+			continue
+		}
+		got := ""
+		if next != nil {
+			got = next.State
+			if next.FailCount != 0 && tc.to == schema.AgentReset {
+				t.Errorf("%s: retry keeps the fail count %d", tc.name, next.FailCount)
+			}
+		}
+		if got != tc.want || insert != tc.insert {
+			t.Errorf("%s: state %q insert %v, want %q %v", tc.name, got, insert, tc.want, tc.insert)
+		}
+	}
+}
+
+func ignore(_ *schema.Agent, err error) error { return err }
