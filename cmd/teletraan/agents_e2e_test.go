@@ -125,7 +125,10 @@ func markerTarball(t *testing.T, version string) []byte {
 	}
 	add("teletraan/RESTARTING", "#!/bin/sh\n"+mark+
 		"if [ -n \"$HANG_ONCE\" ] && [ ! -e \"$BUILDS_DIR/../hung\" ]; then\n"+
-		"  echo $$ > \"$BUILDS_DIR/../hung\"\n  exec sleep 120\nfi\n")
+		"  echo $$ > \"$BUILDS_DIR/../hung\"\n  exec sleep 120\nfi\n"+
+		// Version 2 cannot start on a host whose directory says failhost.
+		"if [ \"$(cat \"$TARGET/app/VERSION\")\" = 2 ] && case \"$BUILDS_DIR\" in *failhost*) true;; *) false;; esac; then\n"+
+		"  echo \"cannot bind port 8080\" >&2\n  exit 3\nfi\n")
 	add("app/VERSION", version+"\n")
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
@@ -153,8 +156,9 @@ func publishMarkerBuild(t *testing.T, s *runningStack, version string) string {
 
 type stageHosts struct {
 	Hosts []struct {
-		HostName string
-		Agent    *struct{ DeployID, DeployStage, Status, State string }
+		HostName  string
+		Agent     *struct{ DeployID, DeployStage, Status, State string }
+		LastError *struct{ ErrorMessage string }
 	}
 }
 
@@ -170,7 +174,11 @@ func waitServing(t *testing.T, s *runningStack, deployID string, hosts int) {
 				states = append(states, h.HostName+"=none")
 				continue
 			}
-			states = append(states, h.HostName+"="+h.Agent.DeployStage+"/"+h.Agent.Status)
+			state := h.HostName + "=" + h.Agent.DeployStage + "/" + h.Agent.Status
+			if h.LastError != nil && h.Agent.Status != protocol.StatusSucceeded {
+				state += " (" + h.LastError.ErrorMessage + ")"
+			}
+			states = append(states, state)
 			if h.Agent.DeployID == deployID && h.Agent.DeployStage == protocol.StageServingBuild && h.Agent.Status == protocol.StatusSucceeded {
 				serving++
 			}

@@ -24,14 +24,27 @@ type fleet struct {
 	wg     sync.WaitGroup
 }
 
-func startFleet(t *testing.T, s *runningStack, n int) *fleet {
+// startFleet starts n agents host-1..host-n; hosts named in failing cannot start build
+// version 2 (their RESTARTING script exits 3).
+func startFleet(t *testing.T, s *runningStack, n int, failingHosts ...string) *fleet {
 	t.Helper()
 	rec, proxy := newPingRecorder(t, s.apiURL)
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fleet{rec: rec, dirs: map[string]string{}, cancel: cancel}
+	failing := map[string]bool{}
+	for _, h := range failingHosts {
+		failing[h] = true
+	}
 	for i := 1; i <= n; i++ {
 		host := fmt.Sprintf("host-%d", i)
 		f.dirs[host] = t.TempDir()
+		if failing[host] {
+			dir, err := os.MkdirTemp(t.TempDir(), "failhost-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.dirs[host] = dir
+		}
 		cfg := agentConfig(t, proxy.URL, s.adminToken, host, f.dirs[host])
 		f.wg.Add(1)
 		go func() {
@@ -70,13 +83,13 @@ func firstHostServing(t *testing.T, s *runningStack, deployID string) {
 
 // rollingSecondDeploy deploys build 1 to three fresh hosts, then starts build 2, which
 // goes one host per wave with a bake time between waves, and returns its deploy id.
-func rollingSecondDeploy(t *testing.T, s *runningStack) (first, second string) {
+func rollingSecondDeploy(t *testing.T, s *runningStack, hosts int) (first, second string) {
 	t.Helper()
 	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"bakeTimeSeconds": 2, "maxParallel": 1, "maxParallelPct": 0}, 200, nil)
 	b1 := publishMarkerBuild(t, s, "1")
 	var d1 deployResponse
 	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
-	waitServing(t, s, d1.Deploy.ID, 3)
+	waitServing(t, s, d1.Deploy.ID, hosts)
 	b2 := publishMarkerBuild(t, s, "2")
 	var d2 deployResponse
 	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
@@ -89,7 +102,7 @@ func rollingSecondDeploy(t *testing.T, s *runningStack) (first, second string) {
 func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	s := startTestStack(t, t.TempDir())
 	f := startFleet(t, s, 3)
-	_, d2 := rollingSecondDeploy(t, s)
+	_, d2 := rollingSecondDeploy(t, s, 3)
 	firstHostServing(t, s, d2)
 
 	s.worker.Stop()
@@ -114,7 +127,7 @@ func TestDevStackRestartedMidDeployFinishesIt(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startTestStack(t, dataDir)
 	f := startFleet(t, s, 3)
-	_, d2 := rollingSecondDeploy(t, s)
+	_, d2 := rollingSecondDeploy(t, s, 3)
 	firstHostServing(t, s, d2)
 
 	s.stopAndWait()
@@ -128,4 +141,74 @@ func TestDevStackRestartedMidDeployFinishesIt(t *testing.T) {
 			t.Errorf("%s ran RESTARTING %d times over two deploys, want 2", host, n)
 		}
 	}
+}
+
+// hostsTouched returns the hosts that sent any report for deployID.
+func (r *pingRecorder) hostsTouched(deployID string) map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for host, reps := range r.reports {
+		for _, rep := range reps {
+			if rep.DeployID == deployID {
+				out[host] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestFailingHostHaltsTheDeployAtTheThreshold: five real agents; build 2's RESTARTING fails
+// on host-1, the first host of the first wave. At a 100 % success threshold the deploy goes
+// FAILING and admits nobody else; the other hosts keep serving build 1.
+func TestFailingHostHaltsTheDeployAtTheThreshold(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	f := startFleet(t, s, 5, "host-1")
+	_, d2 := rollingSecondDeploy(t, s, 5)
+	waitDeployState(t, s, d2, "FAILING")
+	var d deployResponse
+	s.call(t, "GET", "/v1/deploys/"+d2, nil, 200, &d)
+	if !strings.Contains(d.Deploy.StateReason, "1") {
+		t.Errorf("FAILING reason %q does not say how many hosts failed", d.Deploy.StateReason)
+	}
+	var hosts stageHosts
+	s.call(t, "GET", "/v1/envs/hello/dev/hosts", nil, 200, &hosts)
+	for _, h := range hosts.Hosts {
+		switch {
+		case h.HostName == "host-1" && (h.Agent == nil || h.Agent.State != "PAUSED_BY_SYSTEM" || h.LastError == nil || !strings.Contains(h.LastError.ErrorMessage, "cannot bind port 8080")):
+			t.Errorf("host-1 should be PAUSED_BY_SYSTEM with the script's error, got %+v %+v", h.Agent, h.LastError)
+		case h.HostName != "host-1" && h.Agent != nil && h.Agent.DeployID == d2:
+			t.Errorf("%s was admitted to a FAILING deploy", h.HostName)
+		}
+	}
+	if touched := f.rec.hostsTouched(d2); len(touched) != 1 || !touched["host-1"] {
+		t.Errorf("hosts that ran the failing deploy: %v, want only host-1", touched)
+	}
+}
+
+// TestPausedDeployStartsNoNewHostUntilResumed: pause a rolling deploy of five real agents
+// after its first host; no other host starts until it is resumed; then it finishes.
+func TestPausedDeployStartsNoNewHostUntilResumed(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	f := startFleet(t, s, 5)
+	_, d2 := rollingSecondDeploy(t, s, 5)
+	firstHostServing(t, s, d2)
+	s.call(t, "POST", "/v1/envs/hello/dev/actions/pause", map[string]any{"description": "looking at graphs"}, 200, nil)
+	// A host admitted just before the pause may still finish; after that nothing moves.
+	time.Sleep(1500 * time.Millisecond)
+	before := f.rec.hostsTouched(d2)
+	time.Sleep(3 * time.Second)
+	after := f.rec.hostsTouched(d2)
+	if len(after) != len(before) || len(after) >= 5 {
+		t.Fatalf("hosts on the paused deploy went from %v to %v", before, after)
+	}
+	var d deployResponse
+	s.call(t, "GET", "/v1/deploys/"+d2, nil, 200, &d)
+	if d.Deploy.State != "RUNNING" {
+		t.Fatalf("paused deploy state = %s", d.Deploy.State)
+	}
+	s.call(t, "POST", "/v1/envs/hello/dev/actions/resume", map[string]any{}, 200, nil)
+	waitServing(t, s, d2, 5)
+	waitDeployState(t, s, d2, "SUCCEEDING")
 }
