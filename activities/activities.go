@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -24,6 +25,8 @@ type Activities struct {
 	PollInterval time.Duration
 	// MaxWait bounds one AwaitWave call (default DefaultMaxWait).
 	MaxWait time.Duration
+	// HTTPClient checks alarms; nil means http.DefaultClient (AlarmTimeout bounds each call).
+	HTTPClient *http.Client
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)

@@ -22,6 +22,10 @@ func TestWorkflowConstantsMatchTheStore(t *testing.T) {
 		workflows.StateSucceeding: schema.StateSucceeding, workflows.StateSucceeded: schema.StateSucceeded,
 		workflows.StateAborted: schema.StateAborted,
 	}
+	// Failure policies share "ROLLBACK" with the deploy types, so they cannot be map keys too.
+	if workflows.FailureWait != schema.FailureWait || workflows.FailureRollback != schema.FailureRollback {
+		t.Errorf("failure policies differ: workflows %q %q, schema %q %q", workflows.FailureWait, workflows.FailureRollback, schema.FailureWait, schema.FailureRollback)
+	}
 	for w, s := range pairs {
 		if w != s {
 			t.Errorf("workflows constant %q differs from schema constant %q", w, s)

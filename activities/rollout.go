@@ -56,7 +56,18 @@ func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRollout
 	return workflows.StartRolloutResult{Total: n, Settings: workflows.RolloutSettings{
 		MaxParallel: st.MaxParallel, MaxParallelPct: st.MaxParallelPct, SuccessThreshold: st.SuccessThreshold,
 		StuckTimeoutSeconds: st.StuckTimeoutSeconds, BakeTimeSeconds: st.BakeTimeSeconds,
+		OnFailure: st.OnFailure, Alarms: rolloutAlarms(st.Alarms),
 	}}, nil
+}
+
+// rolloutAlarms copies the stage's alarms into the workflow's settings (nil when none, so
+// that settings without alarms look as they did before alarms existed).
+func rolloutAlarms(alarms []schema.Alarm) []workflows.Alarm {
+	var out []workflows.Alarm
+	for _, a := range alarms {
+		out = append(out, workflows.Alarm{Name: a.Name, URL: a.URL})
+	}
+	return out
 }
 
 // AdmitWave admits up to Window minus the hosts in flight of the stage's hosts that wait

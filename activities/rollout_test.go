@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -138,6 +139,7 @@ func TestStartRolloutReadsSettingsAndRecordsTotal(t *testing.T) {
 	ctx := context.Background()
 	if _, err := f.st.UpdateStageConfig(ctx, "hello", "prod", func(c *schema.StageConfig) {
 		c.MaxParallel, c.MaxParallelPct, c.SuccessThreshold, c.StuckTimeoutSeconds, c.BakeTimeSeconds = 4, 30, 90, 300, 60
+		c.OnFailure, c.Alarms = schema.FailureRollback, []schema.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}
 	}, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +151,9 @@ func TestStartRolloutReadsSettingsAndRecordsTotal(t *testing.T) {
 	if err := v.Get(&res); err != nil {
 		t.Fatal(err)
 	}
-	want := workflows.StartRolloutResult{Total: 9, Settings: workflows.RolloutSettings{MaxParallel: 4, MaxParallelPct: 30, SuccessThreshold: 90, StuckTimeoutSeconds: 300, BakeTimeSeconds: 60}}
-	if res != want {
+	want := workflows.StartRolloutResult{Total: 9, Settings: workflows.RolloutSettings{MaxParallel: 4, MaxParallelPct: 30, SuccessThreshold: 90, StuckTimeoutSeconds: 300, BakeTimeSeconds: 60,
+		OnFailure: workflows.FailureRollback, Alarms: []workflows.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}}}
+	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("StartRollout = %+v, want %+v", res, want)
 	}
 	if d, _ := f.st.GetDeploy(ctx, "d1"); d.Total != 9 {

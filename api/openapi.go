@@ -102,6 +102,10 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.bakeTimeSeconds":     "pause between waves; 0 to 7 days",
 		"StageConfig.scriptVariables":     "exported to the build's lifecycle scripts; keys are environment variable names",
 		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
+		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
+		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
+		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
+		"Alarm.url":                       "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
 		"Stage.currentDeployId":           "the stage's latest deploy, empty before the first one",
 		"Build.id":                        "random id, suffixed by the short commit when one is given",
 		"Build.checksum":                  "hex SHA-256 of the artifact",
@@ -128,6 +132,8 @@ func buildOpenAPI() *openAPIDoc {
 	changeRef := m.ref(schema.ConfigChange{})
 
 	comps := m.components
+	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
+	comps["StageConfig"].Properties["onFailure"].Enum = []string{schema.FailureWait, schema.FailureRollback}
 	comps["Error"] = object(map[string]*jsonSchema{
 		"error": object(map[string]*jsonSchema{
 			"code": {Type: "string", Enum: []string{schema.EINVALID, schema.EUNAUTHORIZED, schema.EFORBIDDEN,

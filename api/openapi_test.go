@@ -64,7 +64,7 @@ func TestOpenAPIDocumentIsComplete(t *testing.T) {
 	if doc.OpenAPI != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
 	}
-	for _, name := range []string{"Stage", "StageConfig", "Capacity", "Build", "Deploy", "StageHost", "ConfigChange", "Error"} {
+	for _, name := range []string{"Stage", "StageConfig", "Alarm", "Capacity", "Build", "Deploy", "StageHost", "ConfigChange", "Error"} {
 		if _, ok := doc.Components.Schemas[name]; !ok {
 			t.Errorf("components/schemas lacks %s", name)
 		}
@@ -78,7 +78,7 @@ func TestOpenAPIDocumentIsComplete(t *testing.T) {
 	if err := json.Unmarshal(doc.Components.Schemas["StageConfig"], &stageConfig); err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{"maxParallel", "successThreshold", "scriptVariables", "agentConfigs"} {
+	for _, field := range []string{"maxParallel", "successThreshold", "scriptVariables", "agentConfigs", "onFailure", "alarms"} {
 		if _, ok := stageConfig.Properties[field]; !ok {
 			t.Errorf("StageConfig schema lacks %s", field)
 		}

@@ -39,6 +39,8 @@ type stageBody struct {
 	BakeTimeSeconds     *int              `json:"bakeTimeSeconds"`
 	ScriptVariables     map[string]string `json:"scriptVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
+	OnFailure           *string           `json:"onFailure"`
+	Alarms              []schema.Alarm    `json:"alarms"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -67,8 +69,8 @@ func (b *stageBody) refuseServerFields(why string) error {
 	return nil
 }
 
-// applyTo merges the present fields into cfg; a present map replaces the whole map, so
-// that a key can be removed by leaving it out.
+// applyTo merges the present fields into cfg; a present map or list replaces the whole
+// map or list, so that a key or an alarm can be removed by leaving it out.
 func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	setIfPresent(&cfg.Description, b.Description)
 	setIfPresent(&cfg.BuildName, b.BuildName)
@@ -83,6 +85,10 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	}
 	if b.AgentConfigs != nil {
 		cfg.AgentConfigs = b.AgentConfigs
+	}
+	setIfPresent(&cfg.OnFailure, b.OnFailure)
+	if b.Alarms != nil {
+		cfg.Alarms = b.Alarms
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +37,30 @@ type StageConfig struct {
 	ScriptVariables map[string]string `bun:"script_variables,type:text,notnull" json:"scriptVariables"`
 	// AgentConfigs tune the agent; keys may be stage-prefixed ("RESTARTING.process_timeout").
 	AgentConfigs map[string]string `bun:"agent_configs,type:text,notnull" json:"agentConfigs"`
+	// OnFailure is what happens when a deploy goes FAILING: FailureWait or FailureRollback.
+	OnFailure string `bun:"on_failure,notnull" json:"onFailure"`
+	// Alarms are checked before every wave; a firing one fails the deploy.
+	Alarms []Alarm `bun:"alarms,type:text,notnull" json:"alarms"`
+}
+
+// Failure policies of StageConfig.OnFailure.
+const (
+	// FailureWait leaves a FAILING deploy for a person to abort, roll back or redeploy.
+	FailureWait = "WAIT"
+	// FailureRollback makes a FAILING deploy roll the stage back to its last good build.
+	FailureRollback = "ROLLBACK"
+)
+
+// MaxAlarms bounds a stage's alarms, which are all checked before every wave.
+const MaxAlarms = 20
+
+// Alarm is an HTTP endpoint that says whether something is wrong: it is firing when the URL
+// answers non-2xx, or 2xx with the JSON body {"firing": true}.
+type Alarm struct {
+	// Name identifies the alarm in deploy reasons.
+	Name string `json:"name"`
+	// URL is the http or https URL to GET.
+	URL string `json:"url"`
 }
 
 // Stage is one stage of an environment ("helloworld/prod"): its config, capacity and
@@ -64,6 +90,8 @@ func DefaultStageConfig(env, stage string) StageConfig {
 		StuckTimeoutSeconds: 600,
 		ScriptVariables:     map[string]string{},
 		AgentConfigs:        map[string]string{},
+		OnFailure:           FailureWait,
+		Alarms:              []Alarm{},
 	}
 }
 
@@ -143,6 +171,35 @@ func (c *StageConfig) Validate() error {
 			return FieldErrorf("agentConfigs", "value of %q is longer than 1024 bytes", k)
 		}
 	}
+	if c.OnFailure != FailureWait && c.OnFailure != FailureRollback {
+		return FieldErrorf("onFailure", "%q is not a failure policy: use WAIT or ROLLBACK", c.OnFailure)
+	}
+	return validateAlarms(c.Alarms)
+}
+
+// validateAlarms checks the alarm list: few enough to check before every wave, named
+// uniquely so that a deploy reason identifies the one firing, and plain http(s) URLs.
+func validateAlarms(alarms []Alarm) error {
+	if len(alarms) > MaxAlarms {
+		return FieldErrorf("alarms", "has %d entries; the limit is %d", len(alarms), MaxAlarms)
+	}
+	seen := map[string]bool{}
+	for i, a := range alarms {
+		if a.Name == "" || len(a.Name) > 128 {
+			return FieldErrorf("alarms", "entry %d: name must be 1-128 characters", i)
+		}
+		if seen[a.Name] {
+			return FieldErrorf("alarms", "name %q appears twice; alarm names must be unique", a.Name)
+		}
+		seen[a.Name] = true
+		if len(a.URL) > 2048 {
+			return FieldErrorf("alarms", "url of %q is longer than 2048 characters", a.Name)
+		}
+		u, err := url.Parse(a.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return FieldErrorf("alarms", "url of %q is %q: use an absolute http or https URL", a.Name, a.URL)
+		}
+	}
 	return nil
 }
 
@@ -159,6 +216,7 @@ func sortedKeys(m map[string]string) []string {
 func cloneConfig(c StageConfig) StageConfig {
 	c.ScriptVariables = maps.Clone(c.ScriptVariables)
 	c.AgentConfigs = maps.Clone(c.AgentConfigs)
+	c.Alarms = slices.Clone(c.Alarms)
 	return c
 }
 
@@ -168,6 +226,14 @@ func (c *StageConfig) normalize() {
 	}
 	if c.AgentConfigs == nil {
 		c.AgentConfigs = map[string]string{}
+	}
+	// An empty list, not null, so that the column holds valid JSON and clients get [].
+	if c.Alarms == nil {
+		c.Alarms = []Alarm{}
+	}
+	// Callers that build a config by hand predate the policy; WAIT is what they had.
+	if c.OnFailure == "" {
+		c.OnFailure = FailureWait
 	}
 }
 

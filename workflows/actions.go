@@ -17,7 +17,21 @@ const (
 	// (SUCCEEDING or FAILING), carrying a DeployFinished, so that its validators know
 	// whether the current deploy still runs.
 	DeployStateSignal = "deploy-state"
+	// AutoRollbackSignal asks a stage workflow to roll back its FAILING current deploy, as
+	// the stage's failure policy ROLLBACK says, carrying an AutoRollbackRequest.
+	AutoRollbackSignal = "auto-rollback"
 )
+
+// AutoRollbackRequest is the payload of AutoRollbackSignal.
+type AutoRollbackRequest struct {
+	// DeployID is the FAILING deploy to roll back.
+	DeployID string
+	// Reason is why it is FAILING, kept when no rollback target exists.
+	Reason string
+}
+
+// AutoRollbackOperator is the operator recorded on automatic rollback deploys.
+const AutoRollbackOperator = "teletraan (onFailure ROLLBACK)"
 
 // DeployActionRequest is the payload of PauseDeployUpdate, ResumeDeployUpdate and
 // AbortDeployUpdate.

@@ -79,6 +79,26 @@ type RolloutSettings struct {
 	SuccessThreshold    int
 	StuckTimeoutSeconds int
 	BakeTimeSeconds     int
+	// OnFailure is the stage's failure policy, FailureWait or FailureRollback ("" for
+	// deploys started before the policy existed, which means WAIT).
+	OnFailure string `json:",omitempty"`
+	// Alarms are checked before every wave; none for deploys started before alarms existed.
+	Alarms []Alarm `json:",omitempty"`
+}
+
+// Failure policies; they equal the schema package's constants (the activities' tests
+// check that).
+const (
+	// FailureWait leaves a FAILING deploy for a person.
+	FailureWait = "WAIT"
+	// FailureRollback makes a FAILING deploy ask its stage workflow to roll back.
+	FailureRollback = "ROLLBACK"
+)
+
+// Alarm is a stage's alarm as the rollout settings carry it.
+type Alarm struct {
+	Name string
+	URL  string
 }
 
 // StartRolloutResult is the output of StartRolloutActivity.
@@ -126,4 +146,48 @@ type AdmitWaveResult struct {
 	Admitted int
 	// Counts are the deploy's counts after the admission.
 	Counts WaveCounts
+}
+
+// Activities of the failure policy and the alarms.
+const (
+	// CheckAlarmsActivity GETs each of a deploy's alarms and reports which are firing.
+	CheckAlarmsActivity = "CheckAlarms"
+	// FindRollbackTargetActivity finds the deploy an automatic rollback returns to.
+	FindRollbackTargetActivity = "FindRollbackTarget"
+)
+
+// CheckAlarmsInput is the input of CheckAlarmsActivity.
+type CheckAlarmsInput struct {
+	DeployID string
+	Alarms   []Alarm
+}
+
+// AlarmStatus is one alarm's answer.
+type AlarmStatus struct {
+	Name   string
+	Firing bool
+	// Detail says why the alarm counts as firing ("HTTP 503", "unreachable: ...").
+	Detail string `json:",omitempty"`
+}
+
+// CheckAlarmsResult is the output of CheckAlarmsActivity: one status per alarm, in the
+// order of the input.
+type CheckAlarmsResult struct {
+	Alarms []AlarmStatus
+}
+
+// FindRollbackTargetInput is the input of FindRollbackTargetActivity: the stage and its
+// failing deploy, whose build the target must differ from.
+type FindRollbackTargetInput struct {
+	StageID   string
+	EnvName   string
+	StageName string
+	DeployID  string
+}
+
+// FindRollbackTargetResult is the output of FindRollbackTargetActivity; both fields are
+// empty when no earlier deploy of another build succeeded.
+type FindRollbackTargetResult struct {
+	DeployID string
+	BuildID  string
 }

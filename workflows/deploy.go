@@ -133,6 +133,9 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			}
 			continue
 		}
+		if stop, err := d.checkAlarms(ctx); stop || err != nil {
+			return err
+		}
 		var admitted AdmitWaveResult
 		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storeActivityOptions), AdmitWaveActivity, in).Get(ctx, &admitted); err != nil {
 			return d.activityFailed(ctx, fmt.Errorf("admit hosts of %s/%s to deploy %s: %w", d.in.EnvName, d.in.StageName, d.in.DeployID, err))
@@ -301,6 +304,9 @@ func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error 
 	}
 	if state == StateSucceeding || state == StateFailing {
 		d.notifyStageOfVerdict(ctx)
+	}
+	if state == StateFailing {
+		d.requestRollback(ctx)
 	}
 	return nil
 }

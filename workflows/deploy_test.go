@@ -229,7 +229,7 @@ func TestDeployContinuesAsNewKeepingCountsAndWave(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := workflows.RolloutState{Settings: settings, Counts: workflows.WaveCounts{Total: 10, Succeeded: 6, Remaining: 4}, Wave: 2, State: workflows.StateRunning}
-	if next.Rollout == nil || next.Rollout.Settings != want.Settings || next.Rollout.Counts != want.Counts || next.Rollout.Wave != 2 || next.Rollout.State != workflows.StateRunning {
+	if next.Rollout == nil || !reflect.DeepEqual(next.Rollout.Settings, want.Settings) || next.Rollout.Counts != want.Counts || next.Rollout.Wave != 2 || next.Rollout.State != workflows.StateRunning {
 		t.Fatalf("continued rollout = %+v, want %+v", next.Rollout, want)
 	}
 	if next.DeployID != "d1" || next.BuildID != "b" || next.StageWorkflowID != "stage/hello/prod" {

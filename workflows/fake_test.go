@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"time"
 
@@ -48,13 +49,20 @@ type fakeStore struct {
 	awaitInputs []workflows.WaveInput
 	pauses      []workflows.SetDeployPausedInput
 	starts      int
+	// alarmChecks records every CheckAlarms call; firingFrom is the call (1-based) from
+	// which every alarm but the first answers firing, 0 for never.
+	alarmChecks []workflows.CheckAlarmsInput
+	firingFrom  int
+	// target is what FindRollbackTarget answers; targetQueries records its calls.
+	target        workflows.FindRollbackTargetResult
+	targetQueries []workflows.FindRollbackTargetInput
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 	f.env = env
 	f.states = map[string][]string{}
 	f.host = make([]int, f.hosts)
-	if f.settings == (workflows.RolloutSettings{}) {
+	if reflect.DeepEqual(f.settings, workflows.RolloutSettings{}) {
 		f.settings = workflows.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
 	}
 	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.CreateDeployInput) (workflows.CreateDeployResult, error) {
@@ -83,6 +91,13 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		f.pauses = append(f.pauses, in)
 		return nil
 	}, activity.RegisterOptions{Name: workflows.SetDeployPausedActivity})
+	env.RegisterActivityWithOptions(f.checkAlarms, activity.RegisterOptions{Name: workflows.CheckAlarmsActivity})
+	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.FindRollbackTargetInput) (workflows.FindRollbackTargetResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.targetQueries = append(f.targetQueries, in)
+		return f.target, nil
+	}, activity.RegisterOptions{Name: workflows.FindRollbackTargetActivity})
 	env.RegisterActivityWithOptions(f.startRollout, activity.RegisterOptions{Name: workflows.StartRolloutActivity})
 	env.RegisterActivityWithOptions(f.admitWave, activity.RegisterOptions{Name: workflows.AdmitWaveActivity})
 	env.RegisterActivityWithOptions(f.awaitWave, activity.RegisterOptions{Name: workflows.AwaitWaveActivity})
@@ -167,4 +182,20 @@ func (f *fakeStore) stateLog(deployID string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.states[deployID]...)
+}
+
+func (f *fakeStore) checkAlarms(_ context.Context, in workflows.CheckAlarmsInput) (workflows.CheckAlarmsResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.alarmChecks = append(f.alarmChecks, in)
+	firing := f.firingFrom > 0 && len(f.alarmChecks) >= f.firingFrom
+	var res workflows.CheckAlarmsResult
+	for i, a := range in.Alarms {
+		st := workflows.AlarmStatus{Name: a.Name}
+		if firing && i > 0 {
+			st.Firing, st.Detail = true, a.URL+" answered HTTP 503"
+		}
+		res.Alarms = append(res.Alarms, st)
+	}
+	return res, nil
 }

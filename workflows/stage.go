@@ -86,7 +86,12 @@ func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (S
 	}
 	s.busy = true
 	defer func() { s.busy = false }()
+	return s.launch(ctx, req)
+}
 
+// launch starts the deploy req asks for, superseding the current one; the caller holds
+// busy. The start-deploy update and the automatic rollback both come through here.
+func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartDeployResult, error) {
 	// A request retried after it was answered (same deploy id) gets the same answer.
 	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
 		return StartDeployResult{DeployID: cur.DeployID, WorkflowID: cur.WorkflowID}, nil
@@ -142,6 +147,7 @@ func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (S
 func (s *stageImpl) run(ctx workflow.Context) error {
 	finished := workflow.GetSignalChannel(ctx, DeployFinishedSignal)
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
+	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
 	for {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(finished, func(c workflow.ReceiveChannel, _ bool) {
@@ -156,6 +162,11 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 			c.Receive(ctx, &f)
 			s.noteVerdict(f)
 		})
+		sel.AddReceive(rollbacks, func(c workflow.ReceiveChannel, _ bool) {
+			var r AutoRollbackRequest
+			c.Receive(ctx, &r)
+			s.autoRollback(ctx, r)
+		})
 		// Wake up periodically so that a long idle stage still gets a chance to
 		// continue-as-new once the server suggests it.
 		sel.AddFuture(workflow.NewTimer(ctx, time.Hour), func(workflow.Future) {})
@@ -166,8 +177,17 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 		}
 
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			if err := workflow.Await(ctx, func() bool { return !s.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
-				return err
+			// A pending rollback request is acted on here rather than carried over: it
+			// starts a deploy, which the new run then knows as the current one.
+			for {
+				if err := workflow.Await(ctx, func() bool { return !s.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
+					return err
+				}
+				var r AutoRollbackRequest
+				if !rollbacks.ReceiveAsync(&r) {
+					break
+				}
+				s.autoRollback(ctx, r)
 			}
 			// Signals that arrived meanwhile must not be lost across the new run.
 			for {

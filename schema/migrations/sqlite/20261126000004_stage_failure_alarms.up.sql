@@ -1,0 +1,3 @@
+ALTER TABLE stages ADD COLUMN on_failure TEXT NOT NULL DEFAULT 'WAIT';
+--bun:split
+ALTER TABLE stages ADD COLUMN alarms TEXT NOT NULL DEFAULT '[]';

@@ -1,0 +1,42 @@
+package schema_test
+
+import (
+	"testing"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+func TestValidateFailurePolicyAndAlarms(t *testing.T) {
+	ok := schema.Alarm{Name: "errors", URL: "https://alarms.example.com/errors"}
+	for _, tc := range []struct {
+		name      string
+		onFailure string
+		alarms    []schema.Alarm
+		field     string // "" when valid
+	}{
+		{"defaults", schema.FailureWait, nil, ""},
+		{"rollback with an alarm", schema.FailureRollback, []schema.Alarm{ok, {Name: "p99", URL: "http://127.0.0.1:9/x?y=1"}}, ""},
+		{"unknown policy", "retry", nil, "onFailure"},
+		{"empty policy", "", nil, "onFailure"},
+		{"no name", schema.FailureWait, []schema.Alarm{{URL: ok.URL}}, "alarms"},
+		{"duplicate name", schema.FailureWait, []schema.Alarm{ok, ok}, "alarms"},
+		{"ftp url", schema.FailureWait, []schema.Alarm{{Name: "a", URL: "ftp://example.com/a"}}, "alarms"},
+		{"relative url", schema.FailureWait, []schema.Alarm{{Name: "a", URL: "/status"}}, "alarms"},
+		{"no host", schema.FailureWait, []schema.Alarm{{Name: "a", URL: "http://"}}, "alarms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := schema.DefaultStageConfig("hello", "prod")
+			c.OnFailure, c.Alarms = tc.onFailure, tc.alarms
+			err := c.Validate()
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if schema.ErrorCode(err) != schema.EINVALID || schema.ErrorField(err) != tc.field {
+				t.Fatalf("Validate() = %v (field %q), want an error on %s", err, schema.ErrorField(err), tc.field)
+			}
+		})
+	}
+}
