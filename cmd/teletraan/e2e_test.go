@@ -166,7 +166,7 @@ func TestDevStackDeploysThroughTemporalAndSurvivesRestart(t *testing.T) {
 		t.Fatalf("stage workflow: %v %v", stageWF, err)
 	}
 
-	recordHistories(t, s, workflows.StageWorkflowID("hello", "prod"), first.Deploy.WorkflowID)
+	recordHistories(t, s, "supersede", workflows.StageWorkflowID("hello", "prod"), first.Deploy.WorkflowID)
 
 	token := s.adminToken
 	s.stopAndWait()
@@ -239,15 +239,15 @@ func TestDevStackRefusesBusyPortsNamingTheFlag(t *testing.T) {
 // recordHistories saves the histories of the given workflows into the directory named by
 // TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. Regenerate them with
 //
-//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run TestDevStack
+//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run 'TestDevStackDeploys|TestFailingDeployRollsBack|TestPausedDeploy' 
 //
 // whenever a workflow change is meant to be incompatible (and keep the old files).
-func recordHistories(t *testing.T, s *runningStack, ids ...string) {
+func recordHistories(t *testing.T, s *runningStack, label string, ids ...string) {
 	dir := os.Getenv("TELETRAAN_RECORD_HISTORIES")
 	if dir == "" {
 		return
 	}
-	for _, id := range ids {
+	for i, id := range ids {
 		hist := &historypb.History{}
 		iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
@@ -261,7 +261,7 @@ func recordHistories(t *testing.T, s *runningStack, ids ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := strings.SplitN(id, "/", 2)[0] + "-" + time.Now().UTC().Format("20060102") + ".json"
+		name := fmt.Sprintf("%s-%s-%d-%s.json", strings.SplitN(id, "/", 2)[0], label, i, time.Now().UTC().Format("20060102"))
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/agent"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // fleet is three in-process agents behind a recording proxy, with their directories.
@@ -90,6 +91,7 @@ func rollingSecondDeploy(t *testing.T, s *runningStack, hosts int) (first, secon
 	var d1 deployResponse
 	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
 	waitServing(t, s, d1.Deploy.ID, hosts)
+	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
 	b2 := publishMarkerBuild(t, s, "2")
 	var d2 deployResponse
 	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
@@ -211,4 +213,31 @@ func TestPausedDeployStartsNoNewHostUntilResumed(t *testing.T) {
 	s.call(t, "POST", "/v1/envs/hello/dev/actions/resume", map[string]any{}, 200, nil)
 	waitServing(t, s, d2, 5)
 	waitDeployState(t, s, d2, "SUCCEEDING")
+	recordHistories(t, s, "pause", workflows.StageWorkflowID("hello", "dev"), workflows.DeployWorkflowID(d2))
+}
+
+// TestFailingDeployRollsBackByPolicy: with onFailure ROLLBACK, the deploy that fails on
+// host-1 is replaced by a rollback to build 1, which brings host-1 back to serving.
+func TestFailingDeployRollsBackByPolicy(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	startFleet(t, s, 3, "host-1")
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"onFailure": "ROLLBACK"}, 200, nil)
+	d1, d2 := rollingSecondDeploy(t, s, 3)
+	waitDeployState(t, s, d2, "ABORTED")
+	var failed deployResponse
+	s.call(t, "GET", "/v1/deploys/"+d2, nil, 200, &failed)
+	rollbackID := strings.TrimPrefix(failed.Deploy.StateReason, "superseded by deploy ")
+	if rollbackID == failed.Deploy.StateReason {
+		t.Fatalf("failing deploy ended %q, want superseded by the rollback", failed.Deploy.StateReason)
+	}
+	var rb deployResponse
+	s.call(t, "GET", "/v1/deploys/"+rollbackID, nil, 200, &rb)
+	var first deployResponse
+	s.call(t, "GET", "/v1/deploys/"+d1, nil, 200, &first)
+	if rb.Deploy.BuildID != first.Deploy.BuildID {
+		t.Fatalf("rollback deploys build %s, want build 1 (%s)", rb.Deploy.BuildID, first.Deploy.BuildID)
+	}
+	waitServing(t, s, rollbackID, 3)
+	waitDeployState(t, s, rollbackID, "SUCCEEDING")
+	recordHistories(t, s, "autorollback", workflows.StageWorkflowID("hello", "dev"), workflows.DeployWorkflowID(d2), workflows.DeployWorkflowID(rollbackID))
 }
