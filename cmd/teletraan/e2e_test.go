@@ -239,7 +239,7 @@ func TestDevStackRefusesBusyPortsNamingTheFlag(t *testing.T) {
 // recordHistories saves the histories of the given workflows into the directory named by
 // TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. Regenerate them with
 //
-//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run 'TestDevStackDeploys|TestFailingDeployRollsBack|TestPausedDeploy' 
+//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run 'TestDevStackDeploys|TestFailingDeployRollsBack|TestPausedDeploy'
 //
 // whenever a workflow change is meant to be incompatible (and keep the old files).
 func recordHistories(t *testing.T, s *runningStack, label string, ids ...string) {
