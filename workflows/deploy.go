@@ -326,7 +326,9 @@ func (d *deployImpl) notifyStage(ctx workflow.Context) {
 // that the workflow regularly gets a chance to continue-as-new.
 var awaitActivityOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 15 * time.Minute,
-	HeartbeatTimeout:    30 * time.Second,
+	// Heartbeats come every poll (about a second); a short timeout lets another worker take
+	// over quickly when this one dies.
+	HeartbeatTimeout: 10 * time.Second,
 	// No ScheduleToClose: a deploy waits out a database outage however long it lasts.
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:        time.Second,

@@ -66,12 +66,11 @@ func (a *fakeAgent) run(ctx context.Context) {
 
 // BenchmarkFleetDeploy rolls builds over 1,000 simulated hosts (fake agents speaking the
 // real protocol over HTTP, no-op stages) at a 10 % window on the whole dev stack, and
-// reports the wall time of a deploy, the goal-delivery latency from admission to the
-// host's first goal, and the deploy workflow's history length. Each iteration is one
-// full deploy, alternating two builds, so iterations after the first are rollbacks to a
-// build the hosts had before.
+// reports the wall time of a deploy and of a rollback (the rollback action, back to the
+// build before), the goal-delivery latency from admission to the host's first goal, and
+// the deploy workflow's history length. Even iterations deploy build 2, odd ones roll back.
 //
-//	go test ./cmd/teletraan -run XXX -bench BenchmarkFleetDeploy -benchtime=2x
+//	go test ./cmd/teletraan -run XXX -bench BenchmarkFleetDeploy -benchtime=4x
 func BenchmarkFleetDeploy(b *testing.B) {
 	const hosts = 1000
 	s := startBenchStack(b)
@@ -100,22 +99,45 @@ func BenchmarkFleetDeploy(b *testing.B) {
 	var total time.Duration
 	var delivery []time.Duration
 	var events int
+	var rollbackTotal time.Duration
+	rollbacks := 0
 	for i := 0; i < b.N; i++ {
-		build := builds.Builds[i%2].ID
 		start := time.Now()
-		id := deployAndWait(b, s, build, hosts)
-		total += time.Since(start)
+		var id string
+		if i%2 == 0 {
+			id = deployAndWait(b, s, builds.Builds[0].ID, hosts)
+			total += time.Since(start)
+		} else {
+			id = rollbackAndWait(b, s, hosts)
+			rollbackTotal += time.Since(start)
+			rollbacks++
+		}
 		delivery = append(delivery, goalDelivery(b, s, agents, id)...)
 		events = historyLength(b, s, workflows.DeployWorkflowID(id))
 	}
 	b.StopTimer()
 	sort.Slice(delivery, func(i, j int) bool { return delivery[i] < delivery[j] })
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/deploy")
+	b.ReportMetric(total.Seconds()/float64((b.N+1)/2), "s/deploy")
+	if rollbacks > 0 {
+		b.ReportMetric(rollbackTotal.Seconds()/float64(rollbacks), "s/rollback")
+	}
 	if len(delivery) > 0 {
 		b.ReportMetric(float64(delivery[len(delivery)/2].Milliseconds()), "delivery-p50-ms")
 		b.ReportMetric(float64(delivery[len(delivery)*99/100].Milliseconds()), "delivery-p99-ms")
 	}
 	b.ReportMetric(float64(events), "history-events")
+}
+
+func rollbackAndWait(b *testing.B, s *runningStack, hosts int) string {
+	b.Helper()
+	var d deployResponse
+	s.call(b, "POST", "/v1/envs/hello/dev/actions/rollback", map[string]any{"description": "benchmark"}, 201, &d)
+	waitFor(b, 10*time.Minute, "rollback "+d.Deploy.ID+" SUCCEEDING", func() (bool, string) {
+		var cur deployResponse
+		s.call(b, "GET", "/v1/deploys/"+d.Deploy.ID, nil, 200, &cur)
+		return cur.Deploy.State == "SUCCEEDING" && cur.Deploy.Succeeded == hosts, fmt.Sprintf("%s %d/%d", cur.Deploy.State, cur.Deploy.Succeeded, hosts)
+	})
+	return d.Deploy.ID
 }
 
 func startBenchStack(b *testing.B) *runningStack {

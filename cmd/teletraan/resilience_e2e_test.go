@@ -98,13 +98,13 @@ func rollingSecondDeploy(t *testing.T, s *runningStack, hosts int) (first, secon
 	return d1.Deploy.ID, d2.Deploy.ID
 }
 
-// TestWorkerKilledMidDeployAnotherFinishesIt: stop the worker in the middle of a rolling
-// deploy, start another, and the deploy finishes with every host restarted exactly once
+// TestWorkerKilledMidDeployAnotherFinishesIt: five real agents; stop the worker in the
+// middle of a rolling deploy, start another, and the deploy finishes with every host restarted exactly once
 // per deploy.
 func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	s := startTestStack(t, t.TempDir())
-	f := startFleet(t, s, 3)
-	_, d2 := rollingSecondDeploy(t, s, 3)
+	f := startFleet(t, s, 5)
+	_, d2 := rollingSecondDeploy(t, s, 5)
 	firstHostServing(t, s, d2)
 
 	s.worker.Stop()
@@ -114,7 +114,7 @@ func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	}
 	s.worker = replacement
 
-	waitServing(t, s, d2, 3)
+	waitServing(t, s, d2, 5)
 	waitDeployState(t, s, d2, "SUCCEEDING")
 	for host, n := range f.restartsPerHost(t) {
 		if n != 2 {
@@ -123,20 +123,20 @@ func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	}
 }
 
-// TestDevStackRestartedMidDeployFinishesIt: stop the whole dev stack in the middle of a
-// rolling deploy and start it again on the same data: the deploy carries on and finishes.
+// TestDevStackRestartedMidDeployFinishesIt: five real agents; stop the whole dev stack in
+// the middle of a rolling deploy and start it again on the same data: the deploy carries on and finishes.
 func TestDevStackRestartedMidDeployFinishesIt(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startTestStack(t, dataDir)
-	f := startFleet(t, s, 3)
-	_, d2 := rollingSecondDeploy(t, s, 3)
+	f := startFleet(t, s, 5)
+	_, d2 := rollingSecondDeploy(t, s, 5)
 	firstHostServing(t, s, d2)
 
 	s.stopAndWait()
 	s2 := startTestStack(t, dataDir)
 	f.rec.retarget(t, s2.apiURL)
 
-	waitServing(t, s2, d2, 3)
+	waitServing(t, s2, d2, 5)
 	waitDeployState(t, s2, d2, "SUCCEEDING")
 	for host, n := range f.restartsPerHost(t) {
 		if n != 2 {
