@@ -34,18 +34,34 @@ func Run(ctx context.Context, cfg Config) error {
 	defer d.close()
 	for {
 		start := time.Now()
-		if err := d.cycle(ctx, true); err != nil && ctx.Err() == nil {
+		worked, err := d.cycle(ctx, true)
+		if err != nil && ctx.Err() == nil {
 			d.log.Warn("cycle failed; trying again after the ping interval", "err", err)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		// The interval bounds the idle ping rate even against a server that ignores
-		// ?wait and answers at once.
+		if err == nil && !idleSleepNeeded(worked, time.Since(start), d.cfg.LongPollWait) {
+			continue
+		}
+		// The interval bounds the idle ping rate against a server that ignores ?wait and
+		// answers at once, and after errors.
 		if sleep(ctx, d.cfg.PingInterval-time.Since(start)) != nil {
 			return nil
 		}
 	}
+}
+
+// idleSleepNeeded reports whether the daemon must pause before its next cycle. After a
+// cycle that carried out goals it pings again at once (long-polling), or the host would
+// sit out the ping interval unreachable just when the next wave may admit it; after a
+// held ping the server already paced it. Only a quick NOOP from a server that did not
+// hold the ping calls for the interval.
+func idleSleepNeeded(worked bool, took, longPoll time.Duration) bool {
+	if worked {
+		return false
+	}
+	return longPoll <= 0 || took < longPoll/2
 }
 
 // RunOnce runs one cycle without long-polling and returns when the service answers
@@ -56,7 +72,8 @@ func RunOnce(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer d.close()
-	return d.cycle(ctx, false)
+	_, err = d.cycle(ctx, false)
+	return err
 }
 
 func newDaemon(cfg Config) (*daemon, error) {
@@ -100,24 +117,26 @@ func (d *daemon) close() {
 }
 
 // cycle pings and carries out goals, one per round trip, until the service answers
-// NOOP. Only the first ping may long-poll: after a goal the service expects the result
-// at once.
-func (d *daemon) cycle(ctx context.Context, mayWait bool) error {
+// NOOP, and reports whether it carried out any. Only the first ping may long-poll: after
+// a goal the service expects the result at once.
+func (d *daemon) cycle(ctx context.Context, mayWait bool) (bool, error) {
 	var wait time.Duration
 	if mayWait && !d.status.inFlight() {
 		wait = d.cfg.LongPollWait
 	}
+	worked := false
 	resp, err := d.ping(ctx, wait)
 	for {
 		if err != nil {
-			return err
+			return worked, err
 		}
 		if resp.DeployGoal == nil || resp.OpCode == protocol.OpNoop || resp.OpCode == protocol.OpWait {
-			return nil
+			return worked, nil
 		}
+		worked = true
 		next, err := d.execute(ctx, resp)
 		if err != nil {
-			return err
+			return worked, err
 		}
 		if next != nil {
 			resp = next // the goal changed mid-stage; the new one is already in hand

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -21,6 +22,33 @@ type StartDeployRequest struct {
 	// Force lets a REGULAR deploy replace a running HOTFIX or ROLLBACK deploy, which the
 	// stage workflow otherwise refuses.
 	Force bool
+	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait in the
+	// stage's queue instead of being refused.
+	Queue bool
+}
+
+// StartDeployResult is what StartDeploy answers: the started deploy, or the queued request.
+type StartDeployResult struct {
+	// Deploy is the started deploy; nil when the request was queued.
+	Deploy *schema.Deploy
+	// Queued is the queued request; nil when the deploy started.
+	Queued *QueuedDeploy
+	// ClearedQueue is the queued deploy the started one dropped from the stage's queue.
+	ClearedQueue string
+}
+
+// QueuedDeploy is a deploy waiting in a stage's queue: it has an id, but no deploy row
+// and no workflow until the deploy it waits for reaches a verdict or ends.
+type QueuedDeploy struct {
+	Queued     bool      `json:"queued"`
+	DeployID   string    `json:"deployId"`
+	BuildID    string    `json:"buildId,omitempty"`
+	Type       string    `json:"type,omitempty"`
+	Operator   string    `json:"operator,omitempty"`
+	QueuedAt   time.Time `json:"queuedAt,omitzero"`
+	WaitingFor string    `json:"waitingFor"`
+	// Replaced is the older queued deploy this one replaced in the stage's one slot.
+	Replaced string `json:"replaced,omitempty"`
 }
 
 // DeployActionRequest asks the workflow layer to pause, resume or abort a stage's current
@@ -35,7 +63,10 @@ type DeployActionRequest struct {
 // handlers can be tested against a real store without a Temporal server.
 type Deployer interface {
 	// StartDeploy returns the created deploy, or a *schema.Error: ECONFLICT when the stage workflow rejects the request (message says why), EUNAVAILABLE when Temporal cannot be reached.
-	StartDeploy(ctx context.Context, req StartDeployRequest) (*schema.Deploy, error)
+	// With req.Queue a REGULAR deploy that a HOTFIX or ROLLBACK blocks is queued instead: the result's Queued is set and Deploy is nil.
+	StartDeploy(ctx context.Context, req StartDeployRequest) (*StartDeployResult, error)
+	// QueuedDeploy returns the stage's queued deploy, or ENOTFOUND "nothing is queued".
+	QueuedDeploy(ctx context.Context, st *schema.Stage) (*QueuedDeploy, error)
 	// PauseDeploy pauses the stage's current deploy: it admits no new hosts until resumed. It returns the deploy, or ECONFLICT with the stage workflow's reason (nothing to pause, paused already).
 	PauseDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
 	// ResumeDeploy resumes the stage's paused current deploy, or returns ECONFLICT with the reason it cannot.

@@ -26,6 +26,8 @@ type deployView struct {
 	Deploy      *schema.Deploy `json:"deploy"`
 	Build       *schema.Build  `json:"build,omitempty"`
 	WorkflowURL string         `json:"workflowUrl,omitempty"`
+	// ClearedQueue is the queued deploy that this newly started deploy dropped.
+	ClearedQueue string `json:"clearedQueue,omitempty"`
 }
 
 // startDeployBody is the JSON of POST /v1/envs/:env/:stage/deploys.
@@ -34,6 +36,8 @@ type startDeployBody struct {
 	Description string `json:"description"`
 	// Force replaces a running HOTFIX or ROLLBACK deploy, which is refused otherwise.
 	Force bool `json:"force"`
+	// Queue makes a REGULAR deploy that a running HOTFIX or ROLLBACK blocks wait for it.
+	Queue bool `json:"queue"`
 }
 
 func (s *server) startDeploy(c *gin.Context) {
@@ -59,7 +63,7 @@ func (s *server) startDeploy(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRegular, Description: body.Description, Operator: operator, Force: body.Force})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRegular, Description: body.Description, Operator: operator, Force: body.Force, Queue: body.Queue})
 }
 
 // checkDescription refuses a description the deploy row cannot hold.
@@ -91,18 +95,45 @@ func (s *server) deployableBuild(ctx context.Context, st *schema.Stage, buildID 
 	return b, nil
 }
 
-// launch starts a deploy through the workflow layer and answers 201 with it.
+// launch starts a deploy through the workflow layer and answers 201 with it, or 202 with
+// the queued request when the stage workflow queued it.
 func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 	if s.deployer == nil {
 		s.fail(c, schema.Errorf(schema.EUNAVAILABLE, "deploys cannot be started: this server runs without a workflow layer"))
 		return
 	}
-	d, err := s.deployer.StartDeploy(c.Request.Context(), req)
+	res, err := s.deployer.StartDeploy(c.Request.Context(), req)
 	if err != nil {
 		s.fail(c, fmt.Errorf("start %s deploy of build %s to %s/%s: %w", req.Type, req.Build.ID, req.Stage.EnvName, req.Stage.StageName, err))
 		return
 	}
-	created(c, s.view(d, req.Build), "deploys", d.ID)
+	if res.Queued != nil {
+		c.Header("Location", "/v1/envs/"+url.PathEscape(req.Stage.EnvName)+"/"+url.PathEscape(req.Stage.StageName)+"/queue")
+		c.JSON(http.StatusAccepted, res.Queued)
+		return
+	}
+	v := s.view(res.Deploy, req.Build)
+	v.ClearedQueue = res.ClearedQueue
+	created(c, v, "deploys", res.Deploy.ID)
+}
+
+// getQueue answers the stage's queued deploy, or 404 when nothing is queued.
+func (s *server) getQueue(c *gin.Context) {
+	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if s.deployer == nil {
+		s.fail(c, schema.Errorf(schema.EUNAVAILABLE, "the queue cannot be read: this server runs without a workflow layer"))
+		return
+	}
+	q, err := s.deployer.QueuedDeploy(c.Request.Context(), st)
+	if err != nil {
+		s.fail(c, fmt.Errorf("read the queue of %s/%s: %w", st.EnvName, st.StageName, err))
+		return
+	}
+	c.JSON(http.StatusOK, q)
 }
 
 func (s *server) listDeploys(c *gin.Context) {

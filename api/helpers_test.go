@@ -34,12 +34,29 @@ type fakeDeployer struct {
 	calls   []api.StartDeployRequest
 	actions []string
 	err     error
+	// blockedBy, when set, makes a request with Queue wait in the queue behind it, as the
+	// stage workflow does while a HOTFIX or ROLLBACK runs.
+	blockedBy string
+	queued    *api.QueuedDeploy
 }
 
-func (f *fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*schema.Deploy, error) {
+func (f *fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*api.StartDeployResult, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, req)
 	err := f.err
+	if err == nil && req.Queue && f.blockedBy != "" {
+		q := &api.QueuedDeploy{Queued: true, DeployID: schema.NewID(), BuildID: req.Build.ID, Type: req.Type, Operator: req.Operator, WaitingFor: f.blockedBy}
+		if f.queued != nil {
+			q.Replaced = f.queued.DeployID
+		}
+		f.queued = q
+		f.mu.Unlock()
+		return &api.StartDeployResult{Queued: q}, nil
+	}
+	cleared := ""
+	if err == nil && f.queued != nil {
+		cleared, f.queued = f.queued.DeployID, nil
+	}
 	f.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -59,7 +76,26 @@ func (f *fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployReque
 	if err := f.store.CreateDeploy(ctx, d); err != nil {
 		return nil, err
 	}
-	return d, nil
+	return &api.StartDeployResult{Deploy: d, ClearedQueue: cleared}, nil
+}
+
+// QueuedDeploy answers the request last queued, or ENOTFOUND.
+func (f *fakeDeployer) QueuedDeploy(_ context.Context, st *schema.Stage) (*api.QueuedDeploy, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.queued == nil {
+		return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
+	}
+	q := *f.queued
+	q.Replaced = ""
+	return &q, nil
+}
+
+// blockWith makes queued requests wait behind waitingFor.
+func (f *fakeDeployer) blockWith(waitingFor string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blockedBy = waitingFor
 }
 
 // PauseDeploy pauses the current deploy's row, as the deploy workflow would.

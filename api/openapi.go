@@ -156,10 +156,21 @@ func buildOpenAPI() *openAPIDoc {
 	comps["BuildList"] = object(map[string]*jsonSchema{"builds": arrayOf(buildRef)}, "builds")
 	comps["DeployList"] = object(map[string]*jsonSchema{"deploys": arrayOf(deployRef)}, "deploys")
 	comps["DeployView"] = object(map[string]*jsonSchema{
-		"deploy":      deployRef,
-		"build":       buildRef,
-		"workflowUrl": {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
+		"deploy":       deployRef,
+		"build":        buildRef,
+		"workflowUrl":  {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
+		"clearedQueue": {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
 	}, "deploy")
+	comps["QueuedDeploy"] = object(map[string]*jsonSchema{
+		"queued":     {Type: "boolean", Description: "always true"},
+		"deployId":   {Type: "string", Description: "the id the deploy will have once it starts; GET /v1/deploys/{id} answers 404 until then"},
+		"buildId":    {Type: "string"},
+		"type":       {Type: "string", Description: "REGULAR"},
+		"operator":   {Type: "string"},
+		"queuedAt":   {Type: "string", Format: "date-time", Description: "GET .../queue only: when the stage queued it"},
+		"waitingFor": {Type: "string", Description: `the deploy it waits for, "<TYPE> deploy <id> (RUNNING)"`},
+		"replaced":   {Type: "string", Description: "POST .../deploys only: the older queued deploy this one replaced; a stage queues one deploy"},
+	}, "queued", "deployId", "waitingFor")
 
 	createStage := object(m.optionalCopy("StageConfig"), "envName", "stageName")
 	createStage.Properties["envName"] = &jsonSchema{Type: "string", Description: "1-64 letters, digits, '-' or '_'"}
@@ -177,6 +188,7 @@ func buildOpenAPI() *openAPIDoc {
 		"buildId":     {Type: "string", Description: "a build whose name is the stage's buildName"},
 		"description": {Type: "string", Description: "why this deploy; at most 1024 characters"},
 		"force":       {Type: "boolean", Description: "replace a running HOTFIX or ROLLBACK deploy, which is refused (409) otherwise"},
+		"queue":       {Type: "boolean", Description: "wait for a running HOTFIX or ROLLBACK deploy instead of being refused: the stage queues this deploy (202) and starts it once that deploy reaches SUCCEEDING or FAILING, ends, or is aborted"},
 	}, "buildId")
 	startDeploy.AdditionalProperties = false
 	comps["StartDeployRequest"] = startDeploy
@@ -366,8 +378,19 @@ func buildOpenAPI() *openAPIDoc {
 		RequestBody: jsonBody(ref("StartDeployRequest")),
 		Responses: map[string]*response{
 			"201": created("the deploy, started as a workflow", "DeployView"),
+			"202": jsonResponse("queue only: the deploy is queued behind a running HOTFIX or ROLLBACK; no deploy row exists until it starts, so GET /v1/deploys/{deployId} answers 404 until then", ref("QueuedDeploy")),
 			"404": refResponse("NotFound"),
 			"409": refResponse("Conflict"),
+			"503": refResponse("Unavailable"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/queue", &operation{
+		OperationID: "getQueue", Summary: "Get a stage's queued deploy", Tags: []string{"deploys"},
+		Description: "the deploy queued with queue: true, waiting for a HOTFIX or ROLLBACK deploy; a stage queues at most one",
+		Parameters:  []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the queued deploy", ref("QueuedDeploy")),
+			"404": refResponse("NotFound"),
 			"503": refResponse("Unavailable"),
 		},
 	})

@@ -116,6 +116,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/envs/:env/:stage/deploys", s.listDeploys)
 	v1.POST("/envs/:env/:stage/deploys", s.startDeploy)
 	v1.GET("/envs/:env/:stage/deploys/current", s.currentDeploy)
+	v1.GET("/envs/:env/:stage/queue", s.getQueue)
 	v1.POST("/envs/:env/:stage/actions/:action", s.stageAction)
 	v1.POST("/envs/:env/:stage/hosts/:host/actions/:action", s.hostAction)
 	v1.GET("/deploys/:id", s.getDeploy)

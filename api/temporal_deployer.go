@@ -26,7 +26,7 @@ type TemporalDeployer struct {
 }
 
 // StartDeploy implements Deployer.
-func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployRequest) (*schema.Deploy, error) {
+func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployRequest) (*StartDeployResult, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -52,7 +52,7 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 			Args: []any{workflows.StartDeployRequest{
 				DeployID: deployID, BuildID: req.Build.ID, BuildName: req.Build.Name,
-				Type: req.Type, Description: req.Description, Operator: req.Operator, Force: req.Force,
+				Type: req.Type, Description: req.Description, Operator: req.Operator, Force: req.Force, Queue: req.Queue,
 			}},
 		},
 	})
@@ -63,7 +63,44 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 	if err := handle.Get(ctx, &res); err != nil {
 		return nil, temporalError(ctx, st, "deploy", err)
 	}
-	return d.Store.GetDeploy(ctx, res.DeployID)
+	if res.Queued {
+		return &StartDeployResult{Queued: &QueuedDeploy{
+			Queued: true, DeployID: res.DeployID, BuildID: req.Build.ID, Type: req.Type, Operator: req.Operator,
+			WaitingFor: res.WaitingFor, Replaced: res.Replaced,
+		}}, nil
+	}
+	dep, err := d.Store.GetDeploy(ctx, res.DeployID)
+	if err != nil {
+		return nil, fmt.Errorf("load started deploy %s: %w", res.DeployID, err)
+	}
+	return &StartDeployResult{Deploy: dep, ClearedQueue: res.Cleared}, nil
+}
+
+// QueuedDeploy implements Deployer: it queries the stage workflow's status.
+func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*QueuedDeploy, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v, err := d.Client.QueryWorkflow(ctx, workflows.StageWorkflowID(st.EnvName, st.StageName), "", workflows.StageStatusQuery)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
+	}
+	if err != nil {
+		return nil, temporalError(ctx, st, "queue query", err)
+	}
+	var status workflows.StageStatus
+	if err := v.Get(&status); err != nil {
+		return nil, fmt.Errorf("decode the status of stage %s/%s: %w", st.EnvName, st.StageName, err)
+	}
+	q := status.Queued
+	if q == nil {
+		return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
+	}
+	return &QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
 }
 
 // temporalError turns what the Temporal client returned into a domain error the API maps

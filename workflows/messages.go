@@ -3,7 +3,10 @@
 // everything outside is reached through activities.
 package workflows
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Update, query and signal names, shared by the workflows and their callers.
 const (
@@ -63,6 +66,28 @@ type StageState struct {
 	Current *DeployRef `json:",omitempty"`
 	// Started counts deploys started by this stage workflow over all its runs.
 	Started int
+	// Queued is the REGULAR request waiting for a HOTFIX or ROLLBACK to reach a verdict.
+	Queued *QueuedRequest `json:",omitempty"`
+}
+
+// QueuedRequest is a queued start-deploy request as the stage workflow keeps it.
+type QueuedRequest struct {
+	// Request is the request as it arrived; it is launched as is once released.
+	Request StartDeployRequest
+	// QueuedAt is when the stage workflow queued it.
+	QueuedAt time.Time
+	// WaitingFor names the deploy it waits for, "<TYPE> deploy <id> (RUNNING)".
+	WaitingFor string
+}
+
+// QueuedDeploy is the stage's queued deploy as StageStatus shows it.
+type QueuedDeploy struct {
+	DeployID   string
+	BuildID    string
+	Type       string
+	Operator   string
+	QueuedAt   time.Time
+	WaitingFor string
 }
 
 // DeployRef identifies a running deploy.
@@ -93,6 +118,9 @@ type StartDeployRequest struct {
 	Operator    string
 	// Force lets a REGULAR deploy replace a running HOTFIX or ROLLBACK deploy.
 	Force bool `json:",omitempty"`
+	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait for it
+	// instead of being refused; it then starts once that deploy reaches a verdict or ends.
+	Queue bool `json:",omitempty"`
 }
 
 // StartDeployResult answers StartDeployUpdate.
@@ -101,6 +129,15 @@ type StartDeployResult struct {
 	WorkflowID string
 	// Superseded is the deploy this one replaced, if one was running.
 	Superseded string `json:",omitempty"`
+	// Queued is set when the request was queued rather than started: no deploy row and
+	// no workflow exist until it starts, with DeployID, and WorkflowID is empty.
+	Queued bool `json:",omitempty"`
+	// WaitingFor names the deploy a queued request waits for.
+	WaitingFor string `json:",omitempty"`
+	// Replaced is the queued request this queued one replaced in the stage's one slot.
+	Replaced string `json:",omitempty"`
+	// Cleared is the queued request this started deploy dropped from the queue.
+	Cleared string `json:",omitempty"`
 }
 
 // StageStatus answers StageStatusQuery.
@@ -111,6 +148,8 @@ type StageStatus struct {
 	Started   int
 	// Paused is whether the current deploy is paused.
 	Paused bool
+	// Queued is the deploy waiting for the current one to reach a verdict, if any.
+	Queued *QueuedDeploy `json:",omitempty"`
 }
 
 // AbortRequest is the payload of AbortDeploySignal.

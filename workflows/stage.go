@@ -38,6 +38,10 @@ func (s *stageImpl) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StageStatusQuery, func() (StageStatus, error) {
 		st := StageStatus{EnvName: s.in.EnvName, StageName: s.in.StageName, Current: s.state.Current, Started: s.state.Started}
 		st.Paused = st.Current != nil && st.Current.Paused
+		if q := s.state.Queued; q != nil {
+			r := q.Request
+			st.Queued = &QueuedDeploy{DeployID: r.DeployID, BuildID: r.BuildID, Type: r.Type, Operator: r.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}
+		}
 		return st, nil
 	}); err != nil {
 		return err
@@ -59,7 +63,10 @@ func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployReq
 	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
 		return nil // a retry of an answered request
 	}
-	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" {
+	if q := s.state.Queued; q != nil && q.Request.DeployID == req.DeployID {
+		return nil // a retry of a queued request
+	}
+	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" && !req.Queue {
 		return errors.New(why)
 	}
 	return nil
@@ -96,8 +103,14 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
 		return StartDeployResult{DeployID: cur.DeployID, WorkflowID: cur.WorkflowID}, nil
 	}
+	if q := s.state.Queued; q != nil && q.Request.DeployID == req.DeployID {
+		return StartDeployResult{DeployID: req.DeployID, Queued: true, WaitingFor: q.WaitingFor}, nil
+	}
 	// The validator passed, but a HOTFIX may have started while this request waited its turn.
 	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" {
+		if req.Queue {
+			return s.enqueue(ctx, req), nil
+		}
 		return StartDeployResult{}, temporal.NewNonRetryableApplicationError(why, "Rejected", nil)
 	}
 
@@ -113,6 +126,12 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	}
 
 	result := StartDeployResult{DeployID: req.DeployID, WorkflowID: wfID}
+	if q := s.state.Queued; q != nil {
+		// A deploy started in its place supersedes the deploy the queued request waited
+		// for, so the queued request is dropped; the answer names it.
+		result.Cleared = q.Request.DeployID
+		s.state.Queued = nil
+	}
 	if prev := s.state.Current; prev != nil {
 		// A new deploy supersedes the running one; the old deploy marks itself ABORTED.
 		result.Superseded = prev.DeployID
@@ -149,6 +168,11 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
 	for {
+		// A queued deploy whose blocker reached a verdict, ended or is being aborted and
+		// has ended starts here, also at the start of a run continued-as-new.
+		if err := s.releaseQueue(ctx); err != nil {
+			return err
+		}
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(finished, func(c workflow.ReceiveChannel, _ bool) {
 			var f DeployFinished

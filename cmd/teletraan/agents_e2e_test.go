@@ -194,8 +194,10 @@ func agentConfig(t *testing.T, serverURL, token, host, dir string) agent.Config 
 	cfg.Groups = []string{localAgentsGroup}
 	cfg.AgentDir, cfg.BuildsDir = filepath.Join(dir, "agent"), filepath.Join(dir, "builds")
 	cfg.TargetPattern = filepath.Join(dir, "targets", agent.EnvNamePlaceholder)
-	cfg.LongPollWait = 5 * time.Second
-	cfg.PingInterval = 100 * time.Millisecond
+	// A long idle interval: a host must get its goals from long-polls, never by waiting
+	// out the interval, or these tests time out.
+	cfg.LongPollWait = 20 * time.Second
+	cfg.PingInterval = 10 * time.Minute
 	cfg.RetryInterval, cfg.MaxRetryInterval = 50*time.Millisecond, 200*time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return cfg

@@ -125,6 +125,8 @@ type deployView struct {
 	Deploy      *schema.Deploy `json:"deploy"`
 	Build       *schema.Build  `json:"build"`
 	WorkflowURL string         `json:"workflowUrl"`
+	// ClearedQueue is the queued deploy a newly started deploy dropped.
+	ClearedQueue string `json:"clearedQueue,omitempty"`
 }
 
 // stagePath is the API path of env/stage plus more segments, each escaped.

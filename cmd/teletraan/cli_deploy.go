@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +45,7 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 		wf          watchFlags
 		build, desc string
 		force       bool
+		queue       bool
 	)
 	use := verb + " ENV STAGE"
 	if needsBuild {
@@ -68,14 +72,20 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 				if force {
 					body["force"] = true
 				}
+				if queue {
+					body["queue"] = true
+				}
 			case "hotfix":
 				body["buildId"] = build
 			}
-			var v deployView
+			var v startAnswer
 			if err := c.do(cmd.Context(), http.MethodPost, path, body, &v); err != nil {
 				return err
 			}
-			return started(cmd, c, v, wf)
+			if v.Queued {
+				return queued(cmd, c, args[0], args[1], v, wf)
+			}
+			return started(cmd, c, v.deployView, wf)
 		},
 	}
 	if needsBuild {
@@ -84,6 +94,7 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 	}
 	if verb == "deploy" {
 		cmd.Flags().BoolVar(&force, "force", false, "replace a running HOTFIX or ROLLBACK deploy")
+		cmd.Flags().BoolVar(&queue, "queue", false, "wait for a running HOTFIX or ROLLBACK deploy instead of being refused; the deploy starts once it reaches a verdict")
 	}
 	cmd.Flags().StringVar(&desc, "description", "", "why; recorded on the deploy")
 	cf.add(cmd)
@@ -127,10 +138,84 @@ func newRollbackCommand() *cobra.Command {
 	return cmd
 }
 
+// startAnswer is the API's answer to POST .../deploys: a started deploy (201) or, with
+// --queue, a queued one (202).
+type startAnswer struct {
+	deployView
+	Queued       bool   `json:"queued"`
+	DeployID     string `json:"deployId"`
+	WaitingFor   string `json:"waitingFor"`
+	Replaced     string `json:"replaced"`
+	ClearedQueue string `json:"clearedQueue"`
+}
+
+// queued reports a queued deploy and, when asked, waits for it to start and follows it.
+func queued(cmd *cobra.Command, c *apiClient, env, stage string, v startAnswer, wf watchFlags) error {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "queued: waiting for %s\n", v.WaitingFor)
+	fmt.Fprintf(out, "deploy %s starts once that deploy reaches SUCCEEDING or FAILING, ends, or is aborted\n", v.DeployID)
+	if v.Replaced != "" {
+		fmt.Fprintf(out, "  it replaced queued deploy %s\n", v.Replaced)
+	}
+	if !wf.watch {
+		return nil
+	}
+	d, err := awaitStart(cmd.Context(), c, env, stage, v.DeployID, wf.interval)
+	if err != nil {
+		return err
+	}
+	printDeploy(out, d)
+	return watch(cmd.Context(), c, v.DeployID, wf.interval, out)
+}
+
+// awaitStart polls until the queued deploy id has a deploy row; it fails when the deploy
+// left the stage's queue without starting (a newer request replaced or cleared it).
+func awaitStart(ctx context.Context, c *apiClient, env, stage, id string, every time.Duration) (deployView, error) {
+	get := func() (deployView, bool, error) {
+		var v deployView
+		err := c.do(ctx, http.MethodGet, "/v1/deploys/"+url.PathEscape(id), nil, &v)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			return v, false, nil
+		}
+		return v, err == nil, err
+	}
+	for {
+		v, ok, err := get()
+		if ok || err != nil {
+			return v, err
+		}
+		var q struct {
+			DeployID string `json:"deployId"`
+		}
+		err = c.do(ctx, http.MethodGet, stagePath(env, stage, "queue"), nil, &q)
+		var ae *apiError
+		if (errors.As(err, &ae) && ae.Status == http.StatusNotFound) || (err == nil && q.DeployID != id) {
+			// It left the queue: it started meanwhile, or was dropped.
+			if v, ok, err := get(); ok || err != nil {
+				return v, err
+			}
+			return deployView{}, &exitError{code: exitDeployFailed, err: fmt.Errorf("deploy %s left the queue of %s/%s without starting: a newer request replaced or cleared it", id, env, stage)}
+		} else if err != nil {
+			return deployView{}, err
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return deployView{}, fmt.Errorf("stopped waiting for queued deploy %s: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
 // started reports a new deploy and follows it when asked.
 func started(cmd *cobra.Command, c *apiClient, v deployView, wf watchFlags) error {
 	out := cmd.OutOrStdout()
 	printDeploy(out, v)
+	if v.ClearedQueue != "" {
+		fmt.Fprintf(out, "  queued deploy %s was dropped from the queue\n", v.ClearedQueue)
+	}
 	if !wf.watch {
 		return nil
 	}

@@ -47,6 +47,9 @@ func startFleet(t *testing.T, s *runningStack, n int, failingHosts ...string) *f
 			f.dirs[host] = dir
 		}
 		cfg := agentConfig(t, proxy.URL, s.adminToken, host, f.dirs[host])
+		// These tests stop the service; an agent whose ping failed retries after its ping
+		// interval, as in Teletraan.
+		cfg.PingInterval = 2 * time.Second
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
