@@ -1,11 +1,13 @@
-// Package board is the web UI served beside the API. For now it is one server-rendered page
-// that lists the stages with their current deploy and links to the API and the Temporal UI;
-// the full board (stage pages, host grid, actions) builds on it.
+// Package board is the web UI served beside the API: a home page listing the stages and a
+// page per stage with its current deploy, host grid, history, deployable builds and
+// actions. Pages are server-rendered; a small script polls the JSON API to keep the grid
+// and progress bar live and sends the actions with the operator's token.
 package board
 
 import (
 	"embed"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -16,6 +18,11 @@ import (
 
 //go:embed templates/*.html
 var templateFiles embed.FS
+
+// staticFiles are served as they are: plain JavaScript and CSS, no build step.
+//
+//go:embed static
+var staticFiles embed.FS
 
 // Board renders the UI pages from the store.
 type Board struct {
@@ -38,6 +45,12 @@ func (b *Board) Register(engine *gin.Engine) {
 		b.Namespace = "default"
 	}
 	engine.GET("/", b.home)
+	engine.GET("/envs/:env/:stage", b.stage)
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic("board: embedded static files: " + err.Error())
+	}
+	engine.StaticFS("/static", http.FS(static))
 }
 
 type stageRow struct {

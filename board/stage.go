@@ -1,0 +1,160 @@
+package board
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// recentDeploys and deployableBuilds bound the stage page's two lists: enough to roll back
+// or pick a build without paging, few enough to read at a glance.
+const (
+	recentDeploys    = 10
+	deployableBuilds = 20
+)
+
+type hostSquare struct {
+	Name  string
+	Color string
+}
+
+type deployRow struct {
+	Deploy   schema.Deploy
+	Duration string
+}
+
+type progress struct {
+	Succeeded, InFlight, Failed, Remaining int
+	// Percentages of Total, as the widths of the bar's segments.
+	SucceededPct, InFlightPct, FailedPct, RemainingPct float64
+}
+
+type stagePage struct {
+	Stage       *schema.Stage
+	Current     *schema.Deploy
+	Build       *schema.Build
+	WorkflowURL string
+	Progress    progress
+	Hosts       []hostSquare
+	Deploys     []deployRow
+	Builds      []schema.Build
+	Legend      []legendItem
+	Error       string
+}
+
+type legendItem struct {
+	Color, Label string
+}
+
+// legend lists the grid's colours in the order an operator scans for trouble.
+var legend = []legendItem{
+	{colorServing, "serving this deploy's build"},
+	{colorDeploying, "deploying"},
+	{colorFailed, "failed"},
+	{colorPaused, "paused or excluded by a user"},
+	{colorOther, "on another build"},
+	{colorUnreachable, "unreachable (no ping for 5 min)"},
+}
+
+type notFoundPage struct {
+	What string
+}
+
+// stage renders one stage: its current deploy, host grid, recent deploys and the builds
+// it can deploy. A read that fails leaves its section empty with a note rather than
+// failing the page: the rest still helps an operator during an incident.
+func (b *Board) stage(c *gin.Context) {
+	ctx := c.Request.Context()
+	env, name := c.Param("env"), c.Param("stage")
+	st, err := b.Store.GetStage(ctx, env, name)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
+		return
+	}
+	if err != nil {
+		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
+		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
+		return
+	}
+	page := stagePage{Stage: st, Legend: legend}
+	fail := func(what string, err error) {
+		b.Logger.Error("board: "+what, "env", env, "stage", name, "error", err)
+		page.Error = "Part of this page could not be read; the server log has the details."
+	}
+	now := time.Now()
+	if st.CurrentDeployID != "" {
+		if d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID); err != nil {
+			fail("get current deploy", err)
+		} else {
+			page.Current = d
+			page.Progress = progressOf(d)
+			page.WorkflowURL = b.workflowURL(d.WorkflowID)
+			if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
+				page.Build = bd
+			}
+		}
+	}
+	if hosts, err := b.Store.ListStageHosts(ctx, env, name); err != nil {
+		fail("list hosts", err)
+	} else {
+		for _, h := range hosts {
+			page.Hosts = append(page.Hosts, hostSquare{Name: h.HostName, Color: hostColor(h, page.Current, now)})
+		}
+	}
+	if deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: recentDeploys}); err != nil {
+		fail("list deploys", err)
+	} else {
+		for _, d := range deploys {
+			page.Deploys = append(page.Deploys, deployRow{Deploy: d, Duration: duration(d, now)})
+		}
+	}
+	if builds, err := b.Store.ListBuilds(ctx, schema.BuildFilter{Name: st.BuildName, Limit: deployableBuilds}); err != nil {
+		fail("list builds", err)
+	} else {
+		page.Builds = builds
+	}
+	b.render(c, http.StatusOK, "stage.html", page)
+}
+
+// progressOf turns a deploy's counts into bar widths; a deploy that has not counted its
+// hosts yet shows an empty bar rather than dividing by zero.
+func progressOf(d *schema.Deploy) progress {
+	p := progress{Succeeded: d.Succeeded, InFlight: d.InFlight, Failed: d.Failed, Remaining: d.Remaining}
+	if d.Total > 0 {
+		pct := func(n int) float64 { return 100 * float64(n) / float64(d.Total) }
+		p.SucceededPct, p.InFlightPct, p.FailedPct, p.RemainingPct = pct(d.Succeeded), pct(d.InFlight), pct(d.Failed), pct(d.Remaining)
+	}
+	return p
+}
+
+// duration is how long a deploy ran, or has been running so far.
+func duration(d schema.Deploy, now time.Time) string {
+	end := now
+	if d.EndedAt != nil {
+		end = *d.EndedAt
+	}
+	return end.Sub(d.CreatedAt).Round(time.Second).String()
+}
+
+// workflowURL links to a workflow in the Temporal UI the way the API does: the id is one
+// path segment, so its slash is escaped.
+func (b *Board) workflowURL(workflowID string) string {
+	if b.TemporalUIURL == "" || workflowID == "" {
+		return ""
+	}
+	return strings.TrimRight(b.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(b.Namespace) + "/workflows/" + url.PathEscape(workflowID)
+}
+
+// render writes one page; a template error after the status is sent can only be logged.
+func (b *Board) render(c *gin.Context, status int, name string, data any) {
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(status)
+	if err := b.pages.ExecuteTemplate(c.Writer, name, data); err != nil {
+		b.Logger.Error("board: render "+name, "error", err)
+	}
+}

@@ -1,0 +1,97 @@
+package board_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
+)
+
+func get(t *testing.T, engine *gin.Engine, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	engine.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+func boardEngine(t *testing.T) (*gin.Engine, *fixture) {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	f := newFixture(t, schematest.SQLite(t))
+	engine := gin.New()
+	(&board.Board{Store: f.store, TemporalUIURL: "http://127.0.0.1:8233"}).Register(engine)
+	return engine, f
+}
+
+func TestStagePageShowsDeployGridHistoryAndBuilds(t *testing.T) {
+	engine, _ := boardEngine(t)
+	rec := get(t, engine, "/envs/hello/prod")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d, body %s", rec.Code, body)
+	}
+	for _, want := range []string{
+		"<h1>hello/prod</h1>",
+		`id="deploy-state" class="state RUNNING"`,
+		"/namespaces/default/workflows/deploy%2Fd1",
+		"1 succeeded · 1 in flight · 1 failed · 4 remaining of 7",
+		`data-action="pause"`, `data-action="rollback"`, `data-deploy="b-old"`,
+		"SUCCEEDED", "bob", // the previous deploy in the history
+		`<script src="/static/stage.js"></script>`,
+		"API token",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, h := range hostColors {
+		if want := `<span class="host ` + h.color + `" title="` + h.name + `">`; !strings.Contains(body, want) {
+			t.Errorf("grid lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("body: %s", body)
+	}
+}
+
+func TestStagePageEscapesUserData(t *testing.T) {
+	engine, _ := boardEngine(t)
+	body := get(t, engine, "/envs/hello/prod").Body.String()
+	if strings.Contains(body, "<script>alert(1)") {
+		t.Fatalf("user data rendered as markup: %s", body)
+	}
+	if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Fatalf("escaped build name missing: %s", body)
+	}
+}
+
+func TestUnknownStageIsA404Page(t *testing.T) {
+	engine, _ := boardEngine(t)
+	rec := get(t, engine, "/envs/hello/nope")
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "There is no stage hello/nope.") {
+		t.Fatalf("status %d, body %s", rec.Code, rec.Body.String())
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("content type %q", ct)
+	}
+}
+
+func TestStaticScriptIsServed(t *testing.T) {
+	engine, _ := boardEngine(t)
+	rec := get(t, engine, "/static/stage.js")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "textContent") {
+		t.Fatalf("status %d, body %.200s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestHomeLinksToStagePages(t *testing.T) {
+	engine, _ := boardEngine(t)
+	if body := get(t, engine, "/").Body.String(); !strings.Contains(body, `href="/envs/hello/prod"`) {
+		t.Fatalf("home does not link the stage page: %s", body)
+	}
+}

@@ -1,0 +1,135 @@
+// Stage page: keeps the host grid and progress bar live by polling the JSON API, and
+// sends the stage actions with the operator's token. Data from the server is only ever
+// written with textContent, title or className, never as HTML.
+(function () {
+  "use strict";
+  var env = document.body.dataset.env;
+  var stage = document.body.dataset.stage;
+  var base = "/v1/envs/" + encodeURIComponent(env) + "/" + encodeURIComponent(stage);
+  var tokenKey = "teletraan.token";
+  var pollMs = 2000;
+  var unreachableMs = 5 * 60 * 1000;
+  var status = document.getElementById("status");
+  var tokenInput = document.getElementById("token");
+
+  tokenInput.value = localStorage.getItem(tokenKey) || "";
+  document.getElementById("save-token").addEventListener("click", function () {
+    localStorage.setItem(tokenKey, tokenInput.value.trim());
+    say("Token saved in this browser.");
+  });
+
+  function say(text) { status.textContent = text; }
+
+  // hostColor mirrors board/hostcolor.go: the server draws the first grid, this redraws it.
+  function hostColor(h, deploy, now) {
+    if (!h.lastPingAt || now - Date.parse(h.lastPingAt) > unreachableMs) return "unreachable";
+    var a = h.agent;
+    if (!a) return "other";
+    if (a.state === "PAUSED_BY_USER" || a.state === "STOP" || a.state === "DELETE") return "paused";
+    if (a.state === "PAUSED_BY_SYSTEM") return "failed";
+    if (a.status && a.status !== "SUCCEEDED" && a.status !== "UNKNOWN") return "failed";
+    if (!deploy || a.deployId !== deploy.id) return "other";
+    if (a.deployStage === "SERVING_BUILD" && a.status === "SUCCEEDED") return "serving";
+    return "deploying";
+  }
+
+  function getJSON(path) {
+    return fetch(base + path, { headers: { Accept: "application/json" } }).then(function (r) {
+      if (r.status === 404) return null;
+      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  function drawGrid(hosts, deploy) {
+    var grid = document.getElementById("grid");
+    var now = Date.now();
+    var squares = hosts.map(function (h) {
+      var s = document.createElement("span");
+      s.className = "host " + hostColor(h, deploy, now);
+      s.title = h.hostName;
+      return s;
+    });
+    grid.replaceChildren.apply(grid, squares);
+  }
+
+  function drawDeploy(d) {
+    var state = document.getElementById("deploy-state");
+    if (state) {
+      state.textContent = d.state + (d.paused ? " (paused)" : "");
+      state.className = "state " + d.state;
+    }
+    var reason = document.getElementById("deploy-reason");
+    if (reason) reason.textContent = d.stateReason || "";
+    var bar = document.getElementById("progress");
+    if (bar && d.total > 0) {
+      var parts = [d.succeeded, d.inFlight, d.failed, d.remaining];
+      Array.prototype.forEach.call(bar.children, function (seg, i) {
+        seg.style.width = (100 * parts[i] / d.total) + "%";
+      });
+    }
+    var text = document.getElementById("progress-text");
+    if (text) {
+      text.textContent = d.succeeded + " succeeded · " + d.inFlight + " in flight · " + d.failed +
+        " failed · " + d.remaining + " remaining of " + d.total;
+    }
+  }
+
+  function poll() {
+    Promise.all([getJSON("/deploys/current"), getJSON("/hosts")]).then(function (res) {
+      var deploy = res[0] && res[0].deploy;
+      if (deploy) drawDeploy(deploy);
+      if (res[1]) drawGrid(res[1].hosts || [], deploy);
+    }).catch(function (err) {
+      // A failed poll keeps the last picture; the next one may succeed.
+      console.warn("board poll:", err);
+    }).then(function () { setTimeout(poll, pollMs); });
+  }
+
+  function send(path, body, what) {
+    var token = (localStorage.getItem(tokenKey) || "").trim();
+    if (!token) {
+      say("Set the API token above first: actions need one.");
+      return;
+    }
+    if (!window.confirm(what + "?")) return;
+    say(what + ": sending…");
+    fetch(base + path, {
+      method: "POST",
+      headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.ok) {
+          var d = j.deploy || j;
+          var detail = d.id ? " (deploy " + d.id + (d.state ? ", " + d.state : "") + (d.paused ? ", paused" : "") + ")" : "";
+          say(what + ": accepted" + (r.status === 202 ? ", queued" : "") + detail + ".");
+        } else {
+          say(what + ": refused: " + ((j.error && j.error.message) || ("HTTP " + r.status)));
+        }
+      });
+    }).catch(function (err) { say(what + ": failed: " + err.message); });
+  }
+
+  var describe = {
+    pause: "Pause the current deploy of " + env + "/" + stage + " (no new hosts start)",
+    resume: "Resume the current deploy of " + env + "/" + stage,
+    abort: "Abort the current deploy of " + env + "/" + stage,
+    rollback: "Roll " + env + "/" + stage + " back to the previous good build",
+    restart: "Restart every host of " + env + "/" + stage + " on its current build"
+  };
+  document.querySelectorAll("button[data-action]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var action = b.dataset.action;
+      send("/actions/" + action, {}, describe[action]);
+    });
+  });
+  document.querySelectorAll("button[data-deploy]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var id = b.dataset.deploy;
+      send("/deploys", { buildId: id }, "Deploy build " + id + " to " + env + "/" + stage);
+    });
+  });
+
+  setTimeout(poll, pollMs);
+})();
