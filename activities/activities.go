@@ -66,10 +66,10 @@ func (a *Activities) SetDeployPaused(ctx context.Context, in workflows.SetDeploy
 	return permanent(a.Store.SetDeployPaused(ctx, in.DeployID, in.Paused, in.Reason))
 }
 
-// RecordDeployHosts counts the hosts the stage's capacity holds right now, records the
+// recordDeployHosts counts the hosts the stage's capacity holds right now, records the
 // number as the deploy's total and returns it.
-func (a *Activities) RecordDeployHosts(ctx context.Context, in workflows.RecordDeployHostsInput) (int, error) {
-	hosts, err := a.Store.ListStageHosts(ctx, in.EnvName, in.StageName)
+func (a *Activities) recordDeployHosts(ctx context.Context, deployID, env, stage string) (int, error) {
+	hosts, err := a.Store.ListStageHosts(ctx, env, stage)
 	if err != nil {
 		return 0, permanent(err)
 	}
@@ -79,11 +79,11 @@ func (a *Activities) RecordDeployHosts(ctx context.Context, in workflows.RecordD
 			n++
 		}
 	}
-	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	d, err := a.Store.GetDeploy(ctx, deployID)
 	if err != nil {
 		return 0, permanent(err)
 	}
-	if err := a.Store.SetDeployCounts(ctx, in.DeployID, n, d.Succeeded, d.Failed); err != nil {
+	if err := a.Store.SetDeployCounts(ctx, deployID, n, d.Succeeded, d.Failed); err != nil {
 		return 0, err
 	}
 	return n, nil

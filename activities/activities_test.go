@@ -82,7 +82,7 @@ func TestMissingStageIsNotRetried(t *testing.T) {
 	}
 }
 
-func TestRecordDeployHostsAndSetState(t *testing.T) {
+func TestStartRolloutRecordsHostsAndSetState(t *testing.T) {
 	st, stage, env := setup(t)
 	ctx := context.Background()
 	if _, err := st.SetCapacity(ctx, "hello", "prod", schema.Capacity{Hosts: []string{"a", "b", "c"}}, "alice"); err != nil {
@@ -91,13 +91,13 @@ func TestRecordDeployHostsAndSetState(t *testing.T) {
 	if err := st.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: stage.ID, BuildID: "b", Type: schema.DeployRegular}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := env.ExecuteActivity(workflows.RecordDeployHostsActivity, workflows.RecordDeployHostsInput{DeployID: "d1", EnvName: "hello", StageName: "prod"})
+	v, err := env.ExecuteActivity(workflows.StartRolloutActivity, workflows.StartRolloutInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := v.Get(&n); err != nil || n != 3 {
-		t.Fatalf("hosts = %d, %v; want 3", n, err)
+	var res workflows.StartRolloutResult
+	if err := v.Get(&res); err != nil || res.Total != 3 {
+		t.Fatalf("hosts = %d, %v; want 3", res.Total, err)
 	}
 	if _, err := env.ExecuteActivity(workflows.SetDeployStateActivity, workflows.SetDeployStateInput{DeployID: "d1", State: workflows.StateAborted, Reason: "superseded"}); err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRollout
 	if err != nil {
 		return workflows.StartRolloutResult{}, permanent(err)
 	}
-	n, err := a.RecordDeployHosts(ctx, workflows.RecordDeployHostsInput{DeployID: in.DeployID, EnvName: st.EnvName, StageName: st.StageName})
+	n, err := a.recordDeployHosts(ctx, in.DeployID, st.EnvName, st.StageName)
 	if err != nil {
 		return workflows.StartRolloutResult{}, err
 	}

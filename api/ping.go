@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +39,29 @@ var (
 // reportStages are the deploy stages an agent may report.
 func reportStages() []string {
 	return append(protocol.DeployStages(), protocol.StageUnknown, protocol.StageStopping, protocol.StageStopped)
+}
+
+// isReportStage reports whether an agent may report stage; a switch, not a list lookup,
+// because it runs for every report of every ping.
+func isReportStage(stage string) bool {
+	switch stage {
+	case protocol.StagePreDownload, protocol.StageDownloading, protocol.StagePostDownload, protocol.StageStaging,
+		protocol.StagePreRestart, protocol.StageRestarting, protocol.StagePostRestart, protocol.StageServingBuild,
+		protocol.StageUnknown, protocol.StageStopping, protocol.StageStopped:
+		return true
+	}
+	return false
+}
+
+// isReportStatus reports whether an agent may report status.
+func isReportStatus(status string) bool {
+	switch status {
+	case protocol.StatusSucceeded, protocol.StatusUnknown, protocol.StatusAgentFailed,
+		protocol.StatusRetryableAgentFailed, protocol.StatusScriptFailed, protocol.StatusAbortedByService,
+		protocol.StatusScriptTimeout, protocol.StatusTooManyRetry, protocol.StatusRuntimeMismatch:
+		return true
+	}
+	return false
 }
 
 // reportStatuses are the agent statuses an agent may report.
@@ -205,10 +227,10 @@ func validatePing(req *protocol.PingRequest) error {
 		if !pingIDRE.MatchString(r.DeployID) {
 			return schema.FieldErrorf(field("deployId"), "%q is not a deploy id (1-64 letters, digits, '-' or '_')", r.DeployID)
 		}
-		if !slices.Contains(reportStages(), r.DeployStage) {
+		if !isReportStage(r.DeployStage) {
 			return schema.FieldErrorf(field("deployStage"), "%q is not a deploy stage; known: %s", r.DeployStage, strings.Join(reportStages(), ", "))
 		}
-		if !slices.Contains(reportStatuses(), r.AgentStatus) {
+		if !isReportStatus(r.AgentStatus) {
 			return schema.FieldErrorf(field("agentStatus"), "%q is not an agent status; known: %s", r.AgentStatus, strings.Join(reportStatuses(), ", "))
 		}
 		if r.FailCount < 0 {

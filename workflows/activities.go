@@ -5,7 +5,6 @@ package workflows
 const (
 	CreateDeployActivity      = "CreateDeploy"
 	SetDeployStateActivity    = "SetDeployState"
-	RecordDeployHostsActivity = "RecordDeployHosts"
 	// SetDeployPausedActivity records on the deploy row that an operator paused or resumed it.
 	SetDeployPausedActivity = "SetDeployPaused"
 )
@@ -43,14 +42,6 @@ type SetDeployStateInput struct {
 	DeployID string
 	State    string
 	Reason   string
-}
-
-// RecordDeployHostsInput is the input of RecordDeployHostsActivity: count the stage's
-// hosts now and record that as the deploy's total.
-type RecordDeployHostsInput struct {
-	DeployID  string
-	EnvName   string
-	StageName string
 }
 
 // Rolling-deploy activities.

@@ -82,9 +82,6 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		f.states[in.DeployID] = append(f.states[in.DeployID], in.State+":"+in.Reason)
 		return nil
 	}, activity.RegisterOptions{Name: workflows.SetDeployStateActivity})
-	env.RegisterActivityWithOptions(func(_ context.Context, _ workflows.RecordDeployHostsInput) (int, error) {
-		return f.hosts, nil
-	}, activity.RegisterOptions{Name: workflows.RecordDeployHostsActivity})
 	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.SetDeployPausedInput) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -60,10 +60,7 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{}
-			if desc != "" {
-				body["description"] = desc
-			}
+			body := actionBody(desc)
 			path := stagePath(args[0], args[1], "actions", verb)
 			switch verb {
 			case "deploy":
@@ -117,12 +114,9 @@ func newRollbackCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{}
+			body := actionBody(desc)
 			if to != "" {
 				body["toDeployId"] = to
-			}
-			if desc != "" {
-				body["description"] = desc
 			}
 			var v deployView
 			if err := c.do(cmd.Context(), http.MethodPost, stagePath(args[0], args[1], "actions", "rollback"), body, &v); err != nil {
@@ -222,6 +216,15 @@ func started(cmd *cobra.Command, c *apiClient, v deployView, wf watchFlags) erro
 	return watch(cmd.Context(), c, v.Deploy.ID, wf.interval, out)
 }
 
+// actionBody is the JSON body every action sends: the operator's description, if any.
+func actionBody(desc string) map[string]any {
+	body := map[string]any{}
+	if desc != "" {
+		body["description"] = desc
+	}
+	return body
+}
+
 func newDeployActionCommand(action, short string) *cobra.Command {
 	var (
 		cf   clientFlags
@@ -236,10 +239,7 @@ func newDeployActionCommand(action, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{}
-			if desc != "" {
-				body["description"] = desc
-			}
+			body := actionBody(desc)
 			var v deployView
 			if err := c.do(cmd.Context(), http.MethodPost, stagePath(args[0], args[1], "actions", action), body, &v); err != nil {
 				return err
