@@ -3,8 +3,8 @@ package workflows
 // Activity names. The activities package implements them as methods of the same names;
 // workflows call them by name so that this package never links the store.
 const (
-	CreateDeployActivity      = "CreateDeploy"
-	SetDeployStateActivity    = "SetDeployState"
+	CreateDeployActivity   = "CreateDeploy"
+	SetDeployStateActivity = "SetDeployState"
 	// SetDeployPausedActivity records on the deploy row that an operator paused or resumed it.
 	SetDeployPausedActivity = "SetDeployPaused"
 )
