@@ -37,7 +37,7 @@ type Board struct {
 
 // Register adds the board's routes to engine.
 func (b *Board) Register(engine *gin.Engine) {
-	b.pages = template.Must(template.New("").ParseFS(templateFiles, "templates/*.html"))
+	b.pages = template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFiles, "templates/*.html"))
 	if b.Logger == nil {
 		b.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -51,6 +51,12 @@ func (b *Board) Register(engine *gin.Engine) {
 		panic("board: embedded static files: " + err.Error())
 	}
 	engine.StaticFS("/static", http.FS(static))
+}
+
+// templateFuncs are the helpers every page template may call.
+var templateFuncs = template.FuncMap{
+	"stagenav":  newStageNav,
+	"stagepath": stagePath,
 }
 
 type stageRow struct {

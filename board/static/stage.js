@@ -6,19 +6,8 @@
   var env = document.body.dataset.env;
   var stage = document.body.dataset.stage;
   var base = "/v1/envs/" + encodeURIComponent(env) + "/" + encodeURIComponent(stage);
-  var tokenKey = "teletraan.token";
   var pollMs = 2000;
   var unreachableMs = 5 * 60 * 1000;
-  var status = document.getElementById("status");
-  var tokenInput = document.getElementById("token");
-
-  tokenInput.value = localStorage.getItem(tokenKey) || "";
-  document.getElementById("save-token").addEventListener("click", function () {
-    localStorage.setItem(tokenKey, tokenInput.value.trim());
-    say("Token saved in this browser.");
-  });
-
-  function say(text) { status.textContent = text; }
 
   // hostColor mirrors board/hostcolor.go: the server draws the first grid, this redraws it.
   function hostColor(h, deploy, now) {
@@ -87,28 +76,7 @@
   }
 
   function send(path, body, what) {
-    var token = (localStorage.getItem(tokenKey) || "").trim();
-    if (!token) {
-      say("Set the API token above first: actions need one.");
-      return;
-    }
-    if (!window.confirm(what + "?")) return;
-    say(what + ": sending…");
-    fetch(base + path, {
-      method: "POST",
-      headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) {
-        if (r.ok) {
-          var d = j.deploy || j;
-          var detail = d.id ? " (deploy " + d.id + (d.state ? ", " + d.state : "") + (d.paused ? ", paused" : "") + ")" : "";
-          say(what + ": accepted" + (r.status === 202 ? ", queued" : "") + detail + ".");
-        } else {
-          say(what + ": refused: " + ((j.error && j.error.message) || ("HTTP " + r.status)));
-        }
-      });
-    }).catch(function (err) { say(what + ": failed: " + err.message); });
+    return window.teletraan.send("POST", base + path, body, what);
   }
 
   var describe = {

@@ -1,0 +1,77 @@
+// Shared by every board page: the operator's API token (kept in localStorage) and one way
+// to send an action to the JSON API and show the server's answer. Data from the server is
+// only ever written with textContent, never as HTML.
+(function () {
+  "use strict";
+  var tokenKey = "teletraan.token";
+
+  function token() { return (localStorage.getItem(tokenKey) || "").trim(); }
+
+  // say writes a line into the page's status element (id "status" unless one is given).
+  function say(text, el) {
+    el = el || document.getElementById("status");
+    if (el) el.textContent = text;
+  }
+
+  // errorMessage reads the API's {"error": {"code", "message", "field"}} answer.
+  function errorMessage(j, status) {
+    return (j && j.error && j.error.message) || ("HTTP " + status);
+  }
+
+  // send calls the API with the saved token after the operator confirms what (skipped when
+  // opts.confirm is false) and reports "accepted" or "refused: why" on the status line.
+  // It resolves to {ok, status, body} so a page can react further (field errors, reloads).
+  function send(method, path, body, what, opts) {
+    opts = opts || {};
+    var el = opts.statusEl;
+    if (!token()) {
+      say("Set the API token first (the “API token” box): actions need one.", el);
+      return Promise.resolve({ ok: false, status: 0, body: null });
+    }
+    if (opts.confirm !== false && !window.confirm(what + "?")) {
+      return Promise.resolve({ ok: false, status: 0, body: null });
+    }
+    say(what + ": sending…", el);
+    var init = { method: method, headers: { "Authorization": "Bearer " + token(), "Accept": "application/json" } };
+    if (body !== undefined && body !== null) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.ok) {
+          var d = j.deploy || j;
+          var detail = d && d.id && d.state ? " (deploy " + d.id + ", " + d.state + (d.paused ? ", paused" : "") + ")" : "";
+          say(what + ": accepted" + (r.status === 202 ? ", queued" : "") + detail + ".", el);
+        } else {
+          say(what + ": refused: " + errorMessage(j, r.status), el);
+        }
+        return { ok: r.ok, status: r.status, body: j };
+      });
+    }).catch(function (err) {
+      say(what + ": failed: " + err.message, el);
+      return { ok: false, status: 0, body: null };
+    });
+  }
+
+  function setupTokenBox() {
+    var input = document.getElementById("token");
+    var save = document.getElementById("save-token");
+    var state = document.getElementById("token-state");
+    if (!input || !save) return;
+    input.value = token();
+    // Open until a token is saved, so the first action does not hunt for it.
+    var box = document.getElementById("token-box");
+    if (box && !token()) box.open = true;
+    function show() { if (state) state.textContent = token() ? "(saved)" : "(not set: actions need one)"; }
+    show();
+    save.addEventListener("click", function () {
+      localStorage.setItem(tokenKey, input.value.trim());
+      show();
+      say("Token saved in this browser.");
+    });
+  }
+
+  window.teletraan = { token: token, say: say, send: send, errorMessage: errorMessage };
+  document.addEventListener("DOMContentLoaded", setupTokenBox);
+})();
