@@ -16,7 +16,7 @@ import (
 
 // stageActions are the actions of POST /v1/envs/:env/:stage/actions/:action, in the order
 // error messages list them.
-var stageActions = []string{"pause", "resume", "abort", "rollback", "hotfix", "restart"}
+var stageActions = []string{"pause", "resume", "abort", "rollback", "hotfix", "restart", "promote"}
 
 // actionBody is the body of pause, resume, abort and restart; it may be left out.
 type actionBody struct {
@@ -46,6 +46,8 @@ func (s *server) stageAction(c *gin.Context) {
 		s.hotfix(c)
 	case "restart":
 		s.restart(c)
+	case "promote":
+		s.promote(c)
 	default:
 		s.fail(c, &schema.Error{Code: schema.EINVALID, Field: "action",
 			Message: fmt.Sprintf("unknown action %q: use one of %s", action, strings.Join(stageActions, ", "))})

@@ -46,8 +46,8 @@ func TestPauseResumeAbortActions(t *testing.T) {
 
 	a.deployer.failWith(schema.Errorf(schema.ECONFLICT, "stage hello/prod refused the resume: deploy x is not paused; only a paused deploy can be resumed"))
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/resume", ""), http.StatusConflict, schema.ECONFLICT, "", "is not paused")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/promote", ""), http.StatusBadRequest, schema.EINVALID, "action",
-		`unknown action "promote": use one of pause, resume, abort, rollback, hotfix, restart`)
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/promote-all", ""), http.StatusBadRequest, schema.EINVALID, "action",
+		`unknown action "promote-all": use one of pause, resume, abort, rollback, hotfix, restart, promote`)
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/pause", `{"reason":"x"}`), http.StatusBadRequest, schema.EINVALID, "reason", "unknown field")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/nope/actions/pause", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
 	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/actions/pause", "", nil), http.StatusUnauthorized, schema.EUNAUTHORIZED, "")

@@ -153,6 +153,16 @@ func buildOpenAPI() *openAPIDoc {
 	comps["StageList"] = object(map[string]*jsonSchema{"stages": arrayOf(stageRef)}, "stages")
 	comps["ConfigHistory"] = object(map[string]*jsonSchema{"changes": arrayOf(changeRef)}, "changes")
 	comps["HostList"] = object(map[string]*jsonSchema{"hosts": arrayOf(hostRef)}, "hosts")
+	comps["AlarmStatuses"] = object(map[string]*jsonSchema{
+		"alarms": arrayOf(object(map[string]*jsonSchema{
+			"name":   {Type: "string"},
+			"url":    {Type: "string"},
+			"firing": {Type: "boolean", Description: "true when the URL answered non-2xx, 2xx with {\"firing\": true}, or not at all within 5 s"},
+			"detail": {Type: "string", Description: "why a firing alarm fires"},
+		}, "name", "url", "firing")),
+		"firing":    {Type: "integer", Description: "how many alarms fire"},
+		"checkedAt": {Type: "string", Format: "date-time", Description: "when the alarms were asked; answers are reused for up to 15 s"},
+	}, "alarms", "firing", "checkedAt")
 	comps["BuildList"] = object(map[string]*jsonSchema{"builds": arrayOf(buildRef)}, "builds")
 	comps["DeployList"] = object(map[string]*jsonSchema{"deploys": arrayOf(deployRef)}, "deploys")
 	comps["DeployView"] = object(map[string]*jsonSchema{
@@ -195,11 +205,15 @@ func buildOpenAPI() *openAPIDoc {
 
 	description := &jsonSchema{Type: "string", Description: "why; at most 1024 characters"}
 	action := object(map[string]*jsonSchema{
-		"description": description,
-		"toDeployId":  {Type: "string", Description: "rollback only: the deploy whose build to return to; default the newest SUCCEEDED deploy of another build than the current one"},
-		"buildId":     {Type: "string", Description: "hotfix only, and required there: the build to deploy at once"},
+		"description":      description,
+		"toDeployId":       {Type: "string", Description: "rollback only: the deploy whose build to return to; default the newest SUCCEEDED deploy of another build than the current one"},
+		"buildId":          {Type: "string", Description: "hotfix only, and required there: the build to deploy at once"},
+		"toStage":          {Type: "string", Description: "promote only, and required there: the stage of the same environment that gets this stage's current build"},
+		"allowUnsucceeded": {Type: "boolean", Description: "promote only: promote even though the current deploy here has not SUCCEEDED (or its acceptance was rejected), which is refused (409) otherwise"},
+		"force":            {Type: "boolean", Description: "promote only: as for POST .../deploys on the target stage"},
+		"queue":            {Type: "boolean", Description: "promote only: as for POST .../deploys on the target stage"},
 	})
-	action.Description = "optional for pause, resume, abort, restart and rollback (send no body, or {}); a hotfix needs buildId"
+	action.Description = "optional for pause, resume, abort, restart and rollback (send no body, or {}); a hotfix needs buildId, a promote toStage"
 	action.AdditionalProperties = false
 	comps["StageActionRequest"] = action
 	hostAction := object(map[string]*jsonSchema{"description": description})
@@ -363,6 +377,15 @@ func buildOpenAPI() *openAPIDoc {
 			"404": refResponse("NotFound"),
 		},
 	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/alarms", &operation{
+		OperationID: "stageAlarms", Summary: "Ask the stage's alarms whether they fire now", Tags: []string{"stages"},
+		Description: "Each alarm URL is asked the way a deploy asks it before every wave. Answers are cached for 15 s per server so that watching the board does not load the alarm endpoints.",
+		Parameters:  []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("every alarm's status, in the stage's order", ref("AlarmStatuses")),
+			"404": refResponse("NotFound"),
+		},
+	})
 	add(http.MethodGet, "/v1/envs/{env}/{stage}/deploys", &operation{
 		OperationID: "listDeploys", Summary: "List a stage's deploys, newest first", Tags: []string{"deploys"},
 		Parameters: []parameter{envParam, stageParam, limit, offset},
@@ -403,20 +426,22 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 	add(http.MethodPost, "/v1/envs/{env}/{stage}/actions/{action}", &operation{
-		OperationID: "stageAction", Summary: "Pause, resume, abort, roll back, hotfix or restart a stage's deploy", Tags: []string{"deploys"},
+		OperationID: "stageAction", Summary: "Pause, resume, abort, roll back, hotfix, restart or promote a stage's deploy", Tags: []string{"deploys"},
 		Description: "pause: the current deploy admits no new hosts (hosts already deploying finish) until resumed. " +
 			"resume: a paused deploy continues. abort: the current deploy ends ABORTED, \"aborted by <operator>\". " +
 			"rollback: a ROLLBACK deploy of the build of toDeployId, or of the newest SUCCEEDED deploy of another build; it rolls twice as wide as the stage's window, and hosts still holding that build skip the download. " +
 			"hotfix: a HOTFIX deploy of buildId that replaces the running deploy; REGULAR deploys are refused while it runs unless they send force. " +
 			"restart: a RESTART deploy of the current build (agents restart the service; the download is a no-op). " +
-			"pause, resume and abort answer 200 with the deploy; rollback, hotfix and restart answer 201 with the new deploy. " +
+			"promote: a REGULAR deploy of this stage's current build on toStage of the same environment; refused (409) unless the deploy here SUCCEEDED (or is SUCCEEDING) and its acceptance was not rejected, or allowUnsucceeded is sent. " +
+			"pause, resume and abort answer 200 with the deploy; rollback, hotfix, restart and promote answer 201 with the new deploy (promote: 202 when queued on the target). " +
 			"409 carries the stage workflow's reason, such as nothing to pause or a HOTFIX running.",
 		Parameters: []parameter{envParam, stageParam, {Name: "action", In: "path", Required: true, Description: "the action",
 			Schema: &jsonSchema{Type: "string", Enum: append([]string(nil), stageActions...)}}},
 		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("StageActionRequest")}}},
 		Responses: map[string]*response{
 			"200": jsonResponse("pause, resume, abort: the deploy acted on", ref("DeployView")),
-			"201": created("rollback, hotfix, restart: the new deploy, started as a workflow", "DeployView"),
+			"201": created("rollback, hotfix, restart, promote: the new deploy, started as a workflow", "DeployView"),
+			"202": jsonResponse("promote with queue only: the deploy is queued on the target stage behind a running HOTFIX or ROLLBACK", ref("QueuedDeploy")),
 			"404": refResponse("NotFound"),
 			"409": refResponse("Conflict"),
 			"503": refResponse("Unavailable"),

@@ -46,6 +46,9 @@ type Deps struct {
 	// up to this long (expired tokens are refused at once); 10 s saves a query on nearly
 	// every ping.
 	TokenCacheTTL time.Duration
+	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
+	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
+	AlarmClient *http.Client
 }
 
 // server holds the dependencies every handler needs; handlers are its methods so that
@@ -60,6 +63,7 @@ type server struct {
 	openAPIJSON    []byte
 	pings          *pingHub
 	tokens         *tokenCache
+	alarms         *alarmCache
 }
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
@@ -86,6 +90,7 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
+		alarms:         newAlarmCache(d.AlarmClient),
 	}
 
 	engine := gin.New()
@@ -113,6 +118,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/envs/:env/:stage/capacity", s.getCapacity)
 	v1.PUT("/envs/:env/:stage/capacity", s.setCapacity)
 	v1.GET("/envs/:env/:stage/hosts", s.listHosts)
+	v1.GET("/envs/:env/:stage/alarms", s.stageAlarms)
 	v1.GET("/envs/:env/:stage/deploys", s.listDeploys)
 	v1.POST("/envs/:env/:stage/deploys", s.startDeploy)
 	v1.GET("/envs/:env/:stage/deploys/current", s.currentDeploy)

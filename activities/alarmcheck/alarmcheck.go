@@ -1,0 +1,87 @@
+// Package alarmcheck asks a stage's alarm endpoints whether they fire. The deploy workflow's
+// CheckAlarms activity uses it before every wave, and the API uses it to show an alarm's
+// state now; it depends on nothing but net/http so both can.
+package alarmcheck
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Timeout bounds one alarm check: an alarm that does not answer in time counts as firing,
+// so a slow endpoint holds a wave back by this much at most.
+const Timeout = 5 * time.Second
+
+// maxBody is how much of an alarm's answer is read; {"firing": true} is short.
+const maxBody = 64 << 10
+
+// Alarm is one endpoint to ask.
+type Alarm struct {
+	Name string
+	URL  string
+}
+
+// Status is one alarm's answer.
+type Status struct {
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Firing bool   `json:"firing"`
+	// Detail says why a firing alarm fires ("answered HTTP 500", "unreachable: ...").
+	Detail string `json:"detail,omitempty"`
+}
+
+// CheckAll asks every alarm at once and returns their statuses in input order; client nil
+// means http.DefaultClient.
+func CheckAll(ctx context.Context, client *http.Client, alarms []Alarm) []Status {
+	out := make([]Status, len(alarms))
+	var wg sync.WaitGroup
+	for i, al := range alarms {
+		wg.Go(func() {
+			firing, detail := Check(ctx, client, al.URL)
+			out[i] = Status{Name: al.Name, URL: al.URL, Firing: firing, Detail: detail}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// Check reports whether the alarm at url fires and, if so, why. An alarm fires when it
+// answers non-2xx, or 2xx with the JSON body {"firing": true}; one that cannot be reached
+// counts as firing, since a deploy must not widen blind.
+func Check(ctx context.Context, client *http.Client, url string) (bool, string) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return true, fmt.Sprintf("unreachable: %v", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return true, fmt.Sprintf("unreachable: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return true, fmt.Sprintf("%s answered HTTP %d", url, resp.StatusCode)
+	}
+	if err != nil {
+		return true, fmt.Sprintf("unreachable: reading the answer: %v", err)
+	}
+	var v struct {
+		Firing bool `json:"firing"`
+	}
+	// A 2xx body that is not JSON (a plain "OK") is a healthy answer.
+	if json.Unmarshal(body, &v) == nil && v.Firing {
+		return true, fmt.Sprintf("%s reports {\"firing\": true}", url)
+	}
+	return false, ""
+}
