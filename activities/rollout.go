@@ -111,6 +111,9 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 		}
 	}
 	deadline := p.Since.Add(a.maxWait())
+	// outcomes remembers what this attempt wrote to deploy_hosts, so that a poll writes only
+	// the hosts that changed since; the first poll leaves the comparison to the store.
+	outcomes := map[string]schema.HostOutcome{}
 	for {
 		snap, err := a.snapshot(ctx, in)
 		if err != nil {
@@ -124,6 +127,14 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 				return workflows.WaveCounts{}, err
 			}
 			p.Written = &c
+		}
+		if changed := changedOutcomes(snap.outcomes, outcomes); len(changed) > 0 {
+			if _, err := a.Store.RecordHostOutcomes(ctx, in.DeployID, changed); err != nil {
+				return workflows.WaveCounts{}, fmt.Errorf("record outcomes of %d hosts of deploy %s: %w", len(changed), in.DeployID, err)
+			}
+			for _, o := range changed {
+				outcomes[o.HostID] = o
+			}
 		}
 		p.Counts = c
 		activity.RecordHeartbeat(ctx, p)
@@ -140,10 +151,23 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 	}
 }
 
-// waveSnapshot is the deploy's counts and the hosts waiting for an admission, by host name.
+// waveSnapshot is the deploy's counts, the hosts waiting for an admission, by host name,
+// and how each host taking part in the deploy stands.
 type waveSnapshot struct {
-	counts  workflows.WaveCounts
-	waiting []string // host ids
+	counts   workflows.WaveCounts
+	waiting  []string // host ids
+	outcomes []schema.HostOutcome
+}
+
+// changedOutcomes returns the outcomes that differ from what was written before.
+func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOutcome) []schema.HostOutcome {
+	var out []schema.HostOutcome
+	for _, o := range now {
+		if prev, ok := written[o.HostID]; !ok || prev != o {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // snapshot reads the stage's hosts, their agent rows and this deploy's admissions.
@@ -177,7 +201,8 @@ func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput) (wave
 // only in the total; a host idle at SERVING_BUILD of another deploy waits for an admission
 // unless it has one; every other host (new to the stage, mid-deploy, reset) is in flight,
 // since the deploy started, since its admission, or since its deploy stage last moved.
-// An in-flight host that has not moved for stuck is stuck.
+// An in-flight host that has not moved for stuck is stuck. Hosts that finished, failed or
+// are in flight, and have pinged (so have an id), get an outcome for deploy_hosts.
 func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.Deploy, now time.Time, stuck time.Duration) waveSnapshot {
 	var out waveSnapshot
 	for _, h := range hosts {
@@ -192,9 +217,11 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 			continue
 		case ag != nil && ag.DeployID == d.ID && ag.DeployStage == protocol.StageServingBuild:
 			out.counts.Succeeded++
+			out.outcome(h, schema.OutcomeSucceeded, "")
 			continue
 		case ag != nil && ag.DeployID == d.ID && ag.State == schema.AgentPausedBySystem:
 			out.counts.Failed++
+			out.outcome(h, schema.OutcomeFailed, failureText(h))
 			continue
 		case ag != nil && ag.DeployID == d.ID:
 			since = ag.StageStartedAt
@@ -210,7 +237,42 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 		out.counts.InFlight++
 		if stuck > 0 && now.Sub(since) >= stuck {
 			out.counts.Stuck++
+			out.outcome(h, schema.OutcomeStuck, stuckText(h, d, !admittedAt[h.HostID].IsZero(), since, stuck))
+		} else {
+			out.outcome(h, schema.OutcomeInFlight, "")
 		}
 	}
 	return out
+}
+
+// outcome notes how host h stands in the deploy; a host that never pinged has no id to
+// record it under and gets a row once it pings.
+func (s *waveSnapshot) outcome(h schema.StageHost, outcome, message string) {
+	if h.HostID == "" {
+		return
+	}
+	s.outcomes = append(s.outcomes, schema.HostOutcome{HostID: h.HostID, HostName: h.HostName, Outcome: outcome, ErrorMessage: message})
+}
+
+// failureText is what an on-call engineer reads first about a failed host: the failing
+// script's output when the agent sent it, else the step and status it failed with.
+func failureText(h schema.StageHost) string {
+	if h.LastError != nil && h.LastError.ErrorMessage != "" {
+		return h.LastError.ErrorMessage
+	}
+	return fmt.Sprintf("paused by the system at %s with status %s; the agent sent no error text", h.Agent.DeployStage, h.Agent.Status)
+}
+
+// stuckText says where a stuck host stopped. It names the moment progress stopped, not
+// how long ago, so that it stays the same from poll to poll and is written once.
+func stuckText(h schema.StageHost, d *schema.Deploy, admitted bool, since time.Time, stuck time.Duration) string {
+	at := since.UTC().Format("2006-01-02 15:04:05 UTC")
+	switch {
+	case h.Agent != nil && h.Agent.DeployID == d.ID:
+		return fmt.Sprintf("no progress in %s since %s (stuck timeout %s)", h.Agent.DeployStage, at, stuck)
+	case admitted:
+		return fmt.Sprintf("admitted at %s and not started within the stuck timeout (%s)", at, stuck)
+	default:
+		return fmt.Sprintf("not started since the deploy began at %s (stuck timeout %s)", at, stuck)
+	}
 }

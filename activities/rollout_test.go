@@ -2,7 +2,9 @@ package activities_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -269,5 +271,90 @@ func TestAwaitWaveResumesItsDeadlineFromHeartbeats(t *testing.T) {
 	}
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Fatalf("resumed AwaitWave waited %v; its deadline had passed", waited)
+	}
+}
+
+// deployHosts renders d1's deploy_hosts rows as "name:wave:outcome", in wave and name order.
+func (f *rolloutFixture) deployHosts(t *testing.T) (string, map[string]schema.DeployHost) {
+	t.Helper()
+	rows, err := f.st.ListDeployHosts(context.Background(), "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	byName := map[string]schema.DeployHost{}
+	for _, r := range rows {
+		parts = append(parts, fmt.Sprintf("%s:%d:%s", r.HostName, r.Wave, r.Outcome))
+		byName[r.HostName] = r
+	}
+	return strings.Join(parts, " "), byName
+}
+
+func (f *rolloutFixture) await(t *testing.T, in workflows.WaveInput) workflows.WaveCounts {
+	t.Helper()
+	in.StageID = f.stage.ID
+	v, err := f.env.ExecuteActivity(workflows.AwaitWaveActivity, in)
+	if err != nil {
+		t.Fatalf("AwaitWave: %v", err)
+	}
+	var c workflows.WaveCounts
+	if err := v.Get(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestAwaitWaveRecordsEachHostsOutcome(t *testing.T) {
+	f := newRolloutFixture(t)
+	err := f.st.RecordPing(context.Background(), schema.PingHost{ID: "h-b"}, func(schema.PingState) (schema.PingWrites, error) {
+		return schema.PingWrites{Errors: []schema.AgentError{{HostID: "h-b", StageID: f.stage.ID, HostName: "h-b", ErrorMessage: "download: 404 Not Found", UpdatedAt: t0}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.admit(t, waveInput(4, 100)) // h-c, wave 1
+	if got, want := func() string { s, _ := f.deployHosts(t); return s }(), "h-c:1:"; got != want {
+		t.Fatalf("after the admission: %q, want %q", got, want)
+	}
+	// Eleven minutes on, h-c, h-f and h-h are stuck; h-g never pinged, so it has no id to
+	// record; h-d and h-e wait and h-i is held, so they are not part of the deploy yet.
+	f.setNow(t0.Add(11 * time.Minute))
+	f.await(t, waveInput(4, 100))
+	got, rows := f.deployHosts(t)
+	if want := "h-a:0:SUCCEEDED h-b:0:FAILED h-f:0:STUCK h-h:0:STUCK h-c:1:STUCK"; got != want {
+		t.Fatalf("deploy hosts = %q\nwant           %q", got, want)
+	}
+	for name, want := range map[string]string{
+		"h-a": "",
+		"h-b": "download: 404 Not Found",
+		"h-c": "admitted at 2026-11-26 12:00:00 UTC and not started within the stuck timeout (10m0s)",
+		"h-f": "not started since the deploy began at 2026-11-26 12:00:00 UTC (stuck timeout 10m0s)",
+		"h-h": "no progress in RESTARTING since 2026-11-26 11:40:00 UTC (stuck timeout 10m0s)",
+	} {
+		if r := rows[name]; r.ErrorMessage != want || r.FinishedAt == nil {
+			t.Errorf("%s: error %q, finished %v; want %q and a finish time", name, r.ErrorMessage, r.FinishedAt, want)
+		}
+	}
+	// Within one attempt, h-c finishing is written on the next poll; the others are not
+	// rewritten, so their finish times stay.
+	later := t0.Add(time.Hour)
+	f.st.SetClock(func() time.Time { return later })
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f.agentOn(t, "h-c", &schema.Agent{DeployID: "d1", DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded})
+	}()
+	// Threshold 30: neither succeeding (2 of 9) nor failing (5 of 9), so it polls on.
+	if c := f.await(t, waveInput(4, 30)); c.Succeeded != 2 {
+		t.Fatalf("counts = %+v, want h-c succeeded", c)
+	}
+	got, rows = f.deployHosts(t)
+	if want := "h-a:0:SUCCEEDED h-b:0:FAILED h-f:0:STUCK h-h:0:STUCK h-c:1:SUCCEEDED"; got != want {
+		t.Fatalf("deploy hosts = %q\nwant           %q", got, want)
+	}
+	if r := rows["h-c"]; r.FinishedAt == nil || !r.FinishedAt.Equal(later) || r.ErrorMessage != "" {
+		t.Fatalf("h-c = %+v, want finished at %v without error", r, later)
+	}
+	if r := rows["h-a"]; r.FinishedAt == nil || !r.FinishedAt.Equal(t0) {
+		t.Fatalf("h-a was rewritten: finished at %v, want %v", r.FinishedAt, t0)
 	}
 }

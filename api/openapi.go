@@ -182,6 +182,23 @@ func buildOpenAPI() *openAPIDoc {
 		"replaced":   {Type: "string", Description: "POST .../deploys only: the older queued deploy this one replaced; a stage queues one deploy"},
 	}, "queued", "deployId", "waitingFor")
 
+	comps["DeployHost"] = object(map[string]*jsonSchema{
+		"hostName":     {Type: "string"},
+		"hostId":       {Type: "string"},
+		"outcome":      {Type: "string", Enum: []string{schema.OutcomeInFlight, schema.OutcomeSucceeded, schema.OutcomeFailed, schema.OutcomeStuck}, Description: `"" while the host is in flight`},
+		"errorMessage": {Type: "string", Description: "FAILED: the tail of the failing script's output (or the step and status); STUCK: where the host stopped"},
+		"finishedAt":   {Type: "string", Format: "date-time", Description: "when the host reached its outcome; absent while in flight"},
+	}, "hostName", "hostId", "outcome", "errorMessage")
+	comps["DeployWave"] = object(map[string]*jsonSchema{
+		"wave":       {Type: "integer", Description: "1 for the deploy's first admission, and so on; 0 holds hosts that joined the stage and installed without an admission"},
+		"admittedAt": {Type: "string", Format: "date-time", Description: "the wave's earliest admission (wave 0: when a host was first seen)"},
+		"hosts":      arrayOf(ref("DeployHost")),
+	}, "wave", "admittedAt", "hosts")
+	comps["DeployHosts"] = object(map[string]*jsonSchema{
+		"deployId": {Type: "string"},
+		"waves":    arrayOf(ref("DeployWave")),
+	}, "deployId", "waves")
+
 	createStage := object(m.optionalCopy("StageConfig"), "envName", "stageName")
 	createStage.Properties["envName"] = &jsonSchema{Type: "string", Description: "1-64 letters, digits, '-' or '_'"}
 	createStage.Properties["stageName"] = &jsonSchema{Type: "string", Description: "1-64 letters, digits, '-' or '_'"}
@@ -466,6 +483,17 @@ func buildOpenAPI() *openAPIDoc {
 		Parameters: []parameter{pathParam("id", "deploy id")},
 		Responses: map[string]*response{
 			"200": jsonResponse("the deploy and its build", ref("DeployView")),
+			"404": refResponse("NotFound"),
+		},
+	})
+
+	add(http.MethodGet, "/v1/deploys/{id}/hosts", &operation{
+		OperationID: "getDeployHosts", Summary: "List a deploy's hosts by wave, with how each ended", Tags: []string{"deploys"},
+		Description: "Every host the deploy admitted, grouped by the wave that admitted it, with its outcome: SUCCEEDED, FAILED (with the host's error text), STUCK, or \"\" while in flight. " +
+			"Outcomes are recorded while the deploy waits for hosts, so a host that changes after the deploy ended keeps the outcome it had then.",
+		Parameters: []parameter{pathParam("id", "deploy id")},
+		Responses: map[string]*response{
+			"200": jsonResponse("the deploy's waves, in order; each wave's hosts by name", ref("DeployHosts")),
 			"404": refResponse("NotFound"),
 		},
 	})

@@ -126,6 +126,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/actions/:action", s.stageAction)
 	v1.POST("/envs/:env/:stage/hosts/:host/actions/:action", s.hostAction)
 	v1.GET("/deploys/:id", s.getDeploy)
+	v1.GET("/deploys/:id/hosts", s.deployHosts)
 
 	v1.POST("/builds", s.publishBuild)
 	v1.GET("/builds", s.listBuilds)

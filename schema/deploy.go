@@ -49,6 +49,15 @@ func ValidDeployType(t string) bool {
 	return false
 }
 
+// ValidDeployState reports whether s is a known deploy state.
+func ValidDeployState(s string) bool {
+	switch s {
+	case StateRunning, StateFailing, StateSucceeding, StateSucceeded, StateAborted:
+		return true
+	}
+	return false
+}
+
 // Deploy is one rollout of a build to a stage.
 type Deploy struct {
 	bun.BaseModel `bun:"table:deploys"`
@@ -156,6 +165,8 @@ func (s *Store) CurrentDeploy(ctx context.Context, env, stage string) (*Deploy, 
 type DeployFilter struct {
 	Limit  int // default 50, at most 500
 	Offset int
+	Type   string // one deploy type, or "" for all
+	State  string // one deploy state, or "" for all
 }
 
 // ListDeploys returns a stage's deploys, newest first.
@@ -173,9 +184,21 @@ func (s *Store) ListDeploys(ctx context.Context, env, stage string, f DeployFilt
 	if f.Offset < 0 {
 		return nil, FieldErrorf("offset", "must not be negative")
 	}
+	if f.Type != "" && !ValidDeployType(f.Type) {
+		return nil, FieldErrorf("type", "%q is not a deploy type: use REGULAR, HOTFIX, ROLLBACK or RESTART", f.Type)
+	}
+	if f.State != "" && !ValidDeployState(f.State) {
+		return nil, FieldErrorf("state", "%q is not a deploy state: use RUNNING, FAILING, SUCCEEDING, SUCCEEDED or ABORTED", f.State)
+	}
 	out := []Deploy{}
-	err = s.db.NewSelect().Model(&out).Where("stage_id = ?", st.ID).
-		Order("created_at DESC", "id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx)
+	q := s.db.NewSelect().Model(&out).Where("stage_id = ?", st.ID)
+	if f.Type != "" {
+		q = q.Where("type = ?", f.Type)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	err = q.Order("created_at DESC", "id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list deploys of %s/%s: %w", env, stage, err)
 	}

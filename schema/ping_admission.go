@@ -22,7 +22,8 @@ type HostAdmission struct {
 
 // AdmitHosts lets hosts of a stage start installing deploy deployID at their next ping.
 // The deploy workflow calls it for each wave; admitting a host twice is harmless, so a
-// retried activity may call it again.
+// retried activity may call it again. It also records the wave in deploy_hosts, which
+// keeps the deploy's hosts after newer deploys replace their admissions.
 func (s *Store) AdmitHosts(ctx context.Context, stageID, deployID string, hostIDs []string) error {
 	if stageID == "" || deployID == "" {
 		return Errorf(EINVALID, "admit hosts: stage id and deploy id are required (got stage %q, deploy %q)", stageID, deployID)
@@ -43,7 +44,7 @@ func (s *Store) AdmitHosts(ctx context.Context, stageID, deployID string, hostID
 				return fmt.Errorf("admit %d hosts to deploy %s of stage %s: %w", len(chunk), deployID, stageID, err)
 			}
 		}
-		return nil
+		return s.recordWave(ctx, tx, deployID, hostIDs, now)
 	})
 }
 

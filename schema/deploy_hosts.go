@@ -1,0 +1,270 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Outcomes of a host in one deploy.
+const (
+	// OutcomeInFlight is a host admitted (or installing) that has not finished yet.
+	OutcomeInFlight = ""
+	// OutcomeSucceeded is a host serving the deploy's build.
+	OutcomeSucceeded = "SUCCEEDED"
+	// OutcomeFailed is a host the agent paused after a failing step.
+	OutcomeFailed = "FAILED"
+	// OutcomeStuck is a host that made no progress for the stage's stuck timeout.
+	OutcomeStuck = "STUCK"
+)
+
+// IsFinalOutcome reports whether outcome ends a host's part in a deploy, for now: a
+// failed host may be retried and a stuck one may still move.
+func IsFinalOutcome(outcome string) bool { return outcome != OutcomeInFlight }
+
+// DeployHost is one host's part in one deploy: the wave that admitted it and how it ended.
+// Wave 0 holds hosts that joined the stage and installed without an admission. Unlike
+// host_admissions, these rows stay when a newer deploy admits the host.
+type DeployHost struct {
+	bun.BaseModel `bun:"table:deploy_hosts"`
+
+	DeployID     string     `bun:"deploy_id,pk" json:"deployId"`
+	HostID       string     `bun:"host_id,pk" json:"hostId"`
+	HostName     string     `bun:"host_name,notnull" json:"hostName"`
+	Wave         int        `bun:"wave,notnull" json:"wave"`
+	AdmittedAt   time.Time  `bun:"admitted_at,notnull" json:"admittedAt"`
+	Outcome      string     `bun:"outcome,notnull" json:"outcome"`
+	ErrorMessage string     `bun:"error_message,notnull" json:"errorMessage"`
+	FinishedAt   *time.Time `bun:"finished_at" json:"finishedAt,omitempty"`
+}
+
+// HostOutcome is how one host of a deploy stands, as the deploy's activities last saw it.
+type HostOutcome struct {
+	HostID       string
+	HostName     string
+	Outcome      string
+	ErrorMessage string
+}
+
+// recordWave gives the hosts deployID admits that it has not recorded yet the deploy's next
+// wave number, in the admission's transaction. Hosts already recorded keep theirs, so a
+// retried admission that adds nobody uses no new number.
+func (s *Store) recordWave(ctx context.Context, tx bun.Tx, deployID string, hostIDs []string, now time.Time) error {
+	recorded, err := deployHostsByID(ctx, tx, deployID, hostIDs)
+	if err != nil {
+		return err
+	}
+	var fresh []string
+	for _, h := range hostIDs {
+		if _, ok := recorded[h]; !ok {
+			fresh = append(fresh, h)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	var last sql.NullInt64
+	if err := tx.NewSelect().Model((*DeployHost)(nil)).ColumnExpr("MAX(wave)").Where("deploy_id = ?", deployID).Scan(ctx, &last); err != nil {
+		return fmt.Errorf("read the last wave of deploy %s: %w", deployID, err)
+	}
+	wave := int(last.Int64) + 1
+	names, err := hostNames(ctx, tx, fresh)
+	if err != nil {
+		return err
+	}
+	rows := make([]DeployHost, len(fresh))
+	for i, h := range fresh {
+		rows[i] = DeployHost{DeployID: deployID, HostID: h, HostName: names[h], Wave: wave, AdmittedAt: now}
+	}
+	return insertDeployHosts(ctx, tx, rows)
+}
+
+// RecordHostOutcomes records how hosts of deploy deployID stand and returns how many rows
+// it wrote: only rows whose outcome or error text changed. A host the deploy never
+// admitted (one that joined the stage and installed at once) gets a wave-0 row. A final
+// outcome stamps finished_at; a host back in flight (retried) has it cleared.
+func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcomes []HostOutcome) (int, error) {
+	if deployID == "" {
+		return 0, Errorf(EINVALID, "record host outcomes: deploy id is required")
+	}
+	latest := map[string]HostOutcome{}
+	for _, o := range outcomes {
+		if o.HostID != "" {
+			latest[o.HostID] = o
+		}
+	}
+	if len(latest) == 0 {
+		return 0, nil
+	}
+	ids := make([]string, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	now := s.now()
+	written := 0
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		written = 0
+		recorded, err := deployHostsByID(ctx, tx, deployID, ids)
+		if err != nil {
+			return err
+		}
+		var fresh []DeployHost
+		// Hosts that change to the same outcome and text share one UPDATE: a wave that
+		// finishes together is one statement, not one per host.
+		type change struct{ outcome, message string }
+		changed := map[change][]string{}
+		var order []change
+		for _, id := range ids {
+			o := latest[id]
+			row, ok := recorded[id]
+			if !ok {
+				h := DeployHost{DeployID: deployID, HostID: id, HostName: o.HostName, AdmittedAt: now, Outcome: o.Outcome, ErrorMessage: o.ErrorMessage}
+				if h.HostName == "" {
+					h.HostName = id
+				}
+				if IsFinalOutcome(o.Outcome) {
+					h.FinishedAt = &now
+				}
+				fresh = append(fresh, h)
+				continue
+			}
+			if row.Outcome == o.Outcome && row.ErrorMessage == o.ErrorMessage {
+				continue
+			}
+			k := change{o.Outcome, o.ErrorMessage}
+			if _, seen := changed[k]; !seen {
+				order = append(order, k)
+			}
+			changed[k] = append(changed[k], id)
+		}
+		if err := insertDeployHosts(ctx, tx, fresh); err != nil {
+			return err
+		}
+		written += len(fresh)
+		for _, k := range order {
+			var finished *time.Time
+			if IsFinalOutcome(k.outcome) {
+				finished = &now
+			}
+			for _, chunk := range chunks(changed[k], 500) {
+				_, err := tx.NewUpdate().Model((*DeployHost)(nil)).
+					Set("outcome = ?", k.outcome).Set("error_message = ?", k.message).Set("finished_at = ?", finished).
+					Where("deploy_id = ? AND host_id IN (?)", deployID, bun.In(chunk)).Exec(ctx)
+				if err != nil {
+					return fmt.Errorf("record outcome %q of %d hosts of deploy %s: %w", k.outcome, len(chunk), deployID, err)
+				}
+				written += len(chunk)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return written, nil
+}
+
+// ListDeployHosts returns every host deploy deployID admitted or saw install, ordered by
+// wave and host name; none (not an error) for an unknown deploy.
+func (s *Store) ListDeployHosts(ctx context.Context, deployID string) ([]DeployHost, error) {
+	out := []DeployHost{}
+	if err := s.db.NewSelect().Model(&out).Where("deploy_id = ?", deployID).Order("wave", "host_name").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list hosts of deploy %s: %w", deployID, err)
+	}
+	return out, nil
+}
+
+// DeployWave is the hosts one admission of a deploy let start, with a tally of how they
+// stand. Wave 0 holds the hosts that installed without an admission.
+type DeployWave struct {
+	Wave int
+	// AdmittedAt is the wave's earliest admission (for wave 0, when a host was first seen).
+	AdmittedAt                         time.Time
+	Hosts                              []DeployHost
+	Succeeded, Failed, Stuck, InFlight int
+}
+
+// DeployWaves groups a deploy's hosts into waves in wave order, each wave's hosts by name.
+func DeployWaves(hosts []DeployHost) []DeployWave {
+	sorted := append([]DeployHost(nil), hosts...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].Wave != sorted[j].Wave {
+			return sorted[i].Wave < sorted[j].Wave
+		}
+		return sorted[i].HostName < sorted[j].HostName
+	})
+	var out []DeployWave
+	for _, h := range sorted {
+		if len(out) == 0 || out[len(out)-1].Wave != h.Wave {
+			out = append(out, DeployWave{Wave: h.Wave, AdmittedAt: h.AdmittedAt})
+		}
+		w := &out[len(out)-1]
+		w.Hosts = append(w.Hosts, h)
+		if h.AdmittedAt.Before(w.AdmittedAt) {
+			w.AdmittedAt = h.AdmittedAt
+		}
+		switch h.Outcome {
+		case OutcomeSucceeded:
+			w.Succeeded++
+		case OutcomeFailed:
+			w.Failed++
+		case OutcomeStuck:
+			w.Stuck++
+		default:
+			w.InFlight++
+		}
+	}
+	return out
+}
+
+// deployHostsByID reads the rows deployID holds for hostIDs, by host id.
+func deployHostsByID(ctx context.Context, db bun.IDB, deployID string, hostIDs []string) (map[string]DeployHost, error) {
+	out := make(map[string]DeployHost, len(hostIDs))
+	for _, chunk := range chunks(hostIDs, 500) {
+		var rows []DeployHost
+		if err := db.NewSelect().Model(&rows).Where("deploy_id = ? AND host_id IN (?)", deployID, bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read %d hosts of deploy %s: %w", len(chunk), deployID, err)
+		}
+		for _, r := range rows {
+			out[r.HostID] = r
+		}
+	}
+	return out, nil
+}
+
+// hostNames maps host ids to names; a host that never pinged is named by its id.
+func hostNames(ctx context.Context, db bun.IDB, hostIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(hostIDs))
+	for _, id := range hostIDs {
+		out[id] = id
+	}
+	for _, chunk := range chunks(hostIDs, 500) {
+		var rows []Host
+		if err := db.NewSelect().Model(&rows).Column("id", "host_name").Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read names of %d hosts: %w", len(chunk), err)
+		}
+		for _, h := range rows {
+			out[h.ID] = h.HostName
+		}
+	}
+	return out, nil
+}
+
+// insertDeployHosts inserts rows in chunks; a row that a concurrent attempt of the same
+// activity inserted first is left as it is.
+func insertDeployHosts(ctx context.Context, db bun.IDB, rows []DeployHost) error {
+	for len(rows) > 0 {
+		n := min(500, len(rows))
+		chunk := rows[:n]
+		rows = rows[n:]
+		if _, err := db.NewInsert().Model(&chunk).Ignore().Exec(ctx); err != nil {
+			return fmt.Errorf("record %d hosts of deploy %s: %w", len(chunk), chunk[0].DeployID, err)
+		}
+	}
+	return nil
+}
