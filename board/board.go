@@ -46,6 +46,14 @@ func (b *Board) Register(engine *gin.Engine) {
 	}
 	engine.GET("/", b.home)
 	engine.GET("/envs/:env/:stage", b.stage)
+	engine.GET("/envs/:env/:stage/config", b.config)
+	engine.GET("/envs/:env/:stage/config/history", b.configHistory)
+	engine.GET("/envs/:env/:stage/deploys", b.deployHistory)
+	engine.GET("/envs/:env/:stage/hosts", b.hosts)
+	engine.GET("/hosts/:host", b.host)
+	engine.GET("/envs/:env/:stage/builds", b.builds)
+	engine.GET("/envs/:env/:stage/builds/compare", b.compareBuilds)
+	engine.GET("/deploys/:id", b.deployDetail)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		panic("board: embedded static files: " + err.Error())
@@ -55,42 +63,7 @@ func (b *Board) Register(engine *gin.Engine) {
 
 // templateFuncs are the helpers every page template may call.
 var templateFuncs = template.FuncMap{
-	"stagenav":  newStageNav,
-	"stagepath": stagePath,
-}
-
-type stageRow struct {
-	Stage  schema.Stage
-	Deploy *schema.Deploy
-}
-
-type homePage struct {
-	Stages        []stageRow
-	TemporalUIURL string
-	Namespace     string
-	Error         string
-}
-
-func (b *Board) home(c *gin.Context) {
-	ctx := c.Request.Context()
-	page := homePage{TemporalUIURL: b.TemporalUIURL, Namespace: b.Namespace}
-	stages, err := b.Store.ListStages(ctx, schema.StageFilter{})
-	if err != nil {
-		b.Logger.Error("board: list stages", "error", err)
-		page.Error = "The database did not answer; the server log has the details."
-	}
-	for _, st := range stages {
-		row := stageRow{Stage: st}
-		if st.CurrentDeployID != "" {
-			if d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID); err == nil {
-				row.Deploy = d
-			}
-		}
-		page.Stages = append(page.Stages, row)
-	}
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Status(http.StatusOK)
-	if err := b.pages.ExecuteTemplate(c.Writer, "home.html", page); err != nil {
-		b.Logger.Error("board: render home", "error", err)
-	}
+	"stagenav":   newStageNav,
+	"stagepath":  stagePath,
+	"deploypath": deployPagePath,
 }

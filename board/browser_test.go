@@ -15,6 +15,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -47,18 +48,7 @@ func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionReque
 }
 
 // chromiumPath is the browser the test drives; CI must have one, a laptop may not.
-func chromiumPath(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium at /usr/bin/chromium or /usr/bin/chromium-browser under CI=true: the CI image must install it")
-	}
-	t.Skip("no Chromium at /usr/bin/chromium or /usr/bin/chromium-browser; browser test skipped (apt-get install chromium)")
-	return ""
-}
+func chromiumPath(t *testing.T) string { return browsertest.Path(t) }
 
 // gridJS lists the grid as "host:colour" pairs, the way the assertions spell it.
 const gridJS = `Array.from(document.querySelectorAll('#grid .host')).map(e => e.title + ':' + e.className.replace('host ', '')).join(',')`
@@ -176,6 +166,4 @@ func TestStagePageInChromium(t *testing.T) {
 }
 
 // jsString quotes s as a JavaScript string literal for the assertions' expressions.
-func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
+func jsString(s string) string { return browsertest.JSString(s) }

@@ -44,7 +44,10 @@ type stagePage struct {
 	Deploys     []deployRow
 	Builds      []schema.Build
 	Legend      []legendItem
-	Error       string
+	Timeline    timelineView
+	// PromoteTargets are the other stages of the environment, for the Promote control.
+	PromoteTargets []string
+	Error          string
 }
 
 type legendItem struct {
@@ -111,6 +114,16 @@ func (b *Board) stage(c *gin.Context) {
 	} else {
 		for _, d := range deploys {
 			page.Deploys = append(page.Deploys, deployRow{Deploy: d, Duration: duration(d, now)})
+		}
+	}
+	page.Timeline = b.recentTimeline(ctx, env, name, now)
+	if siblings, err := b.Store.ListStages(ctx, schema.StageFilter{EnvName: env}); err != nil {
+		fail("list stages of the environment", err)
+	} else {
+		for _, s := range siblings {
+			if s.StageName != name {
+				page.PromoteTargets = append(page.PromoteTargets, s.StageName)
+			}
 		}
 	}
 	if builds, err := b.Store.ListBuilds(ctx, schema.BuildFilter{Name: st.BuildName, Limit: deployableBuilds}); err != nil {

@@ -5,6 +5,8 @@
   "use strict";
   var tokenKey = "teletraan.token";
 
+  var statusKey = "teletraan.status";
+
   function token() { return (localStorage.getItem(tokenKey) || "").trim(); }
 
   // say writes a line into the page's status element (id "status" unless one is given).
@@ -72,6 +74,26 @@
     });
   }
 
-  window.teletraan = { token: token, say: say, send: send, errorMessage: errorMessage };
-  document.addEventListener("DOMContentLoaded", setupTokenBox);
+  // keepStatusForReload carries the status line over a reload the page does itself (the
+  // answer to an action should not vanish because the new deploy redrew the page).
+  function keepStatusForReload() {
+    var el = document.getElementById("status");
+    if (el && el.textContent) sessionStorage.setItem(statusKey, JSON.stringify({ text: el.textContent, at: Date.now() }));
+  }
+
+  function restoreStatus() {
+    var kept = sessionStorage.getItem(statusKey);
+    sessionStorage.removeItem(statusKey);
+    if (!kept) return;
+    try {
+      var v = JSON.parse(kept);
+      if (Date.now() - v.at < 60000) say(v.text);
+    } catch (e) { /* a malformed entry is dropped */ }
+  }
+
+  window.teletraan = { token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload };
+  document.addEventListener("DOMContentLoaded", function () {
+    setupTokenBox();
+    restoreStatus();
+  });
 })();

@@ -64,9 +64,18 @@
     }
   }
 
+  // shownDeploy is the deploy the server drew; when the stage moves on to another (or gets
+  // its first), the page reloads to draw the new one's facts, history and builds.
+  var shownDeploy = document.body.dataset.deploy || "";
+
   function poll() {
     Promise.all([getJSON("/deploys/current"), getJSON("/hosts")]).then(function (res) {
       var deploy = res[0] && res[0].deploy;
+      if (deploy && deploy.id !== shownDeploy) {
+        window.teletraan.keepStatusForReload();
+        window.location.reload();
+        return;
+      }
       if (deploy) drawDeploy(deploy);
       if (res[1]) drawGrid(res[1].hosts || [], deploy);
     }).catch(function (err) {
@@ -92,6 +101,42 @@
       send("/actions/" + action, {}, describe[action]);
     });
   });
+  document.querySelectorAll("button[data-hotfix]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var id = b.dataset.hotfix;
+      send("/actions/hotfix", { buildId: id }, "Hotfix build " + id + " to " + env + "/" + stage +
+        " at once, replacing the running deploy (regular deploys wait for it)");
+    });
+  });
+  var promote = document.getElementById("promote");
+  if (promote) {
+    promote.addEventListener("click", function () {
+      var to = document.getElementById("promote-to").value;
+      send("/actions/promote", { toStage: to }, "Promote the build " + env + "/" + stage + " runs to " + env + "/" + to);
+    });
+  }
+
+  // Alarms are asked through the API, which caches the answers for 15 s per server.
+  var alarmTable = document.getElementById("alarms");
+  var alarmMs = 15000;
+  function pollAlarms() {
+    getJSON("/alarms").then(function (v) {
+      if (!v) return;
+      v.alarms.forEach(function (a) {
+        var row = Array.prototype.find.call(alarmTable.rows, function (r) { return r.dataset.alarm === a.name; });
+        if (!row) return;
+        var state = row.querySelector(".alarm-state");
+        state.textContent = a.firing ? "FIRING" : "ok";
+        state.className = "alarm-state " + (a.firing ? "firing" : "quiet");
+        row.querySelector(".alarm-detail").textContent = a.detail || "";
+      });
+      document.getElementById("alarms-checked").textContent = "Last asked " + new Date(v.checkedAt).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") + ".";
+    }).catch(function (err) {
+      console.warn("board alarms:", err);
+    }).then(function () { setTimeout(pollAlarms, alarmMs); });
+  }
+  if (alarmTable) pollAlarms();
+
   document.querySelectorAll("button[data-deploy]").forEach(function (b) {
     b.addEventListener("click", function () {
       var id = b.dataset.deploy;

@@ -30,6 +30,7 @@ func newCLICommands() []*cobra.Command {
 		newRollbackCommand(),
 		newStartCommand("hotfix", "Deploy a build at once, replacing the running deploy (a HOTFIX deploy)", true),
 		newStartCommand("restart", "Restart the stage's current build on every host (a RESTART deploy)", false),
+		newPromoteCommand(),
 		newDeployActionCommand("pause", "Pause the stage's current deploy: no new hosts start until it is resumed"),
 		newDeployActionCommand("resume", "Resume the stage's paused deploy"),
 		newDeployActionCommand("abort", "Abort the stage's current deploy; it ends ABORTED"),

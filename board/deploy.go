@@ -1,0 +1,140 @@
+package board
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// waveNamesUpTo is the largest wave whose hosts the waves table names; bigger waves show
+// coloured squares only (names on hover), so that a 1,000-host wave stays one table row.
+const waveNamesUpTo = 20
+
+// detailHost is one host of a deploy as the deploy page draws it.
+type detailHost struct {
+	Name, Href   string
+	Wave         int
+	Outcome      string // as stored: "" while in flight
+	Label, Color string
+	ErrorMessage string
+	FinishedAt   *time.Time
+}
+
+// detailWave is one row of the waves table.
+type detailWave struct {
+	Wave                               int
+	AdmittedAt                         time.Time
+	Succeeded, Failed, Stuck, InFlight int
+	Hosts                              []detailHost
+	ShowNames                          bool
+}
+
+// deployDetailPage is what deploy.html draws.
+type deployDetailPage struct {
+	Deploy      *schema.Deploy
+	Build       *schema.Build
+	CommitURL   string // the build's commit on its repository's web site, when recognisable
+	Duration    string
+	WorkflowURL string
+	Progress    progress
+	Waves       []detailWave
+	WavesError  bool
+	Failed      []detailHost
+	Legend      []legendItem
+	Error       string
+}
+
+// outcomeLegend lists the waves table's colours, trouble first.
+var outcomeLegend = []legendItem{
+	{outcomeColor(schema.OutcomeFailed), outcomeLabel(schema.OutcomeFailed)},
+	{outcomeColor(schema.OutcomeStuck), outcomeLabel(schema.OutcomeStuck)},
+	{outcomeColor(schema.OutcomeInFlight), outcomeLabel(schema.OutcomeInFlight)},
+	{outcomeColor(schema.OutcomeSucceeded), outcomeLabel(schema.OutcomeSucceeded)},
+}
+
+// outcomeColor is the square colour of a host's outcome; the classes are the host grid's,
+// plus "stuck".
+func outcomeColor(outcome string) string {
+	switch outcome {
+	case schema.OutcomeSucceeded:
+		return colorServing
+	case schema.OutcomeFailed:
+		return colorFailed
+	case schema.OutcomeStuck:
+		return "stuck"
+	}
+	return colorDeploying
+}
+
+// outcomeLabel is how the page names an outcome.
+func outcomeLabel(outcome string) string {
+	switch outcome {
+	case schema.OutcomeSucceeded:
+		return "succeeded"
+	case schema.OutcomeFailed:
+		return "failed"
+	case schema.OutcomeStuck:
+		return "stuck"
+	}
+	return "in flight"
+}
+
+// deployDetail renders one deploy: its summary, progress, waves and failed hosts. An unknown
+// id is a 404 page; a read that fails after the deploy loaded leaves a note, since the
+// summary alone already helps during an incident.
+func (b *Board) deployDetail(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := c.Param("id")
+	d, err := b.Store.GetDeploy(ctx, id)
+	if schema.ErrorCode(err) == schema.ENOTFOUND {
+		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "deploy " + id})
+		return
+	}
+	if err != nil {
+		b.Logger.Error("board: get deploy", "deploy", id, "error", err)
+		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "deploy " + id + " (the database did not answer)"})
+		return
+	}
+	page := deployDetailPage{Deploy: d, Duration: duration(*d, time.Now()), WorkflowURL: b.workflowURL(d.WorkflowID),
+		Progress: progressOf(d), Legend: outcomeLegend}
+	fail := func(what string, err error) {
+		b.Logger.Error("board: "+what, "deploy", id, "error", err)
+		page.Error = "Part of this page could not be read; the server log has the details."
+	}
+	if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
+		page.Build = bd
+		page.CommitURL = commitURL(bd.Repo, bd.Commit)
+	} else if schema.ErrorCode(err) != schema.ENOTFOUND {
+		fail("get build", err)
+	}
+	if hosts, err := b.Store.ListDeployHosts(ctx, d.ID); err != nil {
+		fail("list deploy hosts", err)
+		page.WavesError = true
+	} else {
+		page.Waves, page.Failed = detailWaves(schema.DeployWaves(hosts))
+	}
+	b.render(c, http.StatusOK, "deploy.html", page)
+}
+
+// detailWaves prepares the waves table and the failed-or-stuck hosts, in wave order.
+func detailWaves(waves []schema.DeployWave) ([]detailWave, []detailHost) {
+	var rows []detailWave
+	var failed []detailHost
+	for _, w := range waves {
+		row := detailWave{Wave: w.Wave, AdmittedAt: w.AdmittedAt, Succeeded: w.Succeeded, Failed: w.Failed, Stuck: w.Stuck,
+			InFlight: w.InFlight, ShowNames: len(w.Hosts) <= waveNamesUpTo}
+		for _, h := range w.Hosts {
+			dh := detailHost{Name: h.HostName, Href: hostPagePath(h.HostName), Wave: h.Wave, Outcome: h.Outcome,
+				Label: outcomeLabel(h.Outcome), Color: outcomeColor(h.Outcome), ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt}
+			row.Hosts = append(row.Hosts, dh)
+			if h.Outcome == schema.OutcomeFailed || h.Outcome == schema.OutcomeStuck {
+				failed = append(failed, dh)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, failed
+}

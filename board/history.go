@@ -1,0 +1,223 @@
+package board
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// deployHistoryPageSize is how many deploys one page of a stage's history shows.
+const deployHistoryPageSize = 50
+
+// deployHistoryMaxPage bounds ?page= so the offset stays far from overflowing.
+const deployHistoryMaxPage = 1_000_000
+
+// deployHistoryQuery is what the history page's URL asks for: a page (1 is the newest) and
+// optional type and state filters.
+type deployHistoryQuery struct {
+	Type, State string
+	Page        int
+}
+
+// parseDeployHistoryQuery reads ?page=, ?type= and ?state= (values in any case). A page
+// that is not a whole number from 1 up is an error; the store checks the filters.
+func parseDeployHistoryQuery(v url.Values) (deployHistoryQuery, error) {
+	q := deployHistoryQuery{
+		Type:  strings.ToUpper(strings.TrimSpace(v.Get("type"))),
+		State: strings.ToUpper(strings.TrimSpace(v.Get("state"))),
+		Page:  1,
+	}
+	if p := strings.TrimSpace(v.Get("page")); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return q, fmt.Errorf("page must be a whole number from 1 up, got %q", p)
+		}
+		if n > deployHistoryMaxPage {
+			return q, fmt.Errorf("page must be at most %d, got %d", deployHistoryMaxPage, n)
+		}
+		q.Page = n
+	}
+	return q, nil
+}
+
+// deployHistoryPath is the URL of one page of a stage's history with q's filters; page 1 and
+// empty filters are left out so the plain URL stays plain.
+func deployHistoryPath(env, stage string, q deployHistoryQuery) string {
+	v := url.Values{}
+	if q.Type != "" {
+		v.Set("type", q.Type)
+	}
+	if q.State != "" {
+		v.Set("state", q.State)
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	p := stagePath(env, stage, "/deploys")
+	if len(v) > 0 {
+		p += "?" + v.Encode()
+	}
+	return p
+}
+
+// previousBuild is the build a deploy replaced: the one it records, or, for a deploy that
+// recorded none, the build of the deploy listed just before it in the unfiltered history
+// (older is nil when there is none or the list is filtered and so not consecutive).
+func previousBuild(d schema.Deploy, older *schema.Deploy) string {
+	if d.FromBuildID != "" {
+		return d.FromBuildID
+	}
+	if older != nil {
+		return older.BuildID
+	}
+	return ""
+}
+
+// deployHistoryOption is one choice of a filter's drop-down.
+type deployHistoryOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// deployFilterOptions lists "any" and values, marking the chosen one.
+func deployFilterOptions(values []string, chosen string) []deployHistoryOption {
+	out := []deployHistoryOption{{Value: "", Label: "any", Selected: chosen == ""}}
+	for _, v := range values {
+		out = append(out, deployHistoryOption{Value: v, Label: v, Selected: v == chosen})
+	}
+	return out
+}
+
+var (
+	deployTypes  = []string{schema.DeployRegular, schema.DeployHotfix, schema.DeployRollback, schema.DeployRestart}
+	deployStates = []string{schema.StateRunning, schema.StateFailing, schema.StateSucceeding, schema.StateSucceeded, schema.StateAborted}
+)
+
+// deployHistoryRow is one deploy of the history table.
+type deployHistoryRow struct {
+	Deploy schema.Deploy
+	// Build is nil when the build row is missing (or could not be read).
+	Build *schema.Build
+	// FromBuild is the build the deploy replaced, "" for a first deploy.
+	FromBuild string
+	// ChangesHref compares FromBuild with the deploy's build; "" when they are the same.
+	ChangesHref string
+	DetailHref  string
+	Duration    string
+	// CompareFrom and CompareTo pre-select the compare control: the newest deploy against
+	// the one before it.
+	CompareFrom, CompareTo bool
+}
+
+// deployHistoryPage is what history.html draws.
+type deployHistoryPage struct {
+	Env, Stage    string
+	Query         deployHistoryQuery
+	Filtered      bool
+	Types, States []deployHistoryOption
+	Rows          []deployHistoryRow
+	// First and Last number the rows shown, counting from the newest deploy (1).
+	First, Last                int
+	NewerHref, OlderHref       string
+	NewestHref, UnfilteredHref string
+	CompareAction              string
+	Timeline                   timelineView
+	// Error explains a bad query or a failed read; the rest of the page still renders.
+	Error string
+}
+
+// deployHistory renders a stage's deploys, newest first, a page at a time, with the timeline
+// of the recent ones and a control to compare the builds of two deploys.
+func (b *Board) deployHistory(c *gin.Context) {
+	ctx := c.Request.Context()
+	env, name := c.Param("env"), c.Param("stage")
+	if _, err := b.Store.GetStage(ctx, env, name); schema.ErrorCode(err) == schema.ENOTFOUND {
+		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
+		return
+	} else if err != nil {
+		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
+		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
+		return
+	}
+	now := time.Now()
+	q, qerr := parseDeployHistoryQuery(c.Request.URL.Query())
+	page := deployHistoryPage{
+		Env: env, Stage: name, Query: q, Filtered: q.Type != "" || q.State != "",
+		Types: deployFilterOptions(deployTypes, q.Type), States: deployFilterOptions(deployStates, q.State),
+		NewestHref:     deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State}),
+		UnfilteredHref: deployHistoryPath(env, name, deployHistoryQuery{}),
+		CompareAction:  stagePath(env, name, "/builds/compare"),
+		Timeline:       b.recentTimeline(ctx, env, name, now),
+	}
+	if qerr != nil {
+		page.Error = qerr.Error()
+		b.render(c, http.StatusBadRequest, "history.html", page)
+		return
+	}
+	// One deploy more than a page: it tells whether an older page exists and which build
+	// the page's last deploy replaced.
+	offset := (q.Page - 1) * deployHistoryPageSize
+	deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: deployHistoryPageSize + 1, Offset: offset, Type: q.Type, State: q.State})
+	if schema.ErrorCode(err) == schema.EINVALID {
+		page.Error = schema.ErrorMessage(err)
+		b.render(c, http.StatusBadRequest, "history.html", page)
+		return
+	}
+	if err != nil {
+		b.Logger.Error("board: list deploys", "env", env, "stage", name, "error", err)
+		page.Error = "The deploy history could not be read; the server log has the details."
+		b.render(c, http.StatusOK, "history.html", page)
+		return
+	}
+	shown := deploys
+	if len(deploys) > deployHistoryPageSize {
+		shown = deploys[:deployHistoryPageSize]
+		page.OlderHref = deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: q.Page + 1})
+	}
+	if q.Page > 1 {
+		page.NewerHref = deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: q.Page - 1})
+	}
+	builds := b.deployHistoryBuilds(ctx, shown, &page)
+	for i, d := range shown {
+		var older *schema.Deploy
+		if !page.Filtered && i+1 < len(deploys) {
+			older = &deploys[i+1]
+		}
+		row := deployHistoryRow{Deploy: d, Build: builds[d.BuildID], FromBuild: previousBuild(d, older),
+			DetailHref: deployDetailPath(d.ID), Duration: duration(d, now), CompareTo: i == 0, CompareFrom: i == 1}
+		if row.FromBuild != "" && row.FromBuild != d.BuildID {
+			row.ChangesHref = buildComparePath(env, name, row.FromBuild, d.BuildID)
+		}
+		page.Rows = append(page.Rows, row)
+	}
+	if len(shown) > 0 {
+		page.First, page.Last = offset+1, offset+len(shown)
+	}
+	b.render(c, http.StatusOK, "history.html", page)
+}
+
+// deployHistoryBuilds reads the builds of deploys, each once. A missing build is left out
+// (its rows show the id alone); a failed read also notes it on the page.
+func (b *Board) deployHistoryBuilds(ctx context.Context, deploys []schema.Deploy, page *deployHistoryPage) map[string]*schema.Build {
+	builds := map[string]*schema.Build{}
+	for _, d := range deploys {
+		if _, seen := builds[d.BuildID]; seen {
+			continue
+		}
+		bd, err := b.Store.GetBuild(ctx, d.BuildID)
+		if err != nil && schema.ErrorCode(err) != schema.ENOTFOUND {
+			b.Logger.Error("board: get build", "build", d.BuildID, "error", err)
+			page.Error = "Some builds could not be read; their rows show the build id only."
+		}
+		builds[d.BuildID] = bd
+	}
+	return builds
+}

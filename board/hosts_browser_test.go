@@ -1,0 +1,154 @@
+package board_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
+)
+
+// visibleHostsJS lists the hosts table's visible rows by host name, joined by commas.
+const visibleHostsJS = `Array.from(document.querySelectorAll('#hosts tbody tr')).filter(r => !r.hidden).map(r => r.dataset.host).join(',')`
+
+// hostCellJS is the text of a cell (by class) in host's row.
+func hostCellJS(host, class string) string {
+	return `document.querySelector(` + jsString(`tr[data-host="`+host+`"] .`+class) + `).textContent`
+}
+
+func TestHostsPageInChromium(t *testing.T) {
+	browsertest.Path(t)
+	gin.SetMode(gin.TestMode)
+	st := schematest.SQLite(t)
+	newFixture(t, st)
+	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx := browsertest.Start(t, 90*time.Second)
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	defer stopAPI()
+	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: apiCtx, TemporalUIURL: "http://127.0.0.1:8233"})
+	(&board.Board{Store: st, TemporalUIURL: "http://127.0.0.1:8233"}).Register(engine)
+	srv := httptest.NewServer(engine)
+	defer srv.Close()
+
+	all := make([]string, len(hostColors))
+	for i, h := range hostColors {
+		all[i] = h.name
+	}
+	expectRows := func(step, rows, search string) {
+		t.Helper()
+		browsertest.WaitFor(t, bctx, 5*time.Second, step,
+			visibleHostsJS+" === "+jsString(rows)+" && location.search === "+jsString(search),
+			visibleHostsJS+" + ' at ' + location.search + ' / ' + document.getElementById('hosts-shown').textContent")
+	}
+	setState := func(state string) {
+		t.Helper()
+		browsertest.Eval(t, bctx, `(s => { s.value = `+jsString(state)+`; s.dispatchEvent(new Event('change')); return s.value })(document.getElementById('filter-state'))`)
+	}
+	status := func(substr string) {
+		t.Helper()
+		browsertest.WaitFor(t, bctx, 5*time.Second, "status line saying "+substr,
+			`document.getElementById('status').textContent.includes(`+jsString(substr)+`)`, `document.getElementById('status').textContent`)
+	}
+
+	// A link to the failed hosts opens with only them shown.
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/hosts?state=failed"), chromedp.WaitVisible(chromedp.CSS("#hosts"))); err != nil {
+		t.Fatal(err)
+	}
+	expectRows("server-side filter", "h3-failed", "?state=failed")
+
+	// The filter box narrows and widens in place, keeping the address shareable.
+	setState("")
+	expectRows("no filter", strings.Join(all, ","), "")
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#filter-name"), "h5")); err != nil {
+		t.Fatal(err)
+	}
+	expectRows("name filter", "h5-other", "?name=h5")
+	if got := browsertest.Eval(t, bctx, `document.getElementById('hosts-shown').textContent`); got != "Showing 1 of 7 hosts" {
+		t.Errorf("shown line %q", got)
+	}
+	setState("paused")
+	expectRows("name and colour filter matching nothing", "", "?name=h5&state=paused")
+	if browsertest.Eval(t, bctx, `String(document.getElementById('no-match').hidden)`) != "false" {
+		t.Errorf("no-match note hidden while no row matches")
+	}
+	setState("NORMAL")
+	expectRows("name and agent state filter", "h5-other", "?name=h5&state=NORMAL")
+	setState("")
+
+	// Without a token the buttons say what is missing instead of sending.
+	pause := chromedp.CSS(`tr[data-host="h5-other"] button[data-host-action="pause"]`)
+	if err := chromedp.Do(bctx, chromedp.Click(pause)); err != nil {
+		t.Fatal(err)
+	}
+	status("Set the API token")
+
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.CSS("#token"), secret),
+		chromedp.Click(chromedp.CSS("#save-token")),
+		chromedp.Click(pause),
+	); err != nil {
+		t.Fatal(err)
+	}
+	status("h5-other is now PAUSED_BY_USER")
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the row showing the pause",
+		hostCellJS("h5-other", "c-state")+` === 'PAUSED_BY_USER' && document.querySelector('tr[data-host="h5-other"] .c-color').className === 'host paused c-color'`,
+		`document.querySelector('tr[data-host="h5-other"]').textContent`)
+	if got := browsertest.Eval(t, bctx, `document.querySelector('.host-count[data-color="paused"] .n').textContent`); got != "2" {
+		t.Errorf("summary counts %s paused hosts, want 2", got)
+	}
+	hosts, err := st.ListStageHosts(context.Background(), "hello", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if h.HostName == "h5-other" && (h.Agent == nil || h.Agent.State != schema.AgentPausedByUser) {
+			t.Fatalf("h5-other not paused in the store: %+v", h.Agent)
+		}
+	}
+
+	// A refused action shows the server's reason and leaves the row alone.
+	browsertest.Eval(t, bctx, `(i => { i.value = ''; i.dispatchEvent(new Event('input')); return i.value })(document.getElementById('filter-name'))`)
+	expectRows("filter cleared", strings.Join(all, ","), "")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`tr[data-host="h1-serving"] button[data-host-action="resume"]`))); err != nil {
+		t.Fatal(err)
+	}
+	status("refused: ")
+	status("not paused by a person")
+	if got := browsertest.Eval(t, bctx, hostCellJS("h1-serving", "c-state")); got != "NORMAL" {
+		t.Errorf("h1-serving state %q after a refused resume", got)
+	}
+
+	// Resume puts the host back.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`tr[data-host="h5-other"] button[data-host-action="resume"]`))); err != nil {
+		t.Fatal(err)
+	}
+	status("h5-other is now NORMAL")
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the row showing the resume", hostCellJS("h5-other", "c-state")+` === 'NORMAL'`,
+		`document.querySelector('tr[data-host="h5-other"]').textContent`)
+	browsertest.Screenshot(t, bctx, "hosts")
+
+	// The host page sends the same actions per stage and redraws the row from the answer.
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/hosts/h5-other"), chromedp.WaitVisible(chromedp.CSS("#host-stages"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`tr[data-stage="prod"] button[data-host-action="exclude"]`))); err != nil {
+		t.Fatal(err)
+	}
+	status("h5-other is now PAUSED_BY_USER")
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the host page row showing the exclusion",
+		`document.querySelector('tr[data-stage="prod"] .c-state').textContent === 'PAUSED_BY_USER'`,
+		`document.querySelector('tr[data-stage="prod"]').textContent`)
+	browsertest.Screenshot(t, bctx, "host")
+}
