@@ -6,12 +6,17 @@ import (
 )
 
 // NewID returns a 22-character URL-safe random identifier, the shape Teletraan uses for
-// environment, deploy and build ids.
+// environment, deploy and build ids. It never starts with '-': such an id reads as a flag
+// on a command line and agents refuse it as a file name (build ids name directories).
 func NewID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		// crypto/rand never fails on supported platforms; a broken one must not mint ids.
-		panic("schema: crypto/rand failed: " + err.Error())
+	for {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			// crypto/rand never fails on supported platforms; a broken one must not mint ids.
+			panic("schema: crypto/rand failed: " + err.Error())
+		}
+		if id := base64.RawURLEncoding.EncodeToString(b[:]); id[0] != '-' {
+			return id
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
