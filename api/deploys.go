@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -142,7 +143,8 @@ func (s *server) listDeploys(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	deploys, err := s.store.ListDeploys(c.Request.Context(), c.Param("env"), c.Param("stage"), schema.DeployFilter{Limit: limit, Offset: offset})
+	f := schema.DeployFilter{Limit: limit, Offset: offset, Type: strings.ToUpper(c.Query("type")), State: strings.ToUpper(c.Query("state"))}
+	deploys, err := s.store.ListDeploys(c.Request.Context(), c.Param("env"), c.Param("stage"), f)
 	if err != nil {
 		s.fail(c, err)
 		return

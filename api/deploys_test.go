@@ -71,6 +71,17 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 		t.Errorf("deploy list = %+v, want the one deploy", list.Deploys)
 	}
 	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?offset=x", ""), http.StatusBadRequest, schema.EINVALID, "offset")
+	for query, want := range map[string]int{"?type=regular": 1, "?type=ROLLBACK": 0, "?state=running": 1, "?state=SUCCEEDED": 0, "?type=REGULAR&state=RUNNING": 1} {
+		rec = a.call(http.MethodGet, "/v1/envs/hello/prod/deploys"+query, "")
+		wantStatus(t, rec, http.StatusOK)
+		if got := decode[struct {
+			Deploys []schema.Deploy `json:"deploys"`
+		}](t, rec).Deploys; len(got) != want {
+			t.Errorf("deploys%s = %d deploys, want %d", query, len(got), want)
+		}
+	}
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?type=sideways", ""), http.StatusBadRequest, schema.EINVALID, "type")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?state=DONE", ""), http.StatusBadRequest, schema.EINVALID, "state")
 	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/deploys", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
 }
 

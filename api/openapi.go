@@ -405,7 +405,9 @@ func buildOpenAPI() *openAPIDoc {
 	})
 	add(http.MethodGet, "/v1/envs/{env}/{stage}/deploys", &operation{
 		OperationID: "listDeploys", Summary: "List a stage's deploys, newest first", Tags: []string{"deploys"},
-		Parameters: []parameter{envParam, stageParam, limit, offset},
+		Parameters: []parameter{envParam, stageParam, limit, offset,
+			queryParam("type", "only deploys of this type", &jsonSchema{Type: "string", Enum: []string{schema.DeployRegular, schema.DeployHotfix, schema.DeployRollback, schema.DeployRestart}}),
+			queryParam("state", "only deploys in this state", &jsonSchema{Type: "string", Enum: []string{schema.StateRunning, schema.StateFailing, schema.StateSucceeding, schema.StateSucceeded, schema.StateAborted}})},
 		Responses: map[string]*response{
 			"200": jsonResponse("the deploys", ref("DeployList")),
 			"400": refResponse("BadRequest"),
