@@ -37,7 +37,8 @@ type Board struct {
 
 // Register adds the board's routes to engine.
 func (b *Board) Register(engine *gin.Engine) {
-	b.pages = template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFiles, "templates/*.html"))
+	funcs := template.FuncMap{"temporalui": func() string { return b.TemporalUIURL }}
+	b.pages = template.Must(template.New("").Funcs(templateFuncs).Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))
 	if b.Logger == nil {
 		b.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -66,4 +67,9 @@ var templateFuncs = template.FuncMap{
 	"stagenav":   newStageNav,
 	"stagepath":  stagePath,
 	"deploypath": deployPagePath,
+	"hostpath":   hostPagePath,
+	"utc":        formatUTC,
+	// temporalui is the Temporal UI's address for the site header; Register binds it to
+	// the Board's TemporalUIURL, and "" hides the link.
+	"temporalui": func() string { return "" },
 }

@@ -3,13 +3,10 @@ package board_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 
@@ -47,83 +44,79 @@ func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionReque
 	return nil, schema.Errorf(schema.ECONFLICT, "the fake deployer aborts nothing")
 }
 
-// chromiumPath is the browser the test drives; CI must have one, a laptop may not.
-func chromiumPath(t *testing.T) string { return browsertest.Path(t) }
-
 // gridJS lists the grid as "host:colour" pairs, the way the assertions spell it.
 const gridJS = `Array.from(document.querySelectorAll('#grid .host')).map(e => e.title + ':' + e.className.replace('host ', '')).join(',')`
 
+// gridLinksJS lists where the grid's squares link to.
+const gridLinksJS = `Array.from(document.querySelectorAll('#grid a.host')).map(e => e.getAttribute('href')).join(',')`
+
+// jsColorsJS colours the stage's hosts as the API reports them with board.js's hostColor,
+// into window.jsColors as "host:colour" pairs; the test compares them with the Go colours.
+const jsColorsJS = `(window.jsColors = null, (tt => { const base = tt.stageAPI('hello', 'prod');
+  Promise.all([tt.getJSON(base + '/deploys/current'), tt.getJSON(base + '/hosts')]).then(r => {
+    const id = r[0] && r[0].deploy ? r[0].deploy.id : '';
+    window.jsColors = r[1].hosts.map(h => h.hostName + ':' + tt.hostColor(h, id, Date.now())).join(',');
+  }).catch(e => { window.jsColors = 'error: ' + e; }); })(window.teletraan), 'asked')`
+
 func TestStagePageInChromium(t *testing.T) {
-	exe := chromiumPath(t)
 	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 90*time.Second)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
 	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: ctx, TemporalUIURL: "http://127.0.0.1:8233"})
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	defer stopAPI()
+	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: apiCtx, TemporalUIURL: "http://127.0.0.1:8233"})
 	(&board.Board{Store: st, TemporalUIURL: "http://127.0.0.1:8233"}).Register(engine)
 	srv := httptest.NewServer(engine)
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	// Every confirm() the page raises is accepted, as an operator clicking OK would.
-	dialogs := chromedp.Events(bctx, page.JavascriptDialogOpening)
-	go func() {
-		for _, err := range dialogs {
-			if err != nil {
-				return
-			}
-			_, _ = chromedp.Call(bctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-		}
-	}()
-
-	var want []string
+	var want, links []string
 	for _, h := range hostColors {
 		want = append(want, h.name+":"+h.color)
+		links = append(links, "/hosts/"+h.name)
 	}
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod"), chromedp.WaitVisible(chromedp.CSS("#grid"))); err != nil {
 		t.Fatal(err)
 	}
-	grid, err := chromedp.Run(bctx, chromedp.Evaluate[string](gridJS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if grid != strings.Join(want, ",") {
+	// The server drew the grid with board/hostcolor.go.
+	if grid := browsertest.Eval(t, bctx, gridJS); grid != strings.Join(want, ",") {
 		t.Fatalf("grid %s, want %s", grid, strings.Join(want, ","))
 	}
+	if got := browsertest.Eval(t, bctx, gridLinksJS); got != strings.Join(links, ",") {
+		t.Errorf("grid squares link to %s, want %s", got, strings.Join(links, ","))
+	}
+	// board.js's hostColor, given the API's view of the same hosts, agrees with the Go colours
+	// for every colour of the fixture.
+	browsertest.Eval(t, bctx, jsColorsJS)
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the JavaScript colours", `window.jsColors !== null`, `String(window.jsColors)`)
+	if got := browsertest.Eval(t, bctx, `window.jsColors`); got != strings.Join(want, ",") {
+		t.Fatalf("window.teletraan.hostColor gives %s, board/hostcolor.go %s", got, strings.Join(want, ","))
+	}
 
-	// A host moving to the current deploy turns blue through the poll, without a reload.
+	// A host moving to the current deploy turns blue through the poll, without a reload; the
+	// redrawn squares are links too.
 	if _, err := st.DB().NewUpdate().Model((*schema.Agent)(nil)).Set("deploy_id = ?, deploy_stage = ?", "d1", "DOWNLOADING").
 		Where("host_id = ?", "h5-other").Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	want[4] = "h5-other:deploying"
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](gridJS+" === "+jsString(strings.Join(want, ",")),
-		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(6*time.Second))); err != nil {
-		got, _ := chromedp.Run(bctx, chromedp.Evaluate[string](gridJS))
-		t.Fatalf("grid did not redraw: %v; grid %s", err, got)
+	browsertest.WaitFor(t, bctx, 6*time.Second, "the grid to redraw h5-other as deploying",
+		gridJS+" === "+browsertest.JSString(strings.Join(want, ",")), gridJS)
+	if got := browsertest.Eval(t, bctx, gridLinksJS); got != strings.Join(links, ",") {
+		t.Errorf("redrawn grid squares link to %s, want %s", got, strings.Join(links, ","))
 	}
 
 	// Without a token the buttons say what is missing instead of sending.
-	status := func(substr string) string {
+	statusText := `document.getElementById('status').textContent`
+	status := func(substr string) {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Poll[string](`(t => t.includes(`+jsString(substr)+`) && t)(document.getElementById('status').textContent)`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
-		if err != nil {
-			got, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('status').textContent`))
-			t.Fatalf("status line never said %q: %v; it says %q", substr, err, got)
-		}
-		return s
+		browsertest.WaitFor(t, bctx, 5*time.Second, "the status line to say "+substr,
+			statusText+`.includes(`+browsertest.JSString(substr)+`)`, statusText)
+		t.Logf("status line: %s", browsertest.Eval(t, bctx, statusText))
 	}
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-action="pause"]`))); err != nil {
 		t.Fatal(err)
@@ -137,33 +130,19 @@ func TestStagePageInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("status line: %s", status("accepted"))
+	status("accepted")
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-action="resume"]`))); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("status line: %s", status("the deploy is not paused"))
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.getElementById('deploy-state').textContent === 'RUNNING (paused)'`,
-		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
-		t.Fatalf("deploy state did not show the pause: %v", err)
-	}
+	status("the deploy is not paused")
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the deploy state to show the pause",
+		`document.getElementById('deploy-state').textContent === 'RUNNING (paused)'`, `document.getElementById('deploy-state').textContent`)
+	browsertest.Screenshot(t, bctx, "stage")
 
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
+	// An on-call engineer clicks a red square and lands on that host's page.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#grid a.host.failed`))); err != nil {
 		t.Fatal(err)
 	}
-	dir, err := filepath.Abs(filepath.Join("..", "test-artifacts", "board"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "stage.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the failed host's page",
+		`location.pathname === '/hosts/h3-failed' && !!document.getElementById('host-stages')`, `location.href`)
 }
-
-// jsString quotes s as a JavaScript string literal for the assertions' expressions.
-func jsString(s string) string { return browsertest.JSString(s) }

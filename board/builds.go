@@ -1,7 +1,6 @@
 package board
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -65,7 +64,7 @@ type buildListPage struct {
 func (b *Board) builds(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	st, ok := b.stageForBuilds(c, env, name)
+	st, ok := b.loadStage(c, env, name)
 	if !ok {
 		return
 	}
@@ -126,21 +125,6 @@ func (b *Board) builds(c *gin.Context) {
 	b.render(c, http.StatusOK, "builds.html", page)
 }
 
-// stageForBuilds reads the stage a builds or compare page names, answering 404 or 500 itself when it cannot.
-func (b *Board) stageForBuilds(c *gin.Context, env, name string) (*schema.Stage, bool) {
-	st, err := b.Store.GetStage(c.Request.Context(), env, name)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
-		return nil, false
-	}
-	if err != nil {
-		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
-		return nil, false
-	}
-	return st, true
-}
-
 // buildsPageNumber reads ?page=; anything that is not a page number shows the first page,
 // since a hand-edited URL deserves a list rather than an error.
 func buildsPageNumber(raw string) int {
@@ -174,7 +158,7 @@ func buildsPageURL(env, stage, branch string, page int) string {
 func buildMarkers(current *schema.Deploy, recent []schema.Deploy, now time.Time) map[string]buildMarker {
 	out := map[string]buildMarker{}
 	mark := func(d schema.Deploy, isCurrent bool) {
-		out[d.BuildID] = buildMarker{Current: isCurrent, DeployID: d.ID, Type: d.Type, State: d.State, At: d.CreatedAt, Age: compactAge(now.Sub(d.CreatedAt))}
+		out[d.BuildID] = buildMarker{Current: isCurrent, DeployID: d.ID, Type: d.Type, State: d.State, At: d.CreatedAt, Age: age(now.Sub(d.CreatedAt))}
 	}
 	for i := len(recent) - 1; i >= 0; i-- {
 		mark(recent[i], current != nil && recent[i].ID == current.ID)
@@ -183,32 +167,6 @@ func buildMarkers(current *schema.Deploy, recent []schema.Deploy, now time.Time)
 		mark(*current, true)
 	}
 	return out
-}
-
-// compactAge is a duration as an operator reads it in a dense table: the largest unit and
-// the next one ("3h5m", "2d4h"), never more precise than a second.
-func compactAge(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	default:
-		days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-		if h == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd%dh", days, h)
-	}
 }
 
 // branchChoices are the branch filter's suggestions: the stage's own branch and those of

@@ -305,23 +305,6 @@ func TestBuildsPageURL(t *testing.T) {
 	}
 }
 
-func TestCompactAge(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		-time.Second:                      "0s",
-		0:                                 "0s",
-		45*time.Second + time.Millisecond: "45s",
-		12*time.Minute + 59*time.Second:   "12m",
-		3 * time.Hour:                     "3h",
-		3*time.Hour + 5*time.Minute:       "3h5m",
-		49 * time.Hour:                    "2d1h",
-		72 * time.Hour:                    "3d",
-	} {
-		if got := compactAge(d); got != want {
-			t.Errorf("compactAge(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func TestBuildMarkers(t *testing.T) {
 	now := buildsT0.Add(10 * time.Hour)
 	at := func(h int) time.Time { return buildsT0.Add(time.Duration(h) * time.Hour) }

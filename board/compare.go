@@ -80,7 +80,7 @@ type comparePage struct {
 func (b *Board) compareBuilds(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	st, ok := b.stageForBuilds(c, env, name)
+	st, ok := b.loadStage(c, env, name)
 	if !ok {
 		return
 	}
@@ -245,14 +245,6 @@ func buildsBetween(ctx context.Context, list buildLister, older, newer schema.Bu
 		offset += len(batch)
 	}
 	return between, false, nil
-}
-
-// buildComparePath is the compare page of a stage for two build ids.
-func buildComparePath(env, stage, from, to string) string {
-	q := url.Values{}
-	q.Set("from", from)
-	q.Set("to", to)
-	return stagePath(env, stage, "/builds/compare") + "?" + q.Encode()
 }
 
 // linkableArtifact is raw when it is an http or https URL worth linking, else "": an artifact may

@@ -279,12 +279,6 @@ func TestBuildsBetween(t *testing.T) {
 	}
 }
 
-func TestBuildComparePath(t *testing.T) {
-	if got, want := buildComparePath("hello", "prod", "a&b", "c d"), "/envs/hello/prod/builds/compare?from=a%26b&to=c+d"; got != want {
-		t.Errorf("buildComparePath = %q, want %q", got, want)
-	}
-}
-
 func TestLinkableArtifact(t *testing.T) {
 	for raw, want := range map[string]string{
 		"https://a.example.com/b.tar.gz": "https://a.example.com/b.tar.gz",

@@ -87,7 +87,7 @@ func configPairs(m map[string]string) []configPair {
 func (b *Board) config(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	st, ok := b.loadConfigStage(c, env, name)
+	st, ok := b.loadStage(c, env, name)
 	if !ok {
 		return
 	}
@@ -106,20 +106,4 @@ func (b *Board) config(c *gin.Context) {
 		page.Groups = strings.Join(capacity.Groups, "\n")
 	}
 	b.render(c, http.StatusOK, "config.html", page)
-}
-
-// loadConfigStage reads the stage a page is about; when it cannot, it renders the not-found
-// page (404, or 500 when the database failed) and reports false.
-func (b *Board) loadConfigStage(c *gin.Context, env, name string) (*schema.Stage, bool) {
-	st, err := b.Store.GetStage(c.Request.Context(), env, name)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
-		return nil, false
-	}
-	if err != nil {
-		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
-		return nil, false
-	}
-	return st, true
 }

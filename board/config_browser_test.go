@@ -47,13 +47,13 @@ func TestConfigPageInChromium(t *testing.T) {
 	// waitText waits until the element sel's text contains substr.
 	waitText := func(sel, substr string) {
 		t.Helper()
-		text := `((document.querySelector(` + jsString(sel) + `) || {}).textContent || '')`
-		browsertest.WaitFor(t, bctx, 10*time.Second, sel+" saying "+substr, text+`.includes(`+jsString(substr)+`)`,
+		text := `((document.querySelector(` + browsertest.JSString(sel) + `) || {}).textContent || '')`
+		browsertest.WaitFor(t, bctx, 10*time.Second, sel+" saying "+substr, text+`.includes(`+browsertest.JSString(substr)+`)`,
 			text+` + ' / status line: ' + document.getElementById('status').textContent`)
 	}
 	value := func(sel string) string {
 		t.Helper()
-		return eval(`document.querySelector(` + jsString(sel) + `).value`)
+		return eval(`document.querySelector(` + browsertest.JSString(sel) + `).value`)
 	}
 	stored := func() *schema.Stage {
 		t.Helper()

@@ -100,24 +100,6 @@ func configHistoryKind(t string) string {
 	return t
 }
 
-// configHistoryAge says how long ago t was, coarsely: an on-call engineer wants "2h ago", not
-// seconds.
-func configHistoryAge(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm ago", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
-	}
-}
-
 // configComparePicks chooses the entries the compare pickers start on: the ones asked for,
 // else the newest (B) against the one before it of the same kind (A), since a capacity
 // snapshot and a config snapshot share no fields. Changes come newest first.
@@ -149,7 +131,7 @@ func configComparePicks(q configHistoryQuery, changes []schema.ConfigChange) (a,
 func (b *Board) configHistory(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	st, ok := b.loadConfigStage(c, env, name)
+	st, ok := b.loadStage(c, env, name)
 	if !ok {
 		return
 	}
@@ -167,7 +149,7 @@ func (b *Board) configHistory(c *gin.Context) {
 	now := time.Now()
 	byID := map[int64]configHistoryEntry{}
 	for _, ch := range changes {
-		e := configHistoryEntry{Change: ch, Kind: configHistoryKind(ch.ChangeType), Age: configHistoryAge(now, ch.CreatedAt), PickA: ch.ID == pickA, PickB: ch.ID == pickB}
+		e := configHistoryEntry{Change: ch, Kind: configHistoryKind(ch.ChangeType), Age: ago(ch.CreatedAt, now), PickA: ch.ID == pickA, PickB: ch.ID == pickB}
 		if e.Diff, err = diffJSON(ch.Before, ch.After); err != nil {
 			b.Logger.Error("board: diff config history entry", "id", ch.ID, "error", err)
 			e.DiffError = "This entry's snapshots could not be read: " + err.Error()

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,29 +40,6 @@ func TestParseConfigHistoryQuery(t *testing.T) {
 				t.Fatalf("parseConfigHistoryQuery(%q, %q, %q) = %+v, notes %q; want %+v with %d notes", tt.limit, tt.a, tt.b, got, notes, tt.want, tt.notes)
 			}
 		})
-	}
-}
-
-func TestConfigHistoryAge(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		ago  time.Duration
-		want string
-	}{
-		{-time.Second, "just now"},
-		{0, "0s ago"},
-		{59 * time.Second, "59s ago"},
-		{time.Minute, "1m ago"},
-		{59*time.Minute + 59*time.Second, "59m ago"},
-		{time.Hour + 5*time.Minute, "1h05m ago"},
-		{47 * time.Hour, "47h00m ago"},
-		{48 * time.Hour, "2d ago"},
-		{30 * 24 * time.Hour, "30d ago"},
-	}
-	for _, tt := range tests {
-		if got := configHistoryAge(now, now.Add(-tt.ago)); got != tt.want {
-			t.Errorf("configHistoryAge(%v ago) = %q, want %q", tt.ago, got, tt.want)
-		}
 	}
 }
 

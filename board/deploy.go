@@ -89,13 +89,8 @@ func (b *Board) deployDetail(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
 	d, err := b.Store.GetDeploy(ctx, id)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "deploy " + id})
-		return
-	}
 	if err != nil {
-		b.Logger.Error("board: get deploy", "deploy", id, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "deploy " + id + " (the database did not answer)"})
+		b.renderUnreadable(c, "deploy "+id, err)
 		return
 	}
 	page := deployDetailPage{Deploy: d, Duration: duration(*d, time.Now()), WorkflowURL: b.workflowURL(d.WorkflowID),

@@ -139,12 +139,7 @@ type deployHistoryPage struct {
 func (b *Board) deployHistory(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	if _, err := b.Store.GetStage(ctx, env, name); schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
-		return
-	} else if err != nil {
-		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
+	if _, ok := b.loadStage(c, env, name); !ok {
 		return
 	}
 	now := time.Now()
@@ -192,7 +187,7 @@ func (b *Board) deployHistory(c *gin.Context) {
 			older = &deploys[i+1]
 		}
 		row := deployHistoryRow{Deploy: d, Build: builds[d.BuildID], FromBuild: previousBuild(d, older),
-			DetailHref: deployDetailPath(d.ID), Duration: duration(d, now), CompareTo: i == 0, CompareFrom: i == 1}
+			DetailHref: deployPagePath(d.ID), Duration: duration(d, now), CompareTo: i == 0, CompareFrom: i == 1}
 		if row.FromBuild != "" && row.FromBuild != d.BuildID {
 			row.ChangesHref = buildComparePath(env, name, row.FromBuild, d.BuildID)
 		}

@@ -109,19 +109,18 @@ type homeLink struct {
 
 // homePage is what home.html draws: the counts, the filter controls and the grouped rows.
 type homePage struct {
-	Query         homeQuery
-	Groups        []homeGroup
-	Total         int
-	Deploying     int
-	Failing       int
-	Unhealthy     int
-	Shown         int
-	Filters       []homeLink
-	Sorts         []homeLink
-	ClearHref     string
-	TemporalUIURL string
-	Error         string
-	HostsError    string
+	Query      homeQuery
+	Groups     []homeGroup
+	Total      int
+	Deploying  int
+	Failing    int
+	Unhealthy  int
+	Shown      int
+	Filters    []homeLink
+	Sorts      []homeLink
+	ClearHref  string
+	Error      string
+	HostsError string
 }
 
 // home renders every stage with its current build, deploy and host health, filtered by ?q=
@@ -131,7 +130,7 @@ type homePage struct {
 func (b *Board) home(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := parseHomeQuery(c.Request.URL.Query())
-	page := homePage{Query: q, TemporalUIURL: b.TemporalUIURL, ClearHref: homeURL(homeQuery{State: filterAll, Sort: q.Sort})}
+	page := homePage{Query: q, ClearHref: homeURL(homeQuery{State: filterAll, Sort: q.Sort})}
 	summaries, err := b.Store.ListStageSummaries(ctx)
 	if err != nil {
 		b.Logger.Error("board: list stage summaries", "error", err)
@@ -208,7 +207,7 @@ func (b *Board) homeRowOf(s schema.StageSummary, hosts schema.HostCounts, hostsK
 		HostsKnown: hostsKnown,
 	}
 	if d := s.Current; d != nil {
-		r.DeployHref = "/deploys/" + url.PathEscape(d.ID)
+		r.DeployHref = deployPagePath(d.ID)
 		r.WorkflowURL = b.workflowURL(d.WorkflowID)
 		r.Progress = progressOf(d)
 		r.Age = ago(d.CreatedAt, now)
@@ -216,7 +215,7 @@ func (b *Board) homeRowOf(s schema.StageSummary, hosts schema.HostCounts, hostsK
 	if hostsKnown {
 		for _, l := range legend {
 			if n := hosts[l.Color]; n > 0 {
-				r.Hosts = append(r.Hosts, hostCount{Color: l.Color, Label: l.Label, N: n, Href: r.HostsHref + "?state=" + url.QueryEscape(l.Color)})
+				r.Hosts = append(r.Hosts, hostCount{Color: l.Color, Label: l.Label, N: n, Href: hostsFilterPath(st.EnvName, st.StageName, l.Color)})
 			}
 		}
 		r.HostTotal = hosts.Total()
@@ -358,21 +357,4 @@ func groupRows(rows []homeRow, order string) []homeGroup {
 		}
 	}
 	return groups
-}
-
-// ago says how long before now t was, in the largest whole unit: "45s ago", "12m ago",
-// "3h ago", "2d ago". A time in the future (clock skew between servers) is "just now".
-func ago(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + "s ago"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m ago"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + "h ago"
-	}
-	return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
 }

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -152,26 +151,5 @@ func TestGroupRows(t *testing.T) {
 	}
 	if got := groupRows(nil, sortTrouble); len(got) != 0 {
 		t.Errorf("no rows gave groups %+v", got)
-	}
-}
-
-func TestAgo(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		before time.Duration
-		want   string
-	}{
-		{-time.Minute, "just now"},
-		{0, "just now"},
-		{45 * time.Second, "45s ago"},
-		{12*time.Minute + 59*time.Second, "12m ago"},
-		{3*time.Hour + 59*time.Minute, "3h ago"},
-		{47 * time.Hour, "47h ago"},
-		{49 * time.Hour, "2d ago"},
-		{400 * 24 * time.Hour, "400d ago"},
-	} {
-		if got := ago(now.Add(-tc.before), now); got != tc.want {
-			t.Errorf("ago(now-%s) = %q, want %q", tc.before, got, tc.want)
-		}
 	}
 }

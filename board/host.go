@@ -2,7 +2,6 @@ package board
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -10,16 +9,6 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
-
-// hostPagePath is the board URL of a host's detail page; the name is one path segment.
-func hostPagePath(name string) string {
-	return "/hosts/" + url.PathEscape(name)
-}
-
-// deployPagePath is the board URL of a deploy's detail page.
-func deployPagePath(id string) string {
-	return "/deploys/" + url.PathEscape(id)
-}
 
 // hostIdentity is one host row of the host page: a machine that reported the name.
 type hostIdentity struct {
@@ -64,20 +53,15 @@ func (b *Board) host(c *gin.Context) {
 	ctx := c.Request.Context()
 	name := c.Param("host")
 	d, err := b.Store.HostDetail(ctx, name)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "host " + name})
-		return
-	}
 	if err != nil {
-		b.Logger.Error("board: host detail", "host", name, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "host " + name + " (the database did not answer)"})
+		b.renderUnreadable(c, "host "+name, err)
 		return
 	}
 	now := time.Now()
 	page := hostPage{Name: d.HostName, ManyIDs: len(d.Hosts) > 1}
 	for _, h := range d.Hosts {
 		ping := h.LastPingAt
-		page.Hosts = append(page.Hosts, hostIdentity{Host: h, Groups: strings.Join(h.Groups, ", "), LastPingAge: hostAge(&ping, now)})
+		page.Hosts = append(page.Hosts, hostIdentity{Host: h, Groups: strings.Join(h.Groups, ", "), LastPingAge: agoOrNever(&ping, now)})
 	}
 	builds := newDeployBuilds(b.Store)
 	for _, s := range d.Stages {

@@ -11,8 +11,9 @@ import (
 // agents ping every few seconds, so five minutes of silence means the host is gone.
 const unreachableAfter = 5 * time.Minute
 
-// Host colours of the grid, used as CSS classes. static/stage.js repeats hostColor's
-// rules so that the page redraws without a round trip through the server's templates.
+// Host colours of the grid, used as CSS classes. static/board.js repeats hostColor's rules
+// (window.teletraan.hostColor) so that pages redraw without a round trip through the
+// server's templates; TestStagePageInChromium checks that both agree.
 const (
 	colorServing     = "serving"     // green: serves the current deploy's build
 	colorDeploying   = "deploying"   // blue: on its way to the current deploy's build

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,30 +61,6 @@ func (f hostFilter) matches(name, color, agentState string) bool {
 		return false
 	}
 	return f.State == "" || f.State == color || f.State == agentState
-}
-
-// hostAge says how long ago t was, coarse enough to read at a glance: "12s ago",
-// "4m10s ago", "3h5m ago", "2d4h ago"; "never" for nil. A time slightly in the future
-// (clocks of server replicas differ) reads "0s ago". static/hosts.js repeats it.
-func hostAge(t *time.Time, now time.Time) string {
-	if t == nil {
-		return "never"
-	}
-	d := now.Sub(*t)
-	if d < 0 {
-		d = 0
-	}
-	s := int(d / time.Second)
-	switch {
-	case s < 60:
-		return strconv.Itoa(s) + "s ago"
-	case s < 3600:
-		return strconv.Itoa(s/60) + "m" + strconv.Itoa(s%60) + "s ago"
-	case s < 86400:
-		return strconv.Itoa(s/3600) + "h" + strconv.Itoa(s%3600/60) + "m ago"
-	default:
-		return strconv.Itoa(s/86400) + "d" + strconv.Itoa(s%86400/3600) + "h ago"
-	}
 }
 
 // errorHeadline is the first non-blank line of a script's output, cut to fit a table cell.
@@ -199,14 +174,8 @@ type hostsPage struct {
 func (b *Board) hosts(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	st, err := b.Store.GetStage(ctx, env, name)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
-		return
-	}
-	if err != nil {
-		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
+	st, ok := b.loadStage(c, env, name)
+	if !ok {
 		return
 	}
 	page := hostsPage{Env: st.EnvName, Stage: st.StageName, AgentStates: filterAgentStates}
@@ -250,9 +219,8 @@ func (b *Board) hosts(c *gin.Context) {
 	}
 	page.Total = len(page.Rows)
 	for _, l := range legend {
-		q := url.Values{"state": {l.Color}}
 		page.Colors = append(page.Colors, hostColorCount{Color: l.Color, Label: l.Label, Count: counts[l.Color],
-			Href: stagePath(env, name, "/hosts") + "?" + q.Encode()})
+			Href: hostsFilterPath(env, name, l.Color)})
 	}
 	b.render(c, http.StatusOK, "hosts.html", page)
 }
@@ -261,7 +229,7 @@ func (b *Board) hosts(c *gin.Context) {
 func newHostRow(ctx context.Context, h schema.StageHost, color string, builds *deployBuilds, now time.Time) hostRow {
 	row := hostRow{
 		Name: h.HostName, Href: hostPagePath(h.HostName), HostID: h.HostID, IP: h.IP, Groups: strings.Join(h.Groups, ", "), Member: membershipLabel(h.MemberBy),
-		Color: color, LastPingAt: h.LastPingAt, LastPingAge: hostAge(h.LastPingAt, now),
+		Color: color, LastPingAt: h.LastPingAt, LastPingAge: agoOrNever(h.LastPingAt, now),
 	}
 	if a := h.Agent; a != nil {
 		row.HasAgent = true

@@ -22,19 +22,18 @@ const visibleHostsJS = `Array.from(document.querySelectorAll('#hosts tbody tr'))
 
 // hostCellJS is the text of a cell (by class) in host's row.
 func hostCellJS(host, class string) string {
-	return `document.querySelector(` + jsString(`tr[data-host="`+host+`"] .`+class) + `).textContent`
+	return `document.querySelector(` + browsertest.JSString(`tr[data-host="`+host+`"] .`+class) + `).textContent`
 }
 
 func TestHostsPageInChromium(t *testing.T) {
-	browsertest.Path(t)
 	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 90*time.Second)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
 	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bctx := browsertest.Start(t, 90*time.Second)
 	apiCtx, stopAPI := context.WithCancel(context.Background())
 	defer stopAPI()
 	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: apiCtx, TemporalUIURL: "http://127.0.0.1:8233"})
@@ -49,17 +48,17 @@ func TestHostsPageInChromium(t *testing.T) {
 	expectRows := func(step, rows, search string) {
 		t.Helper()
 		browsertest.WaitFor(t, bctx, 5*time.Second, step,
-			visibleHostsJS+" === "+jsString(rows)+" && location.search === "+jsString(search),
+			visibleHostsJS+" === "+browsertest.JSString(rows)+" && location.search === "+browsertest.JSString(search),
 			visibleHostsJS+" + ' at ' + location.search + ' / ' + document.getElementById('hosts-shown').textContent")
 	}
 	setState := func(state string) {
 		t.Helper()
-		browsertest.Eval(t, bctx, `(s => { s.value = `+jsString(state)+`; s.dispatchEvent(new Event('change')); return s.value })(document.getElementById('filter-state'))`)
+		browsertest.Eval(t, bctx, `(s => { s.value = `+browsertest.JSString(state)+`; s.dispatchEvent(new Event('change')); return s.value })(document.getElementById('filter-state'))`)
 	}
 	status := func(substr string) {
 		t.Helper()
 		browsertest.WaitFor(t, bctx, 5*time.Second, "status line saying "+substr,
-			`document.getElementById('status').textContent.includes(`+jsString(substr)+`)`, `document.getElementById('status').textContent`)
+			`document.getElementById('status').textContent.includes(`+browsertest.JSString(substr)+`)`, `document.getElementById('status').textContent`)
 	}
 
 	// A link to the failed hosts opens with only them shown.

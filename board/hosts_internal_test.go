@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestHostFilterMatches(t *testing.T) {
@@ -54,30 +53,6 @@ func TestParseHostFilter(t *testing.T) {
 	}
 }
 
-func TestHostAge(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
-	for _, tc := range []struct {
-		t    *time.Time
-		want string
-	}{
-		{nil, "never"},
-		{at(0), "0s ago"},
-		{at(-3 * time.Second), "0s ago"},
-		{at(12*time.Second + 900*time.Millisecond), "12s ago"},
-		{at(59 * time.Second), "59s ago"},
-		{at(60 * time.Second), "1m0s ago"},
-		{at(4*time.Minute + 10*time.Second), "4m10s ago"},
-		{at(3*time.Hour + 5*time.Minute + 59*time.Second), "3h5m ago"},
-		{at(24 * time.Hour), "1d0h ago"},
-		{at(50 * time.Hour), "2d2h ago"},
-	} {
-		if got := hostAge(tc.t, now); got != tc.want {
-			t.Errorf("hostAge(%v) = %q, want %q", tc.t, got, tc.want)
-		}
-	}
-}
-
 func TestErrorHeadline(t *testing.T) {
 	long := strings.Repeat("é", 130)
 	for _, tc := range []struct{ in, want string }{
@@ -102,14 +77,5 @@ func TestMembershipLabel(t *testing.T) {
 		if got := membershipLabel(tc.in); got != tc.want {
 			t.Errorf("membershipLabel(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-	}
-}
-
-func TestHostAndDeployPagePathsEscapeOneSegment(t *testing.T) {
-	if got, want := hostPagePath("web 1/a"), "/hosts/web%201%2Fa"; got != want {
-		t.Errorf("hostPagePath = %q, want %q", got, want)
-	}
-	if got, want := deployPagePath("d/1"), "/deploys/d%2F1"; got != want {
-		t.Errorf("deployPagePath = %q, want %q", got, want)
 	}
 }

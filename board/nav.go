@@ -1,7 +1,5 @@
 package board
 
-import "net/url"
-
 // navTab is one link of the stage pages' navigation bar.
 type navTab struct {
 	Label, Href string
@@ -22,11 +20,6 @@ var stagePages = []struct{ key, label, suffix string }{
 	{"hosts", "Hosts", "/hosts"},
 	{"builds", "Builds", "/builds"},
 	{"config", "Config", "/config"},
-}
-
-// stagePath is the board URL of a stage's page; names are escaped as path segments.
-func stagePath(env, stage, suffix string) string {
-	return "/envs/" + url.PathEscape(env) + "/" + url.PathEscape(stage) + suffix
 }
 
 // newStageNav builds the navigation bar of a stage page, marking active as the current page.

@@ -28,8 +28,9 @@ type deployRow struct {
 	Duration string
 }
 
+// progress is a deploy's host counts and the widths of the bar drawing them.
 type progress struct {
-	Succeeded, InFlight, Failed, Remaining int
+	Succeeded, InFlight, Failed, Remaining, Total int
 	// Percentages of Total, as the widths of the bar's segments.
 	SucceededPct, InFlightPct, FailedPct, RemainingPct float64
 }
@@ -64,24 +65,14 @@ var legend = []legendItem{
 	{colorUnreachable, "unreachable (no ping for 5 min)"},
 }
 
-type notFoundPage struct {
-	What string
-}
-
 // stage renders one stage: its current deploy, host grid, recent deploys and the builds
 // it can deploy. A read that fails leaves its section empty with a note rather than
 // failing the page: the rest still helps an operator during an incident.
 func (b *Board) stage(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	st, err := b.Store.GetStage(ctx, env, name)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: "stage " + env + "/" + name})
-		return
-	}
-	if err != nil {
-		b.Logger.Error("board: get stage", "env", env, "stage", name, "error", err)
-		b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: "stage " + env + "/" + name + " (the database did not answer)"})
+	st, ok := b.loadStage(c, env, name)
+	if !ok {
 		return
 	}
 	page := stagePage{Stage: st, Legend: legend}
@@ -137,7 +128,7 @@ func (b *Board) stage(c *gin.Context) {
 // progressOf turns a deploy's counts into bar widths; a deploy that has not counted its
 // hosts yet shows an empty bar rather than dividing by zero.
 func progressOf(d *schema.Deploy) progress {
-	p := progress{Succeeded: d.Succeeded, InFlight: d.InFlight, Failed: d.Failed, Remaining: d.Remaining}
+	p := progress{Succeeded: d.Succeeded, InFlight: d.InFlight, Failed: d.Failed, Remaining: d.Remaining, Total: d.Total}
 	if d.Total > 0 {
 		pct := func(n int) float64 { return 100 * float64(n) / float64(d.Total) }
 		p.SucceededPct, p.InFlightPct, p.FailedPct, p.RemainingPct = pct(d.Succeeded), pct(d.InFlight), pct(d.Failed), pct(d.Remaining)
@@ -161,13 +152,4 @@ func (b *Board) workflowURL(workflowID string) string {
 		return ""
 	}
 	return strings.TrimRight(b.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(b.Namespace) + "/workflows/" + url.PathEscape(workflowID)
-}
-
-// render writes one page; a template error after the status is sent can only be logged.
-func (b *Board) render(c *gin.Context, status int, name string, data any) {
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Status(status)
-	if err := b.pages.ExecuteTemplate(c.Writer, name, data); err != nil {
-		b.Logger.Error("board: render "+name, "error", err)
-	}
 }

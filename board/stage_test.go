@@ -50,7 +50,7 @@ func TestStagePageShowsDeployGridHistoryAndBuilds(t *testing.T) {
 		}
 	}
 	for _, h := range hostColors {
-		if want := `<span class="host ` + h.color + `" title="` + h.name + `">`; !strings.Contains(body, want) {
+		if want := `<a class="host ` + h.color + `" href="/hosts/` + h.name + `" title="` + h.name + `">`; !strings.Contains(body, want) {
 			t.Errorf("grid lacks %s", want)
 		}
 	}

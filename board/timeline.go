@@ -3,7 +3,6 @@ package board
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sort"
 	"time"
 
@@ -237,7 +236,7 @@ func newTimeline(deploys []schema.Deploy, now time.Time) timelineView {
 			Class:    timelineClass(d.State),
 			Rollback: d.Type == schema.DeployRollback,
 			Tooltip:  timelineTooltip(d, now),
-			Href:     deployDetailPath(d.ID),
+			Href:     deployPagePath(d.ID),
 		})
 	}
 	for _, t := range layout.Ticks {
@@ -249,12 +248,7 @@ func newTimeline(deploys []schema.Deploy, now time.Time) timelineView {
 // timelineTooltip is the hover text of a bar: what an on-call engineer asks first.
 func timelineTooltip(d schema.Deploy, now time.Time) string {
 	return fmt.Sprintf("%s of build %s by %s\n%s for %s, started %s",
-		d.Type, d.BuildID, d.Operator, d.State, duration(d, now), d.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
-}
-
-// deployDetailPath is the board URL of a deploy's detail page.
-func deployDetailPath(id string) string {
-	return "/deploys/" + url.PathEscape(id)
+		d.Type, d.BuildID, d.Operator, d.State, duration(d, now), formatUTC(d.CreatedAt))
 }
 
 // recentTimeline reads a stage's newest deploys and draws them; a failed read becomes a

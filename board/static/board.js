@@ -1,11 +1,51 @@
-// Shared by every board page: the operator's API token (kept in localStorage) and one way
-// to send an action to the JSON API and show the server's answer. Data from the server is
-// only ever written with textContent, never as HTML.
+// Shared by every board page: the operator's API token (kept in localStorage), one way to
+// send an action to the JSON API and show the server's answer, the board's and the API's
+// URLs, UTC times, and the host grid's colours. Data from the server is only ever written
+// with textContent, never as HTML.
 (function () {
   "use strict";
   var tokenKey = "teletraan.token";
 
   var statusKey = "teletraan.status";
+  var unreachableMs = 5 * 60 * 1000;
+  var enc = encodeURIComponent;
+
+  // hostPath and deployPath mirror board/paths.go: a name is one path segment.
+  function hostPath(name) { return "/hosts/" + enc(name); }
+  function deployPath(id) { return "/deploys/" + enc(id); }
+
+  // stageAPI is the JSON API's URL of a stage; paths under it are appended.
+  function stageAPI(env, stage) { return "/v1/envs/" + enc(env) + "/" + enc(stage); }
+
+  // getJSON reads an API path; a 404 resolves to null (the thing is not there yet) and any
+  // other failure rejects, so a poller keeps its last picture.
+  function getJSON(path) {
+    return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
+      if (r.status === 404) return null;
+      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  // utc writes an API timestamp the way the pages' "time" template does; "—" for none.
+  function utc(iso) {
+    return iso ? new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "—";
+  }
+
+  // hostColor mirrors hostColor in board/hostcolor.go: the server draws the first picture and
+  // the pages redraw it from the API. host is one entry of GET /v1/envs/{env}/{stage}/hosts,
+  // deployId the stage's current deploy ("" when never deployed), now a time in ms.
+  function hostColor(host, deployId, now) {
+    if (!host.lastPingAt || now - Date.parse(host.lastPingAt) > unreachableMs) return "unreachable";
+    var a = host.agent;
+    if (!a) return "other";
+    if (a.state === "PAUSED_BY_USER" || a.state === "STOP" || a.state === "DELETE") return "paused";
+    if (a.state === "PAUSED_BY_SYSTEM") return "failed";
+    if (a.status && a.status !== "SUCCEEDED" && a.status !== "UNKNOWN") return "failed";
+    if (!deployId || a.deployId !== deployId) return "other";
+    if (a.deployStage === "SERVING_BUILD" && a.status === "SUCCEEDED") return "serving";
+    return "deploying";
+  }
 
   function token() { return (localStorage.getItem(tokenKey) || "").trim(); }
 
@@ -91,7 +131,10 @@
     } catch (e) { /* a malformed entry is dropped */ }
   }
 
-  window.teletraan = { token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload };
+  window.teletraan = {
+    token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload,
+    hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor
+  };
   document.addEventListener("DOMContentLoaded", function () {
     setupTokenBox();
     restoreStatus();

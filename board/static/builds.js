@@ -5,7 +5,7 @@
   "use strict";
   var env = document.body.dataset.env;
   var stage = document.body.dataset.stage;
-  var base = "/v1/envs/" + encodeURIComponent(env) + "/" + encodeURIComponent(stage);
+  var base = window.teletraan.stageAPI(env, stage);
 
   document.querySelectorAll("button[data-deploy]").forEach(function (b) {
     b.addEventListener("click", function () {

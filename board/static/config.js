@@ -6,7 +6,7 @@
   "use strict";
   var env = document.body.dataset.env;
   var stage = document.body.dataset.stage;
-  var api = "/v1/envs/" + encodeURIComponent(env) + "/" + encodeURIComponent(stage);
+  var api = window.teletraan.stageAPI(env, stage);
   var form = document.getElementById("config-form");
   var capacityForm = document.getElementById("capacity-form");
   var savedNote = document.getElementById("config-saved");

@@ -6,31 +6,18 @@
 (function () {
   "use strict";
   var pollMs = 5000;
-  var unreachableMs = 5 * 60 * 1000;
   var enc = encodeURIComponent;
+  var tt = window.teletraan;
 
-  // hostColor mirrors board/hostcolor.go (as static/stage.js does), with the current
-  // deploy given by id.
-  function hostColor(h, deployId, now) {
-    if (!h.lastPingAt || now - Date.parse(h.lastPingAt) > unreachableMs) return "unreachable";
-    var a = h.agent;
-    if (!a) return "other";
-    if (a.state === "PAUSED_BY_USER" || a.state === "STOP" || a.state === "DELETE") return "paused";
-    if (a.state === "PAUSED_BY_SYSTEM") return "failed";
-    if (a.status && a.status !== "SUCCEEDED" && a.status !== "UNKNOWN") return "failed";
-    if (!deployId || a.deployId !== deployId) return "other";
-    if (a.deployStage === "SERVING_BUILD" && a.status === "SUCCEEDED") return "serving";
-    return "deploying";
-  }
-
-  // age mirrors hostAge in board/hosts.go.
+  // age mirrors agoOrNever in board/age.go: the largest unit and the next, unless zero.
   function age(iso, now) {
     if (!iso) return "never";
     var s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+    function pair(big, bigUnit, small, smallUnit) { return big + bigUnit + (small > 0 ? small + smallUnit : "") + " ago"; }
     if (s < 60) return s + "s ago";
-    if (s < 3600) return Math.floor(s / 60) + "m" + (s % 60) + "s ago";
-    if (s < 86400) return Math.floor(s / 3600) + "h" + Math.floor(s % 3600 / 60) + "m ago";
-    return Math.floor(s / 86400) + "d" + Math.floor(s % 86400 / 3600) + "h ago";
+    if (s < 3600) return pair(Math.floor(s / 60), "m", s % 60, "s");
+    if (s < 86400) return pair(Math.floor(s / 3600), "h", Math.floor(s % 3600 / 60), "m");
+    return pair(Math.floor(s / 86400), "d", Math.floor(s % 86400 / 3600), "h");
   }
 
   // errorHeadline mirrors errorHeadline in board/hosts.go.
@@ -45,23 +32,11 @@
     return "";
   }
 
-  function utc(iso) {
-    return iso ? new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "—";
-  }
-
   function cell(tr, cls) { return tr.querySelector("." + cls); }
 
   function setText(tr, cls, text) {
     var c = cell(tr, cls);
     if (c) c.textContent = text;
-  }
-
-  function getJSON(path) {
-    return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
-      if (r.status === 404) return null;
-      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
-      return r.json();
-    });
   }
 
   // buildOf caches deploy id → build id, seeded from the rows the server drew.
@@ -79,13 +54,13 @@
     if (document.getElementById("hosts")) {
       // The hosts page links the build to its deploy; the host page has a deploy column.
       out = document.createElement("a");
-      out.href = "/deploys/" + enc(deployId);
+      out.href = tt.deployPath(deployId);
       out.title = "deploy " + deployId;
       td.replaceChildren(out);
     }
     out.textContent = buildOf[deployId] || "unknown build";
     if (!buildOf[deployId]) {
-      getJSON("/v1/deploys/" + enc(deployId)).then(function (j) {
+      tt.getJSON("/v1/deploys/" + enc(deployId)).then(function (j) {
         if (j && j.deploy && j.deploy.buildId) {
           buildOf[deployId] = j.deploy.buildId;
           out.textContent = j.deploy.buildId;
@@ -118,10 +93,10 @@
     setText(tr, "c-status", a ? a.status : "—");
     setText(tr, "c-dstage", a ? a.deployStage : "—");
     setText(tr, "c-fail", a ? String(a.failCount) : "—");
-    setText(tr, "c-updated", a ? utc(a.updatedAt) : "—");
+    setText(tr, "c-updated", a ? tt.utc(a.updatedAt) : "—");
     var square = cell(tr, "c-color");
     if (square && deployId !== undefined) {
-      var color = hostColor(h, deployId, now);
+      var color = tt.hostColor(h, deployId, now);
       tr.dataset.color = color;
       square.className = "host " + color + " c-color";
       square.title = color;
@@ -129,7 +104,7 @@
     var ping = cell(tr, "c-ping");
     if (ping) {
       ping.textContent = age(h.lastPingAt, now);
-      ping.title = h.lastPingAt ? utc(h.lastPingAt) : "never pinged";
+      ping.title = h.lastPingAt ? tt.utc(h.lastPingAt) : "never pinged";
     }
     drawError(tr, h.lastError);
     drawBuild(tr, a ? a.deployId : "");
@@ -177,8 +152,8 @@
 
   function refresh() {
     if (!table) return Promise.resolve();
-    var base = "/v1/envs/" + enc(document.body.dataset.env) + "/" + enc(document.body.dataset.stage);
-    return Promise.all([getJSON(base + "/deploys/current"), getJSON(base + "/hosts")]).then(function (res) {
+    var base = tt.stageAPI(document.body.dataset.env, document.body.dataset.stage);
+    return Promise.all([tt.getJSON(base + "/deploys/current"), tt.getJSON(base + "/hosts")]).then(function (res) {
       var deployId = res[0] && res[0].deploy ? res[0].deploy.id : "";
       var hosts = (res[1] && res[1].hosts) || [];
       var byName = {};
@@ -227,13 +202,13 @@
     var action = button.dataset.hostAction;
     var env = tr.dataset.env, stage = tr.dataset.stage, host = tr.dataset.host;
     var what = describe[action](host, env + "/" + stage);
-    var path = "/v1/envs/" + enc(env) + "/" + enc(stage) + "/hosts/" + enc(host) + "/actions/" + enc(action);
-    window.teletraan.send("POST", path, {}, what).then(function (res) {
+    var path = tt.stageAPI(env, stage) + "/hosts/" + enc(host) + "/actions/" + enc(action);
+    tt.send("POST", path, {}, what).then(function (res) {
       if (!res.ok) return;
       var h = res.body || {};
       var state = h.agent ? h.agent.state : "";
       var after = function () {
-        if (state) window.teletraan.say(what + ": accepted; " + host + " is now " + state + ".");
+        if (state) tt.say(what + ": accepted; " + host + " is now " + state + ".");
       };
       if (table) {
         // The answer is this row after the change; the refresh redraws the others too.

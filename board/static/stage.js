@@ -1,41 +1,25 @@
 // Stage page: keeps the host grid and progress bar live by polling the JSON API, and
 // sends the stage actions with the operator's token. Data from the server is only ever
-// written with textContent, title or className, never as HTML.
+// written with textContent, title, href (through teletraan.hostPath) or className, never
+// as HTML.
 (function () {
   "use strict";
   var env = document.body.dataset.env;
   var stage = document.body.dataset.stage;
-  var base = "/v1/envs/" + encodeURIComponent(env) + "/" + encodeURIComponent(stage);
+  var base = window.teletraan.stageAPI(env, stage);
   var pollMs = 2000;
-  var unreachableMs = 5 * 60 * 1000;
 
-  // hostColor mirrors board/hostcolor.go: the server draws the first grid, this redraws it.
-  function hostColor(h, deploy, now) {
-    if (!h.lastPingAt || now - Date.parse(h.lastPingAt) > unreachableMs) return "unreachable";
-    var a = h.agent;
-    if (!a) return "other";
-    if (a.state === "PAUSED_BY_USER" || a.state === "STOP" || a.state === "DELETE") return "paused";
-    if (a.state === "PAUSED_BY_SYSTEM") return "failed";
-    if (a.status && a.status !== "SUCCEEDED" && a.status !== "UNKNOWN") return "failed";
-    if (!deploy || a.deployId !== deploy.id) return "other";
-    if (a.deployStage === "SERVING_BUILD" && a.status === "SUCCEEDED") return "serving";
-    return "deploying";
-  }
+  function getJSON(path) { return window.teletraan.getJSON(base + path); }
 
-  function getJSON(path) {
-    return fetch(base + path, { headers: { Accept: "application/json" } }).then(function (r) {
-      if (r.status === 404) return null;
-      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
-      return r.json();
-    });
-  }
-
+  // drawGrid redraws the squares as templates/stage.html draws them: each links to its host.
   function drawGrid(hosts, deploy) {
     var grid = document.getElementById("grid");
     var now = Date.now();
+    var deployId = deploy ? deploy.id : "";
     var squares = hosts.map(function (h) {
-      var s = document.createElement("span");
-      s.className = "host " + hostColor(h, deploy, now);
+      var s = document.createElement("a");
+      s.className = "host " + window.teletraan.hostColor(h, deployId, now);
+      s.href = window.teletraan.hostPath(h.hostName);
       s.title = h.hostName;
       return s;
     });
@@ -130,7 +114,7 @@
         state.className = "alarm-state " + (a.firing ? "firing" : "quiet");
         row.querySelector(".alarm-detail").textContent = a.detail || "";
       });
-      document.getElementById("alarms-checked").textContent = "Last asked " + new Date(v.checkedAt).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") + ".";
+      document.getElementById("alarms-checked").textContent = "Last asked " + window.teletraan.utc(v.checkedAt) + ".";
     }).catch(function (err) {
       console.warn("board alarms:", err);
     }).then(function () { setTimeout(pollAlarms, alarmMs); });
