@@ -58,21 +58,28 @@ const jsColorsJS = `(window.jsColors = null, (tt => { const base = tt.stageAPI('
     window.jsColors = r[1].hosts.map(h => h.hostName + ':' + tt.hostColor(h, id, Date.now())).join(',');
   }).catch(e => { window.jsColors = 'error: ' + e; }); })(window.teletraan), 'asked')`
 
+// serveBoard serves the real API (with fakeDeployer) and the board over st for a browser
+// test, and returns the server and the secret of an admin token named tokenName.
+func serveBoard(t *testing.T, st *schema.Store, tokenName, temporalUIURL string) (*httptest.Server, string) {
+	t.Helper()
+	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: tokenName, Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: apiCtx, TemporalUIURL: temporalUIURL})
+	(&board.Board{Store: st, TemporalUIURL: temporalUIURL}).Register(engine)
+	srv := httptest.NewServer(engine)
+	t.Cleanup(func() { srv.Close(); stopAPI() })
+	return srv, secret
+}
+
 func TestStagePageInChromium(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	bctx := browsertest.Start(t, 90*time.Second)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
-	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiCtx, stopAPI := context.WithCancel(context.Background())
-	defer stopAPI()
-	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: apiCtx, TemporalUIURL: "http://127.0.0.1:8233"})
-	(&board.Board{Store: st, TemporalUIURL: "http://127.0.0.1:8233"}).Register(engine)
-	srv := httptest.NewServer(engine)
-	defer srv.Close()
+	srv, secret := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
 
 	var want, links []string
 	for _, h := range hostColors {

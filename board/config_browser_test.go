@@ -2,7 +2,6 @@ package board_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 
-	"github.com/teletraan-on-temporal/teletraan/api"
-	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
@@ -25,14 +22,7 @@ func TestConfigPageInChromium(t *testing.T) {
 	bctx := browsertest.Start(t, 90*time.Second)
 	st := schematest.SQLite(t)
 	newConfigStage(t, st)
-	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "carol", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: bctx})
-	(&board.Board{Store: st}).Register(engine)
-	srv := httptest.NewServer(engine)
-	defer srv.Close()
+	srv, secret := serveBoard(t, st, "carol", "")
 
 	do := func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

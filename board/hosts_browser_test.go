@@ -2,7 +2,6 @@ package board_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 
-	"github.com/teletraan-on-temporal/teletraan/api"
-	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
@@ -30,16 +27,7 @@ func TestHostsPageInChromium(t *testing.T) {
 	bctx := browsertest.Start(t, 90*time.Second)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
-	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiCtx, stopAPI := context.WithCancel(context.Background())
-	defer stopAPI()
-	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: apiCtx, TemporalUIURL: "http://127.0.0.1:8233"})
-	(&board.Board{Store: st, TemporalUIURL: "http://127.0.0.1:8233"}).Register(engine)
-	srv := httptest.NewServer(engine)
-	defer srv.Close()
+	srv, secret := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
 
 	all := make([]string, len(hostColors))
 	for i, h := range hostColors {
