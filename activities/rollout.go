@@ -217,11 +217,11 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 			continue
 		case ag != nil && ag.DeployID == d.ID && ag.DeployStage == protocol.StageServingBuild:
 			out.counts.Succeeded++
-			out.outcome(h, schema.OutcomeSucceeded, "")
+			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeSucceeded, "")
 			continue
 		case ag != nil && ag.DeployID == d.ID && ag.State == schema.AgentPausedBySystem:
 			out.counts.Failed++
-			out.outcome(h, schema.OutcomeFailed, failureText(h))
+			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeFailed, failureText(h))
 			continue
 		case ag != nil && ag.DeployID == d.ID:
 			since = ag.StageStartedAt
@@ -237,9 +237,9 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 		out.counts.InFlight++
 		if stuck > 0 && now.Sub(since) >= stuck {
 			out.counts.Stuck++
-			out.outcome(h, schema.OutcomeStuck, stuckText(h, d, !admittedAt[h.HostID].IsZero(), since, stuck))
+			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeStuck, stuckText(h, d, !admittedAt[h.HostID].IsZero(), since, stuck))
 		} else {
-			out.outcome(h, schema.OutcomeInFlight, "")
+			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeInFlight, "")
 		}
 	}
 	return out
@@ -247,11 +247,11 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 
 // outcome notes how host h stands in the deploy; a host that never pinged has no id to
 // record it under and gets a row once it pings.
-func (s *waveSnapshot) outcome(h schema.StageHost, outcome, message string) {
+func (s *waveSnapshot) outcome(h schema.StageHost, joined bool, outcome, message string) {
 	if h.HostID == "" {
 		return
 	}
-	s.outcomes = append(s.outcomes, schema.HostOutcome{HostID: h.HostID, HostName: h.HostName, Outcome: outcome, ErrorMessage: message})
+	s.outcomes = append(s.outcomes, schema.HostOutcome{HostID: h.HostID, HostName: h.HostName, Outcome: outcome, ErrorMessage: message, Joined: joined})
 }
 
 // failureText is what an on-call engineer reads first about a failed host: the failing

@@ -48,6 +48,9 @@ type HostOutcome struct {
 	HostName     string
 	Outcome      string
 	ErrorMessage string
+	// Joined marks a host the deploy never admitted: it joined the stage and installs at
+	// once, so it may have no row yet.
+	Joined bool
 }
 
 // recordWave gives the hosts deployID admits that it has not recorded yet the deploy's next
@@ -80,13 +83,16 @@ func (s *Store) recordWave(ctx context.Context, tx bun.Tx, deployID string, host
 	for i, h := range fresh {
 		rows[i] = DeployHost{DeployID: deployID, HostID: h, HostName: names[h], Wave: wave, AdmittedAt: now}
 	}
-	return insertDeployHosts(ctx, tx, rows)
+	_, err = insertDeployHosts(ctx, tx, rows)
+	return err
 }
 
 // RecordHostOutcomes records how hosts of deploy deployID stand and returns how many rows
-// it wrote: only rows whose outcome or error text changed. A host the deploy never
-// admitted (one that joined the stage and installed at once) gets a wave-0 row. A final
-// outcome stamps finished_at; a host back in flight (retried) has it cleared.
+// it wrote: only rows whose outcome or error text changed. A host marked Joined (one that
+// joined the stage and installed without an admission) gets a wave-0 row if it has none.
+// A final outcome stamps finished_at; a host back in flight (retried) has it cleared.
+// Nothing is read first: each distinct outcome is one UPDATE that skips rows already
+// holding it, because this runs every second of a deploy on the database the pings share.
 func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcomes []HostOutcome) (int, error) {
 	if deployID == "" {
 		return 0, Errorf(EINVALID, "record host outcomes: deploy id is required")
@@ -106,59 +112,55 @@ func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcome
 	}
 	sort.Strings(ids)
 	now := s.now()
+	// Hosts that change to the same outcome and text share one UPDATE: a wave that
+	// finishes together is one statement, not one per host.
+	type change struct{ outcome, message string }
+	changed := map[change][]string{}
+	var order []change
+	var joined []DeployHost
+	for _, id := range ids {
+		o := latest[id]
+		if o.Joined {
+			h := DeployHost{DeployID: deployID, HostID: id, HostName: o.HostName, AdmittedAt: now, Outcome: o.Outcome, ErrorMessage: o.ErrorMessage}
+			if h.HostName == "" {
+				h.HostName = id
+			}
+			if IsFinalOutcome(o.Outcome) {
+				h.FinishedAt = &now
+			}
+			joined = append(joined, h)
+		}
+		k := change{o.Outcome, o.ErrorMessage}
+		if _, seen := changed[k]; !seen {
+			order = append(order, k)
+		}
+		changed[k] = append(changed[k], id)
+	}
 	written := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		written = 0
-		recorded, err := deployHostsByID(ctx, tx, deployID, ids)
+		inserted, err := insertDeployHosts(ctx, tx, joined)
 		if err != nil {
 			return err
 		}
-		var fresh []DeployHost
-		// Hosts that change to the same outcome and text share one UPDATE: a wave that
-		// finishes together is one statement, not one per host.
-		type change struct{ outcome, message string }
-		changed := map[change][]string{}
-		var order []change
-		for _, id := range ids {
-			o := latest[id]
-			row, ok := recorded[id]
-			if !ok {
-				h := DeployHost{DeployID: deployID, HostID: id, HostName: o.HostName, AdmittedAt: now, Outcome: o.Outcome, ErrorMessage: o.ErrorMessage}
-				if h.HostName == "" {
-					h.HostName = id
-				}
-				if IsFinalOutcome(o.Outcome) {
-					h.FinishedAt = &now
-				}
-				fresh = append(fresh, h)
-				continue
-			}
-			if row.Outcome == o.Outcome && row.ErrorMessage == o.ErrorMessage {
-				continue
-			}
-			k := change{o.Outcome, o.ErrorMessage}
-			if _, seen := changed[k]; !seen {
-				order = append(order, k)
-			}
-			changed[k] = append(changed[k], id)
-		}
-		if err := insertDeployHosts(ctx, tx, fresh); err != nil {
-			return err
-		}
-		written += len(fresh)
+		written = inserted
 		for _, k := range order {
 			var finished *time.Time
 			if IsFinalOutcome(k.outcome) {
 				finished = &now
 			}
 			for _, chunk := range chunks(changed[k], 500) {
-				_, err := tx.NewUpdate().Model((*DeployHost)(nil)).
+				res, err := tx.NewUpdate().Model((*DeployHost)(nil)).
 					Set("outcome = ?", k.outcome).Set("error_message = ?", k.message).Set("finished_at = ?", finished).
-					Where("deploy_id = ? AND host_id IN (?)", deployID, bun.In(chunk)).Exec(ctx)
+					Where("deploy_id = ? AND host_id IN (?)", deployID, bun.In(chunk)).
+					Where("(outcome <> ? OR error_message <> ?)", k.outcome, k.message).Exec(ctx)
 				if err != nil {
 					return fmt.Errorf("record outcome %q of %d hosts of deploy %s: %w", k.outcome, len(chunk), deployID, err)
 				}
-				written += len(chunk)
+				n, err := res.RowsAffected()
+				if err != nil {
+					return fmt.Errorf("record outcome %q of %d hosts of deploy %s: %w", k.outcome, len(chunk), deployID, err)
+				}
+				written += int(n)
 			}
 		}
 		return nil
@@ -169,7 +171,6 @@ func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcome
 	return written, nil
 }
 
-// ListDeployHosts returns every host deploy deployID admitted or saw install, ordered by
 // wave and host name; none (not an error) for an unknown deploy.
 func (s *Store) ListDeployHosts(ctx context.Context, deployID string) ([]DeployHost, error) {
 	out := []DeployHost{}
@@ -255,16 +256,22 @@ func hostNames(ctx context.Context, db bun.IDB, hostIDs []string) (map[string]st
 	return out, nil
 }
 
-// insertDeployHosts inserts rows in chunks; a row that a concurrent attempt of the same
-// activity inserted first is left as it is.
-func insertDeployHosts(ctx context.Context, db bun.IDB, rows []DeployHost) error {
+// insertDeployHosts inserts rows in chunks and returns how many it inserted; a row that
+// exists already (a concurrent attempt of the same activity, a host seen before) is left
+// as it is.
+func insertDeployHosts(ctx context.Context, db bun.IDB, rows []DeployHost) (int, error) {
+	inserted := 0
 	for len(rows) > 0 {
 		n := min(500, len(rows))
 		chunk := rows[:n]
 		rows = rows[n:]
-		if _, err := db.NewInsert().Model(&chunk).Ignore().Exec(ctx); err != nil {
-			return fmt.Errorf("record %d hosts of deploy %s: %w", len(chunk), chunk[0].DeployID, err)
+		res, err := db.NewInsert().Model(&chunk).Ignore().Exec(ctx)
+		if err != nil {
+			return inserted, fmt.Errorf("record %d hosts of deploy %s: %w", len(chunk), chunk[0].DeployID, err)
+		}
+		if k, err := res.RowsAffected(); err == nil {
+			inserted += int(k)
 		}
 	}
-	return nil
+	return inserted, nil
 }

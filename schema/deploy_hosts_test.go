@@ -87,8 +87,8 @@ func TestRecordHostOutcomesWritesOnlyChanges(t *testing.T) {
 		first := []schema.HostOutcome{
 			{HostID: "i-1", HostName: "i-1", Outcome: schema.OutcomeSucceeded},
 			{HostID: "i-2", HostName: "i-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 1"},
-			{HostID: "i-5", HostName: "web-5"}, // installs without an admission
-			{HostID: "i-6", HostName: "web-6"},
+			{HostID: "i-5", HostName: "web-5", Joined: true}, // installs without an admission
+			{HostID: "i-6", HostName: "web-6", Joined: true},
 		}
 		record(4, first...)
 		if got, want := waveOf(t, st, "d1"), "web-5:0: web-6:0: i-1:1:SUCCEEDED i-2:1:FAILED"; got != want {
