@@ -66,7 +66,7 @@ func newDeployPageEngine(t *testing.T) (*gin.Engine, *schema.Store) {
 		}
 	}
 	if _, err := st.RecordHostOutcomes(ctx, "d2", []schema.HostOutcome{
-		{HostID: "i-new", HostName: "web-new", Outcome: schema.OutcomeSucceeded},
+		{HostID: "i-new", HostName: "web-new", Outcome: schema.OutcomeSucceeded, Joined: true},
 		{HostID: "i-1", Outcome: schema.OutcomeSucceeded},
 		{HostID: "i-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 1: " + deployPageXSS},
 		{HostID: "i-3", Outcome: schema.OutcomeStuck, ErrorMessage: "no progress in RESTARTING"},
@@ -152,12 +152,17 @@ func TestDeployPageWithoutHostsSaysSo(t *testing.T) {
 	if !strings.Contains(body, "(build not found)") || strings.Contains(body, `class="error"`) {
 		t.Fatalf("missing build not explained, or shown as an error: %s", body)
 	}
+	// A running deploy's page follows it; an ended one's does not poll.
+	const live = `<script src="/static/deploy.js"></script>`
+	if !strings.Contains(body, live) {
+		t.Fatalf("running deploy's page does not follow it: %s", body)
+	}
 	// An ended deploy without records ran before they existed; it admits nobody any more.
 	if _, err := st.SetDeployState(context.Background(), "d0", schema.StateAborted, "superseded"); err != nil {
 		t.Fatal(err)
 	}
-	if body := getDeployPage(t, engine, "/deploys/d0").Body.String(); !strings.Contains(body, "No hosts were recorded for this deploy") {
-		t.Fatalf("ended deploy without host records: %s", body)
+	if body := getDeployPage(t, engine, "/deploys/d0").Body.String(); !strings.Contains(body, "No hosts were recorded for this deploy") || strings.Contains(body, live) {
+		t.Fatalf("ended deploy without host records, or still polling: %s", body)
 	}
 }
 

@@ -96,4 +96,16 @@
       apply();
     }
   });
+
+  // The page is a status screen people leave open: redraw it every 30 s from the server,
+  // whose URL already carries the filter, unless someone is typing in the search box.
+  var refreshMs = 30000;
+  function refresh() {
+    if (document.activeElement === input) {
+      setTimeout(refresh, refreshMs);
+      return;
+    }
+    window.location.reload();
+  }
+  setTimeout(refresh, refreshMs);
 })();

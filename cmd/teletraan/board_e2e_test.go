@@ -109,4 +109,18 @@ func TestBoardDrivesARealDeployInChromium(t *testing.T) {
 	}
 	waitServing(t, s, rollback, hosts)
 	browsertest.Screenshot(t, ctx, "e2e-5-rolled-back-to-build-1")
+
+	// The paused deploy's own page tells its story: one host per wave (the window is one
+	// host), every one of them succeeded, nobody failed.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.apiURL+"/deploys/"+d2), chromedp.WaitVisible(chromedp.CSS("#waves"))); err != nil {
+		t.Fatal(err)
+	}
+	const wavesJS = `Array.from(document.querySelectorAll('#waves tbody tr')).map(r => r.cells[0].textContent.trim() + ':' + r.querySelectorAll('.host.serving').length).join(',')`
+	if got := browsertest.Eval(t, ctx, wavesJS); got != "1:1,2:1,3:1,4:1" {
+		t.Errorf("waves of deploy %s = %s, want 1:1,2:1,3:1,4:1 (wave:hosts succeeded)", d2, got)
+	}
+	if browsertest.Eval(t, ctx, `document.getElementById('no-failed') ? 'none' : 'some'`) != "none" {
+		t.Errorf("deploy %s lists failed hosts", d2)
+	}
+	browsertest.Screenshot(t, ctx, "e2e-6-deploy-page")
 }

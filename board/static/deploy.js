@@ -1,0 +1,30 @@
+// Deploy page: while the deploy is active, redraw the page whenever its state or counts
+// move, so that the failed-host list and the waves table stay current without a manual
+// reload. The page only includes this script for a deploy that has not ended.
+(function () {
+  "use strict";
+  var id = document.body.dataset.deploy;
+  var pollMs = 3000;
+  var shown = null;
+
+  // fingerprint is what, when it changes, makes the page worth redrawing.
+  function fingerprint(d) {
+    return [d.state, d.paused, d.stateReason, d.total, d.succeeded, d.failed, d.inFlight, d.remaining, d.endedAt || ""].join("|");
+  }
+
+  function poll() {
+    window.teletraan.getJSON("/v1/deploys/" + encodeURIComponent(id)).then(function (v) {
+      if (!v || !v.deploy) return;
+      var now = fingerprint(v.deploy);
+      if (shown !== null && now !== shown) {
+        window.location.reload();
+        return;
+      }
+      shown = now;
+    }).catch(function (err) {
+      // A failed poll keeps the page as it is; the next one may succeed.
+      console.warn("deploy poll:", err);
+    }).then(function () { setTimeout(poll, pollMs); });
+  }
+  poll();
+})();
