@@ -30,7 +30,7 @@ func TestDeployHostsListsWavesAndOutcomes(t *testing.T) {
 	if _, err := a.store.RecordHostOutcomes(ctx, "d1", []schema.HostOutcome{
 		{HostID: "i-1", Outcome: schema.OutcomeSucceeded},
 		{HostID: "i-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 3"},
-		{HostID: "i-9", HostName: "web-9"},
+		{HostID: "i-9", HostName: "web-9", Joined: true},
 	}); err != nil {
 		t.Fatal(err)
 	}
