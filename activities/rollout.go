@@ -170,19 +170,17 @@ func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOut
 	return out
 }
 
-// snapshot reads the stage's hosts, their agent rows and this deploy's admissions.
+// snapshot reads the deploy, the stage's hosts with their agent rows, and this deploy's
+// admissions.
 func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput) (waveSnapshot, error) {
-	st, err := a.Store.GetStageByID(ctx, in.StageID)
-	if err != nil {
-		return waveSnapshot{}, permanent(err)
-	}
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
 		return waveSnapshot{}, permanent(err)
 	}
-	hosts, err := a.Store.ListStageHosts(ctx, st.EnvName, st.StageName)
+	// The lean read: this runs every poll of every running deploy, beside the pings.
+	hosts, err := a.Store.RolloutHosts(ctx, in.StageID)
 	if err != nil {
-		return waveSnapshot{}, permanent(err)
+		return waveSnapshot{}, err
 	}
 	adm, err := a.Store.DeployAdmissions(ctx, in.StageID, in.DeployID)
 	if err != nil {
