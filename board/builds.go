@@ -48,8 +48,7 @@ type buildListPage struct {
 	Branches []string
 	Rows     []buildListRow
 	Page     int
-	NewerURL string
-	OlderURL string
+	Pager    pager
 	FirstURL string
 	// AllBranchesURL drops the branch filter.
 	AllBranchesURL string
@@ -83,14 +82,9 @@ func (b *Board) builds(c *gin.Context) {
 		page.Error = "Part of this page could not be read; the server log has the details."
 	}
 
-	var current *schema.Deploy
-	if st.CurrentDeployID != "" {
-		if d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID); err != nil {
-			fail("get current deploy", err)
-		} else {
-			current = d
-			page.CurrentBuild = d.BuildID
-		}
+	current := b.currentDeploy(ctx, st, fail)
+	if current != nil {
+		page.CurrentBuild = current.BuildID
 	}
 	recent, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: markedDeploys})
 	if err != nil {
@@ -99,18 +93,13 @@ func (b *Board) builds(c *gin.Context) {
 	markers := buildMarkers(current, recent, time.Now())
 
 	// One build more than a page tells whether an older page exists without counting.
-	list, err := b.Store.ListBuilds(ctx, schema.BuildFilter{Name: st.BuildName, Branch: branch, Limit: buildsPerPage + 1, Offset: (pageNo - 1) * buildsPerPage})
+	list, err := b.Store.ListBuilds(ctx, schema.BuildFilter{Name: st.BuildName, Branch: branch, Limit: buildsPerPage + 1, Offset: pageOffset(pageNo, buildsPerPage)})
 	if err != nil {
 		fail("list builds", err)
 		page.ListFailed = true
 	}
-	if len(list) > buildsPerPage {
-		list = list[:buildsPerPage]
-		page.OlderURL = buildsPageURL(env, name, branch, pageNo+1)
-	}
-	if pageNo > 1 {
-		page.NewerURL = buildsPageURL(env, name, branch, pageNo-1)
-	}
+	list, hasOlder := pageRows(list, buildsPerPage)
+	page.Pager = newPager("builds", pageNo, hasOlder, func(n int) string { return buildsPageURL(env, name, branch, n) })
 	for _, bd := range list {
 		row := buildListRow{Build: bd, CommitURL: commitURL(bd.Repo, bd.Commit)}
 		if m, ok := markers[bd.ID]; ok {

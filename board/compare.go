@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,15 +13,17 @@ import (
 )
 
 // betweenLimits bound the list of builds between the two compared ones: the store is read
-// a page at a time, newest first, and gives up after scan builds so that comparing with a
-// very old build costs a bounded number of queries.
+// a page at a time, newest first, and gives up after scan builds so that even a pile of
+// builds published in one instant costs a bounded number of queries.
 type betweenLimits struct {
 	page, shown, scan int
 }
 
 // compareLimits are the compare page's bounds: 200 rows is more than anyone reads during an
-// incident; past that the repository's own comparison has the full history.
-var compareLimits = betweenLimits{page: 500, shown: 200, scan: 5000}
+// incident; past that the repository's own comparison has the full history. A page holds
+// the newer build, the rows shown and one more that tells whether the list is cut short,
+// so that one query answers unless builds share an instant with the newer one.
+var compareLimits = betweenLimits{page: 200 + 2, shown: 200, scan: 5000}
 
 // compareSide is one of the two builds, with the links the page can make for it.
 type compareSide struct {
@@ -91,12 +94,8 @@ func (b *Board) compareBuilds(c *gin.Context) {
 		page.Error = "Part of this page could not be read; the server log has the details."
 	}
 
-	if st.CurrentDeployID != "" {
-		if d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID); err != nil {
-			fail("get current deploy", err)
-		} else {
-			page.CurrentBuild = d.BuildID
-		}
+	if d := b.currentDeploy(ctx, st, fail); d != nil {
+		page.CurrentBuild = d.BuildID
 	}
 	if page.FromID == "" {
 		page.FromID = page.CurrentBuild
@@ -145,7 +144,9 @@ func (b *Board) compareBuilds(c *gin.Context) {
 				page.BetweenScope += " on branch " + plan.Branch
 			}
 			list := func(ctx context.Context, offset, limit int) ([]schema.Build, error) {
-				return b.Store.ListBuilds(ctx, schema.BuildFilter{Name: plan.Older.Name, Branch: plan.Branch, Limit: limit, Offset: offset})
+				f := betweenFilter(plan)
+				f.Limit, f.Offset = limit, offset
+				return b.Store.ListBuilds(ctx, f)
 			}
 			between, complete, err := buildsBetween(ctx, list, plan.Older, plan.Newer, compareLimits)
 			if err != nil {
@@ -213,6 +214,24 @@ func publishedBefore(a, b schema.Build) bool {
 		return a.PublishedAt.Before(b.PublishedAt)
 	}
 	return a.ID < b.ID
+}
+
+// storeTimeStep is the finest publish time the store keeps (MySQL DATETIME(6), and the
+// store's clock truncates to it): one step before an instant is the last one before it.
+const storeTimeStep = time.Microsecond
+
+// betweenFilter selects the builds the compare page lists between plan's two builds: of
+// the older build's name and the plan's branch, published from the older build's instant
+// to the newer one's, both included. The store's time bounds are exclusive and the store
+// orders builds published in one instant by id, so the bounds are a step wider than the
+// two instants and buildsBetween drops the ties that publishedBefore puts outside.
+func betweenFilter(plan comparePlan) schema.BuildFilter {
+	return schema.BuildFilter{
+		Name:            plan.Older.Name,
+		Branch:          plan.Branch,
+		PublishedAfter:  plan.Older.PublishedAt.Add(-storeTimeStep),
+		PublishedBefore: plan.Newer.PublishedAt.Add(storeTimeStep),
+	}
 }
 
 // buildLister reads one page of builds, newest first.

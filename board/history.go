@@ -126,7 +126,7 @@ type deployHistoryPage struct {
 	Rows          []deployHistoryRow
 	// First and Last number the rows shown, counting from the newest deploy (1).
 	First, Last                int
-	NewerHref, OlderHref       string
+	Pager                      pager
 	NewestHref, UnfilteredHref string
 	CompareAction              string
 	Timeline                   timelineView
@@ -159,7 +159,7 @@ func (b *Board) deployHistory(c *gin.Context) {
 	}
 	// One deploy more than a page: it tells whether an older page exists and which build
 	// the page's last deploy replaced.
-	offset := (q.Page - 1) * deployHistoryPageSize
+	offset := pageOffset(q.Page, deployHistoryPageSize)
 	deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: deployHistoryPageSize + 1, Offset: offset, Type: q.Type, State: q.State})
 	if schema.ErrorCode(err) == schema.EINVALID {
 		page.Error = schema.ErrorMessage(err)
@@ -172,14 +172,10 @@ func (b *Board) deployHistory(c *gin.Context) {
 		b.render(c, http.StatusOK, "history.html", page)
 		return
 	}
-	shown := deploys
-	if len(deploys) > deployHistoryPageSize {
-		shown = deploys[:deployHistoryPageSize]
-		page.OlderHref = deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: q.Page + 1})
-	}
-	if q.Page > 1 {
-		page.NewerHref = deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: q.Page - 1})
-	}
+	shown, hasOlder := pageRows(deploys, deployHistoryPageSize)
+	page.Pager = newPager("", q.Page, hasOlder, func(n int) string {
+		return deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: n})
+	})
 	builds := b.deployHistoryBuilds(ctx, shown, &page)
 	for i, d := range shown {
 		var older *schema.Deploy
@@ -199,20 +195,21 @@ func (b *Board) deployHistory(c *gin.Context) {
 	b.render(c, http.StatusOK, "history.html", page)
 }
 
-// deployHistoryBuilds reads the builds of deploys, each once. A missing build is left out
-// (its rows show the id alone); a failed read also notes it on the page.
+// deployHistoryBuilds reads the builds of deploys in one query. A missing build is left out
+// (its rows show the id alone); a failed read leaves them all out and notes it on the page.
 func (b *Board) deployHistoryBuilds(ctx context.Context, deploys []schema.Deploy, page *deployHistoryPage) map[string]*schema.Build {
-	builds := map[string]*schema.Build{}
-	for _, d := range deploys {
-		if _, seen := builds[d.BuildID]; seen {
-			continue
-		}
-		bd, err := b.Store.GetBuild(ctx, d.BuildID)
-		if err != nil && schema.ErrorCode(err) != schema.ENOTFOUND {
-			b.Logger.Error("board: get build", "build", d.BuildID, "error", err)
-			page.Error = "Some builds could not be read; their rows show the build id only."
-		}
-		builds[d.BuildID] = bd
+	ids := make([]string, len(deploys))
+	for i, d := range deploys {
+		ids[i] = d.BuildID
+	}
+	read, err := b.Store.GetBuildsByID(ctx, ids)
+	if err != nil {
+		b.Logger.Error("board: get the builds of the deploy history", "env", page.Env, "stage", page.Stage, "error", err)
+		page.Error = "Some builds could not be read; their rows show the build id only."
+	}
+	builds := make(map[string]*schema.Build, len(read))
+	for id, bd := range read {
+		builds[id] = &bd
 	}
 	return builds
 }

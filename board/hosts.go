@@ -188,14 +188,10 @@ func (b *Board) hosts(c *gin.Context) {
 		b.Logger.Error("board: "+what, "env", env, "stage", name, "error", err)
 		page.Notes = append(page.Notes, "Could not "+what+"; the server log has the details.")
 	}
-	var current *schema.Deploy
-	if st.CurrentDeployID != "" {
-		if d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID); err != nil {
-			fail("read the current deploy (colours may be off)", err)
-		} else {
-			current = d
-			page.CurrentDeployID = d.ID
-		}
+	// The grid colours compare each host with the current deploy, so say they may be off.
+	current := b.currentDeploy(ctx, st, func(what string, err error) { fail(what+" (colours may be off)", err) })
+	if current != nil {
+		page.CurrentDeployID = current.ID
 	}
 	hosts, err := b.Store.ListStageHosts(ctx, env, name)
 	if err != nil {

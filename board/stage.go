@@ -81,16 +81,12 @@ func (b *Board) stage(c *gin.Context) {
 		page.Error = "Part of this page could not be read; the server log has the details."
 	}
 	now := time.Now()
-	if st.CurrentDeployID != "" {
-		if d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID); err != nil {
-			fail("get current deploy", err)
-		} else {
-			page.Current = d
-			page.Progress = progressOf(d)
-			page.WorkflowURL = b.workflowURL(d.WorkflowID)
-			if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
-				page.Build = bd
-			}
+	if d := b.currentDeploy(ctx, st, fail); d != nil {
+		page.Current = d
+		page.Progress = progressOf(d)
+		page.WorkflowURL = b.workflowURL(d.WorkflowID)
+		if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
+			page.Build = bd
 		}
 	}
 	if hosts, err := b.Store.ListStageHosts(ctx, env, name); err != nil {

@@ -130,8 +130,12 @@ type BuildFilter struct {
 	Name   string
 	Branch string
 	Commit string // full hash or a prefix of at least 4 digits
-	Limit  int    // default 50, at most 500
-	Offset int
+	// PublishedAfter and PublishedBefore bound the publish time, both exclusive; the zero
+	// time leaves that side open.
+	PublishedAfter  time.Time
+	PublishedBefore time.Time
+	Limit           int // default 50, at most 500
+	Offset          int
 }
 
 // ListBuilds returns builds newest first.
@@ -158,6 +162,12 @@ func (s *Store) ListBuilds(ctx context.Context, f BuildFilter) ([]Build, error) 
 			return nil, FieldErrorf("commit", "%q is not a commit hash prefix (4-64 hex digits)", f.Commit)
 		}
 		q = q.Where("scm_commit LIKE ?", strings.ToLower(f.Commit)+"%")
+	}
+	if !f.PublishedAfter.IsZero() {
+		q = q.Where("published_at > ?", f.PublishedAfter.UTC())
+	}
+	if !f.PublishedBefore.IsZero() {
+		q = q.Where("published_at < ?", f.PublishedBefore.UTC())
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list builds: %w", err)
