@@ -18,17 +18,15 @@ import (
 type tokenKey struct{}
 
 // TokenFrom returns the token that authenticated the request, or nil when the request
-// carried none (reads are open). Handlers and the coming access-control checks read the
-// caller's name and role from it.
+// carried none (reads are open). Handlers read the caller's name and scope from it.
 func TokenFrom(c *gin.Context) *schema.Token {
 	v, _ := c.Get(tokenKey{})
 	t, _ := v.(*schema.Token)
 	return t
 }
 
-// authenticate requires a valid token on every method that changes state. Reads stay open
-// until roles are enforced; that check belongs right after the token is stored below, where
-// both the token and the route (c.FullPath()) are known.
+// authenticate requires a valid token on every method that changes state, and one whose
+// role and scope allow the route (authorize). Reads stay open.
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		switch c.Request.Method {
@@ -45,6 +43,10 @@ func (s *server) authenticate() gin.HandlerFunc {
 		token, err := s.tokens.authenticate(c.Request.Context(), secret)
 		if err != nil {
 			s.fail(c, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err))
+			return
+		}
+		if err := authorize(token, c.Request.Method, c.FullPath(), c.Param("env")); err != nil {
+			s.fail(c, err)
 			return
 		}
 		c.Set(tokenKey{}, token)

@@ -44,7 +44,7 @@ func TestMutationsNeedAValidToken(t *testing.T) {
 	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`,
 		http.Header{"Authorization": {"Token " + a.secret}}), http.StatusOK)
 
-	// Reads stay open until roles are enforced.
+	// Reads stay open.
 	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", nil), http.StatusOK)
 }
 

@@ -258,7 +258,9 @@ func buildOpenAPI() *openAPIDoc {
 			Title:   "Teletraan API",
 			Version: "1",
 			Description: "Stages, builds and deploys; every deploy runs as a Temporal workflow. " +
-				"Requests that change state need a token (Authorization: Bearer <token>, or Teletraan's token <token>); reads are open. " +
+				"Requests that change state need a token (Authorization: Bearer <token>, or Teletraan's token <token>) whose role allows them: " +
+				"PINGER for agent pings, PUBLISHER for publishing builds, OPERATOR for stages, capacity, deploys and actions (ADMIN can do everything); " +
+				"a token scoped to one environment may only change that environment. Reads are open. " +
 				"Bodies are JSON objects of at most 1 MiB; unknown fields are refused. Every error has the Error shape.",
 		},
 		Paths: map[string]map[string]*operation{},
@@ -267,6 +269,7 @@ func buildOpenAPI() *openAPIDoc {
 			Responses: map[string]*response{
 				"BadRequest":       errorResponseDoc("the request is invalid; field names the culprit when there is one"),
 				"Unauthorized":     errorResponseDoc("no token, or a token that is unknown, revoked or expired"),
+				"Forbidden":        errorResponseDoc("the token's role or scope does not allow this request; the message says what it lacks"),
 				"NotFound":         errorResponseDoc("the named stage, build or deploy does not exist"),
 				"Conflict":         errorResponseDoc("the request clashes with the current state"),
 				"TooLarge":         errorResponseDoc("the body is larger than 1 MiB (code too_large)"),
@@ -299,6 +302,7 @@ func buildOpenAPI() *openAPIDoc {
 		if method != http.MethodGet {
 			op.Security = []map[string][]string{{"bearer": {}}}
 			op.Responses["401"] = refResponse("Unauthorized")
+			op.Responses["403"] = refResponse("Forbidden")
 			if op.RequestBody != nil {
 				op.Responses["400"] = refResponse("BadRequest")
 				op.Responses["413"] = refResponse("TooLarge")
@@ -319,6 +323,21 @@ func buildOpenAPI() *openAPIDoc {
 		Responses: map[string]*response{"200": jsonResponse("the OpenAPI 3.0 document", &jsonSchema{Type: "object"})},
 	})
 
+	add(http.MethodGet, "/v1/auth/token", &operation{
+		OperationID: "whoAmI", Summary: "Describe the caller's token: name, role, scope and what it may do", Tags: []string{"meta"},
+		Security: []map[string][]string{{"bearer": {}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("the token", object(map[string]*jsonSchema{
+				"name":       {Type: "string"},
+				"role":       {Type: "string", Enum: []string{schema.RoleAdmin, schema.RoleOperator, schema.RolePublisher, schema.RolePinger, schema.RoleReader}},
+				"scope":      {Type: "string", Description: "* for every environment, else the one environment the token may change"},
+				"expiresAt":  {Type: "string", Format: "date-time"},
+				"canOperate": {Type: "boolean", Description: "may deploy and act on the stages of its scope"},
+				"canPublish": {Type: "boolean", Description: "may publish builds"},
+			}, "name", "role", "scope", "canOperate", "canPublish")),
+			"401": refResponse("Unauthorized"),
+		},
+	})
 	add(http.MethodGet, "/v1/envs", &operation{
 		OperationID: "listStages", Summary: "List stages, optionally of one environment", Tags: []string{"stages"},
 		Parameters: []parameter{queryParam("env", "only stages of this environment", str)},

@@ -108,6 +108,7 @@ func NewRouter(d Deps) *gin.Engine {
 
 	v1 := engine.Group("/v1", s.authenticate())
 	v1.GET("/openapi.json", s.openAPI)
+	v1.GET("/auth/token", s.whoAmI)
 
 	v1.GET("/envs", s.listStages)
 	v1.POST("/envs", s.createStage)

@@ -141,6 +141,10 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, schema.FieldErrorf("stageName", "is required: the stage's name within its environment, such as prod"))
 		return
 	}
+	if err := checkScope(TokenFrom(c), *body.EnvName); err != nil {
+		s.fail(c, err)
+		return
+	}
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyTo(&st.StageConfig)

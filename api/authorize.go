@@ -1,0 +1,116 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// roleLevels rank the roles as Teletraan does. PINGER and PUBLISHER share a level but are
+// separate duties (see allows): the token on every host must not publish builds, and CI's
+// publishing token must not speak for hosts.
+var roleLevels = map[string]int{
+	schema.RoleReader:    0,
+	schema.RolePinger:    1,
+	schema.RolePublisher: 1,
+	schema.RoleOperator:  10,
+	schema.RoleAdmin:     20,
+}
+
+// accessRule is what a mutating route asks of the caller's token.
+type accessRule struct {
+	// role is the least role allowed.
+	role string
+	// envScoped routes act on the :env of their path: a token scoped to one environment
+	// may only act there.
+	envScoped bool
+}
+
+// accessRules holds a rule for every mutating route, keyed "METHOD /route/pattern". A
+// mutating route without one is refused, so a route added without a rule fails closed
+// (and a test lists every route that lacks one).
+var accessRules = map[string]accessRule{
+	"POST /v1/envs":                                         {role: schema.RoleOperator}, // createStage checks the body's env against the scope
+	"PUT /v1/envs/:env/:stage":                              {role: schema.RoleOperator, envScoped: true},
+	"PUT /v1/envs/:env/:stage/capacity":                     {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/envs/:env/:stage/deploys":                     {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/envs/:env/:stage/actions/:action":             {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/builds":                                       {role: schema.RolePublisher},
+	"POST /v1/system/ping":                                  {role: schema.RolePinger},
+}
+
+// authorize decides whether token t may call method on route (gin's full path) in
+// environment env (empty when the route names none). It is the one place that says who
+// may do what; a refusal says what the token lacks.
+func authorize(t *schema.Token, method, route, env string) error {
+	rule, ok := accessRules[method+" "+route]
+	if !ok {
+		return schema.Errorf(schema.EFORBIDDEN, "%s %s has no access rule, so no token may call it", method, route)
+	}
+	if !allows(t.Role, rule.role) {
+		return schema.Errorf(schema.EFORBIDDEN, "token %q has role %s; %s %s needs %s or above", t.Name, t.Role, method, route, rule.role)
+	}
+	if rule.envScoped {
+		return checkScope(t, env)
+	}
+	return nil
+}
+
+// allows reports whether role may do what need allows: OPERATOR and ADMIN may do
+// everything below them; PINGER and PUBLISHER only their own duty.
+func allows(role, need string) bool {
+	switch need {
+	case schema.RolePinger, schema.RolePublisher:
+		return role == need || roleLevels[role] >= roleLevels[schema.RoleOperator]
+	}
+	level, known := roleLevels[role]
+	return known && level >= roleLevels[need]
+}
+
+// checkScope refuses a token scoped to one environment acting on another.
+func checkScope(t *schema.Token, env string) error {
+	if t.Scope == "*" || t.Scope == "" || t.Scope == env {
+		return nil
+	}
+	return schema.Errorf(schema.EFORBIDDEN, "token %q may act only on environment %s, not %s", t.Name, t.Scope, env)
+}
+
+// tokenView is the answer of GET /v1/auth/token: who the caller is and what it may do.
+type tokenView struct {
+	Name      string  `json:"name"`
+	Role      string  `json:"role"`
+	Scope     string  `json:"scope"`
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+	// CanOperate says whether the token may deploy and act on stages: every stage when
+	// Scope is "*", else the stages of the environment Scope names.
+	CanOperate bool `json:"canOperate"`
+	// CanPublish says whether the token may publish builds.
+	CanPublish bool `json:"canPublish"`
+}
+
+// whoAmI authenticates the request's token, as mutating routes do, and describes it; the
+// board asks it to offer only the buttons the token can use.
+func (s *server) whoAmI(c *gin.Context) {
+	secret, err := bearerSecret(c.GetHeader("Authorization"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	t, err := s.tokens.authenticate(c.Request.Context(), secret)
+	if err != nil {
+		s.fail(c, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err))
+		return
+	}
+	v := tokenView{Name: t.Name, Role: t.Role, Scope: t.Scope,
+		CanOperate: allows(t.Role, schema.RoleOperator),
+		CanPublish: allows(t.Role, schema.RolePublisher)}
+	if t.ExpiresAt != nil {
+		e := t.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+		v.ExpiresAt = &e
+	}
+	c.JSON(http.StatusOK, v)
+}
