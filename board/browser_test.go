@@ -153,3 +153,50 @@ func TestStagePageInChromium(t *testing.T) {
 	browsertest.WaitFor(t, bctx, 5*time.Second, "the failed host's page",
 		`location.pathname === '/hosts/h3-failed' && !!document.getElementById('host-stages')`, `location.href`)
 }
+
+// offeredJS counts the action buttons the page offers (not hidden for the saved token).
+const offeredJS = `String(Array.from(document.querySelectorAll('[data-needs-operator]')).filter(e => !e.hidden && e.offsetParent !== null).length)`
+
+func TestActionsAreOfferedOnlyToTokensThatMayUseThem(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 90*time.Second)
+	st := schematest.SQLite(t)
+	newFixture(t, st)
+	srv, admin := serveBoard(t, st, "alice", "")
+	token := func(name, role, scope string) string {
+		secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: name, Role: role, Scope: scope, CreatedBy: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	reader := token("viewer", schema.RoleReader, "*")
+	otherEnv := token("shop-ops", schema.RoleOperator, "shop")
+	thisEnv := token("hello-ops", schema.RoleOperator, "hello")
+
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod"), chromedp.WaitVisible(chromedp.CSS("#grid"))); err != nil {
+		t.Fatal(err)
+	}
+	all := browsertest.Eval(t, bctx, offeredJS)
+	if all == "0" {
+		t.Fatal("without a token the page offers no actions; it should offer them and ask for a token on click")
+	}
+	save := func(secret, wantState, wantOffered string) {
+		t.Helper()
+		if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.WaitFor(t, bctx, 10*time.Second, "the token box to say "+wantState,
+			`document.getElementById('token-state').textContent.includes(`+browsertest.JSString(wantState)+`)`,
+			`document.getElementById('token-state').textContent`)
+		if got := browsertest.Eval(t, bctx, offeredJS); got != wantOffered {
+			t.Errorf("with %s the page offers %s actions, want %s", wantState, got, wantOffered)
+		}
+	}
+	save(reader, "viewer, READER, all environments): this token cannot deploy or act", "0")
+	browsertest.Screenshot(t, bctx, "stage-reader")
+	save(otherEnv, "shop-ops, OPERATOR, environment shop", "0")
+	save(thisEnv, "hello-ops, OPERATOR, environment hello", all)
+	save(admin, "alice, ADMIN, all environments", all)
+	save("tt_not-a-token", "refused", all)
+}

@@ -91,7 +91,7 @@ func TestConfigPageHasEveryFieldFilledAndEscaped(t *testing.T) {
 	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("user data not escaped: %s", body)
 	}
-	if strings.Contains(body, `id="save-capacity" disabled`) {
+	if strings.Contains(body, `id="save-capacity" data-needs-operator disabled`) {
 		t.Errorf("capacity form disabled although the capacity was read")
 	}
 }
@@ -114,7 +114,7 @@ func TestConfigPageWithUnreadableCapacityKeepsTheConfigForm(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("status %d, body %s", code, body)
 	}
-	for _, want := range []string{"The capacity could not be read", `id="save-capacity" disabled`, `value="GREETING"`, `id="save-config"`} {
+	for _, want := range []string{"The capacity could not be read", `id="save-capacity" data-needs-operator disabled`, `value="GREETING"`, `id="save-config"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -96,6 +96,47 @@
     });
   }
 
+  // offerActions shows the buttons marked data-needs-operator only where the saved token may
+  // use them: its role can operate and its scope covers the environment of the nearest
+  // element carrying data-env. Without a token (or without its description) every button
+  // stays, and a click explains what is missing. The server checks regardless.
+  function offerActions(who) {
+    document.querySelectorAll("[data-needs-operator]").forEach(function (el) {
+      var holder = el.closest("[data-env]");
+      var env = holder ? holder.dataset.env : "";
+      el.hidden = !!who && !(who.canOperate && (who.scope === "*" || who.scope === "" || !env || who.scope === env));
+    });
+  }
+
+  // describeToken asks the API who the saved token is, shows it in the token box and
+  // offers the actions it allows.
+  function describeToken(state) {
+    if (!token()) {
+      if (state) state.textContent = "(not set: actions need one)";
+      offerActions(null);
+      return Promise.resolve(null);
+    }
+    return fetch("/v1/auth/token", { headers: { "Authorization": "Bearer " + token(), "Accept": "application/json" } }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) {
+          if (state) state.textContent = "(saved, but refused: " + errorMessage(j, r.status) + ")";
+          offerActions(null);
+          return null;
+        }
+        var scope = j.scope === "*" || !j.scope ? "all environments" : "environment " + j.scope;
+        var text = "(saved: " + j.name + ", " + j.role + ", " + scope + ")";
+        if (!j.canOperate) text += ": this token cannot deploy or act, so the action buttons are hidden";
+        if (state) state.textContent = text;
+        offerActions(j);
+        return j;
+      });
+    }).catch(function (err) {
+      if (state) state.textContent = "(saved; could not check it: " + err.message + ")";
+      offerActions(null);
+      return null;
+    });
+  }
+
   function setupTokenBox() {
     var input = document.getElementById("token");
     var save = document.getElementById("save-token");
@@ -105,14 +146,14 @@
     // Open until a token is saved, so the first action does not hunt for it.
     var box = document.getElementById("token-box");
     if (box && !token()) box.open = true;
-    function show() { if (state) state.textContent = token() ? "(saved)" : "(not set: actions need one)"; }
-    show();
+    describeToken(state);
     save.addEventListener("click", function () {
       localStorage.setItem(tokenKey, input.value.trim());
-      show();
       say("Token saved in this browser.");
+      describeToken(state);
     });
   }
+
 
   // keepStatusForReload carries the status line over a reload the page does itself (the
   // answer to an action should not vanish because the new deploy redrew the page).
