@@ -35,6 +35,7 @@ func newCLICommands() []*cobra.Command {
 		newDeployActionCommand("resume", "Resume the stage's paused deploy"),
 		newDeployActionCommand("abort", "Abort the stage's current deploy; it ends ABORTED"),
 		newStatusCommand(),
+		newWhoAmICommand(),
 	}
 }
 
