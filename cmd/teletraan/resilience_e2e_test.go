@@ -190,6 +190,21 @@ func TestFailingHostHaltsTheDeployAtTheThreshold(t *testing.T) {
 	if touched := f.rec.hostsTouched(d2); len(touched) != 1 || !touched["host-1"] {
 		t.Errorf("hosts that ran the failing deploy: %v, want only host-1", touched)
 	}
+	// The deploy's own record, which the board's deploy page shows: one wave, host-1
+	// FAILED with its script's error.
+	var waves struct {
+		Waves []struct {
+			Wave  int
+			Hosts []struct{ HostName, Outcome, ErrorMessage string }
+		}
+	}
+	s.call(t, "GET", "/v1/deploys/"+d2+"/hosts", nil, 200, &waves)
+	if len(waves.Waves) != 1 || waves.Waves[0].Wave != 1 || len(waves.Waves[0].Hosts) != 1 {
+		t.Fatalf("waves of the failing deploy = %+v, want wave 1 with host-1 only", waves.Waves)
+	}
+	if h := waves.Waves[0].Hosts[0]; h.HostName != "host-1" || h.Outcome != "FAILED" || !strings.Contains(h.ErrorMessage, "cannot bind port 8080") {
+		t.Errorf("host-1 in the deploy's record = %+v, want FAILED with the script's error", h)
+	}
 }
 
 // TestPausedDeployStartsNoNewHostUntilResumed: pause a rolling deploy of five real agents
