@@ -106,7 +106,7 @@ func (s *Store) RecordPing(ctx context.Context, h PingHost, decide PingDecider) 
 		return FieldErrorf("hostId", "is required")
 	}
 	now := s.now()
-	state, host, err := s.loadPingState(ctx, s.db, h, now, true)
+	state, host, err := s.loadPingState(ctx, s.db, h, now)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *Store) recordPingLocked(ctx context.Context, tx bun.Tx, h PingHost, now
 	} else if err := s.upsertPingHost(ctx, tx, h, now); err != nil {
 		return err
 	}
-	state, _, err := s.loadPingState(ctx, tx, h, now, false)
+	state, _, err := s.loadPingState(ctx, tx, h, now)
 	if err != nil {
 		return err
 	}
@@ -221,8 +221,12 @@ func hostUnchanged(alias string, h PingHost) (string, []any) {
 		"(SELECT COUNT(*) FROM host_groups WHERE host_id = ?) = ?"
 	args := []any{h.ID, h.Name, h.IP, h.AvailabilityZone, h.AgentVersion, h.ID, len(h.Groups)}
 	if len(h.Groups) > 0 {
-		cond += " AND (SELECT COUNT(*) FROM host_groups WHERE host_id = ? AND group_name IN (?)) = ?"
-		args = append(args, h.ID, bun.In(h.Groups), len(h.Groups))
+		cond += " AND (SELECT COUNT(*) FROM host_groups WHERE host_id = ? AND group_name IN (" + placeholders(len(h.Groups)) + ")) = ?"
+		args = append(args, h.ID)
+		for _, g := range h.Groups {
+			args = append(args, g)
+		}
+		args = append(args, len(h.Groups))
 	}
 	return cond, args
 }
@@ -306,29 +310,32 @@ type pingHostProbe struct {
 }
 
 // loadPingState reads the host's stages with their current deploy and build, its agent
-// rows and its admissions, in one statement. With probe it also reads whether the host row
-// is unchanged and when it last pinged, saving the steady-state ping a statement.
-func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time, probe bool) (PingState, pingHostProbe, error) {
+// rows and its admissions, in one prepared statement. It also reads whether the host row is
+// unchanged and when it last pinged, saving the steady-state ping a statement.
+func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (PingState, pingHostProbe, error) {
 	var (
 		candidates = []string{"SELECT stage_id, 2 AS tier FROM stage_hosts WHERE host_name = ?"}
 		args       = []any{h.Name}
 	)
 	if len(h.Groups) > 0 {
-		candidates = append(candidates, "SELECT stage_id, 1 AS tier FROM stage_groups WHERE group_name IN (?)")
-		args = append(args, bun.In(h.Groups))
+		candidates = append(candidates, "SELECT stage_id, 1 AS tier FROM stage_groups WHERE group_name IN ("+placeholders(len(h.Groups))+")")
+		for _, g := range h.Groups {
+			args = append(args, g)
+		}
 	}
 	candidates = append(candidates, "SELECT stage_id, 0 AS tier FROM agents WHERE host_id = ?")
 	args = append(args, h.ID)
 	if len(h.ReportedStageIDs) > 0 {
-		candidates = append(candidates, "SELECT id AS stage_id, 0 AS tier FROM stages WHERE id IN (?)")
-		args = append(args, bun.In(h.ReportedStageIDs))
+		candidates = append(candidates, "SELECT id AS stage_id, 0 AS tier FROM stages WHERE id IN ("+placeholders(len(h.ReportedStageIDs))+")")
+		for _, id := range h.ReportedStageIDs {
+			args = append(args, id)
+		}
 	}
-	hostColumn := "NULL AS host_last_ping_at"
-	if probe {
-		cond, condArgs := hostUnchanged("h", h)
-		hostColumn = "(SELECT h.last_ping_at FROM hosts AS h WHERE " + cond + ") AS host_last_ping_at"
-		args = append(condArgs, args...)
-	}
+	// The host probe is read inside transactions too, where it is not needed, so that both
+	// calls share one statement text and so one prepared statement.
+	cond, condArgs := hostUnchanged("h", h)
+	hostColumn := "(SELECT h.last_ping_at FROM hosts AS h WHERE " + cond + ") AS host_last_ping_at"
+	args = append(condArgs, args...)
 	query := "SELECT " + s.pingStateColumns() + ", " + hostColumn +
 		" FROM (SELECT stage_id, MAX(tier) AS tier FROM (" + strings.Join(candidates, " UNION ALL ") + ") AS c GROUP BY stage_id) AS m" +
 		" JOIN stages AS s ON s.id = m.stage_id" +
@@ -339,8 +346,9 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 		" ORDER BY s.env_name, s.stage_name"
 	args = append(args, h.ID, h.ID)
 
+	// Prepared: this runs on every ping, and its text depends only on the list lengths.
 	var rows []pingStageRow
-	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+	if err := s.scanPrepared(ctx, db, query, args, &rows); err != nil {
 		return PingState{}, pingHostProbe{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
 	}
 	host := pingHostProbe{unknown: len(rows) == 0}

@@ -30,9 +30,10 @@ const (
 
 // Store is the application's database. It is safe for concurrent use.
 type Store struct {
-	db      *bun.DB
-	dialect Dialect
-	now     func() time.Time
+	db       *bun.DB
+	dialect  Dialect
+	now      func() time.Time
+	prepared preparedStatements
 }
 
 // Open connects to the database named by dsn and checks that it answers. A dsn starting with
@@ -142,7 +143,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close releases the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.prepared.close()
+	return s.db.Close()
+}
 
 // SetClock replaces the store's clock; tests use it to make timestamps predictable.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
