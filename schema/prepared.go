@@ -3,7 +3,6 @@ package schema
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"sync"
 
@@ -12,8 +11,10 @@ import (
 
 // maxPreparedStatements bounds the statements a store keeps prepared. The ping's state
 // query has one text per shape of its IN lists (how many groups, how many reported
-// stages), so a fleet needs a handful; past the bound, queries run unprepared.
-const maxPreparedStatements = 128
+// stages), so a fleet needs a handful; past the bound, queries run unprepared. MySQL
+// holds a statement per connection (up to 64 per store), and its max_prepared_stmt_count
+// (16,382 by default) is shared by every server and worker.
+const maxPreparedStatements = 32
 
 // preparedStatements keeps statements that run on every ping prepared, so that the
 // database parses and plans them once per connection instead of on every call (bun
@@ -32,36 +33,38 @@ func (p *preparedStatements) lookup(query string) (*sql.Stmt, bool) {
 	return st, ok
 }
 
-// prepare prepares query on db and keeps it; ok is false when the cache is full and the
-// caller runs the query unprepared. The lock is not held while preparing: preparing may
+// prepare prepares query on db and keeps it; ok is false when the cache is full or the
+// database refused to prepare, and the caller runs the query unprepared. The lock is not held while preparing: preparing may
 // wait for a connection that a transaction holds, and that transaction may be looking up
 // a statement.
-func (p *preparedStatements) prepare(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, bool, error) {
+func (p *preparedStatements) prepare(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, bool) {
 	if st, ok := p.lookup(query); ok {
-		return st, true, nil
+		return st, true
 	}
 	p.mu.Lock()
 	full := len(p.stmts) >= maxPreparedStatements
 	p.mu.Unlock()
 	if full {
-		return nil, false, nil
+		return nil, false
 	}
 	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, false, fmt.Errorf("prepare statement: %w", err)
+		// The database may refuse more statements (MySQL's max_prepared_stmt_count);
+		// the query still runs, unprepared.
+		return nil, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if other, ok := p.stmts[query]; ok {
 		// Another caller prepared it meanwhile.
 		_ = st.Close()
-		return other, true, nil
+		return other, true
 	}
 	if p.stmts == nil {
 		p.stmts = map[string]*sql.Stmt{}
 	}
 	p.stmts[query] = st
-	return st, true, nil
+	return st, true
 }
 
 // close closes every prepared statement.
@@ -84,10 +87,7 @@ func (s *Store) scanPrepared(ctx context.Context, db bun.IDB, query string, args
 	tx, inTx := db.(bun.Tx)
 	stmt, ok := s.prepared.lookup(query)
 	if !ok && !inTx {
-		var err error
-		if stmt, ok, err = s.prepared.prepare(ctx, s.db.DB, query); err != nil {
-			return err
-		}
+		stmt, ok = s.prepared.prepare(ctx, s.db.DB, query)
 	}
 	if !ok {
 		return db.NewRaw(query, args...).Scan(ctx, dest)
@@ -97,7 +97,13 @@ func (s *Store) scanPrepared(ctx context.Context, db bun.IDB, query string, args
 	}
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
-		return err
+		// database/sql prepares the statement again on a connection that has not seen it,
+		// which the database may refuse: the unprepared query may still answer. If it fails
+		// too, the first error is the one callers look at (a deadlock, say).
+		if rawErr := db.NewRaw(query, args...).Scan(ctx, dest); rawErr != nil {
+			return err
+		}
+		return nil
 	}
 	return s.db.ScanRows(ctx, rows, dest)
 }
