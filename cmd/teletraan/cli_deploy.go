@@ -77,14 +77,7 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 			case "hotfix":
 				body["buildId"] = build
 			}
-			var v startAnswer
-			if err := c.do(cmd.Context(), http.MethodPost, path, body, &v); err != nil {
-				return err
-			}
-			if v.Queued {
-				return queued(cmd, c, args[0], args[1], v, wf)
-			}
-			return started(cmd, c, v.deployView, wf)
+			return postStart(cmd, c, path, body, args[0], args[1], wf)
 		},
 	}
 	if needsBuild {
@@ -134,6 +127,19 @@ func newRollbackCommand() *cobra.Command {
 	return cmd
 }
 
+// postStart sends a request that starts a deploy on env/stage and reports the answer: the
+// started deploy, followed when asked, or the queued one.
+func postStart(cmd *cobra.Command, c *apiClient, path string, body map[string]any, env, stage string, wf watchFlags) error {
+	var v startAnswer
+	if err := c.do(cmd.Context(), http.MethodPost, path, body, &v); err != nil {
+		return err
+	}
+	if v.Queued {
+		return queued(cmd, c, env, stage, v, wf)
+	}
+	return started(cmd, c, v.deployView, wf)
+}
+
 // startAnswer is the API's answer to POST .../deploys: a started deploy (201) or, with
 // --queue, a queued one (202).
 type startAnswer struct {
@@ -142,7 +148,6 @@ type startAnswer struct {
 	DeployID     string `json:"deployId"`
 	WaitingFor   string `json:"waitingFor"`
 	Replaced     string `json:"replaced"`
-	ClearedQueue string `json:"clearedQueue"`
 }
 
 // queued reports a queued deploy and, when asked, waits for it to start and follows it.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net/http"
-
 	"github.com/spf13/cobra"
 )
 
@@ -32,14 +30,7 @@ func newPromoteCommand() *cobra.Command {
 					body[name] = true
 				}
 			}
-			var v startAnswer
-			if err := c.do(cmd.Context(), http.MethodPost, stagePath(args[0], args[1], "actions", "promote"), body, &v); err != nil {
-				return err
-			}
-			if v.Queued {
-				return queued(cmd, c, args[0], to, v, wf)
-			}
-			return started(cmd, c, v.deployView, wf)
+			return postStart(cmd, c, stagePath(args[0], args[1], "actions", "promote"), body, args[0], to, wf)
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "the stage of the same environment to deploy to (required)")

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -28,5 +31,20 @@ func TestPromoteSendsTheTargetStage(t *testing.T) {
 	_, err = runCommand(t, "promote", "hello", "staging", "--to", "prod", "--url", url, "--token", "t")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "is RUNNING, not SUCCEEDED") {
 		t.Errorf("refused promote: %v", err)
+	}
+}
+
+func TestStartedDeploySaysWhichQueuedDeployItDropped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]any{"deploy": frame("RUNNING", 4, 0, 0, 0, 4, ""), "clearedQueue": "q9"})
+	}))
+	defer srv.Close()
+	for _, verb := range [][]string{{"hotfix", "hello", "prod", "--build", "b1"}, {"promote", "hello", "staging", "--to", "prod"}} {
+		out, err := runCommand(t, append(verb, "--url", srv.URL, "--token", "t")...)
+		if err != nil || !strings.Contains(out, "queued deploy q9 was dropped from the queue") {
+			t.Errorf("%s: %v\n%s", verb[0], err, out)
+		}
 	}
 }

@@ -205,7 +205,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 			}
 			fmt.Fprintf(out, "  Temporal       %s (namespace %s)\n", s.temporal.FrontendAddress(), s.temporal.Namespace())
 			fmt.Fprintf(out, "  Admin token    %s\n\n", s.adminToken)
-			fmt.Fprintf(out, "  export TELETRAAN_URL=%s TOKEN=%s\n\nPress Ctrl-C to stop.\n", s.apiURL, s.adminToken)
+			fmt.Fprintf(out, "  export TELETRAAN_URL=%s TOKEN=%s TELETRAAN_TOKEN=%s\n\nPress Ctrl-C to stop.\n", s.apiURL, s.adminToken, s.adminToken)
 			err = s.serve(ctx)
 			logger.Info("stopping the dev stack")
 			return err
