@@ -11,6 +11,8 @@ import (
 // notFoundPage is what notfound.html draws: the thing a page is about that could not be read.
 type notFoundPage struct {
 	What string
+	// Outage says the database failed, rather than that the thing does not exist.
+	Outage bool
 }
 
 // render writes one page; a template error after the status is sent can only be logged.
@@ -31,7 +33,7 @@ func (b *Board) renderUnreadable(c *gin.Context, what string, err error) {
 		return
 	}
 	b.Logger.Error("board: read "+what, "error", err)
-	b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: what + " (the database did not answer)"})
+	b.render(c, http.StatusInternalServerError, "notfound.html", notFoundPage{What: what, Outage: true})
 }
 
 // loadStage reads the stage a page is about. When it cannot, it has already answered with

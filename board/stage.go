@@ -87,6 +87,8 @@ func (b *Board) stage(c *gin.Context) {
 		page.WorkflowURL = b.workflowURL(d.WorkflowID)
 		if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
 			page.Build = bd
+		} else if schema.ErrorCode(err) != schema.ENOTFOUND {
+			fail("get build", err)
 		}
 	}
 	if hosts, err := b.Store.ListStageHosts(ctx, env, name); err != nil {

@@ -40,3 +40,15 @@ func TestStagePageOffersPromoteHotfixAndAlarms(t *testing.T) {
 		t.Errorf("alarm name rendered as markup")
 	}
 }
+
+func TestAnUnreadableStageIsAnOutagePageNotANotFound(t *testing.T) {
+	engine, f := boardEngine(t)
+	if err := f.store.DB().Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := get(t, engine, "/envs/hello/prod")
+	body := rec.Body.String()
+	if rec.Code != 500 || !strings.Contains(body, "Could not read stage hello/prod: the database did not answer") || strings.Contains(body, "Not found") {
+		t.Fatalf("status %d, body %s", rec.Code, body)
+	}
+}

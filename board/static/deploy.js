@@ -16,7 +16,8 @@
     window.teletraan.getJSON("/v1/deploys/" + encodeURIComponent(id)).then(function (v) {
       if (!v || !v.deploy) return;
       var now = fingerprint(v.deploy);
-      if (shown !== null && now !== shown) {
+      // The page only runs this for a deploy that had not ended, so an end always redraws.
+      if (v.deploy.endedAt || (shown !== null && now !== shown)) {
         window.location.reload();
         return;
       }

@@ -220,6 +220,9 @@ func started(cmd *cobra.Command, c *apiClient, v deployView, wf watchFlags) erro
 	if !wf.watch {
 		return nil
 	}
+	if v.Deploy == nil {
+		return errors.New("the server answered without a deploy to watch")
+	}
 	return watch(cmd.Context(), c, v.Deploy.ID, wf.interval, out)
 }
 

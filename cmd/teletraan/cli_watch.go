@@ -34,6 +34,9 @@ func watch(ctx context.Context, c *apiClient, id string, every time.Duration, ou
 			}
 			return err
 		}
+		if v.Deploy == nil {
+			return fmt.Errorf("the server answered GET /v1/deploys/%s without a deploy", id)
+		}
 		line := progressLine(v.Deploy, barWidth)
 		switch {
 		case tty:
