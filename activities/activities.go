@@ -25,7 +25,7 @@ type Activities struct {
 	PollInterval time.Duration
 	// MaxWait bounds one AwaitWave call (default DefaultMaxWait).
 	MaxWait time.Duration
-	// HTTPClient checks alarms; nil means http.DefaultClient (AlarmTimeout bounds each call).
+	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).
 	HTTPClient *http.Client
 }
 

@@ -9,10 +9,6 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// AlarmTimeout bounds one alarm check: an alarm that does not answer in time counts as
-// firing, so a slow endpoint holds a wave back by this much at most.
-const AlarmTimeout = alarmcheck.Timeout
-
 // CheckAlarms GETs every alarm at once and reports each one's status in input order. An
 // alarm is firing when it answers non-2xx, or 2xx with a JSON body {"firing": true}; one
 // that cannot be reached counts as firing, since a deploy must not widen blind.

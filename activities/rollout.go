@@ -75,7 +75,11 @@ func rolloutAlarms(alarms []schema.Alarm) []workflows.Alarm {
 // the stage install without an admission and only count as in flight. A retry finds the
 // hosts it admitted in flight and admits no more than the window allows.
 func (a *Activities) AdmitWave(ctx context.Context, in workflows.WaveInput) (workflows.AdmitWaveResult, error) {
-	snap, err := a.snapshot(ctx, in)
+	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return workflows.AdmitWaveResult{}, permanent(err)
+	}
+	snap, err := a.snapshot(ctx, in, d)
 	if err != nil {
 		return workflows.AdmitWaveResult{}, err
 	}
@@ -114,8 +118,13 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 	// outcomes remembers what this attempt wrote to deploy_hosts, so that a poll writes only
 	// the hosts that changed since; the first poll leaves the comparison to the store.
 	outcomes := map[string]schema.HostOutcome{}
+	// tally reads only the deploy's id and start, which never change: read it once.
+	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return workflows.WaveCounts{}, permanent(err)
+	}
 	for {
-		snap, err := a.snapshot(ctx, in)
+		snap, err := a.snapshot(ctx, in, d)
 		if err != nil {
 			return workflows.WaveCounts{}, err
 		}
@@ -170,13 +179,8 @@ func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOut
 	return out
 }
 
-// snapshot reads the deploy, the stage's hosts with their agent rows, and this deploy's
-// admissions.
-func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput) (waveSnapshot, error) {
-	d, err := a.Store.GetDeploy(ctx, in.DeployID)
-	if err != nil {
-		return waveSnapshot{}, permanent(err)
-	}
+// snapshot reads the stage's hosts with their agent rows and deploy d's admissions.
+func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput, d *schema.Deploy) (waveSnapshot, error) {
 	// The lean read: this runs every poll of every running deploy, beside the pings.
 	hosts, err := a.Store.RolloutHosts(ctx, in.StageID)
 	if err != nil {

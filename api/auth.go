@@ -35,14 +35,9 @@ func (s *server) authenticate() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		secret, err := bearerSecret(c.GetHeader("Authorization"))
+		token, err := s.tokenOf(c)
 		if err != nil {
 			s.fail(c, err)
-			return
-		}
-		token, err := s.tokens.authenticate(c.Request.Context(), secret)
-		if err != nil {
-			s.fail(c, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err))
 			return
 		}
 		if err := authorize(token, c.Request.Method, c.FullPath(), c.Param("env")); err != nil {
@@ -52,6 +47,19 @@ func (s *server) authenticate() gin.HandlerFunc {
 		c.Set(tokenKey{}, token)
 		c.Next()
 	}
+}
+
+// tokenOf authenticates the request's Authorization header.
+func (s *server) tokenOf(c *gin.Context) (*schema.Token, error) {
+	secret, err := bearerSecret(c.GetHeader("Authorization"))
+	if err != nil {
+		return nil, err
+	}
+	token, err := s.tokens.authenticate(c.Request.Context(), secret)
+	if err != nil {
+		return nil, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err)
+	}
+	return token, nil
 }
 
 // bearerSecret extracts the secret from "Bearer <secret>" or Teletraan's "token <secret>";

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -95,14 +94,9 @@ type tokenView struct {
 // whoAmI authenticates the request's token, as mutating routes do, and describes it; the
 // board asks it to offer only the buttons the token can use.
 func (s *server) whoAmI(c *gin.Context) {
-	secret, err := bearerSecret(c.GetHeader("Authorization"))
+	t, err := s.tokenOf(c)
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	t, err := s.tokens.authenticate(c.Request.Context(), secret)
-	if err != nil {
-		s.fail(c, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err))
 		return
 	}
 	v := tokenView{Name: t.Name, Role: t.Role, Scope: t.Scope,

@@ -3,9 +3,11 @@ package schema
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/uptrace/bun"
 )
 
@@ -25,7 +27,8 @@ type preparedStatements struct {
 	stmts map[string]*sql.Stmt
 }
 
-// lookup returns the prepared statement of query, if there is one.
+// lookup returns the prepared statement of query, if there is one. A nil statement that
+// is found marks a query the database refused to prepare: it runs unprepared from then on.
 func (p *preparedStatements) lookup(query string) (*sql.Stmt, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -49,13 +52,25 @@ func (p *preparedStatements) prepare(ctx context.Context, db *sql.DB, query stri
 	}
 	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
-		// The database may refuse more statements (MySQL's max_prepared_stmt_count);
-		// the query still runs, unprepared.
+		var refused *mysql.MySQLError
+		if errors.As(err, &refused) {
+			// The server refused (MySQL's max_prepared_stmt_count, say): remember it, so
+			// that every later call does not ask again. Other failures (a dropped
+			// connection) are tried again next time.
+			p.mu.Lock()
+			if _, ok := p.stmts[query]; !ok {
+				if p.stmts == nil {
+					p.stmts = map[string]*sql.Stmt{}
+				}
+				p.stmts[query] = nil
+			}
+			p.mu.Unlock()
+		}
 		return nil, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if other, ok := p.stmts[query]; ok {
+	if other, ok := p.stmts[query]; ok && other != nil {
 		// Another caller prepared it meanwhile.
 		_ = st.Close()
 		return other, true
@@ -72,7 +87,9 @@ func (p *preparedStatements) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for q, st := range p.stmts {
-		_ = st.Close()
+		if st != nil {
+			_ = st.Close()
+		}
 		delete(p.stmts, q)
 	}
 }
@@ -89,7 +106,7 @@ func (s *Store) scanPrepared(ctx context.Context, db bun.IDB, query string, args
 	if !ok && !inTx {
 		stmt, ok = s.prepared.prepare(ctx, s.db.DB, query)
 	}
-	if !ok {
+	if !ok || stmt == nil {
 		return db.NewRaw(query, args...).Scan(ctx, dest)
 	}
 	if inTx {
@@ -98,8 +115,12 @@ func (s *Store) scanPrepared(ctx context.Context, db bun.IDB, query string, args
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		// database/sql prepares the statement again on a connection that has not seen it,
-		// which the database may refuse: the unprepared query may still answer. If it fails
-		// too, the first error is the one callers look at (a deadlock, say).
+		// which the database may refuse; outside a transaction (where nothing was rolled
+		// back) and unless the caller gave up, the unprepared query may still answer. If it
+		// fails too, the first error is the one callers look at.
+		if inTx || ctx.Err() != nil {
+			return err
+		}
 		if rawErr := db.NewRaw(query, args...).Scan(ctx, dest); rawErr != nil {
 			return err
 		}

@@ -6,9 +6,11 @@ package alarmcheck
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"sync"
 	"time"
 )
@@ -57,21 +59,27 @@ func Check(ctx context.Context, client *http.Client, url string) (bool, string) 
 	if client == nil {
 		client = http.DefaultClient
 	}
+	shown := redacted(url)
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return true, fmt.Sprintf("unreachable: %v", err)
+		return true, fmt.Sprintf("unreachable: %s is not a usable URL", shown)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return true, fmt.Sprintf("unreachable: %v", err)
+		// url.Error repeats the whole URL, query and all; keep only its cause.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return true, fmt.Sprintf("unreachable: GET %s: %v", shown, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return true, fmt.Sprintf("%s answered HTTP %d", url, resp.StatusCode)
+		return true, fmt.Sprintf("%s answered HTTP %d", shown, resp.StatusCode)
 	}
 	if err != nil {
 		return true, fmt.Sprintf("unreachable: reading the answer: %v", err)
@@ -81,7 +89,22 @@ func Check(ctx context.Context, client *http.Client, url string) (bool, string) 
 	}
 	// A 2xx body that is not JSON (a plain "OK") is a healthy answer.
 	if json.Unmarshal(body, &v) == nil && v.Firing {
-		return true, fmt.Sprintf("%s reports {\"firing\": true}", url)
+		return true, fmt.Sprintf("%s reports {\"firing\": true}", shown)
 	}
 	return false, ""
+}
+
+// redacted is an alarm URL as deploy reasons, logs and the board may show it: alarm URLs
+// often carry API keys in the query or the user part, so those are left out.
+func redacted(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "the alarm URL"
+	}
+	hidden := u.RawQuery != "" || u.User != nil
+	u.RawQuery, u.User, u.Fragment, u.RawFragment = "", nil, "", ""
+	if hidden {
+		return u.String() + " (query and credentials hidden)"
+	}
+	return u.String()
 }
