@@ -274,7 +274,12 @@ func TestBuildsPageOfUnknownStageIs404(t *testing.T) {
 func TestBuildsScriptIsServed(t *testing.T) {
 	engine, _ := buildsFixture(t)
 	code, body := getBuildsPage(t, engine, "/static/builds.js")
-	if code != http.StatusOK || !strings.Contains(body, `"/actions/hotfix"`) || !strings.Contains(body, "window.teletraan.send") {
+	if code != http.StatusOK || !strings.Contains(body, "window.teletraan.wireBuildButtons") {
+		t.Fatalf("status %d, body %.300s", code, body)
+	}
+	// The buttons' requests are built in board.js, shared with the stage page.
+	code, body = getBuildsPage(t, engine, "/static/board.js")
+	if code != http.StatusOK || !strings.Contains(body, `"/actions/hotfix"`) || !strings.Contains(body, "function wireBuildButtons") {
 		t.Fatalf("status %d, body %.300s", code, body)
 	}
 }

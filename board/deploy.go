@@ -17,7 +17,6 @@ const waveNamesUpTo = 20
 type detailHost struct {
 	Name, Href   string
 	Wave         int
-	Outcome      string // as stored: "" while in flight
 	Label, Color string
 	ErrorMessage string
 	FinishedAt   *time.Time
@@ -122,7 +121,7 @@ func detailWaves(waves []schema.DeployWave) ([]detailWave, []detailHost) {
 		row := detailWave{Wave: w.Wave, AdmittedAt: w.AdmittedAt, Succeeded: w.Succeeded, Failed: w.Failed, Stuck: w.Stuck,
 			InFlight: w.InFlight, ShowNames: len(w.Hosts) <= waveNamesUpTo}
 		for _, h := range w.Hosts {
-			dh := detailHost{Name: h.HostName, Href: hostPagePath(h.HostName), Wave: h.Wave, Outcome: h.Outcome,
+			dh := detailHost{Name: h.HostName, Href: hostPagePath(h.HostName), Wave: h.Wave,
 				Label: outcomeLabel(h.Outcome), Color: outcomeColor(h.Outcome), ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt}
 			row.Hosts = append(row.Hosts, dh)
 			if h.Outcome == schema.OutcomeFailed || h.Outcome == schema.OutcomeStuck {

@@ -98,14 +98,16 @@ func (b *Board) stage(c *gin.Context) {
 			page.Hosts = append(page.Hosts, hostSquare{Name: h.HostName, Color: hostColor(h, page.Current, now)})
 		}
 	}
-	if deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: recentDeploys}); err != nil {
+	// One read serves the timeline and, from its newest, the recent-deploys table.
+	if deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: max(timelineDeploys, recentDeploys)}); err != nil {
 		fail("list deploys", err)
+		page.Timeline = timelineView{Note: timelineUnreadable}
 	} else {
-		for _, d := range deploys {
+		for _, d := range deploys[:min(recentDeploys, len(deploys))] {
 			page.Deploys = append(page.Deploys, deployRow{Deploy: d, Duration: duration(d, now)})
 		}
+		page.Timeline = newTimeline(deploys[:min(timelineDeploys, len(deploys))], now)
 	}
-	page.Timeline = b.recentTimeline(ctx, env, name, now)
 	if siblings, err := b.Store.ListStages(ctx, schema.StageFilter{EnvName: env}); err != nil {
 		fail("list stages of the environment", err)
 	} else {
@@ -136,11 +138,15 @@ func progressOf(d *schema.Deploy) progress {
 
 // duration is how long a deploy ran, or has been running so far.
 func duration(d schema.Deploy, now time.Time) string {
-	end := now
+	return deployEnd(d, now).Sub(d.CreatedAt).Round(time.Second).String()
+}
+
+// deployEnd is when a deploy ended, or now while it runs.
+func deployEnd(d schema.Deploy, now time.Time) time.Time {
 	if d.EndedAt != nil {
-		end = *d.EndedAt
+		return *d.EndedAt
 	}
-	return end.Sub(d.CreatedAt).Round(time.Second).String()
+	return now
 }
 
 // workflowURL links to a workflow in the Temporal UI the way the API does: the id is one

@@ -215,10 +215,7 @@ func timelineClass(state string) string {
 func newTimeline(deploys []schema.Deploy, now time.Time) timelineView {
 	spans := make([]timeSpan, len(deploys))
 	for i, d := range deploys {
-		end := now
-		if d.EndedAt != nil {
-			end = *d.EndedAt
-		}
+		end := deployEnd(d, now)
 		if end.Before(d.CreatedAt) {
 			end = d.CreatedAt
 		}
@@ -251,13 +248,16 @@ func timelineTooltip(d schema.Deploy, now time.Time) string {
 		d.Type, d.BuildID, d.Operator, d.State, duration(d, now), formatUTC(d.CreatedAt))
 }
 
+// timelineUnreadable is the note drawn instead of a timeline whose deploys could not be read.
+const timelineUnreadable = "The deploy timeline could not be read; the server log has the details."
+
 // recentTimeline reads a stage's newest deploys and draws them; a failed read becomes a
 // note in the picture's place, so the page around it still renders.
 func (b *Board) recentTimeline(ctx context.Context, env, stage string, now time.Time) timelineView {
 	deploys, err := b.Store.ListDeploys(ctx, env, stage, schema.DeployFilter{Limit: timelineDeploys})
 	if err != nil {
 		b.Logger.Error("board: list deploys for the timeline", "env", env, "stage", stage, "error", err)
-		return timelineView{Note: "The deploy timeline could not be read; the server log has the details."}
+		return timelineView{Note: timelineUnreadable}
 	}
 	return newTimeline(deploys, now)
 }

@@ -137,6 +137,28 @@
     });
   }
 
+  // wireBuildButtons makes the page's Deploy (data-deploy) and Hotfix (data-hotfix) buttons
+  // start deploys of env/stage. A hotfix asks why, because it jumps the stage's queue; the
+  // prompt is its confirmation, and cancelling it sends nothing.
+  function wireBuildButtons(env, stage) {
+    var base = stageAPI(env, stage);
+    document.querySelectorAll("button[data-deploy]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var id = b.dataset.deploy;
+        send("POST", base + "/deploys", { buildId: id }, "Deploy build " + id + " to " + env + "/" + stage);
+      });
+    });
+    document.querySelectorAll("button[data-hotfix]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var id = b.dataset.hotfix;
+        var what = "Hotfix " + env + "/" + stage + " with build " + id + " at once (it replaces the running deploy; regular deploys wait for it)";
+        var why = window.prompt(what + "?\nDescription (why this cannot wait):", "");
+        if (why === null) return;
+        send("POST", base + "/actions/hotfix", { buildId: id, description: why.trim() }, what, { confirm: false });
+      });
+    });
+  }
+
   function setupTokenBox() {
     var input = document.getElementById("token");
     var save = document.getElementById("save-token");
@@ -174,7 +196,8 @@
 
   window.teletraan = {
     token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload,
-    hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor
+    hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor,
+    wireBuildButtons: wireBuildButtons
   };
   document.addEventListener("DOMContentLoaded", function () {
     setupTokenBox();

@@ -85,13 +85,6 @@
       send("/actions/" + action, {}, describe[action]);
     });
   });
-  document.querySelectorAll("button[data-hotfix]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      var id = b.dataset.hotfix;
-      send("/actions/hotfix", { buildId: id }, "Hotfix build " + id + " to " + env + "/" + stage +
-        " at once, replacing the running deploy (regular deploys wait for it)");
-    });
-  });
   var promote = document.getElementById("promote");
   if (promote) {
     promote.addEventListener("click", function () {
@@ -121,12 +114,7 @@
   }
   if (alarmTable) pollAlarms();
 
-  document.querySelectorAll("button[data-deploy]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      var id = b.dataset.deploy;
-      send("/deploys", { buildId: id }, "Deploy build " + id + " to " + env + "/" + stage);
-    });
-  });
+  window.teletraan.wireBuildButtons(env, stage);
 
   setTimeout(poll, pollMs);
 })();
