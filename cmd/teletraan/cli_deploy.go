@@ -144,10 +144,10 @@ func postStart(cmd *cobra.Command, c *apiClient, path string, body map[string]an
 // --queue, a queued one (202).
 type startAnswer struct {
 	deployView
-	Queued       bool   `json:"queued"`
-	DeployID     string `json:"deployId"`
-	WaitingFor   string `json:"waitingFor"`
-	Replaced     string `json:"replaced"`
+	Queued     bool   `json:"queued"`
+	DeployID   string `json:"deployId"`
+	WaitingFor string `json:"waitingFor"`
+	Replaced   string `json:"replaced"`
 }
 
 // queued reports a queued deploy and, when asked, waits for it to start and follows it.
