@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -37,7 +38,7 @@ func (a *Activities) CreateDeploy(ctx context.Context, in workflows.CreateDeploy
 		return workflows.CreateDeployResult{}, permanent(err)
 	} else if st.CurrentDeployID != "" && st.CurrentDeployID != in.DeployID {
 		prev, err := a.Store.GetDeploy(ctx, st.CurrentDeployID)
-		if err != nil && schema.ErrorCode(err) != schema.ENOTFOUND {
+		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
 			return workflows.CreateDeployResult{}, err
 		}
 		if prev != nil {
@@ -95,16 +96,16 @@ func permanent(err error) error {
 	if err == nil {
 		return nil
 	}
-	var e *schema.Error
+	var e *core.Error
 	if !errors.As(err, &e) {
 		return err
 	}
 	switch e.Code {
-	case schema.EINVALID:
+	case core.EINVALID:
 		return temporal.NewNonRetryableApplicationError(e.Message, "InvalidInput", err)
-	case schema.ENOTFOUND:
+	case core.ENOTFOUND:
 		return temporal.NewNonRetryableApplicationError(e.Message, "NotFound", err)
-	case schema.ECONFLICT:
+	case core.ECONFLICT:
 		return temporal.NewNonRetryableApplicationError(e.Message, "Conflict", err)
 	}
 	return fmt.Errorf("%s: %w", e.Message, err)

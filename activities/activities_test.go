@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
@@ -16,11 +17,11 @@ import (
 
 func TestWorkflowConstantsMatchTheStore(t *testing.T) {
 	pairs := map[string]string{
-		workflows.TypeRegular: schema.DeployRegular, workflows.TypeHotfix: schema.DeployHotfix,
-		workflows.TypeRollback: schema.DeployRollback, workflows.TypeRestart: schema.DeployRestart,
-		workflows.StateRunning: schema.StateRunning, workflows.StateFailing: schema.StateFailing,
-		workflows.StateSucceeding: schema.StateSucceeding, workflows.StateSucceeded: schema.StateSucceeded,
-		workflows.StateAborted: schema.StateAborted,
+		core.TypeRegular: core.TypeRegular, core.TypeHotfix: core.TypeHotfix,
+		core.TypeRollback: core.TypeRollback, core.TypeRestart: core.TypeRestart,
+		core.StateRunning: core.StateRunning, core.StateFailing: core.StateFailing,
+		core.StateSucceeding: core.StateSucceeding, core.StateSucceeded: core.StateSucceeded,
+		core.StateAborted: core.StateAborted,
 	}
 	// Failure policies share "ROLLBACK" with the deploy types, so they cannot be map keys too.
 	if workflows.FailureWait != schema.FailureWait || workflows.FailureRollback != schema.FailureRollback {
@@ -47,7 +48,7 @@ func setup(t *testing.T) (*schema.Store, *schema.Stage, *testsuite.TestActivityE
 
 func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
 	st, stage, env := setup(t)
-	in := workflows.CreateDeployInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: workflows.TypeRegular, Operator: "alice", WorkflowID: "deploy/d1"}
+	in := workflows.CreateDeployInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "alice", WorkflowID: "deploy/d1"}
 	for i := 0; i < 2; i++ {
 		if _, err := env.ExecuteActivity(workflows.CreateDeployActivity, in); err != nil {
 			t.Fatalf("attempt %d: %v", i, err)
@@ -75,7 +76,7 @@ func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
 
 func TestMissingStageIsNotRetried(t *testing.T) {
 	_, _, env := setup(t)
-	_, err := env.ExecuteActivity(workflows.CreateDeployActivity, workflows.CreateDeployInput{DeployID: "d1", StageID: "nope", BuildID: "b", Type: workflows.TypeRegular})
+	_, err := env.ExecuteActivity(workflows.CreateDeployActivity, workflows.CreateDeployInput{DeployID: "d1", StageID: "nope", BuildID: "b", Type: core.TypeRegular})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "NotFound" {
 		t.Fatalf("error = %v; want a non-retryable NotFound", err)
@@ -88,7 +89,7 @@ func TestStartRolloutRecordsHostsAndSetState(t *testing.T) {
 	if _, err := st.SetCapacity(ctx, "hello", "prod", schema.Capacity{Hosts: []string{"a", "b", "c"}}, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: stage.ID, BuildID: "b", Type: schema.DeployRegular}); err != nil {
+	if err := st.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: stage.ID, BuildID: "b", Type: core.TypeRegular}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := env.ExecuteActivity(workflows.StartRolloutActivity, workflows.StartRolloutInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod"})
@@ -99,11 +100,11 @@ func TestStartRolloutRecordsHostsAndSetState(t *testing.T) {
 	if err := v.Get(&res); err != nil || res.Total != 3 {
 		t.Fatalf("hosts = %d, %v; want 3", res.Total, err)
 	}
-	if _, err := env.ExecuteActivity(workflows.SetDeployStateActivity, workflows.SetDeployStateInput{DeployID: "d1", State: workflows.StateAborted, Reason: "superseded"}); err != nil {
+	if _, err := env.ExecuteActivity(workflows.SetDeployStateActivity, workflows.SetDeployStateInput{DeployID: "d1", State: core.StateAborted, Reason: "superseded"}); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := st.GetDeploy(ctx, "d1")
-	if d.Total != 3 || d.State != schema.StateAborted || d.StateReason != "superseded" || d.EndedAt == nil {
+	if d.Total != 3 || d.State != core.StateAborted || d.StateReason != "superseded" || d.EndedAt == nil {
 		t.Fatalf("deploy row = %+v", d)
 	}
 }

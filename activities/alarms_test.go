@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -75,7 +76,7 @@ func TestFindRollbackTarget(t *testing.T) {
 	ctx := context.Background()
 	deploy := func(id, build, state string) {
 		t.Helper()
-		d := &schema.Deploy{ID: id, StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: build, Type: schema.DeployRegular, Operator: "alice", WorkflowID: "deploy/" + id}
+		d := &schema.Deploy{ID: id, StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: build, Type: core.TypeRegular, Operator: "alice", WorkflowID: "deploy/" + id}
 		if err := st.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -96,17 +97,17 @@ func TestFindRollbackTarget(t *testing.T) {
 		return res
 	}
 
-	deploy("d1", "b1", schema.StateFailing)
+	deploy("d1", "b1", core.StateFailing)
 	if got := find("d1"); got != (workflows.FindRollbackTargetResult{}) {
 		t.Errorf("first deploy failing: target %+v, want none", got)
 	}
-	deploy("d2", "b2", schema.StateSucceeded)
-	deploy("d3", "b2", schema.StateAborted)
-	deploy("d4", "b3", schema.StateFailing)
+	deploy("d2", "b2", core.StateSucceeded)
+	deploy("d3", "b2", core.StateAborted)
+	deploy("d4", "b3", core.StateFailing)
 	if got := find("d4"); got.DeployID != "d2" || got.BuildID != "b2" {
 		t.Errorf("target = %+v, want d2 (b2)", got)
 	}
-	deploy("d5", "b2", schema.StateFailing)
+	deploy("d5", "b2", core.StateFailing)
 	if got := find("d5"); got != (workflows.FindRollbackTargetResult{}) {
 		t.Errorf("failing build b2 has no other good build: target %+v, want none", got)
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -14,13 +14,13 @@ import (
 func TestHostActionsChangeTheDeploysCounts(t *testing.T) {
 	f := newRolloutFixture(t)
 	ctx := context.Background()
-	if _, err := f.st.SetAgentState(ctx, f.stage.ID, "h-b", schema.AgentReset); err != nil {
+	if _, err := f.st.SetAgentState(ctx, f.stage.ID, "h-b", core.AgentReset); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.SetAgentState(ctx, f.stage.ID, "h-c", schema.AgentPausedByUser); err != nil {
+	if _, err := f.st.SetAgentState(ctx, f.stage.ID, "h-c", core.AgentPausedByUser); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.SetAgentState(ctx, f.stage.ID, "h-i", schema.AgentNormal); err != nil {
+	if _, err := f.st.SetAgentState(ctx, f.stage.ID, "h-i", core.AgentNormal); err != nil {
 		t.Fatal(err)
 	}
 	// Before: 1 succeeded, 1 failed (h-b), 3 in flight (h-f, h-g, h-h stuck), 3 waiting

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -215,21 +216,21 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 		ag := h.Agent
 		var since time.Time
 		switch {
-		case ag != nil && (ag.State == schema.AgentPausedByUser || ag.State == schema.AgentStop):
+		case ag != nil && (ag.State == core.AgentPausedByUser || ag.State == core.AgentStop):
 			continue
 		case ag != nil && ag.DeployID == d.ID && ag.DeployStage == protocol.StageServingBuild:
 			out.counts.Succeeded++
-			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeSucceeded, "")
+			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeSucceeded, "")
 			continue
-		case ag != nil && ag.DeployID == d.ID && ag.State == schema.AgentPausedBySystem:
+		case ag != nil && ag.DeployID == d.ID && ag.State == core.AgentPausedBySystem:
 			out.counts.Failed++
-			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeFailed, failureText(h))
+			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeFailed, failureText(h))
 			continue
 		case ag != nil && ag.DeployID == d.ID:
 			since = ag.StageStartedAt
 		case h.HostID != "" && !admittedAt[h.HostID].IsZero():
 			since = admittedAt[h.HostID]
-		case ag != nil && !ag.FirstDeploy && ag.State != schema.AgentReset && ag.DeployStage == protocol.StageServingBuild:
+		case ag != nil && !ag.FirstDeploy && ag.State != core.AgentReset && ag.DeployStage == protocol.StageServingBuild:
 			out.counts.Remaining++
 			out.waiting = append(out.waiting, h.HostID)
 			continue
@@ -239,9 +240,9 @@ func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.
 		out.counts.InFlight++
 		if stuck > 0 && now.Sub(since) >= stuck {
 			out.counts.Stuck++
-			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeStuck, stuckText(h, d, !admittedAt[h.HostID].IsZero(), since, stuck))
+			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeStuck, stuckText(h, d, !admittedAt[h.HostID].IsZero(), since, stuck))
 		} else {
-			out.outcome(h, admittedAt[h.HostID].IsZero(), schema.OutcomeInFlight, "")
+			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeInFlight, "")
 		}
 	}
 	return out

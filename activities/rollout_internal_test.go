@@ -4,12 +4,13 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 func TestChangedOutcomesKeepsOnlyWhatDiffersFromTheWrites(t *testing.T) {
-	ok := schema.HostOutcome{HostID: "h1", HostName: "web-1", Outcome: schema.OutcomeSucceeded}
-	failed := schema.HostOutcome{HostID: "h2", HostName: "web-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 1"}
+	ok := schema.HostOutcome{HostID: "h1", HostName: "web-1", Outcome: core.OutcomeSucceeded}
+	failed := schema.HostOutcome{HostID: "h2", HostName: "web-2", Outcome: core.OutcomeFailed, ErrorMessage: "exit 1"}
 	failedAgain := failed
 	failedAgain.ErrorMessage = "exit 2"
 	tests := []struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -51,7 +52,7 @@ func (f *rolloutFixture) agentOn(t *testing.T, host string, a *schema.Agent) {
 		row := *a
 		row.HostID, row.HostName, row.StageID = host, host, f.stage.ID
 		if row.State == "" {
-			row.State = schema.AgentNormal
+			row.State = core.AgentNormal
 		}
 		if row.StartedAt.IsZero() {
 			row.StartedAt, row.StageStartedAt, row.UpdatedAt = t0, t0, t0
@@ -80,7 +81,7 @@ func newRolloutFixture(t *testing.T) *rolloutFixture {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"d0", "d1"} {
-		if err := st.CreateDeploy(ctx, &schema.Deploy{ID: id, StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b-" + id, Type: schema.DeployRegular}); err != nil {
+		if err := st.CreateDeploy(ctx, &schema.Deploy{ID: id, StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b-" + id, Type: core.TypeRegular}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +89,7 @@ func newRolloutFixture(t *testing.T) *rolloutFixture {
 		return &schema.Agent{DeployID: deploy, DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded}
 	}
 	f.agentOn(t, "h-a", serving("d1"))
-	f.agentOn(t, "h-b", &schema.Agent{DeployID: "d1", DeployStage: protocol.StageDownloading, Status: protocol.StatusTooManyRetry, State: schema.AgentPausedBySystem})
+	f.agentOn(t, "h-b", &schema.Agent{DeployID: "d1", DeployStage: protocol.StageDownloading, Status: protocol.StatusTooManyRetry, State: core.AgentPausedBySystem})
 	for _, h := range []string{"h-e", "h-c", "h-d"} {
 		f.agentOn(t, h, serving("d0"))
 	}
@@ -96,7 +97,7 @@ func newRolloutFixture(t *testing.T) *rolloutFixture {
 	stuck := t0.Add(-20 * time.Minute)
 	f.agentOn(t, "h-h", &schema.Agent{DeployID: "d1", DeployStage: protocol.StageRestarting, Status: protocol.StatusUnknown, StartedAt: stuck, StageStartedAt: stuck, UpdatedAt: stuck})
 	paused := serving("d0")
-	paused.State = schema.AgentPausedByUser
+	paused.State = core.AgentPausedByUser
 	f.agentOn(t, "h-i", paused)
 
 	var s testsuite.WorkflowTestSuite

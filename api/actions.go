@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -49,7 +50,7 @@ func (s *server) stageAction(c *gin.Context) {
 	case "promote":
 		s.promote(c)
 	default:
-		s.fail(c, &schema.Error{Code: schema.EINVALID, Field: "action",
+		s.fail(c, &core.Error{Code: core.EINVALID, Field: "action",
 			Message: fmt.Sprintf("unknown action %q: use one of %s", action, strings.Join(stageActions, ", "))})
 	}
 }
@@ -65,9 +66,9 @@ func optionalBody(c *gin.Context, v any) (string, error) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return "", schema.Errorf(codeTooLarge, "request body is larger than the limit of %d bytes (1 MiB)", tooLarge.Limit)
+			return "", core.Errorf(codeTooLarge, "request body is larger than the limit of %d bytes (1 MiB)", tooLarge.Limit)
 		}
-		return "", schema.Errorf(schema.EINVALID, "request body could not be read: %v", err)
+		return "", core.Errorf(core.EINVALID, "request body could not be read: %v", err)
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return operator, nil
@@ -90,7 +91,7 @@ func (s *server) actionStage(c *gin.Context, body any, desc func() string) (*sch
 		return nil, "", err
 	}
 	if s.deployer == nil {
-		return nil, "", schema.Errorf(schema.EUNAVAILABLE, "deploy actions cannot run: this server runs without a workflow layer")
+		return nil, "", core.Errorf(core.EUNAVAILABLE, "deploy actions cannot run: this server runs without a workflow layer")
 	}
 	return st, operator, nil
 }
@@ -142,7 +143,7 @@ func (s *server) rollback(c *gin.Context) {
 	if desc == "" {
 		desc = fmt.Sprintf("rollback to build %s of deploy %s", b.ID, target.ID)
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRollback, Description: desc, Operator: operator})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator})
 }
 
 // rollbackTarget is the deploy named by toDeployID, which must belong to the stage, or
@@ -150,14 +151,14 @@ func (s *server) rollback(c *gin.Context) {
 func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployID string) (*schema.Deploy, error) {
 	if toDeployID != "" {
 		d, err := s.store.GetDeploy(ctx, toDeployID)
-		if schema.ErrorCode(err) == schema.ENOTFOUND || (err == nil && d.StageID != st.ID) {
-			return nil, schema.FieldErrorf("toDeployId", "deploy %s is not a deploy of %s/%s", toDeployID, st.EnvName, st.StageName)
+		if core.ErrorCode(err) == core.ENOTFOUND || (err == nil && d.StageID != st.ID) {
+			return nil, core.FieldErrorf("toDeployId", "deploy %s is not a deploy of %s/%s", toDeployID, st.EnvName, st.StageName)
 		}
 		return d, err
 	}
 	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		return nil, schema.Errorf(schema.ECONFLICT, "nothing to roll back: stage %s/%s has never been deployed", st.EnvName, st.StageName)
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		return nil, core.Errorf(core.ECONFLICT, "nothing to roll back: stage %s/%s has never been deployed", st.EnvName, st.StageName)
 	}
 	if err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployI
 	if t := RollbackTarget(history, cur); t != nil {
 		return t, nil
 	}
-	return nil, schema.Errorf(schema.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded among the last %d; name the deploy to return to with toDeployId",
+	return nil, core.Errorf(core.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded among the last %d; name the deploy to return to with toDeployId",
 		st.EnvName, st.StageName, cur.BuildID, rollbackSearchDepth)
 }
 
@@ -185,7 +186,7 @@ func (s *server) hotfix(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployHotfix, Description: body.Description, Operator: operator})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeHotfix, Description: body.Description, Operator: operator})
 }
 
 func (s *server) restart(c *gin.Context) {
@@ -197,8 +198,8 @@ func (s *server) restart(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		s.fail(c, schema.Errorf(schema.ECONFLICT, "nothing to restart: stage %s/%s has never been deployed", st.EnvName, st.StageName))
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		s.fail(c, core.Errorf(core.ECONFLICT, "nothing to restart: stage %s/%s has never been deployed", st.EnvName, st.StageName))
 		return
 	}
 	if err != nil {
@@ -210,5 +211,5 @@ func (s *server) restart(c *gin.Context) {
 		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", cur.BuildID, cur.ID, err))
 		return
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRestart, Description: body.Description, Operator: operator})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRestart, Description: body.Description, Operator: operator})
 }

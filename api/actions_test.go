@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -36,7 +37,7 @@ func TestPauseResumeAbortActions(t *testing.T) {
 	}
 	rec = a.call(http.MethodPost, "/v1/envs/hello/prod/actions/abort", `{}`)
 	wantStatus(t, rec, http.StatusOK)
-	if got := decode[deployView](t, rec).Deploy; got.State != schema.StateAborted || got.StateReason != "aborted by alice" {
+	if got := decode[deployView](t, rec).Deploy; got.State != core.StateAborted || got.StateReason != "aborted by alice" {
 		t.Errorf("after abort: %+v", got)
 	}
 	want := []string{"pause by alice: checking graphs", "resume by alice: ", "abort by alice: "}
@@ -44,26 +45,26 @@ func TestPauseResumeAbortActions(t *testing.T) {
 		t.Errorf("actions = %q, want %q", got, want)
 	}
 
-	a.deployer.failWith(schema.Errorf(schema.ECONFLICT, "stage hello/prod refused the resume: deploy x is not paused; only a paused deploy can be resumed"))
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/resume", ""), http.StatusConflict, schema.ECONFLICT, "", "is not paused")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/promote-all", ""), http.StatusBadRequest, schema.EINVALID, "action",
+	a.deployer.failWith(core.Errorf(core.ECONFLICT, "stage hello/prod refused the resume: deploy x is not paused; only a paused deploy can be resumed"))
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/resume", ""), http.StatusConflict, core.ECONFLICT, "", "is not paused")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/promote-all", ""), http.StatusBadRequest, core.EINVALID, "action",
 		`unknown action "promote-all": use one of pause, resume, abort, rollback, hotfix, restart, promote`)
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/pause", `{"reason":"x"}`), http.StatusBadRequest, schema.EINVALID, "reason", "unknown field")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/nope/actions/pause", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
-	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/actions/pause", "", nil), http.StatusUnauthorized, schema.EUNAUTHORIZED, "")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/pause", `{"reason":"x"}`), http.StatusBadRequest, core.EINVALID, "reason", "unknown field")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/nope/actions/pause", ""), http.StatusNotFound, core.ENOTFOUND, "", "hello/nope")
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/actions/pause", "", nil), http.StatusUnauthorized, core.EUNAUTHORIZED, "")
 }
 
 func TestRollbackHotfixRestartActions(t *testing.T) {
 	a := newTestAPI(t)
 	st := a.createStage("hello", "prod", "")
 	ctx := context.Background()
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", ""), http.StatusConflict, schema.ECONFLICT, "", "never been deployed")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/restart", ""), http.StatusConflict, schema.ECONFLICT, "", "never been deployed")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", ""), http.StatusConflict, core.ECONFLICT, "", "never been deployed")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/restart", ""), http.StatusConflict, core.ECONFLICT, "", "never been deployed")
 
 	good := a.publishBuild("hello", "abcdef1")
 	bad := a.publishBuild("hello", "abcdef2")
 	first := a.deployBuild(good)
-	if _, err := a.store.SetDeployState(ctx, first.ID, schema.StateSucceeded, "superseded"); err != nil {
+	if _, err := a.store.SetDeployState(ctx, first.ID, core.StateSucceeded, "superseded"); err != nil {
 		t.Fatal(err)
 	}
 	current := a.deployBuild(bad)
@@ -71,7 +72,7 @@ func TestRollbackHotfixRestartActions(t *testing.T) {
 	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", "")
 	wantStatus(t, rec, http.StatusCreated)
 	rb := decode[deployView](t, rec)
-	if rb.Deploy.Type != schema.DeployRollback || rb.Deploy.BuildID != good.ID || !strings.Contains(rb.Deploy.Description, first.ID) {
+	if rb.Deploy.Type != core.TypeRollback || rb.Deploy.BuildID != good.ID || !strings.Contains(rb.Deploy.Description, first.ID) {
 		t.Errorf("rollback = %+v, want a ROLLBACK to %s", rb.Deploy, good.ID)
 	}
 	if loc := rec.Header().Get("Location"); loc != "/v1/deploys/"+rb.Deploy.ID {
@@ -83,18 +84,18 @@ func TestRollbackHotfixRestartActions(t *testing.T) {
 	if got := decode[deployView](t, rec).Deploy; got.BuildID != bad.ID || got.Description != "undo the undo" {
 		t.Errorf("named rollback = %+v", got)
 	}
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", `{"toDeployId":"nope"}`), http.StatusBadRequest, schema.EINVALID, "toDeployId", "not a deploy of hello/prod")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", `{"toDeployId":"nope"}`), http.StatusBadRequest, core.EINVALID, "toDeployId", "not a deploy of hello/prod")
 
 	rec = a.call(http.MethodPost, "/v1/envs/hello/prod/actions/hotfix", `{"buildId":"`+good.ID+`","description":"fix"}`)
 	wantStatus(t, rec, http.StatusCreated)
-	if got := decode[deployView](t, rec).Deploy; got.Type != schema.DeployHotfix || got.BuildID != good.ID {
+	if got := decode[deployView](t, rec).Deploy; got.Type != core.TypeHotfix || got.BuildID != good.ID {
 		t.Errorf("hotfix = %+v", got)
 	}
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/hotfix", ""), http.StatusBadRequest, schema.EINVALID, "buildId", "is required")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/actions/hotfix", ""), http.StatusBadRequest, core.EINVALID, "buildId", "is required")
 
 	rec = a.call(http.MethodPost, "/v1/envs/hello/prod/actions/restart", "")
 	wantStatus(t, rec, http.StatusCreated)
-	if got := decode[deployView](t, rec).Deploy; got.Type != schema.DeployRestart || got.BuildID != good.ID {
+	if got := decode[deployView](t, rec).Deploy; got.Type != core.TypeRestart || got.BuildID != good.ID {
 		t.Errorf("restart = %+v, want a RESTART of the current build %s", got, good.ID)
 	}
 
@@ -102,11 +103,11 @@ func TestRollbackHotfixRestartActions(t *testing.T) {
 	rec = a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+bad.ID+`","force":true}`)
 	wantStatus(t, rec, http.StatusCreated)
 	calls := a.deployer.recorded()
-	if last := calls[len(calls)-1]; !last.Force || last.Type != schema.DeployRegular || last.Stage.ID != st.ID {
+	if last := calls[len(calls)-1]; !last.Force || last.Type != core.TypeRegular || last.Stage.ID != st.ID {
 		t.Errorf("last deploy request = %+v, want a forced REGULAR", last)
 	}
-	a.deployer.failWith(schema.Errorf(schema.ECONFLICT, "stage hello/prod refused the deploy: a HOTFIX deploy is running; abort it first or wait"))
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+bad.ID+`"}`), http.StatusConflict, schema.ECONFLICT, "",
+	a.deployer.failWith(core.Errorf(core.ECONFLICT, "stage hello/prod refused the deploy: a HOTFIX deploy is running; abort it first or wait"))
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+bad.ID+`"}`), http.StatusConflict, core.ECONFLICT, "",
 		"a HOTFIX deploy is running; abort it first or wait")
 }
 
@@ -120,12 +121,12 @@ func TestRollbackTarget(t *testing.T) {
 		current string
 		want    string
 	}{
-		{"previous succeeded", []schema.Deploy{d("d3", "b3", schema.StateRunning), d("d2", "b2", schema.StateSucceeded), d("d1", "b1", schema.StateSucceeded)}, "d3", "d2"},
-		{"skips aborted and failing", []schema.Deploy{d("d4", "b4", schema.StateFailing), d("d3", "b3", schema.StateAborted), d("d2", "b2", schema.StateSucceeded)}, "d4", "d2"},
-		{"skips the current build", []schema.Deploy{d("d3", "b2", schema.StateRunning), d("d2", "b2", schema.StateSucceeded), d("d1", "b1", schema.StateSucceeded)}, "d3", "d1"},
-		{"current succeeding is not a target", []schema.Deploy{d("d2", "b2", schema.StateSucceeding), d("d1", "b1", schema.StateSucceeded)}, "d2", "d1"},
-		{"nothing succeeded", []schema.Deploy{d("d2", "b2", schema.StateRunning), d("d1", "b1", schema.StateAborted)}, "d2", ""},
-		{"first deploy", []schema.Deploy{d("d1", "b1", schema.StateRunning)}, "d1", ""},
+		{"previous succeeded", []schema.Deploy{d("d3", "b3", core.StateRunning), d("d2", "b2", core.StateSucceeded), d("d1", "b1", core.StateSucceeded)}, "d3", "d2"},
+		{"skips aborted and failing", []schema.Deploy{d("d4", "b4", core.StateFailing), d("d3", "b3", core.StateAborted), d("d2", "b2", core.StateSucceeded)}, "d4", "d2"},
+		{"skips the current build", []schema.Deploy{d("d3", "b2", core.StateRunning), d("d2", "b2", core.StateSucceeded), d("d1", "b1", core.StateSucceeded)}, "d3", "d1"},
+		{"current succeeding is not a target", []schema.Deploy{d("d2", "b2", core.StateSucceeding), d("d1", "b1", core.StateSucceeded)}, "d2", "d1"},
+		{"nothing succeeded", []schema.Deploy{d("d2", "b2", core.StateRunning), d("d1", "b1", core.StateAborted)}, "d2", ""},
+		{"first deploy", []schema.Deploy{d("d1", "b1", core.StateRunning)}, "d1", ""},
 	} {
 		var cur *schema.Deploy
 		for i := range tc.history {
@@ -145,7 +146,7 @@ func TestHostActions(t *testing.T) {
 	st := a.createStage("hello", "prod", "")
 	wantStatus(t, a.call(http.MethodPut, "/v1/envs/hello/prod/capacity", `{"hosts":["h-1","h-2"]}`), http.StatusOK)
 	ctx := context.Background()
-	failed := schema.Agent{HostID: "id-1", StageID: st.ID, HostName: "h-1", DeployID: "d1", DeployStage: "DOWNLOADING", State: schema.AgentPausedBySystem, FailCount: 3}
+	failed := schema.Agent{HostID: "id-1", StageID: st.ID, HostName: "h-1", DeployID: "d1", DeployStage: "DOWNLOADING", State: core.AgentPausedBySystem, FailCount: 3}
 	if err := a.store.RecordPing(ctx, schema.PingHost{ID: "id-1", Name: "h-1"}, func(schema.PingState) (schema.PingWrites, error) {
 		return schema.PingWrites{Agents: []schema.Agent{failed}}, nil
 	}); err != nil {
@@ -153,10 +154,10 @@ func TestHostActions(t *testing.T) {
 	}
 
 	for _, step := range []struct{ action, want string }{
-		{"retry", schema.AgentReset},
-		{"pause", schema.AgentPausedByUser},
-		{"resume", schema.AgentNormal},
-		{"exclude", schema.AgentPausedByUser},
+		{"retry", core.AgentReset},
+		{"pause", core.AgentPausedByUser},
+		{"resume", core.AgentNormal},
+		{"exclude", core.AgentPausedByUser},
 	} {
 		rec := a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/"+step.action, `{"description":"why not"}`)
 		wantStatus(t, rec, http.StatusOK)
@@ -166,9 +167,9 @@ func TestHostActions(t *testing.T) {
 	}
 	// By host id too, and bodiless.
 	wantStatus(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/id-1/actions/resume", ""), http.StatusOK)
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/resume", ""), http.StatusConflict, schema.ECONFLICT, "", "not paused by a person")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-2/actions/pause", ""), http.StatusConflict, schema.ECONFLICT, "", "never pinged")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-9/actions/pause", ""), http.StatusNotFound, schema.ENOTFOUND, "", "h-9 is not a host of hello/prod")
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/reboot", ""), http.StatusBadRequest, schema.EINVALID, "action",
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/resume", ""), http.StatusConflict, core.ECONFLICT, "", "not paused by a person")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-2/actions/pause", ""), http.StatusConflict, core.ECONFLICT, "", "never pinged")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-9/actions/pause", ""), http.StatusNotFound, core.ENOTFOUND, "", "h-9 is not a host of hello/prod")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/reboot", ""), http.StatusBadRequest, core.EINVALID, "action",
 		"use one of retry, exclude, pause, resume")
 }

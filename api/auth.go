@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -66,14 +67,14 @@ func (s *server) tokenOf(c *gin.Context) (*schema.Token, error) {
 // scheme names are case-insensitive (RFC 9110), so existing Teletraan clients keep working.
 func bearerSecret(header string) (string, error) {
 	if strings.TrimSpace(header) == "" {
-		return "", schema.Errorf(schema.EUNAUTHORIZED, "this request changes state and needs a token: send Authorization: Bearer <token>")
+		return "", core.Errorf(core.EUNAUTHORIZED, "this request changes state and needs a token: send Authorization: Bearer <token>")
 	}
 	// The scheme is not echoed in errors: a client that sends a bare secret would see it
 	// quoted back, and responses end up in logs and bug reports.
 	scheme, secret, _ := strings.Cut(strings.TrimSpace(header), " ")
 	secret = strings.TrimSpace(secret)
 	if (!strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "token")) || secret == "" {
-		return "", schema.Errorf(schema.EUNAUTHORIZED, `the Authorization header must be "Bearer <token>" (or Teletraan's "token <token>")`)
+		return "", core.Errorf(core.EUNAUTHORIZED, `the Authorization header must be "Bearer <token>" (or Teletraan's "token <token>")`)
 	}
 	return secret, nil
 }

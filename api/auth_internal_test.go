@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -45,7 +46,7 @@ func (c *cacheUnderTest) accepts(secret, name string) {
 // refuses fails the test unless secret is refused as unauthorized.
 func (c *cacheUnderTest) refuses(secret, why string) {
 	c.t.Helper()
-	if tok, err := c.cache.authenticate(context.Background(), secret); schema.ErrorCode(err) != schema.EUNAUTHORIZED {
+	if tok, err := c.cache.authenticate(context.Background(), secret); core.ErrorCode(err) != core.EUNAUTHORIZED {
 		c.t.Fatalf("authenticate (%s) = %+v, %v; want EUNAUTHORIZED", why, tok, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -16,20 +17,20 @@ func TestMutationsNeedAValidToken(t *testing.T) {
 	body := `{"envName":"hello","stageName":"prod"}`
 
 	rec := a.callWith(http.MethodPost, "/v1/envs", body, nil)
-	wantError(t, rec, http.StatusUnauthorized, schema.EUNAUTHORIZED, "", "Authorization: Bearer <token>")
+	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "Authorization: Bearer <token>")
 	if rec.Header().Get("WWW-Authenticate") == "" {
 		t.Error("401 without a WWW-Authenticate challenge")
 	}
 	wantError(t, a.callWith(http.MethodPost, "/v1/envs", body, http.Header{"Authorization": {"Bearer tt_not-a-real-token"}}),
-		http.StatusUnauthorized, schema.EUNAUTHORIZED, "", "not valid")
+		http.StatusUnauthorized, core.EUNAUTHORIZED, "", "not valid")
 	rec = a.callWith(http.MethodPost, "/v1/envs", body, http.Header{"Authorization": {a.secret}})
-	e := wantError(t, rec, http.StatusUnauthorized, schema.EUNAUTHORIZED, "", `"Bearer <token>"`)
+	e := wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", `"Bearer <token>"`)
 	if e.Error.Message == "" || strings.Contains(rec.Body.String(), a.secret) {
 		t.Errorf("a bare secret was echoed back: %s", rec.Body)
 	}
 	wantError(t, a.callWith(http.MethodPost, "/v1/envs", body, http.Header{"Authorization": {"Basic YWxpY2U6cHc="}}),
-		http.StatusUnauthorized, schema.EUNAUTHORIZED, "", "Bearer")
-	if _, err := a.store.GetStage(t.Context(), "hello", "prod"); schema.ErrorCode(err) != schema.ENOTFOUND {
+		http.StatusUnauthorized, core.EUNAUTHORIZED, "", "Bearer")
+	if _, err := a.store.GetStage(t.Context(), "hello", "prod"); core.ErrorCode(err) != core.ENOTFOUND {
 		t.Fatalf("an unauthenticated request created a stage (GetStage error %v)", err)
 	}
 
@@ -73,5 +74,5 @@ func TestRouterTokenCacheKeepsARevokedTokenForItsTTL(t *testing.T) {
 	req.Header = bob.Clone()
 	req.Header.Set("Content-Type", "application/json")
 	other.ServeHTTP(rec, req)
-	wantError(t, rec, http.StatusUnauthorized, schema.EUNAUTHORIZED, "", "not valid")
+	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "not valid")
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -48,10 +49,10 @@ var accessRules = map[string]accessRule{
 func authorize(t *schema.Token, method, route, env string) error {
 	rule, ok := accessRules[method+" "+route]
 	if !ok {
-		return schema.Errorf(schema.EFORBIDDEN, "%s %s has no access rule, so no token may call it", method, route)
+		return core.Errorf(core.EFORBIDDEN, "%s %s has no access rule, so no token may call it", method, route)
 	}
 	if !allows(t.Role, rule.role) {
-		return schema.Errorf(schema.EFORBIDDEN, "token %q has role %s; %s %s needs %s or above", t.Name, t.Role, method, route, rule.role)
+		return core.Errorf(core.EFORBIDDEN, "token %q has role %s; %s %s needs %s or above", t.Name, t.Role, method, route, rule.role)
 	}
 	if rule.envScoped {
 		return checkScope(t, env)
@@ -75,7 +76,7 @@ func checkScope(t *schema.Token, env string) error {
 	if t.Scope == "*" || t.Scope == "" || t.Scope == env {
 		return nil
 	}
-	return schema.Errorf(schema.EFORBIDDEN, "token %q may act only on environment %s, not %s", t.Name, t.Scope, env)
+	return core.Errorf(core.EFORBIDDEN, "token %q may act only on environment %s, not %s", t.Name, t.Scope, env)
 }
 
 // tokenView is the answer of GET /v1/auth/token: who the caller is and what it may do.

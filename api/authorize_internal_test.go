@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -45,7 +46,7 @@ func TestAuthorizeByRoleAndScope(t *testing.T) {
 				}
 				return
 			}
-			if schema.ErrorCode(err) != schema.EFORBIDDEN || !strings.Contains(err.Error(), tt.refusal) {
+			if core.ErrorCode(err) != core.EFORBIDDEN || !strings.Contains(err.Error(), tt.refusal) {
 				t.Fatalf("error %v, want EFORBIDDEN saying %q", err, tt.refusal)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -28,18 +29,18 @@ func TestTokensActOnlyWithinTheirRoleAndScope(t *testing.T) {
 	deploy := `{"buildId":"` + b.ID + `"}`
 
 	// The token every host holds cannot start a deploy, change a stage or publish a build.
-	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, pinger), http.StatusForbidden, schema.EFORBIDDEN, "",
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, pinger), http.StatusForbidden, core.EFORBIDDEN, "",
 		`token "hosts" has role PINGER; POST /v1/envs/:env/:stage/deploys needs OPERATOR or above`)
-	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", "", pinger), http.StatusForbidden, schema.EFORBIDDEN, "")
-	wantError(t, a.callWith(http.MethodPost, "/v1/builds", `{"name":"hello","artifactUrl":"https://x/y.tgz"}`, pinger), http.StatusForbidden, schema.EFORBIDDEN, "", "needs PUBLISHER")
-	wantError(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`, reader), http.StatusForbidden, schema.EFORBIDDEN, "", "has role READER")
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/actions/rollback", "", pinger), http.StatusForbidden, core.EFORBIDDEN, "")
+	wantError(t, a.callWith(http.MethodPost, "/v1/builds", `{"name":"hello","artifactUrl":"https://x/y.tgz"}`, pinger), http.StatusForbidden, core.EFORBIDDEN, "", "needs PUBLISHER")
+	wantError(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`, reader), http.StatusForbidden, core.EFORBIDDEN, "", "has role READER")
 	// CI publishes but does not deploy.
 	wantStatus(t, a.callWith(http.MethodPost, "/v1/builds", `{"name":"hello","artifactUrl":"https://builds.example.com/h.tgz","commit":"abcdef2"}`, ci), http.StatusCreated)
-	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, ci), http.StatusForbidden, schema.EFORBIDDEN, "", "needs OPERATOR")
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, ci), http.StatusForbidden, core.EFORBIDDEN, "", "needs OPERATOR")
 	// An operator of another environment may neither act here nor create stages here.
-	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, shopOps), http.StatusForbidden, schema.EFORBIDDEN, "",
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, shopOps), http.StatusForbidden, core.EFORBIDDEN, "",
 		`token "shop-ops" may act only on environment shop, not hello`)
-	wantError(t, a.callWith(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"canary"}`, shopOps), http.StatusForbidden, schema.EFORBIDDEN, "", "only on environment shop")
+	wantError(t, a.callWith(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"canary"}`, shopOps), http.StatusForbidden, core.EFORBIDDEN, "", "only on environment shop")
 	wantStatus(t, a.callWith(http.MethodPost, "/v1/envs", `{"envName":"shop","stageName":"prod"}`, shopOps), http.StatusCreated)
 	// The operator of this environment may.
 	rec := a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", deploy, helloOps)
@@ -76,6 +77,6 @@ func TestWhoAmIDescribesTheToken(t *testing.T) {
 	if got := decode[view](t, rec); got.Role != "PINGER" || got.Scope != "*" || got.CanOperate || got.CanPublish {
 		t.Errorf("whoami of a pinger = %+v", got)
 	}
-	wantError(t, a.callWith(http.MethodGet, "/v1/auth/token", "", nil), http.StatusUnauthorized, schema.EUNAUTHORIZED, "")
-	wantError(t, a.callWith(http.MethodGet, "/v1/auth/token", "", http.Header{"Authorization": {"Bearer tt_nope"}}), http.StatusUnauthorized, schema.EUNAUTHORIZED, "")
+	wantError(t, a.callWith(http.MethodGet, "/v1/auth/token", "", nil), http.StatusUnauthorized, core.EUNAUTHORIZED, "")
+	wantError(t, a.callWith(http.MethodGet, "/v1/auth/token", "", http.Header{"Authorization": {"Bearer tt_nope"}}), http.StatusUnauthorized, core.EUNAUTHORIZED, "")
 }

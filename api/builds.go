@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -49,7 +50,7 @@ func (s *server) publishBuild(c *gin.Context) {
 	if body.CommitDate != nil && *body.CommitDate != "" {
 		t, err := time.Parse(time.RFC3339, *body.CommitDate)
 		if err != nil {
-			s.fail(c, schema.FieldErrorf("commitDate", "%q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *body.CommitDate))
+			s.fail(c, core.FieldErrorf("commitDate", "%q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *body.CommitDate))
 			return
 		}
 		b.CommitDate = &t

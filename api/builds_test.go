@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -54,23 +55,23 @@ func TestPublishListAndGetBuilds(t *testing.T) {
 	if got := decode[schema.Build](t, rec); got.ID != other.ID || got.Name != "other" {
 		t.Errorf("GET build = %+v, want %s", got, other.ID)
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/builds/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "build nope does not exist")
+	wantError(t, a.call(http.MethodGet, "/v1/builds/nope", ""), http.StatusNotFound, core.ENOTFOUND, "", "build nope does not exist")
 }
 
 func TestBuildRequestsAreValidated(t *testing.T) {
 	a := newTestAPI(t)
-	wantError(t, a.call(http.MethodGet, "/v1/builds?limit=ten", ""), http.StatusBadRequest, schema.EINVALID, "limit", `got "ten"`)
-	wantError(t, a.call(http.MethodGet, "/v1/builds?limit=501", ""), http.StatusBadRequest, schema.EINVALID, "limit", "at most 500")
-	wantError(t, a.call(http.MethodGet, "/v1/builds?limit=-1", ""), http.StatusBadRequest, schema.EINVALID, "limit", "negative")
-	wantError(t, a.call(http.MethodGet, "/v1/builds?offset=-3", ""), http.StatusBadRequest, schema.EINVALID, "offset", "negative")
-	wantError(t, a.call(http.MethodGet, "/v1/builds?commit=xyz", ""), http.StatusBadRequest, schema.EINVALID, "commit", "commit hash prefix")
+	wantError(t, a.call(http.MethodGet, "/v1/builds?limit=ten", ""), http.StatusBadRequest, core.EINVALID, "limit", `got "ten"`)
+	wantError(t, a.call(http.MethodGet, "/v1/builds?limit=501", ""), http.StatusBadRequest, core.EINVALID, "limit", "at most 500")
+	wantError(t, a.call(http.MethodGet, "/v1/builds?limit=-1", ""), http.StatusBadRequest, core.EINVALID, "limit", "negative")
+	wantError(t, a.call(http.MethodGet, "/v1/builds?offset=-3", ""), http.StatusBadRequest, core.EINVALID, "offset", "negative")
+	wantError(t, a.call(http.MethodGet, "/v1/builds?commit=xyz", ""), http.StatusBadRequest, core.EINVALID, "commit", "commit hash prefix")
 
 	wantError(t, a.call(http.MethodPost, "/v1/builds", `{"name":"hello","artifactUrl":"https://x/y.tar.gz","commitDate":"yesterday"}`),
-		http.StatusBadRequest, schema.EINVALID, "commitDate", "RFC 3339")
+		http.StatusBadRequest, core.EINVALID, "commitDate", "RFC 3339")
 	wantError(t, a.call(http.MethodPost, "/v1/builds", `{"name":"hello"}`),
-		http.StatusBadRequest, schema.EINVALID, "artifactUrl", "is required")
+		http.StatusBadRequest, core.EINVALID, "artifactUrl", "is required")
 	wantError(t, a.callWith(http.MethodPost, "/v1/builds", `{"name":"hello","artifactUrl":"https://x/y.tar.gz"}`, nil),
-		http.StatusUnauthorized, schema.EUNAUTHORIZED, "")
+		http.StatusUnauthorized, core.EUNAUTHORIZED, "")
 	if got := decode[buildList](t, a.call(http.MethodGet, "/v1/builds", "")); len(got.Builds) != 0 {
 		t.Errorf("refused builds were stored: %+v", got.Builds)
 	}

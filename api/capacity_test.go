@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -30,12 +31,12 @@ func TestCapacityAndHosts(t *testing.T) {
 	}
 
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/canary/capacity", `{"hosts":["web-1"]}`),
-		http.StatusConflict, schema.ECONFLICT, "hosts", "web-1 already belongs to stage hello/prod")
+		http.StatusConflict, core.ECONFLICT, "hosts", "web-1 already belongs to stage hello/prod")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/canary/capacity", `{"groups":["fleet"]}`),
-		http.StatusConflict, schema.ECONFLICT, "groups", "fleet already belongs to stage hello/prod")
+		http.StatusConflict, core.ECONFLICT, "groups", "fleet already belongs to stage hello/prod")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/canary/capacity", `{"hosts":["bad host"]}`),
-		http.StatusBadRequest, schema.EINVALID, "hosts", "not a valid name")
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/capacity", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
+		http.StatusBadRequest, core.EINVALID, "hosts", "not a valid name")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/capacity", ""), http.StatusNotFound, core.ENOTFOUND, "", "hello/nope")
 
 	if err := a.store.RecordHost(t.Context(), &schema.Host{ID: "i-123", HostName: "web-9", IP: "10.0.0.9", Groups: []string{"fleet"}}); err != nil {
 		t.Fatal(err)
@@ -52,5 +53,5 @@ func TestCapacityAndHosts(t *testing.T) {
 	if wantHosts := []string{"web-1=host", "web-2=host", "web-9=group:fleet"}; !slices.Equal(got, wantHosts) {
 		t.Errorf("hosts = %v, want %v", got, wantHosts)
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/hosts", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/hosts", ""), http.StatusNotFound, core.ENOTFOUND, "", "hello/nope")
 }

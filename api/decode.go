@@ -12,8 +12,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // maxBodyBytes bounds request bodies so that one client cannot make the server buffer
@@ -29,18 +28,18 @@ func decodeJSON(c *gin.Context, dst any) error {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return schema.Errorf(codeTooLarge, "request body is larger than the limit of %d bytes (1 MiB)", tooLarge.Limit)
+			return core.Errorf(codeTooLarge, "request body is larger than the limit of %d bytes (1 MiB)", tooLarge.Limit)
 		}
-		return schema.Errorf(schema.EINVALID, "request body could not be read: %v", err)
+		return core.Errorf(core.EINVALID, "request body could not be read: %v", err)
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return schema.Errorf(schema.EINVALID, "request body is required: send a JSON object")
+		return core.Errorf(core.EINVALID, "request body is required: send a JSON object")
 	}
 	if bytes.Equal(trimmed, []byte("null")) {
 		// Decoding null into a struct succeeds and changes nothing, which would turn an
 		// obviously broken request into a silent no-op.
-		return schema.Errorf(schema.EINVALID, "request body must be a JSON object, got null")
+		return core.Errorf(core.EINVALID, "request body must be a JSON object, got null")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -49,7 +48,7 @@ func decodeJSON(c *gin.Context, dst any) error {
 	}
 	end := int(dec.InputOffset())
 	if rest := bytes.TrimLeft(body[end:], " \t\r\n"); len(rest) > 0 {
-		return schema.Errorf(schema.EINVALID, "request body must hold a single JSON object; more data follows at byte offset %d", len(body)-len(rest))
+		return core.Errorf(core.EINVALID, "request body must hold a single JSON object; more data follows at byte offset %d", len(body)-len(rest))
 	}
 	return nil
 }
@@ -65,9 +64,9 @@ func describeDecodeError(err error, bodyLen int, dst any) error {
 	case errors.As(err, &syntaxErr):
 		// json counts the offending byte as read; report its 0-based position instead, so
 		// that body[offset] is the byte at fault.
-		return schema.Errorf(schema.EINVALID, "request body is not valid JSON: %v (at byte offset %d)", syntaxErr, max(syntaxErr.Offset-1, 0))
+		return core.Errorf(core.EINVALID, "request body is not valid JSON: %v (at byte offset %d)", syntaxErr, max(syntaxErr.Offset-1, 0))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return schema.Errorf(schema.EINVALID, "request body is not valid JSON: it ends at byte offset %d before the value is complete", bodyLen)
+		return core.Errorf(core.EINVALID, "request body is not valid JSON: it ends at byte offset %d before the value is complete", bodyLen)
 	case errors.As(err, &typeErr):
 		return describeTypeError(typeErr, dst)
 	case errors.As(err, &invalid):
@@ -80,28 +79,28 @@ func describeDecodeError(err error, bodyLen int, dst any) error {
 		if uerr != nil {
 			name = quoted
 		}
-		return &schema.Error{Code: schema.EINVALID, Field: name,
+		return &core.Error{Code: core.EINVALID, Field: name,
 			Message: fmt.Sprintf("%s: unknown field; /v1/openapi.json lists the fields of each request", name)}
 	}
-	return schema.Errorf(schema.EINVALID, "request body could not be decoded: %v", err)
+	return core.Errorf(core.EINVALID, "request body could not be decoded: %v", err)
 }
 
 func describeTypeError(e *json.UnmarshalTypeError, dst any) error {
 	got := strings.Replace(e.Value, "bool", "boolean", 1)
 	if e.Field == "" {
-		return schema.Errorf(schema.EINVALID, "request body must be a JSON object, got %s", got)
+		return core.Errorf(core.EINVALID, "request body must be a JSON object, got %s", got)
 	}
 	// For a map or slice field json reports the element's type, which would make
 	// "scriptVariables: must be a string" read as if the whole field had to be one.
 	if ft, ok := jsonFieldType(reflect.TypeOf(dst), e.Field); ok && ft != e.Type {
 		switch ft.Kind() {
 		case reflect.Map:
-			return schema.FieldErrorf(e.Field, "every value must be %s, got %s", jsonTypeName(e.Type), got)
+			return core.FieldErrorf(e.Field, "every value must be %s, got %s", jsonTypeName(e.Type), got)
 		case reflect.Slice, reflect.Array:
-			return schema.FieldErrorf(e.Field, "every element must be %s, got %s", jsonTypeName(e.Type), got)
+			return core.FieldErrorf(e.Field, "every element must be %s, got %s", jsonTypeName(e.Type), got)
 		}
 	}
-	return schema.FieldErrorf(e.Field, "must be %s, got %s", jsonTypeName(e.Type), got)
+	return core.FieldErrorf(e.Field, "must be %s, got %s", jsonTypeName(e.Type), got)
 }
 
 // jsonFieldType returns the Go type of the struct field that JSON name maps to.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 func TestBodyDecodingErrorsArePrecise(t *testing.T) {
@@ -22,29 +22,29 @@ func TestBodyDecodingErrorsArePrecise(t *testing.T) {
 		field     string
 		fragments []string
 	}{
-		{"malformed", http.MethodPost, "/v1/envs", `{"envName":"hello",}`, http.StatusBadRequest, schema.EINVALID, "",
+		{"malformed", http.MethodPost, "/v1/envs", `{"envName":"hello",}`, http.StatusBadRequest, core.EINVALID, "",
 			[]string{"request body is not valid JSON", "offset 19"}},
-		{"truncated", http.MethodPost, "/v1/envs", `{"envName":"hello"`, http.StatusBadRequest, schema.EINVALID, "",
+		{"truncated", http.MethodPost, "/v1/envs", `{"envName":"hello"`, http.StatusBadRequest, core.EINVALID, "",
 			[]string{"request body is not valid JSON", "offset 18"}},
-		{"unknown field", http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","colour":"red"}`, http.StatusBadRequest, schema.EINVALID, "colour",
+		{"unknown field", http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","colour":"red"}`, http.StatusBadRequest, core.EINVALID, "colour",
 			[]string{"colour: unknown field"}},
-		{"wrong type", http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":"five"}`, http.StatusBadRequest, schema.EINVALID, "maxParallel",
+		{"wrong type", http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":"five"}`, http.StatusBadRequest, core.EINVALID, "maxParallel",
 			[]string{"maxParallel: must be a number", "got string"}},
-		{"fraction for integer", http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":1.5}`, http.StatusBadRequest, schema.EINVALID, "maxParallel",
+		{"fraction for integer", http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":1.5}`, http.StatusBadRequest, core.EINVALID, "maxParallel",
 			[]string{"maxParallel: must be a number (an integer)"}},
-		{"wrong map value type", http.MethodPut, "/v1/envs/hello/prod", `{"scriptVariables":{"A":1}}`, http.StatusBadRequest, schema.EINVALID, "scriptVariables",
+		{"wrong map value type", http.MethodPut, "/v1/envs/hello/prod", `{"scriptVariables":{"A":1}}`, http.StatusBadRequest, core.EINVALID, "scriptVariables",
 			[]string{"scriptVariables: every value must be a string", "got number"}},
-		{"wrong element type", http.MethodPut, "/v1/envs/hello/prod/capacity", `{"hosts":["a",2]}`, http.StatusBadRequest, schema.EINVALID, "hosts",
+		{"wrong element type", http.MethodPut, "/v1/envs/hello/prod/capacity", `{"hosts":["a",2]}`, http.StatusBadRequest, core.EINVALID, "hosts",
 			[]string{"hosts: every element must be a string"}},
-		{"not an object", http.MethodPost, "/v1/builds", `["x"]`, http.StatusBadRequest, schema.EINVALID, "",
+		{"not an object", http.MethodPost, "/v1/builds", `["x"]`, http.StatusBadRequest, core.EINVALID, "",
 			[]string{"request body must be a JSON object, got array"}},
-		{"null", http.MethodPut, "/v1/envs/hello/prod", `null`, http.StatusBadRequest, schema.EINVALID, "",
+		{"null", http.MethodPut, "/v1/envs/hello/prod", `null`, http.StatusBadRequest, core.EINVALID, "",
 			[]string{"must be a JSON object, got null"}},
-		{"empty POST", http.MethodPost, "/v1/envs", ``, http.StatusBadRequest, schema.EINVALID, "",
+		{"empty POST", http.MethodPost, "/v1/envs", ``, http.StatusBadRequest, core.EINVALID, "",
 			[]string{"request body is required"}},
-		{"blank PUT", http.MethodPut, "/v1/envs/hello/prod", "  \n", http.StatusBadRequest, schema.EINVALID, "",
+		{"blank PUT", http.MethodPut, "/v1/envs/hello/prod", "  \n", http.StatusBadRequest, core.EINVALID, "",
 			[]string{"request body is required"}},
-		{"two objects", http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":2} {"maxParallel":3}`, http.StatusBadRequest, schema.EINVALID, "",
+		{"two objects", http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":2} {"maxParallel":3}`, http.StatusBadRequest, core.EINVALID, "",
 			[]string{"single JSON object", "offset 18"}},
 		{"too large", http.MethodPost, "/v1/builds", `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, http.StatusRequestEntityTooLarge, "too_large", "",
 			[]string{"larger than the limit of 1048576 bytes"}},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -13,7 +14,7 @@ func TestDeployHostsListsWavesAndOutcomes(t *testing.T) {
 	a := newTestAPI(t)
 	st := a.createStage("hello", "prod", "")
 	ctx := t.Context()
-	if err := a.store.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: st.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular}); err != nil {
+	if err := a.store.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: st.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular}); err != nil {
 		t.Fatal(err)
 	}
 	// Before any admission the deploy has no waves: an empty list, not null.
@@ -28,8 +29,8 @@ func TestDeployHostsListsWavesAndOutcomes(t *testing.T) {
 		}
 	}
 	if _, err := a.store.RecordHostOutcomes(ctx, "d1", []schema.HostOutcome{
-		{HostID: "i-1", Outcome: schema.OutcomeSucceeded},
-		{HostID: "i-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 3"},
+		{HostID: "i-1", Outcome: core.OutcomeSucceeded},
+		{HostID: "i-2", Outcome: core.OutcomeFailed, ErrorMessage: "exit 3"},
 		{HostID: "i-9", HostName: "web-9", Joined: true},
 	}); err != nil {
 		t.Fatal(err)
@@ -75,5 +76,5 @@ func TestDeployHostsListsWavesAndOutcomes(t *testing.T) {
 		t.Fatalf("hosts = %q\nwant    %q", s, want)
 	}
 
-	wantError(t, a.call(http.MethodGet, "/v1/deploys/nope/hosts", ""), http.StatusNotFound, schema.ENOTFOUND, "", "deploy nope does not exist")
+	wantError(t, a.call(http.MethodGet, "/v1/deploys/nope/hosts", ""), http.StatusNotFound, core.ENOTFOUND, "", "deploy nope does not exist")
 }

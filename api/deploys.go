@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -64,13 +65,13 @@ func (s *server) startDeploy(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: schema.DeployRegular, Description: body.Description, Operator: operator, Force: body.Force, Queue: body.Queue})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRegular, Description: body.Description, Operator: operator, Force: body.Force, Queue: body.Queue})
 }
 
 // checkDescription refuses a description the deploy row cannot hold.
 func checkDescription(desc string) error {
 	if len(desc) > maxDeployDescription {
-		return schema.FieldErrorf("description", "is %d characters long; the limit is %d", len(desc), maxDeployDescription)
+		return core.FieldErrorf("description", "is %d characters long; the limit is %d", len(desc), maxDeployDescription)
 	}
 	return nil
 }
@@ -79,19 +80,19 @@ func checkDescription(desc string) error {
 // deploys builds of its name.
 func (s *server) deployableBuild(ctx context.Context, st *schema.Stage, buildID string) (*schema.Build, error) {
 	if buildID == "" {
-		return nil, schema.FieldErrorf("buildId", "is required: the id of the build to deploy")
+		return nil, core.FieldErrorf("buildId", "is required: the id of the build to deploy")
 	}
 	b, err := s.store.GetBuild(ctx, buildID)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
+	if core.ErrorCode(err) == core.ENOTFOUND {
 		// The build is named by the body, not the URL: a missing build is a bad request,
 		// while 404 would suggest the stage is missing.
-		return nil, schema.FieldErrorf("buildId", "build %s does not exist", buildID)
+		return nil, core.FieldErrorf("buildId", "build %s does not exist", buildID)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if b.Name != st.BuildName {
-		return nil, schema.FieldErrorf("buildId", "stage %s/%s deploys builds named %s; build %s is named %s", st.EnvName, st.StageName, st.BuildName, b.ID, b.Name)
+		return nil, core.FieldErrorf("buildId", "stage %s/%s deploys builds named %s; build %s is named %s", st.EnvName, st.StageName, st.BuildName, b.ID, b.Name)
 	}
 	return b, nil
 }
@@ -100,7 +101,7 @@ func (s *server) deployableBuild(ctx context.Context, st *schema.Stage, buildID 
 // the queued request when the stage workflow queued it.
 func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 	if s.deployer == nil {
-		s.fail(c, schema.Errorf(schema.EUNAVAILABLE, "deploys cannot be started: this server runs without a workflow layer"))
+		s.fail(c, core.Errorf(core.EUNAVAILABLE, "deploys cannot be started: this server runs without a workflow layer"))
 		return
 	}
 	res, err := s.deployer.StartDeploy(c.Request.Context(), req)
@@ -126,7 +127,7 @@ func (s *server) getQueue(c *gin.Context) {
 		return
 	}
 	if s.deployer == nil {
-		s.fail(c, schema.Errorf(schema.EUNAVAILABLE, "the queue cannot be read: this server runs without a workflow layer"))
+		s.fail(c, core.Errorf(core.EUNAVAILABLE, "the queue cannot be read: this server runs without a workflow layer"))
 		return
 	}
 	q, err := s.deployer.QueuedDeploy(c.Request.Context(), st)
@@ -172,7 +173,7 @@ func (s *server) getDeploy(c *gin.Context) {
 
 func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 	b, err := s.store.GetBuild(c.Request.Context(), d.BuildID)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
+	if core.ErrorCode(err) == core.ENOTFOUND {
 		// Builds are never deleted, so a deploy without its build is corrupt data, not a
 		// missing resource the client asked for: answer 500, not 404.
 		s.fail(c, fmt.Errorf("deploy %s names build %s, which does not exist", d.ID, d.BuildID))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -22,7 +23,7 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 	b := a.publishBuild("hello", "abcdef1")
 
 	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys/current", ""),
-		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/prod has no deploy yet")
+		http.StatusNotFound, core.ENOTFOUND, "", "stage hello/prod has no deploy yet")
 
 	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`","description":"first"}`)
 	wantStatus(t, rec, http.StatusCreated)
@@ -34,7 +35,7 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 	if loc := rec.Header().Get("Location"); loc != "/v1/deploys/"+d.ID {
 		t.Errorf("Location = %q, want /v1/deploys/%s", loc, d.ID)
 	}
-	if d.Operator != "alice" || d.Type != schema.DeployRegular || d.BuildID != b.ID || d.StageID != st.ID || d.Description != "first" {
+	if d.Operator != "alice" || d.Type != core.TypeRegular || d.BuildID != b.ID || d.StageID != st.ID || d.Description != "first" {
 		t.Errorf("deploy = %+v, want a REGULAR deploy of %s by alice on the stage", d, b.ID)
 	}
 	wantURL := temporalUI + "/namespaces/default/workflows/deploy%2F" + d.ID
@@ -45,7 +46,7 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("Deployer called %d times, want once", len(calls))
 	}
-	if c := calls[0]; c.Stage.ID != st.ID || c.Build.ID != b.ID || c.Type != schema.DeployRegular || c.Operator != "alice" || c.Description != "first" {
+	if c := calls[0]; c.Stage.ID != st.ID || c.Build.ID != b.ID || c.Type != core.TypeRegular || c.Operator != "alice" || c.Description != "first" {
 		t.Errorf("Deployer got %+v, want stage %s, build %s, REGULAR, alice, first", c, st.ID, b.ID)
 	}
 
@@ -60,7 +61,7 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 			t.Errorf("GET %s workflowUrl = %v, want %s", path, got.WorkflowURL, wantURL)
 		}
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/deploys/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "deploy nope does not exist")
+	wantError(t, a.call(http.MethodGet, "/v1/deploys/nope", ""), http.StatusNotFound, core.ENOTFOUND, "", "deploy nope does not exist")
 
 	rec = a.call(http.MethodGet, "/v1/envs/hello/prod/deploys", "")
 	wantStatus(t, rec, http.StatusOK)
@@ -70,7 +71,7 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 	if len(list.Deploys) != 1 || list.Deploys[0].ID != d.ID {
 		t.Errorf("deploy list = %+v, want the one deploy", list.Deploys)
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?offset=x", ""), http.StatusBadRequest, schema.EINVALID, "offset")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?offset=x", ""), http.StatusBadRequest, core.EINVALID, "offset")
 	for query, want := range map[string]int{"?type=regular": 1, "?type=ROLLBACK": 0, "?state=running": 1, "?state=SUCCEEDED": 0, "?type=REGULAR&state=RUNNING": 1} {
 		rec = a.call(http.MethodGet, "/v1/envs/hello/prod/deploys"+query, "")
 		wantStatus(t, rec, http.StatusOK)
@@ -80,9 +81,9 @@ func TestStartDeployAndReadItBack(t *testing.T) {
 			t.Errorf("deploys%s = %d deploys, want %d", query, len(got), want)
 		}
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?type=sideways", ""), http.StatusBadRequest, schema.EINVALID, "type")
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?state=DONE", ""), http.StatusBadRequest, schema.EINVALID, "state")
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/deploys", ""), http.StatusNotFound, schema.ENOTFOUND, "", "hello/nope")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?type=sideways", ""), http.StatusBadRequest, core.EINVALID, "type")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys?state=DONE", ""), http.StatusBadRequest, core.EINVALID, "state")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/deploys", ""), http.StatusNotFound, core.ENOTFOUND, "", "hello/nope")
 }
 
 func TestStartDeployRefusesBadRequests(t *testing.T) {
@@ -91,20 +92,20 @@ func TestStartDeployRefusesBadRequests(t *testing.T) {
 	other := a.publishBuild("other", "abcdef1")
 
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+other.ID+`"}`),
-		http.StatusBadRequest, schema.EINVALID, "buildId", "stage hello/prod deploys builds named hello; build "+other.ID+" is named other")
+		http.StatusBadRequest, core.EINVALID, "buildId", "stage hello/prod deploys builds named hello; build "+other.ID+" is named other")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"nope"}`),
-		http.StatusBadRequest, schema.EINVALID, "buildId", "build nope does not exist")
+		http.StatusBadRequest, core.EINVALID, "buildId", "build nope does not exist")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"description":"no build"}`),
-		http.StatusBadRequest, schema.EINVALID, "buildId", "is required")
+		http.StatusBadRequest, core.EINVALID, "buildId", "is required")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"nope","dryRun":true}`),
-		http.StatusBadRequest, schema.EINVALID, "dryRun", "unknown field")
+		http.StatusBadRequest, core.EINVALID, "dryRun", "unknown field")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/nope/deploys", `{"buildId":"`+other.ID+`"}`),
-		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
+		http.StatusNotFound, core.ENOTFOUND, "", "stage hello/nope does not exist")
 	b := a.publishBuild("hello", "abcdef2")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`","description":"`+strings.Repeat("x", 1025)+`"}`),
-		http.StatusBadRequest, schema.EINVALID, "description", "limit is 1024")
+		http.StatusBadRequest, core.EINVALID, "description", "limit is 1024")
 	wantError(t, a.callWith(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`, nil),
-		http.StatusUnauthorized, schema.EUNAUTHORIZED, "")
+		http.StatusUnauthorized, core.EUNAUTHORIZED, "")
 
 	if n := len(a.deployer.recorded()); n != 0 {
 		t.Errorf("Deployer called %d times for refused requests, want 0", n)
@@ -117,24 +118,24 @@ func TestStartDeployReportsDeployerErrors(t *testing.T) {
 	b := a.publishBuild("hello", "abcdef1")
 	body := `{"buildId":"` + b.ID + `"}`
 
-	a.deployer.failWith(schema.Errorf(schema.ECONFLICT, "stage hello/prod is busy with deploy d-1; wait for it or abort it"))
+	a.deployer.failWith(core.Errorf(core.ECONFLICT, "stage hello/prod is busy with deploy d-1; wait for it or abort it"))
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", body),
-		http.StatusConflict, schema.ECONFLICT, "", "stage hello/prod is busy with deploy d-1; wait for it or abort it")
+		http.StatusConflict, core.ECONFLICT, "", "stage hello/prod is busy with deploy d-1; wait for it or abort it")
 
-	a.deployer.failWith(schema.Errorf(schema.EUNAVAILABLE, "Temporal is unreachable at 127.0.0.1:7233"))
+	a.deployer.failWith(core.Errorf(core.EUNAVAILABLE, "Temporal is unreachable at 127.0.0.1:7233"))
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", body),
-		http.StatusServiceUnavailable, schema.EUNAVAILABLE, "", "Temporal is unreachable")
+		http.StatusServiceUnavailable, core.EUNAVAILABLE, "", "Temporal is unreachable")
 
 	a.deployer.failWith(errors.New("grpc: secret internal detail"))
 	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", body)
-	wantError(t, rec, http.StatusInternalServerError, schema.EINTERNAL, "", "internal error", rec.Header().Get("X-Request-ID"))
+	wantError(t, rec, http.StatusInternalServerError, core.EINTERNAL, "", "internal error", rec.Header().Get("X-Request-ID"))
 	if strings.Contains(rec.Body.String(), "secret internal detail") {
 		t.Errorf("internal error text leaked: %s", rec.Body)
 	}
 	if !strings.Contains(a.logs.String(), "secret internal detail") {
 		t.Errorf("internal error was not logged; log:\n%s", a.logs)
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys/current", ""), http.StatusNotFound, schema.ENOTFOUND, "", "no deploy yet")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/deploys/current", ""), http.StatusNotFound, core.ENOTFOUND, "", "no deploy yet")
 }
 
 func TestDeployWithoutTemporalUIHasNoWorkflowURL(t *testing.T) {
@@ -153,5 +154,5 @@ func TestStartDeployWithoutDeployerIsUnavailable(t *testing.T) {
 	a.createStage("hello", "prod", "")
 	b := a.publishBuild("hello", "abcdef1")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`),
-		http.StatusServiceUnavailable, schema.EUNAVAILABLE, "", "without a workflow layer")
+		http.StatusServiceUnavailable, core.EUNAVAILABLE, "", "without a workflow layer")
 }

@@ -7,8 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // Error codes that only the HTTP layer produces: the store never limits body sizes or
@@ -35,21 +34,21 @@ type errorDetail struct {
 // nobody mapped is a bug, and its message was not written for users.
 func httpStatus(code string) int {
 	switch code {
-	case schema.EINVALID:
+	case core.EINVALID:
 		return http.StatusBadRequest
-	case schema.EUNAUTHORIZED:
+	case core.EUNAUTHORIZED:
 		return http.StatusUnauthorized
-	case schema.EFORBIDDEN:
+	case core.EFORBIDDEN:
 		return http.StatusForbidden
-	case schema.ENOTFOUND:
+	case core.ENOTFOUND:
 		return http.StatusNotFound
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case schema.ECONFLICT:
+	case core.ECONFLICT:
 		return http.StatusConflict
 	case codeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case schema.EUNAVAILABLE:
+	case core.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
@@ -60,7 +59,7 @@ func httpStatus(code string) int {
 // request id and answered with a generic message, so that no internal detail leaks while
 // the user still has something to quote to an operator.
 func (s *server) fail(c *gin.Context, err error) {
-	status := httpStatus(schema.ErrorCode(err))
+	status := httpStatus(core.ErrorCode(err))
 	if status == http.StatusInternalServerError {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestIDOf(c)),
@@ -75,28 +74,28 @@ func (s *server) fail(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", `Bearer realm="teletraan"`)
 	}
 	c.AbortWithStatusJSON(status, errorResponse{Error: errorDetail{
-		Code:    schema.ErrorCode(err),
-		Message: schema.ErrorMessage(err),
-		Field:   schema.ErrorField(err),
+		Code:    core.ErrorCode(err),
+		Message: core.ErrorMessage(err),
+		Field:   core.ErrorField(err),
 	}})
 }
 
 func internalErrorResponse(c *gin.Context) errorResponse {
 	return errorResponse{Error: errorDetail{
-		Code:    schema.EINTERNAL,
+		Code:    core.EINTERNAL,
 		Message: fmt.Sprintf("internal error; the server log has the details (request id %s)", requestIDOf(c)),
 	}}
 }
 
 // noRoute answers unknown paths in the API's error shape instead of gin's plain text.
 func (s *server) noRoute(c *gin.Context) {
-	s.fail(c, schema.Errorf(schema.ENOTFOUND, "no route for %s %s; the API is described at /v1/openapi.json", c.Request.Method, c.Request.URL.Path))
+	s.fail(c, core.Errorf(core.ENOTFOUND, "no route for %s %s; the API is described at /v1/openapi.json", c.Request.Method, c.Request.URL.Path))
 }
 
 // noMethod answers a known path asked with an unsupported method; gin has already set the
 // Allow header, which the message repeats for people reading the body.
 func (s *server) noMethod(c *gin.Context) {
-	s.fail(c, schema.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s; allowed: %s", c.Request.Method, c.Request.URL.Path, c.Writer.Header().Get("Allow")))
+	s.fail(c, core.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s; allowed: %s", c.Request.Method, c.Request.URL.Path, c.Writer.Header().Get("Allow")))
 }
 
 // recovery turns a panicking handler into a 500 JSON error. The panic value and stack go to

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -104,7 +105,7 @@ func DecideGoal(in GoalInput) GoalDecision {
 			d := deleteCandidate(ps, rep)
 			if ps != nil && ps.Agent != nil {
 				row := *ps.Agent
-				row.State = schema.AgentDelete
+				row.State = core.AgentDelete
 				d.row, d.fallback = &row, &row
 			}
 			deletes = append(deletes, d)
@@ -158,7 +159,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 	if dep == nil {
 		return nil, nil, false // 0.1: nothing to deploy yet
 	}
-	if ag != nil && (ag.State == schema.AgentPausedByUser || ag.State == schema.AgentStop) {
+	if ag != nil && (ag.State == core.AgentPausedByUser || ag.State == core.AgentStop) {
 		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
 		// goals yet, so a stopping host is left alone too.
 		return nil, nil, false
@@ -166,7 +167,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 	first := ag == nil || ag.FirstDeploy
 	fresh := func(first bool) schema.Agent {
 		return schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, DeployID: dep.ID,
-			DeployStage: protocol.StagePreDownload, Status: protocol.StatusUnknown, State: schema.AgentNormal,
+			DeployStage: protocol.StagePreDownload, Status: protocol.StatusUnknown, State: core.AgentNormal,
 			FirstDeploy: first, StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 	}
 	install := func(kind candidateKind) *candidate {
@@ -174,7 +175,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 		return &candidate{kind: kind, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
 			goal: buildGoal(ps, protocol.StagePreDownload, first), row: &row}
 	}
-	reset := ag != nil && ag.State == schema.AgentReset
+	reset := ag != nil && ag.State == core.AgentReset
 
 	if rep != nil && rep.DeployID == dep.ID {
 		reported := reportRow(ag, rep, ps, hostID, hostName, now)
@@ -184,7 +185,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 			c.fallback = &reported
 			return c, nil, false
 		case rep.DeployStage == protocol.StageServingBuild:
-			reported.State = schema.AgentNormal
+			reported.State = core.AgentNormal
 			reported.FirstDeploy = false
 			return nil, &reported, false
 		case rep.AgentStatus == protocol.StatusSucceeded:
@@ -193,7 +194,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 				next = protocol.StagePreDownload // succeeded at a stage off the deploy path: start over
 			}
 			row := reported
-			row.DeployStage, row.Status, row.State = next, protocol.StatusUnknown, schema.AgentNormal
+			row.DeployStage, row.Status, row.State = next, protocol.StatusUnknown, core.AgentNormal
 			row.FailCount, row.ErrorCode, row.StageStartedAt = 0, 0, now
 			if next == protocol.StagePreDownload {
 				row.StartedAt = now
@@ -201,10 +202,10 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 			return &candidate{kind: continueDeploy, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
 				goal: buildGoal(ps, next, row.FirstDeploy), row: &row, fallback: &reported}, nil, false
 		case protocol.IsFatalStatus(rep.AgentStatus):
-			reported.State = schema.AgentPausedBySystem
+			reported.State = core.AgentPausedBySystem
 			reported.FirstDeploy = false
 			return nil, &reported, false
-		case ag != nil && ag.State == schema.AgentPausedBySystem:
+		case ag != nil && ag.State == core.AgentPausedBySystem:
 			return nil, &reported, false
 		default:
 			// Still running, or failed and retrying: the agent runs the same stage again.
@@ -221,7 +222,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 
 	// No report of the current deploy: the host must install it from the start.
 	if ag != nil && ag.DeployID == dep.ID && !reset {
-		if ag.State == schema.AgentPausedBySystem {
+		if ag.State == core.AgentPausedBySystem {
 			return nil, nil, false // failed on this deploy; only an operator's reset retries it
 		}
 		// The deploy already let this host in (it holds a row for it) but the agent lost its
@@ -240,7 +241,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 
 // reportRow is the host's row in a stage as its report of the current deploy describes it.
 func reportRow(ag *schema.Agent, rep *protocol.PingReport, ps *schema.PingStage, hostID, hostName string, now time.Time) schema.Agent {
-	row := schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, State: schema.AgentNormal,
+	row := schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, State: core.AgentNormal,
 		FirstDeploy: true, StartedAt: now, StageStartedAt: now}
 	if ag != nil {
 		row = *ag
@@ -293,9 +294,9 @@ func changedRows(rows []schema.Agent, stages map[string]*schema.PingStage, now t
 // opCodeFor maps a deploy type to the opcode agents expect for it.
 func opCodeFor(deployType string) string {
 	switch deployType {
-	case schema.DeployRollback:
+	case core.TypeRollback:
 		return protocol.OpRollback
-	case schema.DeployRestart:
+	case core.TypeRestart:
 		return protocol.OpRestart
 	default:
 		return protocol.OpDeploy

@@ -7,6 +7,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -19,7 +20,7 @@ func goalStage(mod ...func(*schema.PingStage)) schema.PingStage {
 		Stage: schema.Stage{ID: "stg-web", EnvName: "web", StageName: "prod", CurrentDeployID: "d2",
 			StageConfig: schema.StageConfig{ScriptVariables: map[string]string{"PORT": "8080"},
 				AgentConfigs: map[string]string{"max_retry": "3", "RESTARTING.process_timeout": "600", "DOWNLOADING.max_retry": "9"}}},
-		Deploy:     &schema.Deploy{ID: "d2", StageID: "stg-web", BuildID: "b2", Type: schema.DeployRegular},
+		Deploy:     &schema.Deploy{ID: "d2", StageID: "stg-web", BuildID: "b2", Type: core.TypeRegular},
 		Build:      &schema.Build{ID: "b2", Name: "web", ArtifactURL: "https://b/web.tar.gz", Checksum: "ab12", Commit: "abcdef0", CommitDate: &commit, PublishedAt: goalNow},
 		Membership: schema.MemberByHost,
 	}
@@ -52,7 +53,7 @@ func TestDecideGoal(t *testing.T) {
 	const (
 		serving = protocol.StageServingBuild
 		ok      = protocol.StatusSucceeded
-		normal  = schema.AgentNormal
+		normal  = core.AgentNormal
 	)
 	noDeploy := func(ps *schema.PingStage) { ps.Deploy, ps.Build, ps.Stage.CurrentDeployID = nil, nil, "" }
 	left := func(ps *schema.PingStage) { ps.Membership = schema.NotMember }
@@ -65,7 +66,7 @@ func TestDecideGoal(t *testing.T) {
 	resetBySystem := report("stg-web", "d2", serving, ok)
 	resetBySystem.AgentState = protocol.AgentStateResetBySystem
 	other := schema.PingStage{Stage: schema.Stage{ID: "stg-api", EnvName: "api", StageName: "prod"},
-		Deploy: &schema.Deploy{ID: "a9", Type: schema.DeployRegular}, Build: &schema.Build{ID: "ab"}, Membership: schema.MemberByGroup}
+		Deploy: &schema.Deploy{ID: "a9", Type: core.TypeRegular}, Build: &schema.Build{ID: "ab"}, Membership: schema.MemberByGroup}
 
 	tests := []struct {
 		name       string
@@ -103,19 +104,19 @@ func TestDecideGoal(t *testing.T) {
 			reports: []protocol.PingReport{failing}, wantOp: protocol.OpDeploy, wantStage: protocol.StageDownloading},
 		{name: "fatal status pauses the host", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusUnknown, normal, true))},
 			reports: []protocol.PingReport{fatal}, wantOp: protocol.OpNoop,
-			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusTooManyRetry, schema.AgentPausedBySystem, false, 3}},
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false, 3}},
 			wantErrors: 1},
-		{name: "paused by system stays paused", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, schema.AgentPausedBySystem, false))},
+		{name: "paused by system stays paused", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false))},
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown)}, wantOp: protocol.OpNoop,
-			wantRows: []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown, schema.AgentPausedBySystem, false, 0}}},
-		{name: "operator reset restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, schema.AgentReset, false))},
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown, core.AgentPausedBySystem, false, 0}}},
+		{name: "operator reset restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentReset, false))},
 			reports: []protocol.PingReport{fatal}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows:   []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}},
 			wantErrors: 1},
 		{name: "RESET_BY_SYSTEM from the agent restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
 			reports: []protocol.PingReport{resetBySystem}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
-		{name: "paused by user is ignored", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, schema.AgentPausedByUser, false), admitted)},
+		{name: "paused by user is ignored", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentPausedByUser, false), admitted)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
 		{name: "host serving an older deploy waits for admission", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
@@ -134,25 +135,25 @@ func TestDecideGoal(t *testing.T) {
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
 		{name: "stage the host left is deleted", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false), left)},
 			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpDelete, wantStage: serving,
-			wantRows: []rowWant{{"stg-web", "d2", serving, ok, schema.AgentDelete, false, 0}}},
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, core.AgentDelete, false, 0}}},
 		{name: "report on a stage that does not exist is deleted", reports: []protocol.PingReport{report("stg-gone", "d0", serving, ok)},
 			wantOp: protocol.OpDelete, wantStage: serving},
-		{name: "acknowledged delete forgets the row", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, schema.AgentDelete, false), left)},
+		{name: "acknowledged delete forgets the row", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, core.AgentDelete, false), left)},
 			wantOp: protocol.OpNoop, wantForget: []string{"stg-web"}},
-		{name: "rollback deploys answer ROLLBACK", stages: []schema.PingStage{goalStage(deployType(schema.DeployRollback))},
+		{name: "rollback deploys answer ROLLBACK", stages: []schema.PingStage{goalStage(deployType(core.TypeRollback))},
 			wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "restart deploys answer RESTART", stages: []schema.PingStage{goalStage(deployType(schema.DeployRestart))},
+		{name: "restart deploys answer RESTART", stages: []schema.PingStage{goalStage(deployType(core.TypeRestart))},
 			wantOp: protocol.OpRestart, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "hotfix deploys answer DEPLOY", stages: []schema.PingStage{goalStage(deployType(schema.DeployHotfix), withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false))},
+		{name: "hotfix deploys answer DEPLOY", stages: []schema.PingStage{goalStage(deployType(core.TypeHotfix), withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StagePreDownload, ok)},
 			wantOp:  protocol.OpDeploy, wantStage: protocol.StageDownloading,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown, normal, false, 0}}},
 		{name: "an install beats a delete", stages: []schema.PingStage{other, goalStage(withAgent("d2", serving, ok, normal, false), left)},
 			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-api", "a9", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0},
-				{"stg-web", "d2", serving, ok, schema.AgentDelete, false, 0}}},
+				{"stg-web", "d2", serving, ok, core.AgentDelete, false, 0}}},
 		{name: "a delete beats waiting for admission", stages: []schema.PingStage{
 			{Stage: schema.Stage{ID: "stg-old", EnvName: "old", StageName: "prod"}},
 			goalStage(withAgent("d1", serving, ok, normal, false))},
@@ -201,7 +202,7 @@ func TestDecideGoal(t *testing.T) {
 }
 
 func TestDecideGoalLeavesRunningStagesAloneAndTimesNewOnes(t *testing.T) {
-	ps := goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, schema.AgentNormal, false))
+	ps := goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, core.AgentNormal, false))
 	d := api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown)},
 		State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}})
 	// A running stage changes nothing: no write, so a long script does not cost a transaction per ping.
@@ -239,13 +240,13 @@ func TestDecideGoalCarriesStageData(t *testing.T) {
 		r := report("stg-web", "d2", prev, protocol.StatusSucceeded)
 		return &r
 	}
-	ps := goalStage(withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, schema.AgentNormal, false))
+	ps := goalStage(withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, core.AgentNormal, false))
 
 	pre := decideAt(goalStage(), nil)
 	if pre.DeployStage != protocol.StagePreDownload || !reflect.DeepEqual(pre.ScriptVariables, map[string]string{"PORT": "8080"}) || pre.Build != nil {
 		t.Fatalf("PRE_DOWNLOAD goal = %+v, want script variables and no build", pre)
 	}
-	if pre.DeployID != "d2" || pre.DeployType != schema.DeployRegular || pre.EnvID != "stg-web" || pre.EnvName != "web" || pre.StageName != "prod" {
+	if pre.DeployID != "d2" || pre.DeployType != core.TypeRegular || pre.EnvID != "stg-web" || pre.EnvName != "web" || pre.StageName != "prod" {
 		t.Fatalf("goal identity = %+v", pre)
 	}
 	empty := decideAt(goalStage(func(ps *schema.PingStage) { ps.Stage.ScriptVariables = map[string]string{} }), nil)

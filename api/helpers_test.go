@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -84,7 +85,7 @@ func (f *fakeDeployer) QueuedDeploy(_ context.Context, st *schema.Stage) (*api.Q
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.queued == nil {
-		return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
+		return nil, core.Errorf(core.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
 	}
 	q := *f.queued
 	q.Replaced = ""
@@ -115,7 +116,7 @@ func (f *fakeDeployer) ResumeDeploy(ctx context.Context, req api.DeployActionReq
 // AbortDeploy marks the current deploy ABORTED.
 func (f *fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
 	return f.act(ctx, "abort", req, func(d *schema.Deploy) error {
-		_, err := f.store.SetDeployState(ctx, d.ID, schema.StateAborted, "aborted by "+req.Operator)
+		_, err := f.store.SetDeployState(ctx, d.ID, core.StateAborted, "aborted by "+req.Operator)
 		return err
 	})
 }

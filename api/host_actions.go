@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -14,10 +15,10 @@ import (
 // they set. exclude and pause both hold the host out of deploys (PAUSED_BY_USER): the
 // deploy counts it as held; retry makes it start the current deploy over (RESET).
 var hostActions = []struct{ name, state string }{
-	{"retry", schema.AgentReset},
-	{"exclude", schema.AgentPausedByUser},
-	{"pause", schema.AgentPausedByUser},
-	{"resume", schema.AgentNormal},
+	{"retry", core.AgentReset},
+	{"exclude", core.AgentPausedByUser},
+	{"pause", core.AgentPausedByUser},
+	{"resume", core.AgentNormal},
 }
 
 func (s *server) hostAction(c *gin.Context) {
@@ -31,7 +32,7 @@ func (s *server) hostAction(c *gin.Context) {
 		}
 	}
 	if state == "" {
-		s.fail(c, &schema.Error{Code: schema.EINVALID, Field: "action",
+		s.fail(c, &core.Error{Code: core.EINVALID, Field: "action",
 			Message: fmt.Sprintf("unknown host action %q: use one of %s", action, strings.Join(names, ", "))})
 		return
 	}
@@ -53,7 +54,7 @@ func (s *server) hostAction(c *gin.Context) {
 		return
 	}
 	if host.HostID == "" {
-		s.fail(c, schema.Errorf(schema.ECONFLICT, "host %s has never pinged the server, so it has nothing to %s yet", host.HostName, action))
+		s.fail(c, core.Errorf(core.ECONFLICT, "host %s has never pinged the server, so it has nothing to %s yet", host.HostName, action))
 		return
 	}
 	if _, err := s.store.SetAgentState(ctx, st.ID, host.HostID, state); err != nil {
@@ -79,5 +80,5 @@ func (s *server) stageHost(c *gin.Context, env, stage, name string) (*schema.Sta
 			return &hosts[i], nil
 		}
 	}
-	return nil, schema.Errorf(schema.ENOTFOUND, "host %s is not a host of %s/%s", name, env, stage)
+	return nil, core.Errorf(core.ENOTFOUND, "host %s is not a host of %s/%s", name, env, stage)
 }

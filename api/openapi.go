@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -136,8 +137,8 @@ func buildOpenAPI() *openAPIDoc {
 	comps["StageConfig"].Properties["onFailure"].Enum = []string{schema.FailureWait, schema.FailureRollback}
 	comps["Error"] = object(map[string]*jsonSchema{
 		"error": object(map[string]*jsonSchema{
-			"code": {Type: "string", Enum: []string{schema.EINVALID, schema.EUNAUTHORIZED, schema.EFORBIDDEN,
-				schema.ENOTFOUND, codeMethodNotAllowed, schema.ECONFLICT, codeTooLarge, schema.EUNAVAILABLE, schema.EINTERNAL}},
+			"code": {Type: "string", Enum: []string{core.EINVALID, core.EUNAUTHORIZED, core.EFORBIDDEN,
+				core.ENOTFOUND, codeMethodNotAllowed, core.ECONFLICT, codeTooLarge, core.EUNAVAILABLE, core.EINTERNAL}},
 			"message": {Type: "string", Description: "what went wrong, written for people"},
 			"field":   {Type: "string", Description: "the request field or query parameter at fault, when there is one"},
 		}, "code", "message"),
@@ -185,7 +186,7 @@ func buildOpenAPI() *openAPIDoc {
 	comps["DeployHost"] = object(map[string]*jsonSchema{
 		"hostName":     {Type: "string"},
 		"hostId":       {Type: "string"},
-		"outcome":      {Type: "string", Enum: []string{schema.OutcomeInFlight, schema.OutcomeSucceeded, schema.OutcomeFailed, schema.OutcomeStuck}, Description: `"" while the host is in flight`},
+		"outcome":      {Type: "string", Enum: []string{core.OutcomeInFlight, core.OutcomeSucceeded, core.OutcomeFailed, core.OutcomeStuck}, Description: `"" while the host is in flight`},
 		"errorMessage": {Type: "string", Description: "FAILED: the tail of the failing script's output (or the step and status); STUCK: where the host stopped"},
 		"finishedAt":   {Type: "string", Format: "date-time", Description: "when the host reached its outcome; absent while in flight"},
 	}, "hostName", "hostId", "outcome", "errorMessage")
@@ -425,8 +426,8 @@ func buildOpenAPI() *openAPIDoc {
 	add(http.MethodGet, "/v1/envs/{env}/{stage}/deploys", &operation{
 		OperationID: "listDeploys", Summary: "List a stage's deploys, newest first", Tags: []string{"deploys"},
 		Parameters: []parameter{envParam, stageParam, limit, offset,
-			queryParam("type", "only deploys of this type", &jsonSchema{Type: "string", Enum: []string{schema.DeployRegular, schema.DeployHotfix, schema.DeployRollback, schema.DeployRestart}}),
-			queryParam("state", "only deploys in this state", &jsonSchema{Type: "string", Enum: []string{schema.StateRunning, schema.StateFailing, schema.StateSucceeding, schema.StateSucceeded, schema.StateAborted}})},
+			queryParam("type", "only deploys of this type", &jsonSchema{Type: "string", Enum: []string{core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart}}),
+			queryParam("state", "only deploys in this state", &jsonSchema{Type: "string", Enum: []string{core.StateRunning, core.StateFailing, core.StateSucceeding, core.StateSucceeded, core.StateAborted}})},
 		Responses: map[string]*response{
 			"200": jsonResponse("the deploys", ref("DeployList")),
 			"400": refResponse("BadRequest"),

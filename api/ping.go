@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -154,7 +155,7 @@ func queryWait(c *gin.Context) (time.Duration, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > protocol.MaxWaitSeconds {
-		return 0, schema.FieldErrorf(protocol.WaitParam, "must be a whole number of seconds from 1 to %d, got %q", protocol.MaxWaitSeconds, v)
+		return 0, core.FieldErrorf(protocol.WaitParam, "must be a whole number of seconds from 1 to %d, got %q", protocol.MaxWaitSeconds, v)
 	}
 	return time.Duration(n) * time.Second, nil
 }
@@ -167,13 +168,13 @@ func decodePing(c *gin.Context) (*protocol.PingRequest, error) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return nil, schema.Errorf(codeTooLarge, "ping body is larger than the limit of %d bytes (4 MiB); send at most %d reports with error tails of at most %d bytes", tooLarge.Limit, maxPingReports, maxErrorMessageBytes)
+			return nil, core.Errorf(codeTooLarge, "ping body is larger than the limit of %d bytes (4 MiB); send at most %d reports with error tails of at most %d bytes", tooLarge.Limit, maxPingReports, maxErrorMessageBytes)
 		}
-		return nil, schema.Errorf(schema.EINVALID, "ping body could not be read: %v", err)
+		return nil, core.Errorf(core.EINVALID, "ping body could not be read: %v", err)
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		return nil, schema.Errorf(schema.EINVALID, "ping body is required: send a JSON object with at least hostId")
+		return nil, core.Errorf(core.EINVALID, "ping body is required: send a JSON object with at least hostId")
 	}
 	req := new(protocol.PingRequest)
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -181,7 +182,7 @@ func decodePing(c *gin.Context) (*protocol.PingRequest, error) {
 		return nil, describeDecodeError(err, len(body), req)
 	}
 	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
-		return nil, schema.Errorf(schema.EINVALID, "ping body must hold a single JSON object; more data follows at byte offset %d", len(body)-len(rest))
+		return nil, core.Errorf(core.EINVALID, "ping body must hold a single JSON object; more data follows at byte offset %d", len(body)-len(rest))
 	}
 	return req, validatePing(req)
 }
@@ -189,52 +190,52 @@ func decodePing(c *gin.Context) (*protocol.PingRequest, error) {
 // validatePing checks what the server stores or decides on, and cuts error tails to size.
 func validatePing(req *protocol.PingRequest) error {
 	if req.HostID == "" {
-		return schema.FieldErrorf("hostId", "is required: the agent's host id (instance id or host name)")
+		return core.FieldErrorf("hostId", "is required: the agent's host id (instance id or host name)")
 	}
 	if !pingNameRE.MatchString(req.HostID) {
-		return schema.FieldErrorf("hostId", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostID)
+		return core.FieldErrorf("hostId", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostID)
 	}
 	if req.HostName != "" && !pingNameRE.MatchString(req.HostName) {
-		return schema.FieldErrorf("hostName", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostName)
+		return core.FieldErrorf("hostName", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostName)
 	}
 	for field, v := range map[string]string{"hostIp": req.HostIP, "availabilityZone": req.AvailabilityZone, "agentVersion": req.AgentVersion} {
 		if len(v) > 64 {
-			return schema.FieldErrorf(field, "is %d bytes long; the limit is 64", len(v))
+			return core.FieldErrorf(field, "is %d bytes long; the limit is 64", len(v))
 		}
 	}
 	if len(req.Groups) > maxPingGroups {
-		return schema.FieldErrorf("groups", "lists %d groups; the limit is %d", len(req.Groups), maxPingGroups)
+		return core.FieldErrorf("groups", "lists %d groups; the limit is %d", len(req.Groups), maxPingGroups)
 	}
 	for i, g := range req.Groups {
 		if !pingNameRE.MatchString(g) {
-			return schema.FieldErrorf(fmt.Sprintf("groups[%d]", i), "%q is not a valid group: use 1-255 letters, digits, '.', ':', '-' or '_'", g)
+			return core.FieldErrorf(fmt.Sprintf("groups[%d]", i), "%q is not a valid group: use 1-255 letters, digits, '.', ':', '-' or '_'", g)
 		}
 	}
 	if len(req.Reports) > maxPingReports {
-		return schema.FieldErrorf("reports", "holds %d reports; the limit is %d", len(req.Reports), maxPingReports)
+		return core.FieldErrorf("reports", "holds %d reports; the limit is %d", len(req.Reports), maxPingReports)
 	}
 	seen := make(map[string]bool, len(req.Reports))
 	for i := range req.Reports {
 		r := &req.Reports[i]
 		field := func(name string) string { return fmt.Sprintf("reports[%d].%s", i, name) }
 		if !pingIDRE.MatchString(r.EnvID) {
-			return schema.FieldErrorf(field("envId"), "%q is not a stage id (1-64 letters, digits, '-' or '_')", r.EnvID)
+			return core.FieldErrorf(field("envId"), "%q is not a stage id (1-64 letters, digits, '-' or '_')", r.EnvID)
 		}
 		if seen[r.EnvID] {
-			return schema.FieldErrorf(field("envId"), "stage %s is reported twice; send one report per stage", r.EnvID)
+			return core.FieldErrorf(field("envId"), "stage %s is reported twice; send one report per stage", r.EnvID)
 		}
 		seen[r.EnvID] = true
 		if !pingIDRE.MatchString(r.DeployID) {
-			return schema.FieldErrorf(field("deployId"), "%q is not a deploy id (1-64 letters, digits, '-' or '_')", r.DeployID)
+			return core.FieldErrorf(field("deployId"), "%q is not a deploy id (1-64 letters, digits, '-' or '_')", r.DeployID)
 		}
 		if !isReportStage(r.DeployStage) {
-			return schema.FieldErrorf(field("deployStage"), "%q is not a deploy stage; known: %s", r.DeployStage, strings.Join(reportStages(), ", "))
+			return core.FieldErrorf(field("deployStage"), "%q is not a deploy stage; known: %s", r.DeployStage, strings.Join(reportStages(), ", "))
 		}
 		if !isReportStatus(r.AgentStatus) {
-			return schema.FieldErrorf(field("agentStatus"), "%q is not an agent status; known: %s", r.AgentStatus, strings.Join(reportStatuses(), ", "))
+			return core.FieldErrorf(field("agentStatus"), "%q is not an agent status; known: %s", r.AgentStatus, strings.Join(reportStatuses(), ", "))
 		}
 		if r.FailCount < 0 {
-			return schema.FieldErrorf(field("failCount"), "must not be negative, got %d", r.FailCount)
+			return core.FieldErrorf(field("failCount"), "must not be negative, got %d", r.FailCount)
 		}
 		r.ErrorMessage = errorTail(r.ErrorMessage)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -58,7 +59,7 @@ func newBenchFleet(b *testing.B, st *schema.Store, hosts int, wake time.Duration
 	if err := st.PublishBuild(ctx, build); err != nil {
 		b.Fatal(err)
 	}
-	d := &schema.Deploy{ID: schema.NewID(), StageID: stage.ID, EnvName: "web", StageName: "prod", BuildID: build.ID, Type: schema.DeployRegular}
+	d := &schema.Deploy{ID: schema.NewID(), StageID: stage.ID, EnvName: "web", StageName: "prod", BuildID: build.ID, Type: core.TypeRegular}
 	if err := st.CreateDeploy(ctx, d); err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func newBenchFleet(b *testing.B, st *schema.Store, hosts int, wake time.Duration
 				err := st.RecordPing(ctx, schema.PingHost{ID: id, Name: id, IP: "10.0.0.1", AgentVersion: "1.2.60", Groups: []string{"web-asg"}},
 					func(s schema.PingState) (schema.PingWrites, error) {
 						return schema.PingWrites{Agents: []schema.Agent{{HostID: id, StageID: stage.ID, HostName: id, DeployID: d.ID,
-							DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded, State: schema.AgentNormal,
+							DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded, State: core.AgentNormal,
 							StartedAt: s.Now, StageStartedAt: s.Now, UpdatedAt: s.Now}}}, nil
 					})
 				if err != nil {
@@ -205,7 +206,7 @@ func BenchmarkGoalDelivery(b *testing.B) {
 			if err := st.PublishBuild(ctx, build); err != nil {
 				b.Fatal(err)
 			}
-			d2 := &schema.Deploy{ID: schema.NewID(), StageID: f.stage.ID, EnvName: "web", StageName: "prod", BuildID: build.ID, Type: schema.DeployRegular}
+			d2 := &schema.Deploy{ID: schema.NewID(), StageID: f.stage.ID, EnvName: "web", StageName: "prod", BuildID: build.ID, Type: core.TypeRegular}
 			if err := st.CreateDeploy(ctx, d2); err != nil {
 				b.Fatal(err)
 			}

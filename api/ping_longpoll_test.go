@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -86,7 +87,7 @@ func TestHeldPingWakesOnAdmissionFromAnotherReplica(t *testing.T) {
 				if err := st.PublishBuild(ctx, build); err != nil {
 					t.Fatal(err)
 				}
-				d := &schema.Deploy{ID: schema.NewID(), StageID: stage.ID, EnvName: "web", StageName: "prod", BuildID: build.ID, Type: schema.DeployRegular}
+				d := &schema.Deploy{ID: schema.NewID(), StageID: stage.ID, EnvName: "web", StageName: "prod", BuildID: build.ID, Type: core.TypeRegular}
 				if err := st.CreateDeploy(ctx, d); err != nil {
 					t.Fatal(err)
 				}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // A Teletraan agent's first ping: no reports yet, and fields this server does not know.
@@ -87,7 +87,7 @@ func TestPingWalksOneHostToServingBuild(t *testing.T) {
 		t.Fatalf("stages walked = %v, want %v", stages, protocol.DeployStages())
 	}
 	h := a.hostOf("web", "prod")
-	if h.Agent == nil || h.Agent.DeployStage != protocol.StageServingBuild || h.Agent.FirstDeploy || h.Agent.State != schema.AgentNormal {
+	if h.Agent == nil || h.Agent.DeployStage != protocol.StageServingBuild || h.Agent.FirstDeploy || h.Agent.State != core.AgentNormal {
 		t.Fatalf("agent after the walk = %+v, want SERVING_BUILD, no longer a first deploy", h.Agent)
 	}
 	// Serving is the steady state: nothing to do, nothing written.
@@ -126,7 +126,7 @@ func TestPingRetriesPausesAndResets(t *testing.T) {
 	if resp := a.pingAs(fatal); resp.OpCode != protocol.OpNoop || resp.DeployGoal != nil {
 		t.Fatalf("after TOO_MANY_RETRY = %+v, want NOOP", resp)
 	}
-	if h := a.hostOf("web", "prod"); h.Agent.State != schema.AgentPausedBySystem || h.LastError.ErrorMessage != "gave up" {
+	if h := a.hostOf("web", "prod"); h.Agent.State != core.AgentPausedBySystem || h.LastError.ErrorMessage != "gave up" {
 		t.Fatalf("after TOO_MANY_RETRY: agent %+v, error %+v; want PAUSED_BY_SYSTEM", h.Agent, h.LastError)
 	}
 
@@ -135,7 +135,7 @@ func TestPingRetriesPausesAndResets(t *testing.T) {
 	if resp.OpCode != protocol.OpDeploy || resp.DeployGoal.DeployStage != protocol.StagePreDownload {
 		t.Fatalf("after RESET_BY_SYSTEM = %+v, want PRE_DOWNLOAD", resp)
 	}
-	if h := a.hostOf("web", "prod"); h.Agent.State != schema.AgentNormal {
+	if h := a.hostOf("web", "prod"); h.Agent.State != core.AgentNormal {
 		t.Fatalf("after RESET_BY_SYSTEM: agent %+v, want NORMAL", h.Agent)
 	}
 }
@@ -174,7 +174,7 @@ func TestPingDeletesAStageTheHostLeft(t *testing.T) {
 	if resp.OpCode != protocol.OpDelete || resp.DeployGoal == nil || resp.DeployGoal.EnvID != st.ID || resp.DeployGoal.EnvName != "web" {
 		t.Fatalf("report on a left stage = %+v %+v, want DELETE of web", resp, resp.DeployGoal)
 	}
-	if h := a.hostOf("web", "prod"); h.Agent.State != schema.AgentDelete || h.MemberBy != "removed" {
+	if h := a.hostOf("web", "prod"); h.Agent.State != core.AgentDelete || h.MemberBy != "removed" {
 		t.Fatalf("left host = %+v agent %+v, want state DELETE", h, h.Agent)
 	}
 	// The agent dropped the stage: its row goes.
@@ -211,12 +211,12 @@ func TestPingRejectsBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := a.callWith(http.MethodPost, tt.path, tt.body, http.Header{"Authorization": {"token " + a.secret}})
-			wantError(t, rec, http.StatusBadRequest, schema.EINVALID, tt.field, tt.fragment)
+			wantError(t, rec, http.StatusBadRequest, core.EINVALID, tt.field, tt.fragment)
 		})
 	}
 
 	rec := a.callWith(http.MethodPost, protocol.PingPath, firstPingFixture, nil)
-	wantError(t, rec, http.StatusUnauthorized, schema.EUNAUTHORIZED, "", "needs a token")
+	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "needs a token")
 	rec = a.callWith(http.MethodPost, protocol.PingPath, firstPingFixture, http.Header{"Authorization": {"token not-a-token"}})
 	wantStatus(t, rec, http.StatusUnauthorized)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -32,7 +33,7 @@ func (s *server) promote(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if body.ToStage == "" {
-		s.fail(c, schema.FieldErrorf("toStage", "is required: the stage of %s to deploy this stage's current build to", st.EnvName))
+		s.fail(c, core.FieldErrorf("toStage", "is required: the stage of %s to deploy this stage's current build to", st.EnvName))
 		return
 	}
 	if err := schema.ValidateName("toStage", body.ToStage); err != nil {
@@ -40,12 +41,12 @@ func (s *server) promote(c *gin.Context) {
 		return
 	}
 	if body.ToStage == st.StageName {
-		s.fail(c, schema.FieldErrorf("toStage", "is %s/%s itself; promote to another stage, or use restart or deploy", st.EnvName, st.StageName))
+		s.fail(c, core.FieldErrorf("toStage", "is %s/%s itself; promote to another stage, or use restart or deploy", st.EnvName, st.StageName))
 		return
 	}
 	target, err := s.store.GetStage(ctx, st.EnvName, body.ToStage)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		s.fail(c, schema.FieldErrorf("toStage", "stage %s/%s does not exist", st.EnvName, body.ToStage))
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		s.fail(c, core.FieldErrorf("toStage", "stage %s/%s does not exist", st.EnvName, body.ToStage))
 		return
 	}
 	if err != nil {
@@ -53,8 +54,8 @@ func (s *server) promote(c *gin.Context) {
 		return
 	}
 	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
-		s.fail(c, schema.Errorf(schema.ECONFLICT, "nothing to promote: stage %s/%s has never been deployed", st.EnvName, st.StageName))
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		s.fail(c, core.Errorf(core.ECONFLICT, "nothing to promote: stage %s/%s has never been deployed", st.EnvName, st.StageName))
 		return
 	}
 	if err != nil {
@@ -62,7 +63,7 @@ func (s *server) promote(c *gin.Context) {
 		return
 	}
 	if reason := unpromotable(cur); reason != "" && !body.AllowUnsucceeded {
-		s.fail(c, schema.Errorf(schema.ECONFLICT, "not promoting build %s from %s/%s: %s; send allowUnsucceeded to promote it anyway",
+		s.fail(c, core.Errorf(core.ECONFLICT, "not promoting build %s from %s/%s: %s; send allowUnsucceeded to promote it anyway",
 			cur.BuildID, st.EnvName, st.StageName, reason))
 		return
 	}
@@ -72,7 +73,7 @@ func (s *server) promote(c *gin.Context) {
 		return
 	}
 	if b.Name != target.BuildName {
-		s.fail(c, schema.FieldErrorf("toStage", "stage %s/%s deploys builds named %s; build %s is named %s",
+		s.fail(c, core.FieldErrorf("toStage", "stage %s/%s deploys builds named %s; build %s is named %s",
 			target.EnvName, target.StageName, target.BuildName, b.ID, b.Name))
 		return
 	}
@@ -80,7 +81,7 @@ func (s *server) promote(c *gin.Context) {
 	if desc == "" {
 		desc = fmt.Sprintf("promoted from %s/%s (deploy %s)", st.EnvName, st.StageName, cur.ID)
 	}
-	s.launch(c, StartDeployRequest{Stage: target, Build: b, Type: schema.DeployRegular, Description: desc, Operator: operator,
+	s.launch(c, StartDeployRequest{Stage: target, Build: b, Type: core.TypeRegular, Description: desc, Operator: operator,
 		Force: body.Force, Queue: body.Queue})
 }
 
@@ -89,11 +90,11 @@ func (s *server) promote(c *gin.Context) {
 // acceptance was not rejected.
 func unpromotable(d *schema.Deploy) string {
 	switch {
-	case d.AcceptanceStatus == schema.AcceptanceRejected:
+	case d.AcceptanceStatus == core.AcceptanceRejected:
 		return fmt.Sprintf("deploy %s was rejected by its acceptance test", d.ID)
-	case d.State == schema.StateSucceeded || d.State == schema.StateSucceeding:
+	case d.State == core.StateSucceeded || d.State == core.StateSucceeding:
 		return ""
-	case d.State == schema.StateAborted:
+	case d.State == core.StateAborted:
 		return fmt.Sprintf("deploy %s was aborted", d.ID)
 	default:
 		return fmt.Sprintf("deploy %s is %s, not SUCCEEDED", d.ID, d.State)

@@ -4,8 +4,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // maxPageSize is the most rows one list request returns; the store enforces the same cap.
@@ -24,7 +23,7 @@ func queryPage(c *gin.Context) (limit, offset int, err error) {
 func queryLimit(c *gin.Context) (int, error) {
 	n, err := queryCount(c, "limit")
 	if err == nil && n > maxPageSize {
-		return 0, schema.FieldErrorf("limit", "must be at most %d, got %d", maxPageSize, n)
+		return 0, core.FieldErrorf("limit", "must be at most %d, got %d", maxPageSize, n)
 	}
 	return n, err
 }
@@ -43,10 +42,10 @@ func queryCount(c *gin.Context, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, schema.FieldErrorf(name, "must be a whole number, got %q", v)
+		return 0, core.FieldErrorf(name, "must be a whole number, got %q", v)
 	}
 	if n < 0 {
-		return 0, schema.FieldErrorf(name, "must not be negative, got %d", n)
+		return 0, core.FieldErrorf(name, "must not be negative, got %d", n)
 	}
 	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -13,8 +14,8 @@ func TestQueuedDeployAnswers202AndShowsInTheQueue(t *testing.T) {
 	a.createStage("hello", "prod", "")
 	b := a.publishBuild("hello", "abcdef1")
 
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/queue", ""), http.StatusNotFound, schema.ENOTFOUND, "", "nothing is queued")
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/queue", ""), http.StatusNotFound, schema.ENOTFOUND, "", "")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/queue", ""), http.StatusNotFound, core.ENOTFOUND, "", "nothing is queued")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope/queue", ""), http.StatusNotFound, core.ENOTFOUND, "", "")
 
 	a.deployer.blockWith("HOTFIX deploy h1 (RUNNING)")
 	rec := a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`","queue":true}`)
@@ -27,11 +28,11 @@ func TestQueuedDeployAnswers202AndShowsInTheQueue(t *testing.T) {
 		t.Errorf("Location = %q", loc)
 	}
 	calls := a.deployer.recorded()
-	if last := calls[len(calls)-1]; !last.Queue || last.Type != schema.DeployRegular {
+	if last := calls[len(calls)-1]; !last.Queue || last.Type != core.TypeRegular {
 		t.Errorf("deploy request = %+v, want a queued REGULAR", last)
 	}
 	// No deploy row exists until the queued deploy starts.
-	wantError(t, a.call(http.MethodGet, "/v1/deploys/"+q.DeployID, ""), http.StatusNotFound, schema.ENOTFOUND, "", "")
+	wantError(t, a.call(http.MethodGet, "/v1/deploys/"+q.DeployID, ""), http.StatusNotFound, core.ENOTFOUND, "", "")
 
 	rec = a.call(http.MethodGet, "/v1/envs/hello/prod/queue", "")
 	wantStatus(t, rec, http.StatusOK)
@@ -58,5 +59,5 @@ func TestQueuedDeployAnswers202AndShowsInTheQueue(t *testing.T) {
 	if started.Deploy == nil || started.ClearedQueue != q2.DeployID {
 		t.Errorf("forced deploy = %s, want clearedQueue %s", rec.Body, q2.DeployID)
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/queue", ""), http.StatusNotFound, schema.ENOTFOUND, "", "nothing is queued")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/queue", ""), http.StatusNotFound, core.ENOTFOUND, "", "nothing is queued")
 }

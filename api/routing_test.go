@@ -6,15 +6,14 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 func TestUnknownRouteAndWrongMethodAnswerJSON(t *testing.T) {
 	a := newTestAPI(t)
 
-	wantError(t, a.call(http.MethodGet, "/v1/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "no route for GET /v1/nope")
-	wantError(t, a.call(http.MethodGet, "/", ""), http.StatusNotFound, schema.ENOTFOUND, "", "no route")
+	wantError(t, a.call(http.MethodGet, "/v1/nope", ""), http.StatusNotFound, core.ENOTFOUND, "", "no route for GET /v1/nope")
+	wantError(t, a.call(http.MethodGet, "/", ""), http.StatusNotFound, core.ENOTFOUND, "", "no route")
 
 	rec := a.call(http.MethodDelete, "/v1/builds", "")
 	wantError(t, rec, http.StatusMethodNotAllowed, "method_not_allowed", "", "DELETE is not allowed on /v1/builds", "GET", "POST")
@@ -28,7 +27,7 @@ func TestPanicsBecomeOpaque500s(t *testing.T) {
 	a.engine.GET("/boom", func(*gin.Context) { panic("kaboom: secret internal state") })
 
 	rec := a.callWith(http.MethodGet, "/boom", "", http.Header{"X-Request-ID": {"req-panic-1"}})
-	wantError(t, rec, http.StatusInternalServerError, schema.EINTERNAL, "", "internal error", "req-panic-1")
+	wantError(t, rec, http.StatusInternalServerError, core.EINTERNAL, "", "internal error", "req-panic-1")
 	if strings.Contains(rec.Body.String(), "kaboom") || strings.Contains(rec.Body.String(), "goroutine") {
 		t.Errorf("panic details leaked to the client: %s", rec.Body)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -63,7 +64,7 @@ func (b *stageBody) refuseServerFields(why string) error {
 		{"updatedAt", b.UpdatedAt},
 	} {
 		if f.raw != nil {
-			return schema.FieldErrorf(f.name, "%s: the server maintains it", why)
+			return core.FieldErrorf(f.name, "%s: the server maintains it", why)
 		}
 	}
 	return nil
@@ -116,7 +117,7 @@ func (s *server) listEnvStages(c *gin.Context) {
 	}
 	if len(stages) == 0 {
 		// Environments exist only through their stages.
-		s.fail(c, schema.Errorf(schema.ENOTFOUND, "environment %s does not exist: it has no stages", env))
+		s.fail(c, core.Errorf(core.ENOTFOUND, "environment %s does not exist: it has no stages", env))
 		return
 	}
 	c.JSON(http.StatusOK, stageList{Stages: stages})
@@ -134,11 +135,11 @@ func (s *server) createStage(c *gin.Context) {
 		return
 	}
 	if body.EnvName == nil || *body.EnvName == "" {
-		s.fail(c, schema.FieldErrorf("envName", "is required: the environment the stage belongs to"))
+		s.fail(c, core.FieldErrorf("envName", "is required: the environment the stage belongs to"))
 		return
 	}
 	if body.StageName == nil || *body.StageName == "" {
-		s.fail(c, schema.FieldErrorf("stageName", "is required: the stage's name within its environment, such as prod"))
+		s.fail(c, core.FieldErrorf("stageName", "is required: the stage's name within its environment, such as prod"))
 		return
 	}
 	if err := checkScope(TokenFrom(c), *body.EnvName); err != nil {
@@ -177,11 +178,11 @@ func (s *server) updateStage(c *gin.Context) {
 		return
 	}
 	if body.EnvName != nil {
-		s.fail(c, schema.FieldErrorf("envName", "cannot be changed: create a stage in the other environment instead"))
+		s.fail(c, core.FieldErrorf("envName", "cannot be changed: create a stage in the other environment instead"))
 		return
 	}
 	if body.StageName != nil {
-		s.fail(c, schema.FieldErrorf("stageName", "cannot be changed: create a stage with the new name instead"))
+		s.fail(c, core.FieldErrorf("stageName", "cannot be changed: create a stage with the new name instead"))
 		return
 	}
 	if err := body.refuseServerFields("cannot be changed"); err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -47,14 +48,14 @@ func TestCreateListAndGetStages(t *testing.T) {
 	if env := decode[stageList](t, rec); len(env.Stages) != 2 {
 		t.Errorf("GET /v1/envs/hello listed %d stages, want 2", len(env.Stages))
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "environment nope")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/nope", ""), http.StatusNotFound, core.ENOTFOUND, "", "environment nope")
 
 	rec = a.call(http.MethodGet, "/v1/envs/hello/prod", "")
 	wantStatus(t, rec, http.StatusOK)
 	if got := decode[schema.Stage](t, rec); got.ID != st.ID || got.MaxParallel != 5 {
 		t.Errorf("GET /v1/envs/hello/prod = %+v, want the created stage", got)
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope", ""), http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/nope", ""), http.StatusNotFound, core.ENOTFOUND, "", "stage hello/nope does not exist")
 }
 
 func TestCreateStageRefusesDuplicatesAndInvalidConfig(t *testing.T) {
@@ -62,19 +63,19 @@ func TestCreateStageRefusesDuplicatesAndInvalidConfig(t *testing.T) {
 	a.createStage("hello", "prod", "")
 
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"prod"}`),
-		http.StatusConflict, schema.ECONFLICT, "", "stage hello/prod already exists")
+		http.StatusConflict, core.ECONFLICT, "", "stage hello/prod already exists")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","successThreshold":150}`),
-		http.StatusBadRequest, schema.EINVALID, "successThreshold", "between 0 and 100")
+		http.StatusBadRequest, core.EINVALID, "successThreshold", "between 0 and 100")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"stageName":"beta"}`),
-		http.StatusBadRequest, schema.EINVALID, "envName", "is required")
+		http.StatusBadRequest, core.EINVALID, "envName", "is required")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello"}`),
-		http.StatusBadRequest, schema.EINVALID, "stageName", "is required")
+		http.StatusBadRequest, core.EINVALID, "stageName", "is required")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello world","stageName":"beta"}`),
-		http.StatusBadRequest, schema.EINVALID, "envName", "not a valid name")
+		http.StatusBadRequest, core.EINVALID, "envName", "not a valid name")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","id":"mine"}`),
-		http.StatusBadRequest, schema.EINVALID, "id", "assigned by the server")
+		http.StatusBadRequest, core.EINVALID, "id", "assigned by the server")
 
-	if _, err := a.store.GetStage(t.Context(), "hello", "beta"); schema.ErrorCode(err) != schema.ENOTFOUND {
+	if _, err := a.store.GetStage(t.Context(), "hello", "beta"); core.ErrorCode(err) != core.ENOTFOUND {
 		t.Errorf("a refused stage was stored: GetStage error = %v", err)
 	}
 }
@@ -124,7 +125,7 @@ func TestUpdateStageMergesFields(t *testing.T) {
 	}](t, a.call(http.MethodGet, "/v1/envs/hello/prod/history?limit=1", "")); len(h.Changes) != 1 {
 		t.Errorf("history?limit=1 returned %d changes, want 1", len(h.Changes))
 	}
-	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/history?limit=many", ""), http.StatusBadRequest, schema.EINVALID, "limit", "whole number")
+	wantError(t, a.call(http.MethodGet, "/v1/envs/hello/prod/history?limit=many", ""), http.StatusBadRequest, core.EINVALID, "limit", "whole number")
 }
 
 func TestUpdateStageRefusesBadRequests(t *testing.T) {
@@ -132,17 +133,17 @@ func TestUpdateStageRefusesBadRequests(t *testing.T) {
 	a.createStage("hello", "prod", `"maxParallel":5`)
 
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"successThreshold":150}`),
-		http.StatusBadRequest, schema.EINVALID, "successThreshold", "between 0 and 100")
+		http.StatusBadRequest, core.EINVALID, "successThreshold", "between 0 and 100")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"envName":"other"}`),
-		http.StatusBadRequest, schema.EINVALID, "envName", "cannot be changed")
+		http.StatusBadRequest, core.EINVALID, "envName", "cannot be changed")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"stageName":"other"}`),
-		http.StatusBadRequest, schema.EINVALID, "stageName", "cannot be changed")
+		http.StatusBadRequest, core.EINVALID, "stageName", "cannot be changed")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"id":"x","maxParallel":2}`),
-		http.StatusBadRequest, schema.EINVALID, "id", "cannot be changed")
+		http.StatusBadRequest, core.EINVALID, "id", "cannot be changed")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"maxParalel":2}`),
-		http.StatusBadRequest, schema.EINVALID, "maxParalel", "unknown field")
+		http.StatusBadRequest, core.EINVALID, "maxParalel", "unknown field")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/nope", `{"maxParallel":2}`),
-		http.StatusNotFound, schema.ENOTFOUND, "", "stage hello/nope does not exist")
+		http.StatusNotFound, core.ENOTFOUND, "", "stage hello/nope does not exist")
 
 	st, err := a.store.GetStage(t.Context(), "hello", "prod")
 	if err != nil {
@@ -184,9 +185,9 @@ func TestStageFailurePolicyAndAlarms(t *testing.T) {
 	}
 
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"onFailure":"RETRY"}`),
-		http.StatusBadRequest, schema.EINVALID, "onFailure", "WAIT or ROLLBACK")
+		http.StatusBadRequest, core.EINVALID, "onFailure", "WAIT or ROLLBACK")
 	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"alarms":[{"name":"a","url":"file:///etc/passwd"}]}`),
-		http.StatusBadRequest, schema.EINVALID, "alarms", "http or https")
+		http.StatusBadRequest, core.EINVALID, "alarms", "http or https")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","onFailure":"retry"}`),
-		http.StatusBadRequest, schema.EINVALID, "onFailure", "not a failure policy")
+		http.StatusBadRequest, core.EINVALID, "onFailure", "not a failure policy")
 }

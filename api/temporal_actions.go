@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -46,7 +47,7 @@ func (d *TemporalDeployer) act(ctx context.Context, req DeployActionRequest, act
 	})
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		return nil, schema.Errorf(schema.ECONFLICT, "stage %s/%s refused the %s: nothing to %s: the stage has no deploy in progress", st.EnvName, st.StageName, action, action)
+		return nil, core.Errorf(core.ECONFLICT, "stage %s/%s refused the %s: nothing to %s: the stage has no deploy in progress", st.EnvName, st.StageName, action, action)
 	}
 	if err != nil {
 		return nil, temporalError(ctx, st, action, err)
@@ -60,7 +61,7 @@ func (d *TemporalDeployer) act(ctx context.Context, req DeployActionRequest, act
 		return nil, err
 	}
 	// The deploy workflow records the pause a moment later; answer with what was decided.
-	if !schema.IsFinalState(dep.State) {
+	if !core.IsFinalState(dep.State) {
 		dep.Paused = res.Paused
 	}
 	return dep, nil

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -87,7 +88,7 @@ func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (
 	v, err := d.Client.QueryWorkflow(ctx, workflows.StageWorkflowID(st.EnvName, st.StageName), "", workflows.StageStatusQuery)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
+		return nil, core.Errorf(core.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
 	}
 	if err != nil {
 		return nil, temporalError(ctx, st, "queue query", err)
@@ -98,7 +99,7 @@ func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (
 	}
 	q := status.Queued
 	if q == nil {
-		return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
+		return nil, core.Errorf(core.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
 	}
 	return &QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
 }
@@ -110,17 +111,17 @@ func temporalError(ctx context.Context, st *schema.Stage, what string, err error
 	var appErr *temporal.ApplicationError
 	switch {
 	case errors.As(err, &appErr):
-		return schema.Errorf(schema.ECONFLICT, "stage %s/%s refused the %s: %s", st.EnvName, st.StageName, what, appErr.Message())
+		return core.Errorf(core.ECONFLICT, "stage %s/%s refused the %s: %s", st.EnvName, st.StageName, what, appErr.Message())
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
-		return schema.Errorf(schema.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
+		return core.Errorf(core.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
 	}
 	var unavailable *serviceerror.Unavailable
 	if errors.As(err, &unavailable) {
-		return schema.Errorf(schema.EUNAVAILABLE, "Temporal is unreachable: %s", unavailable.Message)
+		return core.Errorf(core.EUNAVAILABLE, "Temporal is unreachable: %s", unavailable.Message)
 	}
 	var deadline *serviceerror.DeadlineExceeded
 	if errors.As(err, &deadline) {
-		return schema.Errorf(schema.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
+		return core.Errorf(core.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
 	}
 	return fmt.Errorf("%s on %s/%s: %w", what, st.EnvName, st.StageName, err)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -22,7 +23,7 @@ func TestHomeListsStagesAndEscapesUserData(t *testing.T) {
 	if err := st.CreateStage(ctx, s, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	d := &schema.Deploy{ID: "d1", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular, Operator: "<script>alert(1)</script>", WorkflowID: "deploy/d1"}
+	d := &schema.Deploy{ID: "d1", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "<script>alert(1)</script>", WorkflowID: "deploy/d1"}
 	if err := st.CreateDeploy(ctx, d); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -22,11 +23,11 @@ import (
 type fakeDeployer struct{ store *schema.Store }
 
 func (f fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*api.StartDeployResult, error) {
-	return nil, schema.Errorf(schema.ECONFLICT, "the fake deployer starts nothing")
+	return nil, core.Errorf(core.ECONFLICT, "the fake deployer starts nothing")
 }
 
 func (f fakeDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*api.QueuedDeploy, error) {
-	return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued")
+	return nil, core.Errorf(core.ENOTFOUND, "nothing is queued")
 }
 
 func (f fakeDeployer) PauseDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
@@ -37,11 +38,11 @@ func (f fakeDeployer) PauseDeploy(ctx context.Context, req api.DeployActionReque
 }
 
 func (f fakeDeployer) ResumeDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
-	return nil, schema.Errorf(schema.ECONFLICT, "the deploy is not paused")
+	return nil, core.Errorf(core.ECONFLICT, "the deploy is not paused")
 }
 
 func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
-	return nil, schema.Errorf(schema.ECONFLICT, "the fake deployer aborts nothing")
+	return nil, core.Errorf(core.ECONFLICT, "the fake deployer aborts nothing")
 }
 
 // gridJS lists the grid as "host:colour" pairs, the way the assertions spell it.

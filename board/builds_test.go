@@ -15,6 +15,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -77,14 +78,14 @@ func buildsFixture(t *testing.T) (*gin.Engine, *schema.Store) {
 		t.Fatal(err)
 	}
 	for _, d := range []*schema.Deploy{
-		{ID: "d0", StageID: prod.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular, Operator: "bob", WorkflowID: "deploy/d0"},
-		{ID: "d1", StageID: prod.ID, EnvName: "hello", StageName: "prod", BuildID: "b2", Type: schema.DeployHotfix, Operator: "carol", WorkflowID: "deploy/d1"},
+		{ID: "d0", StageID: prod.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "bob", WorkflowID: "deploy/d0"},
+		{ID: "d1", StageID: prod.ID, EnvName: "hello", StageName: "prod", BuildID: "b2", Type: core.TypeHotfix, Operator: "carol", WorkflowID: "deploy/d1"},
 	} {
 		if err := st.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 		if d.ID == "d0" {
-			if _, err := st.SetDeployState(ctx, "d0", schema.StateSucceeded, "all hosts serve the build"); err != nil {
+			if _, err := st.SetDeployState(ctx, "d0", core.StateSucceeded, "all hosts serve the build"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -314,10 +315,10 @@ func TestBuildMarkers(t *testing.T) {
 	now := buildsT0.Add(10 * time.Hour)
 	at := func(h int) time.Time { return buildsT0.Add(time.Duration(h) * time.Hour) }
 	recent := []schema.Deploy{ // newest first, as ListDeploys returns them
-		{ID: "d3", BuildID: "b2", State: schema.StateRunning, Type: schema.DeployRegular, CreatedAt: at(9)},
-		{ID: "d2", BuildID: "b1", State: schema.StateSucceeded, Type: schema.DeployRollback, CreatedAt: at(8)},
-		{ID: "d1", BuildID: "b2", State: schema.StateAborted, Type: schema.DeployRegular, CreatedAt: at(7)},
-		{ID: "d0", BuildID: "b1", State: schema.StateSucceeded, Type: schema.DeployRegular, CreatedAt: at(6)},
+		{ID: "d3", BuildID: "b2", State: core.StateRunning, Type: core.TypeRegular, CreatedAt: at(9)},
+		{ID: "d2", BuildID: "b1", State: core.StateSucceeded, Type: core.TypeRollback, CreatedAt: at(8)},
+		{ID: "d1", BuildID: "b2", State: core.StateAborted, Type: core.TypeRegular, CreatedAt: at(7)},
+		{ID: "d0", BuildID: "b1", State: core.StateSucceeded, Type: core.TypeRegular, CreatedAt: at(6)},
 	}
 	for _, tc := range []struct {
 		name    string
@@ -327,15 +328,15 @@ func TestBuildMarkers(t *testing.T) {
 	}{
 		{"never deployed", nil, nil, map[string]buildMarker{}},
 		{"newest deploy of each build wins", &recent[0], recent, map[string]buildMarker{
-			"b2": {Current: true, DeployID: "d3", Type: schema.DeployRegular, State: schema.StateRunning, At: at(9), Age: "1h"},
-			"b1": {DeployID: "d2", Type: schema.DeployRollback, State: schema.StateSucceeded, At: at(8), Age: "2h"},
+			"b2": {Current: true, DeployID: "d3", Type: core.TypeRegular, State: core.StateRunning, At: at(9), Age: "1h"},
+			"b1": {DeployID: "d2", Type: core.TypeRollback, State: core.StateSucceeded, At: at(8), Age: "2h"},
 		}},
 		{"current deploy is marked when the history failed to load", &recent[1], nil, map[string]buildMarker{
-			"b1": {Current: true, DeployID: "d2", Type: schema.DeployRollback, State: schema.StateSucceeded, At: at(8), Age: "2h"},
+			"b1": {Current: true, DeployID: "d2", Type: core.TypeRollback, State: core.StateSucceeded, At: at(8), Age: "2h"},
 		}},
 		{"no current deploy", nil, recent[2:], map[string]buildMarker{
-			"b2": {DeployID: "d1", Type: schema.DeployRegular, State: schema.StateAborted, At: at(7), Age: "3h"},
-			"b1": {DeployID: "d0", Type: schema.DeployRegular, State: schema.StateSucceeded, At: at(6), Age: "4h"},
+			"b2": {DeployID: "d1", Type: core.TypeRegular, State: core.StateAborted, At: at(7), Age: "3h"},
+			"b1": {DeployID: "d0", Type: core.TypeRegular, State: core.StateSucceeded, At: at(6), Age: "4h"},
 		}},
 	} {
 		got := buildMarkers(tc.current, tc.recent, now)
@@ -371,23 +372,23 @@ func (r *recordingDeployer) StartDeploy(_ context.Context, req api.StartDeployRe
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.started = append(r.started, req)
-	return &api.StartDeployResult{Deploy: &schema.Deploy{ID: "d9", StageID: req.Stage.ID, BuildID: req.Build.ID, Type: req.Type, State: schema.StateRunning}}, nil
+	return &api.StartDeployResult{Deploy: &schema.Deploy{ID: "d9", StageID: req.Stage.ID, BuildID: req.Build.ID, Type: req.Type, State: core.StateRunning}}, nil
 }
 
 func (r *recordingDeployer) QueuedDeploy(context.Context, *schema.Stage) (*api.QueuedDeploy, error) {
-	return nil, schema.Errorf(schema.ENOTFOUND, "nothing is queued")
+	return nil, core.Errorf(core.ENOTFOUND, "nothing is queued")
 }
 
 func (r *recordingDeployer) PauseDeploy(context.Context, api.DeployActionRequest) (*schema.Deploy, error) {
-	return nil, schema.Errorf(schema.ECONFLICT, "not on this page")
+	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
 func (r *recordingDeployer) ResumeDeploy(context.Context, api.DeployActionRequest) (*schema.Deploy, error) {
-	return nil, schema.Errorf(schema.ECONFLICT, "not on this page")
+	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
 func (r *recordingDeployer) AbortDeploy(context.Context, api.DeployActionRequest) (*schema.Deploy, error) {
-	return nil, schema.Errorf(schema.ECONFLICT, "not on this page")
+	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
 // requests lists what was started as "TYPE build description" lines.

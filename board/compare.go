@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -118,7 +119,7 @@ func (b *Board) compareBuilds(c *gin.Context) {
 			return nil
 		}
 		bd, err := b.Store.GetBuild(ctx, id)
-		if schema.ErrorCode(err) == schema.ENOTFOUND {
+		if core.ErrorCode(err) == core.ENOTFOUND {
 			page.Problems = append(page.Problems, fmt.Sprintf("There is no build %s.", id))
 			status = http.StatusNotFound
 			return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -48,21 +49,21 @@ type deployDetailPage struct {
 
 // outcomeLegend lists the waves table's colours, trouble first.
 var outcomeLegend = []legendItem{
-	{outcomeColor(schema.OutcomeFailed), outcomeLabel(schema.OutcomeFailed)},
-	{outcomeColor(schema.OutcomeStuck), outcomeLabel(schema.OutcomeStuck)},
-	{outcomeColor(schema.OutcomeInFlight), outcomeLabel(schema.OutcomeInFlight)},
-	{outcomeColor(schema.OutcomeSucceeded), outcomeLabel(schema.OutcomeSucceeded)},
+	{outcomeColor(core.OutcomeFailed), outcomeLabel(core.OutcomeFailed)},
+	{outcomeColor(core.OutcomeStuck), outcomeLabel(core.OutcomeStuck)},
+	{outcomeColor(core.OutcomeInFlight), outcomeLabel(core.OutcomeInFlight)},
+	{outcomeColor(core.OutcomeSucceeded), outcomeLabel(core.OutcomeSucceeded)},
 }
 
 // outcomeColor is the square colour of a host's outcome; the classes are the host grid's,
 // plus "stuck".
 func outcomeColor(outcome string) string {
 	switch outcome {
-	case schema.OutcomeSucceeded:
+	case core.OutcomeSucceeded:
 		return colorServing
-	case schema.OutcomeFailed:
+	case core.OutcomeFailed:
 		return colorFailed
-	case schema.OutcomeStuck:
+	case core.OutcomeStuck:
 		return "stuck"
 	}
 	return colorDeploying
@@ -71,11 +72,11 @@ func outcomeColor(outcome string) string {
 // outcomeLabel is how the page names an outcome.
 func outcomeLabel(outcome string) string {
 	switch outcome {
-	case schema.OutcomeSucceeded:
+	case core.OutcomeSucceeded:
 		return "succeeded"
-	case schema.OutcomeFailed:
+	case core.OutcomeFailed:
 		return "failed"
-	case schema.OutcomeStuck:
+	case core.OutcomeStuck:
 		return "stuck"
 	}
 	return "in flight"
@@ -101,7 +102,7 @@ func (b *Board) deployDetail(c *gin.Context) {
 	if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
 		page.Build = bd
 		page.CommitURL = commitURL(bd.Repo, bd.Commit)
-	} else if schema.ErrorCode(err) != schema.ENOTFOUND {
+	} else if core.ErrorCode(err) != core.ENOTFOUND {
 		fail("get build", err)
 	}
 	if hosts, err := b.Store.ListDeployHosts(ctx, d.ID); err != nil {
@@ -124,7 +125,7 @@ func detailWaves(waves []schema.DeployWave) ([]detailWave, []detailHost) {
 			dh := detailHost{Name: h.HostName, Href: hostPagePath(h.HostName), Wave: h.Wave,
 				Label: outcomeLabel(h.Outcome), Color: outcomeColor(h.Outcome), ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt}
 			row.Hosts = append(row.Hosts, dh)
-			if h.Outcome == schema.OutcomeFailed || h.Outcome == schema.OutcomeStuck {
+			if h.Outcome == core.OutcomeFailed || h.Outcome == core.OutcomeStuck {
 				failed = append(failed, dh)
 			}
 		}

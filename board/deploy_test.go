@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -41,15 +42,15 @@ func newDeployPageEngine(t *testing.T) (*gin.Engine, *schema.Store) {
 		t.Fatal(err)
 	}
 	for _, d := range []*schema.Deploy{
-		{ID: "d0", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular, Operator: "bob", WorkflowID: "deploy/d0"},
-		{ID: "d2", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b2", FromBuildID: "b1", FromDeployID: "d0", Type: schema.DeployRollback,
+		{ID: "d0", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "bob", WorkflowID: "deploy/d0"},
+		{ID: "d2", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b2", FromBuildID: "b1", FromDeployID: "d0", Type: core.TypeRollback,
 			Operator: "op " + deployPageXSS, Description: "undo " + deployPageXSS, WorkflowID: "deploy/d2"},
 	} {
 		if err := st.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.SetDeployState(ctx, "d2", schema.StateFailing, "2 of 5 hosts failed: "+deployPageXSS); err != nil {
+	if _, err := st.SetDeployState(ctx, "d2", core.StateFailing, "2 of 5 hosts failed: "+deployPageXSS); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SetDeployCounts(ctx, "d2", 5, 2, 2); err != nil {
@@ -66,10 +67,10 @@ func newDeployPageEngine(t *testing.T) (*gin.Engine, *schema.Store) {
 		}
 	}
 	if _, err := st.RecordHostOutcomes(ctx, "d2", []schema.HostOutcome{
-		{HostID: "i-new", HostName: "web-new", Outcome: schema.OutcomeSucceeded, Joined: true},
-		{HostID: "i-1", Outcome: schema.OutcomeSucceeded},
-		{HostID: "i-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 1: " + deployPageXSS},
-		{HostID: "i-3", Outcome: schema.OutcomeStuck, ErrorMessage: "no progress in RESTARTING"},
+		{HostID: "i-new", HostName: "web-new", Outcome: core.OutcomeSucceeded, Joined: true},
+		{HostID: "i-1", Outcome: core.OutcomeSucceeded},
+		{HostID: "i-2", Outcome: core.OutcomeFailed, ErrorMessage: "exit 1: " + deployPageXSS},
+		{HostID: "i-3", Outcome: core.OutcomeStuck, ErrorMessage: "no progress in RESTARTING"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestDeployPageWithoutHostsSaysSo(t *testing.T) {
 		t.Fatalf("running deploy's page does not follow it: %s", body)
 	}
 	// An ended deploy without records ran before they existed; it admits nobody any more.
-	if _, err := st.SetDeployState(context.Background(), "d0", schema.StateAborted, "superseded"); err != nil {
+	if _, err := st.SetDeployState(context.Background(), "d0", core.StateAborted, "superseded"); err != nil {
 		t.Fatal(err)
 	}
 	if body := getDeployPage(t, engine, "/deploys/d0").Body.String(); !strings.Contains(body, "No hosts were recorded for this deploy") || strings.Contains(body, live) {
@@ -201,10 +202,10 @@ func TestStagePageLinksRecentDeploysToTheirPages(t *testing.T) {
 
 func TestOutcomeColorAndLabel(t *testing.T) {
 	tests := []struct{ outcome, color, label string }{
-		{schema.OutcomeSucceeded, "serving", "succeeded"},
-		{schema.OutcomeFailed, "failed", "failed"},
-		{schema.OutcomeStuck, "stuck", "stuck"},
-		{schema.OutcomeInFlight, "deploying", "in flight"},
+		{core.OutcomeSucceeded, "serving", "succeeded"},
+		{core.OutcomeFailed, "failed", "failed"},
+		{core.OutcomeStuck, "stuck", "stuck"},
+		{core.OutcomeInFlight, "deploying", "in flight"},
 		{"SOMETHING_NEW", "deploying", "in flight"},
 	}
 	for _, tt := range tests {
@@ -220,9 +221,9 @@ func TestDetailWavesNamesSmallWavesAndCollectsFailures(t *testing.T) {
 	}
 	big := make([]schema.DeployHost, waveNamesUpTo+1)
 	for i := range big {
-		big[i] = host("b"+strings.Repeat("x", i), 2, schema.OutcomeSucceeded)
+		big[i] = host("b"+strings.Repeat("x", i), 2, core.OutcomeSucceeded)
 	}
-	big[3].Outcome = schema.OutcomeStuck
+	big[3].Outcome = core.OutcomeStuck
 	tests := []struct {
 		name       string
 		hosts      []schema.DeployHost
@@ -231,8 +232,8 @@ func TestDetailWavesNamesSmallWavesAndCollectsFailures(t *testing.T) {
 		firstColor string
 	}{
 		{"nothing", nil, nil, nil, ""},
-		{"small wave", []schema.DeployHost{host("a", 1, schema.OutcomeFailed), host("b", 1, "")}, []bool{true}, []string{"a"}, "failed"},
-		{"a big wave shows squares only", append([]schema.DeployHost{host("a", 1, schema.OutcomeFailed)}, big...), []bool{true, false}, []string{"a", big[3].HostName}, "failed"},
+		{"small wave", []schema.DeployHost{host("a", 1, core.OutcomeFailed), host("b", 1, "")}, []bool{true}, []string{"a"}, "failed"},
+		{"a big wave shows squares only", append([]schema.DeployHost{host("a", 1, core.OutcomeFailed)}, big...), []bool{true, false}, []string{"a", big[3].HostName}, "failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -45,14 +46,14 @@ func newFixture(t *testing.T, st *schema.Store) *fixture {
 			t.Fatal(err)
 		}
 	}
-	old := &schema.Deploy{ID: "d0", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b-old", Type: schema.DeployRegular, Operator: "bob", WorkflowID: "deploy/d0"}
+	old := &schema.Deploy{ID: "d0", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b-old", Type: core.TypeRegular, Operator: "bob", WorkflowID: "deploy/d0"}
 	if err := st.CreateDeploy(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SetDeployState(ctx, "d0", schema.StateSucceeded, "all hosts serve the build"); err != nil {
+	if _, err := st.SetDeployState(ctx, "d0", core.StateSucceeded, "all hosts serve the build"); err != nil {
 		t.Fatal(err)
 	}
-	d := &schema.Deploy{ID: "d1", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: xss, Type: schema.DeployRegular,
+	d := &schema.Deploy{ID: "d1", StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: xss, Type: core.TypeRegular,
 		Operator: xss, Description: "ship " + xss, WorkflowID: "deploy/d1"}
 	if err := st.CreateDeploy(ctx, d); err != nil {
 		t.Fatal(err)
@@ -81,11 +82,11 @@ func newFixture(t *testing.T, st *schema.Store) *fixture {
 			StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 	}
 	agents := []schema.Agent{
-		agent("h1-serving", "d1", "SERVING_BUILD", "SUCCEEDED", schema.AgentNormal),
-		agent("h2-deploying", "d1", "DOWNLOADING", "SUCCEEDED", schema.AgentNormal),
-		agent("h3-failed", "d1", "RESTARTING", "SCRIPT_FAILED", schema.AgentPausedBySystem),
-		agent("h4-paused", "d1", "PRE_DOWNLOAD", "SUCCEEDED", schema.AgentPausedByUser),
-		agent("h5-other", "d0", "SERVING_BUILD", "SUCCEEDED", schema.AgentNormal),
+		agent("h1-serving", "d1", "SERVING_BUILD", "SUCCEEDED", core.AgentNormal),
+		agent("h2-deploying", "d1", "DOWNLOADING", "SUCCEEDED", core.AgentNormal),
+		agent("h3-failed", "d1", "RESTARTING", "SCRIPT_FAILED", core.AgentPausedBySystem),
+		agent("h4-paused", "d1", "PRE_DOWNLOAD", "SUCCEEDED", core.AgentPausedByUser),
+		agent("h5-other", "d0", "SERVING_BUILD", "SUCCEEDED", core.AgentNormal),
 	}
 	if _, err := st.DB().NewInsert().Model(&agents).Exec(ctx); err != nil {
 		t.Fatal(err)

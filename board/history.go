@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -97,8 +98,8 @@ func deployFilterOptions(values []string, chosen string) []deployHistoryOption {
 }
 
 var (
-	deployTypes  = []string{schema.DeployRegular, schema.DeployHotfix, schema.DeployRollback, schema.DeployRestart}
-	deployStates = []string{schema.StateRunning, schema.StateFailing, schema.StateSucceeding, schema.StateSucceeded, schema.StateAborted}
+	deployTypes  = []string{core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart}
+	deployStates = []string{core.StateRunning, core.StateFailing, core.StateSucceeding, core.StateSucceeded, core.StateAborted}
 )
 
 // deployHistoryRow is one deploy of the history table.
@@ -161,8 +162,8 @@ func (b *Board) deployHistory(c *gin.Context) {
 	// the page's last deploy replaced.
 	offset := pageOffset(q.Page, deployHistoryPageSize)
 	deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: deployHistoryPageSize + 1, Offset: offset, Type: q.Type, State: q.State})
-	if schema.ErrorCode(err) == schema.EINVALID {
-		page.Error = schema.ErrorMessage(err)
+	if core.ErrorCode(err) == core.EINVALID {
+		page.Error = core.ErrorMessage(err)
 		b.render(c, http.StatusBadRequest, "history.html", page)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -120,7 +121,7 @@ func TestDeployHistoryPagesFiftyAtATime(t *testing.T) {
 	// e00 … e54, oldest first, each with its own build: with the fixture's two, 57 deploys.
 	for i := range 55 {
 		d := &schema.Deploy{ID: fmt.Sprintf("e%02d", i), StageID: f.stage.ID, EnvName: "hello", StageName: "prod",
-			BuildID: fmt.Sprintf("b-%02d", i), Type: schema.DeployRegular, Operator: "carol"}
+			BuildID: fmt.Sprintf("b-%02d", i), Type: core.TypeRegular, Operator: "carol"}
 		if err := f.store.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -237,17 +238,17 @@ func verdictOf(d *schema.Deploy, hosts schema.HostCounts, hostsKnown bool) verdi
 		return strconv.Itoa(n) + " " + many
 	}
 	switch {
-	case d != nil && d.State == schema.StateFailing:
+	case d != nil && d.State == core.StateFailing:
 		return verdict{rankFailingDeploy, "deploy FAILING", "bad"}
 	case hostsKnown && hosts[colorFailed] > 0:
 		return verdict{rankFailedHosts, plural(hosts[colorFailed], "failed host", "failed hosts"), "bad"}
 	case hostsKnown && hosts[colorUnreachable] > 0:
 		return verdict{rankUnreachable, plural(hosts[colorUnreachable], "host unreachable", "hosts unreachable"), "warn"}
-	case d != nil && d.State == schema.StateAborted:
+	case d != nil && d.State == core.StateAborted:
 		return verdict{rankAborted, "last deploy aborted", "warn"}
-	case d != nil && d.Paused && !schema.IsFinalState(d.State):
+	case d != nil && d.Paused && !core.IsFinalState(d.State):
 		return verdict{rankDeploying, "deploy paused", "warn"}
-	case d != nil && !schema.IsFinalState(d.State):
+	case d != nil && !core.IsFinalState(d.State):
 		return verdict{rankDeploying, "deploying", "busy"}
 	case d == nil:
 		return verdict{rankNeverDeployed, "never deployed", "idle"}
@@ -261,10 +262,10 @@ func verdictOf(d *schema.Deploy, hosts schema.HostCounts, hostsKnown bool) verdi
 // is still deploying: its workflow runs until someone aborts, rolls back or redeploys.
 func rowFilters(d *schema.Deploy, v verdict) []string {
 	var out []string
-	if d != nil && !schema.IsFinalState(d.State) {
+	if d != nil && !core.IsFinalState(d.State) {
 		out = append(out, filterDeploying)
 	}
-	if d != nil && d.State == schema.StateFailing {
+	if d != nil && d.State == core.StateFailing {
 		out = append(out, filterFailing)
 	}
 	if v.Rank <= rankUnreachable {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -19,26 +20,26 @@ func TestVerdictOf(t *testing.T) {
 		want       verdict
 		filters    []string
 	}{
-		{"failing deploy beats failed hosts", deploy(schema.StateFailing, false), schema.HostCounts{colorFailed: 2}, true,
+		{"failing deploy beats failed hosts", deploy(core.StateFailing, false), schema.HostCounts{colorFailed: 2}, true,
 			verdict{rankFailingDeploy, "deploy FAILING", "bad"}, []string{filterDeploying, filterFailing, filterUnhealthy}},
-		{"one failed host", deploy(schema.StateSucceeded, false), schema.HostCounts{colorServing: 2, colorFailed: 1}, true,
+		{"one failed host", deploy(core.StateSucceeded, false), schema.HostCounts{colorServing: 2, colorFailed: 1}, true,
 			verdict{rankFailedHosts, "1 failed host", "bad"}, []string{filterUnhealthy}},
-		{"failed hosts beat unreachable ones", deploy(schema.StateRunning, false), schema.HostCounts{colorFailed: 2, colorUnreachable: 5}, true,
+		{"failed hosts beat unreachable ones", deploy(core.StateRunning, false), schema.HostCounts{colorFailed: 2, colorUnreachable: 5}, true,
 			verdict{rankFailedHosts, "2 failed hosts", "bad"}, []string{filterDeploying, filterUnhealthy}},
-		{"unreachable hosts", deploy(schema.StateSucceeded, false), schema.HostCounts{colorServing: 2, colorUnreachable: 3}, true,
+		{"unreachable hosts", deploy(core.StateSucceeded, false), schema.HostCounts{colorServing: 2, colorUnreachable: 3}, true,
 			verdict{rankUnreachable, "3 hosts unreachable", "warn"}, []string{filterUnhealthy}},
-		{"aborted", deploy(schema.StateAborted, false), healthy, true, verdict{rankAborted, "last deploy aborted", "warn"}, nil},
-		{"paused", deploy(schema.StateRunning, true), healthy, true, verdict{rankDeploying, "deploy paused", "warn"}, []string{filterDeploying}},
-		{"running", deploy(schema.StateRunning, false), healthy, true, verdict{rankDeploying, "deploying", "busy"}, []string{filterDeploying}},
-		{"succeeding", deploy(schema.StateSucceeding, false), healthy, true, verdict{rankDeploying, "deploying", "busy"}, []string{filterDeploying}},
-		{"healthy", deploy(schema.StateSucceeded, false), healthy, true, verdict{rankHealthy, "healthy", "ok"}, nil},
-		{"paused hosts and hosts on other builds are not trouble", deploy(schema.StateSucceeded, false), schema.HostCounts{colorPaused: 1, colorOther: 1}, true,
+		{"aborted", deploy(core.StateAborted, false), healthy, true, verdict{rankAborted, "last deploy aborted", "warn"}, nil},
+		{"paused", deploy(core.StateRunning, true), healthy, true, verdict{rankDeploying, "deploy paused", "warn"}, []string{filterDeploying}},
+		{"running", deploy(core.StateRunning, false), healthy, true, verdict{rankDeploying, "deploying", "busy"}, []string{filterDeploying}},
+		{"succeeding", deploy(core.StateSucceeding, false), healthy, true, verdict{rankDeploying, "deploying", "busy"}, []string{filterDeploying}},
+		{"healthy", deploy(core.StateSucceeded, false), healthy, true, verdict{rankHealthy, "healthy", "ok"}, nil},
+		{"paused hosts and hosts on other builds are not trouble", deploy(core.StateSucceeded, false), schema.HostCounts{colorPaused: 1, colorOther: 1}, true,
 			verdict{rankHealthy, "healthy", "ok"}, nil},
-		{"no hosts", deploy(schema.StateSucceeded, false), nil, true, verdict{rankNoHosts, "no hosts", "idle"}, nil},
+		{"no hosts", deploy(core.StateSucceeded, false), nil, true, verdict{rankNoHosts, "no hosts", "idle"}, nil},
 		{"never deployed", nil, nil, true, verdict{rankNeverDeployed, "never deployed", "idle"}, nil},
 		{"never deployed with dead hosts", nil, schema.HostCounts{colorUnreachable: 1}, true,
 			verdict{rankUnreachable, "1 host unreachable", "warn"}, []string{filterUnhealthy}},
-		{"host counts unknown: the deploy alone", deploy(schema.StateSucceeded, false), nil, false, verdict{rankHealthy, "healthy", "ok"}, nil},
+		{"host counts unknown: the deploy alone", deploy(core.StateSucceeded, false), nil, false, verdict{rankHealthy, "healthy", "ok"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := verdictOf(tc.deploy, tc.hosts, tc.hostsKnown)

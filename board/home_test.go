@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -31,11 +32,11 @@ func homeFixture(t *testing.T) *fixture {
 		if name != "canary" {
 			continue
 		}
-		d := &schema.Deploy{ID: "d-shop", StageID: s.ID, EnvName: "shop", StageName: "canary", BuildID: "shop-7", Type: schema.DeployHotfix, Operator: "carol"}
+		d := &schema.Deploy{ID: "d-shop", StageID: s.ID, EnvName: "shop", StageName: "canary", BuildID: "shop-7", Type: core.TypeHotfix, Operator: "carol"}
 		if err := f.store.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.store.SetDeployState(ctx, "d-shop", schema.StateFailing, "2 of 4 hosts failed"); err != nil {
+		if _, err := f.store.SetDeployState(ctx, "d-shop", core.StateFailing, "2 of 4 hosts failed"); err != nil {
 			t.Fatal(err)
 		}
 	}

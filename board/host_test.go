@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -26,7 +27,7 @@ func TestHostPageShowsMachineAndEveryStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	row := schema.Agent{HostID: "h3-failed", StageID: other.ID, HostName: "h3-failed", DeployID: "d-gone", DeployStage: "SERVING_BUILD", Status: "SUCCEEDED",
-		State: schema.AgentNormal, StartedAt: f.deploy.CreatedAt, StageStartedAt: f.deploy.CreatedAt, UpdatedAt: f.deploy.CreatedAt}
+		State: core.AgentNormal, StartedAt: f.deploy.CreatedAt, StageStartedAt: f.deploy.CreatedAt, UpdatedAt: f.deploy.CreatedAt}
 	if _, err := f.store.DB().NewInsert().Model(&row).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}

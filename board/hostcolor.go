@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -35,9 +36,9 @@ func hostColor(h schema.StageHost, current *schema.Deploy, now time.Time) string
 		return colorOther
 	}
 	switch a.State {
-	case schema.AgentPausedByUser, schema.AgentStop, schema.AgentDelete:
+	case core.AgentPausedByUser, core.AgentStop, core.AgentDelete:
 		return colorPaused
-	case schema.AgentPausedBySystem:
+	case core.AgentPausedBySystem:
 		return colorFailed
 	}
 	if a.Status != "" && a.Status != protocol.StatusSucceeded && a.Status != protocol.StatusUnknown {

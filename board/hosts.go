@@ -9,14 +9,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // filterAgentStates are the agent states the hosts page can filter on, in the order an operator
 // looks for trouble.
 var filterAgentStates = []string{
-	schema.AgentPausedBySystem, schema.AgentPausedByUser, schema.AgentReset, schema.AgentNormal,
-	schema.AgentUnreachable, schema.AgentStop, schema.AgentDelete,
+	core.AgentPausedBySystem, core.AgentPausedByUser, core.AgentReset, core.AgentNormal,
+	core.AgentUnreachable, core.AgentStop, core.AgentDelete,
 }
 
 // hostFilter is what the hosts page shows: hosts whose name contains Name (any case) and
@@ -117,7 +118,7 @@ func (d *deployBuilds) buildOf(ctx context.Context, id string) string {
 	switch {
 	case err == nil:
 		d.builds[id] = dep.BuildID
-	case schema.ErrorCode(err) == schema.ENOTFOUND:
+	case core.ErrorCode(err) == core.ENOTFOUND:
 		d.builds[id] = ""
 	default:
 		// Not cached: a later row may read it once the database recovers.

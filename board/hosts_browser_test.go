@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
 
@@ -100,7 +100,7 @@ func TestHostsPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range hosts {
-		if h.HostName == "h5-other" && (h.Agent == nil || h.Agent.State != schema.AgentPausedByUser) {
+		if h.HostName == "h5-other" && (h.Agent == nil || h.Agent.State != core.AgentPausedByUser) {
 			t.Fatalf("h5-other not paused in the store: %+v", h.Agent)
 		}
 	}

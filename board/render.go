@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -28,7 +29,7 @@ func (b *Board) render(c *gin.Context, status int, name string, data any) {
 // be read: 404 when the store says it does not exist, 500 when the database failed, so that
 // an operator can tell a mistyped link from an outage.
 func (b *Board) renderUnreadable(c *gin.Context, what string, err error) {
-	if schema.ErrorCode(err) == schema.ENOTFOUND {
+	if core.ErrorCode(err) == core.ENOTFOUND {
 		b.render(c, http.StatusNotFound, "notfound.html", notFoundPage{What: what})
 		return
 	}

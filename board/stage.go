@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -87,7 +88,7 @@ func (b *Board) stage(c *gin.Context) {
 		page.WorkflowURL = b.workflowURL(d.WorkflowID)
 		if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
 			page.Build = bd
-		} else if schema.ErrorCode(err) != schema.ENOTFOUND {
+		} else if core.ErrorCode(err) != core.ENOTFOUND {
 			fail("get build", err)
 		}
 	}

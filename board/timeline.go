@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -199,13 +200,13 @@ type timelineView struct {
 // anything but these fixed names.
 func timelineClass(state string) string {
 	switch state {
-	case schema.StateSucceeded:
+	case core.StateSucceeded:
 		return "tl-succeeded"
-	case schema.StateRunning, schema.StateSucceeding:
+	case core.StateRunning, core.StateSucceeding:
 		return "tl-running"
-	case schema.StateFailing:
+	case core.StateFailing:
 		return "tl-failing"
-	case schema.StateAborted:
+	case core.StateAborted:
 		return "tl-aborted"
 	}
 	return "tl-unknown"
@@ -231,7 +232,7 @@ func newTimeline(deploys []schema.Deploy, now time.Time) timelineView {
 		v.Bars = append(v.Bars, timelineBar{
 			X: box.X, Y: float64(box.Lane) * (timelineLaneH + timelineLaneSpace), Width: box.Width,
 			Class:    timelineClass(d.State),
-			Rollback: d.Type == schema.DeployRollback,
+			Rollback: d.Type == core.TypeRollback,
 			Tooltip:  timelineTooltip(d, now),
 			Href:     deployPagePath(d.ID),
 		})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -133,11 +134,11 @@ func TestNewTimelineColoursLinksAndTooltips(t *testing.T) {
 	ended := func(d time.Duration) *time.Time { e := at(d); return &e }
 	now := at(20 * time.Minute)
 	deploys := []schema.Deploy{ // newest first, as the store lists them
-		{ID: "d/4", BuildID: "b4", Type: schema.DeployRegular, State: schema.StateRunning, Operator: "ann", CreatedAt: at(15 * time.Minute)},
-		{ID: "d3", BuildID: "b2", Type: schema.DeployRollback, State: schema.StateSucceeded, Operator: "bob", CreatedAt: at(10 * time.Minute), EndedAt: ended(12 * time.Minute)},
-		{ID: "d2", BuildID: "b3", Type: schema.DeployRegular, State: schema.StateFailing, Operator: "cy", CreatedAt: at(5 * time.Minute), EndedAt: ended(9 * time.Minute)},
-		{ID: "d1", BuildID: "b1", Type: schema.DeployHotfix, State: schema.StateAborted, Operator: "di", CreatedAt: at(0), EndedAt: ended(4 * time.Minute)},
-		{ID: "d0", BuildID: "b0", Type: schema.DeployRestart, State: "SIDEWAYS", Operator: "ed", CreatedAt: at(0), EndedAt: ended(time.Minute)},
+		{ID: "d/4", BuildID: "b4", Type: core.TypeRegular, State: core.StateRunning, Operator: "ann", CreatedAt: at(15 * time.Minute)},
+		{ID: "d3", BuildID: "b2", Type: core.TypeRollback, State: core.StateSucceeded, Operator: "bob", CreatedAt: at(10 * time.Minute), EndedAt: ended(12 * time.Minute)},
+		{ID: "d2", BuildID: "b3", Type: core.TypeRegular, State: core.StateFailing, Operator: "cy", CreatedAt: at(5 * time.Minute), EndedAt: ended(9 * time.Minute)},
+		{ID: "d1", BuildID: "b1", Type: core.TypeHotfix, State: core.StateAborted, Operator: "di", CreatedAt: at(0), EndedAt: ended(4 * time.Minute)},
+		{ID: "d0", BuildID: "b0", Type: core.TypeRestart, State: "SIDEWAYS", Operator: "ed", CreatedAt: at(0), EndedAt: ended(time.Minute)},
 	}
 	v := newTimeline(deploys, now)
 	want := []struct {
@@ -184,7 +185,7 @@ func TestTimelineTemplateEscapesAndExplains(t *testing.T) {
 		return sb.String()
 	}
 	xss := "<script>alert(1)</script>"
-	v := newTimeline([]schema.Deploy{{ID: "d1", BuildID: xss, Operator: xss, Type: schema.DeployRollback, State: schema.StateRunning, CreatedAt: t0}}, t0.Add(time.Minute))
+	v := newTimeline([]schema.Deploy{{ID: "d1", BuildID: xss, Operator: xss, Type: core.TypeRollback, State: core.StateRunning, CreatedAt: t0}}, t0.Add(time.Minute))
 	out := render(v)
 	for _, want := range []string{
 		"<svg ", `<a href="/deploys/d1">`, "<title>ROLLBACK of build &lt;script&gt;alert(1)&lt;/script&gt; by &lt;script&gt;",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -17,16 +18,16 @@ import (
 // change, nil when a resume found nothing to resume.
 func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string) (*Agent, error) {
 	switch state {
-	case AgentPausedByUser, AgentNormal, AgentReset:
+	case core.AgentPausedByUser, core.AgentNormal, core.AgentReset:
 	default:
-		return nil, Errorf(EINVALID, "agent state %q cannot be set by an operator: use %s, %s or %s", state, AgentPausedByUser, AgentNormal, AgentReset)
+		return nil, core.Errorf(core.EINVALID, "agent state %q cannot be set by an operator: use %s, %s or %s", state, core.AgentPausedByUser, core.AgentNormal, core.AgentReset)
 	}
 	var out *Agent
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		host := new(Host)
 		err := s.forUpdate(tx.NewSelect().Model(host).Where("id = ?", hostID)).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return Errorf(ENOTFOUND, "host %s has never pinged", hostID)
+			return core.Errorf(core.ENOTFOUND, "host %s has never pinged", hostID)
 		}
 		if err != nil {
 			return fmt.Errorf("lock host %s: %w", hostID, err)
@@ -51,7 +52,7 @@ func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string
 			next.HostID, next.StageID, next.HostName = hostID, stageID, host.HostName
 			next.StartedAt, next.StageStartedAt = now, now
 		}
-		if state == AgentReset {
+		if state == core.AgentReset {
 			// The stuck timer restarts with the retry, or the host would count as stuck at once.
 			next.StageStartedAt = now
 		}
@@ -77,25 +78,25 @@ func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string
 func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 	if ag == nil {
 		switch state {
-		case AgentPausedByUser:
-			return &Agent{State: AgentPausedByUser, FirstDeploy: true}, true, nil
-		case AgentNormal:
-			return nil, false, Errorf(ECONFLICT, "the host is not paused: it has not deployed in this stage yet")
+		case core.AgentPausedByUser:
+			return &Agent{State: core.AgentPausedByUser, FirstDeploy: true}, true, nil
+		case core.AgentNormal:
+			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused: it has not deployed in this stage yet")
 		default:
-			return nil, false, Errorf(ECONFLICT, "the host has no deploy in this stage to retry; it installs the current deploy when admitted")
+			return nil, false, core.Errorf(core.ECONFLICT, "the host has no deploy in this stage to retry; it installs the current deploy when admitted")
 		}
 	}
 	next := *ag
 	switch state {
-	case AgentPausedByUser:
-		if ag.State == AgentPausedByUser {
+	case core.AgentPausedByUser:
+		if ag.State == core.AgentPausedByUser {
 			return nil, false, nil
 		}
-	case AgentNormal:
-		if ag.State != AgentPausedByUser {
-			return nil, false, Errorf(ECONFLICT, "the host is not paused by a person (its state is %s); use retry to restart a failed host", ag.State)
+	case core.AgentNormal:
+		if ag.State != core.AgentPausedByUser {
+			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused by a person (its state is %s); use retry to restart a failed host", ag.State)
 		}
-	case AgentReset:
+	case core.AgentReset:
 		next.FailCount, next.ErrorCode = 0, 0
 	}
 	next.State = state

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -32,7 +33,7 @@ func TestOperatorSetsAgentStates(t *testing.T) {
 			t.Fatal(err)
 		}
 		failed := schema.Agent{HostID: "h-1", StageID: stage.ID, HostName: "h-1", DeployID: "d1", DeployStage: "DOWNLOADING",
-			Status: "TOO_MANY_RETRY", State: schema.AgentPausedBySystem, FailCount: 3, ErrorCode: 1}
+			Status: "TOO_MANY_RETRY", State: core.AgentPausedBySystem, FailCount: 3, ErrorCode: 1}
 		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-1"}, func(schema.PingState) (schema.PingWrites, error) {
 			return schema.PingWrites{Agents: []schema.Agent{failed}}, nil
 		}); err != nil {
@@ -43,42 +44,42 @@ func TestOperatorSetsAgentStates(t *testing.T) {
 		}
 
 		// Retry: RESET, fail count cleared, everything else kept.
-		ag, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentReset)
+		ag, err := st.SetAgentState(ctx, stage.ID, "h-1", core.AgentReset)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := agentOf(t, st, "h-1"); got == nil || got.State != schema.AgentReset || got.FailCount != 0 || got.DeployID != "d1" || got.DeployStage != "DOWNLOADING" || ag.State != schema.AgentReset {
+		if got := agentOf(t, st, "h-1"); got == nil || got.State != core.AgentReset || got.FailCount != 0 || got.DeployID != "d1" || got.DeployStage != "DOWNLOADING" || ag.State != core.AgentReset {
 			t.Fatalf("after retry: %+v", got)
 		}
 		// Pause and resume a host with a row.
-		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentPausedByUser); err != nil {
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", core.AgentPausedByUser); err != nil {
 			t.Fatal(err)
 		}
-		if got := agentOf(t, st, "h-1"); got.State != schema.AgentPausedByUser {
+		if got := agentOf(t, st, "h-1"); got.State != core.AgentPausedByUser {
 			t.Fatalf("after pause: %+v", got)
 		}
-		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentPausedByUser); err != nil {
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", core.AgentPausedByUser); err != nil {
 			t.Fatalf("a second pause must be harmless: %v", err)
 		}
-		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentNormal); err != nil {
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-1", core.AgentNormal); err != nil {
 			t.Fatal(err)
 		}
-		if got := agentOf(t, st, "h-1"); got.State != schema.AgentNormal {
+		if got := agentOf(t, st, "h-1"); got.State != core.AgentNormal {
 			t.Fatalf("after resume: %+v", got)
 		}
-		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-1", schema.AgentNormal)), schema.ECONFLICT)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-1", core.AgentNormal)), core.ECONFLICT)
 
 		// A host without a row can be excluded (a new row holds it) but not retried or resumed.
-		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentReset)), schema.ECONFLICT)
-		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentNormal)), schema.ECONFLICT)
-		if _, err := st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentPausedByUser); err != nil {
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", core.AgentReset)), core.ECONFLICT)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", core.AgentNormal)), core.ECONFLICT)
+		if _, err := st.SetAgentState(ctx, stage.ID, "h-2", core.AgentPausedByUser); err != nil {
 			t.Fatal(err)
 		}
-		if got := agentOf(t, st, "h-2"); got == nil || got.State != schema.AgentPausedByUser || !got.FirstDeploy || got.DeployID != "" {
+		if got := agentOf(t, st, "h-2"); got == nil || got.State != core.AgentPausedByUser || !got.FirstDeploy || got.DeployID != "" {
 			t.Fatalf("excluded new host: %+v", got)
 		}
-		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "nobody", schema.AgentPausedByUser)), schema.ENOTFOUND)
-		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", schema.AgentStop)), schema.EINVALID)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "nobody", core.AgentPausedByUser)), core.ENOTFOUND)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", core.AgentStop)), core.EINVALID)
 	})
 }
 
@@ -86,7 +87,7 @@ func TestDeployPauseAndWaveCounts(t *testing.T) {
 	schematest.Each(t, func(t *testing.T, st *schema.Store) {
 		ctx := context.Background()
 		stage := newStage(t, st, "hello", "prod")
-		d := &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular}
+		d := &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular}
 		if err := st.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ func TestDeployPauseAndWaveCounts(t *testing.T) {
 		if !got.Paused || got.StateReason != "paused by bob" || got.Total != 10 || got.InFlight != 2 || got.Remaining != 4 || got.Succeeded != 3 || got.Failed != 1 {
 			t.Fatalf("deploy = %+v", got)
 		}
-		if _, err := st.SetDeployState(ctx, "d1", schema.StateAborted, "aborted by bob"); err != nil {
+		if _, err := st.SetDeployState(ctx, "d1", core.StateAborted, "aborted by bob"); err != nil {
 			t.Fatal(err)
 		}
 		// A final deploy keeps what it ended with.
@@ -113,7 +114,7 @@ func TestDeployPauseAndWaveCounts(t *testing.T) {
 		if got, _ := st.GetDeploy(ctx, "d1"); !got.Paused || got.StateReason != "aborted by bob" {
 			t.Fatalf("final deploy changed: %+v", got)
 		}
-		mustCode(t, st.SetDeployPaused(ctx, "nope", true, ""), schema.ENOTFOUND)
+		mustCode(t, st.SetDeployPaused(ctx, "nope", true, ""), core.ENOTFOUND)
 	})
 }
 
@@ -126,25 +127,25 @@ func TestAgentTransitions(t *testing.T) {
 		insert   bool
 		conflict bool
 	}{
-		{"exclude a new host", nil, schema.AgentPausedByUser, schema.AgentPausedByUser, true, false},
-		{"resume a new host", nil, schema.AgentNormal, "", false, true},
-		{"retry a new host", nil, schema.AgentReset, "", false, true},
-		{"pause", &schema.Agent{State: schema.AgentNormal}, schema.AgentPausedByUser, schema.AgentPausedByUser, false, false},
-		{"pause twice", &schema.Agent{State: schema.AgentPausedByUser}, schema.AgentPausedByUser, "", false, false},
-		{"resume", &schema.Agent{State: schema.AgentPausedByUser}, schema.AgentNormal, schema.AgentNormal, false, false},
-		{"resume a failed host", &schema.Agent{State: schema.AgentPausedBySystem}, schema.AgentNormal, "", false, true},
-		{"retry a failed host", &schema.Agent{State: schema.AgentPausedBySystem, FailCount: 3}, schema.AgentReset, schema.AgentReset, false, false},
-		{"retry a paused host", &schema.Agent{State: schema.AgentPausedByUser}, schema.AgentReset, schema.AgentReset, false, false},
+		{"exclude a new host", nil, core.AgentPausedByUser, core.AgentPausedByUser, true, false},
+		{"resume a new host", nil, core.AgentNormal, "", false, true},
+		{"retry a new host", nil, core.AgentReset, "", false, true},
+		{"pause", &schema.Agent{State: core.AgentNormal}, core.AgentPausedByUser, core.AgentPausedByUser, false, false},
+		{"pause twice", &schema.Agent{State: core.AgentPausedByUser}, core.AgentPausedByUser, "", false, false},
+		{"resume", &schema.Agent{State: core.AgentPausedByUser}, core.AgentNormal, core.AgentNormal, false, false},
+		{"resume a failed host", &schema.Agent{State: core.AgentPausedBySystem}, core.AgentNormal, "", false, true},
+		{"retry a failed host", &schema.Agent{State: core.AgentPausedBySystem, FailCount: 3}, core.AgentReset, core.AgentReset, false, false},
+		{"retry a paused host", &schema.Agent{State: core.AgentPausedByUser}, core.AgentReset, core.AgentReset, false, false},
 	} {
 		next, insert, err := schema.AgentTransition(tc.from, tc.to)
-		if tc.conflict != (schema.ErrorCode(err) == schema.ECONFLICT) {
+		if tc.conflict != (core.ErrorCode(err) == core.ECONFLICT) {
 			t.Errorf("%s: error %v", tc.name, err)
 			continue
 		}
 		got := ""
 		if next != nil {
 			got = next.State
-			if next.FailCount != 0 && tc.to == schema.AgentReset {
+			if next.FailCount != 0 && tc.to == core.AgentReset {
 				t.Errorf("%s: retry keeps the fail count %d", tc.name, next.FailCount)
 			}
 		}

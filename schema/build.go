@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -40,47 +41,47 @@ var (
 // Validate checks a build before it is published.
 func (b *Build) Validate() error {
 	if !buildNameRE.MatchString(b.Name) {
-		return FieldErrorf("name", "%q is not a valid build name: use 1-128 letters, digits, '.', '-' or '_'", b.Name)
+		return core.FieldErrorf("name", "%q is not a valid build name: use 1-128 letters, digits, '.', '-' or '_'", b.Name)
 	}
 	if b.ArtifactURL == "" {
-		return FieldErrorf("artifactUrl", "is required: the URL agents download the build tarball from")
+		return core.FieldErrorf("artifactUrl", "is required: the URL agents download the build tarball from")
 	}
 	if len(b.ArtifactURL) > 2048 {
-		return FieldErrorf("artifactUrl", "is longer than 2048 characters")
+		return core.FieldErrorf("artifactUrl", "is longer than 2048 characters")
 	}
 	u, err := url.Parse(b.ArtifactURL)
 	if err != nil {
-		return FieldErrorf("artifactUrl", "is not a URL: %v", err)
+		return core.FieldErrorf("artifactUrl", "is not a URL: %v", err)
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return FieldErrorf("artifactUrl", "%q has no host", b.ArtifactURL)
+			return core.FieldErrorf("artifactUrl", "%q has no host", b.ArtifactURL)
 		}
 	case "file":
 		if u.Path == "" || !strings.HasPrefix(u.Path, "/") {
-			return FieldErrorf("artifactUrl", "file URL %q must hold an absolute path (file:///path/to/build.tar.gz)", b.ArtifactURL)
+			return core.FieldErrorf("artifactUrl", "file URL %q must hold an absolute path (file:///path/to/build.tar.gz)", b.ArtifactURL)
 		}
 	default:
-		return FieldErrorf("artifactUrl", "scheme %q is not supported: use https, http or file", u.Scheme)
+		return core.FieldErrorf("artifactUrl", "scheme %q is not supported: use https, http or file", u.Scheme)
 	}
 	if b.Checksum != "" && !checksumRE.MatchString(b.Checksum) {
-		return FieldErrorf("checksum", "must be a hex SHA-256 digest (64 hex digits, optionally prefixed sha256:)")
+		return core.FieldErrorf("checksum", "must be a hex SHA-256 digest (64 hex digits, optionally prefixed sha256:)")
 	}
 	if b.Commit != "" && !commitRE.MatchString(b.Commit) {
-		return FieldErrorf("commit", "%q is not a commit hash (4-64 hex digits)", b.Commit)
+		return core.FieldErrorf("commit", "%q is not a commit hash (4-64 hex digits)", b.Commit)
 	}
 	if len(b.Repo) > 512 {
-		return FieldErrorf("repo", "is longer than 512 characters")
+		return core.FieldErrorf("repo", "is longer than 512 characters")
 	}
 	if len(b.Branch) > 255 {
-		return FieldErrorf("branch", "is longer than 255 characters")
+		return core.FieldErrorf("branch", "is longer than 255 characters")
 	}
 	if len(b.CommitInfo) > 2048 {
-		return FieldErrorf("commitInfo", "is longer than 2048 characters")
+		return core.FieldErrorf("commitInfo", "is longer than 2048 characters")
 	}
 	if len(b.PublishInfo) > 2048 {
-		return FieldErrorf("publishInfo", "is longer than 2048 characters")
+		return core.FieldErrorf("publishInfo", "is longer than 2048 characters")
 	}
 	return nil
 }
@@ -112,12 +113,12 @@ func (s *Store) PublishBuild(ctx context.Context, b *Build) error {
 	return nil
 }
 
-// GetBuild returns a build by id, or an ENOTFOUND error.
+// GetBuild returns a build by id, or an core.ENOTFOUND error.
 func (s *Store) GetBuild(ctx context.Context, id string) (*Build, error) {
 	b := new(Build)
 	err := s.db.NewSelect().Model(b).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "build %s does not exist", id)
+		return nil, core.Errorf(core.ENOTFOUND, "build %s does not exist", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get build %s: %w", id, err)
@@ -144,10 +145,10 @@ func (s *Store) ListBuilds(ctx context.Context, f BuildFilter) ([]Build, error) 
 		f.Limit = 50
 	}
 	if f.Limit > 500 {
-		return nil, FieldErrorf("limit", "must be at most 500, got %d", f.Limit)
+		return nil, core.FieldErrorf("limit", "must be at most 500, got %d", f.Limit)
 	}
 	if f.Offset < 0 {
-		return nil, FieldErrorf("offset", "must not be negative")
+		return nil, core.FieldErrorf("offset", "must not be negative")
 	}
 	out := []Build{}
 	q := s.db.NewSelect().Model(&out).Order("published_at DESC", "id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset))
@@ -159,7 +160,7 @@ func (s *Store) ListBuilds(ctx context.Context, f BuildFilter) ([]Build, error) 
 	}
 	if f.Commit != "" {
 		if !commitRE.MatchString(f.Commit) {
-			return nil, FieldErrorf("commit", "%q is not a commit hash prefix (4-64 hex digits)", f.Commit)
+			return nil, core.FieldErrorf("commit", "%q is not a commit hash prefix (4-64 hex digits)", f.Commit)
 		}
 		q = q.Where("scm_commit LIKE ?", strings.ToLower(f.Commit)+"%")
 	}

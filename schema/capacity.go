@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -39,7 +40,7 @@ func (c *Capacity) normalize() error {
 		for _, v := range in {
 			v = strings.TrimSpace(v)
 			if !hostNameRE.MatchString(v) {
-				return nil, FieldErrorf(field, "%q is not a valid name: use 1-255 letters, digits, '.', ':', '-' or '_'", v)
+				return nil, core.FieldErrorf(field, "%q is not a valid name: use 1-255 letters, digits, '.', ':', '-' or '_'", v)
 			}
 			if !seen[v] {
 				seen[v] = true
@@ -79,13 +80,13 @@ func getCapacity(ctx context.Context, db bun.IDB, stageID string) (Capacity, err
 
 // SetCapacity replaces a stage's hosts and groups. As in Teletraan a host or group belongs to
 // at most one stage of an environment, so claiming one that another stage of the same
-// environment holds is an ECONFLICT error naming that stage.
+// environment holds is an core.ECONFLICT error naming that stage.
 func (s *Store) SetCapacity(ctx context.Context, env, stage string, c Capacity, operator string) (Capacity, error) {
 	if err := c.normalize(); err != nil {
 		return Capacity{}, err
 	}
 	if len(c.Hosts)+len(c.Groups) > 100000 {
-		return Capacity{}, FieldErrorf("hosts", "capacity lists %d entries; the limit is 100000", len(c.Hosts)+len(c.Groups))
+		return Capacity{}, core.FieldErrorf("hosts", "capacity lists %d entries; the limit is 100000", len(c.Hosts)+len(c.Groups))
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		st, err := getStage(ctx, tx, env, stage)
@@ -149,7 +150,7 @@ func checkCapacityOwners(ctx context.Context, tx bun.IDB, st *Stage, c Capacity)
 				return fmt.Errorf("check capacity owners: %w", err)
 			}
 			if len(owners) > 0 {
-				return &Error{Code: ECONFLICT, Field: "hosts", Message: fmt.Sprintf("host %s already belongs to stage %s/%s; a host serves one stage per environment: remove it there first", owners[0].Name, st.EnvName, owners[0].StageName)}
+				return &core.Error{Code: core.ECONFLICT, Field: "hosts", Message: fmt.Sprintf("host %s already belongs to stage %s/%s; a host serves one stage per environment: remove it there first", owners[0].Name, st.EnvName, owners[0].StageName)}
 			}
 		}
 	}
@@ -165,7 +166,7 @@ func checkCapacityOwners(ctx context.Context, tx bun.IDB, st *Stage, c Capacity)
 			return fmt.Errorf("check capacity owners: %w", err)
 		}
 		if len(owners) > 0 {
-			return &Error{Code: ECONFLICT, Field: "groups", Message: fmt.Sprintf("group %s already belongs to stage %s/%s; a group serves one stage per environment: remove it there first", owners[0].Name, st.EnvName, owners[0].StageName)}
+			return &core.Error{Code: core.ECONFLICT, Field: "groups", Message: fmt.Sprintf("group %s already belongs to stage %s/%s; a group serves one stage per environment: remove it there first", owners[0].Name, st.EnvName, owners[0].StageName)}
 		}
 	}
 	return nil

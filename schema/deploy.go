@@ -7,56 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
-
-// Deploy types, as in Teletraan.
-const (
-	DeployRegular  = "REGULAR"
-	DeployHotfix   = "HOTFIX"
-	DeployRollback = "ROLLBACK"
-	DeployRestart  = "RESTART"
-)
-
-// Deploy states. RUNNING, FAILING and SUCCEEDING are active; SUCCEEDED and ABORTED are final.
-const (
-	StateRunning    = "RUNNING"
-	StateFailing    = "FAILING"
-	StateSucceeding = "SUCCEEDING"
-	StateSucceeded  = "SUCCEEDED"
-	StateAborted    = "ABORTED"
-)
-
-// Acceptance statuses of a deploy, as in Teletraan.
-const (
-	AcceptancePendingDeploy = "PENDING_DEPLOY"
-	AcceptanceOutstanding   = "OUTSTANDING"
-	AcceptancePendingAccept = "PENDING_ACCEPT"
-	AcceptanceAccepted      = "ACCEPTED"
-	AcceptanceRejected      = "REJECTED"
-	AcceptanceTerminated    = "TERMINATED"
-)
-
-// IsFinalState reports whether a deploy in state can no longer change.
-func IsFinalState(state string) bool { return state == StateSucceeded || state == StateAborted }
-
-// ValidDeployType reports whether t is a known deploy type.
-func ValidDeployType(t string) bool {
-	switch t {
-	case DeployRegular, DeployHotfix, DeployRollback, DeployRestart:
-		return true
-	}
-	return false
-}
-
-// ValidDeployState reports whether s is a known deploy state.
-func ValidDeployState(s string) bool {
-	switch s {
-	case StateRunning, StateFailing, StateSucceeding, StateSucceeded, StateAborted:
-		return true
-	}
-	return false
-}
 
 // Deploy is one rollout of a build to a stage.
 type Deploy struct {
@@ -93,13 +46,13 @@ type Deploy struct {
 // retried activity inserts once); an existing row with that id is returned unchanged.
 func (s *Store) CreateDeploy(ctx context.Context, d *Deploy) error {
 	if d.ID == "" {
-		return Errorf(EINVALID, "deploy id is required")
+		return core.Errorf(core.EINVALID, "deploy id is required")
 	}
-	if !ValidDeployType(d.Type) {
-		return FieldErrorf("type", "%q is not a deploy type: use REGULAR, HOTFIX, ROLLBACK or RESTART", d.Type)
+	if !core.ValidDeployType(d.Type) {
+		return core.FieldErrorf("type", "%q is not a deploy type: use REGULAR, HOTFIX, ROLLBACK or RESTART", d.Type)
 	}
 	if len(d.Description) > 1024 {
-		return FieldErrorf("description", "is longer than 1024 characters")
+		return core.FieldErrorf("description", "is longer than 1024 characters")
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		existing := new(Deploy)
@@ -114,10 +67,10 @@ func (s *Store) CreateDeploy(ctx context.Context, d *Deploy) error {
 		now := s.now()
 		d.CreatedAt, d.UpdatedAt = now, now
 		if d.State == "" {
-			d.State = StateRunning
+			d.State = core.StateRunning
 		}
 		if d.AcceptanceStatus == "" {
-			d.AcceptanceStatus = AcceptancePendingDeploy
+			d.AcceptanceStatus = core.AcceptancePendingDeploy
 		}
 		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
 			return fmt.Errorf("create deploy %s: %w", d.ID, err)
@@ -129,18 +82,18 @@ func (s *Store) CreateDeploy(ctx context.Context, d *Deploy) error {
 			return fmt.Errorf("point stage at deploy %s: %w", d.ID, err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
-			return Errorf(ENOTFOUND, "stage with id %s does not exist", d.StageID)
+			return core.Errorf(core.ENOTFOUND, "stage with id %s does not exist", d.StageID)
 		}
 		return nil
 	})
 }
 
-// GetDeploy returns a deploy by id, or an ENOTFOUND error.
+// GetDeploy returns a deploy by id, or an core.ENOTFOUND error.
 func (s *Store) GetDeploy(ctx context.Context, id string) (*Deploy, error) {
 	d := new(Deploy)
 	err := s.db.NewSelect().Model(d).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "deploy %s does not exist", id)
+		return nil, core.Errorf(core.ENOTFOUND, "deploy %s does not exist", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get deploy %s: %w", id, err)
@@ -148,7 +101,7 @@ func (s *Store) GetDeploy(ctx context.Context, id string) (*Deploy, error) {
 	return d, nil
 }
 
-// CurrentDeploy returns the stage's current deploy, or an ENOTFOUND error when the stage has
+// CurrentDeploy returns the stage's current deploy, or an core.ENOTFOUND error when the stage has
 // never been deployed.
 func (s *Store) CurrentDeploy(ctx context.Context, env, stage string) (*Deploy, error) {
 	st, err := s.GetStage(ctx, env, stage)
@@ -156,7 +109,7 @@ func (s *Store) CurrentDeploy(ctx context.Context, env, stage string) (*Deploy, 
 		return nil, err
 	}
 	if st.CurrentDeployID == "" {
-		return nil, Errorf(ENOTFOUND, "stage %s/%s has no deploy yet", env, stage)
+		return nil, core.Errorf(core.ENOTFOUND, "stage %s/%s has no deploy yet", env, stage)
 	}
 	return s.GetDeploy(ctx, st.CurrentDeployID)
 }
@@ -179,16 +132,16 @@ func (s *Store) ListDeploys(ctx context.Context, env, stage string, f DeployFilt
 		f.Limit = 50
 	}
 	if f.Limit > 500 {
-		return nil, FieldErrorf("limit", "must be at most 500, got %d", f.Limit)
+		return nil, core.FieldErrorf("limit", "must be at most 500, got %d", f.Limit)
 	}
 	if f.Offset < 0 {
-		return nil, FieldErrorf("offset", "must not be negative")
+		return nil, core.FieldErrorf("offset", "must not be negative")
 	}
-	if f.Type != "" && !ValidDeployType(f.Type) {
-		return nil, FieldErrorf("type", "%q is not a deploy type: use REGULAR, HOTFIX, ROLLBACK or RESTART", f.Type)
+	if f.Type != "" && !core.ValidDeployType(f.Type) {
+		return nil, core.FieldErrorf("type", "%q is not a deploy type: use REGULAR, HOTFIX, ROLLBACK or RESTART", f.Type)
 	}
-	if f.State != "" && !ValidDeployState(f.State) {
-		return nil, FieldErrorf("state", "%q is not a deploy state: use RUNNING, FAILING, SUCCEEDING, SUCCEEDED or ABORTED", f.State)
+	if f.State != "" && !core.ValidDeployState(f.State) {
+		return nil, core.FieldErrorf("state", "%q is not a deploy state: use RUNNING, FAILING, SUCCEEDING, SUCCEEDED or ABORTED", f.State)
 	}
 	out := []Deploy{}
 	q := s.db.NewSelect().Model(&out).Where("stage_id = ?", st.ID)
@@ -210,34 +163,34 @@ func (s *Store) ListDeploys(ctx context.Context, env, stage string, f DeployFilt
 // activity cannot resurrect it.
 func (s *Store) SetDeployState(ctx context.Context, id, state, reason string) (*Deploy, error) {
 	switch state {
-	case StateRunning, StateFailing, StateSucceeding, StateSucceeded, StateAborted:
+	case core.StateRunning, core.StateFailing, core.StateSucceeding, core.StateSucceeded, core.StateAborted:
 	default:
-		return nil, Errorf(EINVALID, "%q is not a deploy state", state)
+		return nil, core.Errorf(core.EINVALID, "%q is not a deploy state", state)
 	}
 	var out *Deploy
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		d := new(Deploy)
 		err := s.forUpdate(tx.NewSelect().Model(d).Where("id = ?", id)).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return Errorf(ENOTFOUND, "deploy %s does not exist", id)
+			return core.Errorf(core.ENOTFOUND, "deploy %s does not exist", id)
 		}
 		if err != nil {
 			return fmt.Errorf("read deploy %s: %w", id, err)
 		}
 		out = d
-		if IsFinalState(d.State) {
+		if core.IsFinalState(d.State) {
 			return nil
 		}
 		now := s.now()
 		d.State, d.StateReason, d.UpdatedAt = state, reason, now
-		if (state == StateSucceeding || state == StateSucceeded) && d.SucceededAt == nil {
+		if (state == core.StateSucceeding || state == core.StateSucceeded) && d.SucceededAt == nil {
 			d.SucceededAt = &now
 		}
-		if IsFinalState(state) {
+		if core.IsFinalState(state) {
 			d.EndedAt = &now
 		}
-		if state == StateAborted && d.AcceptanceStatus == AcceptancePendingDeploy {
-			d.AcceptanceStatus = AcceptanceTerminated
+		if state == core.StateAborted && d.AcceptanceStatus == core.AcceptancePendingDeploy {
+			d.AcceptanceStatus = core.AcceptanceTerminated
 		}
 		_, err = tx.NewUpdate().Model(d).WherePK().Exec(ctx)
 		if err != nil {

@@ -3,6 +3,8 @@ package schema
 import (
 	"context"
 	"fmt"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // DeployCounts are a deploy's host counts as its workflow last saw them.
@@ -35,7 +37,7 @@ func (s *Store) SetDeployPaused(ctx context.Context, id string, paused bool, rea
 	if reason != "" {
 		q = q.Set("state_reason = ?", reason)
 	}
-	res, err := q.Where("id = ? AND state NOT IN (?, ?)", id, StateSucceeded, StateAborted).Exec(ctx)
+	res, err := q.Where("id = ? AND state NOT IN (?, ?)", id, core.StateSucceeded, core.StateAborted).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("set pause of deploy %s: %w", id, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -19,17 +20,17 @@ func TestListDeploysFiltersByTypeAndStateAndPages(t *testing.T) {
 		other := newStage(t, st, "hello", "canary")
 		// Oldest first: d1..d5 on prod, one on canary that no prod filter may return.
 		for _, d := range []struct{ id, stageID, typ, state string }{
-			{"d1", s.ID, schema.DeployRegular, schema.StateSucceeded},
-			{"d2", s.ID, schema.DeployRollback, schema.StateSucceeded},
-			{"d3", s.ID, schema.DeployRegular, schema.StateAborted},
-			{"d4", other.ID, schema.DeployRegular, schema.StateSucceeded},
-			{"d5", s.ID, schema.DeployHotfix, schema.StateRunning},
-			{"d6", s.ID, schema.DeployRegular, schema.StateRunning},
+			{"d1", s.ID, core.TypeRegular, core.StateSucceeded},
+			{"d2", s.ID, core.TypeRollback, core.StateSucceeded},
+			{"d3", s.ID, core.TypeRegular, core.StateAborted},
+			{"d4", other.ID, core.TypeRegular, core.StateSucceeded},
+			{"d5", s.ID, core.TypeHotfix, core.StateRunning},
+			{"d6", s.ID, core.TypeRegular, core.StateRunning},
 		} {
 			if err := st.CreateDeploy(ctx, &schema.Deploy{ID: d.id, StageID: d.stageID, BuildID: "b-" + d.id, Type: d.typ}); err != nil {
 				t.Fatal(err)
 			}
-			if d.state != schema.StateRunning {
+			if d.state != core.StateRunning {
 				if _, err := st.SetDeployState(ctx, d.id, d.state, "test"); err != nil {
 					t.Fatal(err)
 				}
@@ -48,12 +49,12 @@ func TestListDeploysFiltersByTypeAndStateAndPages(t *testing.T) {
 			want []string
 		}{
 			{"all, newest first", schema.DeployFilter{}, []string{"d6", "d5", "d3", "d2", "d1"}},
-			{"by type", schema.DeployFilter{Type: schema.DeployRegular}, []string{"d6", "d3", "d1"}},
-			{"by state", schema.DeployFilter{State: schema.StateSucceeded}, []string{"d2", "d1"}},
-			{"by both", schema.DeployFilter{Type: schema.DeployRegular, State: schema.StateRunning}, []string{"d6"}},
-			{"nothing matches", schema.DeployFilter{Type: schema.DeployRestart}, []string{}},
+			{"by type", schema.DeployFilter{Type: core.TypeRegular}, []string{"d6", "d3", "d1"}},
+			{"by state", schema.DeployFilter{State: core.StateSucceeded}, []string{"d2", "d1"}},
+			{"by both", schema.DeployFilter{Type: core.TypeRegular, State: core.StateRunning}, []string{"d6"}},
+			{"nothing matches", schema.DeployFilter{Type: core.TypeRestart}, []string{}},
 			{"a page", schema.DeployFilter{Limit: 2, Offset: 2}, []string{"d3", "d2"}},
-			{"a filtered page", schema.DeployFilter{Type: schema.DeployRegular, Limit: 1, Offset: 1}, []string{"d3"}},
+			{"a filtered page", schema.DeployFilter{Type: core.TypeRegular, Limit: 1, Offset: 1}, []string{"d3"}},
 			{"past the end", schema.DeployFilter{Offset: 10}, []string{}},
 		} {
 			got, err := st.ListDeploys(ctx, "hello", "prod", tc.f)
@@ -65,9 +66,9 @@ func TestListDeploysFiltersByTypeAndStateAndPages(t *testing.T) {
 			}
 		}
 		_, err := st.ListDeploys(ctx, "hello", "prod", schema.DeployFilter{Type: "SIDEWAYS"})
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 		_, err = st.ListDeploys(ctx, "hello", "prod", schema.DeployFilter{State: "DANCING"})
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 	})
 }
 
@@ -76,11 +77,11 @@ func TestValidDeployState(t *testing.T) {
 		state string
 		want  bool
 	}{
-		{schema.StateRunning, true}, {schema.StateFailing, true}, {schema.StateSucceeding, true},
-		{schema.StateSucceeded, true}, {schema.StateAborted, true},
+		{core.StateRunning, true}, {core.StateFailing, true}, {core.StateSucceeding, true},
+		{core.StateSucceeded, true}, {core.StateAborted, true},
 		{"", false}, {"succeeded", false}, {"DANCING", false},
 	} {
-		if got := schema.ValidDeployState(tc.state); got != tc.want {
+		if got := core.ValidDeployState(tc.state); got != tc.want {
 			t.Errorf("ValidDeployState(%q) = %v, want %v", tc.state, got, tc.want)
 		}
 	}

@@ -7,24 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
-
-// Outcomes of a host in one deploy.
-const (
-	// OutcomeInFlight is a host admitted (or installing) that has not finished yet.
-	OutcomeInFlight = ""
-	// OutcomeSucceeded is a host serving the deploy's build.
-	OutcomeSucceeded = "SUCCEEDED"
-	// OutcomeFailed is a host the agent paused after a failing step.
-	OutcomeFailed = "FAILED"
-	// OutcomeStuck is a host that made no progress for the stage's stuck timeout.
-	OutcomeStuck = "STUCK"
-)
-
-// IsFinalOutcome reports whether outcome ends a host's part in a deploy, for now: a
-// failed host may be retried and a stuck one may still move.
-func IsFinalOutcome(outcome string) bool { return outcome != OutcomeInFlight }
 
 // DeployHost is one host's part in one deploy: the wave that admitted it and how it ended.
 // Wave 0 holds hosts that joined the stage and installed without an admission. Unlike
@@ -95,7 +80,7 @@ func (s *Store) recordWave(ctx context.Context, tx bun.Tx, deployID string, host
 // holding it, because this runs every second of a deploy on the database the pings share.
 func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcomes []HostOutcome) (int, error) {
 	if deployID == "" {
-		return 0, Errorf(EINVALID, "record host outcomes: deploy id is required")
+		return 0, core.Errorf(core.EINVALID, "record host outcomes: deploy id is required")
 	}
 	latest := map[string]HostOutcome{}
 	for _, o := range outcomes {
@@ -125,7 +110,7 @@ func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcome
 			if h.HostName == "" {
 				h.HostName = id
 			}
-			if IsFinalOutcome(o.Outcome) {
+			if core.IsFinalOutcome(o.Outcome) {
 				h.FinishedAt = &now
 			}
 			joined = append(joined, h)
@@ -145,7 +130,7 @@ func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcome
 		written = inserted
 		for _, k := range order {
 			var finished *time.Time
-			if IsFinalOutcome(k.outcome) {
+			if core.IsFinalOutcome(k.outcome) {
 				finished = &now
 			}
 			for _, chunk := range chunks(changed[k], 500) {
@@ -210,11 +195,11 @@ func DeployWaves(hosts []DeployHost) []DeployWave {
 			w.AdmittedAt = h.AdmittedAt
 		}
 		switch h.Outcome {
-		case OutcomeSucceeded:
+		case core.OutcomeSucceeded:
 			w.Succeeded++
-		case OutcomeFailed:
+		case core.OutcomeFailed:
 			w.Failed++
-		case OutcomeStuck:
+		case core.OutcomeStuck:
 			w.Stuck++
 		default:
 			w.InFlight++

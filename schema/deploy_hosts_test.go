@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -85,8 +86,8 @@ func TestRecordHostOutcomesWritesOnlyChanges(t *testing.T) {
 			}
 		}
 		first := []schema.HostOutcome{
-			{HostID: "i-1", HostName: "i-1", Outcome: schema.OutcomeSucceeded},
-			{HostID: "i-2", HostName: "i-2", Outcome: schema.OutcomeFailed, ErrorMessage: "exit 1"},
+			{HostID: "i-1", HostName: "i-1", Outcome: core.OutcomeSucceeded},
+			{HostID: "i-2", HostName: "i-2", Outcome: core.OutcomeFailed, ErrorMessage: "exit 1"},
 			{HostID: "i-5", HostName: "web-5", Joined: true}, // installs without an admission
 			{HostID: "i-6", HostName: "web-6", Joined: true},
 		}
@@ -98,10 +99,10 @@ func TestRecordHostOutcomesWritesOnlyChanges(t *testing.T) {
 		// Ten minutes on: i-2 is retried, i-5 succeeds, i-6 gets stuck, i-1 has not changed.
 		now = now.Add(10 * time.Minute)
 		record(3,
-			schema.HostOutcome{HostID: "i-1", Outcome: schema.OutcomeSucceeded},
+			schema.HostOutcome{HostID: "i-1", Outcome: core.OutcomeSucceeded},
 			schema.HostOutcome{HostID: "i-2"},
-			schema.HostOutcome{HostID: "i-5", Outcome: schema.OutcomeSucceeded},
-			schema.HostOutcome{HostID: "i-6", Outcome: schema.OutcomeStuck, ErrorMessage: "no progress"})
+			schema.HostOutcome{HostID: "i-5", Outcome: core.OutcomeSucceeded},
+			schema.HostOutcome{HostID: "i-6", Outcome: core.OutcomeStuck, ErrorMessage: "no progress"})
 		rows, err := st.ListDeployHosts(ctx, "d1")
 		if err != nil {
 			t.Fatal(err)
@@ -117,13 +118,13 @@ func TestRecordHostOutcomesWritesOnlyChanges(t *testing.T) {
 				t.Errorf("%s finished at %v, want %v", id, got, want)
 			}
 		}
-		if r := byID["i-2"]; r.Outcome != schema.OutcomeInFlight || r.ErrorMessage != "" {
+		if r := byID["i-2"]; r.Outcome != core.OutcomeInFlight || r.ErrorMessage != "" {
 			t.Errorf("retried host = %+v, want in flight without error", r)
 		}
-		if r := byID["i-6"]; r.Outcome != schema.OutcomeStuck || r.ErrorMessage != "no progress" || r.Wave != 0 || !r.AdmittedAt.Equal(start) {
+		if r := byID["i-6"]; r.Outcome != core.OutcomeStuck || r.ErrorMessage != "no progress" || r.Wave != 0 || !r.AdmittedAt.Equal(start) {
 			t.Errorf("stuck host = %+v", r)
 		}
-		if _, err := st.RecordHostOutcomes(ctx, "", first); schema.ErrorCode(err) != schema.EINVALID {
+		if _, err := st.RecordHostOutcomes(ctx, "", first); core.ErrorCode(err) != core.EINVALID {
 			t.Fatalf("missing deploy id: error %v, want EINVALID", err)
 		}
 	})
@@ -143,24 +144,24 @@ func TestDeployWavesGroupsAndCounts(t *testing.T) {
 		{
 			"one wave, every outcome",
 			[]schema.DeployHost{
-				host("b", 1, 0, schema.OutcomeFailed), host("a", 1, 0, schema.OutcomeSucceeded),
-				host("c", 1, 0, schema.OutcomeStuck), host("d", 1, 0, schema.OutcomeInFlight),
+				host("b", 1, 0, core.OutcomeFailed), host("a", 1, 0, core.OutcomeSucceeded),
+				host("c", 1, 0, core.OutcomeStuck), host("d", 1, 0, core.OutcomeInFlight),
 			},
 			[]schema.DeployWave{{Wave: 1, AdmittedAt: at(0), Succeeded: 1, Failed: 1, Stuck: 1, InFlight: 1, Hosts: []schema.DeployHost{
-				host("a", 1, 0, schema.OutcomeSucceeded), host("b", 1, 0, schema.OutcomeFailed),
-				host("c", 1, 0, schema.OutcomeStuck), host("d", 1, 0, schema.OutcomeInFlight),
+				host("a", 1, 0, core.OutcomeSucceeded), host("b", 1, 0, core.OutcomeFailed),
+				host("c", 1, 0, core.OutcomeStuck), host("d", 1, 0, core.OutcomeInFlight),
 			}}},
 		},
 		{
 			"waves in order, wave 0 first, earliest admission",
 			[]schema.DeployHost{
-				host("x", 2, 5, schema.OutcomeSucceeded), host("new", 0, 3, schema.OutcomeSucceeded),
-				host("y", 1, 1, schema.OutcomeSucceeded), host("late", 0, 1, schema.OutcomeInFlight),
+				host("x", 2, 5, core.OutcomeSucceeded), host("new", 0, 3, core.OutcomeSucceeded),
+				host("y", 1, 1, core.OutcomeSucceeded), host("late", 0, 1, core.OutcomeInFlight),
 			},
 			[]schema.DeployWave{
-				{Wave: 0, AdmittedAt: at(1), Succeeded: 1, InFlight: 1, Hosts: []schema.DeployHost{host("late", 0, 1, ""), host("new", 0, 3, schema.OutcomeSucceeded)}},
-				{Wave: 1, AdmittedAt: at(1), Succeeded: 1, Hosts: []schema.DeployHost{host("y", 1, 1, schema.OutcomeSucceeded)}},
-				{Wave: 2, AdmittedAt: at(5), Succeeded: 1, Hosts: []schema.DeployHost{host("x", 2, 5, schema.OutcomeSucceeded)}},
+				{Wave: 0, AdmittedAt: at(1), Succeeded: 1, InFlight: 1, Hosts: []schema.DeployHost{host("late", 0, 1, ""), host("new", 0, 3, core.OutcomeSucceeded)}},
+				{Wave: 1, AdmittedAt: at(1), Succeeded: 1, Hosts: []schema.DeployHost{host("y", 1, 1, core.OutcomeSucceeded)}},
+				{Wave: 2, AdmittedAt: at(5), Succeeded: 1, Hosts: []schema.DeployHost{host("x", 2, 5, core.OutcomeSucceeded)}},
 			},
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -35,7 +36,7 @@ func TestDeployAdmissionsListsOnlyThatDeploysHosts(t *testing.T) {
 		if none, err := st.DeployAdmissions(ctx, stage.ID, "d3"); err != nil || len(none) != 0 {
 			t.Fatalf("admissions of d3 = %+v, %v; want none", none, err)
 		}
-		if _, err := st.DeployAdmissions(ctx, "", "d1"); schema.ErrorCode(err) != schema.EINVALID {
+		if _, err := st.DeployAdmissions(ctx, "", "d1"); core.ErrorCode(err) != core.EINVALID {
 			t.Fatalf("missing stage id: error %v, want EINVALID", err)
 		}
 	})

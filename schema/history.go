@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -59,7 +60,7 @@ func (s *Store) ListConfigHistory(ctx context.Context, env, stage string, limit 
 		limit = 100
 	}
 	if limit > 500 {
-		return nil, FieldErrorf("limit", "must be at most 500, got %d", limit)
+		return nil, core.FieldErrorf("limit", "must be at most 500, got %d", limit)
 	}
 	out := []ConfigChange{}
 	if err := s.db.NewSelect().Model(&out).Where("stage_id = ?", st.ID).Order("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -28,17 +29,6 @@ type hostGroup struct {
 	HostID        string `bun:"host_id,pk"`
 	GroupName     string `bun:"group_name,pk"`
 }
-
-// Agent states (server-side control of one host in one stage), as in Teletraan.
-const (
-	AgentNormal         = "NORMAL"
-	AgentPausedBySystem = "PAUSED_BY_SYSTEM"
-	AgentPausedByUser   = "PAUSED_BY_USER"
-	AgentReset          = "RESET"
-	AgentDelete         = "DELETE"
-	AgentUnreachable    = "UNREACHABLE"
-	AgentStop           = "STOP"
-)
 
 // Agent is the deploy status of one host in one stage.
 type Agent struct {
@@ -73,7 +63,7 @@ type AgentError struct {
 // RecordHost registers a host or refreshes its identity, groups and last-ping time.
 func (s *Store) RecordHost(ctx context.Context, h *Host) error {
 	if h.ID == "" {
-		return FieldErrorf("hostId", "is required")
+		return core.FieldErrorf("hostId", "is required")
 	}
 	if h.HostName == "" {
 		h.HostName = h.ID

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -34,7 +35,7 @@ type HostStage struct {
 	LastError *AgentError
 }
 
-// HostDetail returns everything about the host named name, or an ENOTFOUND error when no
+// HostDetail returns everything about the host named name, or an core.ENOTFOUND error when no
 // host row, capacity entry or agent row knows that name.
 func (s *Store) HostDetail(ctx context.Context, name string) (*HostDetail, error) {
 	d := &HostDetail{HostName: name}
@@ -69,7 +70,7 @@ func (s *Store) HostDetail(ctx context.Context, name string) (*HostDetail, error
 		}
 	}
 	if len(d.Hosts) == 0 && len(memberBy) == 0 && len(agents) == 0 {
-		return nil, Errorf(ENOTFOUND, "no host named %s has pinged the server or is named in a stage's capacity", name)
+		return nil, core.Errorf(core.ENOTFOUND, "no host named %s has pinged the server or is named in a stage's capacity", name)
 	}
 
 	type key struct{ stageID, hostID string }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -61,10 +62,10 @@ func TestHostDetailCoversEveryIDAndStageOfAHostName(t *testing.T) {
 				Status: "SUCCEEDED", State: state, StartedAt: t0, StageStartedAt: t0, UpdatedAt: t0}
 		}
 		agents := []schema.Agent{
-			agent("i-1", web.ID, "d1", schema.AgentNormal),
-			agent("i-2", web.ID, "d2", schema.AgentPausedBySystem),
-			agent("i-1", old.ID, "d0", schema.AgentNormal),
-			agent("i-9", canary.ID, "d9", schema.AgentNormal),
+			agent("i-1", web.ID, "d1", core.AgentNormal),
+			agent("i-2", web.ID, "d2", core.AgentPausedBySystem),
+			agent("i-1", old.ID, "d0", core.AgentNormal),
+			agent("i-9", canary.ID, "d9", core.AgentNormal),
 		}
 		if _, err := st.DB().NewInsert().Model(&agents).Exec(ctx); err != nil {
 			t.Fatal(err)
@@ -126,7 +127,7 @@ func TestHostDetailOfAnUnknownNameIsNotFound(t *testing.T) {
 	schematest.Each(t, func(t *testing.T, st *schema.Store) {
 		newStage(t, st, "web", "prod")
 		_, err := st.HostDetail(context.Background(), "nope")
-		if schema.ErrorCode(err) != schema.ENOTFOUND {
+		if core.ErrorCode(err) != core.ENOTFOUND {
 			t.Fatalf("err %v, want not found", err)
 		}
 	})

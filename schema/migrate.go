@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -92,7 +93,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if len(st.Unknown) > 0 {
-		return nil, Errorf(ECONFLICT, "the database schema is newer than this teletraan binary (it has migrations %s that this binary does not know): upgrade teletraan instead of migrating", strings.Join(st.Unknown, ", "))
+		return nil, core.Errorf(core.ECONFLICT, "the database schema is newer than this teletraan binary (it has migrations %s that this binary does not know): upgrade teletraan instead of migrating", strings.Join(st.Unknown, ", "))
 	}
 	if len(st.Pending) == 0 {
 		return nil, nil
@@ -124,10 +125,10 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 		return err
 	}
 	if len(st.Unknown) > 0 {
-		return Errorf(ECONFLICT, "the database schema is newer than this teletraan binary (unknown migrations %s): upgrade teletraan", strings.Join(st.Unknown, ", "))
+		return core.Errorf(core.ECONFLICT, "the database schema is newer than this teletraan binary (unknown migrations %s): upgrade teletraan", strings.Join(st.Unknown, ", "))
 	}
 	if len(st.Pending) > 0 {
-		return Errorf(ECONFLICT, "the database schema is behind this teletraan binary (%d pending migrations, first %s): run `teletraan migrate` first", len(st.Pending), st.Pending[0])
+		return core.Errorf(core.ECONFLICT, "the database schema is behind this teletraan binary (%d pending migrations, first %s): run `teletraan migrate` first", len(st.Pending), st.Pending[0])
 	}
 	return nil
 }

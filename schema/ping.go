@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -103,7 +104,7 @@ const LastPingResolution = 5 * time.Second
 func (s *Store) RecordPing(ctx context.Context, h PingHost, decide PingDecider) error {
 	h = normalizePingHost(h)
 	if h.ID == "" {
-		return FieldErrorf("hostId", "is required")
+		return core.FieldErrorf("hostId", "is required")
 	}
 	now := s.now()
 	state, host, err := s.loadPingState(ctx, s.db, h, now)

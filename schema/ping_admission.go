@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -26,7 +27,7 @@ type HostAdmission struct {
 // keeps the deploy's hosts after newer deploys replace their admissions.
 func (s *Store) AdmitHosts(ctx context.Context, stageID, deployID string, hostIDs []string) error {
 	if stageID == "" || deployID == "" {
-		return Errorf(EINVALID, "admit hosts: stage id and deploy id are required (got stage %q, deploy %q)", stageID, deployID)
+		return core.Errorf(core.EINVALID, "admit hosts: stage id and deploy id are required (got stage %q, deploy %q)", stageID, deployID)
 	}
 	hostIDs = sortedUnique(hostIDs)
 	if len(hostIDs) == 0 {

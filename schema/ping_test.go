@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -18,7 +19,7 @@ func deployStage(t *testing.T, st *schema.Store, stage *schema.Stage) (*schema.D
 	if err := st.PublishBuild(ctx, b); err != nil {
 		t.Fatalf("publish build: %v", err)
 	}
-	d := &schema.Deploy{ID: schema.NewID(), StageID: stage.ID, EnvName: stage.EnvName, StageName: stage.StageName, BuildID: b.ID, Type: schema.DeployRegular}
+	d := &schema.Deploy{ID: schema.NewID(), StageID: stage.ID, EnvName: stage.EnvName, StageName: stage.StageName, BuildID: b.ID, Type: core.TypeRegular}
 	if err := st.CreateDeploy(ctx, d); err != nil {
 		t.Fatalf("create deploy: %v", err)
 	}
@@ -155,7 +156,7 @@ func TestRecordPingWritesAgentsErrorsAndForgets(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Second)
 		agent := func(stageID string) schema.Agent {
 			return schema.Agent{HostID: "i-1", StageID: stageID, HostName: "i-1", DeployID: d.ID, DeployStage: "DOWNLOADING",
-				Status: "SCRIPT_FAILED", State: schema.AgentNormal, FailCount: 2, ErrorCode: 7, FirstDeploy: true,
+				Status: "SCRIPT_FAILED", State: core.AgentNormal, FailCount: 2, ErrorCode: 7, FirstDeploy: true,
 				StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 		}
 		err := st.RecordPing(ctx, h, func(s schema.PingState) (schema.PingWrites, error) {
@@ -216,7 +217,7 @@ func TestAdmitHostsIsSeenByPingAndChanges(t *testing.T) {
 		now := time.Now().UTC()
 		err := st.RecordPing(ctx, schema.PingHost{ID: "i-1"}, func(s schema.PingState) (schema.PingWrites, error) {
 			return schema.PingWrites{Agents: []schema.Agent{{HostID: "i-1", StageID: prod.ID, HostName: "i-1", DeployID: d1.ID,
-				DeployStage: "SERVING_BUILD", Status: "SUCCEEDED", State: schema.AgentNormal, StartedAt: now, StageStartedAt: now, UpdatedAt: now}}}, nil
+				DeployStage: "SERVING_BUILD", Status: "SUCCEEDED", State: core.AgentNormal, StartedAt: now, StageStartedAt: now, UpdatedAt: now}}}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -254,7 +255,7 @@ func TestAdmitHostsIsSeenByPingAndChanges(t *testing.T) {
 		if len(later.Admissions)+len(later.Stages) != 0 {
 			t.Fatalf("changes in the future = %+v, want none", later)
 		}
-		if err := st.AdmitHosts(ctx, "", d2.ID, []string{"i-1"}); schema.ErrorCode(err) != schema.EINVALID {
+		if err := st.AdmitHosts(ctx, "", d2.ID, []string{"i-1"}); core.ErrorCode(err) != core.EINVALID {
 			t.Fatalf("AdmitHosts without stage = %v, want invalid", err)
 		}
 	})
@@ -277,7 +278,7 @@ func TestRecordPingSerializesPingsOfOneHost(t *testing.T) {
 				defer wg.Done()
 				errs <- st.RecordPing(ctx, h, func(s schema.PingState) (schema.PingWrites, error) {
 					a := schema.Agent{HostID: "i-1", StageID: prod.ID, HostName: "i-1", DeployStage: "UNKNOWN", Status: "UNKNOWN",
-						State: schema.AgentNormal, StartedAt: s.Now, StageStartedAt: s.Now, UpdatedAt: s.Now}
+						State: core.AgentNormal, StartedAt: s.Now, StageStartedAt: s.Now, UpdatedAt: s.Now}
 					if ps := findStage(s, prod.ID); ps != nil && ps.Agent != nil {
 						a.FailCount = ps.Agent.FailCount
 					}

@@ -1,5 +1,7 @@
 package schema
 
+import "github.com/teletraan-on-temporal/teletraan/core"
+
 // RollbackSearchDepth is how many of a stage's latest deploys a rollback looks through
 // for its default target; older ones must be named explicitly.
 const RollbackSearchDepth = 500
@@ -15,7 +17,7 @@ func RollbackTarget(history []Deploy, current *Deploy) *Deploy {
 		if current != nil && (d.ID == current.ID || d.BuildID == current.BuildID) {
 			continue
 		}
-		if d.State == StateSucceeded {
+		if d.State == core.StateSucceeded {
 			return d
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -81,7 +82,7 @@ SELECT h.host_name AS host_name, h.id AS host_id, sg.group_name AS group_name
 		}
 		sh.Agent = &a
 		sh.HostID = a.HostID
-		if a.State == AgentPausedBySystem {
+		if a.State == core.AgentPausedBySystem {
 			paused = append(paused, a.HostID)
 		}
 	}

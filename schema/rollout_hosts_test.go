@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -57,12 +58,12 @@ func TestRolloutHostsAgreesWithListStageHosts(t *testing.T) {
 				State: state, StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 		}
 		agents := []schema.Agent{
-			agent("i-named-1", "named-1", prod.ID, "d1", schema.AgentNormal),
-			agent("i-grouped", "grouped", prod.ID, "d1", schema.AgentPausedBySystem),
-			agent("i-grouped-2", "grouped-2", prod.ID, "d0", schema.AgentPausedBySystem),
-			agent("i-left", "left", prod.ID, "d1", schema.AgentNormal),
-			agent("i-ghost", "ghost", prod.ID, "d1", schema.AgentNormal), // no hosts row: never pinged
-			agent("i-canary", "canary-1", other.ID, "d9", schema.AgentPausedBySystem),
+			agent("i-named-1", "named-1", prod.ID, "d1", core.AgentNormal),
+			agent("i-grouped", "grouped", prod.ID, "d1", core.AgentPausedBySystem),
+			agent("i-grouped-2", "grouped-2", prod.ID, "d0", core.AgentPausedBySystem),
+			agent("i-left", "left", prod.ID, "d1", core.AgentNormal),
+			agent("i-ghost", "ghost", prod.ID, "d1", core.AgentNormal), // no hosts row: never pinged
+			agent("i-canary", "canary-1", other.ID, "d9", core.AgentPausedBySystem),
 		}
 		if _, err := st.DB().NewInsert().Model(&agents).Exec(ctx); err != nil {
 			t.Fatal(err)
@@ -85,7 +86,7 @@ func TestRolloutHostsAgreesWithListStageHosts(t *testing.T) {
 		// and it names a host by its agent row's id when no host row exists (one that never
 		// pinged this server, like ghost), so that such a host can still be admitted.
 		for i := range full {
-			if full[i].Agent == nil || full[i].Agent.State != schema.AgentPausedBySystem {
+			if full[i].Agent == nil || full[i].Agent.State != core.AgentPausedBySystem {
 				full[i].LastError = nil
 			}
 			if full[i].Agent != nil && full[i].HostID == "" {

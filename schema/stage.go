@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -105,7 +106,7 @@ var (
 // ValidateName checks an environment or stage name; field names the JSON field for errors.
 func ValidateName(field, name string) error {
 	if !nameRE.MatchString(name) {
-		return FieldErrorf(field, "%q is not a valid name: use 1-64 letters, digits, '-' or '_'", name)
+		return core.FieldErrorf(field, "%q is not a valid name: use 1-64 letters, digits, '-' or '_'", name)
 	}
 	return nil
 }
@@ -120,59 +121,59 @@ var agentConfigStages = map[string]bool{
 // Validate checks every field and returns the first problem as a field error.
 func (c *StageConfig) Validate() error {
 	if len(c.Description) > 1024 {
-		return FieldErrorf("description", "is %d characters long; the limit is 1024", len(c.Description))
+		return core.FieldErrorf("description", "is %d characters long; the limit is 1024", len(c.Description))
 	}
 	if !buildNameRE.MatchString(c.BuildName) {
-		return FieldErrorf("buildName", "%q is not a valid build name: use 1-128 letters, digits, '.', '-' or '_'", c.BuildName)
+		return core.FieldErrorf("buildName", "%q is not a valid build name: use 1-128 letters, digits, '.', '-' or '_'", c.BuildName)
 	}
 	if len(c.Branch) > 255 {
-		return FieldErrorf("branch", "is longer than 255 characters")
+		return core.FieldErrorf("branch", "is longer than 255 characters")
 	}
 	if c.MaxParallel < 0 || c.MaxParallel > 100000 {
-		return FieldErrorf("maxParallel", "must be between 0 and 100000 hosts, got %d", c.MaxParallel)
+		return core.FieldErrorf("maxParallel", "must be between 0 and 100000 hosts, got %d", c.MaxParallel)
 	}
 	if c.MaxParallelPct < 0 || c.MaxParallelPct > 100 {
-		return FieldErrorf("maxParallelPct", "must be a percent between 0 and 100, got %d", c.MaxParallelPct)
+		return core.FieldErrorf("maxParallelPct", "must be a percent between 0 and 100, got %d", c.MaxParallelPct)
 	}
 	if c.MaxParallel == 0 && c.MaxParallelPct == 0 {
-		return FieldErrorf("maxParallel", "set maxParallel (hosts) or maxParallelPct (percent of the stage) above 0, or both")
+		return core.FieldErrorf("maxParallel", "set maxParallel (hosts) or maxParallelPct (percent of the stage) above 0, or both")
 	}
 	if c.SuccessThreshold < 0 || c.SuccessThreshold > 100 {
-		return FieldErrorf("successThreshold", "must be a percent between 0 and 100, got %d", c.SuccessThreshold)
+		return core.FieldErrorf("successThreshold", "must be a percent between 0 and 100, got %d", c.SuccessThreshold)
 	}
 	if c.StuckTimeoutSeconds < 10 || c.StuckTimeoutSeconds > 7*24*3600 {
-		return FieldErrorf("stuckTimeoutSeconds", "must be between 10 seconds and 7 days, got %d", c.StuckTimeoutSeconds)
+		return core.FieldErrorf("stuckTimeoutSeconds", "must be between 10 seconds and 7 days, got %d", c.StuckTimeoutSeconds)
 	}
 	if c.BakeTimeSeconds < 0 || c.BakeTimeSeconds > 7*24*3600 {
-		return FieldErrorf("bakeTimeSeconds", "must be between 0 and 7 days, got %d", c.BakeTimeSeconds)
+		return core.FieldErrorf("bakeTimeSeconds", "must be between 0 and 7 days, got %d", c.BakeTimeSeconds)
 	}
 	if len(c.ScriptVariables) > 200 {
-		return FieldErrorf("scriptVariables", "has %d entries; the limit is 200", len(c.ScriptVariables))
+		return core.FieldErrorf("scriptVariables", "has %d entries; the limit is 200", len(c.ScriptVariables))
 	}
 	for _, k := range sortedKeys(c.ScriptVariables) {
 		if !envVarRE.MatchString(k) {
-			return FieldErrorf("scriptVariables", "key %q is not a valid environment variable name (letters, digits, '_', not starting with a digit)", k)
+			return core.FieldErrorf("scriptVariables", "key %q is not a valid environment variable name (letters, digits, '_', not starting with a digit)", k)
 		}
 		if len(c.ScriptVariables[k]) > 4096 {
-			return FieldErrorf("scriptVariables", "value of %q is longer than 4096 bytes", k)
+			return core.FieldErrorf("scriptVariables", "value of %q is longer than 4096 bytes", k)
 		}
 	}
 	if len(c.AgentConfigs) > 200 {
-		return FieldErrorf("agentConfigs", "has %d entries; the limit is 200", len(c.AgentConfigs))
+		return core.FieldErrorf("agentConfigs", "has %d entries; the limit is 200", len(c.AgentConfigs))
 	}
 	for _, k := range sortedKeys(c.AgentConfigs) {
 		if !agentKeyRE.MatchString(k) {
-			return FieldErrorf("agentConfigs", "key %q is not valid: use a setting name such as process_timeout, optionally prefixed by a deploy stage (RESTARTING.process_timeout)", k)
+			return core.FieldErrorf("agentConfigs", "key %q is not valid: use a setting name such as process_timeout, optionally prefixed by a deploy stage (RESTARTING.process_timeout)", k)
 		}
 		if i := strings.IndexByte(k, '.'); i > 0 && strings.ToUpper(k[:i]) == k[:i] && !agentConfigStages[k[:i]] {
-			return FieldErrorf("agentConfigs", "key %q has unknown stage prefix %q; known stages: PRE_DOWNLOAD, DOWNLOADING, POST_DOWNLOAD, STAGING, PRE_RESTART, RESTARTING, POST_RESTART, SERVING_BUILD, STOPPING, STOPPED", k, k[:i])
+			return core.FieldErrorf("agentConfigs", "key %q has unknown stage prefix %q; known stages: PRE_DOWNLOAD, DOWNLOADING, POST_DOWNLOAD, STAGING, PRE_RESTART, RESTARTING, POST_RESTART, SERVING_BUILD, STOPPING, STOPPED", k, k[:i])
 		}
 		if len(c.AgentConfigs[k]) > 1024 {
-			return FieldErrorf("agentConfigs", "value of %q is longer than 1024 bytes", k)
+			return core.FieldErrorf("agentConfigs", "value of %q is longer than 1024 bytes", k)
 		}
 	}
 	if c.OnFailure != FailureWait && c.OnFailure != FailureRollback {
-		return FieldErrorf("onFailure", "%q is not a failure policy: use WAIT or ROLLBACK", c.OnFailure)
+		return core.FieldErrorf("onFailure", "%q is not a failure policy: use WAIT or ROLLBACK", c.OnFailure)
 	}
 	return validateAlarms(c.Alarms)
 }
@@ -181,23 +182,23 @@ func (c *StageConfig) Validate() error {
 // uniquely so that a deploy reason identifies the one firing, and plain http(s) URLs.
 func validateAlarms(alarms []Alarm) error {
 	if len(alarms) > MaxAlarms {
-		return FieldErrorf("alarms", "has %d entries; the limit is %d", len(alarms), MaxAlarms)
+		return core.FieldErrorf("alarms", "has %d entries; the limit is %d", len(alarms), MaxAlarms)
 	}
 	seen := map[string]bool{}
 	for i, a := range alarms {
 		if a.Name == "" || len(a.Name) > 128 {
-			return FieldErrorf("alarms", "entry %d: name must be 1-128 characters", i)
+			return core.FieldErrorf("alarms", "entry %d: name must be 1-128 characters", i)
 		}
 		if seen[a.Name] {
-			return FieldErrorf("alarms", "name %q appears twice; alarm names must be unique", a.Name)
+			return core.FieldErrorf("alarms", "name %q appears twice; alarm names must be unique", a.Name)
 		}
 		seen[a.Name] = true
 		if len(a.URL) > 2048 {
-			return FieldErrorf("alarms", "url of %q is longer than 2048 characters", a.Name)
+			return core.FieldErrorf("alarms", "url of %q is longer than 2048 characters", a.Name)
 		}
 		u, err := url.Parse(a.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return FieldErrorf("alarms", "url of %q is %q: use an absolute http or https URL", a.Name, a.URL)
+			return core.FieldErrorf("alarms", "url of %q is %q: use an absolute http or https URL", a.Name, a.URL)
 		}
 	}
 	return nil
@@ -255,7 +256,7 @@ func (s *Store) ListStages(ctx context.Context, f StageFilter) ([]Stage, error) 
 	return stages, nil
 }
 
-// GetStage returns the stage env/stage, or an ENOTFOUND error.
+// GetStage returns the stage env/stage, or an core.ENOTFOUND error.
 func (s *Store) GetStage(ctx context.Context, env, stage string) (*Stage, error) {
 	return getStage(ctx, s.db, env, stage)
 }
@@ -264,7 +265,7 @@ func getStage(ctx context.Context, db bun.IDB, env, stage string) (*Stage, error
 	st := new(Stage)
 	err := db.NewSelect().Model(st).Where("env_name = ? AND stage_name = ?", env, stage).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "stage %s/%s does not exist", env, stage)
+		return nil, core.Errorf(core.ENOTFOUND, "stage %s/%s does not exist", env, stage)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get stage %s/%s: %w", env, stage, err)
@@ -272,12 +273,12 @@ func getStage(ctx context.Context, db bun.IDB, env, stage string) (*Stage, error
 	return st, nil
 }
 
-// GetStageByID returns the stage with the given id, or an ENOTFOUND error.
+// GetStageByID returns the stage with the given id, or an core.ENOTFOUND error.
 func (s *Store) GetStageByID(ctx context.Context, id string) (*Stage, error) {
 	st := new(Stage)
 	err := s.db.NewSelect().Model(st).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "stage with id %s does not exist", id)
+		return nil, core.Errorf(core.ENOTFOUND, "stage with id %s does not exist", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get stage %s: %w", id, err)
@@ -286,7 +287,7 @@ func (s *Store) GetStageByID(ctx context.Context, id string) (*Stage, error) {
 }
 
 // CreateStage validates and inserts a new stage, filling its id and timestamps, and records
-// the creation in the config history. A duplicate env/stage is an ECONFLICT error.
+// the creation in the config history. A duplicate env/stage is an core.ECONFLICT error.
 func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) error {
 	if err := ValidateName("envName", st.EnvName); err != nil {
 		return err
@@ -309,11 +310,11 @@ func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) err
 			return fmt.Errorf("create stage %s/%s: %w", st.EnvName, st.StageName, err)
 		}
 		if exists {
-			return Errorf(ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
+			return core.Errorf(core.ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
 		}
 		if _, err := tx.NewInsert().Model(st).Exec(ctx); err != nil {
 			if isDuplicate(err) {
-				return Errorf(ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
+				return core.Errorf(core.ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
 			}
 			return fmt.Errorf("create stage %s/%s: %w", st.EnvName, st.StageName, err)
 		}
@@ -330,7 +331,7 @@ func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, change
 		st := new(Stage)
 		err := s.forUpdate(tx.NewSelect().Model(st).Where("env_name = ? AND stage_name = ?", env, stage)).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return Errorf(ENOTFOUND, "stage %s/%s does not exist", env, stage)
+			return core.Errorf(core.ENOTFOUND, "stage %s/%s does not exist", env, stage)
 		}
 		if err != nil {
 			return fmt.Errorf("get stage %s/%s: %w", env, stage, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -45,9 +46,9 @@ func TestListStageSummaries(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range []*schema.Deploy{
-			{ID: "d-prod", StageID: prod.ID, EnvName: "web", StageName: "prod", BuildID: b.ID, Type: schema.DeployRegular, Operator: "bob"},
+			{ID: "d-prod", StageID: prod.ID, EnvName: "web", StageName: "prod", BuildID: b.ID, Type: core.TypeRegular, Operator: "bob"},
 			// A build that was never published: the summary keeps the deploy and has no build.
-			{ID: "d-canary", StageID: canary.ID, EnvName: "web", StageName: "canary", BuildID: "gone", Type: schema.DeployHotfix},
+			{ID: "d-canary", StageID: canary.ID, EnvName: "web", StageName: "canary", BuildID: "gone", Type: core.TypeHotfix},
 		} {
 			if err := st.CreateDeploy(ctx, d); err != nil {
 				t.Fatal(err)
@@ -112,11 +113,11 @@ func TestCountStageHosts(t *testing.T) {
 				State: state, StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 		}
 		agents := []schema.Agent{
-			agent("i-named-1", "named-1", prod.ID, schema.AgentNormal),
-			agent("i-grouped", "grouped", prod.ID, schema.AgentPausedBySystem),
-			agent("i-left", "left", prod.ID, schema.AgentNormal),
-			agent("i-ghost", "ghost", prod.ID, schema.AgentNormal), // no hosts row: never pinged
-			agent("i-canary", "canary-1", canary.ID, schema.AgentPausedByUser),
+			agent("i-named-1", "named-1", prod.ID, core.AgentNormal),
+			agent("i-grouped", "grouped", prod.ID, core.AgentPausedBySystem),
+			agent("i-left", "left", prod.ID, core.AgentNormal),
+			agent("i-ghost", "ghost", prod.ID, core.AgentNormal), // no hosts row: never pinged
+			agent("i-canary", "canary-1", canary.ID, core.AgentPausedByUser),
 		}
 		if _, err := st.DB().NewInsert().Model(&agents).Exec(ctx); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package schema_test
 import (
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -34,8 +35,8 @@ func TestValidateFailurePolicyAndAlarms(t *testing.T) {
 				}
 				return
 			}
-			if schema.ErrorCode(err) != schema.EINVALID || schema.ErrorField(err) != tc.field {
-				t.Fatalf("Validate() = %v (field %q), want an error on %s", err, schema.ErrorField(err), tc.field)
+			if core.ErrorCode(err) != core.EINVALID || core.ErrorField(err) != tc.field {
+				t.Fatalf("Validate() = %v (field %q), want an error on %s", err, core.ErrorField(err), tc.field)
 			}
 		})
 	}

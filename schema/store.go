@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/mysqldialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -51,7 +52,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		dialect = SQLite
 		sqldb, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
 	case dsn == "":
-		return nil, Errorf(EINVALID, "database DSN is empty: set TELETRAAN_DB_DSN (MySQL) or use sqlite:<file>")
+		return nil, core.Errorf(core.EINVALID, "database DSN is empty: set TELETRAAN_DB_DSN (MySQL) or use sqlite:<file>")
 	default:
 		dialect = MySQL
 		sqldb, err = openMySQL(strings.TrimPrefix(dsn, "mysql://"))
@@ -77,7 +78,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 func openSQLite(path string) (*sql.DB, error) {
 	if path == "" {
-		return nil, Errorf(EINVALID, "sqlite DSN has no file name: use sqlite:<path> or sqlite::memory:")
+		return nil, core.Errorf(core.EINVALID, "sqlite DSN has no file name: use sqlite:<path> or sqlite::memory:")
 	}
 	var dsn string
 	if path == ":memory:" {
@@ -106,10 +107,10 @@ func openSQLite(path string) (*sql.DB, error) {
 func openMySQL(dsn string) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, Errorf(EINVALID, "database DSN is not a valid MySQL DSN (user:pass@tcp(host:3306)/db): %v", err)
+		return nil, core.Errorf(core.EINVALID, "database DSN is not a valid MySQL DSN (user:pass@tcp(host:3306)/db): %v", err)
 	}
 	if cfg.DBName == "" {
-		return nil, Errorf(EINVALID, "MySQL DSN %q names no database: append /<database>", cfg.FormatDSN())
+		return nil, core.Errorf(core.EINVALID, "MySQL DSN %q names no database: append /<database>", cfg.FormatDSN())
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -137,7 +138,7 @@ func (s *Store) DB() *bun.DB { return s.db }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("database is unreachable (%s): %v", s.dialect, err)}
+		return &core.Error{Code: core.EUNAVAILABLE, Message: fmt.Sprintf("database is unreachable (%s): %v", s.dialect, err)}
 	}
 	return nil
 }

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
 
 func mustCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if got := schema.ErrorCode(err); got != code {
+	if got := core.ErrorCode(err); got != code {
 		t.Fatalf("error code = %q (%v), want %q", got, err, code)
 	}
 }
@@ -43,12 +44,12 @@ func TestMigrateIsIdempotentAndChecksVersion(t *testing.T) {
 			t.Fatalf("insert future migration: %v", err)
 		}
 		err = st.CheckSchema(ctx)
-		mustCode(t, err, schema.ECONFLICT)
+		mustCode(t, err, core.ECONFLICT)
 		if !strings.Contains(err.Error(), "newer") {
 			t.Fatalf("CheckSchema error %q does not say the schema is newer", err)
 		}
 		_, err = st.Migrate(ctx)
-		mustCode(t, err, schema.ECONFLICT)
+		mustCode(t, err, core.ECONFLICT)
 	})
 }
 
@@ -69,10 +70,10 @@ func TestOpenRejectsBadDSN(t *testing.T) {
 	ctx := context.Background()
 	for _, dsn := range []string{"", "sqlite:", "not a dsn at all", "root@tcp(127.0.0.1:3306)/"} {
 		_, err := schema.Open(ctx, dsn)
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 	}
 	_, err := schema.Open(ctx, "root@tcp(127.0.0.1:1)/nothing?timeout=1s")
-	mustCode(t, err, schema.EUNAVAILABLE)
+	mustCode(t, err, core.EUNAVAILABLE)
 }
 
 func TestStages(t *testing.T) {
@@ -86,13 +87,13 @@ func TestStages(t *testing.T) {
 		newStage(t, st, "other", "prod")
 
 		dup := &schema.Stage{EnvName: "hello", StageName: "prod", StageConfig: schema.DefaultStageConfig("hello", "prod")}
-		mustCode(t, st.CreateStage(ctx, dup, "bob"), schema.ECONFLICT)
+		mustCode(t, st.CreateStage(ctx, dup, "bob"), core.ECONFLICT)
 
 		bad := &schema.Stage{EnvName: "hello", StageName: "bad name", StageConfig: schema.DefaultStageConfig("hello", "x")}
 		err := st.CreateStage(ctx, bad, "bob")
-		mustCode(t, err, schema.EINVALID)
-		if schema.ErrorField(err) != "stageName" {
-			t.Fatalf("field = %q, want stageName", schema.ErrorField(err))
+		mustCode(t, err, core.EINVALID)
+		if core.ErrorField(err) != "stageName" {
+			t.Fatalf("field = %q, want stageName", core.ErrorField(err))
 		}
 
 		list, err := st.ListStages(ctx, schema.StageFilter{EnvName: "hello"})
@@ -148,13 +149,13 @@ func TestStages(t *testing.T) {
 			c := cfg
 			mutate(&c)
 			_, err := st.UpdateStageConfig(ctx, "hello", "prod", func(cur *schema.StageConfig) { *cur = c }, "carol")
-			mustCode(t, err, schema.EINVALID)
-			if schema.ErrorField(err) != field {
-				t.Errorf("invalid %s: error names field %q (%v)", field, schema.ErrorField(err), err)
+			mustCode(t, err, core.EINVALID)
+			if core.ErrorField(err) != field {
+				t.Errorf("invalid %s: error names field %q (%v)", field, core.ErrorField(err), err)
 			}
 		}
 		_, err = st.UpdateStageConfig(ctx, "hello", "nope", func(c *schema.StageConfig) {}, "carol")
-		mustCode(t, err, schema.ENOTFOUND)
+		mustCode(t, err, core.ENOTFOUND)
 
 		// Two concurrent changes of different fields both survive.
 		errs := make(chan error, 2)
@@ -176,7 +177,7 @@ func TestStages(t *testing.T) {
 			t.Fatalf("a concurrent update was lost: bake %d, threshold %d", canary.BakeTimeSeconds, canary.SuccessThreshold)
 		}
 		_, err = st.ListConfigHistory(ctx, "hello", "prod", 501)
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 
 		hist, err := st.ListConfigHistory(ctx, "hello", "prod", 10)
 		if err != nil || len(hist) != 2 || hist[0].ChangeType != schema.HistoryStageConfig || hist[0].Operator != "carol" || hist[1].ChangeType != schema.HistoryStageCreated {
@@ -204,17 +205,17 @@ func TestCapacityAndHosts(t *testing.T) {
 		}
 		// One stage per environment owns a host or group; other environments may share it.
 		_, err = st.SetCapacity(ctx, "web", "canary", schema.Capacity{Hosts: []string{"web-1"}}, "alice")
-		mustCode(t, err, schema.ECONFLICT)
+		mustCode(t, err, core.ECONFLICT)
 		if !strings.Contains(err.Error(), "web/prod") {
 			t.Fatalf("conflict error %q does not name the owning stage", err)
 		}
 		_, err = st.SetCapacity(ctx, "web", "canary", schema.Capacity{Groups: []string{"web-fleet"}}, "alice")
-		mustCode(t, err, schema.ECONFLICT)
+		mustCode(t, err, core.ECONFLICT)
 		if _, err := st.SetCapacity(ctx, "api", "prod", schema.Capacity{Hosts: []string{"web-1"}}, "alice"); err != nil {
 			t.Fatalf("another environment may use the same host: %v", err)
 		}
 		_, err = st.SetCapacity(ctx, "web", "canary", schema.Capacity{Hosts: []string{"bad host"}}, "alice")
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 
 		got, err := st.GetCapacity(ctx, "web", "prod")
 		if err != nil || len(got.Hosts) != 2 || len(got.Groups) != 1 {
@@ -283,7 +284,7 @@ func TestBuilds(t *testing.T) {
 			t.Fatalf("GetBuild = %+v, %v", got, err)
 		}
 		_, err = st.GetBuild(ctx, "missing")
-		mustCode(t, err, schema.ENOTFOUND)
+		mustCode(t, err, core.ENOTFOUND)
 
 		list, err := st.ListBuilds(ctx, schema.BuildFilter{Name: "hello", Branch: "main"})
 		if err != nil || len(list) != 2 || list[0].ID != b3.ID || list[1].ID != b1.ID {
@@ -305,9 +306,9 @@ func TestBuilds(t *testing.T) {
 			"commit":      {Name: "x", ArtifactURL: "https://x/y", Commit: "not-hex"},
 		} {
 			err := st.PublishBuild(ctx, &b)
-			mustCode(t, err, schema.EINVALID)
-			if schema.ErrorField(err) != field {
-				t.Errorf("bad %s: error names %q (%v)", field, schema.ErrorField(err), err)
+			mustCode(t, err, core.EINVALID)
+			if core.ErrorField(err) != field {
+				t.Errorf("bad %s: error names %q (%v)", field, core.ErrorField(err), err)
 			}
 		}
 		ok := &schema.Build{Name: "x", ArtifactURL: "file:///tmp/x.tar.gz", Checksum: "sha256:" + strings.Repeat("AB", 32)}
@@ -322,17 +323,17 @@ func TestDeploys(t *testing.T) {
 		ctx := context.Background()
 		s := newStage(t, st, "hello", "prod")
 		_, err := st.CurrentDeploy(ctx, "hello", "prod")
-		mustCode(t, err, schema.ENOTFOUND)
+		mustCode(t, err, core.ENOTFOUND)
 
-		d := &schema.Deploy{ID: schema.NewID(), StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: schema.DeployRegular, Operator: "alice", WorkflowID: "deploy/x"}
+		d := &schema.Deploy{ID: schema.NewID(), StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "alice", WorkflowID: "deploy/x"}
 		if err := st.CreateDeploy(ctx, d); err != nil {
 			t.Fatal(err)
 		}
-		if d.State != schema.StateRunning || d.AcceptanceStatus != schema.AcceptancePendingDeploy {
+		if d.State != core.StateRunning || d.AcceptanceStatus != core.AcceptancePendingDeploy {
 			t.Fatalf("new deploy defaults: %+v", d)
 		}
 		// Creating the same id again (a retried activity) keeps the first row.
-		retry := &schema.Deploy{ID: d.ID, StageID: s.ID, BuildID: "other", Type: schema.DeployRegular}
+		retry := &schema.Deploy{ID: d.ID, StageID: s.ID, BuildID: "other", Type: core.TypeRegular}
 		if err := st.CreateDeploy(ctx, retry); err != nil || retry.BuildID != "b1" {
 			t.Fatalf("idempotent create = %+v, %v", retry, err)
 		}
@@ -340,32 +341,32 @@ func TestDeploys(t *testing.T) {
 		if err != nil || cur.ID != d.ID {
 			t.Fatalf("CurrentDeploy = %+v, %v", cur, err)
 		}
-		mustCode(t, st.CreateDeploy(ctx, &schema.Deploy{ID: "x", StageID: s.ID, Type: "SIDEWAYS"}), schema.EINVALID)
-		mustCode(t, st.CreateDeploy(ctx, &schema.Deploy{ID: "y", StageID: "no-such-stage", Type: schema.DeployRegular}), schema.ENOTFOUND)
-		if _, err := st.GetDeploy(ctx, "y"); schema.ErrorCode(err) != schema.ENOTFOUND {
+		mustCode(t, st.CreateDeploy(ctx, &schema.Deploy{ID: "x", StageID: s.ID, Type: "SIDEWAYS"}), core.EINVALID)
+		mustCode(t, st.CreateDeploy(ctx, &schema.Deploy{ID: "y", StageID: "no-such-stage", Type: core.TypeRegular}), core.ENOTFOUND)
+		if _, err := st.GetDeploy(ctx, "y"); core.ErrorCode(err) != core.ENOTFOUND {
 			t.Fatalf("a deploy for a missing stage was stored: %v", err)
 		}
 
-		got, err := st.SetDeployState(ctx, d.ID, schema.StateSucceeding, "all hosts serving")
-		if err != nil || got.State != schema.StateSucceeding || got.SucceededAt == nil || got.EndedAt != nil {
+		got, err := st.SetDeployState(ctx, d.ID, core.StateSucceeding, "all hosts serving")
+		if err != nil || got.State != core.StateSucceeding || got.SucceededAt == nil || got.EndedAt != nil {
 			t.Fatalf("SetDeployState(SUCCEEDING) = %+v, %v", got, err)
 		}
-		got, _ = st.SetDeployState(ctx, d.ID, schema.StateAborted, "superseded")
-		if got.State != schema.StateAborted || got.EndedAt == nil || got.StateReason != "superseded" {
+		got, _ = st.SetDeployState(ctx, d.ID, core.StateAborted, "superseded")
+		if got.State != core.StateAborted || got.EndedAt == nil || got.StateReason != "superseded" {
 			t.Fatalf("SetDeployState(ABORTED) = %+v", got)
 		}
-		got, _ = st.SetDeployState(ctx, d.ID, schema.StateRunning, "late activity")
-		if got.State != schema.StateAborted {
+		got, _ = st.SetDeployState(ctx, d.ID, core.StateRunning, "late activity")
+		if got.State != core.StateAborted {
 			t.Fatalf("a final state must be sticky, got %s", got.State)
 		}
-		_, err = st.SetDeployState(ctx, "missing", schema.StateRunning, "")
-		mustCode(t, err, schema.ENOTFOUND)
+		_, err = st.SetDeployState(ctx, "missing", core.StateRunning, "")
+		mustCode(t, err, core.ENOTFOUND)
 		_, err = st.SetDeployState(ctx, d.ID, "DANCING", "")
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 		if err := st.SetDeployCounts(ctx, d.ID, 10, 7, 1); err != nil {
 			t.Fatal(err)
 		}
-		d2 := &schema.Deploy{ID: schema.NewID(), StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b2", Type: schema.DeployHotfix}
+		d2 := &schema.Deploy{ID: schema.NewID(), StageID: s.ID, EnvName: "hello", StageName: "prod", BuildID: "b2", Type: core.TypeHotfix}
 		if err := st.CreateDeploy(ctx, d2); err != nil {
 			t.Fatal(err)
 		}
@@ -399,13 +400,13 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("Authenticate = %+v, %v", got, err)
 		}
 		_, err = st.Authenticate(ctx, secret+"x")
-		mustCode(t, err, schema.EUNAUTHORIZED)
+		mustCode(t, err, core.EUNAUTHORIZED)
 		_, err = st.Authenticate(ctx, "")
-		mustCode(t, err, schema.EUNAUTHORIZED)
+		mustCode(t, err, core.EUNAUTHORIZED)
 		_, _, err = st.CreateToken(ctx, schema.TokenSpec{Name: "ci", Role: schema.RoleAdmin})
-		mustCode(t, err, schema.ECONFLICT)
+		mustCode(t, err, core.ECONFLICT)
 		_, _, err = st.CreateToken(ctx, schema.TokenSpec{Name: "x", Role: "KING"})
-		mustCode(t, err, schema.EINVALID)
+		mustCode(t, err, core.EINVALID)
 
 		// Re-creating a token from a saved secret (the dev stack's admin token) is idempotent.
 		fixed := "tt_fixed-secret-for-dev-stack"
@@ -420,7 +421,7 @@ func TestTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = st.Authenticate(ctx, old)
-		mustCode(t, err, schema.EUNAUTHORIZED)
+		mustCode(t, err, core.EUNAUTHORIZED)
 
 		list, _ := st.ListTokens(ctx)
 		if len(list) != 3 {
@@ -430,7 +431,7 @@ func TestTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = st.Authenticate(ctx, secret)
-		mustCode(t, err, schema.EUNAUTHORIZED)
-		mustCode(t, st.RevokeToken(ctx, "ci"), schema.ENOTFOUND)
+		mustCode(t, err, core.EUNAUTHORIZED)
+		mustCode(t, st.RevokeToken(ctx, "ci"), core.ENOTFOUND)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -74,13 +75,13 @@ type TokenSpec struct {
 }
 
 // CreateToken stores a token and returns its secret, which is shown once and never stored.
-// A token with the same name is an ECONFLICT error unless spec.Secret re-creates it as is.
+// A token with the same name is an core.ECONFLICT error unless spec.Secret re-creates it as is.
 func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token, error) {
 	if err := ValidateName("name", spec.Name); err != nil {
 		return "", nil, err
 	}
 	if !ValidRole(spec.Role) {
-		return "", nil, FieldErrorf("role", "%q is not a role: use ADMIN, OPERATOR, PUBLISHER, PINGER or READER", spec.Role)
+		return "", nil, core.FieldErrorf("role", "%q is not a role: use ADMIN, OPERATOR, PUBLISHER, PINGER or READER", spec.Role)
 	}
 	if spec.Scope == "" {
 		spec.Scope = "*"
@@ -94,7 +95,7 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token
 	if secret == "" {
 		secret = NewTokenSecret()
 	} else if len(secret) < 16 {
-		return "", nil, FieldErrorf("secret", "is shorter than 16 characters")
+		return "", nil, core.FieldErrorf("secret", "is shorter than 16 characters")
 	}
 	t := &Token{ID: NewID(), Name: spec.Name, Hash: HashTokenSecret(secret), Role: spec.Role, Scope: spec.Scope,
 		CreatedBy: spec.CreatedBy, CreatedAt: s.now(), ExpiresAt: spec.ExpiresAt}
@@ -106,13 +107,13 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token
 			*t = *existing
 			return nil
 		case err == nil:
-			return Errorf(ECONFLICT, "a token named %s already exists: revoke it first or pick another name", spec.Name)
+			return core.Errorf(core.ECONFLICT, "a token named %s already exists: revoke it first or pick another name", spec.Name)
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("create token %s: %w", spec.Name, err)
 		}
 		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
 			if isDuplicate(err) {
-				return Errorf(ECONFLICT, "a token named %s already exists", spec.Name)
+				return core.Errorf(core.ECONFLICT, "a token named %s already exists", spec.Name)
 			}
 			return fmt.Errorf("create token %s: %w", spec.Name, err)
 		}
@@ -124,15 +125,15 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token
 	return secret, t, nil
 }
 
-// Authenticate returns the token whose secret is given, or an EUNAUTHORIZED error.
+// Authenticate returns the token whose secret is given, or an core.EUNAUTHORIZED error.
 func (s *Store) Authenticate(ctx context.Context, secret string) (*Token, error) {
 	if secret == "" {
-		return nil, Errorf(EUNAUTHORIZED, "no token given: send Authorization: Bearer <token>")
+		return nil, core.Errorf(core.EUNAUTHORIZED, "no token given: send Authorization: Bearer <token>")
 	}
 	t := new(Token)
 	err := s.db.NewSelect().Model(t).Where("hash = ?", HashTokenSecret(secret)).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(EUNAUTHORIZED, "the token is not valid (unknown or revoked)")
+		return nil, core.Errorf(core.EUNAUTHORIZED, "the token is not valid (unknown or revoked)")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("authenticate token: %w", err)
@@ -143,12 +144,12 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*Token, error)
 	return t, nil
 }
 
-// CheckTokenExpiry returns an EUNAUTHORIZED error when t has expired by the store's clock.
+// CheckTokenExpiry returns an core.EUNAUTHORIZED error when t has expired by the store's clock.
 // Callers that cache authenticated tokens run it on every use, so that expiry is not
 // delayed by their cache.
 func (s *Store) CheckTokenExpiry(t *Token) error {
 	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
-		return Errorf(EUNAUTHORIZED, "token %s expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))
+		return core.Errorf(core.EUNAUTHORIZED, "token %s expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))
 	}
 	return nil
 }
@@ -169,7 +170,7 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 		return fmt.Errorf("revoke token %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "token %s does not exist", name)
+		return core.Errorf(core.ENOTFOUND, "token %s does not exist", name)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -16,7 +17,7 @@ import (
 // SUCCEEDED, anything else ABORTED) or a person aborts it. Per-host state lives in the
 // database, never in this history: events grow with waves, not hosts.
 func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error) {
-	d := &deployImpl{in: in, progress: DeployProgress{DeployID: in.DeployID, State: StateRunning}}
+	d := &deployImpl{in: in, progress: DeployProgress{DeployID: in.DeployID, State: core.StateRunning}}
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
@@ -64,7 +65,7 @@ func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 			return d.progress, err
 		}
 	}
-	if d.progress.State == StateRunning {
+	if d.progress.State == core.StateRunning {
 		if err := d.roll(ctx); err != nil {
 			// Continue-as-new travels as an error too.
 			return d.progress, err
@@ -94,7 +95,7 @@ func (d *deployImpl) start(ctx workflow.Context) error {
 	d.progress.Window = d.window()
 	if res.Total == 0 {
 		// A deploy to nowhere must not look like a success.
-		return d.setState(ctx, StateFailing, noHostsReason(d.in.EnvName, d.in.StageName))
+		return d.setState(ctx, core.StateFailing, noHostsReason(d.in.EnvName, d.in.StageName))
 	}
 	d.progress.Reason = fmt.Sprintf("rolling out to %d hosts, %d at a time", res.Total, d.progress.Window)
 	d.publish(ctx)
@@ -151,7 +152,7 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			return err
 		}
 		d.setCounts(counts)
-		if v := Verdict(counts, threshold); v != StateRunning {
+		if v := Verdict(counts, threshold); v != core.StateRunning {
 			return d.setState(ctx, v, verdictReason(v, counts, threshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
 		}
 		d.publish(ctx)
@@ -302,10 +303,10 @@ func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error 
 	if err := workflow.UpsertTypedSearchAttributes(ctx, StateKey.ValueSet(state)); err != nil {
 		return err
 	}
-	if state == StateSucceeding || state == StateFailing {
+	if state == core.StateSucceeding || state == core.StateFailing {
 		d.notifyStageOfVerdict(ctx)
 	}
-	if state == StateFailing {
+	if state == core.StateFailing {
 		d.requestRollback(ctx)
 	}
 	return nil

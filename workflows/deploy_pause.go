@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -44,7 +45,7 @@ func (d *deployImpl) recordPause(ctx workflow.Context) error {
 	}
 	d.pauseDirty = false
 	reason := ""
-	if d.progress.State == StateRunning {
+	if d.progress.State == core.StateRunning {
 		reason = ResumedReason(d.pausedBy)
 		if d.paused {
 			reason = PausedReason(d.pausedBy)
@@ -84,7 +85,7 @@ func (d *deployImpl) holdPaused(ctx workflow.Context, in WaveInput) (bool, error
 		return true, d.activityFailed(ctx, fmt.Errorf("wait for hosts of paused deploy %s: %w", d.in.DeployID, err))
 	}
 	d.setCounts(counts)
-	if v := Verdict(counts, in.SuccessThreshold); v != StateRunning {
+	if v := Verdict(counts, in.SuccessThreshold); v != core.StateRunning {
 		return true, d.setState(ctx, v, verdictReason(v, counts, in.SuccessThreshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
 	}
 	d.publish(ctx)

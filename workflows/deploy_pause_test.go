@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -21,11 +22,11 @@ func TestPausedDeployAdmitsNobodyUntilResumed(t *testing.T) {
 	store := &fakeStore{hosts: 10, awaitDelay: time.Minute, finishPerAwait: 1,
 		settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateSucceeded)
+	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() { setPaused(env, true) }, 30*time.Second)
 	env.RegisterDelayedCallback(func() {
 		p := queryProgress(t, env)
-		if !p.Paused || p.State != workflows.StateRunning || p.Succeeded != 3 || p.InFlight != 0 || p.Remaining != 7 {
+		if !p.Paused || p.State != core.StateRunning || p.Succeeded != 3 || p.InFlight != 0 || p.Remaining != 7 {
 			t.Errorf("progress while paused = %+v; want paused, the admitted hosts finished, none admitted", p)
 		}
 		store.mu.Lock()
@@ -70,7 +71,7 @@ func TestResumeInterruptsAPausedWait(t *testing.T) {
 	store := &fakeStore{hosts: 6, awaitDelay: 10 * time.Minute, finishPerAwait: 1,
 		settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateAborted)
+	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() { setPaused(env, true) }, time.Minute)
 	// At 10m the first wait ends and a paused, draining wait starts; resume inside it.
 	env.RegisterDelayedCallback(func() { setPaused(env, false) }, 12*time.Minute)
@@ -95,10 +96,10 @@ func TestRollbackDeployGoesTwiceAsWide(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 2, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateSucceeded)
+	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() { supersede(env) }, time.Hour)
 	in := deployInput()
-	in.Type = workflows.TypeRollback
+	in.Type = core.TypeRollback
 	env.ExecuteWorkflow(workflows.DeployWorkflow, in)
 	if !reflect.DeepEqual(store.admits, []int{4, 4, 2}) {
 		t.Errorf("admitted per wave = %v, want [4 4 2] (twice the stage's window of 2)", store.admits)
@@ -110,14 +111,14 @@ func TestDeployWindow(t *testing.T) {
 		typ                      string
 		total, maxPar, pct, want int
 	}{
-		{workflows.TypeRegular, 10, 2, 0, 2},
-		{workflows.TypeRollback, 10, 2, 0, 4},
-		{workflows.TypeRollback, 10, 0, 30, 6},
-		{workflows.TypeRollback, 3, 2, 0, 3},  // capped at total
-		{workflows.TypeRollback, 10, 0, 5, 2}, // at least 1, doubled
-		{workflows.TypeRollback, 0, 2, 0, 0},
-		{workflows.TypeHotfix, 10, 2, 0, 2},
-		{workflows.TypeRestart, 10, 2, 0, 2},
+		{core.TypeRegular, 10, 2, 0, 2},
+		{core.TypeRollback, 10, 2, 0, 4},
+		{core.TypeRollback, 10, 0, 30, 6},
+		{core.TypeRollback, 3, 2, 0, 3},  // capped at total
+		{core.TypeRollback, 10, 0, 5, 2}, // at least 1, doubled
+		{core.TypeRollback, 0, 2, 0, 0},
+		{core.TypeHotfix, 10, 2, 0, 2},
+		{core.TypeRestart, 10, 2, 0, 2},
 	} {
 		if got := workflows.DeployWindow(tc.typ, tc.total, tc.maxPar, tc.pct); got != tc.want {
 			t.Errorf("DeployWindow(%s, %d, %d, %d) = %d, want %d", tc.typ, tc.total, tc.maxPar, tc.pct, got, tc.want)

@@ -12,11 +12,12 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 func deployInput() workflows.DeployInput {
-	return workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: workflows.TypeRegular, StageWorkflowID: "stage/hello/prod"}
+	return workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: core.TypeRegular, StageWorkflowID: "stage/hello/prod"}
 }
 
 func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflows.DeployProgress {
@@ -59,10 +60,10 @@ func TestDeployRollsOutInWavesAndSucceedsWhenSuperseded(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateSucceeded)
+	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() {
 		p := queryProgress(t, env)
-		want := workflows.DeployProgress{DeployID: "d1", State: workflows.StateSucceeding, Reason: "10 of 10 hosts serving build b",
+		want := workflows.DeployProgress{DeployID: "d1", State: core.StateSucceeding, Reason: "10 of 10 hosts serving build b",
 			TotalHosts: 10, Wave: 4, Window: 3, Succeeded: 10}
 		if p != want {
 			t.Errorf("progress = %+v\nwant       %+v", p, want)
@@ -87,7 +88,7 @@ func TestDeployRollsOutInWavesAndSucceedsWhenSuperseded(t *testing.T) {
 	if got := store.stateLog("d1"); !reflect.DeepEqual(got, want) {
 		t.Errorf("states = %q, want %q", got, want)
 	}
-	if p.State != workflows.StateSucceeded || p.Succeeded != 10 {
+	if p.State != core.StateSucceeded || p.Succeeded != 10 {
 		t.Errorf("result = %+v", p)
 	}
 	env.AssertExpectations(t)
@@ -98,7 +99,7 @@ func TestFailuresUnderTheThresholdAreTolerated(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, fail: map[int]bool{4: true}, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 90, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateAborted)
+	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() { abortByBob(env) }, time.Hour)
 	env.ExecuteWorkflow(workflows.DeployWorkflow, deployInput())
 
@@ -116,10 +117,10 @@ func TestFailingHostStopsAdmissions(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, fail: map[int]bool{1: true}, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateAborted)
+	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
 		p := queryProgress(t, env)
-		if p.State != workflows.StateFailing || p.Failed != 1 || p.Succeeded != 2 || p.Remaining != 7 || p.Wave != 1 {
+		if p.State != core.StateFailing || p.Failed != 1 || p.Succeeded != 2 || p.Remaining != 7 || p.Wave != 1 {
 			t.Errorf("progress = %+v", p)
 		}
 		abortByBob(env)
@@ -141,7 +142,7 @@ func TestStuckHostCountsAsFailed(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 5, stick: map[int]bool{0: true}, settings: workflows.RolloutSettings{MaxParallel: 2, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateAborted)
+	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
 		if p := queryProgress(t, env); p.Stuck != 1 || p.InFlight != 1 {
 			t.Errorf("progress = %+v; the stuck host stays in flight", p)
@@ -164,10 +165,10 @@ func TestAbortMidDeployStopsAdmitting(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, frozen: true, awaitDelay: 5 * time.Minute, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
-	expectFinished(env, workflows.StateAborted)
+	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
 		p := queryProgress(t, env)
-		if p.State != workflows.StateRunning || p.InFlight != 3 || p.Remaining != 7 || p.Wave != 1 || p.Window != 3 {
+		if p.State != core.StateRunning || p.InFlight != 3 || p.Remaining != 7 || p.Wave != 1 || p.Window != 3 {
 			t.Errorf("progress before the abort = %+v", p)
 		}
 		abortByBob(env)
@@ -188,7 +189,7 @@ func TestBakeTimeIsSleptBetweenWaves(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600, BakeTimeSeconds: 90}}
 	store.register(env)
-	expectFinished(env, workflows.StateSucceeded)
+	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() { supersede(env) }, time.Hour)
 	env.ExecuteWorkflow(workflows.DeployWorkflow, deployInput())
 
@@ -228,8 +229,8 @@ func TestDeployContinuesAsNewKeepingCountsAndWave(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	want := workflows.RolloutState{Settings: settings, Counts: workflows.WaveCounts{Total: 10, Succeeded: 6, Remaining: 4}, Wave: 2, State: workflows.StateRunning}
-	if next.Rollout == nil || !reflect.DeepEqual(next.Rollout.Settings, want.Settings) || next.Rollout.Counts != want.Counts || next.Rollout.Wave != 2 || next.Rollout.State != workflows.StateRunning {
+	want := workflows.RolloutState{Settings: settings, Counts: workflows.WaveCounts{Total: 10, Succeeded: 6, Remaining: 4}, Wave: 2, State: core.StateRunning}
+	if next.Rollout == nil || !reflect.DeepEqual(next.Rollout.Settings, want.Settings) || next.Rollout.Counts != want.Counts || next.Rollout.Wave != 2 || next.Rollout.State != core.StateRunning {
 		t.Fatalf("continued rollout = %+v, want %+v", next.Rollout, want)
 	}
 	if next.DeployID != "d1" || next.BuildID != "b" || next.StageWorkflowID != "stage/hello/prod" {
@@ -240,13 +241,13 @@ func TestDeployContinuesAsNewKeepingCountsAndWave(t *testing.T) {
 	env2 := s.NewTestWorkflowEnvironment()
 	store2 := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 99}}
 	store2.register(env2)
-	expectFinished(env2, workflows.StateSucceeded)
+	expectFinished(env2, core.StateSucceeded)
 	for i := 0; i < 6; i++ {
 		store2.host[i] = hostSucceeded
 	}
 	env2.RegisterDelayedCallback(func() {
 		p := queryProgress(t, env2)
-		if p.State != workflows.StateSucceeding || p.Wave != 4 || p.Succeeded != 10 {
+		if p.State != core.StateSucceeding || p.Wave != 4 || p.Succeeded != 10 {
 			t.Errorf("progress after the second run = %+v", p)
 		}
 		supersede(env2)

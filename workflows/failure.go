@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -21,7 +22,7 @@ const (
 // builds without a person deciding. Nor does a deploy to a stage without hosts, which a
 // rollback could not fix.
 func AutoRollbackWanted(onFailure, deployType string, total int) bool {
-	return onFailure == FailureRollback && deployType != TypeRollback && total > 0
+	return onFailure == FailureRollback && deployType != core.TypeRollback && total > 0
 }
 
 // AutoRollbackDeployID is the id of the automatic rollback of deploy failing: derived, not
@@ -77,10 +78,10 @@ func (d *deployImpl) checkAlarms(ctx workflow.Context) (bool, error) {
 		if err := d.activityFailed(ctx, err); err == nil {
 			return true, nil // cancelled: an abort
 		}
-		return true, d.setState(ctx, StateFailing, fmt.Sprintf("alarms could not be checked: %v", err))
+		return true, d.setState(ctx, core.StateFailing, fmt.Sprintf("alarms could not be checked: %v", err))
 	}
 	if why := FiringAlarmReason(res.Alarms); why != "" {
-		return true, d.setState(ctx, StateFailing, why)
+		return true, d.setState(ctx, core.StateFailing, why)
 	}
 	return false, nil
 }
@@ -134,7 +135,7 @@ func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) 
 		return
 	}
 	_, err = s.launch(ctx, StartDeployRequest{
-		DeployID: AutoRollbackDeployID(req.DeployID), BuildID: target.BuildID, Type: TypeRollback,
+		DeployID: AutoRollbackDeployID(req.DeployID), BuildID: target.BuildID, Type: core.TypeRollback,
 		Description: fmt.Sprintf("automatic rollback of FAILING deploy %s to build %s of deploy %s", req.DeployID, target.BuildID, target.DeployID),
 		Operator:    AutoRollbackOperator,
 	})
@@ -146,7 +147,7 @@ func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) 
 // noteNoRollback records reason on the FAILING deploy, which then waits for a person.
 func (s *stageImpl) noteNoRollback(ctx workflow.Context, deployID, reason string) {
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	err := workflow.ExecuteActivity(actx, SetDeployStateActivity, SetDeployStateInput{DeployID: deployID, State: StateFailing, Reason: reason}).Get(ctx, nil)
+	err := workflow.ExecuteActivity(actx, SetDeployStateActivity, SetDeployStateInput{DeployID: deployID, State: core.StateFailing, Reason: reason}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("could not record why the deploy was not rolled back", "deploy", deployID, "error", err)
 	}

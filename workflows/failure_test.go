@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -16,13 +17,13 @@ func TestAutoRollbackWanted(t *testing.T) {
 		total              int
 		want               bool
 	}{
-		{workflows.FailureRollback, workflows.TypeRegular, 3, true},
-		{workflows.FailureRollback, workflows.TypeHotfix, 3, true},
-		{workflows.FailureRollback, workflows.TypeRestart, 3, true},
-		{workflows.FailureRollback, workflows.TypeRollback, 3, false}, // never roll a rollback back
-		{workflows.FailureRollback, workflows.TypeRegular, 0, false},  // no hosts: nothing to fix
-		{workflows.FailureWait, workflows.TypeRegular, 3, false},
-		{"", workflows.TypeRegular, 3, false}, // deploys started before the policy existed
+		{workflows.FailureRollback, core.TypeRegular, 3, true},
+		{workflows.FailureRollback, core.TypeHotfix, 3, true},
+		{workflows.FailureRollback, core.TypeRestart, 3, true},
+		{workflows.FailureRollback, core.TypeRollback, 3, false}, // never roll a rollback back
+		{workflows.FailureRollback, core.TypeRegular, 0, false},  // no hosts: nothing to fix
+		{workflows.FailureWait, core.TypeRegular, 3, false},
+		{"", core.TypeRegular, 3, false}, // deploys started before the policy existed
 	} {
 		if got := workflows.AutoRollbackWanted(tc.policy, tc.deployType, tc.total); got != tc.want {
 			t.Errorf("AutoRollbackWanted(%q, %q, %d) = %v, want %v", tc.policy, tc.deployType, tc.total, got, tc.want)
@@ -77,7 +78,7 @@ func TestFailingDeployRollsBackUnderRollbackPolicy(t *testing.T) {
 		t.Fatalf("deploys created = %+v, want d1 and its rollback", store.created)
 	}
 	rb := store.created[1]
-	if rb.DeployID != workflows.AutoRollbackDeployID("d1") || rb.Type != workflows.TypeRollback || rb.BuildID != "build-good" ||
+	if rb.DeployID != workflows.AutoRollbackDeployID("d1") || rb.Type != core.TypeRollback || rb.BuildID != "build-good" ||
 		rb.Operator != workflows.AutoRollbackOperator || !strings.Contains(rb.Description, "deploy d0") {
 		t.Errorf("rollback deploy = %+v, want a ROLLBACK of build-good", rb)
 	}
@@ -122,9 +123,9 @@ func TestFiringAlarmStopsAdmissionAndFailsTheDeploy(t *testing.T) {
 	store := &fakeStore{hosts: 3, firingFrom: 2,
 		settings: workflows.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms}}
 	store.register(env)
-	expectFinished(env, workflows.StateAborted)
+	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
-		if p := queryProgress(t, env); p.State != workflows.StateFailing || p.Succeeded != 1 || p.Remaining != 2 {
+		if p := queryProgress(t, env); p.State != core.StateFailing || p.Succeeded != 1 || p.Remaining != 2 {
 			t.Errorf("progress while the alarm fires = %+v, want FAILING after one host", p)
 		}
 		abortByBob(env)

@@ -22,21 +22,6 @@ const (
 	DeployFinishedSignal = "deploy-finished"
 )
 
-// Deploy types and states. They equal the schema package's constants; the activities'
-// tests check that, so workflow code need not import the store.
-const (
-	TypeRegular  = "REGULAR"
-	TypeHotfix   = "HOTFIX"
-	TypeRollback = "ROLLBACK"
-	TypeRestart  = "RESTART"
-
-	StateRunning    = "RUNNING"
-	StateFailing    = "FAILING"
-	StateSucceeding = "SUCCEEDING"
-	StateSucceeded  = "SUCCEEDED"
-	StateAborted    = "ABORTED"
-)
-
 // StageWorkflowID is the id of the one stage workflow of env/stage.
 func StageWorkflowID(env, stage string) string { return "stage/" + env + "/" + stage }
 

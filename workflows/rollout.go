@@ -3,6 +3,8 @@ package workflows
 import (
 	"fmt"
 	"strings"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // SupersededReasonPrefix starts the reason of the AbortDeploySignal a stage workflow sends
@@ -36,7 +38,7 @@ func WindowSize(total, maxParallel, maxParallelPct int) int {
 // other type uses the stage's window.
 func DeployWindow(deployType string, total, maxParallel, maxParallelPct int) int {
 	w := WindowSize(total, maxParallel, maxParallelPct)
-	if deployType == TypeRollback && w > 0 {
+	if deployType == core.TypeRollback && w > 0 {
 		return min(total, 2*w)
 	}
 	return w
@@ -46,13 +48,13 @@ func DeployWindow(deployType string, total, maxParallel, maxParallelPct int) int
 // ROLLBACK deploy, is still running (Teletraan: a hotfix or rollback must not be undone
 // by a routine deploy by accident); "" when nothing blocks it. force overrides it.
 func RegularBlockedBy(reqType string, force bool, cur *DeployRef) string {
-	if reqType != TypeRegular || force || cur == nil || cur.Aborting {
+	if reqType != core.TypeRegular || force || cur == nil || cur.Aborting {
 		return ""
 	}
-	if cur.Type != TypeHotfix && cur.Type != TypeRollback {
+	if cur.Type != core.TypeHotfix && cur.Type != core.TypeRollback {
 		return ""
 	}
-	if cur.State != "" && cur.State != StateRunning {
+	if cur.State != "" && cur.State != core.StateRunning {
 		return ""
 	}
 	return fmt.Sprintf("a %s deploy is running; abort it first or wait (or send \"force\": true to replace it)", cur.Type)
@@ -78,13 +80,13 @@ func IsFailing(failed, total, threshold int) bool {
 func Verdict(c WaveCounts, threshold int) string {
 	switch {
 	case IsSucceeding(c.Succeeded, c.Total, threshold):
-		return StateSucceeding
+		return core.StateSucceeding
 	case c.Total <= 0, IsFailing(c.Failed+c.Stuck, c.Total, threshold):
-		return StateFailing
+		return core.StateFailing
 	case c.InFlight == 0 && c.Remaining == 0:
-		return StateFailing
+		return core.StateFailing
 	}
-	return StateRunning
+	return core.StateRunning
 }
 
 // WaveNeedsDecision reports whether the workflow has something to decide on counts c, so
@@ -92,7 +94,7 @@ func Verdict(c WaveCounts, threshold int) string {
 // hosts remain (drain: the whole wave finished, so that a bake time follows a complete
 // wave), or every host is done.
 func WaveNeedsDecision(c WaveCounts, window, threshold int, drain bool) bool {
-	if Verdict(c, threshold) != StateRunning {
+	if Verdict(c, threshold) != core.StateRunning {
 		return true
 	}
 	if c.Remaining == 0 {
@@ -114,16 +116,16 @@ func IsSupersession(req AbortRequest) bool {
 // deploy that a newer one supersedes has SUCCEEDED (Teletraan makes deploys final only
 // when replaced); everything else, and every explicit abort, is ABORTED.
 func FinalState(state string, req AbortRequest) string {
-	if state == StateSucceeding && IsSupersession(req) {
-		return StateSucceeded
+	if state == core.StateSucceeding && IsSupersession(req) {
+		return core.StateSucceeded
 	}
-	return StateAborted
+	return core.StateAborted
 }
 
 // verdictReason explains a SUCCEEDING or FAILING verdict to the person reading the deploy.
 func verdictReason(state string, c WaveCounts, threshold int, buildID, env, stage string) string {
 	switch {
-	case state == StateSucceeding:
+	case state == core.StateSucceeding:
 		return fmt.Sprintf("%d of %d hosts serving build %s", c.Succeeded, c.Total, buildID)
 	case c.Total <= 0:
 		return noHostsReason(env, stage)

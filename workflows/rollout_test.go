@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -64,14 +65,14 @@ func TestVerdict(t *testing.T) {
 		th   int
 		want string
 	}{
-		{"rolling", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 3, Remaining: 4}, 100, workflows.StateRunning},
-		{"done", workflows.WaveCounts{Total: 10, Succeeded: 10}, 100, workflows.StateSucceeding},
-		{"success is checked before failure", workflows.WaveCounts{Total: 10, Succeeded: 9, Failed: 1}, 90, workflows.StateSucceeding},
-		{"fatal host", workflows.WaveCounts{Total: 10, Succeeded: 3, Failed: 1, Remaining: 6}, 100, workflows.StateFailing},
-		{"stuck host counts as failed", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 1, Stuck: 1, Remaining: 6}, 100, workflows.StateFailing},
-		{"stuck under the threshold", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 1, Stuck: 1, Remaining: 6}, 90, workflows.StateRunning},
-		{"no hosts", workflows.WaveCounts{}, 100, workflows.StateFailing},
-		{"nothing left but paused hosts", workflows.WaveCounts{Total: 10, Succeeded: 8}, 100, workflows.StateFailing},
+		{"rolling", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 3, Remaining: 4}, 100, core.StateRunning},
+		{"done", workflows.WaveCounts{Total: 10, Succeeded: 10}, 100, core.StateSucceeding},
+		{"success is checked before failure", workflows.WaveCounts{Total: 10, Succeeded: 9, Failed: 1}, 90, core.StateSucceeding},
+		{"fatal host", workflows.WaveCounts{Total: 10, Succeeded: 3, Failed: 1, Remaining: 6}, 100, core.StateFailing},
+		{"stuck host counts as failed", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 1, Stuck: 1, Remaining: 6}, 100, core.StateFailing},
+		{"stuck under the threshold", workflows.WaveCounts{Total: 10, Succeeded: 3, InFlight: 1, Stuck: 1, Remaining: 6}, 90, core.StateRunning},
+		{"no hosts", workflows.WaveCounts{}, 100, core.StateFailing},
+		{"nothing left but paused hosts", workflows.WaveCounts{Total: 10, Succeeded: 8}, 100, core.StateFailing},
 	} {
 		if got := workflows.Verdict(tc.c, tc.th); got != tc.want {
 			t.Errorf("%s: Verdict(%+v, %d) = %s, want %s", tc.name, tc.c, tc.th, got, tc.want)
@@ -113,11 +114,11 @@ func TestFinalState(t *testing.T) {
 		req   workflows.AbortRequest
 		want  string
 	}{
-		{workflows.StateSucceeding, superseded, workflows.StateSucceeded},
-		{workflows.StateSucceeding, byBob, workflows.StateAborted},
-		{workflows.StateRunning, superseded, workflows.StateAborted},
-		{workflows.StateFailing, superseded, workflows.StateAborted},
-		{workflows.StateFailing, byBob, workflows.StateAborted},
+		{core.StateSucceeding, superseded, core.StateSucceeded},
+		{core.StateSucceeding, byBob, core.StateAborted},
+		{core.StateRunning, superseded, core.StateAborted},
+		{core.StateFailing, superseded, core.StateAborted},
+		{core.StateFailing, byBob, core.StateAborted},
 	} {
 		if got := workflows.FinalState(tc.state, tc.req); got != tc.want {
 			t.Errorf("FinalState(%s, %q) = %s, want %s", tc.state, tc.req.Reason, got, tc.want)

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/teletraan-on-temporal/teletraan/core"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -35,7 +36,7 @@ func deploySearchAttributes(in DeployInput) temporal.SearchAttributes {
 		BuildKey.ValueSet(in.BuildID),
 		TypeKey.ValueSet(in.Type),
 		OperatorKey.ValueSet(in.Operator),
-		StateKey.ValueSet(StateRunning),
+		StateKey.ValueSet(core.StateRunning),
 		DeployIDKey.ValueSet(in.DeployID),
 	)
 }

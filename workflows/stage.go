@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -80,7 +81,7 @@ func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
 		return errors.New("build id is required")
 	}
 	switch req.Type {
-	case TypeRegular, TypeHotfix, TypeRollback, TypeRestart:
+	case core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart:
 	default:
 		return fmt.Errorf("deploy type %q is not one of REGULAR, HOTFIX, ROLLBACK, RESTART", req.Type)
 	}
@@ -158,7 +159,7 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return StartDeployResult{}, fmt.Errorf("start deploy workflow %s: %w", wfID, err)
 	}
-	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: StateRunning}
+	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: core.StateRunning}
 	s.state.Started++
 	return result, nil
 }

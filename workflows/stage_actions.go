@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -127,7 +128,7 @@ func (s *stageImpl) abort(ctx workflow.Context, req DeployActionRequest) (Deploy
 		return res, err
 	}
 	if ended {
-		res.State = StateAborted
+		res.State = core.StateAborted
 	}
 	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -75,7 +76,7 @@ func TestPauseResumeAbortThroughTheStage(t *testing.T) {
 		t.Errorf("resume: %+v", resume)
 	}
 	wantRejected("resume when running", resumeAgain, "not paused")
-	if abort.rejected != nil || abort.failed != nil || abort.result.State != workflows.StateAborted {
+	if abort.rejected != nil || abort.failed != nil || abort.result.State != core.StateAborted {
 		t.Errorf("abort: %+v, want the deploy confirmed ABORTED", abort)
 	}
 	wantRejected("abort when idle", abortIdle, "nothing to abort")
@@ -95,7 +96,7 @@ func TestRegularDeployWaitsForAHotfix(t *testing.T) {
 	env.RegisterWorkflow(workflows.DeployWorkflow)
 
 	hotfix := deployRequest("h1")
-	hotfix.Type = workflows.TypeHotfix
+	hotfix.Type = core.TypeHotfix
 	forced := deployRequest("d3")
 	forced.Force = true
 	var h, regular, force updateResult
@@ -114,7 +115,7 @@ func TestRegularDeployWaitsForAHotfix(t *testing.T) {
 	if force.rejected != nil || force.failed != nil || force.result.Superseded != "h1" {
 		t.Errorf("forced regular: %+v, want it to supersede h1", force)
 	}
-	if len(store.created) != 2 || store.created[0].Type != workflows.TypeHotfix {
+	if len(store.created) != 2 || store.created[0].Type != core.TypeHotfix {
 		t.Errorf("deploys created: %+v", store.created)
 	}
 }
@@ -127,11 +128,11 @@ func TestRegularDeployFollowsASucceededRollback(t *testing.T) {
 	env.RegisterWorkflow(workflows.DeployWorkflow)
 
 	rollback := deployRequest("r1")
-	rollback.Type = workflows.TypeRollback
+	rollback.Type = core.TypeRollback
 	var r, regular updateResult
 	env.RegisterDelayedCallback(func() { sendDeploy(env, rollback, &r) }, time.Second)
 	env.RegisterDelayedCallback(func() {
-		if st := queryStage(t, env); st.Current == nil || st.Current.State != workflows.StateSucceeding {
+		if st := queryStage(t, env); st.Current == nil || st.Current.State != core.StateSucceeding {
 			t.Errorf("status after the rollback finished = %+v, want it SUCCEEDING", st)
 		}
 		sendDeploy(env, deployRequest("d2"), &regular)
@@ -151,23 +152,23 @@ func TestRestartDeployKeepsItsType(t *testing.T) {
 	store.register(env)
 	env.RegisterWorkflow(workflows.DeployWorkflow)
 	restart := deployRequest("x1")
-	restart.Type = workflows.TypeRestart
+	restart.Type = core.TypeRestart
 	var r updateResult
 	env.RegisterDelayedCallback(func() { sendDeploy(env, restart, &r) }, time.Second)
 	env.RegisterDelayedCallback(func() {
-		if st := queryStage(t, env); st.Current == nil || st.Current.Type != workflows.TypeRestart {
+		if st := queryStage(t, env); st.Current == nil || st.Current.Type != core.TypeRestart {
 			t.Errorf("status = %+v, want a RESTART deploy", st)
 		}
 		env.CancelWorkflow()
 	}, time.Minute)
 	env.ExecuteWorkflow(workflows.StageWorkflow, stageInput)
-	if len(store.created) != 1 || store.created[0].Type != workflows.TypeRestart {
+	if len(store.created) != 1 || store.created[0].Type != core.TypeRestart {
 		t.Errorf("deploys created: %+v", store.created)
 	}
 }
 
 func TestDecisionsOnActions(t *testing.T) {
-	running := &workflows.DeployRef{DeployID: "d1", Type: workflows.TypeRegular, State: workflows.StateRunning}
+	running := &workflows.DeployRef{DeployID: "d1", Type: core.TypeRegular, State: core.StateRunning}
 	paused := &workflows.DeployRef{DeployID: "d1", Paused: true}
 	aborting := &workflows.DeployRef{DeployID: "d1", Aborting: true}
 	for _, tc := range []struct {
@@ -197,15 +198,15 @@ func TestDecisionsOnActions(t *testing.T) {
 		cur           *workflows.DeployRef
 		want          string
 	}{
-		{"idle", workflows.TypeRegular, false, nil, ""},
-		{"over regular", workflows.TypeRegular, false, running, ""},
-		{"over running hotfix", workflows.TypeRegular, false, &workflows.DeployRef{Type: workflows.TypeHotfix, State: workflows.StateRunning}, "a HOTFIX deploy is running"},
-		{"over rollback of unknown state", workflows.TypeRegular, false, &workflows.DeployRef{Type: workflows.TypeRollback}, "a ROLLBACK deploy is running"},
-		{"forced", workflows.TypeRegular, true, &workflows.DeployRef{Type: workflows.TypeHotfix, State: workflows.StateRunning}, ""},
-		{"over succeeding hotfix", workflows.TypeRegular, false, &workflows.DeployRef{Type: workflows.TypeHotfix, State: workflows.StateSucceeding}, ""},
-		{"over aborting hotfix", workflows.TypeRegular, false, &workflows.DeployRef{Type: workflows.TypeHotfix, Aborting: true}, ""},
-		{"hotfix over hotfix", workflows.TypeHotfix, false, &workflows.DeployRef{Type: workflows.TypeHotfix, State: workflows.StateRunning}, ""},
-		{"rollback over hotfix", workflows.TypeRollback, false, &workflows.DeployRef{Type: workflows.TypeHotfix, State: workflows.StateRunning}, ""},
+		{"idle", core.TypeRegular, false, nil, ""},
+		{"over regular", core.TypeRegular, false, running, ""},
+		{"over running hotfix", core.TypeRegular, false, &workflows.DeployRef{Type: core.TypeHotfix, State: core.StateRunning}, "a HOTFIX deploy is running"},
+		{"over rollback of unknown state", core.TypeRegular, false, &workflows.DeployRef{Type: core.TypeRollback}, "a ROLLBACK deploy is running"},
+		{"forced", core.TypeRegular, true, &workflows.DeployRef{Type: core.TypeHotfix, State: core.StateRunning}, ""},
+		{"over succeeding hotfix", core.TypeRegular, false, &workflows.DeployRef{Type: core.TypeHotfix, State: core.StateSucceeding}, ""},
+		{"over aborting hotfix", core.TypeRegular, false, &workflows.DeployRef{Type: core.TypeHotfix, Aborting: true}, ""},
+		{"hotfix over hotfix", core.TypeHotfix, false, &workflows.DeployRef{Type: core.TypeHotfix, State: core.StateRunning}, ""},
+		{"rollback over hotfix", core.TypeRollback, false, &workflows.DeployRef{Type: core.TypeHotfix, State: core.StateRunning}, ""},
 	} {
 		got := workflows.RegularBlockedBy(tc.reqType, tc.force, tc.cur)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {

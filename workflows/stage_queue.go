@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -15,7 +16,7 @@ const stageQueueChange = "stage-queue"
 func WaitingForText(cur *DeployRef) string {
 	state := cur.State
 	if state == "" {
-		state = StateRunning
+		state = core.StateRunning
 	}
 	return fmt.Sprintf("%s deploy %s (%s)", cur.Type, cur.DeployID, state)
 }
@@ -30,7 +31,7 @@ func QueueReleased(cur *DeployRef) bool {
 	if cur.Aborting {
 		return false
 	}
-	return RegularBlockedBy(TypeRegular, false, cur) == ""
+	return RegularBlockedBy(core.TypeRegular, false, cur) == ""
 }
 
 // enqueue records req as the stage's queued deploy, replacing an older queued request,

@@ -10,12 +10,13 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 func hotfixRequest(id string) workflows.StartDeployRequest {
 	r := deployRequest(id)
-	r.Type = workflows.TypeHotfix
+	r.Type = core.TypeHotfix
 	return r
 }
 
@@ -47,7 +48,7 @@ func TestQueuedDeployStartsWhenTheHotfixSucceeds(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		st := queryStage(t, env)
 		if st.Queued == nil || st.Queued.DeployID != "q1" || st.Queued.WaitingFor != "HOTFIX deploy h1 (RUNNING)" ||
-			st.Queued.BuildID != "build-q1" || st.Queued.Type != workflows.TypeRegular || st.Queued.Operator != "alice" || st.Queued.QueuedAt.IsZero() {
+			st.Queued.BuildID != "build-q1" || st.Queued.Type != core.TypeRegular || st.Queued.Operator != "alice" || st.Queued.QueuedAt.IsZero() {
 			t.Errorf("status with q1 queued = %+v (queued %+v)", st, st.Queued)
 		}
 		sendDeploy(env, queuedRequest("q2"), &q2)
@@ -181,7 +182,7 @@ func TestQueueSurvivesContinueAsNew(t *testing.T) {
 		if st := queryStage(t, env2); st.Queued == nil || st.Queued.DeployID != "q1" {
 			t.Errorf("new run status = %+v, want q1 queued", st)
 		}
-		env2.SignalWorkflow(workflows.DeployStateSignal, workflows.DeployFinished{DeployID: "h1", State: workflows.StateSucceeding})
+		env2.SignalWorkflow(workflows.DeployStateSignal, workflows.DeployFinished{DeployID: "h1", State: core.StateSucceeding})
 	}, time.Second)
 	env2.RegisterDelayedCallback(func() {
 		if st := queryStage(t, env2); st.Queued != nil || st.Current == nil || st.Current.DeployID != "q1" {

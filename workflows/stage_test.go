@@ -11,13 +11,14 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 var stageInput = workflows.StageInput{StageID: "stage-1", EnvName: "hello", StageName: "prod"}
 
 func deployRequest(id string) workflows.StartDeployRequest {
-	return workflows.StartDeployRequest{DeployID: id, BuildID: "build-" + id, BuildName: "hello", Type: workflows.TypeRegular, Operator: "alice"}
+	return workflows.StartDeployRequest{DeployID: id, BuildID: "build-" + id, BuildName: "hello", Type: core.TypeRegular, Operator: "alice"}
 }
 
 type updateResult struct {
@@ -141,14 +142,14 @@ func TestDeployToStageWithoutHostsFails(t *testing.T) {
 		}
 		var p workflows.DeployProgress
 		_ = v.Get(&p)
-		if p.State != workflows.StateFailing || !strings.Contains(p.Reason, "no hosts") {
+		if p.State != core.StateFailing || !strings.Contains(p.Reason, "no hosts") {
 			t.Errorf("progress = %+v, want FAILING for no hosts", p)
 		}
 		env.SignalWorkflow(workflows.AbortDeploySignal, workflows.AbortRequest{Reason: "aborted by bob", Operator: "bob"})
 	}, time.Minute)
-	env.OnSignalExternalWorkflow("default-test-namespace", "stage/hello/prod", "", workflows.DeployFinishedSignal, workflows.DeployFinished{DeployID: "d1", State: workflows.StateAborted}).Return(nil).Once()
+	env.OnSignalExternalWorkflow("default-test-namespace", "stage/hello/prod", "", workflows.DeployFinishedSignal, workflows.DeployFinished{DeployID: "d1", State: core.StateAborted}).Return(nil).Once()
 	allowVerdicts(env)
-	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: workflows.TypeRegular, StageWorkflowID: "stage/hello/prod"})
+	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: core.TypeRegular, StageWorkflowID: "stage/hello/prod"})
 
 	var p workflows.DeployProgress
 	if err := env.GetWorkflowResult(&p); err != nil {
@@ -157,7 +158,7 @@ func TestDeployToStageWithoutHostsFails(t *testing.T) {
 	if got := store.stateLog("d1"); len(got) != 2 || !strings.HasPrefix(got[0], "FAILING:") || got[1] != "ABORTED:aborted by bob" {
 		t.Fatalf("states = %v", got)
 	}
-	if p.State != workflows.StateAborted {
+	if p.State != core.StateAborted {
 		t.Fatalf("result = %+v", p)
 	}
 	env.AssertExpectations(t)
@@ -214,13 +215,13 @@ func TestCancelledDeployEndsAborted(t *testing.T) {
 		} else {
 			var p workflows.DeployProgress
 			_ = v.Get(&p)
-			if p.State != workflows.StateRunning || p.TotalHosts != 4 {
+			if p.State != core.StateRunning || p.TotalHosts != 4 {
 				t.Errorf("progress before cancel = %+v", p)
 			}
 		}
 		env.CancelWorkflow()
 	}, time.Minute)
-	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: workflows.TypeRegular})
+	env.ExecuteWorkflow(workflows.DeployWorkflow, workflows.DeployInput{DeployID: "d1", StageID: "s", EnvName: "hello", StageName: "prod", BuildID: "b", Type: core.TypeRegular})
 	if got := store.stateLog("d1"); len(got) != 1 || got[0] != "ABORTED:deploy workflow was cancelled" {
 		t.Fatalf("states = %v; a cancelled deploy must be recorded ABORTED", got)
 	}

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 func TestCLIDeployQueueWaitsThenWatches(t *testing.T) {
@@ -37,7 +37,7 @@ func TestCLIDeployQueueWaitsThenWatches(t *testing.T) {
 				_, _ = io.WriteString(w, `{"error":{"code":"not_found","message":"deploy d1 does not exist"}}`)
 				return
 			}
-			_ = json.NewEncoder(w).Encode(map[string]any{"deploy": frame(schema.StateSucceeding, 2, 2, 0, 0, 0, "2 of 2 hosts serving build b1")})
+			_ = json.NewEncoder(w).Encode(map[string]any{"deploy": frame(core.StateSucceeding, 2, 2, 0, 0, 0, "2 of 2 hosts serving build b1")})
 		case r.URL.Path == "/v1/envs/hello/prod/queue":
 			_, _ = io.WriteString(w, `{"queued":true,"deployId":"d1","waitingFor":"HOTFIX deploy h1 (RUNNING)"}`)
 		default:

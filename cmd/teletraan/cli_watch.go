@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -69,9 +70,9 @@ func watch(ctx context.Context, c *apiClient, id string, every time.Duration, ou
 // verdict reports whether watching d is over and, if it is, the error to exit with.
 func verdict(d *schema.Deploy) (bool, error) {
 	switch d.State {
-	case schema.StateSucceeding, schema.StateSucceeded:
+	case core.StateSucceeding, core.StateSucceeded:
 		return true, nil
-	case schema.StateFailing, schema.StateAborted:
+	case core.StateFailing, core.StateAborted:
 		return true, &exitError{code: exitDeployFailed, err: fmt.Errorf("deploy %s is %s: %s", d.ID, d.State, d.StateReason)}
 	}
 	return false, nil

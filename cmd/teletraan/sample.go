@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -72,7 +73,7 @@ func ensureSample(ctx context.Context, st *schema.Store, dataDir string) error {
 	stage := &schema.Stage{EnvName: sampleEnv, StageName: sampleStage, StageConfig: schema.DefaultStageConfig(sampleEnv, sampleStage)}
 	stage.MaxParallelPct = 50
 	stage.Description = "sample stage served by the dev stack's local agents"
-	if err := st.CreateStage(ctx, stage, "teletraan dev"); err != nil && schema.ErrorCode(err) != schema.ECONFLICT {
+	if err := st.CreateStage(ctx, stage, "teletraan dev"); err != nil && core.ErrorCode(err) != core.ECONFLICT {
 		return fmt.Errorf("create the sample stage: %w", err)
 	}
 	if _, err := st.SetCapacity(ctx, sampleEnv, sampleStage, schema.Capacity{Groups: []string{localAgentsGroup}}, "teletraan dev"); err != nil {

@@ -1,11 +1,11 @@
-package schema
+package core
 
 import (
 	"errors"
 	"fmt"
 )
 
-// Error codes shared by the store, the workflows' rejections and the API's status mapping.
+// Error codes of the domain: the store, the workflows and the API all speak them.
 const (
 	// ECONFLICT means the request clashes with existing state (duplicate name, busy stage).
 	ECONFLICT = "conflict"

@@ -1,0 +1,49 @@
+package core
+
+// Deploy types, as in Teletraan.
+const (
+	TypeRegular  = "REGULAR"
+	TypeHotfix   = "HOTFIX"
+	TypeRollback = "ROLLBACK"
+	TypeRestart  = "RESTART"
+)
+
+// Deploy states. RUNNING, FAILING and SUCCEEDING are active; SUCCEEDED and ABORTED are final.
+const (
+	StateRunning    = "RUNNING"
+	StateFailing    = "FAILING"
+	StateSucceeding = "SUCCEEDING"
+	StateSucceeded  = "SUCCEEDED"
+	StateAborted    = "ABORTED"
+)
+
+// Acceptance statuses of a deploy, as in Teletraan.
+const (
+	AcceptancePendingDeploy = "PENDING_DEPLOY"
+	AcceptanceOutstanding   = "OUTSTANDING"
+	AcceptancePendingAccept = "PENDING_ACCEPT"
+	AcceptanceAccepted      = "ACCEPTED"
+	AcceptanceRejected      = "REJECTED"
+	AcceptanceTerminated    = "TERMINATED"
+)
+
+// IsFinalState reports whether a deploy in state can no longer change.
+func IsFinalState(state string) bool { return state == StateSucceeded || state == StateAborted }
+
+// ValidDeployType reports whether t is a known deploy type.
+func ValidDeployType(t string) bool {
+	switch t {
+	case TypeRegular, TypeHotfix, TypeRollback, TypeRestart:
+		return true
+	}
+	return false
+}
+
+// ValidDeployState reports whether s is a known deploy state.
+func ValidDeployState(s string) bool {
+	switch s {
+	case StateRunning, StateFailing, StateSucceeding, StateSucceeded, StateAborted:
+		return true
+	}
+	return false
+}
