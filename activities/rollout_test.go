@@ -45,9 +45,9 @@ func (f *rolloutFixture) setNow(t time.Time) {
 // agentOn writes host's agent row in the stage (nil: the host pings but has none).
 func (f *rolloutFixture) agentOn(t *testing.T, host string, a *schema.Agent) {
 	t.Helper()
-	err := f.st.RecordPing(context.Background(), schema.PingHost{ID: host}, func(schema.PingState) (schema.PingWrites, error) {
+	err := f.st.RecordPing(context.Background(), schema.PingHost{ID: host}, func(core.PingState) (core.PingWrites, error) {
 		if a == nil {
-			return schema.PingWrites{}, nil
+			return core.PingWrites{}, nil
 		}
 		row := *a
 		row.HostID, row.HostName, row.StageID = host, host, f.stage.ID
@@ -57,7 +57,7 @@ func (f *rolloutFixture) agentOn(t *testing.T, host string, a *schema.Agent) {
 		if row.StartedAt.IsZero() {
 			row.StartedAt, row.StageStartedAt, row.UpdatedAt = t0, t0, t0
 		}
-		return schema.PingWrites{Agents: []schema.Agent{row}}, nil
+		return core.PingWrites{Agents: []schema.Agent{row}}, nil
 	})
 	if err != nil {
 		// Errorf, not Fatalf: tests call this from a goroutine too.
@@ -307,8 +307,8 @@ func (f *rolloutFixture) await(t *testing.T, in workflows.WaveInput) workflows.W
 
 func TestAwaitWaveRecordsEachHostsOutcome(t *testing.T) {
 	f := newRolloutFixture(t)
-	err := f.st.RecordPing(context.Background(), schema.PingHost{ID: "h-b"}, func(schema.PingState) (schema.PingWrites, error) {
-		return schema.PingWrites{Errors: []schema.AgentError{{HostID: "h-b", StageID: f.stage.ID, HostName: "h-b", ErrorMessage: "download: 404 Not Found", UpdatedAt: t0}}}, nil
+	err := f.st.RecordPing(context.Background(), schema.PingHost{ID: "h-b"}, func(core.PingState) (core.PingWrites, error) {
+		return core.PingWrites{Errors: []schema.AgentError{{HostID: "h-b", StageID: f.stage.ID, HostName: "h-b", ErrorMessage: "download: 404 Not Found", UpdatedAt: t0}}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -147,8 +147,8 @@ func TestHostActions(t *testing.T) {
 	wantStatus(t, a.call(http.MethodPut, "/v1/envs/hello/prod/capacity", `{"hosts":["h-1","h-2"]}`), http.StatusOK)
 	ctx := context.Background()
 	failed := schema.Agent{HostID: "id-1", StageID: st.ID, HostName: "h-1", DeployID: "d1", DeployStage: "DOWNLOADING", State: core.AgentPausedBySystem, FailCount: 3}
-	if err := a.store.RecordPing(ctx, schema.PingHost{ID: "id-1", Name: "h-1"}, func(schema.PingState) (schema.PingWrites, error) {
-		return schema.PingWrites{Agents: []schema.Agent{failed}}, nil
+	if err := a.store.RecordPing(ctx, schema.PingHost{ID: "id-1", Name: "h-1"}, func(core.PingState) (core.PingWrites, error) {
+		return core.PingWrites{Agents: []schema.Agent{failed}}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func (s *server) ping(c *gin.Context) {
 
 // decidePing records the ping and decides its goal in the store's ping transaction.
 // recordErrors is false when a held ping decides again: its reports were recorded already.
-func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, recordErrors bool) (GoalDecision, error) {
+func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, recordErrors bool) (core.GoalDecision, error) {
 	host := schema.PingHost{
 		ID: req.HostID, Name: req.HostName, IP: req.HostIP, AvailabilityZone: req.AvailabilityZone,
 		AgentVersion: req.AgentVersion, Groups: req.Groups,
@@ -115,9 +115,9 @@ func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, reco
 	for _, r := range req.Reports {
 		host.ReportedStageIDs = append(host.ReportedStageIDs, r.EnvID)
 	}
-	var d GoalDecision
-	err := s.store.RecordPing(ctx, host, func(st schema.PingState) (schema.PingWrites, error) {
-		d = DecideGoal(GoalInput{HostID: req.HostID, HostName: req.HostName, Reports: req.Reports, State: st})
+	var d core.GoalDecision
+	err := s.store.RecordPing(ctx, host, func(st core.PingState) (core.PingWrites, error) {
+		d = core.DecideGoal(core.GoalInput{HostID: req.HostID, HostName: req.HostName, Reports: req.Reports, State: st})
 		if !recordErrors {
 			d.Writes.Errors = nil
 		}
@@ -128,7 +128,7 @@ func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, reco
 
 // holdPing waits for a wake-up from the router's ping hub and decides again, until a goal
 // appears, wait passes (NOOP), or the client goes away.
-func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, d GoalDecision, since time.Time, wait time.Duration) (GoalDecision, error) {
+func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, d core.GoalDecision, since time.Time, wait time.Duration) (core.GoalDecision, error) {
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	for {

@@ -83,8 +83,8 @@ func newBenchFleet(b *testing.B, st *schema.Store, hosts int, wake time.Duration
 				f.bodies[i] = `{"hostId":"` + id + `","hostName":"` + id + `","hostIp":"10.0.0.1","agentVersion":"1.2.60",` +
 					`"groups":["web-asg"],"reports":[` + reportJSON(stage.ID, d.ID, protocol.StageServingBuild, protocol.StatusSucceeded) + `]}`
 				err := st.RecordPing(ctx, schema.PingHost{ID: id, Name: id, IP: "10.0.0.1", AgentVersion: "1.2.60", Groups: []string{"web-asg"}},
-					func(s schema.PingState) (schema.PingWrites, error) {
-						return schema.PingWrites{Agents: []schema.Agent{{HostID: id, StageID: stage.ID, HostName: id, DeployID: d.ID,
+					func(s core.PingState) (core.PingWrites, error) {
+						return core.PingWrites{Agents: []schema.Agent{{HostID: id, StageID: stage.ID, HostName: id, DeployID: d.ID,
 							DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded, State: core.AgentNormal,
 							StartedAt: s.Now, StageStartedAt: s.Now, UpdatedAt: s.Now}}}, nil
 					})

@@ -34,12 +34,12 @@ func TestOperatorSetsAgentStates(t *testing.T) {
 		}
 		failed := schema.Agent{HostID: "h-1", StageID: stage.ID, HostName: "h-1", DeployID: "d1", DeployStage: "DOWNLOADING",
 			Status: "TOO_MANY_RETRY", State: core.AgentPausedBySystem, FailCount: 3, ErrorCode: 1}
-		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-1"}, func(schema.PingState) (schema.PingWrites, error) {
-			return schema.PingWrites{Agents: []schema.Agent{failed}}, nil
+		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-1"}, func(core.PingState) (core.PingWrites, error) {
+			return core.PingWrites{Agents: []schema.Agent{failed}}, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-2"}, func(schema.PingState) (schema.PingWrites, error) { return schema.PingWrites{}, nil }); err != nil {
+		if err := st.RecordPing(ctx, schema.PingHost{ID: "h-2"}, func(core.PingState) (core.PingWrites, error) { return core.PingWrites{}, nil }); err != nil {
 			t.Fatal(err)
 		}
 

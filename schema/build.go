@@ -175,3 +175,10 @@ func (s *Store) ListBuilds(ctx context.Context, f BuildFilter) ([]Build, error) 
 	}
 	return out, nil
 }
+
+// Ref is the build as the ping decision reads it.
+func (b *Build) Ref() *core.Build {
+	return &core.Build{ID: b.ID, Name: b.Name, ArtifactURL: b.ArtifactURL, Checksum: b.Checksum, Repo: b.Repo,
+		Branch: b.Branch, Commit: b.Commit, CommitShort: b.CommitShort, CommitInfo: b.CommitInfo, CommitDate: b.CommitDate,
+		PublishInfo: b.PublishInfo, Publisher: b.Publisher, PublishedAt: b.PublishedAt}
+}

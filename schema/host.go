@@ -30,35 +30,13 @@ type hostGroup struct {
 	GroupName     string `bun:"group_name,pk"`
 }
 
-// Agent is the deploy status of one host in one stage.
-type Agent struct {
-	bun.BaseModel `bun:"table:agents"`
+// Agent is the deploy status of one host in one stage. The core owns the row's shape
+// because the ping decision computes it; bun maps it to the agents table by its name.
+type Agent = core.Agent
 
-	HostID         string    `bun:"host_id,pk" json:"hostId"`
-	StageID        string    `bun:"stage_id,pk" json:"stageId"`
-	HostName       string    `bun:"host_name,notnull" json:"hostName"`
-	DeployID       string    `bun:"deploy_id,notnull" json:"deployId"`
-	DeployStage    string    `bun:"deploy_stage,notnull" json:"deployStage"`
-	Status         string    `bun:"status,notnull" json:"status"`
-	State          string    `bun:"state,notnull" json:"state"`
-	FailCount      int       `bun:"fail_count,notnull" json:"failCount"`
-	ErrorCode      int       `bun:"error_code,notnull" json:"errorCode"`
-	FirstDeploy    bool      `bun:"first_deploy,notnull" json:"firstDeploy"`
-	StartedAt      time.Time `bun:"started_at,notnull" json:"startedAt"`
-	StageStartedAt time.Time `bun:"stage_started_at,notnull" json:"stageStartedAt"`
-	UpdatedAt      time.Time `bun:"updated_at,notnull" json:"updatedAt"`
-}
-
-// AgentError holds the tail of the last failing script's output of a host in a stage.
-type AgentError struct {
-	bun.BaseModel `bun:"table:agent_errors"`
-
-	HostID       string    `bun:"host_id,pk" json:"hostId"`
-	StageID      string    `bun:"stage_id,pk" json:"stageId"`
-	HostName     string    `bun:"host_name,notnull" json:"hostName"`
-	ErrorMessage string    `bun:"error_message,notnull" json:"errorMessage"`
-	UpdatedAt    time.Time `bun:"updated_at,notnull" json:"updatedAt"`
-}
+// AgentError holds the tail of the last failing script's output of a host in a stage; bun
+// maps it to the agent_errors table by its name.
+type AgentError = core.AgentError
 
 // RecordHost registers a host or refreshes its identity, groups and last-ping time.
 func (s *Store) RecordHost(ctx context.Context, h *Host) error {

@@ -16,20 +16,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Membership says why a host belongs to a stage. When two stages of one environment claim
-// a host, the higher value wins: a host named in a capacity beats a group of it.
-type Membership int
-
-// Memberships, weakest first.
-const (
-	// NotMember marks a stage the host only reports on or still has an agent row for.
-	NotMember Membership = iota
-	// MemberByGroup marks a stage whose capacity lists one of the host's groups.
-	MemberByGroup
-	// MemberByHost marks a stage whose capacity names the host.
-	MemberByHost
-)
-
 // PingHost is what a ping says about the host that sent it.
 type PingHost struct {
 	ID               string
@@ -43,47 +29,9 @@ type PingHost struct {
 	ReportedStageIDs []string
 }
 
-// PingStage is one stage as a ping's goal decision sees it: the stage, its current deploy
-// and build, and this host's status there.
-type PingStage struct {
-	Stage      Stage
-	Deploy     *Deploy // nil before the stage's first deploy
-	Build      *Build  // the current deploy's build; nil when Deploy is nil
-	Membership Membership
-	Agent      *Agent // nil when the host has no agent row for the stage
-	// AdmittedDeployID is the deploy that last admitted this host to start in the stage
-	// (AdmitHosts); a host idle on an older deploy waits until it equals Deploy.ID.
-	AdmittedDeployID string
-}
-
-// PingState is everything a ping's decision reads, taken in one statement so that it is a
-// consistent snapshot.
-type PingState struct {
-	// Stages are the host's member stages (at most one per environment) and the stages it
-	// reports on or has agent rows for, sorted by environment and stage name.
-	Stages []PingStage
-	// Now is the store's clock at the ping, for the timestamps of the rows the decision writes.
-	Now time.Time
-}
-
-// PingWrites are the agent rows a ping's decision changes.
-type PingWrites struct {
-	Agents []Agent      // inserted or replaced
-	Errors []AgentError // inserted or replaced
-	// Forget lists stages whose agent row and error the host no longer needs: it left the
-	// stage and its agent acknowledged the DELETE.
-	Forget []string
-}
-
-// IsEmpty reports whether w changes nothing, which lets a steady-state ping skip its
-// transaction.
-func (w PingWrites) IsEmpty() bool {
-	return len(w.Agents) == 0 && len(w.Errors) == 0 && len(w.Forget) == 0
-}
-
 // PingDecider turns a host's state into the agent rows to write. RecordPing may call it
 // twice, so it must not have side effects beyond its return value.
-type PingDecider func(PingState) (PingWrites, error)
+type PingDecider func(core.PingState) (core.PingWrites, error)
 
 // LastPingResolution is how stale hosts.last_ping_at may be while its host keeps pinging:
 // a ping within this long of the stored time does not write it again, which makes the
@@ -313,7 +261,7 @@ type pingHostProbe struct {
 // loadPingState reads the host's stages with their current deploy and build, its agent
 // rows and its admissions, in one prepared statement. It also reads whether the host row is
 // unchanged and when it last pinged, saving the steady-state ping a statement.
-func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (PingState, pingHostProbe, error) {
+func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now time.Time) (core.PingState, pingHostProbe, error) {
 	var (
 		candidates = []string{"SELECT stage_id, 2 AS tier FROM stage_hosts WHERE host_name = ?"}
 		args       = []any{h.Name}
@@ -350,23 +298,21 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 	// Prepared: this runs on every ping, and its text depends only on the list lengths.
 	var rows []pingStageRow
 	if err := s.scanPrepared(ctx, db, query, args, &rows); err != nil {
-		return PingState{}, pingHostProbe{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
+		return core.PingState{}, pingHostProbe{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
 	}
 	host := pingHostProbe{unknown: len(rows) == 0}
 	if len(rows) > 0 && rows[0].HostLastPingAt != nil {
 		host.unchanged, host.lastPingAt = true, rows[0].HostLastPingAt
 	}
-	state := PingState{Now: now, Stages: make([]PingStage, len(rows))}
+	state := core.PingState{Now: now, Stages: make([]core.PingStage, len(rows))}
 	for i := range rows {
 		r := &rows[i]
-		ps := PingStage{Stage: r.Stage, Membership: Membership(r.Tier), AdmittedDeployID: r.AdmittedDeployID}
-		ps.Stage.normalize()
+		r.Stage.normalize()
+		ps := core.PingStage{Stage: r.Stage.Ref(), Membership: core.Membership(r.Tier), AdmittedDeployID: r.AdmittedDeployID}
 		if r.Deploy.ID != "" {
-			d := r.Deploy
-			ps.Deploy = &d
+			ps.Deploy = &core.DeployRef{ID: r.Deploy.ID, Type: r.Deploy.Type}
 			if r.Build.ID != "" {
-				b := r.Build
-				ps.Build = &b
+				ps.Build = r.Build.Ref()
 			}
 		}
 		if r.Agent.HostID != "" {
@@ -375,7 +321,7 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 		}
 		state.Stages[i] = ps
 	}
-	resolveMembership(state.Stages)
+	core.ResolveMembership(state.Stages)
 	return state, host, nil
 }
 
@@ -412,30 +358,9 @@ func (s *Store) prefixedColumns(model reflect.Type, alias string) string {
 	return strings.Join(cols, ", ")
 }
 
-// resolveMembership keeps at most one member stage per environment, because agents key
-// their status by environment name: the strongest membership wins, then the first stage
-// name. stages must be sorted by environment and stage name.
-func resolveMembership(stages []PingStage) {
-	best := map[string]int{}
-	for i, ps := range stages {
-		if ps.Membership == NotMember {
-			continue
-		}
-		j, ok := best[ps.Stage.EnvName]
-		if !ok || ps.Membership > stages[j].Membership {
-			best[ps.Stage.EnvName] = i
-		}
-	}
-	for i := range stages {
-		if j, ok := best[stages[i].Stage.EnvName]; ok && j != i {
-			stages[i].Membership = NotMember
-		}
-	}
-}
-
 // applyPingWrites stores a ping's agent rows and errors and forgets left stages, one
 // statement per kind.
-func applyPingWrites(ctx context.Context, tx bun.Tx, d Dialect, hostID string, w PingWrites) error {
+func applyPingWrites(ctx context.Context, tx bun.Tx, d Dialect, hostID string, w core.PingWrites) error {
 	if len(w.Agents) > 0 {
 		q := onConflictUpdate(tx.NewInsert().Model(&w.Agents), d, "host_id, stage_id",
 			"host_name", "deploy_id", "deploy_stage", "status", "state", "fail_count", "error_code",

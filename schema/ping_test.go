@@ -34,12 +34,12 @@ func setCapacity(t *testing.T, st *schema.Store, s *schema.Stage, c schema.Capac
 }
 
 // readPing pings as h and returns the state its decider saw, writing nothing.
-func readPing(t *testing.T, st *schema.Store, h schema.PingHost) schema.PingState {
+func readPing(t *testing.T, st *schema.Store, h schema.PingHost) core.PingState {
 	t.Helper()
-	var got schema.PingState
-	err := st.RecordPing(context.Background(), h, func(s schema.PingState) (schema.PingWrites, error) {
+	var got core.PingState
+	err := st.RecordPing(context.Background(), h, func(s core.PingState) (core.PingWrites, error) {
 		got = s
-		return schema.PingWrites{}, nil
+		return core.PingWrites{}, nil
 	})
 	if err != nil {
 		t.Fatalf("RecordPing(%s): %v", h.ID, err)
@@ -47,7 +47,7 @@ func readPing(t *testing.T, st *schema.Store, h schema.PingHost) schema.PingStat
 	return got
 }
 
-func findStage(state schema.PingState, id string) *schema.PingStage {
+func findStage(state core.PingState, id string) *core.PingStage {
 	for i := range state.Stages {
 		if state.Stages[i].Stage.ID == id {
 			return &state.Stages[i]
@@ -74,13 +74,13 @@ func TestRecordPingLoadsMembershipDeployAndBuild(t *testing.T) {
 			t.Fatalf("got %d stages, want web/canary, web/prod, api/prod: %+v", len(state.Stages), state.Stages)
 		}
 		// A host named in web/canary's capacity serves it, not web/prod that holds its group.
-		if ps := findStage(state, canary.ID); ps == nil || ps.Membership != schema.MemberByHost {
+		if ps := findStage(state, canary.ID); ps == nil || ps.Membership != core.MemberByHost {
 			t.Fatalf("web/canary membership = %+v, want by host", ps)
 		}
-		if ps := findStage(state, prod.ID); ps == nil || ps.Membership != schema.NotMember {
+		if ps := findStage(state, prod.ID); ps == nil || ps.Membership != core.NotMember {
 			t.Fatalf("web/prod membership = %+v, want not a member (one stage per env)", ps)
 		}
-		if ps := findStage(state, api.ID); ps == nil || ps.Membership != schema.MemberByGroup || ps.Deploy != nil || ps.Build != nil {
+		if ps := findStage(state, api.ID); ps == nil || ps.Membership != core.MemberByGroup || ps.Deploy != nil || ps.Build != nil {
 			t.Fatalf("api/prod = %+v, want member by group without deploy", ps)
 		}
 		ps := findStage(state, canary.ID)
@@ -116,7 +116,7 @@ func TestRecordPingDecidesOnceWhenNothingChanges(t *testing.T) {
 		ctx := context.Background()
 		h := schema.PingHost{ID: "i-1", Groups: []string{"g"}}
 		calls := 0
-		count := func(schema.PingState) (schema.PingWrites, error) { calls++; return schema.PingWrites{}, nil }
+		count := func(core.PingState) (core.PingWrites, error) { calls++; return core.PingWrites{}, nil }
 		if err := st.RecordPing(ctx, h, count); err != nil {
 			t.Fatal(err)
 		}
@@ -132,9 +132,9 @@ func TestRecordPingDecidesOnceWhenNothingChanges(t *testing.T) {
 		}
 		// Writing takes the locked path, which decides again on a fresh read.
 		calls = 0
-		write := func(s schema.PingState) (schema.PingWrites, error) {
+		write := func(s core.PingState) (core.PingWrites, error) {
 			calls++
-			return schema.PingWrites{Forget: []string{"gone"}}, nil
+			return core.PingWrites{Forget: []string{"gone"}}, nil
 		}
 		if err := st.RecordPing(ctx, h, write); err != nil {
 			t.Fatal(err)
@@ -159,8 +159,8 @@ func TestRecordPingWritesAgentsErrorsAndForgets(t *testing.T) {
 				Status: "SCRIPT_FAILED", State: core.AgentNormal, FailCount: 2, ErrorCode: 7, FirstDeploy: true,
 				StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 		}
-		err := st.RecordPing(ctx, h, func(s schema.PingState) (schema.PingWrites, error) {
-			return schema.PingWrites{
+		err := st.RecordPing(ctx, h, func(s core.PingState) (core.PingWrites, error) {
+			return core.PingWrites{
 				Agents: []schema.Agent{agent(prod.ID), agent(left.ID)},
 				Errors: []schema.AgentError{{HostID: "i-1", StageID: prod.ID, HostName: "i-1", ErrorMessage: "exit 7", UpdatedAt: now},
 					{HostID: "i-1", StageID: left.ID, HostName: "i-1", ErrorMessage: "old", UpdatedAt: now}},
@@ -174,7 +174,7 @@ func TestRecordPingWritesAgentsErrorsAndForgets(t *testing.T) {
 		if ps == nil || ps.Agent == nil || ps.Agent.FailCount != 2 || ps.Agent.Status != "SCRIPT_FAILED" || !ps.Agent.FirstDeploy || !ps.Agent.StartedAt.Equal(now) {
 			t.Fatalf("web/prod agent = %+v, want the written row", ps)
 		}
-		if ps := findStage(state, left.ID); ps == nil || ps.Agent == nil || ps.Membership != schema.NotMember {
+		if ps := findStage(state, left.ID); ps == nil || ps.Agent == nil || ps.Membership != core.NotMember {
 			t.Fatalf("old/prod = %+v, want its agent row, not a member", ps)
 		}
 		hosts, err := st.ListStageHosts(ctx, "web", "prod")
@@ -187,8 +187,8 @@ func TestRecordPingWritesAgentsErrorsAndForgets(t *testing.T) {
 
 		// The agent acknowledged the DELETE: it no longer reports old/prod.
 		h.ReportedStageIDs = nil
-		err = st.RecordPing(ctx, h, func(s schema.PingState) (schema.PingWrites, error) {
-			return schema.PingWrites{Forget: []string{left.ID}}, nil
+		err = st.RecordPing(ctx, h, func(s core.PingState) (core.PingWrites, error) {
+			return core.PingWrites{Forget: []string{left.ID}}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -215,8 +215,8 @@ func TestAdmitHostsIsSeenByPingAndChanges(t *testing.T) {
 		since := time.Now().UTC().Add(-time.Second)
 		d1, _ := deployStage(t, st, prod)
 		now := time.Now().UTC()
-		err := st.RecordPing(ctx, schema.PingHost{ID: "i-1"}, func(s schema.PingState) (schema.PingWrites, error) {
-			return schema.PingWrites{Agents: []schema.Agent{{HostID: "i-1", StageID: prod.ID, HostName: "i-1", DeployID: d1.ID,
+		err := st.RecordPing(ctx, schema.PingHost{ID: "i-1"}, func(s core.PingState) (core.PingWrites, error) {
+			return core.PingWrites{Agents: []schema.Agent{{HostID: "i-1", StageID: prod.ID, HostName: "i-1", DeployID: d1.ID,
 				DeployStage: "SERVING_BUILD", Status: "SUCCEEDED", State: core.AgentNormal, StartedAt: now, StageStartedAt: now, UpdatedAt: now}}}, nil
 		})
 		if err != nil {
@@ -276,14 +276,14 @@ func TestRecordPingSerializesPingsOfOneHost(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- st.RecordPing(ctx, h, func(s schema.PingState) (schema.PingWrites, error) {
+				errs <- st.RecordPing(ctx, h, func(s core.PingState) (core.PingWrites, error) {
 					a := schema.Agent{HostID: "i-1", StageID: prod.ID, HostName: "i-1", DeployStage: "UNKNOWN", Status: "UNKNOWN",
 						State: core.AgentNormal, StartedAt: s.Now, StageStartedAt: s.Now, UpdatedAt: s.Now}
 					if ps := findStage(s, prod.ID); ps != nil && ps.Agent != nil {
 						a.FailCount = ps.Agent.FailCount
 					}
 					a.FailCount++
-					return schema.PingWrites{Agents: []schema.Agent{a}}, nil
+					return core.PingWrites{Agents: []schema.Agent{a}}, nil
 				})
 			}()
 		}

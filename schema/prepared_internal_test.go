@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/uptrace/bun"
 )
 
@@ -39,9 +40,9 @@ func TestPingStateQueriesArePreparedOncePerShape(t *testing.T) {
 	if _, err := st.SetCapacity(ctx, "web", "prod", Capacity{Groups: []string{"web"}}, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	noop := func(PingState) (PingWrites, error) { return PingWrites{}, nil }
+	noop := func(core.PingState) (core.PingWrites, error) { return core.PingWrites{}, nil }
 	var stages int
-	count := func(s PingState) (PingWrites, error) { stages = len(s.Stages); return PingWrites{}, nil }
+	count := func(s core.PingState) (core.PingWrites, error) { stages = len(s.Stages); return core.PingWrites{}, nil }
 	for i := range 5 {
 		// Each host is new, so every ping also runs the transactional half, which reuses
 		// the statement the first half prepared.

@@ -371,3 +371,9 @@ func isDuplicate(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "Duplicate entry") || strings.Contains(msg, "UNIQUE constraint failed")
 }
+
+// Ref is the stage as the ping decision reads it.
+func (st *Stage) Ref() core.StageRef {
+	return core.StageRef{ID: st.ID, EnvName: st.EnvName, StageName: st.StageName, CurrentDeployID: st.CurrentDeployID,
+		ScriptVariables: st.ScriptVariables, AgentConfigs: st.AgentConfigs}
+}

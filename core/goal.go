@@ -1,4 +1,4 @@
-package api
+package core
 
 import (
 	"cmp"
@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
-	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // GoalInput is everything DecideGoal reads about one ping.
@@ -18,13 +16,13 @@ type GoalInput struct {
 	// Reports are the agent's statuses, at most one per stage (envId).
 	Reports []protocol.PingReport
 	// State is the host's stages, deploys, agent rows and admissions as the store read them.
-	State schema.PingState
+	State PingState
 }
 
 // GoalDecision is the answer to a ping and the agent rows that answer implies.
 type GoalDecision struct {
 	Response protocol.PingResponse
-	Writes   schema.PingWrites
+	Writes   PingWrites
 	// MemberStageIDs are the stages the host serves; a held ping wakes when one of them
 	// gets a new current deploy.
 	MemberStageIDs []string
@@ -47,10 +45,10 @@ type candidate struct {
 	envName string
 	goal    protocol.DeployGoal
 	opCode  string
-	row     *schema.Agent // written when this goal is the answer
+	row     *Agent // written when this goal is the answer
 	// fallback, when set, is written instead when another stage's goal is the answer:
 	// the row as the report describes it, without the goal's move.
-	fallback *schema.Agent
+	fallback *Agent
 }
 
 // DecideGoal applies Teletraan's ping decision (§2.4 of the reference) to one ping: per
@@ -65,7 +63,7 @@ func DecideGoal(in GoalInput) GoalDecision {
 	for i := range in.Reports {
 		reports[in.Reports[i].EnvID] = &in.Reports[i]
 	}
-	stages := make(map[string]*schema.PingStage, len(in.State.Stages))
+	stages := make(map[string]*PingStage, len(in.State.Stages))
 	var order []string
 	for i := range in.State.Stages {
 		ps := &in.State.Stages[i]
@@ -86,12 +84,12 @@ func DecideGoal(in GoalInput) GoalDecision {
 		out        GoalDecision
 		candidates []candidate
 		deletes    []candidate
-		rows       []schema.Agent
+		rows       []Agent
 	)
 	for _, id := range order {
 		ps, rep := stages[id], reports[id]
 		switch {
-		case ps != nil && ps.Membership != schema.NotMember:
+		case ps != nil && ps.Membership != NotMember:
 			out.MemberStageIDs = append(out.MemberStageIDs, id)
 			c, row, waiting := decideMember(ps, rep, in.HostID, hostName, now)
 			if c != nil {
@@ -105,7 +103,7 @@ func DecideGoal(in GoalInput) GoalDecision {
 			d := deleteCandidate(ps, rep)
 			if ps != nil && ps.Agent != nil {
 				row := *ps.Agent
-				row.State = core.AgentDelete
+				row.State = AgentDelete
 				d.row, d.fallback = &row, &row
 			}
 			deletes = append(deletes, d)
@@ -114,7 +112,7 @@ func DecideGoal(in GoalInput) GoalDecision {
 			out.Writes.Forget = append(out.Writes.Forget, id)
 		}
 		if rep != nil && rep.ErrorCode != 0 && ps != nil && reportsNews(ps.Agent, rep) {
-			out.Writes.Errors = append(out.Writes.Errors, schema.AgentError{HostID: in.HostID, StageID: id,
+			out.Writes.Errors = append(out.Writes.Errors, AgentError{HostID: in.HostID, StageID: id,
 				HostName: hostName, ErrorMessage: rep.ErrorMessage, UpdatedAt: now})
 		}
 	}
@@ -154,20 +152,20 @@ func DecideGoal(in GoalInput) GoalDecision {
 
 // decideMember decides one stage the host serves. It returns the goal candidate, if any,
 // the row to write when no candidate carries it, and whether the host waits for admission.
-func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostName string, now time.Time) (*candidate, *schema.Agent, bool) {
+func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName string, now time.Time) (*candidate, *Agent, bool) {
 	ag, dep := ps.Agent, ps.Deploy
 	if dep == nil {
 		return nil, nil, false // 0.1: nothing to deploy yet
 	}
-	if ag != nil && (ag.State == core.AgentPausedByUser || ag.State == core.AgentStop) {
+	if ag != nil && (ag.State == AgentPausedByUser || ag.State == AgentStop) {
 		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
 		// goals yet, so a stopping host is left alone too.
 		return nil, nil, false
 	}
 	first := ag == nil || ag.FirstDeploy
-	fresh := func(first bool) schema.Agent {
-		return schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, DeployID: dep.ID,
-			DeployStage: protocol.StagePreDownload, Status: protocol.StatusUnknown, State: core.AgentNormal,
+	fresh := func(first bool) Agent {
+		return Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, DeployID: dep.ID,
+			DeployStage: protocol.StagePreDownload, Status: protocol.StatusUnknown, State: AgentNormal,
 			FirstDeploy: first, StartedAt: now, StageStartedAt: now, UpdatedAt: now}
 	}
 	install := func(kind candidateKind) *candidate {
@@ -175,7 +173,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 		return &candidate{kind: kind, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
 			goal: buildGoal(ps, protocol.StagePreDownload, first), row: &row}
 	}
-	reset := ag != nil && ag.State == core.AgentReset
+	reset := ag != nil && ag.State == AgentReset
 
 	if rep != nil && rep.DeployID == dep.ID {
 		reported := reportRow(ag, rep, ps, hostID, hostName, now)
@@ -185,7 +183,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 			c.fallback = &reported
 			return c, nil, false
 		case rep.DeployStage == protocol.StageServingBuild:
-			reported.State = core.AgentNormal
+			reported.State = AgentNormal
 			reported.FirstDeploy = false
 			return nil, &reported, false
 		case rep.AgentStatus == protocol.StatusSucceeded:
@@ -194,7 +192,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 				next = protocol.StagePreDownload // succeeded at a stage off the deploy path: start over
 			}
 			row := reported
-			row.DeployStage, row.Status, row.State = next, protocol.StatusUnknown, core.AgentNormal
+			row.DeployStage, row.Status, row.State = next, protocol.StatusUnknown, AgentNormal
 			row.FailCount, row.ErrorCode, row.StageStartedAt = 0, 0, now
 			if next == protocol.StagePreDownload {
 				row.StartedAt = now
@@ -202,10 +200,10 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 			return &candidate{kind: continueDeploy, envName: ps.Stage.EnvName, opCode: opCodeFor(dep.Type),
 				goal: buildGoal(ps, next, row.FirstDeploy), row: &row, fallback: &reported}, nil, false
 		case protocol.IsFatalStatus(rep.AgentStatus):
-			reported.State = core.AgentPausedBySystem
+			reported.State = AgentPausedBySystem
 			reported.FirstDeploy = false
 			return nil, &reported, false
-		case ag != nil && ag.State == core.AgentPausedBySystem:
+		case ag != nil && ag.State == AgentPausedBySystem:
 			return nil, &reported, false
 		default:
 			// Still running, or failed and retrying: the agent runs the same stage again.
@@ -222,7 +220,7 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 
 	// No report of the current deploy: the host must install it from the start.
 	if ag != nil && ag.DeployID == dep.ID && !reset {
-		if ag.State == core.AgentPausedBySystem {
+		if ag.State == AgentPausedBySystem {
 			return nil, nil, false // failed on this deploy; only an operator's reset retries it
 		}
 		// The deploy already let this host in (it holds a row for it) but the agent lost its
@@ -240,8 +238,8 @@ func decideMember(ps *schema.PingStage, rep *protocol.PingReport, hostID, hostNa
 }
 
 // reportRow is the host's row in a stage as its report of the current deploy describes it.
-func reportRow(ag *schema.Agent, rep *protocol.PingReport, ps *schema.PingStage, hostID, hostName string, now time.Time) schema.Agent {
-	row := schema.Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, State: core.AgentNormal,
+func reportRow(ag *Agent, rep *protocol.PingReport, ps *PingStage, hostID, hostName string, now time.Time) Agent {
+	row := Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, State: AgentNormal,
 		FirstDeploy: true, StartedAt: now, StageStartedAt: now}
 	if ag != nil {
 		row = *ag
@@ -258,13 +256,13 @@ func reportRow(ag *schema.Agent, rep *protocol.PingReport, ps *schema.PingStage,
 
 // reportsNews reports whether rep says something the stored row does not, so that a host
 // repeating the same failure on every ping does not rewrite its error tail each time.
-func reportsNews(ag *schema.Agent, rep *protocol.PingReport) bool {
+func reportsNews(ag *Agent, rep *protocol.PingReport) bool {
 	return ag == nil || ag.DeployID != rep.DeployID || ag.DeployStage != rep.DeployStage ||
 		ag.Status != rep.AgentStatus || ag.FailCount != rep.FailCount || ag.ErrorCode != rep.ErrorCode
 }
 
 // deleteCandidate tells the agent to forget a stage the host no longer serves.
-func deleteCandidate(ps *schema.PingStage, rep *protocol.PingReport) candidate {
+func deleteCandidate(ps *PingStage, rep *protocol.PingReport) candidate {
 	goal := protocol.DeployGoal{DeployID: rep.DeployID, EnvID: rep.EnvID, DeployStage: rep.DeployStage}
 	if ps != nil {
 		goal.EnvName, goal.StageName = ps.Stage.EnvName, ps.Stage.StageName
@@ -274,8 +272,8 @@ func deleteCandidate(ps *schema.PingStage, rep *protocol.PingReport) candidate {
 
 // changedRows fills in the host id and update time of rows and keeps those that differ
 // from what the store holds, so that a steady ping writes nothing.
-func changedRows(rows []schema.Agent, stages map[string]*schema.PingStage, now time.Time) []schema.Agent {
-	var out []schema.Agent
+func changedRows(rows []Agent, stages map[string]*PingStage, now time.Time) []Agent {
+	var out []Agent
 	for _, r := range rows {
 		ps := stages[r.StageID]
 		if ps != nil && ps.Agent != nil {
@@ -294,9 +292,9 @@ func changedRows(rows []schema.Agent, stages map[string]*schema.PingStage, now t
 // opCodeFor maps a deploy type to the opcode agents expect for it.
 func opCodeFor(deployType string) string {
 	switch deployType {
-	case core.TypeRollback:
+	case TypeRollback:
 		return protocol.OpRollback
-	case core.TypeRestart:
+	case TypeRestart:
 		return protocol.OpRestart
 	default:
 		return protocol.OpDeploy
@@ -306,7 +304,7 @@ func opCodeFor(deployType string) string {
 // buildGoal is the goal to run deployStage of the stage's current deploy. The build
 // travels only with DOWNLOADING and the script variables only with PRE_DOWNLOAD, as in
 // Teletraan, because those are the only stages that use them.
-func buildGoal(ps *schema.PingStage, deployStage string, first bool) protocol.DeployGoal {
+func buildGoal(ps *PingStage, deployStage string, first bool) protocol.DeployGoal {
 	g := protocol.DeployGoal{
 		DeployID:     ps.Deploy.ID,
 		DeployType:   ps.Deploy.Type,
@@ -359,18 +357,4 @@ func StageAgentConfigs(configs map[string]string, deployStage string) map[string
 		return nil
 	}
 	return out
-}
-
-// agentBuild converts a build to the agent's view: dates as epoch milliseconds.
-func agentBuild(b *schema.Build) *protocol.Build {
-	pb := &protocol.Build{
-		ID: b.ID, Name: b.Name, ArtifactURL: b.ArtifactURL, Repo: b.Repo, Branch: b.Branch,
-		Commit: b.Commit, CommitShort: b.CommitShort, CommitInfo: b.CommitInfo,
-		PublishInfo: b.PublishInfo, Publisher: b.Publisher, PublishDate: b.PublishedAt.UnixMilli(),
-		Checksum: b.Checksum,
-	}
-	if b.CommitDate != nil {
-		pb.CommitDate = b.CommitDate.UnixMilli()
-	}
-	return pb
 }

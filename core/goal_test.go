@@ -1,4 +1,4 @@
-package api_test
+package core_test
 
 import (
 	"reflect"
@@ -6,23 +6,21 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
-	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 var goalNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // goalStage is web/prod, a member by host, whose current deploy is d2 of build b2.
-func goalStage(mod ...func(*schema.PingStage)) schema.PingStage {
+func goalStage(mod ...func(*core.PingStage)) core.PingStage {
 	commit := goalNow.Add(-time.Hour)
-	ps := schema.PingStage{
-		Stage: schema.Stage{ID: "stg-web", EnvName: "web", StageName: "prod", CurrentDeployID: "d2",
-			StageConfig: schema.StageConfig{ScriptVariables: map[string]string{"PORT": "8080"},
-				AgentConfigs: map[string]string{"max_retry": "3", "RESTARTING.process_timeout": "600", "DOWNLOADING.max_retry": "9"}}},
-		Deploy:     &schema.Deploy{ID: "d2", StageID: "stg-web", BuildID: "b2", Type: core.TypeRegular},
-		Build:      &schema.Build{ID: "b2", Name: "web", ArtifactURL: "https://b/web.tar.gz", Checksum: "ab12", Commit: "abcdef0", CommitDate: &commit, PublishedAt: goalNow},
-		Membership: schema.MemberByHost,
+	ps := core.PingStage{
+		Stage: core.StageRef{ID: "stg-web", EnvName: "web", StageName: "prod", CurrentDeployID: "d2",
+			ScriptVariables: map[string]string{"PORT": "8080"},
+			AgentConfigs:    map[string]string{"max_retry": "3", "RESTARTING.process_timeout": "600", "DOWNLOADING.max_retry": "9"}},
+		Deploy:     &core.DeployRef{ID: "d2", Type: core.TypeRegular},
+		Build:      &core.Build{ID: "b2", Name: "web", ArtifactURL: "https://b/web.tar.gz", Checksum: "ab12", Commit: "abcdef0", CommitDate: &commit, PublishedAt: goalNow},
+		Membership: core.MemberByHost,
 	}
 	for _, m := range mod {
 		m(&ps)
@@ -30,9 +28,9 @@ func goalStage(mod ...func(*schema.PingStage)) schema.PingStage {
 	return ps
 }
 
-func withAgent(deployID, stage, status, state string, first bool) func(*schema.PingStage) {
-	return func(ps *schema.PingStage) {
-		ps.Agent = &schema.Agent{HostID: "i-1", StageID: ps.Stage.ID, HostName: "host-1", DeployID: deployID, DeployStage: stage,
+func withAgent(deployID, stage, status, state string, first bool) func(*core.PingStage) {
+	return func(ps *core.PingStage) {
+		ps.Agent = &core.Agent{HostID: "i-1", StageID: ps.Stage.ID, HostName: "host-1", DeployID: deployID, DeployStage: stage,
 			Status: status, State: state, FirstDeploy: first, StartedAt: goalNow.Add(-time.Hour),
 			StageStartedAt: goalNow.Add(-time.Minute), UpdatedAt: goalNow.Add(-time.Minute)}
 	}
@@ -55,22 +53,22 @@ func TestDecideGoal(t *testing.T) {
 		ok      = protocol.StatusSucceeded
 		normal  = core.AgentNormal
 	)
-	noDeploy := func(ps *schema.PingStage) { ps.Deploy, ps.Build, ps.Stage.CurrentDeployID = nil, nil, "" }
-	left := func(ps *schema.PingStage) { ps.Membership = schema.NotMember }
-	admitted := func(ps *schema.PingStage) { ps.AdmittedDeployID = "d2" }
-	deployType := func(typ string) func(*schema.PingStage) { return func(ps *schema.PingStage) { ps.Deploy.Type = typ } }
+	noDeploy := func(ps *core.PingStage) { ps.Deploy, ps.Build, ps.Stage.CurrentDeployID = nil, nil, "" }
+	left := func(ps *core.PingStage) { ps.Membership = core.NotMember }
+	admitted := func(ps *core.PingStage) { ps.AdmittedDeployID = "d2" }
+	deployType := func(typ string) func(*core.PingStage) { return func(ps *core.PingStage) { ps.Deploy.Type = typ } }
 	failing := report("stg-web", "d2", protocol.StageDownloading, protocol.StatusScriptFailed)
 	failing.FailCount, failing.ErrorCode, failing.ErrorMessage = 1, 2, "curl: 404"
 	fatal := report("stg-web", "d2", protocol.StageRestarting, protocol.StatusTooManyRetry)
 	fatal.FailCount, fatal.ErrorCode = 3, 1
 	resetBySystem := report("stg-web", "d2", serving, ok)
 	resetBySystem.AgentState = protocol.AgentStateResetBySystem
-	other := schema.PingStage{Stage: schema.Stage{ID: "stg-api", EnvName: "api", StageName: "prod"},
-		Deploy: &schema.Deploy{ID: "a9", Type: core.TypeRegular}, Build: &schema.Build{ID: "ab"}, Membership: schema.MemberByGroup}
+	other := core.PingStage{Stage: core.StageRef{ID: "stg-api", EnvName: "api", StageName: "prod"},
+		Deploy: &core.DeployRef{ID: "a9", Type: core.TypeRegular}, Build: &core.Build{ID: "ab"}, Membership: core.MemberByGroup}
 
 	tests := []struct {
 		name       string
-		stages     []schema.PingStage
+		stages     []core.PingStage
 		reports    []protocol.PingReport
 		wantOp     string
 		wantStage  string // goal's deploy stage; "" for none
@@ -80,94 +78,94 @@ func TestDecideGoal(t *testing.T) {
 		wantForget []string
 		wantWait   bool
 	}{
-		{name: "stage without deploy is ignored", stages: []schema.PingStage{goalStage(noDeploy)},
+		{name: "stage without deploy is ignored", stages: []core.PingStage{goalStage(noDeploy)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
-		{name: "new host installs at once", stages: []schema.PingStage{goalStage()},
+		{name: "new host installs at once", stages: []core.PingStage{goalStage()},
 			wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "serving the current deploy is the steady state", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
+		{name: "serving the current deploy is the steady state", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpNoop},
-		{name: "reaching SERVING_BUILD ends the first deploy", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StagePostRestart, protocol.StatusUnknown, normal, true))},
+		{name: "reaching SERVING_BUILD ends the first deploy", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StagePostRestart, protocol.StatusUnknown, normal, true))},
 			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpNoop,
 			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
-		{name: "succeeded stage moves to the next", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, normal, true))},
+		{name: "succeeded stage moves to the next", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, normal, true))},
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, ok)},
 			wantOp:  protocol.OpDeploy, wantStage: protocol.StagePostDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePostDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "script failure retries the same stage", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, normal, false))},
+		{name: "script failure retries the same stage", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, normal, false))},
 			reports: []protocol.PingReport{failing}, wantOp: protocol.OpDeploy, wantStage: protocol.StageDownloading,
 			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageDownloading, protocol.StatusScriptFailed, normal, false, 1}},
 			wantErrors: 1},
-		{name: "the same failure reported again writes nothing", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusScriptFailed, normal, false), func(ps *schema.PingStage) {
+		{name: "the same failure reported again writes nothing", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusScriptFailed, normal, false), func(ps *core.PingStage) {
 			ps.Agent.FailCount, ps.Agent.ErrorCode = 1, 2
 		})},
 			reports: []protocol.PingReport{failing}, wantOp: protocol.OpDeploy, wantStage: protocol.StageDownloading},
-		{name: "fatal status pauses the host", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusUnknown, normal, true))},
+		{name: "fatal status pauses the host", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusUnknown, normal, true))},
 			reports: []protocol.PingReport{fatal}, wantOp: protocol.OpNoop,
 			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false, 3}},
 			wantErrors: 1},
-		{name: "paused by system stays paused", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false))},
+		{name: "paused by system stays paused", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false))},
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown)}, wantOp: protocol.OpNoop,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StageRestarting, protocol.StatusUnknown, core.AgentPausedBySystem, false, 0}}},
-		{name: "operator reset restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentReset, false))},
+		{name: "operator reset restarts from PRE_DOWNLOAD", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageRestarting, protocol.StatusTooManyRetry, core.AgentReset, false))},
 			reports: []protocol.PingReport{fatal}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows:   []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}},
 			wantErrors: 1},
-		{name: "RESET_BY_SYSTEM from the agent restarts from PRE_DOWNLOAD", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
+		{name: "RESET_BY_SYSTEM from the agent restarts from PRE_DOWNLOAD", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, normal, false))},
 			reports: []protocol.PingReport{resetBySystem}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
-		{name: "paused by user is ignored", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentPausedByUser, false), admitted)},
+		{name: "paused by user is ignored", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentPausedByUser, false), admitted)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
-		{name: "host serving an older deploy waits for admission", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
+		{name: "host serving an older deploy waits for admission", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
-		{name: "admitted host installs", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), admitted)},
+		{name: "admitted host installs", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), admitted)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
-		{name: "host mid-deploy of an older deploy switches at once", stages: []schema.PingStage{goalStage(withAgent("d1", protocol.StageDownloading, protocol.StatusUnknown, normal, false))},
+		{name: "host mid-deploy of an older deploy switches at once", stages: []core.PingStage{goalStage(withAgent("d1", protocol.StageDownloading, protocol.StatusUnknown, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", protocol.StageDownloading, protocol.StatusUnknown)},
 			wantOp:  protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
-		{name: "host still on its first deploy needs no admission", stages: []schema.PingStage{goalStage(withAgent("d1", serving, ok, normal, true))},
+		{name: "host still on its first deploy needs no admission", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, true))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "agent that lost its status restarts the deploy it holds", stages: []schema.PingStage{goalStage(withAgent("d2", protocol.StageStaging, protocol.StatusUnknown, normal, false))},
+		{name: "agent that lost its status restarts the deploy it holds", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStaging, protocol.StatusUnknown, normal, false))},
 			wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
-		{name: "stage the host left is deleted", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, normal, false), left)},
+		{name: "stage the host left is deleted", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, normal, false), left)},
 			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpDelete, wantStage: serving,
 			wantRows: []rowWant{{"stg-web", "d2", serving, ok, core.AgentDelete, false, 0}}},
 		{name: "report on a stage that does not exist is deleted", reports: []protocol.PingReport{report("stg-gone", "d0", serving, ok)},
 			wantOp: protocol.OpDelete, wantStage: serving},
-		{name: "acknowledged delete forgets the row", stages: []schema.PingStage{goalStage(withAgent("d2", serving, ok, core.AgentDelete, false), left)},
+		{name: "acknowledged delete forgets the row", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, core.AgentDelete, false), left)},
 			wantOp: protocol.OpNoop, wantForget: []string{"stg-web"}},
-		{name: "rollback deploys answer ROLLBACK", stages: []schema.PingStage{goalStage(deployType(core.TypeRollback))},
+		{name: "rollback deploys answer ROLLBACK", stages: []core.PingStage{goalStage(deployType(core.TypeRollback))},
 			wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "restart deploys answer RESTART", stages: []schema.PingStage{goalStage(deployType(core.TypeRestart))},
+		{name: "restart deploys answer RESTART", stages: []core.PingStage{goalStage(deployType(core.TypeRestart))},
 			wantOp: protocol.OpRestart, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0}}},
-		{name: "hotfix deploys answer DEPLOY", stages: []schema.PingStage{goalStage(deployType(core.TypeHotfix), withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false))},
+		{name: "hotfix deploys answer DEPLOY", stages: []core.PingStage{goalStage(deployType(core.TypeHotfix), withAgent("d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StagePreDownload, ok)},
 			wantOp:  protocol.OpDeploy, wantStage: protocol.StageDownloading,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown, normal, false, 0}}},
-		{name: "an install beats a delete", stages: []schema.PingStage{other, goalStage(withAgent("d2", serving, ok, normal, false), left)},
+		{name: "an install beats a delete", stages: []core.PingStage{other, goalStage(withAgent("d2", serving, ok, normal, false), left)},
 			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload, wantFirst: true,
 			wantRows: []rowWant{{"stg-api", "a9", protocol.StagePreDownload, protocol.StatusUnknown, normal, true, 0},
 				{"stg-web", "d2", serving, ok, core.AgentDelete, false, 0}}},
-		{name: "a delete beats waiting for admission", stages: []schema.PingStage{
-			{Stage: schema.Stage{ID: "stg-old", EnvName: "old", StageName: "prod"}},
+		{name: "a delete beats waiting for admission", stages: []core.PingStage{
+			{Stage: core.StageRef{ID: "stg-old", EnvName: "old", StageName: "prod"}},
 			goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok), report("stg-old", "o1", serving, ok)},
 			wantOp:  protocol.OpDelete, wantStage: serving, wantWait: true},
-		{name: "finishing a deploy beats starting another, which is not recorded", stages: []schema.PingStage{other, goalStage(withAgent("d2", protocol.StageStaging, protocol.StatusUnknown, normal, false))},
+		{name: "finishing a deploy beats starting another, which is not recorded", stages: []core.PingStage{other, goalStage(withAgent("d2", protocol.StageStaging, protocol.StatusUnknown, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageStaging, ok)},
 			wantOp:  protocol.OpDeploy, wantStage: protocol.StagePreRestart,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreRestart, protocol.StatusUnknown, normal, false, 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: tt.reports,
-				State: schema.PingState{Stages: tt.stages, Now: goalNow}})
+			d := core.DecideGoal(core.GoalInput{HostID: "i-1", HostName: "host-1", Reports: tt.reports,
+				State: core.PingState{Stages: tt.stages, Now: goalNow}})
 			if d.Response.OpCode != tt.wantOp {
 				t.Fatalf("opCode = %s, want %s (goal %+v)", d.Response.OpCode, tt.wantOp, d.Response.DeployGoal)
 			}
@@ -203,14 +201,14 @@ func TestDecideGoal(t *testing.T) {
 
 func TestDecideGoalLeavesRunningStagesAloneAndTimesNewOnes(t *testing.T) {
 	ps := goalStage(withAgent("d2", protocol.StageDownloading, protocol.StatusUnknown, core.AgentNormal, false))
-	d := api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown)},
-		State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}})
+	d := core.DecideGoal(core.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusUnknown)},
+		State: core.PingState{Stages: []core.PingStage{ps}, Now: goalNow}})
 	// A running stage changes nothing: no write, so a long script does not cost a transaction per ping.
 	if len(d.Writes.Agents) != 0 || d.Response.DeployGoal.DeployStage != protocol.StageDownloading {
 		t.Fatalf("running stage: writes %+v, goal %+v; want none and DOWNLOADING again", d.Writes.Agents, d.Response.DeployGoal)
 	}
-	d = api.DecideGoal(api.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusSucceeded)},
-		State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}})
+	d = core.DecideGoal(core.GoalInput{HostID: "i-1", HostName: "host-1", Reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, protocol.StatusSucceeded)},
+		State: core.PingState{Stages: []core.PingStage{ps}, Now: goalNow}})
 	row := d.Writes.Agents[0]
 	if !row.StageStartedAt.Equal(goalNow) || !row.StartedAt.Equal(ps.Agent.StartedAt) {
 		t.Fatalf("next stage row %+v: want stage started now, deploy start kept", row)
@@ -218,13 +216,13 @@ func TestDecideGoalLeavesRunningStagesAloneAndTimesNewOnes(t *testing.T) {
 }
 
 func TestDecideGoalCarriesStageData(t *testing.T) {
-	decideAt := func(ps schema.PingStage, rep *protocol.PingReport) *protocol.DeployGoal {
+	decideAt := func(ps core.PingStage, rep *protocol.PingReport) *protocol.DeployGoal {
 		t.Helper()
-		in := api.GoalInput{HostID: "i-1", State: schema.PingState{Stages: []schema.PingStage{ps}, Now: goalNow}}
+		in := core.GoalInput{HostID: "i-1", State: core.PingState{Stages: []core.PingStage{ps}, Now: goalNow}}
 		if rep != nil {
 			in.Reports = []protocol.PingReport{*rep}
 		}
-		g := api.DecideGoal(in).Response.DeployGoal
+		g := core.DecideGoal(in).Response.DeployGoal
 		if g == nil {
 			t.Fatal("no goal")
 		}
@@ -249,7 +247,7 @@ func TestDecideGoalCarriesStageData(t *testing.T) {
 	if pre.DeployID != "d2" || pre.DeployType != core.TypeRegular || pre.EnvID != "stg-web" || pre.EnvName != "web" || pre.StageName != "prod" {
 		t.Fatalf("goal identity = %+v", pre)
 	}
-	empty := decideAt(goalStage(func(ps *schema.PingStage) { ps.Stage.ScriptVariables = map[string]string{} }), nil)
+	empty := decideAt(goalStage(func(ps *core.PingStage) { ps.Stage.ScriptVariables = map[string]string{} }), nil)
 	if empty.ScriptVariables == nil || len(empty.ScriptVariables) != 0 {
 		t.Fatalf("PRE_DOWNLOAD without variables: scriptVariables = %#v, want an empty non-nil map", empty.ScriptVariables)
 	}
@@ -283,11 +281,11 @@ func TestStageAgentConfigs(t *testing.T) {
 		{protocol.StagePreDownload, map[string]string{"max_retry": "3", "dotted.key": "kept"}},
 	}
 	for _, tt := range tests {
-		if got := api.StageAgentConfigs(configs, tt.stage); !reflect.DeepEqual(got, tt.want) {
+		if got := core.StageAgentConfigs(configs, tt.stage); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("StageAgentConfigs(%s) = %v, want %v", tt.stage, got, tt.want)
 		}
 	}
-	if got := api.StageAgentConfigs(map[string]string{"RESTARTING.x": "1"}, protocol.StagePreDownload); got != nil {
+	if got := core.StageAgentConfigs(map[string]string{"RESTARTING.x": "1"}, protocol.StagePreDownload); got != nil {
 		t.Errorf("only other stages' keys: got %v, want nil", got)
 	}
 }
