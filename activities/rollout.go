@@ -7,7 +7,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
-	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
@@ -84,13 +83,13 @@ func (a *Activities) AdmitWave(ctx context.Context, in workflows.WaveInput) (wor
 	if err != nil {
 		return workflows.AdmitWaveResult{}, err
 	}
-	n := min(max(in.Window-snap.counts.InFlight, 0), len(snap.waiting))
+	n := core.AdmitCount(in.Window, snap.Counts.InFlight, len(snap.Waiting))
 	if n > 0 {
-		if err := a.Store.AdmitHosts(ctx, in.StageID, in.DeployID, snap.waiting[:n]); err != nil {
+		if err := a.Store.AdmitHosts(ctx, in.StageID, in.DeployID, snap.Waiting[:n]); err != nil {
 			return workflows.AdmitWaveResult{}, permanent(err)
 		}
 	}
-	c := snap.counts
+	c := snap.Counts
 	c.InFlight += n
 	c.Remaining -= n
 	return workflows.AdmitWaveResult{Admitted: n, Counts: c}, nil
@@ -100,14 +99,14 @@ func (a *Activities) AdmitWave(ctx context.Context, in workflows.WaveInput) (wor
 // attempt's deadline and does not rewrite counts already on the deploy row.
 type awaitProgress struct {
 	Since   time.Time
-	Written *workflows.WaveCounts
-	Counts  workflows.WaveCounts
+	Written *core.WaveCounts
+	Counts  core.WaveCounts
 }
 
 // AwaitWave polls the stage's agent rows every PollInterval and returns the deploy's
-// counts as soon as the workflow has something to decide (workflows.WaveNeedsDecision), or
+// counts as soon as the workflow has something to decide (core.WaveNeedsDecision), or
 // after MaxWait. It keeps the counts on the deploy row current and heartbeats them.
-func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (workflows.WaveCounts, error) {
+func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (core.WaveCounts, error) {
 	p := awaitProgress{Since: a.now()}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prev awaitProgress
@@ -119,28 +118,27 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 	// outcomes remembers what this attempt wrote to deploy_hosts, so that a poll writes only
 	// the hosts that changed since; the first poll leaves the comparison to the store.
 	outcomes := map[string]schema.HostOutcome{}
-	// tally reads only the deploy's id and start, which never change: read it once.
+	// TallyDeploy reads only the deploy's id and start, which never change: read it once.
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
-		return workflows.WaveCounts{}, permanent(err)
+		return core.WaveCounts{}, permanent(err)
 	}
 	for {
 		snap, err := a.snapshot(ctx, in, d)
 		if err != nil {
-			return workflows.WaveCounts{}, err
+			return core.WaveCounts{}, err
 		}
-		c := snap.counts
+		c := snap.Counts
 		if p.Written == nil || *p.Written != c {
-			// Stuck hosts are recorded as failed: the threshold treats them so.
-			counts := schema.DeployCounts{Total: c.Total, Succeeded: c.Succeeded, Failed: c.Failed + c.Stuck, InFlight: c.InFlight, Remaining: c.Remaining}
+			counts := deployRowCounts(c)
 			if err := a.Store.SetDeployWaveCounts(ctx, in.DeployID, counts); err != nil {
-				return workflows.WaveCounts{}, err
+				return core.WaveCounts{}, err
 			}
 			p.Written = &c
 		}
-		if changed := changedOutcomes(snap.outcomes, outcomes); len(changed) > 0 {
+		if changed := changedOutcomes(snap.Outcomes, outcomes); len(changed) > 0 {
 			if _, err := a.Store.RecordHostOutcomes(ctx, in.DeployID, changed); err != nil {
-				return workflows.WaveCounts{}, fmt.Errorf("record outcomes of %d hosts of deploy %s: %w", len(changed), in.DeployID, err)
+				return core.WaveCounts{}, fmt.Errorf("record outcomes of %d hosts of deploy %s: %w", len(changed), in.DeployID, err)
 			}
 			for _, o := range changed {
 				outcomes[o.HostID] = o
@@ -148,7 +146,7 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 		}
 		p.Counts = c
 		activity.RecordHeartbeat(ctx, p)
-		if workflows.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
+		if core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
 			return c, nil
 		}
 		t := time.NewTimer(a.pollInterval())
@@ -159,14 +157,6 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 		case <-t.C:
 		}
 	}
-}
-
-// waveSnapshot is the deploy's counts, the hosts waiting for an admission, by host name,
-// and how each host taking part in the deploy stands.
-type waveSnapshot struct {
-	counts   workflows.WaveCounts
-	waiting  []string // host ids
-	outcomes []schema.HostOutcome
 }
 
 // changedOutcomes returns the outcomes that differ from what was written before.
@@ -181,101 +171,27 @@ func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOut
 }
 
 // snapshot reads the stage's hosts with their agent rows and deploy d's admissions.
-func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput, d *schema.Deploy) (waveSnapshot, error) {
+func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput, d *schema.Deploy) (core.DeployTally, error) {
 	// The lean read: this runs every poll of every running deploy, beside the pings.
 	hosts, err := a.Store.RolloutHosts(ctx, in.StageID)
 	if err != nil {
-		return waveSnapshot{}, err
+		return core.DeployTally{}, err
 	}
 	adm, err := a.Store.DeployAdmissions(ctx, in.StageID, in.DeployID)
 	if err != nil {
-		return waveSnapshot{}, permanent(err)
+		return core.DeployTally{}, permanent(err)
 	}
 	admittedAt := make(map[string]time.Time, len(adm))
 	for _, h := range adm {
 		admittedAt[h.HostID] = h.AdmittedAt
 	}
-	return tally(hosts, admittedAt, d, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
+	return core.TallyDeploy(hosts, d.ID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
 }
 
-// tally sorts a stage's hosts (sorted by name) into the deploy's counts. It follows the
-// ping decision (api.DecideGoal): a host on this deploy at SERVING_BUILD succeeded; one
-// PAUSED_BY_SYSTEM on it failed; one paused or stopped by a person is held and counts
-// only in the total; a host idle at SERVING_BUILD of another deploy waits for an admission
-// unless it has one; every other host (new to the stage, mid-deploy, reset) is in flight,
-// since the deploy started, since its admission, or since its deploy stage last moved.
-// An in-flight host that has not moved for stuck is stuck. Hosts that finished, failed or
-// are in flight, and have pinged (so have an id), get an outcome for deploy_hosts.
-func tally(hosts []schema.StageHost, admittedAt map[string]time.Time, d *schema.Deploy, now time.Time, stuck time.Duration) waveSnapshot {
-	var out waveSnapshot
-	for _, h := range hosts {
-		if h.MemberBy == "removed" {
-			continue
-		}
-		out.counts.Total++
-		ag := h.Agent
-		var since time.Time
-		switch {
-		case ag != nil && (ag.State == core.AgentPausedByUser || ag.State == core.AgentStop):
-			continue
-		case ag != nil && ag.DeployID == d.ID && ag.DeployStage == protocol.StageServingBuild:
-			out.counts.Succeeded++
-			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeSucceeded, "")
-			continue
-		case ag != nil && ag.DeployID == d.ID && ag.State == core.AgentPausedBySystem:
-			out.counts.Failed++
-			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeFailed, failureText(h))
-			continue
-		case ag != nil && ag.DeployID == d.ID:
-			since = ag.StageStartedAt
-		case h.HostID != "" && !admittedAt[h.HostID].IsZero():
-			since = admittedAt[h.HostID]
-		case ag != nil && !ag.FirstDeploy && ag.State != core.AgentReset && ag.DeployStage == protocol.StageServingBuild:
-			out.counts.Remaining++
-			out.waiting = append(out.waiting, h.HostID)
-			continue
-		default:
-			since = d.CreatedAt
-		}
-		out.counts.InFlight++
-		if stuck > 0 && now.Sub(since) >= stuck {
-			out.counts.Stuck++
-			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeStuck, stuckText(h, d, !admittedAt[h.HostID].IsZero(), since, stuck))
-		} else {
-			out.outcome(h, admittedAt[h.HostID].IsZero(), core.OutcomeInFlight, "")
-		}
-	}
-	return out
-}
-
-// outcome notes how host h stands in the deploy; a host that never pinged has no id to
-// record it under and gets a row once it pings.
-func (s *waveSnapshot) outcome(h schema.StageHost, joined bool, outcome, message string) {
-	if h.HostID == "" {
-		return
-	}
-	s.outcomes = append(s.outcomes, schema.HostOutcome{HostID: h.HostID, HostName: h.HostName, Outcome: outcome, ErrorMessage: message, Joined: joined})
-}
-
-// failureText is what an on-call engineer reads first about a failed host: the failing
-// script's output when the agent sent it, else the step and status it failed with.
-func failureText(h schema.StageHost) string {
-	if h.LastError != nil && h.LastError.ErrorMessage != "" {
-		return h.LastError.ErrorMessage
-	}
-	return fmt.Sprintf("paused by the system at %s with status %s; the agent sent no error text", h.Agent.DeployStage, h.Agent.Status)
-}
-
-// stuckText says where a stuck host stopped. It names the moment progress stopped, not
-// how long ago, so that it stays the same from poll to poll and is written once.
-func stuckText(h schema.StageHost, d *schema.Deploy, admitted bool, since time.Time, stuck time.Duration) string {
-	at := since.UTC().Format("2006-01-02 15:04:05 UTC")
-	switch {
-	case h.Agent != nil && h.Agent.DeployID == d.ID:
-		return fmt.Sprintf("no progress in %s since %s (stuck timeout %s)", h.Agent.DeployStage, at, stuck)
-	case admitted:
-		return fmt.Sprintf("admitted at %s and not started within the stuck timeout (%s)", at, stuck)
-	default:
-		return fmt.Sprintf("not started since the deploy began at %s (stuck timeout %s)", at, stuck)
-	}
+// deployRowCounts are the counts the deploy row shows. Stuck hosts are recorded as failed,
+// as the threshold treats them, and so are no longer in flight: the row's counts add up
+// to the stage's hosts, where the workflow's InFlight still holds their slots.
+func deployRowCounts(c core.WaveCounts) schema.DeployCounts {
+	return schema.DeployCounts{Total: c.Total, Succeeded: c.Succeeded, Failed: c.Failed + c.Stuck,
+		InFlight: c.InFlight - c.Stuck, Remaining: c.Remaining}
 }

@@ -32,23 +32,3 @@ func TestChangedOutcomesKeepsOnlyWhatDiffersFromTheWrites(t *testing.T) {
 		})
 	}
 }
-
-func TestFailureTextPrefersTheAgentsErrorText(t *testing.T) {
-	agent := &schema.Agent{DeployStage: "DOWNLOADING", Status: "TOO_MANY_RETRY"}
-	tests := []struct {
-		name string
-		host schema.StageHost
-		want string
-	}{
-		{"error text", schema.StageHost{Agent: agent, LastError: &schema.AgentError{ErrorMessage: "exit 7"}}, "exit 7"},
-		{"empty error text", schema.StageHost{Agent: agent, LastError: &schema.AgentError{}}, "paused by the system at DOWNLOADING with status TOO_MANY_RETRY; the agent sent no error text"},
-		{"no error row", schema.StageHost{Agent: agent}, "paused by the system at DOWNLOADING with status TOO_MANY_RETRY; the agent sent no error text"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := failureText(tt.host); got != tt.want {
-				t.Fatalf("failureText = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}

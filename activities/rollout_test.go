@@ -168,7 +168,7 @@ func TestAdmitWaveAdmitsWaitingHostsByNameWithinTheWindow(t *testing.T) {
 	f := newRolloutFixture(t)
 	// In flight before any admission: h-f and h-g (new to the stage) and h-h (stuck).
 	res := f.admit(t, waveInput(4, 100))
-	want := workflows.AdmitWaveResult{Admitted: 1, Counts: workflows.WaveCounts{Total: 9, Succeeded: 1, Failed: 1, InFlight: 4, Remaining: 2, Stuck: 1}}
+	want := workflows.AdmitWaveResult{Admitted: 1, Counts: core.WaveCounts{Total: 9, Succeeded: 1, Failed: 1, InFlight: 4, Remaining: 2, Stuck: 1}}
 	if res != want {
 		t.Fatalf("first wave = %+v\nwant        %+v", res, want)
 	}
@@ -205,11 +205,11 @@ func TestAwaitWaveDetectsStuckHostsWithTheClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c workflows.WaveCounts
+	var c core.WaveCounts
 	if err := v.Get(&c); err != nil {
 		t.Fatal(err)
 	}
-	want := workflows.WaveCounts{Total: 9, Succeeded: 1, Failed: 1, InFlight: 4, Remaining: 2, Stuck: 4}
+	want := core.WaveCounts{Total: 9, Succeeded: 1, Failed: 1, InFlight: 4, Remaining: 2, Stuck: 4}
 	if c != want {
 		t.Fatalf("counts = %+v\nwant     %+v", c, want)
 	}
@@ -235,7 +235,7 @@ func TestAwaitWaveReturnsWhenASlotFreesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c workflows.WaveCounts
+	var c core.WaveCounts
 	if err := v.Get(&c); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestAwaitWaveResumesItsDeadlineFromHeartbeats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c workflows.WaveCounts
+	var c core.WaveCounts
 	if err := v.Get(&c); err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +291,14 @@ func (f *rolloutFixture) deployHosts(t *testing.T) (string, map[string]schema.De
 	return strings.Join(parts, " "), byName
 }
 
-func (f *rolloutFixture) await(t *testing.T, in workflows.WaveInput) workflows.WaveCounts {
+func (f *rolloutFixture) await(t *testing.T, in workflows.WaveInput) core.WaveCounts {
 	t.Helper()
 	in.StageID = f.stage.ID
 	v, err := f.env.ExecuteActivity(workflows.AwaitWaveActivity, in)
 	if err != nil {
 		t.Fatalf("AwaitWave: %v", err)
 	}
-	var c workflows.WaveCounts
+	var c core.WaveCounts
 	if err := v.Get(&c); err != nil {
 		t.Fatal(err)
 	}

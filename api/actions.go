@@ -167,7 +167,7 @@ func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployI
 	if err != nil {
 		return nil, err
 	}
-	if t := RollbackTarget(history, cur); t != nil {
+	if t := schema.RollbackTarget(history, cur); t != nil {
 		return t, nil
 	}
 	return nil, core.Errorf(core.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded among the last %d; name the deploy to return to with toDeployId",

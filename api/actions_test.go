@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -134,7 +133,7 @@ func TestRollbackTarget(t *testing.T) {
 				cur = &tc.history[i]
 			}
 		}
-		got := api.RollbackTarget(tc.history, cur)
+		got := schema.RollbackTarget(tc.history, cur)
 		if (got == nil && tc.want != "") || (got != nil && got.ID != tc.want) {
 			t.Errorf("%s: RollbackTarget = %+v, want %q", tc.name, got, tc.want)
 		}

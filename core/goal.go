@@ -157,7 +157,7 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 	if dep == nil {
 		return nil, nil, false // 0.1: nothing to deploy yet
 	}
-	if ag != nil && (ag.State == AgentPausedByUser || ag.State == AgentStop) {
+	if IsHeldByOperator(ag) {
 		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
 		// goals yet, so a stopping host is left alone too.
 		return nil, nil, false

@@ -28,15 +28,8 @@ type DeployHost struct {
 }
 
 // HostOutcome is how one host of a deploy stands, as the deploy's activities last saw it.
-type HostOutcome struct {
-	HostID       string
-	HostName     string
-	Outcome      string
-	ErrorMessage string
-	// Joined marks a host the deploy never admitted: it joined the stage and installs at
-	// once, so it may have no row yet.
-	Joined bool
-}
+type HostOutcome = core.HostOutcome
+
 
 // recordWave gives the hosts deployID admits that it has not recorded yet the deploy's next
 // wave number, in the admission's transaction. Hosts already recorded keep theirs, so a

@@ -88,18 +88,9 @@ func (s *Store) RecordHost(ctx context.Context, h *Host) error {
 	})
 }
 
-// StageHost is one host of a stage as the API shows it: identity, why it belongs to the
-// stage, and its deploy status there if it has one.
-type StageHost struct {
-	HostName   string      `json:"hostName"`
-	HostID     string      `json:"hostId,omitempty"`
-	IP         string      `json:"ip,omitempty"`
-	Groups     []string    `json:"groups"`
-	LastPingAt *time.Time  `json:"lastPingAt,omitempty"`
-	MemberBy   string      `json:"memberBy"` // "host", "group:<name>", or "removed" for a host still reporting a stage it left
-	Agent      *Agent      `json:"agent,omitempty"`
-	LastError  *AgentError `json:"lastError,omitempty"`
-}
+// StageHost is one host of a stage, as the store's one membership read assembles it.
+type StageHost = core.StageHost
+
 
 // ListStageHosts returns every host of a stage: hosts named in its capacity (whether or not
 // they ever pinged), hosts that reported one of its groups, and hosts that still hold an

@@ -6,20 +6,20 @@ import "github.com/teletraan-on-temporal/teletraan/core"
 // for its default target; older ones must be named explicitly.
 const RollbackSearchDepth = 500
 
-// RollbackTarget picks the deploy a rollback returns to, as Teletraan does: the newest
-// SUCCEEDED deploy in history (newest first) whose build differs from the current
-// deploy's. SUCCEEDED includes a deploy that was SUCCEEDING when a newer one superseded
-// it. nil when there is none. The API's rollback and the automatic rollback of a FAILING
-// deploy both use it, so that they agree on the target.
+// RollbackTarget is the deploy of history (newest first) that core.RollbackTarget picks
+// as the target of a rollback from current, or nil when there is none. The API's rollback
+// and the automatic rollback of a FAILING deploy both use it, so that they agree.
 func RollbackTarget(history []Deploy, current *Deploy) *Deploy {
-	for i := range history {
-		d := &history[i]
-		if current != nil && (d.ID == current.ID || d.BuildID == current.BuildID) {
-			continue
-		}
-		if d.State == core.StateSucceeded {
-			return d
-		}
+	outcomes := make([]core.DeployOutcome, len(history))
+	for i, d := range history {
+		outcomes[i] = core.DeployOutcome{ID: d.ID, BuildID: d.BuildID, State: d.State}
+	}
+	var cur *core.DeployOutcome
+	if current != nil {
+		cur = &core.DeployOutcome{ID: current.ID, BuildID: current.BuildID, State: current.State}
+	}
+	if i := core.RollbackTarget(outcomes, cur); i >= 0 {
+		return &history[i]
 	}
 	return nil
 }

@@ -1,5 +1,7 @@
 package workflows
 
+import "github.com/teletraan-on-temporal/teletraan/core"
+
 // Activity names. The activities package implements them as methods of the same names;
 // workflows call them by name so that this package never links the store.
 const (
@@ -114,29 +116,12 @@ type WaveInput struct {
 	Drain bool
 }
 
-// WaveCounts are a deploy's host counts; per-host state stays in the database.
-type WaveCounts struct {
-	// Total is the number of hosts in the stage now.
-	Total int
-	// Succeeded counts hosts serving this deploy's build.
-	Succeeded int
-	// Failed counts hosts that hit a fatal error on this deploy (PAUSED_BY_SYSTEM).
-	Failed int
-	// InFlight counts hosts deploying it, admitted to it, or installing it by themselves.
-	InFlight int
-	// Remaining counts hosts that wait for an admission.
-	Remaining int
-	// Stuck counts in-flight hosts whose deploy stage has not moved for the stuck timeout;
-	// they count as failed for the threshold but keep their slot.
-	Stuck int
-}
-
 // AdmitWaveResult is the output of AdmitWaveActivity.
 type AdmitWaveResult struct {
 	// Admitted is how many hosts this call admitted.
 	Admitted int
 	// Counts are the deploy's counts after the admission.
-	Counts WaveCounts
+	Counts core.WaveCounts
 }
 
 // Activities of the failure policy and the alarms.

@@ -152,7 +152,7 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			return err
 		}
 		d.setCounts(counts)
-		if v := Verdict(counts, threshold); v != core.StateRunning {
+		if v := core.Verdict(counts, threshold); v != core.StateRunning {
 			return d.setState(ctx, v, verdictReason(v, counts, threshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
 		}
 		d.publish(ctx)
@@ -169,24 +169,24 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 }
 
 // awaitWave runs AwaitWave until it reports, the deploy is aborted (ok false) or it fails.
-func (d *deployImpl) awaitWave(ctx workflow.Context, in WaveInput) (WaveCounts, bool, error) {
+func (d *deployImpl) awaitWave(ctx workflow.Context, in WaveInput) (core.WaveCounts, bool, error) {
 	actx, cancel := workflow.WithCancel(ctx)
 	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), AwaitWaveActivity, in)
 	for !d.waitFor(ctx, f, true) {
 		if d.aborted != nil {
 			// Stop polling; the activity learns of it at its next heartbeat.
 			cancel()
-			return WaveCounts{}, false, nil
+			return core.WaveCounts{}, false, nil
 		}
 		// A pause or resume: show it on the deploy row now; it takes effect next round.
 		if err := d.recordPause(ctx); err != nil {
 			cancel()
-			return WaveCounts{}, false, err
+			return core.WaveCounts{}, false, err
 		}
 	}
-	var counts WaveCounts
+	var counts core.WaveCounts
 	if err := f.Get(ctx, &counts); err != nil {
-		return WaveCounts{}, false, d.activityFailed(ctx, fmt.Errorf("wait for hosts of deploy %s: %w", d.in.DeployID, err))
+		return core.WaveCounts{}, false, d.activityFailed(ctx, fmt.Errorf("wait for hosts of deploy %s: %w", d.in.DeployID, err))
 	}
 	return counts, true, nil
 }
@@ -264,7 +264,7 @@ func (d *deployImpl) continueAsNew(ctx workflow.Context) error {
 	next := d.in
 	next.Rollout = &RolloutState{
 		Settings: d.settings,
-		Counts: WaveCounts{Total: d.progress.TotalHosts, Succeeded: d.progress.Succeeded, Failed: d.progress.Failed,
+		Counts: core.WaveCounts{Total: d.progress.TotalHosts, Succeeded: d.progress.Succeeded, Failed: d.progress.Failed,
 			InFlight: d.progress.InFlight, Remaining: d.progress.Remaining, Stuck: d.progress.Stuck},
 		Wave: d.progress.Wave, State: d.progress.State, Reason: d.progress.Reason, Paused: d.paused,
 	}
@@ -282,7 +282,7 @@ func (d *deployImpl) finish(ctx workflow.Context) (DeployProgress, error) {
 	return d.progress, nil
 }
 
-func (d *deployImpl) setCounts(c WaveCounts) {
+func (d *deployImpl) setCounts(c core.WaveCounts) {
 	d.progress.TotalHosts, d.progress.Succeeded, d.progress.Failed = c.Total, c.Succeeded, c.Failed
 	d.progress.InFlight, d.progress.Remaining, d.progress.Stuck = c.InFlight, c.Remaining, c.Stuck
 }

@@ -13,7 +13,7 @@ const verdictNoticeChange = "notify-stage-of-verdict"
 
 // window is the deploy's window for its type over the hosts it knows of.
 func (d *deployImpl) window() int {
-	return DeployWindow(d.in.Type, d.progress.TotalHosts, d.settings.MaxParallel, d.settings.MaxParallelPct)
+	return core.DeployWindow(d.in.Type, d.progress.TotalHosts, d.settings.MaxParallel, d.settings.MaxParallelPct)
 }
 
 // applyPause takes a pause or resume and reports whether it changed anything.
@@ -80,12 +80,12 @@ func (d *deployImpl) holdPaused(ctx workflow.Context, in WaveInput) (bool, error
 		cancel()
 		return d.aborted != nil, nil
 	}
-	var counts WaveCounts
+	var counts core.WaveCounts
 	if err := f.Get(ctx, &counts); err != nil {
 		return true, d.activityFailed(ctx, fmt.Errorf("wait for hosts of paused deploy %s: %w", d.in.DeployID, err))
 	}
 	d.setCounts(counts)
-	if v := Verdict(counts, in.SuccessThreshold); v != core.StateRunning {
+	if v := core.Verdict(counts, in.SuccessThreshold); v != core.StateRunning {
 		return true, d.setState(ctx, v, verdictReason(v, counts, in.SuccessThreshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
 	}
 	d.publish(ctx)

@@ -120,8 +120,8 @@ func TestDeployWindow(t *testing.T) {
 		{core.TypeHotfix, 10, 2, 0, 2},
 		{core.TypeRestart, 10, 2, 0, 2},
 	} {
-		if got := workflows.DeployWindow(tc.typ, tc.total, tc.maxPar, tc.pct); got != tc.want {
-			t.Errorf("DeployWindow(%s, %d, %d, %d) = %d, want %d", tc.typ, tc.total, tc.maxPar, tc.pct, got, tc.want)
+		if got := core.DeployWindow(tc.typ, tc.total, tc.maxPar, tc.pct); got != tc.want {
+			t.Errorf("core.DeployWindow(%s, %d, %d, %d) = %d, want %d", tc.typ, tc.total, tc.maxPar, tc.pct, got, tc.want)
 		}
 	}
 }

@@ -229,7 +229,7 @@ func TestDeployContinuesAsNewKeepingCountsAndWave(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	want := workflows.RolloutState{Settings: settings, Counts: workflows.WaveCounts{Total: 10, Succeeded: 6, Remaining: 4}, Wave: 2, State: core.StateRunning}
+	want := workflows.RolloutState{Settings: settings, Counts: core.WaveCounts{Total: 10, Succeeded: 6, Remaining: 4}, Wave: 2, State: core.StateRunning}
 	if next.Rollout == nil || !reflect.DeepEqual(next.Rollout.Settings, want.Settings) || next.Rollout.Counts != want.Counts || next.Rollout.Wave != 2 || next.Rollout.State != core.StateRunning {
 		t.Fatalf("continued rollout = %+v, want %+v", next.Rollout, want)
 	}

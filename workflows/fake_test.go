@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -111,8 +112,8 @@ func (f *fakeStore) startRollout(_ context.Context, _ workflows.StartRolloutInpu
 }
 
 // counts must be called with f.mu held.
-func (f *fakeStore) counts() workflows.WaveCounts {
-	c := workflows.WaveCounts{Total: f.hosts}
+func (f *fakeStore) counts() core.WaveCounts {
+	c := core.WaveCounts{Total: f.hosts}
 	for _, s := range f.host {
 		switch s {
 		case hostWaiting:
@@ -151,7 +152,7 @@ func (f *fakeStore) admitWave(_ context.Context, in workflows.WaveInput) (workfl
 }
 
 // awaitWave lets every host in flight finish as the test set it up.
-func (f *fakeStore) awaitWave(_ context.Context, in workflows.WaveInput) (workflows.WaveCounts, error) {
+func (f *fakeStore) awaitWave(_ context.Context, in workflows.WaveInput) (core.WaveCounts, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.awaitInputs = append(f.awaitInputs, in)

@@ -15,35 +15,6 @@ const SupersededReasonPrefix = "superseded by deploy "
 // after that many (or earlier, when the server suggests it) so its history stays small.
 const WavesPerRun = 500
 
-// WindowSize is how many hosts of a stage of total hosts may deploy at once, as Teletraan
-// computes it: a count cap alone gives the count, a percent cap alone floor(total×pct/100),
-// both give the smaller; never below 1 (a deploy must progress) nor above total.
-func WindowSize(total, maxParallel, maxParallelPct int) int {
-	if total <= 0 {
-		return 0
-	}
-	w := total
-	if maxParallel > 0 {
-		w = min(w, maxParallel)
-	}
-	if maxParallelPct > 0 {
-		w = min(w, total*maxParallelPct/100)
-	}
-	return max(1, min(w, total))
-}
-
-// DeployWindow is the window of a deploy of deployType: a ROLLBACK returns hosts to a
-// build they ran before and usually still hold extracted, so it goes twice as wide as the
-// stage's window (at least 1, at most total) to get a broken stage healthy sooner; every
-// other type uses the stage's window.
-func DeployWindow(deployType string, total, maxParallel, maxParallelPct int) int {
-	w := WindowSize(total, maxParallel, maxParallelPct)
-	if deployType == core.TypeRollback && w > 0 {
-		return min(total, 2*w)
-	}
-	return w
-}
-
 // RegularBlockedBy is the rejection of a REGULAR deploy request while cur, a HOTFIX or
 // ROLLBACK deploy, is still running (Teletraan: a hotfix or rollback must not be undone
 // by a routine deploy by accident); "" when nothing blocks it. force overrides it.
@@ -58,52 +29,6 @@ func RegularBlockedBy(reqType string, force bool, cur *DeployRef) string {
 		return ""
 	}
 	return fmt.Sprintf("a %s deploy is running; abort it first or wait (or send \"force\": true to replace it)", cur.Type)
-}
-
-// IsSucceeding reports whether succeeded of total hosts meet a success threshold given in
-// percent (Teletraan §5.1: succeeded×100 ≥ threshold×total). A stage without hosts never
-// succeeds: a deploy to nowhere must not look like a success.
-func IsSucceeding(succeeded, total, threshold int) bool {
-	return total > 0 && succeeded*100 >= threshold*total
-}
-
-// IsFailing reports whether failed of total hosts make a success threshold (percent)
-// unreachable: failed×100 > (100−threshold)×total.
-func IsFailing(failed, total, threshold int) bool {
-	return total > 0 && failed*100 > (100-threshold)*total
-}
-
-// Verdict is the state a deploy's host counts call for: SUCCEEDING once enough hosts serve
-// the build; FAILING when too many failed or got stuck, when the stage has no hosts, or
-// when nothing is left to deploy yet the threshold is not met (hosts paused by a person
-// hold it back); RUNNING otherwise. Success is checked first, as in Teletraan.
-func Verdict(c WaveCounts, threshold int) string {
-	switch {
-	case IsSucceeding(c.Succeeded, c.Total, threshold):
-		return core.StateSucceeding
-	case c.Total <= 0, IsFailing(c.Failed+c.Stuck, c.Total, threshold):
-		return core.StateFailing
-	case c.InFlight == 0 && c.Remaining == 0:
-		return core.StateFailing
-	}
-	return core.StateRunning
-}
-
-// WaveNeedsDecision reports whether the workflow has something to decide on counts c, so
-// that AwaitWave can stop polling: the verdict changed, a slot of the window is free and
-// hosts remain (drain: the whole wave finished, so that a bake time follows a complete
-// wave), or every host is done.
-func WaveNeedsDecision(c WaveCounts, window, threshold int, drain bool) bool {
-	if Verdict(c, threshold) != core.StateRunning {
-		return true
-	}
-	if c.Remaining == 0 {
-		return c.InFlight == 0
-	}
-	if drain {
-		return c.InFlight == 0
-	}
-	return c.InFlight < window
 }
 
 // IsSupersession reports whether an abort request is the stage workflow replacing the
@@ -123,13 +48,13 @@ func FinalState(state string, req AbortRequest) string {
 }
 
 // verdictReason explains a SUCCEEDING or FAILING verdict to the person reading the deploy.
-func verdictReason(state string, c WaveCounts, threshold int, buildID, env, stage string) string {
+func verdictReason(state string, c core.WaveCounts, threshold int, buildID, env, stage string) string {
 	switch {
 	case state == core.StateSucceeding:
 		return fmt.Sprintf("%d of %d hosts serving build %s", c.Succeeded, c.Total, buildID)
 	case c.Total <= 0:
 		return noHostsReason(env, stage)
-	case IsFailing(c.Failed+c.Stuck, c.Total, threshold):
+	case core.IsFailing(c.Failed+c.Stuck, c.Total, threshold):
 		return fmt.Sprintf("%d of %d hosts failed (%d with a fatal error, %d stuck): the success threshold of %d%% can no longer be met; abort, or deploy again after fixing the hosts",
 			c.Failed+c.Stuck, c.Total, c.Failed, c.Stuck, threshold)
 	default:
