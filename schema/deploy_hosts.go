@@ -30,7 +30,6 @@ type DeployHost struct {
 // HostOutcome is how one host of a deploy stands, as the deploy's activities last saw it.
 type HostOutcome = core.HostOutcome
 
-
 // recordWave gives the hosts deployID admits that it has not recorded yet the deploy's next
 // wave number, in the admission's transaction. Hosts already recorded keep theirs, so a
 // retried admission that adds nobody uses no new number.

@@ -91,7 +91,6 @@ func (s *Store) RecordHost(ctx context.Context, h *Host) error {
 // StageHost is one host of a stage, as the store's one membership read assembles it.
 type StageHost = core.StageHost
 
-
 // ListStageHosts returns every host of a stage: hosts named in its capacity (whether or not
 // they ever pinged), hosts that reported one of its groups, and hosts that still hold an
 // agent row for it. Sorted by host name.
