@@ -91,131 +91,50 @@ func (s *Store) RecordHost(ctx context.Context, h *Host) error {
 // StageHost is one host of a stage, as the store's one membership read assembles it.
 type StageHost = core.StageHost
 
-// ListStageHosts returns every host of a stage: hosts named in its capacity (whether or not
-// they ever pinged), hosts that reported one of its groups, and hosts that still hold an
-// agent row for it. Sorted by host name.
+// ListStageHosts returns every host of a stage, as the one membership read
+// (readMembership) finds them: hosts named in its capacity (whether or not they ever
+// pinged) and hosts that reported one of its groups, unless a sibling stage of the
+// environment wins them, and hosts that still hold an agent row for it ("removed").
+// Sorted by host name, with each host's IP, groups and last ping.
 func (s *Store) ListStageHosts(ctx context.Context, env, stage string) ([]StageHost, error) {
 	st, err := s.GetStage(ctx, env, stage)
 	if err != nil {
 		return nil, err
 	}
-	capacity, err := getCapacity(ctx, s.db, st.ID)
+	m, err := s.readMembership(ctx, s.db, membershipScope{env: st.EnvName, stageID: st.ID}, allErrors)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list hosts of %s/%s: %w", env, stage, err)
 	}
-	byName := map[string]*StageHost{}
-	get := func(name string) *StageHost {
-		if h, ok := byName[name]; ok {
-			return h
-		}
-		h := &StageHost{HostName: name, Groups: []string{}}
-		byName[name] = h
-		return h
-	}
-	for _, name := range capacity.Hosts {
-		get(name).MemberBy = "host"
-	}
-	var hosts []Host
-	if len(capacity.Hosts) > 0 {
-		for _, chunk := range chunks(capacity.Hosts, 500) {
-			var part []Host
-			if err := s.db.NewSelect().Model(&part).Where("host_name IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
-				return nil, fmt.Errorf("list hosts of %s/%s: %w", env, stage, err)
-			}
-			hosts = append(hosts, part...)
+	out := stageHosts(m.members[st.ID], m.agents, m.errors)
+	var ids []string
+	for _, h := range out {
+		if h.HostID != "" {
+			ids = append(ids, h.HostID)
 		}
 	}
-	if len(capacity.Groups) > 0 {
+	hosts := map[string]Host{}
+	for _, chunk := range chunks(ids, 500) {
 		var part []Host
-		err := s.db.NewSelect().Model(&part).
-			Where("id IN (?)", s.db.NewSelect().Model((*hostGroup)(nil)).Column("host_id").Where("group_name IN (?)", bun.In(capacity.Groups))).
-			Scan(ctx)
-		if err != nil {
+		if err := s.db.NewSelect().Model(&part).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("list hosts of %s/%s: %w", env, stage, err)
 		}
-		hosts = append(hosts, part...)
-	}
-	var agents []Agent
-	if err := s.db.NewSelect().Model(&agents).Where("stage_id = ?", st.ID).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list agents of %s/%s: %w", env, stage, err)
-	}
-	var agentErrors []AgentError
-	if err := s.db.NewSelect().Model(&agentErrors).Where("stage_id = ?", st.ID).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list agent errors of %s/%s: %w", env, stage, err)
-	}
-	hostIDs := map[string]bool{}
-	for _, h := range hosts {
-		hostIDs[h.ID] = true
-	}
-	for _, a := range agents {
-		if !hostIDs[a.HostID] {
-			var part []Host
-			if err := s.db.NewSelect().Model(&part).Where("id = ?", a.HostID).Scan(ctx); err != nil {
-				return nil, fmt.Errorf("list hosts of %s/%s: %w", env, stage, err)
-			}
-			hosts = append(hosts, part...)
-			hostIDs[a.HostID] = true
+		for _, h := range part {
+			hosts[h.ID] = h
 		}
 	}
-	groupsOf := map[string][]string{}
-	if len(hosts) > 0 {
-		ids := make([]string, 0, len(hosts))
-		for _, h := range hosts {
-			ids = append(ids, h.ID)
-		}
-		for _, chunk := range chunks(ids, 500) {
-			var rows []hostGroup
-			if err := s.db.NewSelect().Model(&rows).Where("host_id IN (?)", bun.In(chunk)).Order("group_name").Scan(ctx); err != nil {
-				return nil, fmt.Errorf("list host groups: %w", err)
-			}
-			for _, r := range rows {
-				groupsOf[r.HostID] = append(groupsOf[r.HostID], r.GroupName)
-			}
-		}
+	groups, err := s.groupsOfHosts(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list host groups of %s/%s: %w", env, stage, err)
 	}
-	inGroup := map[string]bool{}
-	for _, g := range capacity.Groups {
-		inGroup[g] = true
-	}
-	byID := map[string]*StageHost{}
-	for i := range hosts {
-		h := hosts[i]
-		sh := get(h.HostName)
-		sh.HostID, sh.IP = h.ID, h.IP
-		t := h.LastPingAt
-		sh.LastPingAt = &t
-		sh.Groups = append([]string{}, groupsOf[h.ID]...)
-		if sh.MemberBy == "" {
-			for _, g := range sh.Groups {
-				if inGroup[g] {
-					sh.MemberBy = "group:" + g
-					break
-				}
-			}
-		}
-		byID[h.ID] = sh
-	}
-	for i := range agents {
-		a := agents[i]
-		sh, ok := byID[a.HostID]
+	for i := range out {
+		h, ok := hosts[out[i].HostID]
 		if !ok {
-			sh = get(a.HostName)
+			continue
 		}
-		sh.Agent = &a
+		out[i].IP = h.IP
+		t := h.LastPingAt
+		out[i].LastPingAt = &t
+		out[i].Groups = append([]string{}, groups[h.ID]...)
 	}
-	for i := range agentErrors {
-		e := agentErrors[i]
-		if sh, ok := byID[e.HostID]; ok {
-			sh.LastError = &e
-		}
-	}
-	out := make([]StageHost, 0, len(byName))
-	for _, h := range byName {
-		if h.MemberBy == "" {
-			h.MemberBy = "removed"
-		}
-		out = append(out, *h)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].HostName < out[j].HostName })
 	return out, nil
 }

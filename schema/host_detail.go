@@ -55,9 +55,17 @@ func (s *Store) HostDetail(ctx context.Context, name string) (*HostDetail, error
 		d.Hosts[i].Groups = append([]string{}, groups[d.Hosts[i].ID]...)
 		allGroups = append(allGroups, d.Hosts[i].Groups...)
 	}
-	memberBy, err := s.stagesTakingHost(ctx, name, sortedUnique(allGroups))
+	m, err := s.readMembership(ctx, s.db, membershipScope{hostName: name}, noErrors)
 	if err != nil {
 		return nil, fmt.Errorf("read stages of host %s: %w", name, err)
+	}
+	memberBy := map[string]string{}
+	for stageID, members := range m.members {
+		for _, mb := range members {
+			if core.BetterMemberBy(mb.MemberBy, memberBy[stageID]) {
+				memberBy[stageID] = mb.MemberBy
+			}
+		}
 	}
 	var agents []Agent
 	var agentErrors []AgentError
@@ -147,33 +155,6 @@ func (s *Store) groupsOfHosts(ctx context.Context, ids []string) (map[string][]s
 	}
 	for _, r := range rows {
 		out[r.HostID] = append(out[r.HostID], r.GroupName)
-	}
-	return out, nil
-}
-
-// stagesTakingHost maps the ids of the stages whose capacity takes in a host to why: "host"
-// when the stage names it, else "group:<name>" for the first of its groups (by name) the
-// stage lists, matching ListStageHosts.
-func (s *Store) stagesTakingHost(ctx context.Context, name string, groups []string) (map[string]string, error) {
-	out := map[string]string{}
-	var named []stageHost
-	if err := s.db.NewSelect().Model(&named).Where("host_name = ?", name).Scan(ctx); err != nil {
-		return nil, err
-	}
-	for _, r := range named {
-		out[r.StageID] = "host"
-	}
-	if len(groups) == 0 {
-		return out, nil
-	}
-	var grouped []stageGroup
-	if err := s.db.NewSelect().Model(&grouped).Where("group_name IN (?)", bun.In(groups)).Order("group_name").Scan(ctx); err != nil {
-		return nil, err
-	}
-	for _, r := range grouped {
-		if out[r.StageID] == "" {
-			out[r.StageID] = "group:" + r.GroupName
-		}
 	}
 	return out, nil
 }

@@ -95,8 +95,13 @@ func TestRecordPingLoadsMembershipDeployAndBuild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(hosts) != 1 || hosts[0].HostID != "i-1" || len(hosts[0].Groups) != 2 {
-			t.Fatalf("web/prod hosts = %+v, want i-1 with groups api-asg, web-asg", hosts)
+		// The host serves web/canary, which names it: web/prod, which holds its group, lists
+		// it no more than the ping counts it there (the membership winner rule).
+		if len(hosts) != 0 {
+			t.Fatalf("web/prod hosts = %+v, want none: host-1 serves web/canary", hosts)
+		}
+		if hosts, err = st.ListStageHosts(ctx, "web", "canary"); err != nil || len(hosts) != 1 || hosts[0].HostID != "i-1" || len(hosts[0].Groups) != 2 {
+			t.Fatalf("web/canary hosts = %+v, %v; want i-1 with groups api-asg, web-asg", hosts, err)
 		}
 
 		// Leaving a group is recorded on the next ping.
