@@ -10,7 +10,9 @@ import (
 func TestPickHostID(t *testing.T) {
 	ten := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	eleven := ten.Add(time.Hour)
-	c := func(id string, at *time.Time) core.HostIDCandidate { return core.HostIDCandidate{ID: id, AgentUpdatedAt: at} }
+	c := func(id string, at *time.Time) core.HostIDCandidate {
+		return core.HostIDCandidate{ID: id, AgentUpdatedAt: at}
+	}
 	tests := []struct {
 		name  string
 		cands []core.HostIDCandidate
