@@ -2,21 +2,19 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // buildList is the body of the build listing.
 type buildList struct {
-	Builds []schema.Build `json:"builds"`
+	Builds []Build `json:"builds"`
 }
 
-// publishBuildBody is the JSON of POST /v1/builds. CommitDate is parsed here rather than
-// by encoding/json because time.Time's own errors do not name the field.
+// publishBuildBody is the JSON of POST /v1/builds; CommitDate stays text until buildRow
+// parses it, so that a malformed date is refused by field name.
 type publishBuildBody struct {
 	Name        string  `json:"name"`
 	ArtifactURL string  `json:"artifactUrl"`
@@ -36,30 +34,16 @@ func (s *server) publishBuild(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	b := &schema.Build{
-		Name:        body.Name,
-		ArtifactURL: body.ArtifactURL,
-		Checksum:    body.Checksum,
-		Repo:        body.Repo,
-		Branch:      body.Branch,
-		Commit:      body.Commit,
-		CommitInfo:  body.CommitInfo,
-		PublishInfo: body.PublishInfo,
-		Publisher:   publisher,
-	}
-	if body.CommitDate != nil && *body.CommitDate != "" {
-		t, err := time.Parse(time.RFC3339, *body.CommitDate)
-		if err != nil {
-			s.fail(c, core.FieldErrorf("commitDate", "%q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *body.CommitDate))
-			return
-		}
-		b.CommitDate = &t
+	b, err := body.buildRow(publisher)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	if err := s.store.PublishBuild(c.Request.Context(), b); err != nil {
 		s.fail(c, err)
 		return
 	}
-	created(c, b, "builds", b.ID)
+	created(c, buildJSON(b), "builds", b.ID)
 }
 
 func (s *server) listBuilds(c *gin.Context) {
@@ -79,7 +63,7 @@ func (s *server) listBuilds(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, buildList{Builds: builds})
+	c.JSON(http.StatusOK, buildList{Builds: mapList(builds, buildJSON)})
 }
 
 func (s *server) getBuild(c *gin.Context) {
@@ -88,5 +72,5 @@ func (s *server) getBuild(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, b)
+	c.JSON(http.StatusOK, buildJSON(b))
 }

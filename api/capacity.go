@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 func (s *server) getCapacity(c *gin.Context) {
@@ -14,7 +12,7 @@ func (s *server) getCapacity(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, capacity)
+	c.JSON(http.StatusOK, capacityJSON(capacity))
 }
 
 // setCapacity replaces the stage's hosts and groups: the body is the whole capacity, and a
@@ -25,15 +23,15 @@ func (s *server) setCapacity(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var body schema.Capacity
+	var body Capacity
 	if err := decodeJSON(c, &body); err != nil {
 		s.fail(c, err)
 		return
 	}
-	capacity, err := s.store.SetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"), body, operator)
+	capacity, err := s.store.SetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"), capacityRow(body), operator)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, capacity)
+	c.JSON(http.StatusOK, capacityJSON(capacity))
 }

@@ -19,15 +19,15 @@ const maxDeployDescription = 1024
 
 // deployList is the body of a stage's deploy listing.
 type deployList struct {
-	Deploys []schema.Deploy `json:"deploys"`
+	Deploys []Deploy `json:"deploys"`
 }
 
 // deployView is a deploy with the build it rolls out and, when the Temporal UI is known,
 // a link to its workflow: what a person looking at one deploy wants in one answer.
 type deployView struct {
-	Deploy      *schema.Deploy `json:"deploy"`
-	Build       *schema.Build  `json:"build,omitempty"`
-	WorkflowURL string         `json:"workflowUrl,omitempty"`
+	Deploy      *Deploy `json:"deploy"`
+	Build       *Build  `json:"build,omitempty"`
+	WorkflowURL string  `json:"workflowUrl,omitempty"`
 	// ClearedQueue is the queued deploy that this newly started deploy dropped.
 	ClearedQueue string `json:"clearedQueue,omitempty"`
 }
@@ -150,7 +150,7 @@ func (s *server) listDeploys(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, deployList{Deploys: deploys})
+	c.JSON(http.StatusOK, deployList{Deploys: mapList(deploys, deployJSON)})
 }
 
 func (s *server) currentDeploy(c *gin.Context) {
@@ -187,7 +187,7 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 }
 
 func (s *server) view(d *schema.Deploy, b *schema.Build) deployView {
-	return deployView{Deploy: d, Build: b, WorkflowURL: s.workflowURL(d.WorkflowID)}
+	return deployViewJSON(d, b, s.workflowURL(d.WorkflowID))
 }
 
 // workflowURL links to a workflow in the Temporal UI. The workflow id is escaped as one

@@ -66,7 +66,7 @@ func (s *server) hostAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, after)
+	c.JSON(http.StatusOK, stageHostJSON(after))
 }
 
 // stageHost finds a host of a stage by name or id.

@@ -4,13 +4,11 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // hostList is the body of a stage's host listing.
 type hostList struct {
-	Hosts []schema.StageHost `json:"hosts"`
+	Hosts []StageHost `json:"hosts"`
 }
 
 func (s *server) listHosts(c *gin.Context) {
@@ -19,5 +17,5 @@ func (s *server) listHosts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, hostList{Hosts: hosts})
+	c.JSON(http.StatusOK, hostList{Hosts: mapList(hosts, stageHostJSON)})
 }

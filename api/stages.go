@@ -13,12 +13,12 @@ import (
 
 // stageList is the body of the stage listings.
 type stageList struct {
-	Stages []schema.Stage `json:"stages"`
+	Stages []Stage `json:"stages"`
 }
 
 // historyList is the body of a stage's config history.
 type historyList struct {
-	Changes []schema.ConfigChange `json:"changes"`
+	Changes []ConfigChange `json:"changes"`
 }
 
 // stageBody is the JSON of POST /v1/envs and PUT /v1/envs/:env/:stage. Config fields are
@@ -41,7 +41,7 @@ type stageBody struct {
 	ScriptVariables     map[string]string `json:"scriptVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           *string           `json:"onFailure"`
-	Alarms              []schema.Alarm    `json:"alarms"`
+	Alarms              []Alarm           `json:"alarms"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -70,42 +70,13 @@ func (b *stageBody) refuseServerFields(why string) error {
 	return nil
 }
 
-// applyTo merges the present fields into cfg; a present map or list replaces the whole
-// map or list, so that a key or an alarm can be removed by leaving it out.
-func (b *stageBody) applyTo(cfg *schema.StageConfig) {
-	setIfPresent(&cfg.Description, b.Description)
-	setIfPresent(&cfg.BuildName, b.BuildName)
-	setIfPresent(&cfg.Branch, b.Branch)
-	setIfPresent(&cfg.MaxParallel, b.MaxParallel)
-	setIfPresent(&cfg.MaxParallelPct, b.MaxParallelPct)
-	setIfPresent(&cfg.SuccessThreshold, b.SuccessThreshold)
-	setIfPresent(&cfg.StuckTimeoutSeconds, b.StuckTimeoutSeconds)
-	setIfPresent(&cfg.BakeTimeSeconds, b.BakeTimeSeconds)
-	if b.ScriptVariables != nil {
-		cfg.ScriptVariables = b.ScriptVariables
-	}
-	if b.AgentConfigs != nil {
-		cfg.AgentConfigs = b.AgentConfigs
-	}
-	setIfPresent(&cfg.OnFailure, b.OnFailure)
-	if b.Alarms != nil {
-		cfg.Alarms = b.Alarms
-	}
-}
-
-func setIfPresent[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 func (s *server) listStages(c *gin.Context) {
 	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, stageList{Stages: stages})
+	c.JSON(http.StatusOK, stageList{Stages: mapList(stages, stageJSON)})
 }
 
 func (s *server) listEnvStages(c *gin.Context) {
@@ -120,7 +91,7 @@ func (s *server) listEnvStages(c *gin.Context) {
 		s.fail(c, core.Errorf(core.ENOTFOUND, "environment %s does not exist: it has no stages", env))
 		return
 	}
-	c.JSON(http.StatusOK, stageList{Stages: stages})
+	c.JSON(http.StatusOK, stageList{Stages: mapList(stages, stageJSON)})
 }
 
 func (s *server) createStage(c *gin.Context) {
@@ -153,7 +124,7 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	created(c, st, "envs", st.EnvName, st.StageName)
+	created(c, stageJSON(st), "envs", st.EnvName, st.StageName)
 }
 
 func (s *server) getStage(c *gin.Context) {
@@ -162,7 +133,7 @@ func (s *server) getStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, stageJSON(st))
 }
 
 // updateStage merges the body into the stage's config. The read and the write are separate
@@ -194,7 +165,7 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
 		return
 	}
-	c.JSON(http.StatusOK, updated)
+	c.JSON(http.StatusOK, stageJSON(updated))
 }
 
 func (s *server) stageHistory(c *gin.Context) {
@@ -208,5 +179,5 @@ func (s *server) stageHistory(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, historyList{Changes: changes})
+	c.JSON(http.StatusOK, historyList{Changes: mapList(changes, configChangeJSON)})
 }
