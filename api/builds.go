@@ -1,12 +1,20 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
+
+// buildStore is what the build handlers ask of the store.
+type buildStore interface {
+	PublishBuild(ctx context.Context, b *schema.Build) error
+	ListBuilds(ctx context.Context, f schema.BuildFilter) ([]schema.Build, error)
+	GetBuild(ctx context.Context, id string) (*schema.Build, error)
+}
 
 // buildList is the body of the build listing.
 type buildList struct {
@@ -39,7 +47,7 @@ func (s *server) publishBuild(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.store.PublishBuild(c.Request.Context(), b); err != nil {
+	if err := s.builds.PublishBuild(c.Request.Context(), b); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -52,7 +60,7 @@ func (s *server) listBuilds(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	builds, err := s.store.ListBuilds(c.Request.Context(), schema.BuildFilter{
+	builds, err := s.builds.ListBuilds(c.Request.Context(), schema.BuildFilter{
 		Name:   c.Query("name"),
 		Branch: c.Query("branch"),
 		Commit: c.Query("commit"),
@@ -67,7 +75,7 @@ func (s *server) listBuilds(c *gin.Context) {
 }
 
 func (s *server) getBuild(c *gin.Context) {
-	b, err := s.store.GetBuild(c.Request.Context(), c.Param("id"))
+	b, err := s.builds.GetBuild(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

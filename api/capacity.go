@@ -1,13 +1,21 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
+// capacityStore is what the capacity handlers ask of the store.
+type capacityStore interface {
+	GetCapacity(ctx context.Context, env, stage string) (schema.Capacity, error)
+	SetCapacity(ctx context.Context, env, stage string, c schema.Capacity, operator string) (schema.Capacity, error)
+}
+
 func (s *server) getCapacity(c *gin.Context) {
-	capacity, err := s.store.GetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	capacity, err := s.capacity.GetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -28,7 +36,7 @@ func (s *server) setCapacity(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	capacity, err := s.store.SetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"), capacityRow(body), operator)
+	capacity, err := s.capacity.SetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"), capacityRow(body), operator)
 	if err != nil {
 		s.fail(c, err)
 		return

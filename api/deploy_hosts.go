@@ -33,12 +33,12 @@ type deployHostView struct {
 
 func (s *server) deployHosts(c *gin.Context) {
 	ctx := c.Request.Context()
-	d, err := s.store.GetDeploy(ctx, c.Param("id"))
+	d, err := s.deploys.GetDeploy(ctx, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	hosts, err := s.store.ListDeployHosts(ctx, d.ID)
+	hosts, err := s.deploys.ListDeployHosts(ctx, d.ID)
 	if err != nil {
 		s.fail(c, err)
 		return

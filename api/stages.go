@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,16 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
+
+// stageStore is what the stage handlers (and the alarm check, which reads a stage) ask of
+// the store, and all they can reach of it.
+type stageStore interface {
+	ListStages(ctx context.Context, f schema.StageFilter) ([]schema.Stage, error)
+	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
+	CreateStage(ctx context.Context, st *schema.Stage, operator string) error
+	UpdateStageConfig(ctx context.Context, env, stage string, change func(*schema.StageConfig), operator string) (*schema.Stage, error)
+	ListConfigHistory(ctx context.Context, env, stage string, limit int) ([]schema.ConfigChange, error)
+}
 
 // stageList is the body of the stage listings.
 type stageList struct {
@@ -71,7 +82,7 @@ func (b *stageBody) refuseServerFields(why string) error {
 }
 
 func (s *server) listStages(c *gin.Context) {
-	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
+	stages, err := s.stages.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -81,7 +92,7 @@ func (s *server) listStages(c *gin.Context) {
 
 func (s *server) listEnvStages(c *gin.Context) {
 	env := c.Param("env")
-	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: env})
+	stages, err := s.stages.ListStages(c.Request.Context(), schema.StageFilter{EnvName: env})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -120,7 +131,7 @@ func (s *server) createStage(c *gin.Context) {
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyTo(&st.StageConfig)
-	if err := s.store.CreateStage(c.Request.Context(), st, operator); err != nil {
+	if err := s.stages.CreateStage(c.Request.Context(), st, operator); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -128,7 +139,7 @@ func (s *server) createStage(c *gin.Context) {
 }
 
 func (s *server) getStage(c *gin.Context) {
-	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	st, err := s.stages.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -160,7 +171,7 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	updated, err := s.store.UpdateStageConfig(ctx, env, stage, body.applyTo, operator)
+	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, body.applyTo, operator)
 	if err != nil {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
 		return
@@ -174,7 +185,7 @@ func (s *server) stageHistory(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	changes, err := s.store.ListConfigHistory(c.Request.Context(), c.Param("env"), c.Param("stage"), limit)
+	changes, err := s.stages.ListConfigHistory(c.Request.Context(), c.Param("env"), c.Param("stage"), limit)
 	if err != nil {
 		s.fail(c, err)
 		return
