@@ -83,7 +83,7 @@ func (s *server) actionStage(c *gin.Context, body any, desc func() string) (*sch
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	st, err := s.deploys.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		return nil, "", err
 	}
@@ -134,7 +134,7 @@ func (s *server) rollback(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	b, err := s.store.GetBuild(ctx, target.BuildID)
+	b, err := s.deploys.GetBuild(ctx, target.BuildID)
 	if err != nil {
 		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err))
 		return
@@ -150,20 +150,20 @@ func (s *server) rollback(c *gin.Context) {
 // else the one RollbackTarget picks from the stage's recent deploys.
 func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployID string) (*schema.Deploy, error) {
 	if toDeployID != "" {
-		d, err := s.store.GetDeploy(ctx, toDeployID)
+		d, err := s.deploys.GetDeploy(ctx, toDeployID)
 		if core.ErrorCode(err) == core.ENOTFOUND || (err == nil && d.StageID != st.ID) {
 			return nil, core.FieldErrorf("toDeployId", "deploy %s is not a deploy of %s/%s", toDeployID, st.EnvName, st.StageName)
 		}
 		return d, err
 	}
-	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
+	cur, err := s.deploys.CurrentDeploy(ctx, st.EnvName, st.StageName)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		return nil, core.Errorf(core.ECONFLICT, "nothing to roll back: stage %s/%s has never been deployed", st.EnvName, st.StageName)
 	}
 	if err != nil {
 		return nil, err
 	}
-	history, err := s.store.ListDeploys(ctx, st.EnvName, st.StageName, schema.DeployFilter{Limit: rollbackSearchDepth})
+	history, err := s.deploys.ListDeploys(ctx, st.EnvName, st.StageName, schema.DeployFilter{Limit: rollbackSearchDepth})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (s *server) restart(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
+	cur, err := s.deploys.CurrentDeploy(ctx, st.EnvName, st.StageName)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		s.fail(c, core.Errorf(core.ECONFLICT, "nothing to restart: stage %s/%s has never been deployed", st.EnvName, st.StageName))
 		return
@@ -206,7 +206,7 @@ func (s *server) restart(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	b, err := s.store.GetBuild(ctx, cur.BuildID)
+	b, err := s.deploys.GetBuild(ctx, cur.BuildID)
 	if err != nil {
 		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", cur.BuildID, cur.ID, err))
 		return

@@ -73,7 +73,7 @@ func (a *alarmCache) statuses(ctx context.Context, st *schema.Stage, now time.Ti
 // stageAlarms checks the stage's alarms now (or within the last alarmCacheTTL), the way a
 // deploy checks them before each wave.
 func (s *server) stageAlarms(c *gin.Context) {
-	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	st, err := s.stages.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -100,6 +100,12 @@ func authoredBody(c *gin.Context, v any) (string, error) {
 	return operator, decodeJSON(c, v)
 }
 
+// tokenStore is what the token cache asks of the store.
+type tokenStore interface {
+	Authenticate(ctx context.Context, secret string) (*schema.Token, error)
+	CheckTokenExpiry(t *schema.Token) error
+}
+
 // maxCachedTokens bounds the token cache. Only tokens that authenticated are cached, so
 // the bound guards against a deployment with very many tokens, not against attackers.
 const maxCachedTokens = 4096
@@ -112,7 +118,7 @@ const maxCachedTokens = 4096
 // token's expires_at against the store's clock. Failures are never cached, so a token
 // created a moment ago works at once. A ttl of 0 disables the cache.
 type tokenCache struct {
-	store *schema.Store
+	store tokenStore
 	ttl   time.Duration
 	now   func() time.Time // when entries go stale; tests replace it
 
@@ -126,7 +132,7 @@ type cachedToken struct {
 	staleAt time.Time
 }
 
-func newTokenCache(store *schema.Store, ttl time.Duration) *tokenCache {
+func newTokenCache(store tokenStore, ttl time.Duration) *tokenCache {
 	return &tokenCache{store: store, ttl: max(ttl, 0), now: time.Now, entries: map[[sha256.Size]byte]cachedToken{}}
 }
 

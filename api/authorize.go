@@ -100,12 +100,5 @@ func (s *server) whoAmI(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	v := tokenView{Name: t.Name, Role: t.Role, Scope: t.Scope,
-		CanOperate: allows(t.Role, schema.RoleOperator),
-		CanPublish: allows(t.Role, schema.RolePublisher)}
-	if t.ExpiresAt != nil {
-		e := t.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
-		v.ExpiresAt = &e
-	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, tokenJSON(t))
 }

@@ -1,22 +1,28 @@
 package api
 
 import (
+	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
-// buildList is the body of the build listing.
-type buildList struct {
-	Builds []schema.Build `json:"builds"`
+// buildStore is what the build handlers ask of the store.
+type buildStore interface {
+	PublishBuild(ctx context.Context, b *schema.Build) error
+	ListBuilds(ctx context.Context, f schema.BuildFilter) ([]schema.Build, error)
+	GetBuild(ctx context.Context, id string) (*schema.Build, error)
 }
 
-// publishBuildBody is the JSON of POST /v1/builds. CommitDate is parsed here rather than
-// by encoding/json because time.Time's own errors do not name the field.
+// buildList is the body of the build listing.
+type buildList struct {
+	Builds []Build `json:"builds"`
+}
+
+// publishBuildBody is the JSON of POST /v1/builds; CommitDate stays text until buildRow
+// parses it, so that a malformed date is refused by field name.
 type publishBuildBody struct {
 	Name        string  `json:"name"`
 	ArtifactURL string  `json:"artifactUrl"`
@@ -36,30 +42,16 @@ func (s *server) publishBuild(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	b := &schema.Build{
-		Name:        body.Name,
-		ArtifactURL: body.ArtifactURL,
-		Checksum:    body.Checksum,
-		Repo:        body.Repo,
-		Branch:      body.Branch,
-		Commit:      body.Commit,
-		CommitInfo:  body.CommitInfo,
-		PublishInfo: body.PublishInfo,
-		Publisher:   publisher,
-	}
-	if body.CommitDate != nil && *body.CommitDate != "" {
-		t, err := time.Parse(time.RFC3339, *body.CommitDate)
-		if err != nil {
-			s.fail(c, core.FieldErrorf("commitDate", "%q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *body.CommitDate))
-			return
-		}
-		b.CommitDate = &t
-	}
-	if err := s.store.PublishBuild(c.Request.Context(), b); err != nil {
+	b, err := body.buildRow(publisher)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	created(c, b, "builds", b.ID)
+	if err := s.builds.PublishBuild(c.Request.Context(), b); err != nil {
+		s.fail(c, err)
+		return
+	}
+	created(c, buildJSON(b), "builds", b.ID)
 }
 
 func (s *server) listBuilds(c *gin.Context) {
@@ -68,7 +60,7 @@ func (s *server) listBuilds(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	builds, err := s.store.ListBuilds(c.Request.Context(), schema.BuildFilter{
+	builds, err := s.builds.ListBuilds(c.Request.Context(), schema.BuildFilter{
 		Name:   c.Query("name"),
 		Branch: c.Query("branch"),
 		Commit: c.Query("commit"),
@@ -79,14 +71,14 @@ func (s *server) listBuilds(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, buildList{Builds: builds})
+	c.JSON(http.StatusOK, buildList{Builds: mapList(builds, buildJSON)})
 }
 
 func (s *server) getBuild(c *gin.Context) {
-	b, err := s.store.GetBuild(c.Request.Context(), c.Param("id"))
+	b, err := s.builds.GetBuild(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, b)
+	c.JSON(http.StatusOK, buildJSON(b))
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -8,13 +9,19 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
+// capacityStore is what the capacity handlers ask of the store.
+type capacityStore interface {
+	GetCapacity(ctx context.Context, env, stage string) (schema.Capacity, error)
+	SetCapacity(ctx context.Context, env, stage string, c schema.Capacity, operator string) (schema.Capacity, error)
+}
+
 func (s *server) getCapacity(c *gin.Context) {
-	capacity, err := s.store.GetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	capacity, err := s.capacity.GetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, capacity)
+	c.JSON(http.StatusOK, capacityJSON(capacity))
 }
 
 // setCapacity replaces the stage's hosts and groups: the body is the whole capacity, and a
@@ -25,15 +32,15 @@ func (s *server) setCapacity(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var body schema.Capacity
+	var body Capacity
 	if err := decodeJSON(c, &body); err != nil {
 		s.fail(c, err)
 		return
 	}
-	capacity, err := s.store.SetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"), body, operator)
+	capacity, err := s.capacity.SetCapacity(c.Request.Context(), c.Param("env"), c.Param("stage"), capacityRow(body), operator)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, capacity)
+	c.JSON(http.StatusOK, capacityJSON(capacity))
 }

@@ -33,29 +33,15 @@ type deployHostView struct {
 
 func (s *server) deployHosts(c *gin.Context) {
 	ctx := c.Request.Context()
-	d, err := s.store.GetDeploy(ctx, c.Param("id"))
+	d, err := s.deploys.GetDeploy(ctx, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	hosts, err := s.store.ListDeployHosts(ctx, d.ID)
+	hosts, err := s.deploys.ListDeployHosts(ctx, d.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newDeployHostsView(d.ID, schema.DeployWaves(hosts)))
-}
-
-// newDeployHostsView shapes a deploy's waves for the API; a deploy that admitted nobody
-// yet has an empty list, not null.
-func newDeployHostsView(deployID string, waves []schema.DeployWave) deployHostsView {
-	out := deployHostsView{DeployID: deployID, Waves: make([]waveView, 0, len(waves))}
-	for _, w := range waves {
-		wv := waveView{Wave: w.Wave, AdmittedAt: w.AdmittedAt, Hosts: make([]deployHostView, 0, len(w.Hosts))}
-		for _, h := range w.Hosts {
-			wv.Hosts = append(wv.Hosts, deployHostView{HostName: h.HostName, HostID: h.HostID, Outcome: h.Outcome, ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt})
-		}
-		out.Waves = append(out.Waves, wv)
-	}
-	return out
+	c.JSON(http.StatusOK, deployHostsJSON(d.ID, schema.DeployWaves(hosts)))
 }

@@ -17,17 +17,28 @@ import (
 // because a workflow must not be started for a deploy row that cannot be written.
 const maxDeployDescription = 1024
 
+// deployStore is what the deploy handlers ask of the store: those of deploys.go and of
+// the stage actions, promote and deploy hosts, which all start from a stage or a deploy.
+type deployStore interface {
+	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
+	GetBuild(ctx context.Context, id string) (*schema.Build, error)
+	GetDeploy(ctx context.Context, id string) (*schema.Deploy, error)
+	CurrentDeploy(ctx context.Context, env, stage string) (*schema.Deploy, error)
+	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
+	ListDeployHosts(ctx context.Context, deployID string) ([]schema.DeployHost, error)
+}
+
 // deployList is the body of a stage's deploy listing.
 type deployList struct {
-	Deploys []schema.Deploy `json:"deploys"`
+	Deploys []Deploy `json:"deploys"`
 }
 
 // deployView is a deploy with the build it rolls out and, when the Temporal UI is known,
 // a link to its workflow: what a person looking at one deploy wants in one answer.
 type deployView struct {
-	Deploy      *schema.Deploy `json:"deploy"`
-	Build       *schema.Build  `json:"build,omitempty"`
-	WorkflowURL string         `json:"workflowUrl,omitempty"`
+	Deploy      *Deploy `json:"deploy"`
+	Build       *Build  `json:"build,omitempty"`
+	WorkflowURL string  `json:"workflowUrl,omitempty"`
 	// ClearedQueue is the queued deploy that this newly started deploy dropped.
 	ClearedQueue string `json:"clearedQueue,omitempty"`
 }
@@ -51,7 +62,7 @@ func (s *server) startDeploy(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.store.GetStage(ctx, env, stage)
+	st, err := s.deploys.GetStage(ctx, env, stage)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -82,7 +93,7 @@ func (s *server) deployableBuild(ctx context.Context, st *schema.Stage, buildID 
 	if buildID == "" {
 		return nil, core.FieldErrorf("buildId", "is required: the id of the build to deploy")
 	}
-	b, err := s.store.GetBuild(ctx, buildID)
+	b, err := s.deploys.GetBuild(ctx, buildID)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		// The build is named by the body, not the URL: a missing build is a bad request,
 		// while 404 would suggest the stage is missing.
@@ -121,7 +132,7 @@ func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 
 // getQueue answers the stage's queued deploy, or 404 when nothing is queued.
 func (s *server) getQueue(c *gin.Context) {
-	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	st, err := s.deploys.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -145,16 +156,16 @@ func (s *server) listDeploys(c *gin.Context) {
 		return
 	}
 	f := schema.DeployFilter{Limit: limit, Offset: offset, Type: strings.ToUpper(c.Query("type")), State: strings.ToUpper(c.Query("state"))}
-	deploys, err := s.store.ListDeploys(c.Request.Context(), c.Param("env"), c.Param("stage"), f)
+	deploys, err := s.deploys.ListDeploys(c.Request.Context(), c.Param("env"), c.Param("stage"), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, deployList{Deploys: deploys})
+	c.JSON(http.StatusOK, deployList{Deploys: mapList(deploys, deployJSON)})
 }
 
 func (s *server) currentDeploy(c *gin.Context) {
-	d, err := s.store.CurrentDeploy(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	d, err := s.deploys.CurrentDeploy(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -163,7 +174,7 @@ func (s *server) currentDeploy(c *gin.Context) {
 }
 
 func (s *server) getDeploy(c *gin.Context) {
-	d, err := s.store.GetDeploy(c.Request.Context(), c.Param("id"))
+	d, err := s.deploys.GetDeploy(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -172,7 +183,7 @@ func (s *server) getDeploy(c *gin.Context) {
 }
 
 func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
-	b, err := s.store.GetBuild(c.Request.Context(), d.BuildID)
+	b, err := s.deploys.GetBuild(c.Request.Context(), d.BuildID)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		// Builds are never deleted, so a deploy without its build is corrupt data, not a
 		// missing resource the client asked for: answer 500, not 404.
@@ -187,7 +198,7 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 }
 
 func (s *server) view(d *schema.Deploy, b *schema.Build) deployView {
-	return deployView{Deploy: d, Build: b, WorkflowURL: s.workflowURL(d.WorkflowID)}
+	return deployViewJSON(d, b, s.workflowURL(d.WorkflowID))
 }
 
 // workflowURL links to a workflow in the Temporal UI. The workflow id is escaped as one

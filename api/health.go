@@ -12,6 +12,11 @@ import (
 // frontend makes /healthz fail fast instead of hanging the load balancer's check.
 const healthCheckTimeout = 2 * time.Second
 
+// healthStore is what /healthz asks of the store: whether the database answers.
+type healthStore interface {
+	Ping(ctx context.Context) error
+}
+
 // healthResponse is the body of /healthz; each dependency is "ok", "not checked", or
 // "unreachable: <why>".
 type healthResponse struct {
@@ -23,7 +28,7 @@ type healthResponse struct {
 func (s *server) health(c *gin.Context) {
 	ctx := c.Request.Context()
 	resp := healthResponse{Status: "ok", Database: "ok", Temporal: "not checked"}
-	if err := probe(ctx, s.store.Ping); err != nil {
+	if err := probe(ctx, s.database.Ping); err != nil {
 		resp.Status, resp.Database = "unavailable", "unreachable: "+err.Error()
 	}
 	if s.temporalHealth != nil {

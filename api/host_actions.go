@@ -43,7 +43,7 @@ func (s *server) hostAction(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	env, stage, name := c.Param("env"), c.Param("stage"), c.Param("host")
-	st, err := s.store.GetStage(ctx, env, stage)
+	st, err := s.hosts.GetStage(ctx, env, stage)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -57,7 +57,7 @@ func (s *server) hostAction(c *gin.Context) {
 		s.fail(c, core.Errorf(core.ECONFLICT, "host %s has never pinged the server, so it has nothing to %s yet", host.HostName, action))
 		return
 	}
-	if _, err := s.store.SetAgentState(ctx, st.ID, host.HostID, state); err != nil {
+	if _, err := s.hosts.SetAgentState(ctx, st.ID, host.HostID, state); err != nil {
 		s.fail(c, fmt.Errorf("%s host %s in %s/%s: %w", action, host.HostName, env, stage, err))
 		return
 	}
@@ -66,12 +66,12 @@ func (s *server) hostAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, after)
+	c.JSON(http.StatusOK, stageHostJSON(after))
 }
 
 // stageHost finds a host of a stage by name or id.
 func (s *server) stageHost(c *gin.Context, env, stage, name string) (*schema.StageHost, error) {
-	hosts, err := s.store.ListStageHosts(c.Request.Context(), env, stage)
+	hosts, err := s.hosts.ListStageHosts(c.Request.Context(), env, stage)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -8,16 +9,24 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
+// hostStore is what the host listing and the host actions (host_actions.go) ask of the
+// store.
+type hostStore interface {
+	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
+	ListStageHosts(ctx context.Context, env, stage string) ([]schema.StageHost, error)
+	SetAgentState(ctx context.Context, stageID, hostID, state string) (*schema.Agent, error)
+}
+
 // hostList is the body of a stage's host listing.
 type hostList struct {
-	Hosts []schema.StageHost `json:"hosts"`
+	Hosts []StageHost `json:"hosts"`
 }
 
 func (s *server) listHosts(c *gin.Context) {
-	hosts, err := s.store.ListStageHosts(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	hosts, err := s.hosts.ListStageHosts(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, hostList{Hosts: hosts})
+	c.JSON(http.StatusOK, hostList{Hosts: mapList(hosts, stageHostJSON)})
 }

@@ -91,7 +91,7 @@ func mustMarshalOpenAPI() []byte {
 	return b
 }
 
-// fieldDescriptions documents model fields whose meaning the name alone does not carry.
+// fieldDescriptions documents API type fields whose meaning the name alone does not carry.
 func fieldDescriptions() map[string]string {
 	return map[string]string{
 		"StageConfig.buildName":           "the build stream this stage deploys; builds of another name are refused",
@@ -125,12 +125,12 @@ func fieldDescriptions() map[string]string {
 
 func buildOpenAPI() *openAPIDoc {
 	m := newModelSchemas(fieldDescriptions())
-	stageRef := m.ref(schema.Stage{})
-	capacityRef := m.ref(schema.Capacity{})
-	buildRef := m.ref(schema.Build{})
-	deployRef := m.ref(schema.Deploy{})
-	hostRef := m.ref(schema.StageHost{})
-	changeRef := m.ref(schema.ConfigChange{})
+	stageRef := m.ref(Stage{})
+	capacityRef := m.ref(Capacity{})
+	buildRef := m.ref(Build{})
+	deployRef := m.ref(Deploy{})
+	hostRef := m.ref(StageHost{})
+	changeRef := m.ref(ConfigChange{})
 
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.

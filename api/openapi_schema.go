@@ -23,8 +23,8 @@ type jsonSchema struct {
 	AllOf                []*jsonSchema          `json:"allOf,omitempty"`
 }
 
-// modelSchemas derives component schemas from the Go models by reflection, so that the
-// document cannot drift from what the handlers actually marshal; descriptions, which
+// modelSchemas derives component schemas from the API's Go types (types.go) by reflection,
+// so that the document cannot drift from what the handlers actually marshal; descriptions, which
 // reflection cannot see, come from a table keyed "Type.jsonName".
 type modelSchemas struct {
 	components   map[string]*jsonSchema
@@ -79,7 +79,7 @@ func (m *modelSchemas) schemaFor(t reflect.Type) *jsonSchema {
 
 // structSchema lists a struct's JSON fields. An embedded struct whose fields JSON promotes
 // (Stage's StageConfig) becomes an allOf of its component, which keeps the config's schema
-// in one place; embedded structs without JSON fields (bun.BaseModel) are skipped.
+// in one place; embedded structs without JSON fields are skipped.
 func (m *modelSchemas) structSchema(t reflect.Type) *jsonSchema {
 	own := &jsonSchema{Type: "object", Properties: map[string]*jsonSchema{}}
 	var embedded []*jsonSchema

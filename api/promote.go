@@ -44,7 +44,7 @@ func (s *server) promote(c *gin.Context) {
 		s.fail(c, core.FieldErrorf("toStage", "is %s/%s itself; promote to another stage, or use restart or deploy", st.EnvName, st.StageName))
 		return
 	}
-	target, err := s.store.GetStage(ctx, st.EnvName, body.ToStage)
+	target, err := s.deploys.GetStage(ctx, st.EnvName, body.ToStage)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		s.fail(c, core.FieldErrorf("toStage", "stage %s/%s does not exist", st.EnvName, body.ToStage))
 		return
@@ -53,7 +53,7 @@ func (s *server) promote(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	cur, err := s.store.CurrentDeploy(ctx, st.EnvName, st.StageName)
+	cur, err := s.deploys.CurrentDeploy(ctx, st.EnvName, st.StageName)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		s.fail(c, core.Errorf(core.ECONFLICT, "nothing to promote: stage %s/%s has never been deployed", st.EnvName, st.StageName))
 		return
@@ -67,7 +67,7 @@ func (s *server) promote(c *gin.Context) {
 			cur.BuildID, st.EnvName, st.StageName, reason))
 		return
 	}
-	b, err := s.store.GetBuild(ctx, cur.BuildID)
+	b, err := s.deploys.GetBuild(ctx, cur.BuildID)
 	if err != nil {
 		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", cur.BuildID, cur.ID, err))
 		return

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,10 +17,25 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
+// Store is everything the API asks of the application's database: the union of what each
+// handler group declares beside its handlers, so that one *schema.Store serves them all
+// while every group depends only on its own part.
+type Store interface {
+	stageStore
+	buildStore
+	deployStore
+	capacityStore
+	hostStore
+	healthStore
+	tokenStore
+	pingStore
+}
+
 // Deps are the API's dependencies.
 type Deps struct {
-	// Store is the application's database; it is required.
-	Store *schema.Store
+	// Store is the application's database; it is required. It must be a *schema.Store for
+	// now: the ping hub that holds long-polled pings takes the concrete type.
+	Store Store
 	// Deployer starts deploys; nil makes POST .../deploys answer 503.
 	Deployer Deployer
 	// TemporalHealth reports whether Temporal answers; nil means "not checked".
@@ -54,7 +70,15 @@ type Deps struct {
 // server holds the dependencies every handler needs; handlers are its methods so that
 // nothing is looked up from globals or from the request context.
 type server struct {
-	store          *schema.Store
+	stages   stageStore
+	builds   buildStore
+	deploys  deployStore
+	capacity capacityStore
+	hosts    hostStore
+	database healthStore
+	// store serves the agent ping (ping.go), which calls it by this name.
+	store pingStore
+
 	deployer       Deployer
 	temporalHealth func(ctx context.Context) error
 	logger         *slog.Logger
@@ -68,8 +92,15 @@ type server struct {
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
 func NewRouter(d Deps) *gin.Engine {
-	if d.Store == nil {
+	// pingHub still takes the concrete store (ping_longpoll.go); until it takes a pingStore
+	// another Store cannot serve held pings, so it is refused here rather than at the
+	// first long poll.
+	hubStore, ok := d.Store.(*schema.Store)
+	if d.Store == nil || (ok && hubStore == nil) {
 		panic("api.NewRouter: Deps.Store is nil")
+	}
+	if !ok {
+		panic(fmt.Sprintf("api.NewRouter: Deps.Store is a %T; the ping hub needs a *schema.Store", d.Store))
 	}
 	logger := d.Logger
 	if logger == nil {
@@ -81,6 +112,12 @@ func NewRouter(d Deps) *gin.Engine {
 		namespace = "default"
 	}
 	s := &server{
+		stages:         d.Store,
+		builds:         d.Store,
+		deploys:        d.Store,
+		capacity:       d.Store,
+		hosts:          d.Store,
+		database:       d.Store,
 		store:          d.Store,
 		deployer:       d.Deployer,
 		temporalHealth: d.TemporalHealth,
@@ -88,7 +125,7 @@ func NewRouter(d Deps) *gin.Engine {
 		temporalUIURL:  strings.TrimRight(d.TemporalUIURL, "/"),
 		namespace:      namespace,
 		openAPIJSON:    mustMarshalOpenAPI(),
-		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
+		pings:          newPingHub(d.Context, hubStore, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
 	}

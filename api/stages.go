@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,14 +12,24 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
+// stageStore is what the stage handlers (and the alarm check, which reads a stage) ask of
+// the store, and all they can reach of it.
+type stageStore interface {
+	ListStages(ctx context.Context, f schema.StageFilter) ([]schema.Stage, error)
+	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
+	CreateStage(ctx context.Context, st *schema.Stage, operator string) error
+	UpdateStageConfig(ctx context.Context, env, stage string, change func(*schema.StageConfig), operator string) (*schema.Stage, error)
+	ListConfigHistory(ctx context.Context, env, stage string, limit int) ([]schema.ConfigChange, error)
+}
+
 // stageList is the body of the stage listings.
 type stageList struct {
-	Stages []schema.Stage `json:"stages"`
+	Stages []Stage `json:"stages"`
 }
 
 // historyList is the body of a stage's config history.
 type historyList struct {
-	Changes []schema.ConfigChange `json:"changes"`
+	Changes []ConfigChange `json:"changes"`
 }
 
 // stageBody is the JSON of POST /v1/envs and PUT /v1/envs/:env/:stage. Config fields are
@@ -41,7 +52,7 @@ type stageBody struct {
 	ScriptVariables     map[string]string `json:"scriptVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           *string           `json:"onFailure"`
-	Alarms              []schema.Alarm    `json:"alarms"`
+	Alarms              []Alarm           `json:"alarms"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -70,47 +81,18 @@ func (b *stageBody) refuseServerFields(why string) error {
 	return nil
 }
 
-// applyTo merges the present fields into cfg; a present map or list replaces the whole
-// map or list, so that a key or an alarm can be removed by leaving it out.
-func (b *stageBody) applyTo(cfg *schema.StageConfig) {
-	setIfPresent(&cfg.Description, b.Description)
-	setIfPresent(&cfg.BuildName, b.BuildName)
-	setIfPresent(&cfg.Branch, b.Branch)
-	setIfPresent(&cfg.MaxParallel, b.MaxParallel)
-	setIfPresent(&cfg.MaxParallelPct, b.MaxParallelPct)
-	setIfPresent(&cfg.SuccessThreshold, b.SuccessThreshold)
-	setIfPresent(&cfg.StuckTimeoutSeconds, b.StuckTimeoutSeconds)
-	setIfPresent(&cfg.BakeTimeSeconds, b.BakeTimeSeconds)
-	if b.ScriptVariables != nil {
-		cfg.ScriptVariables = b.ScriptVariables
-	}
-	if b.AgentConfigs != nil {
-		cfg.AgentConfigs = b.AgentConfigs
-	}
-	setIfPresent(&cfg.OnFailure, b.OnFailure)
-	if b.Alarms != nil {
-		cfg.Alarms = b.Alarms
-	}
-}
-
-func setIfPresent[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 func (s *server) listStages(c *gin.Context) {
-	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
+	stages, err := s.stages.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, stageList{Stages: stages})
+	c.JSON(http.StatusOK, stageList{Stages: mapList(stages, stageJSON)})
 }
 
 func (s *server) listEnvStages(c *gin.Context) {
 	env := c.Param("env")
-	stages, err := s.store.ListStages(c.Request.Context(), schema.StageFilter{EnvName: env})
+	stages, err := s.stages.ListStages(c.Request.Context(), schema.StageFilter{EnvName: env})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -120,7 +102,7 @@ func (s *server) listEnvStages(c *gin.Context) {
 		s.fail(c, core.Errorf(core.ENOTFOUND, "environment %s does not exist: it has no stages", env))
 		return
 	}
-	c.JSON(http.StatusOK, stageList{Stages: stages})
+	c.JSON(http.StatusOK, stageList{Stages: mapList(stages, stageJSON)})
 }
 
 func (s *server) createStage(c *gin.Context) {
@@ -149,20 +131,20 @@ func (s *server) createStage(c *gin.Context) {
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyTo(&st.StageConfig)
-	if err := s.store.CreateStage(c.Request.Context(), st, operator); err != nil {
+	if err := s.stages.CreateStage(c.Request.Context(), st, operator); err != nil {
 		s.fail(c, err)
 		return
 	}
-	created(c, st, "envs", st.EnvName, st.StageName)
+	created(c, stageJSON(st), "envs", st.EnvName, st.StageName)
 }
 
 func (s *server) getStage(c *gin.Context) {
-	st, err := s.store.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	st, err := s.stages.GetStage(c.Request.Context(), c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, stageJSON(st))
 }
 
 // updateStage merges the body into the stage's config. The read and the write are separate
@@ -189,12 +171,12 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	updated, err := s.store.UpdateStageConfig(ctx, env, stage, body.applyTo, operator)
+	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, body.applyTo, operator)
 	if err != nil {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
 		return
 	}
-	c.JSON(http.StatusOK, updated)
+	c.JSON(http.StatusOK, stageJSON(updated))
 }
 
 func (s *server) stageHistory(c *gin.Context) {
@@ -203,10 +185,10 @@ func (s *server) stageHistory(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	changes, err := s.store.ListConfigHistory(c.Request.Context(), c.Param("env"), c.Param("stage"), limit)
+	changes, err := s.stages.ListConfigHistory(c.Request.Context(), c.Param("env"), c.Param("stage"), limit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, historyList{Changes: changes})
+	c.JSON(http.StatusOK, historyList{Changes: mapList(changes, configChangeJSON)})
 }

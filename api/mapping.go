@@ -1,0 +1,262 @@
+package api
+
+import (
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// This file is the only place where the store's rows become API values and request
+// bodies become rows, so that a change on either side is one edit here. Slices and maps
+// are shared rather than copied, since a row is dropped once it is answered; nil stays
+// nil, because clients see null and [] differently.
+
+// mapList converts a list of rows, keeping a nil list nil.
+func mapList[R, V any](rows []R, conv func(*R) V) []V {
+	if rows == nil {
+		return nil
+	}
+	out := make([]V, len(rows))
+	for i := range rows {
+		out[i] = conv(&rows[i])
+	}
+	return out
+}
+
+func stageJSON(st *schema.Stage) Stage {
+	return Stage{
+		ID:              st.ID,
+		EnvName:         st.EnvName,
+		StageName:       st.StageName,
+		StageConfig:     stageConfigJSON(&st.StageConfig),
+		CurrentDeployID: st.CurrentDeployID,
+		LastOperator:    st.LastOperator,
+		CreatedAt:       st.CreatedAt,
+		UpdatedAt:       st.UpdatedAt,
+	}
+}
+
+func stageConfigJSON(cfg *schema.StageConfig) StageConfig {
+	return StageConfig{
+		Description:         cfg.Description,
+		BuildName:           cfg.BuildName,
+		Branch:              cfg.Branch,
+		MaxParallel:         cfg.MaxParallel,
+		MaxParallelPct:      cfg.MaxParallelPct,
+		SuccessThreshold:    cfg.SuccessThreshold,
+		StuckTimeoutSeconds: cfg.StuckTimeoutSeconds,
+		BakeTimeSeconds:     cfg.BakeTimeSeconds,
+		ScriptVariables:     cfg.ScriptVariables,
+		AgentConfigs:        cfg.AgentConfigs,
+		OnFailure:           cfg.OnFailure,
+		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
+	}
+}
+
+// applyTo merges the body's present fields into cfg; a present map or list replaces the
+// whole map or list, so that a key or an alarm can be removed by leaving it out.
+func (b *stageBody) applyTo(cfg *schema.StageConfig) {
+	setIfPresent(&cfg.Description, b.Description)
+	setIfPresent(&cfg.BuildName, b.BuildName)
+	setIfPresent(&cfg.Branch, b.Branch)
+	setIfPresent(&cfg.MaxParallel, b.MaxParallel)
+	setIfPresent(&cfg.MaxParallelPct, b.MaxParallelPct)
+	setIfPresent(&cfg.SuccessThreshold, b.SuccessThreshold)
+	setIfPresent(&cfg.StuckTimeoutSeconds, b.StuckTimeoutSeconds)
+	setIfPresent(&cfg.BakeTimeSeconds, b.BakeTimeSeconds)
+	if b.ScriptVariables != nil {
+		cfg.ScriptVariables = b.ScriptVariables
+	}
+	if b.AgentConfigs != nil {
+		cfg.AgentConfigs = b.AgentConfigs
+	}
+	setIfPresent(&cfg.OnFailure, b.OnFailure)
+	if b.Alarms != nil {
+		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
+	}
+}
+
+func setIfPresent[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func configChangeJSON(ch *schema.ConfigChange) ConfigChange {
+	return ConfigChange{
+		ID:        ch.ID,
+		StageID:   ch.StageID,
+		Type:      ch.ChangeType,
+		Operator:  ch.Operator,
+		CreatedAt: ch.CreatedAt,
+		Before:    ch.Before,
+		After:     ch.After,
+	}
+}
+
+func capacityJSON(c schema.Capacity) Capacity {
+	return Capacity{Hosts: c.Hosts, Groups: c.Groups}
+}
+
+func capacityRow(c Capacity) schema.Capacity {
+	return schema.Capacity{Hosts: c.Hosts, Groups: c.Groups}
+}
+
+func buildJSON(b *schema.Build) Build {
+	return Build{
+		ID:          b.ID,
+		Name:        b.Name,
+		ArtifactURL: b.ArtifactURL,
+		Checksum:    b.Checksum,
+		Repo:        b.Repo,
+		Branch:      b.Branch,
+		Commit:      b.Commit,
+		CommitShort: b.CommitShort,
+		CommitInfo:  b.CommitInfo,
+		CommitDate:  b.CommitDate,
+		PublishInfo: b.PublishInfo,
+		Publisher:   b.Publisher,
+		PublishedAt: b.PublishedAt,
+	}
+}
+
+// buildRow turns a publish request into the row to store. CommitDate is parsed here
+// rather than by encoding/json because time.Time's own errors do not name the field.
+func (b *publishBuildBody) buildRow(publisher string) (*schema.Build, error) {
+	row := &schema.Build{
+		Name:        b.Name,
+		ArtifactURL: b.ArtifactURL,
+		Checksum:    b.Checksum,
+		Repo:        b.Repo,
+		Branch:      b.Branch,
+		Commit:      b.Commit,
+		CommitInfo:  b.CommitInfo,
+		PublishInfo: b.PublishInfo,
+		Publisher:   publisher,
+	}
+	if b.CommitDate != nil && *b.CommitDate != "" {
+		t, err := time.Parse(time.RFC3339, *b.CommitDate)
+		if err != nil {
+			return nil, core.FieldErrorf("commitDate", "%q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *b.CommitDate)
+		}
+		row.CommitDate = &t
+	}
+	return row, nil
+}
+
+func deployJSON(d *schema.Deploy) Deploy {
+	return Deploy{
+		ID:               d.ID,
+		StageID:          d.StageID,
+		EnvName:          d.EnvName,
+		StageName:        d.StageName,
+		BuildID:          d.BuildID,
+		FromBuildID:      d.FromBuildID,
+		FromDeployID:     d.FromDeployID,
+		AliasDeployID:    d.AliasDeployID,
+		Type:             d.Type,
+		State:            d.State,
+		StateReason:      d.StateReason,
+		AcceptanceStatus: d.AcceptanceStatus,
+		Operator:         d.Operator,
+		Description:      d.Description,
+		WorkflowID:       d.WorkflowID,
+		Total:            d.Total,
+		Succeeded:        d.Succeeded,
+		Failed:           d.Failed,
+		InFlight:         d.InFlight,
+		Remaining:        d.Remaining,
+		Paused:           d.Paused,
+		CreatedAt:        d.CreatedAt,
+		UpdatedAt:        d.UpdatedAt,
+		SucceededAt:      d.SucceededAt,
+		EndedAt:          d.EndedAt,
+	}
+}
+
+// deployViewJSON is a deploy with its build; b may be nil, which leaves the build out.
+func deployViewJSON(d *schema.Deploy, b *schema.Build, workflowURL string) deployView {
+	dv := deployJSON(d)
+	v := deployView{Deploy: &dv, WorkflowURL: workflowURL}
+	if b != nil {
+		bv := buildJSON(b)
+		v.Build = &bv
+	}
+	return v
+}
+
+// deployHostsJSON shapes a deploy's waves for the API; a deploy that admitted nobody yet
+// has an empty list, not null.
+func deployHostsJSON(deployID string, waves []schema.DeployWave) deployHostsView {
+	out := deployHostsView{DeployID: deployID, Waves: make([]waveView, 0, len(waves))}
+	for _, w := range waves {
+		wv := waveView{Wave: w.Wave, AdmittedAt: w.AdmittedAt, Hosts: make([]deployHostView, 0, len(w.Hosts))}
+		for _, h := range w.Hosts {
+			wv.Hosts = append(wv.Hosts, deployHostView{HostName: h.HostName, HostID: h.HostID, Outcome: h.Outcome, ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt})
+		}
+		out.Waves = append(out.Waves, wv)
+	}
+	return out
+}
+
+func stageHostJSON(h *schema.StageHost) StageHost {
+	v := StageHost{
+		HostName:   h.HostName,
+		HostID:     h.HostID,
+		IP:         h.IP,
+		Groups:     h.Groups,
+		LastPingAt: h.LastPingAt,
+		MemberBy:   h.MemberBy,
+	}
+	if h.Agent != nil {
+		a := agentJSON(h.Agent)
+		v.Agent = &a
+	}
+	if h.LastError != nil {
+		e := agentErrorJSON(h.LastError)
+		v.LastError = &e
+	}
+	return v
+}
+
+func agentJSON(a *schema.Agent) Agent {
+	return Agent{
+		HostID:         a.HostID,
+		StageID:        a.StageID,
+		HostName:       a.HostName,
+		DeployID:       a.DeployID,
+		DeployStage:    a.DeployStage,
+		Status:         a.Status,
+		State:          a.State,
+		FailCount:      a.FailCount,
+		ErrorCode:      a.ErrorCode,
+		FirstDeploy:    a.FirstDeploy,
+		StartedAt:      a.StartedAt,
+		StageStartedAt: a.StageStartedAt,
+		UpdatedAt:      a.UpdatedAt,
+	}
+}
+
+func agentErrorJSON(e *schema.AgentError) AgentError {
+	return AgentError{
+		HostID:       e.HostID,
+		StageID:      e.StageID,
+		HostName:     e.HostName,
+		ErrorMessage: e.ErrorMessage,
+		UpdatedAt:    e.UpdatedAt,
+	}
+}
+
+// tokenJSON describes a token to its holder with what its role allows, so that clients
+// need not know the role ladder to decide which buttons to offer.
+func tokenJSON(t *schema.Token) tokenView {
+	v := tokenView{Name: t.Name, Role: t.Role, Scope: t.Scope,
+		CanOperate: allows(t.Role, schema.RoleOperator),
+		CanPublish: allows(t.Role, schema.RolePublisher)}
+	if t.ExpiresAt != nil {
+		e := t.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+		v.ExpiresAt = &e
+	}
+	return v
+}

@@ -1,0 +1,16 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// pingStore is what the agent ping path asks of the store: ping.go records a ping and
+// decides its goal in one transaction, and the ping hub (ping_longpoll.go) polls for the
+// changes that wake held pings.
+type pingStore interface {
+	RecordPing(ctx context.Context, h schema.PingHost, decide schema.PingDecider) error
+	PingChangesSince(ctx context.Context, since time.Time) (schema.PingChanges, error)
+}

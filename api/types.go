@@ -1,0 +1,150 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The API's resources as they travel on the wire. They are declared here, not borrowed
+// from the store's models, so that a column rename or a tag edit in schema cannot change
+// what clients receive or what the OpenAPI document promises; mapping.go converts between
+// the two in one place. Field order follows the wire so that answers stay byte-identical.
+
+// Stage is an environment's stage: its identity, its config and what the server maintains.
+type Stage struct {
+	ID        string `json:"id"`
+	EnvName   string `json:"envName"`
+	StageName string `json:"stageName"`
+	StageConfig
+	CurrentDeployID string    `json:"currentDeployId"`
+	LastOperator    string    `json:"lastOperator"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+}
+
+// StageConfig is what an operator may change on a stage; it is embedded in Stage so that
+// the document keeps the config's schema in one component that the requests reuse.
+type StageConfig struct {
+	Description         string            `json:"description"`
+	BuildName           string            `json:"buildName"`
+	Branch              string            `json:"branch"`
+	MaxParallel         int               `json:"maxParallel"`
+	MaxParallelPct      int               `json:"maxParallelPct"`
+	SuccessThreshold    int               `json:"successThreshold"`
+	StuckTimeoutSeconds int               `json:"stuckTimeoutSeconds"`
+	BakeTimeSeconds     int               `json:"bakeTimeSeconds"`
+	ScriptVariables     map[string]string `json:"scriptVariables"`
+	AgentConfigs        map[string]string `json:"agentConfigs"`
+	OnFailure           string            `json:"onFailure"`
+	Alarms              []Alarm           `json:"alarms"`
+}
+
+// Alarm is one of a stage's alarm checks, in responses and in stage requests alike.
+type Alarm struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// Capacity is the hosts and groups a stage deploys to: the answer of GET and the body of
+// PUT .../capacity, which replaces both lists.
+type Capacity struct {
+	Hosts  []string `json:"hosts"`
+	Groups []string `json:"groups"`
+}
+
+// Build is a published build.
+type Build struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	ArtifactURL string     `json:"artifactUrl"`
+	Checksum    string     `json:"checksum"`
+	Repo        string     `json:"repo"`
+	Branch      string     `json:"branch"`
+	Commit      string     `json:"commit"`
+	CommitShort string     `json:"commitShort"`
+	CommitInfo  string     `json:"commitInfo"`
+	CommitDate  *time.Time `json:"commitDate,omitempty"`
+	PublishInfo string     `json:"publishInfo"`
+	Publisher   string     `json:"publisher"`
+	PublishedAt time.Time  `json:"publishedAt"`
+}
+
+// Deploy is one deploy of a build to a stage, with the counts its workflow last recorded.
+type Deploy struct {
+	ID               string     `json:"id"`
+	StageID          string     `json:"stageId"`
+	EnvName          string     `json:"envName"`
+	StageName        string     `json:"stageName"`
+	BuildID          string     `json:"buildId"`
+	FromBuildID      string     `json:"fromBuildId"`
+	FromDeployID     string     `json:"fromDeployId"`
+	AliasDeployID    string     `json:"aliasDeployId"`
+	Type             string     `json:"type"`
+	State            string     `json:"state"`
+	StateReason      string     `json:"stateReason"`
+	AcceptanceStatus string     `json:"acceptanceStatus"`
+	Operator         string     `json:"operator"`
+	Description      string     `json:"description"`
+	WorkflowID       string     `json:"workflowId"`
+	Total            int        `json:"total"`
+	Succeeded        int        `json:"succeeded"`
+	Failed           int        `json:"failed"`
+	InFlight         int        `json:"inFlight"`
+	Remaining        int        `json:"remaining"`
+	Paused           bool       `json:"paused"`
+	CreatedAt        time.Time  `json:"createdAt"`
+	UpdatedAt        time.Time  `json:"updatedAt"`
+	SucceededAt      *time.Time `json:"succeededAt,omitempty"`
+	EndedAt          *time.Time `json:"endedAt,omitempty"`
+}
+
+// StageHost is a host of a stage's capacity, or one still reporting the stage, with its
+// agent's state there; hosts named in the capacity that never pinged have no id yet.
+type StageHost struct {
+	HostName   string      `json:"hostName"`
+	HostID     string      `json:"hostId,omitempty"`
+	IP         string      `json:"ip,omitempty"`
+	Groups     []string    `json:"groups"`
+	LastPingAt *time.Time  `json:"lastPingAt,omitempty"`
+	MemberBy   string      `json:"memberBy"`
+	Agent      *Agent      `json:"agent,omitempty"`
+	LastError  *AgentError `json:"lastError,omitempty"`
+}
+
+// Agent is a host's progress in a stage as its agent last reported it.
+type Agent struct {
+	HostID         string    `json:"hostId"`
+	StageID        string    `json:"stageId"`
+	HostName       string    `json:"hostName"`
+	DeployID       string    `json:"deployId"`
+	DeployStage    string    `json:"deployStage"`
+	Status         string    `json:"status"`
+	State          string    `json:"state"`
+	FailCount      int       `json:"failCount"`
+	ErrorCode      int       `json:"errorCode"`
+	FirstDeploy    bool      `json:"firstDeploy"`
+	StartedAt      time.Time `json:"startedAt"`
+	StageStartedAt time.Time `json:"stageStartedAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// AgentError is the last error a host reported in a stage, kept after the agent recovers
+// so that on-call can still read why it failed.
+type AgentError struct {
+	HostID       string    `json:"hostId"`
+	StageID      string    `json:"stageId"`
+	HostName     string    `json:"hostName"`
+	ErrorMessage string    `json:"errorMessage"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+}
+
+// ConfigChange is one entry of a stage's config and capacity history.
+type ConfigChange struct {
+	ID        int64           `json:"id"`
+	StageID   string          `json:"stageId"`
+	Type      string          `json:"type"`
+	Operator  string          `json:"operator"`
+	CreatedAt time.Time       `json:"createdAt"`
+	Before    json.RawMessage `json:"before"`
+	After     json.RawMessage `json:"after"`
+}
