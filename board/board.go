@@ -12,8 +12,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 //go:embed templates/*.html
@@ -26,7 +24,7 @@ var staticFiles embed.FS
 
 // Board renders the UI pages from the store.
 type Board struct {
-	Store *schema.Store
+	Store Store
 	// TemporalUIURL links each deploy to its workflow; empty hides the links.
 	TemporalUIURL string
 	// Namespace is the Temporal namespace of the deploy workflows.

@@ -119,14 +119,19 @@ func (b *Board) compareBuilds(c *gin.Context) {
 			return nil
 		}
 		bd, err := b.Store.GetBuild(ctx, id)
-		if core.ErrorCode(err) == core.ENOTFOUND {
-			page.Problems = append(page.Problems, fmt.Sprintf("There is no build %s.", id))
-			status = http.StatusNotFound
-			return nil
-		}
 		if err != nil {
-			fail("get build "+id, err)
-			status = http.StatusInternalServerError
+			// The two builds are what the page is about, so a side that cannot be read sets
+			// the page's status; the page still shows the other side.
+			p := errorPageOf(core.ErrorCode(err))
+			status = p.Status
+			switch p.Kind {
+			case pageMissing:
+				page.Problems = append(page.Problems, fmt.Sprintf("There is no build %s.", id))
+			case pageRefused:
+				page.Problems = append(page.Problems, fmt.Sprintf("Build %s: %s", id, core.ErrorMessage(err)))
+			default:
+				fail("get build "+id, err)
+			}
 			return nil
 		}
 		return &compareSide{Build: bd, CommitURL: commitURL(bd.Repo, bd.Commit), RepoURL: repoURL(bd.Repo), ArtifactLink: linkableArtifact(bd.ArtifactURL)}

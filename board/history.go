@@ -2,7 +2,6 @@ package board
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,10 +38,10 @@ func parseDeployHistoryQuery(v url.Values) (deployHistoryQuery, error) {
 	if p := strings.TrimSpace(v.Get("page")); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
-			return q, fmt.Errorf("page must be a whole number from 1 up, got %q", p)
+			return q, core.Errorf(core.EINVALID, "page must be a whole number from 1 up, got %q", p)
 		}
 		if n > deployHistoryMaxPage {
-			return q, fmt.Errorf("page must be at most %d, got %d", deployHistoryMaxPage, n)
+			return q, core.Errorf(core.EINVALID, "page must be at most %d, got %d", deployHistoryMaxPage, n)
 		}
 		q.Page = n
 	}
@@ -154,20 +153,22 @@ func (b *Board) deployHistory(c *gin.Context) {
 		Timeline:       b.recentTimeline(ctx, env, name, now),
 	}
 	if qerr != nil {
-		page.Error = qerr.Error()
-		b.render(c, http.StatusBadRequest, "history.html", page)
+		page.Error = core.ErrorMessage(qerr)
+		b.render(c, errorPageOf(core.ErrorCode(qerr)).Status, "history.html", page)
 		return
 	}
 	// One deploy more than a page: it tells whether an older page exists and which build
 	// the page's last deploy replaced.
 	offset := pageOffset(q.Page, deployHistoryPageSize)
 	deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: deployHistoryPageSize + 1, Offset: offset, Type: q.Type, State: q.State})
-	if core.ErrorCode(err) == core.EINVALID {
+	if p := errorPageOf(core.ErrorCode(err)); err != nil && p.Kind == pageRefused {
+		// The store refused the filters: the query is at fault and the message says how.
 		page.Error = core.ErrorMessage(err)
-		b.render(c, http.StatusBadRequest, "history.html", page)
+		b.render(c, p.Status, "history.html", page)
 		return
 	}
 	if err != nil {
+		// The list failed on our side; the page around it (filters, timeline) still helps.
 		b.Logger.Error("board: list deploys", "env", env, "stage", name, "error", err)
 		page.Error = "The deploy history could not be read; the server log has the details."
 		b.render(c, http.StatusOK, "history.html", page)

@@ -96,13 +96,13 @@ func membershipLabel(memberBy string) string {
 // deployBuilds finds the build each deploy installs, reading each deploy once per page: a
 // stage's hosts share a handful of deploys.
 type deployBuilds struct {
-	store  *schema.Store
+	store  deployReader
 	builds map[string]string
 	// Failed is set when a read failed; the page then says some builds are unknown.
 	Failed error
 }
 
-func newDeployBuilds(store *schema.Store) *deployBuilds {
+func newDeployBuilds(store deployReader) *deployBuilds {
 	return &deployBuilds{store: store, builds: map[string]string{}}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -60,6 +62,8 @@ func (f *clientFlags) client() (*apiClient, error) {
 }
 
 // apiError is an error answer of the API; its message is the server's, written for people.
+// Code is what callers branch on: the status is kept only for the message, because a status
+// means less than the code (a 404 can be a missing deploy or a wrong --url alike).
 type apiError struct {
 	Status  int
 	Code    string
@@ -68,6 +72,59 @@ type apiError struct {
 
 func (e *apiError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
+}
+
+// maxQuotedAnswer is the longest plain-text body of a foreign error answer that the CLI
+// repeats as the message; longer ones are pages, not messages.
+const maxQuotedAnswer = 200
+
+// newAPIError reads an error answer. The API's JSON error gives the code and message; any
+// other body comes from something in front of the API (a proxy, a load balancer) or from a
+// --url that is not the API, so the code is the one its status stands for and the message says
+// where to look instead of repeating a page of markup.
+func newAPIError(status int, contentType string, raw []byte) *apiError {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+		code := e.Error.Code
+		if code == "" {
+			code = core.CodeFromHTTPStatus(status)
+		}
+		return &apiError{Status: status, Code: code, Message: e.Error.Message}
+	}
+	return &apiError{Status: status, Code: core.CodeFromHTTPStatus(status), Message: foreignMessage(contentType, raw)}
+}
+
+// foreignMessage is the message of an error answer that is not the API's JSON: a short line
+// of plain text as it is, otherwise what kind of answer came and what to check.
+func foreignMessage(contentType string, raw []byte) string {
+	body := strings.TrimSpace(string(raw))
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	if body == "" {
+		return "the server answered with an empty body: check --url or TELETRAAN_URL, and any proxy in front of the API"
+	}
+	if len(body) <= maxQuotedAnswer && !strings.ContainsAny(body, "\n<") && mediaType != "text/html" {
+		return body
+	}
+	if mediaType == "" {
+		mediaType = "no content type"
+	}
+	return fmt.Sprintf("the answer is not the Teletraan API's (%s, %d bytes): check --url or TELETRAAN_URL, and any proxy in front of the API", mediaType, len(raw))
+}
+
+// codeOf is the error code of the API's answer in err's chain, "" when err is not an answer
+// of the API (it could not be reached, or the CLI failed before asking). Every decision the
+// CLI takes on an API error goes through it, so none depends on a status number.
+func codeOf(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
 }
 
 // do sends a request with a JSON body (nil: none) and decodes a 2xx answer into out.
@@ -100,16 +157,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
-			return &apiError{Status: resp.StatusCode, Message: strings.TrimSpace(string(raw))}
-		}
-		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		return newAPIError(resp.StatusCode, resp.Header.Get("Content-Type"), raw)
 	}
 	if out == nil {
 		return nil

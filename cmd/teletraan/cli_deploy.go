@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // watchFlags are the flags of verbs that start a deploy and can follow it.
@@ -175,8 +177,7 @@ func awaitStart(ctx context.Context, c *apiClient, env, stage, id string, every 
 	get := func() (deployView, bool, error) {
 		var v deployView
 		err := c.do(ctx, http.MethodGet, "/v1/deploys/"+url.PathEscape(id), nil, &v)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		if codeOf(err) == core.ENOTFOUND {
 			return v, false, nil
 		}
 		return v, err == nil, err
@@ -190,8 +191,7 @@ func awaitStart(ctx context.Context, c *apiClient, env, stage, id string, every 
 			DeployID string `json:"deployId"`
 		}
 		err = c.do(ctx, http.MethodGet, stagePath(env, stage, "queue"), nil, &q)
-		var ae *apiError
-		if (errors.As(err, &ae) && ae.Status == http.StatusNotFound) || (err == nil && q.DeployID != id) {
+		if codeOf(err) == core.ENOTFOUND || (err == nil && q.DeployID != id) {
 			// It left the queue: it started meanwhile, or was dropped.
 			if v, ok, err := get(); ok || err != nil {
 				return v, err
