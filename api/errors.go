@@ -34,25 +34,12 @@ type errorDetail struct {
 // nobody mapped is a bug, and its message was not written for users.
 func httpStatus(code string) int {
 	switch code {
-	case core.EINVALID:
-		return http.StatusBadRequest
-	case core.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case core.EFORBIDDEN:
-		return http.StatusForbidden
-	case core.ENOTFOUND:
-		return http.StatusNotFound
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case core.ECONFLICT:
-		return http.StatusConflict
 	case codeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case core.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
 	}
+	return core.HTTPStatus(code)
 }
 
 // fail ends the request with err as a JSON error. Internal errors are logged with the

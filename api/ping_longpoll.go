@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // Defaults of the ping hub.
@@ -31,7 +29,7 @@ const (
 // replica, so the database cost does not grow with the number of waiting agents, and it
 // polls only while some ping is held.
 type pingHub struct {
-	store    *schema.Store
+	store    pingStore
 	logger   *slog.Logger
 	interval time.Duration
 	parent   context.Context // the router's lifetime; the poller stops when it ends
@@ -54,7 +52,7 @@ type pingWaiter struct {
 	wake     chan struct{} // buffered: a wake-up is never lost nor blocks the poller
 }
 
-func newPingHub(ctx context.Context, store *schema.Store, logger *slog.Logger, interval time.Duration) *pingHub {
+func newPingHub(ctx context.Context, store pingStore, logger *slog.Logger, interval time.Duration) *pingHub {
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -33,8 +32,7 @@ type Store interface {
 
 // Deps are the API's dependencies.
 type Deps struct {
-	// Store is the application's database; it is required. It must be a *schema.Store for
-	// now: the ping hub that holds long-polled pings takes the concrete type.
+	// Store is the application's database; it is required.
 	Store Store
 	// Deployer starts deploys; nil makes POST .../deploys answer 503.
 	Deployer Deployer
@@ -92,15 +90,8 @@ type server struct {
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
 func NewRouter(d Deps) *gin.Engine {
-	// pingHub still takes the concrete store (ping_longpoll.go); until it takes a pingStore
-	// another Store cannot serve held pings, so it is refused here rather than at the
-	// first long poll.
-	hubStore, ok := d.Store.(*schema.Store)
-	if d.Store == nil || (ok && hubStore == nil) {
+	if concrete, ok := d.Store.(*schema.Store); d.Store == nil || (ok && concrete == nil) {
 		panic("api.NewRouter: Deps.Store is nil")
-	}
-	if !ok {
-		panic(fmt.Sprintf("api.NewRouter: Deps.Store is a %T; the ping hub needs a *schema.Store", d.Store))
 	}
 	logger := d.Logger
 	if logger == nil {
@@ -125,7 +116,7 @@ func NewRouter(d Deps) *gin.Engine {
 		temporalUIURL:  strings.TrimRight(d.TemporalUIURL, "/"),
 		namespace:      namespace,
 		openAPIJSON:    mustMarshalOpenAPI(),
-		pings:          newPingHub(d.Context, hubStore, logger, d.PingWakeInterval),
+		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
 	}
