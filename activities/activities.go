@@ -19,7 +19,8 @@ import (
 // Activities holds the dependencies of every activity; its methods are the activities,
 // registered under their method names (workflows.CreateDeployActivity, ...).
 type Activities struct {
-	Store *schema.Store
+	// Store is the app database (a *schema.Store outside tests).
+	Store Store
 	// Now is the clock for stuck detection; nil means time.Now. Tests inject one.
 	Now func() time.Time
 	// PollInterval is how often AwaitWave reads the agent rows (default DefaultPollInterval).
