@@ -10,7 +10,6 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // Defaults of the rolling-deploy knobs of Activities.
@@ -45,16 +44,16 @@ func (a *Activities) maxWait() time.Duration {
 
 // StartRollout reads the stage's rollout settings, counts its hosts, records the count as
 // the deploy's total and returns both.
-func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRolloutInput) (workflows.StartRolloutResult, error) {
+func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (StartRolloutResult, error) {
 	st, err := a.Store.GetStageByID(ctx, in.StageID)
 	if err != nil {
-		return workflows.StartRolloutResult{}, permanent(err)
+		return StartRolloutResult{}, permanent(err)
 	}
 	n, err := a.recordDeployHosts(ctx, in.DeployID, st.EnvName, st.StageName)
 	if err != nil {
-		return workflows.StartRolloutResult{}, err
+		return StartRolloutResult{}, err
 	}
-	return workflows.StartRolloutResult{Total: n, Settings: workflows.RolloutSettings{
+	return StartRolloutResult{Total: n, Settings: RolloutSettings{
 		MaxParallel: st.MaxParallel, MaxParallelPct: st.MaxParallelPct, SuccessThreshold: st.SuccessThreshold,
 		StuckTimeoutSeconds: st.StuckTimeoutSeconds, BakeTimeSeconds: st.BakeTimeSeconds,
 		OnFailure: st.OnFailure, Alarms: rolloutAlarms(st.Alarms),
@@ -63,10 +62,10 @@ func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRollout
 
 // rolloutAlarms copies the stage's alarms into the workflow's settings (nil when none, so
 // that settings without alarms look as they did before alarms existed).
-func rolloutAlarms(alarms []schema.Alarm) []workflows.Alarm {
-	var out []workflows.Alarm
+func rolloutAlarms(alarms []schema.Alarm) []Alarm {
+	var out []Alarm
 	for _, a := range alarms {
-		out = append(out, workflows.Alarm{Name: a.Name, URL: a.URL})
+		out = append(out, Alarm{Name: a.Name, URL: a.URL})
 	}
 	return out
 }
@@ -75,39 +74,39 @@ func rolloutAlarms(alarms []schema.Alarm) []workflows.Alarm {
 // for this deploy, by host name, and returns the counts after the admission. Hosts new to
 // the stage install without an admission and only count as in flight. A retry finds the
 // hosts it admitted in flight and admits no more than the window allows.
-func (a *Activities) AdmitWave(ctx context.Context, in workflows.WaveInput) (workflows.AdmitWaveResult, error) {
+func (a *Activities) AdmitWave(ctx context.Context, in WaveInput) (AdmitWaveResult, error) {
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
-		return workflows.AdmitWaveResult{}, permanent(err)
+		return AdmitWaveResult{}, permanent(err)
 	}
 	snap, err := a.snapshot(ctx, in, d)
 	if err != nil {
-		return workflows.AdmitWaveResult{}, err
+		return AdmitWaveResult{}, err
 	}
 	n := min(max(in.Window-snap.counts.InFlight, 0), len(snap.waiting))
 	if n > 0 {
 		if err := a.Store.AdmitHosts(ctx, in.StageID, in.DeployID, snap.waiting[:n]); err != nil {
-			return workflows.AdmitWaveResult{}, permanent(err)
+			return AdmitWaveResult{}, permanent(err)
 		}
 	}
 	c := snap.counts
 	c.InFlight += n
 	c.Remaining -= n
-	return workflows.AdmitWaveResult{Admitted: n, Counts: c}, nil
+	return AdmitWaveResult{Admitted: n, Counts: c}, nil
 }
 
 // awaitProgress is AwaitWave's heartbeat: a retried attempt resumes with the first
 // attempt's deadline and does not rewrite counts already on the deploy row.
 type awaitProgress struct {
 	Since   time.Time
-	Written *workflows.WaveCounts
-	Counts  workflows.WaveCounts
+	Written *core.WaveCounts
+	Counts  core.WaveCounts
 }
 
 // AwaitWave polls the stage's agent rows every PollInterval and returns the deploy's
-// counts as soon as the workflow has something to decide (workflows.WaveNeedsDecision), or
+// counts as soon as the workflow has something to decide (core.WaveNeedsDecision), or
 // after MaxWait. It keeps the counts on the deploy row current and heartbeats them.
-func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (workflows.WaveCounts, error) {
+func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCounts, error) {
 	p := awaitProgress{Since: a.now()}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prev awaitProgress
@@ -122,25 +121,25 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 	// tally reads only the deploy's id and start, which never change: read it once.
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
-		return workflows.WaveCounts{}, permanent(err)
+		return core.WaveCounts{}, permanent(err)
 	}
 	for {
 		snap, err := a.snapshot(ctx, in, d)
 		if err != nil {
-			return workflows.WaveCounts{}, err
+			return core.WaveCounts{}, err
 		}
 		c := snap.counts
 		if p.Written == nil || *p.Written != c {
 			// Stuck hosts are recorded as failed: the threshold treats them so.
 			counts := schema.DeployCounts{Total: c.Total, Succeeded: c.Succeeded, Failed: c.Failed + c.Stuck, InFlight: c.InFlight, Remaining: c.Remaining}
 			if err := a.Store.SetDeployWaveCounts(ctx, in.DeployID, counts); err != nil {
-				return workflows.WaveCounts{}, err
+				return core.WaveCounts{}, err
 			}
 			p.Written = &c
 		}
 		if changed := changedOutcomes(snap.outcomes, outcomes); len(changed) > 0 {
 			if _, err := a.Store.RecordHostOutcomes(ctx, in.DeployID, changed); err != nil {
-				return workflows.WaveCounts{}, fmt.Errorf("record outcomes of %d hosts of deploy %s: %w", len(changed), in.DeployID, err)
+				return core.WaveCounts{}, fmt.Errorf("record outcomes of %d hosts of deploy %s: %w", len(changed), in.DeployID, err)
 			}
 			for _, o := range changed {
 				outcomes[o.HostID] = o
@@ -148,7 +147,7 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 		}
 		p.Counts = c
 		activity.RecordHeartbeat(ctx, p)
-		if workflows.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
+		if core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
 			return c, nil
 		}
 		t := time.NewTimer(a.pollInterval())
@@ -164,7 +163,7 @@ func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (wor
 // waveSnapshot is the deploy's counts, the hosts waiting for an admission, by host name,
 // and how each host taking part in the deploy stands.
 type waveSnapshot struct {
-	counts   workflows.WaveCounts
+	counts   core.WaveCounts
 	waiting  []string // host ids
 	outcomes []schema.HostOutcome
 }
@@ -181,7 +180,7 @@ func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOut
 }
 
 // snapshot reads the stage's hosts with their agent rows and deploy d's admissions.
-func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput, d *schema.Deploy) (waveSnapshot, error) {
+func (a *Activities) snapshot(ctx context.Context, in WaveInput, d *schema.Deploy) (waveSnapshot, error) {
 	// The lean read: this runs every poll of every running deploy, beside the pings.
 	hosts, err := a.Store.RolloutHosts(ctx, in.StageID)
 	if err != nil {

@@ -6,6 +6,9 @@ package workflows
 import (
 	"strings"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/activities"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // Update, query and signal names, shared by the workflows and their callers.
@@ -165,8 +168,8 @@ type DeployInput struct {
 
 // RolloutState is what a deploy workflow remembers between runs: counts only, never hosts.
 type RolloutState struct {
-	Settings RolloutSettings
-	Counts   WaveCounts
+	Settings activities.RolloutSettings
+	Counts   core.WaveCounts
 	// Wave numbers the admissions that let hosts in, over all runs.
 	Wave   int
 	State  string

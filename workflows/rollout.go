@@ -60,52 +60,6 @@ func RegularBlockedBy(reqType string, force bool, cur *DeployRef) string {
 	return fmt.Sprintf("a %s deploy is running; abort it first or wait (or send \"force\": true to replace it)", cur.Type)
 }
 
-// IsSucceeding reports whether succeeded of total hosts meet a success threshold given in
-// percent (Teletraan §5.1: succeeded×100 ≥ threshold×total). A stage without hosts never
-// succeeds: a deploy to nowhere must not look like a success.
-func IsSucceeding(succeeded, total, threshold int) bool {
-	return total > 0 && succeeded*100 >= threshold*total
-}
-
-// IsFailing reports whether failed of total hosts make a success threshold (percent)
-// unreachable: failed×100 > (100−threshold)×total.
-func IsFailing(failed, total, threshold int) bool {
-	return total > 0 && failed*100 > (100-threshold)*total
-}
-
-// Verdict is the state a deploy's host counts call for: SUCCEEDING once enough hosts serve
-// the build; FAILING when too many failed or got stuck, when the stage has no hosts, or
-// when nothing is left to deploy yet the threshold is not met (hosts paused by a person
-// hold it back); RUNNING otherwise. Success is checked first, as in Teletraan.
-func Verdict(c WaveCounts, threshold int) string {
-	switch {
-	case IsSucceeding(c.Succeeded, c.Total, threshold):
-		return core.StateSucceeding
-	case c.Total <= 0, IsFailing(c.Failed+c.Stuck, c.Total, threshold):
-		return core.StateFailing
-	case c.InFlight == 0 && c.Remaining == 0:
-		return core.StateFailing
-	}
-	return core.StateRunning
-}
-
-// WaveNeedsDecision reports whether the workflow has something to decide on counts c, so
-// that AwaitWave can stop polling: the verdict changed, a slot of the window is free and
-// hosts remain (drain: the whole wave finished, so that a bake time follows a complete
-// wave), or every host is done.
-func WaveNeedsDecision(c WaveCounts, window, threshold int, drain bool) bool {
-	if Verdict(c, threshold) != core.StateRunning {
-		return true
-	}
-	if c.Remaining == 0 {
-		return c.InFlight == 0
-	}
-	if drain {
-		return c.InFlight == 0
-	}
-	return c.InFlight < window
-}
-
 // IsSupersession reports whether an abort request is the stage workflow replacing the
 // deploy with a newer one rather than a person stopping it.
 func IsSupersession(req AbortRequest) bool {
@@ -123,13 +77,13 @@ func FinalState(state string, req AbortRequest) string {
 }
 
 // verdictReason explains a SUCCEEDING or FAILING verdict to the person reading the deploy.
-func verdictReason(state string, c WaveCounts, threshold int, buildID, env, stage string) string {
+func verdictReason(state string, c core.WaveCounts, threshold int, buildID, env, stage string) string {
 	switch {
 	case state == core.StateSucceeding:
 		return fmt.Sprintf("%d of %d hosts serving build %s", c.Succeeded, c.Total, buildID)
 	case c.Total <= 0:
 		return noHostsReason(env, stage)
-	case IsFailing(c.Failed+c.Stuck, c.Total, threshold):
+	case core.IsFailing(c.Failed+c.Stuck, c.Total, threshold):
 		return fmt.Sprintf("%d of %d hosts failed (%d with a fatal error, %d stuck): the success threshold of %d%% can no longer be met; abort, or deploy again after fixing the hosts",
 			c.Failed+c.Stuck, c.Total, c.Failed, c.Stuck, threshold)
 	default:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -117,8 +118,8 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 
 	wfID := DeployWorkflowID(req.DeployID)
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	var created CreateDeployResult
-	err := workflow.ExecuteActivity(actx, CreateDeployActivity, CreateDeployInput{
+	var created activities.CreateDeployResult
+	err := workflow.ExecuteActivity(actx, acts.CreateDeploy, activities.CreateDeployInput{
 		DeployID: req.DeployID, StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName,
 		BuildID: req.BuildID, Type: req.Type, Description: req.Description, Operator: req.Operator, WorkflowID: wfID,
 	}).Get(ctx, &created)
