@@ -1,4 +1,9 @@
-package api
+// Package deployer is the Temporal side of api.Deployer: it turns the API's deploy requests
+// and actions into Updates and Queries of the stage workflows and their answers back into
+// domain errors. It lives here, not in api, so that the API and its tests link neither the
+// Temporal SDK nor the workflows, and beside the other Temporal wiring rather than in
+// package temporal so that a server binary does not link the embedded dev server.
+package deployer
 
 import (
 	"context"
@@ -11,14 +16,15 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// TemporalDeployer starts deploys through each stage's workflow: an Update-with-Start on
+// Deployer starts deploys through each stage's workflow: an Update-with-Start on
 // "stage/<env>/<stage>", so that the stage workflow is the single writer of its stage.
-type TemporalDeployer struct {
+type Deployer struct {
 	Client client.Client
 	Store  *schema.Store
 	// Timeout bounds how long a request waits for the stage workflow's answer; when no
@@ -26,8 +32,10 @@ type TemporalDeployer struct {
 	Timeout time.Duration
 }
 
-// StartDeploy implements Deployer.
-func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployRequest) (*StartDeployResult, error) {
+var _ api.Deployer = (*Deployer)(nil)
+
+// StartDeploy implements api.Deployer.
+func (d *Deployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*api.StartDeployResult, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -65,7 +73,7 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 		return nil, temporalError(ctx, st, "deploy", err)
 	}
 	if res.Queued {
-		return &StartDeployResult{Queued: &QueuedDeploy{
+		return &api.StartDeployResult{Queued: &api.QueuedDeploy{
 			Queued: true, DeployID: res.DeployID, BuildID: req.Build.ID, Type: req.Type, Operator: req.Operator,
 			WaitingFor: res.WaitingFor, Replaced: res.Replaced,
 		}}, nil
@@ -74,11 +82,11 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 	if err != nil {
 		return nil, fmt.Errorf("load started deploy %s: %w", res.DeployID, err)
 	}
-	return &StartDeployResult{Deploy: dep, ClearedQueue: res.Cleared}, nil
+	return &api.StartDeployResult{Deploy: dep, ClearedQueue: res.Cleared}, nil
 }
 
-// QueuedDeploy implements Deployer: it queries the stage workflow's status.
-func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*QueuedDeploy, error) {
+// QueuedDeploy implements api.Deployer: it queries the stage workflow's status.
+func (d *Deployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*api.QueuedDeploy, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -101,7 +109,7 @@ func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (
 	if q == nil {
 		return nil, core.Errorf(core.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
 	}
-	return &QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
+	return &api.QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
 }
 
 // temporalError turns what the Temporal client returned into a domain error the API maps
