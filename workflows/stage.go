@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -69,7 +68,7 @@ func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployReq
 		return nil // a retry of a queued request
 	}
 	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" && !req.Queue {
-		return errors.New(why)
+		return rejection(core.ECONFLICT, why)
 	}
 	return nil
 }
@@ -77,14 +76,14 @@ func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployReq
 func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
 	switch {
 	case req.DeployID == "":
-		return errors.New("deploy id is required")
+		return rejection(core.EINVALID, "deploy id is required")
 	case req.BuildID == "":
-		return errors.New("build id is required")
+		return rejection(core.EINVALID, "build id is required")
 	}
 	switch req.Type {
 	case core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart:
 	default:
-		return fmt.Errorf("deploy type %q is not one of REGULAR, HOTFIX, ROLLBACK, RESTART", req.Type)
+		return rejection(core.EINVALID, fmt.Sprintf("deploy type %q is not one of REGULAR, HOTFIX, ROLLBACK, RESTART", req.Type))
 	}
 	return nil
 }
@@ -113,7 +112,7 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		if req.Queue {
 			return s.enqueue(ctx, req), nil
 		}
-		return StartDeployResult{}, temporal.NewNonRetryableApplicationError(why, "Rejected", nil)
+		return StartDeployResult{}, rejection(core.ECONFLICT, why)
 	}
 
 	wfID := DeployWorkflowID(req.DeployID)

@@ -14,7 +14,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
@@ -110,26 +109,4 @@ func (d *Deployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*api.Que
 		return nil, core.Errorf(core.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
 	}
 	return &api.QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
-}
-
-// temporalError turns what the Temporal client returned into a domain error the API maps
-// to a status: rejections are conflicts, an unreachable server or absent worker is
-// "unavailable".
-func temporalError(ctx context.Context, st *schema.Stage, what string, err error) error {
-	var appErr *temporal.ApplicationError
-	switch {
-	case errors.As(err, &appErr):
-		return core.Errorf(core.ECONFLICT, "stage %s/%s refused the %s: %s", st.EnvName, st.StageName, what, appErr.Message())
-	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
-		return core.Errorf(core.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
-	}
-	var unavailable *serviceerror.Unavailable
-	if errors.As(err, &unavailable) {
-		return core.Errorf(core.EUNAVAILABLE, "Temporal is unreachable: %s", unavailable.Message)
-	}
-	var deadline *serviceerror.DeadlineExceeded
-	if errors.As(err, &deadline) {
-		return core.Errorf(core.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
-	}
-	return fmt.Errorf("%s on %s/%s: %w", what, st.EnvName, st.StageName, err)
 }
