@@ -13,13 +13,14 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // Activities holds the dependencies of every activity; its methods are the activities,
-// registered under their method names (workflows.CreateDeployActivity, ...).
+// registered under their method names (CreateDeploy, ...), which the workflows name by
+// method value and the recorded histories carry.
 type Activities struct {
-	Store *schema.Store
+	// Store is the app database (a *schema.Store outside tests).
+	Store Store
 	// Now is the clock for stuck detection; nil means time.Now. Tests inject one.
 	Now func() time.Time
 	// PollInterval is how often AwaitWave reads the agent rows (default DefaultPollInterval).
@@ -32,14 +33,14 @@ type Activities struct {
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)
 // and makes it the stage's current deploy.
-func (a *Activities) CreateDeploy(ctx context.Context, in workflows.CreateDeployInput) (workflows.CreateDeployResult, error) {
+func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (CreateDeployResult, error) {
 	var from string
 	if st, err := a.Store.GetStageByID(ctx, in.StageID); err != nil {
-		return workflows.CreateDeployResult{}, permanent(err)
+		return CreateDeployResult{}, permanent(err)
 	} else if st.CurrentDeployID != "" && st.CurrentDeployID != in.DeployID {
 		prev, err := a.Store.GetDeploy(ctx, st.CurrentDeployID)
 		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
-			return workflows.CreateDeployResult{}, err
+			return CreateDeployResult{}, err
 		}
 		if prev != nil {
 			from = prev.BuildID
@@ -51,19 +52,19 @@ func (a *Activities) CreateDeploy(ctx context.Context, in workflows.CreateDeploy
 		Operator: in.Operator, WorkflowID: in.WorkflowID,
 	}
 	if err := a.Store.CreateDeploy(ctx, d); err != nil {
-		return workflows.CreateDeployResult{}, permanent(err)
+		return CreateDeployResult{}, permanent(err)
 	}
-	return workflows.CreateDeployResult{FromBuildID: d.FromBuildID}, nil
+	return CreateDeployResult{FromBuildID: d.FromBuildID}, nil
 }
 
 // SetDeployState records a deploy's state and the reason for it.
-func (a *Activities) SetDeployState(ctx context.Context, in workflows.SetDeployStateInput) error {
+func (a *Activities) SetDeployState(ctx context.Context, in SetDeployStateInput) error {
 	_, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
 	return permanent(err)
 }
 
 // SetDeployPaused records on the deploy row that an operator paused or resumed it.
-func (a *Activities) SetDeployPaused(ctx context.Context, in workflows.SetDeployPausedInput) error {
+func (a *Activities) SetDeployPaused(ctx context.Context, in SetDeployPausedInput) error {
 	return permanent(a.Store.SetDeployPaused(ctx, in.DeployID, in.Paused, in.Reason))
 }
 

@@ -12,8 +12,11 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
+
+// acts names the activities by method value, as the workflows do; the test environment
+// runs the registered Activities of that name.
+var acts *activities.Activities
 
 func TestWorkflowConstantsMatchTheStore(t *testing.T) {
 	pairs := map[string]string{
@@ -24,8 +27,8 @@ func TestWorkflowConstantsMatchTheStore(t *testing.T) {
 		core.StateAborted: core.StateAborted,
 	}
 	// Failure policies share "ROLLBACK" with the deploy types, so they cannot be map keys too.
-	if workflows.FailureWait != schema.FailureWait || workflows.FailureRollback != schema.FailureRollback {
-		t.Errorf("failure policies differ: workflows %q %q, schema %q %q", workflows.FailureWait, workflows.FailureRollback, schema.FailureWait, schema.FailureRollback)
+	if activities.FailureWait != schema.FailureWait || activities.FailureRollback != schema.FailureRollback {
+		t.Errorf("failure policies differ: workflows %q %q, schema %q %q", activities.FailureWait, activities.FailureRollback, schema.FailureWait, schema.FailureRollback)
 	}
 	for w, s := range pairs {
 		if w != s {
@@ -48,9 +51,9 @@ func setup(t *testing.T) (*schema.Store, *schema.Stage, *testsuite.TestActivityE
 
 func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
 	st, stage, env := setup(t)
-	in := workflows.CreateDeployInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "alice", WorkflowID: "deploy/d1"}
+	in := activities.CreateDeployInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "alice", WorkflowID: "deploy/d1"}
 	for i := 0; i < 2; i++ {
-		if _, err := env.ExecuteActivity(workflows.CreateDeployActivity, in); err != nil {
+		if _, err := env.ExecuteActivity(acts.CreateDeploy, in); err != nil {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
@@ -60,11 +63,11 @@ func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
 	}
 	in2 := in
 	in2.DeployID, in2.BuildID, in2.WorkflowID = "d2", "b2", "deploy/d2"
-	v, err := env.ExecuteActivity(workflows.CreateDeployActivity, in2)
+	v, err := env.ExecuteActivity(acts.CreateDeploy, in2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res workflows.CreateDeployResult
+	var res activities.CreateDeployResult
 	if err := v.Get(&res); err != nil || res.FromBuildID != "b1" {
 		t.Fatalf("FromBuildID = %q, %v; want b1", res.FromBuildID, err)
 	}
@@ -76,7 +79,7 @@ func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
 
 func TestMissingStageIsNotRetried(t *testing.T) {
 	_, _, env := setup(t)
-	_, err := env.ExecuteActivity(workflows.CreateDeployActivity, workflows.CreateDeployInput{DeployID: "d1", StageID: "nope", BuildID: "b", Type: core.TypeRegular})
+	_, err := env.ExecuteActivity(acts.CreateDeploy, activities.CreateDeployInput{DeployID: "d1", StageID: "nope", BuildID: "b", Type: core.TypeRegular})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "NotFound" {
 		t.Fatalf("error = %v; want a non-retryable NotFound", err)
@@ -92,15 +95,15 @@ func TestStartRolloutRecordsHostsAndSetState(t *testing.T) {
 	if err := st.CreateDeploy(ctx, &schema.Deploy{ID: "d1", StageID: stage.ID, BuildID: "b", Type: core.TypeRegular}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := env.ExecuteActivity(workflows.StartRolloutActivity, workflows.StartRolloutInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod"})
+	v, err := env.ExecuteActivity(acts.StartRollout, activities.StartRolloutInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res workflows.StartRolloutResult
+	var res activities.StartRolloutResult
 	if err := v.Get(&res); err != nil || res.Total != 3 {
 		t.Fatalf("hosts = %d, %v; want 3", res.Total, err)
 	}
-	if _, err := env.ExecuteActivity(workflows.SetDeployStateActivity, workflows.SetDeployStateInput{DeployID: "d1", State: core.StateAborted, Reason: "superseded"}); err != nil {
+	if _, err := env.ExecuteActivity(acts.SetDeployState, activities.SetDeployStateInput{DeployID: "d1", State: core.StateAborted, Reason: "superseded"}); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := st.GetDeploy(ctx, "d1")

@@ -6,13 +6,12 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/schema"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // CheckAlarms GETs every alarm at once and reports each one's status in input order. An
 // alarm is firing when it answers non-2xx, or 2xx with a JSON body {"firing": true}; one
 // that cannot be reached counts as firing, since a deploy must not widen blind.
-func (a *Activities) CheckAlarms(ctx context.Context, in workflows.CheckAlarmsInput) (workflows.CheckAlarmsResult, error) {
+func (a *Activities) CheckAlarms(ctx context.Context, in CheckAlarmsInput) (CheckAlarmsResult, error) {
 	alarms := make([]alarmcheck.Alarm, len(in.Alarms))
 	for i, al := range in.Alarms {
 		alarms[i] = alarmcheck.Alarm{Name: al.Name, URL: al.URL}
@@ -21,30 +20,30 @@ func (a *Activities) CheckAlarms(ctx context.Context, in workflows.CheckAlarmsIn
 	if err := ctx.Err(); err != nil {
 		// Cancelled or timed out as a whole: the statuses say "unreachable" for the wrong
 		// reason, so let Temporal decide (retry or cancel) instead.
-		return workflows.CheckAlarmsResult{}, fmt.Errorf("check alarms of deploy %s: %w", in.DeployID, err)
+		return CheckAlarmsResult{}, fmt.Errorf("check alarms of deploy %s: %w", in.DeployID, err)
 	}
-	out := make([]workflows.AlarmStatus, len(statuses))
+	out := make([]AlarmStatus, len(statuses))
 	for i, st := range statuses {
-		out[i] = workflows.AlarmStatus{Name: st.Name, Firing: st.Firing, Detail: st.Detail}
+		out[i] = AlarmStatus{Name: st.Name, Firing: st.Firing, Detail: st.Detail}
 	}
-	return workflows.CheckAlarmsResult{Alarms: out}, nil
+	return CheckAlarmsResult{Alarms: out}, nil
 }
 
 // FindRollbackTarget finds the deploy an automatic rollback of the FAILING deploy returns
 // to, by the same rule as the API's rollback: the newest SUCCEEDED deploy of another build
 // among the stage's latest. Empty when there is none.
-func (a *Activities) FindRollbackTarget(ctx context.Context, in workflows.FindRollbackTargetInput) (workflows.FindRollbackTargetResult, error) {
+func (a *Activities) FindRollbackTarget(ctx context.Context, in FindRollbackTargetInput) (FindRollbackTargetResult, error) {
 	failing, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
-		return workflows.FindRollbackTargetResult{}, permanent(err)
+		return FindRollbackTargetResult{}, permanent(err)
 	}
 	history, err := a.Store.ListDeploys(ctx, in.EnvName, in.StageName, schema.DeployFilter{Limit: schema.RollbackSearchDepth})
 	if err != nil {
-		return workflows.FindRollbackTargetResult{}, permanent(err)
+		return FindRollbackTargetResult{}, permanent(err)
 	}
 	t := schema.RollbackTarget(history, failing)
 	if t == nil {
-		return workflows.FindRollbackTargetResult{}, nil
+		return FindRollbackTargetResult{}, nil
 	}
-	return workflows.FindRollbackTargetResult{DeployID: t.ID, BuildID: t.BuildID}, nil
+	return FindRollbackTargetResult{DeployID: t.ID, BuildID: t.BuildID}, nil
 }

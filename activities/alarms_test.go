@@ -32,18 +32,18 @@ func TestCheckAlarms(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.Activities{})
-	in := workflows.CheckAlarmsInput{DeployID: "d1", Alarms: []workflows.Alarm{
+	in := activities.CheckAlarmsInput{DeployID: "d1", Alarms: []activities.Alarm{
 		{Name: "ok", URL: srv.URL + "/ok"},
 		{Name: "plain", URL: srv.URL + "/plain"},
 		{Name: "status", URL: srv.URL + "/status"},
 		{Name: "json", URL: srv.URL + "/json"},
 		{Name: "unreachable", URL: goneURL + "/x"},
 	}}
-	v, err := env.ExecuteActivity(workflows.CheckAlarmsActivity, in)
+	v, err := env.ExecuteActivity(acts.CheckAlarms, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res workflows.CheckAlarmsResult
+	var res activities.CheckAlarmsResult
 	if err := v.Get(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +84,13 @@ func TestFindRollbackTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	find := func(failing string) workflows.FindRollbackTargetResult {
+	find := func(failing string) activities.FindRollbackTargetResult {
 		t.Helper()
-		v, err := env.ExecuteActivity(workflows.FindRollbackTargetActivity, workflows.FindRollbackTargetInput{StageID: stage.ID, EnvName: "hello", StageName: "prod", DeployID: failing})
+		v, err := env.ExecuteActivity(acts.FindRollbackTarget, activities.FindRollbackTargetInput{StageID: stage.ID, EnvName: "hello", StageName: "prod", DeployID: failing})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res workflows.FindRollbackTargetResult
+		var res activities.FindRollbackTargetResult
 		if err := v.Get(&res); err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestFindRollbackTarget(t *testing.T) {
 	}
 
 	deploy("d1", "b1", core.StateFailing)
-	if got := find("d1"); got != (workflows.FindRollbackTargetResult{}) {
+	if got := find("d1"); got != (activities.FindRollbackTargetResult{}) {
 		t.Errorf("first deploy failing: target %+v, want none", got)
 	}
 	deploy("d2", "b2", core.StateSucceeded)
@@ -108,7 +108,7 @@ func TestFindRollbackTarget(t *testing.T) {
 		t.Errorf("target = %+v, want d2 (b2)", got)
 	}
 	deploy("d5", "b2", core.StateFailing)
-	if got := find("d5"); got != (workflows.FindRollbackTargetResult{}) {
+	if got := find("d5"); got != (activities.FindRollbackTargetResult{}) {
 		t.Errorf("failing build b2 has no other good build: target %+v, want none", got)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // TestHostActionsChangeTheDeploysCounts checks that the rollout counts follow an
@@ -27,7 +27,7 @@ func TestHostActionsChangeTheDeploysCounts(t *testing.T) {
 	// (h-c, h-d, h-e), 1 held (h-i). h-b moves to in flight (its stuck timer restarted),
 	// h-c to held, h-i to waiting.
 	res := f.admit(t, waveInput(5, 100))
-	want := workflows.AdmitWaveResult{Admitted: 1, Counts: core.WaveCounts{Total: 9, Succeeded: 1, Failed: 0, InFlight: 5, Remaining: 2, Stuck: 1}}
+	want := activities.AdmitWaveResult{Admitted: 1, Counts: core.WaveCounts{Total: 9, Succeeded: 1, Failed: 0, InFlight: 5, Remaining: 2, Stuck: 1}}
 	if res != want {
 		t.Fatalf("wave = %+v\nwant   %+v", res, want)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // Defaults of the rolling-deploy knobs of Activities.
@@ -44,16 +43,16 @@ func (a *Activities) maxWait() time.Duration {
 
 // StartRollout reads the stage's rollout settings, counts its hosts, records the count as
 // the deploy's total and returns both.
-func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRolloutInput) (workflows.StartRolloutResult, error) {
+func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (StartRolloutResult, error) {
 	st, err := a.Store.GetStageByID(ctx, in.StageID)
 	if err != nil {
-		return workflows.StartRolloutResult{}, permanent(err)
+		return StartRolloutResult{}, permanent(err)
 	}
 	n, err := a.recordDeployHosts(ctx, in.DeployID, st.EnvName, st.StageName)
 	if err != nil {
-		return workflows.StartRolloutResult{}, err
+		return StartRolloutResult{}, err
 	}
-	return workflows.StartRolloutResult{Total: n, Settings: workflows.RolloutSettings{
+	return StartRolloutResult{Total: n, Settings: RolloutSettings{
 		MaxParallel: st.MaxParallel, MaxParallelPct: st.MaxParallelPct, SuccessThreshold: st.SuccessThreshold,
 		StuckTimeoutSeconds: st.StuckTimeoutSeconds, BakeTimeSeconds: st.BakeTimeSeconds,
 		OnFailure: st.OnFailure, Alarms: rolloutAlarms(st.Alarms),
@@ -62,10 +61,10 @@ func (a *Activities) StartRollout(ctx context.Context, in workflows.StartRollout
 
 // rolloutAlarms copies the stage's alarms into the workflow's settings (nil when none, so
 // that settings without alarms look as they did before alarms existed).
-func rolloutAlarms(alarms []schema.Alarm) []workflows.Alarm {
-	var out []workflows.Alarm
+func rolloutAlarms(alarms []schema.Alarm) []Alarm {
+	var out []Alarm
 	for _, a := range alarms {
-		out = append(out, workflows.Alarm{Name: a.Name, URL: a.URL})
+		out = append(out, Alarm{Name: a.Name, URL: a.URL})
 	}
 	return out
 }
@@ -74,25 +73,25 @@ func rolloutAlarms(alarms []schema.Alarm) []workflows.Alarm {
 // for this deploy, by host name, and returns the counts after the admission. Hosts new to
 // the stage install without an admission and only count as in flight. A retry finds the
 // hosts it admitted in flight and admits no more than the window allows.
-func (a *Activities) AdmitWave(ctx context.Context, in workflows.WaveInput) (workflows.AdmitWaveResult, error) {
+func (a *Activities) AdmitWave(ctx context.Context, in WaveInput) (AdmitWaveResult, error) {
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
-		return workflows.AdmitWaveResult{}, permanent(err)
+		return AdmitWaveResult{}, permanent(err)
 	}
 	snap, err := a.snapshot(ctx, in, d)
 	if err != nil {
-		return workflows.AdmitWaveResult{}, err
+		return AdmitWaveResult{}, err
 	}
 	n := core.AdmitCount(in.Window, snap.Counts.InFlight, len(snap.Waiting))
 	if n > 0 {
 		if err := a.Store.AdmitHosts(ctx, in.StageID, in.DeployID, snap.Waiting[:n]); err != nil {
-			return workflows.AdmitWaveResult{}, permanent(err)
+			return AdmitWaveResult{}, permanent(err)
 		}
 	}
 	c := snap.Counts
 	c.InFlight += n
 	c.Remaining -= n
-	return workflows.AdmitWaveResult{Admitted: n, Counts: c}, nil
+	return AdmitWaveResult{Admitted: n, Counts: c}, nil
 }
 
 // awaitProgress is AwaitWave's heartbeat: a retried attempt resumes with the first
@@ -106,7 +105,7 @@ type awaitProgress struct {
 // AwaitWave polls the stage's agent rows every PollInterval and returns the deploy's
 // counts as soon as the workflow has something to decide (core.WaveNeedsDecision), or
 // after MaxWait. It keeps the counts on the deploy row current and heartbeats them.
-func (a *Activities) AwaitWave(ctx context.Context, in workflows.WaveInput) (core.WaveCounts, error) {
+func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCounts, error) {
 	p := awaitProgress{Since: a.now()}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prev awaitProgress
@@ -171,7 +170,7 @@ func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOut
 }
 
 // snapshot reads the stage's hosts with their agent rows and deploy d's admissions.
-func (a *Activities) snapshot(ctx context.Context, in workflows.WaveInput, d *schema.Deploy) (core.DeployTally, error) {
+func (a *Activities) snapshot(ctx context.Context, in WaveInput, d *schema.Deploy) (core.DeployTally, error) {
 	// The lean read: this runs every poll of every running deploy, beside the pings.
 	hosts, err := a.Store.RolloutHosts(ctx, in.StageID)
 	if err != nil {

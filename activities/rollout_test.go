@@ -15,7 +15,6 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // t0 is when the deploy under test was created; the store's clock stands still there.
@@ -106,18 +105,18 @@ func newRolloutFixture(t *testing.T) *rolloutFixture {
 	return f
 }
 
-func waveInput(window, threshold int) workflows.WaveInput {
-	return workflows.WaveInput{DeployID: "d1", EnvName: "hello", StageName: "prod", Window: window, SuccessThreshold: threshold, StuckTimeoutSeconds: 600}
+func waveInput(window, threshold int) activities.WaveInput {
+	return activities.WaveInput{DeployID: "d1", EnvName: "hello", StageName: "prod", Window: window, SuccessThreshold: threshold, StuckTimeoutSeconds: 600}
 }
 
-func (f *rolloutFixture) admit(t *testing.T, in workflows.WaveInput) workflows.AdmitWaveResult {
+func (f *rolloutFixture) admit(t *testing.T, in activities.WaveInput) activities.AdmitWaveResult {
 	t.Helper()
 	in.StageID = f.stage.ID
-	v, err := f.env.ExecuteActivity(workflows.AdmitWaveActivity, in)
+	v, err := f.env.ExecuteActivity(acts.AdmitWave, in)
 	if err != nil {
 		t.Fatalf("AdmitWave: %v", err)
 	}
-	var res workflows.AdmitWaveResult
+	var res activities.AdmitWaveResult
 	if err := v.Get(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -146,16 +145,16 @@ func TestStartRolloutReadsSettingsAndRecordsTotal(t *testing.T) {
 	}, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	v, err := f.env.ExecuteActivity(workflows.StartRolloutActivity, workflows.StartRolloutInput{DeployID: "d1", StageID: f.stage.ID, EnvName: "hello", StageName: "prod"})
+	v, err := f.env.ExecuteActivity(acts.StartRollout, activities.StartRolloutInput{DeployID: "d1", StageID: f.stage.ID, EnvName: "hello", StageName: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res workflows.StartRolloutResult
+	var res activities.StartRolloutResult
 	if err := v.Get(&res); err != nil {
 		t.Fatal(err)
 	}
-	want := workflows.StartRolloutResult{Total: 9, Settings: workflows.RolloutSettings{MaxParallel: 4, MaxParallelPct: 30, SuccessThreshold: 90, StuckTimeoutSeconds: 300, BakeTimeSeconds: 60,
-		OnFailure: workflows.FailureRollback, Alarms: []workflows.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}}}
+	want := activities.StartRolloutResult{Total: 9, Settings: activities.RolloutSettings{MaxParallel: 4, MaxParallelPct: 30, SuccessThreshold: 90, StuckTimeoutSeconds: 300, BakeTimeSeconds: 60,
+		OnFailure: activities.FailureRollback, Alarms: []activities.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("StartRollout = %+v, want %+v", res, want)
 	}
@@ -168,7 +167,7 @@ func TestAdmitWaveAdmitsWaitingHostsByNameWithinTheWindow(t *testing.T) {
 	f := newRolloutFixture(t)
 	// In flight before any admission: h-f and h-g (new to the stage) and h-h (stuck).
 	res := f.admit(t, waveInput(4, 100))
-	want := workflows.AdmitWaveResult{Admitted: 1, Counts: core.WaveCounts{Total: 9, Succeeded: 1, Failed: 1, InFlight: 4, Remaining: 2, Stuck: 1}}
+	want := activities.AdmitWaveResult{Admitted: 1, Counts: core.WaveCounts{Total: 9, Succeeded: 1, Failed: 1, InFlight: 4, Remaining: 2, Stuck: 1}}
 	if res != want {
 		t.Fatalf("first wave = %+v\nwant        %+v", res, want)
 	}
@@ -201,7 +200,7 @@ func TestAwaitWaveDetectsStuckHostsWithTheClock(t *testing.T) {
 	f.setNow(t0.Add(11 * time.Minute))
 	in := waveInput(4, 100)
 	in.StageID = f.stage.ID
-	v, err := f.env.ExecuteActivity(workflows.AwaitWaveActivity, in)
+	v, err := f.env.ExecuteActivity(acts.AwaitWave, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +230,7 @@ func TestAwaitWaveReturnsWhenASlotFreesUp(t *testing.T) {
 		f.agentOn(t, "h-c", &schema.Agent{DeployID: "d1", DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded})
 	}()
 	start := time.Now()
-	v, err := f.env.ExecuteActivity(workflows.AwaitWaveActivity, in)
+	v, err := f.env.ExecuteActivity(acts.AwaitWave, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +258,7 @@ func TestAwaitWaveResumesItsDeadlineFromHeartbeats(t *testing.T) {
 	// although nothing is decided: retries must not extend the wait.
 	f.env.SetHeartbeatDetails(struct{ Since time.Time }{Since: f.clock().Add(-5 * time.Second)})
 	start := time.Now()
-	v, err := f.env.ExecuteActivity(workflows.AwaitWaveActivity, in)
+	v, err := f.env.ExecuteActivity(acts.AwaitWave, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,10 +290,10 @@ func (f *rolloutFixture) deployHosts(t *testing.T) (string, map[string]schema.De
 	return strings.Join(parts, " "), byName
 }
 
-func (f *rolloutFixture) await(t *testing.T, in workflows.WaveInput) core.WaveCounts {
+func (f *rolloutFixture) await(t *testing.T, in activities.WaveInput) core.WaveCounts {
 	t.Helper()
 	in.StageID = f.stage.ID
-	v, err := f.env.ExecuteActivity(workflows.AwaitWaveActivity, in)
+	v, err := f.env.ExecuteActivity(acts.AwaitWave, in)
 	if err != nil {
 		t.Fatalf("AwaitWave: %v", err)
 	}

@@ -62,7 +62,7 @@ type DeployActionRequest struct {
 // Deployer is what the API needs from the workflow layer. It is an interface so that the
 // handlers can be tested against a real store without a Temporal server.
 type Deployer interface {
-	// StartDeploy returns the created deploy, or a *core.Error: ECONFLICT when the stage workflow rejects the request (message says why), EUNAVAILABLE when Temporal cannot be reached.
+	// StartDeploy returns the created deploy, or a *core.Error: the code of the stage workflow's refusal (ECONFLICT, EINVALID; the message says why), EUNAVAILABLE when Temporal cannot be reached.
 	// With req.Queue a REGULAR deploy that a HOTFIX or ROLLBACK blocks is queued instead: the result's Queued is set and Deploy is nil.
 	StartDeploy(ctx context.Context, req StartDeployRequest) (*StartDeployResult, error)
 	// QueuedDeploy returns the stage's queued deploy, or ENOTFOUND "nothing is queued".

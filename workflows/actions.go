@@ -1,8 +1,8 @@
 package workflows
 
 // Operator actions on a stage's current deploy. Each arrives at the stage workflow as an
-// Update whose validator answers at once (accepted, or rejected with a reason the API shows
-// as 409); the stage workflow then tells the deploy workflow by signal, because a workflow
+// Update whose validator answers at once (accepted, or rejected with a reason and a core
+// error code the API shows as its status, 409 for a conflict); the stage workflow then tells the deploy workflow by signal, because a workflow
 // cannot send an Update to another workflow.
 const (
 	// PauseDeployUpdate asks a stage workflow to pause its current deploy.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -36,7 +37,7 @@ const cancelledReason = "deploy workflow was cancelled"
 
 type deployImpl struct {
 	in       DeployInput
-	settings RolloutSettings
+	settings activities.RolloutSettings
 	progress DeployProgress
 	abortCh  workflow.ReceiveChannel
 	aborted  *AbortRequest
@@ -85,8 +86,8 @@ func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 // start loads the stage's rollout settings and records the deploy's total.
 func (d *deployImpl) start(ctx workflow.Context) error {
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	var res StartRolloutResult
-	err := workflow.ExecuteActivity(actx, StartRolloutActivity, StartRolloutInput{DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName, StageName: d.in.StageName}).Get(ctx, &res)
+	var res activities.StartRolloutResult
+	err := workflow.ExecuteActivity(actx, acts.StartRollout, activities.StartRolloutInput{DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName, StageName: d.in.StageName}).Get(ctx, &res)
 	if err != nil {
 		return d.activityFailed(ctx, fmt.Errorf("load rollout settings of %s/%s: %w", d.in.EnvName, d.in.StageName, err))
 	}
@@ -123,7 +124,7 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		}
 
 		d.progress.Window = d.window()
-		in := WaveInput{
+		in := activities.WaveInput{
 			DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName, StageName: d.in.StageName,
 			Window: d.progress.Window, SuccessThreshold: threshold, StuckTimeoutSeconds: d.settings.StuckTimeoutSeconds,
 			Drain: bake > 0,
@@ -137,8 +138,8 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		if stop, err := d.checkAlarms(ctx); stop || err != nil {
 			return err
 		}
-		var admitted AdmitWaveResult
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storeActivityOptions), AdmitWaveActivity, in).Get(ctx, &admitted); err != nil {
+		var admitted activities.AdmitWaveResult
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storeActivityOptions), acts.AdmitWave, in).Get(ctx, &admitted); err != nil {
 			return d.activityFailed(ctx, fmt.Errorf("admit hosts of %s/%s to deploy %s: %w", d.in.EnvName, d.in.StageName, d.in.DeployID, err))
 		}
 		if admitted.Admitted > 0 {
@@ -169,9 +170,9 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 }
 
 // awaitWave runs AwaitWave until it reports, the deploy is aborted (ok false) or it fails.
-func (d *deployImpl) awaitWave(ctx workflow.Context, in WaveInput) (core.WaveCounts, bool, error) {
+func (d *deployImpl) awaitWave(ctx workflow.Context, in activities.WaveInput) (core.WaveCounts, bool, error) {
 	actx, cancel := workflow.WithCancel(ctx)
-	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), AwaitWaveActivity, in)
+	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), acts.AwaitWave, in)
 	for !d.waitFor(ctx, f, true) {
 		if d.aborted != nil {
 			// Stop polling; the activity learns of it at its next heartbeat.
@@ -295,7 +296,7 @@ func (d *deployImpl) publish(ctx workflow.Context) {
 // setState records a new deploy state in the database and in the search attributes.
 func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error {
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	if err := workflow.ExecuteActivity(actx, SetDeployStateActivity, SetDeployStateInput{DeployID: d.in.DeployID, State: state, Reason: reason}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(actx, acts.SetDeployState, activities.SetDeployStateInput{DeployID: d.in.DeployID, State: state, Reason: reason}).Get(ctx, nil); err != nil {
 		return d.activityFailed(ctx, fmt.Errorf("record state %s of deploy %s: %w", state, d.in.DeployID, err))
 	}
 	d.progress.State, d.progress.Reason = state, reason

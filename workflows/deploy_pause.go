@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/workflow"
 )
@@ -52,7 +53,7 @@ func (d *deployImpl) recordPause(ctx workflow.Context) error {
 		}
 	}
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	err := workflow.ExecuteActivity(actx, SetDeployPausedActivity, SetDeployPausedInput{DeployID: d.in.DeployID, Paused: d.paused, Reason: reason}).Get(ctx, nil)
+	err := workflow.ExecuteActivity(actx, acts.SetDeployPaused, activities.SetDeployPausedInput{DeployID: d.in.DeployID, Paused: d.paused, Reason: reason}).Get(ctx, nil)
 	if err != nil {
 		return d.activityFailed(ctx, fmt.Errorf("record pause of deploy %s: %w", d.in.DeployID, err))
 	}
@@ -67,14 +68,14 @@ func (d *deployImpl) recordPause(ctx workflow.Context) error {
 // deploying it keeps counting them (AwaitWave, draining) so that the verdict stays current;
 // with none in flight it just waits for a resume or an abort. It reports whether the
 // rollout is over (a verdict, an abort or an error).
-func (d *deployImpl) holdPaused(ctx workflow.Context, in WaveInput) (bool, error) {
+func (d *deployImpl) holdPaused(ctx workflow.Context, in activities.WaveInput) (bool, error) {
 	if d.progress.InFlight == 0 {
 		d.waitFor(ctx, nil, true)
 		return d.aborted != nil, nil
 	}
 	in.Drain = true
 	actx, cancel := workflow.WithCancel(ctx)
-	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), AwaitWaveActivity, in)
+	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), acts.AwaitWave, in)
 	if !d.waitFor(ctx, f, true) {
 		// Resumed or aborted: stop this poll; the next round decides afresh.
 		cancel()

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -20,7 +21,7 @@ func TestPausedDeployAdmitsNobodyUntilResumed(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	// One host finishes per AwaitWave, so hosts are still in flight when the pause lands.
 	store := &fakeStore{hosts: 10, awaitDelay: time.Minute, finishPerAwait: 1,
-		settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+		settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() { setPaused(env, true) }, 30*time.Second)
@@ -69,7 +70,7 @@ func TestResumeInterruptsAPausedWait(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 6, awaitDelay: 10 * time.Minute, finishPerAwait: 1,
-		settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+		settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() { setPaused(env, true) }, time.Minute)
@@ -94,7 +95,7 @@ func TestResumeInterruptsAPausedWait(t *testing.T) {
 func TestRollbackDeployGoesTwiceAsWide(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 2, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+	store := &fakeStore{hosts: 10, settings: activities.RolloutSettings{MaxParallel: 2, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() { supersede(env) }, time.Hour)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -58,7 +59,7 @@ func abortByBob(env *testsuite.TestWorkflowEnvironment) {
 func TestDeployRollsOutInWavesAndSucceedsWhenSuperseded(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+	store := &fakeStore{hosts: 10, settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() {
@@ -97,7 +98,7 @@ func TestDeployRollsOutInWavesAndSucceedsWhenSuperseded(t *testing.T) {
 func TestFailuresUnderTheThresholdAreTolerated(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 10, fail: map[int]bool{4: true}, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 90, StuckTimeoutSeconds: 600}}
+	store := &fakeStore{hosts: 10, fail: map[int]bool{4: true}, settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 90, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() { abortByBob(env) }, time.Hour)
@@ -115,7 +116,7 @@ func TestFailuresUnderTheThresholdAreTolerated(t *testing.T) {
 func TestFailingHostStopsAdmissions(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 10, fail: map[int]bool{1: true}, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+	store := &fakeStore{hosts: 10, fail: map[int]bool{1: true}, settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
@@ -140,7 +141,7 @@ func TestFailingHostStopsAdmissions(t *testing.T) {
 func TestStuckHostCountsAsFailed(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 5, stick: map[int]bool{0: true}, settings: workflows.RolloutSettings{MaxParallel: 2, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+	store := &fakeStore{hosts: 5, stick: map[int]bool{0: true}, settings: activities.RolloutSettings{MaxParallel: 2, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
@@ -163,7 +164,7 @@ func TestStuckHostCountsAsFailed(t *testing.T) {
 func TestAbortMidDeployStopsAdmitting(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 10, frozen: true, awaitDelay: 5 * time.Minute, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
+	store := &fakeStore{hosts: 10, frozen: true, awaitDelay: 5 * time.Minute, settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
@@ -187,7 +188,7 @@ func TestAbortMidDeployStopsAdmitting(t *testing.T) {
 func TestBakeTimeIsSleptBetweenWaves(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	store := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600, BakeTimeSeconds: 90}}
+	store := &fakeStore{hosts: 10, settings: activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600, BakeTimeSeconds: 90}}
 	store.register(env)
 	expectFinished(env, core.StateSucceeded)
 	env.RegisterDelayedCallback(func() { supersede(env) }, time.Hour)
@@ -212,7 +213,7 @@ func TestBakeTimeIsSleptBetweenWaves(t *testing.T) {
 }
 
 func TestDeployContinuesAsNewKeepingCountsAndWave(t *testing.T) {
-	settings := workflows.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
+	settings := activities.RolloutSettings{MaxParallel: 3, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 10, awaitDelay: time.Minute, settings: settings}
@@ -239,7 +240,7 @@ func TestDeployContinuesAsNewKeepingCountsAndWave(t *testing.T) {
 
 	// The next run picks up where the last one stopped, without reloading the settings.
 	env2 := s.NewTestWorkflowEnvironment()
-	store2 := &fakeStore{hosts: 10, settings: workflows.RolloutSettings{MaxParallel: 99}}
+	store2 := &fakeStore{hosts: 10, settings: activities.RolloutSettings{MaxParallel: 99}}
 	store2.register(env2)
 	expectFinished(env2, core.StateSucceeded)
 	for i := 0; i < 6; i++ {

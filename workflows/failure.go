@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -22,7 +23,7 @@ const (
 // builds without a person deciding. Nor does a deploy to a stage without hosts, which a
 // rollback could not fix.
 func AutoRollbackWanted(onFailure, deployType string, total int) bool {
-	return onFailure == FailureRollback && deployType != core.TypeRollback && total > 0
+	return onFailure == activities.FailureRollback && deployType != core.TypeRollback && total > 0
 }
 
 // AutoRollbackDeployID is the id of the automatic rollback of deploy failing: derived, not
@@ -38,7 +39,7 @@ func NoRollbackTargetReason(reason string) string {
 
 // FiringAlarmReason is the FAILING reason for the first firing alarm in statuses, or ""
 // when none fires.
-func FiringAlarmReason(statuses []AlarmStatus) string {
+func FiringAlarmReason(statuses []activities.AlarmStatus) string {
 	for _, a := range statuses {
 		if a.Firing {
 			return fmt.Sprintf("alarm %s is firing: %s", a.Name, a.Detail)
@@ -71,9 +72,9 @@ func (d *deployImpl) checkAlarms(ctx workflow.Context) (bool, error) {
 	if workflow.GetVersion(ctx, alarmsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false, nil
 	}
-	var res CheckAlarmsResult
+	var res activities.CheckAlarmsResult
 	actx := workflow.WithActivityOptions(ctx, alarmActivityOptions)
-	err := workflow.ExecuteActivity(actx, CheckAlarmsActivity, CheckAlarmsInput{DeployID: d.in.DeployID, Alarms: d.settings.Alarms}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(actx, acts.CheckAlarms, activities.CheckAlarmsInput{DeployID: d.in.DeployID, Alarms: d.settings.Alarms}).Get(ctx, &res)
 	if err != nil {
 		if err := d.activityFailed(ctx, err); err == nil {
 			return true, nil // cancelled: an abort
@@ -122,8 +123,8 @@ func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) 
 		return
 	}
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	var target FindRollbackTargetResult
-	err := workflow.ExecuteActivity(actx, FindRollbackTargetActivity, FindRollbackTargetInput{
+	var target activities.FindRollbackTargetResult
+	err := workflow.ExecuteActivity(actx, acts.FindRollbackTarget, activities.FindRollbackTargetInput{
 		StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName, DeployID: req.DeployID,
 	}).Get(ctx, &target)
 	if err != nil {
@@ -147,7 +148,7 @@ func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) 
 // noteNoRollback records reason on the FAILING deploy, which then waits for a person.
 func (s *stageImpl) noteNoRollback(ctx workflow.Context, deployID, reason string) {
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	err := workflow.ExecuteActivity(actx, SetDeployStateActivity, SetDeployStateInput{DeployID: deployID, State: core.StateFailing, Reason: reason}).Get(ctx, nil)
+	err := workflow.ExecuteActivity(actx, acts.SetDeployState, activities.SetDeployStateInput{DeployID: deployID, State: core.StateFailing, Reason: reason}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("could not record why the deploy was not rolled back", "deploy", deployID, "error", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -17,12 +18,12 @@ func TestAutoRollbackWanted(t *testing.T) {
 		total              int
 		want               bool
 	}{
-		{workflows.FailureRollback, core.TypeRegular, 3, true},
-		{workflows.FailureRollback, core.TypeHotfix, 3, true},
-		{workflows.FailureRollback, core.TypeRestart, 3, true},
-		{workflows.FailureRollback, core.TypeRollback, 3, false}, // never roll a rollback back
-		{workflows.FailureRollback, core.TypeRegular, 0, false},  // no hosts: nothing to fix
-		{workflows.FailureWait, core.TypeRegular, 3, false},
+		{activities.FailureRollback, core.TypeRegular, 3, true},
+		{activities.FailureRollback, core.TypeHotfix, 3, true},
+		{activities.FailureRollback, core.TypeRestart, 3, true},
+		{activities.FailureRollback, core.TypeRollback, 3, false}, // never roll a rollback back
+		{activities.FailureRollback, core.TypeRegular, 0, false},  // no hosts: nothing to fix
+		{activities.FailureWait, core.TypeRegular, 3, false},
 		{"", core.TypeRegular, 3, false}, // deploys started before the policy existed
 	} {
 		if got := workflows.AutoRollbackWanted(tc.policy, tc.deployType, tc.total); got != tc.want {
@@ -34,12 +35,12 @@ func TestAutoRollbackWanted(t *testing.T) {
 func TestFiringAlarmReason(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		statuses []workflows.AlarmStatus
+		statuses []activities.AlarmStatus
 		want     string
 	}{
 		{"none", nil, ""},
-		{"all quiet", []workflows.AlarmStatus{{Name: "a"}, {Name: "b"}}, ""},
-		{"first firing wins", []workflows.AlarmStatus{{Name: "a"}, {Name: "b", Firing: true, Detail: "HTTP 500"}, {Name: "c", Firing: true, Detail: "x"}}, "alarm b is firing: HTTP 500"},
+		{"all quiet", []activities.AlarmStatus{{Name: "a"}, {Name: "b"}}, ""},
+		{"first firing wins", []activities.AlarmStatus{{Name: "a"}, {Name: "b", Firing: true, Detail: "HTTP 500"}, {Name: "c", Firing: true, Detail: "x"}}, "alarm b is firing: HTTP 500"},
 	} {
 		if got := workflows.FiringAlarmReason(tc.statuses); got != tc.want {
 			t.Errorf("%s: FiringAlarmReason = %q, want %q", tc.name, got, tc.want)
@@ -50,12 +51,12 @@ func TestFiringAlarmReason(t *testing.T) {
 // runFailingDeploy starts deploy d1 on a stage of two hosts whose first host fails, so
 // that d1 goes FAILING in its first wave, and returns the store once the stage stops. The
 // test environment then cancels the deploys still open, which records a last ABORTED.
-func runFailingDeploy(t *testing.T, policy string, target workflows.FindRollbackTargetResult) (*fakeStore, updateResult) {
+func runFailingDeploy(t *testing.T, policy string, target activities.FindRollbackTargetResult) (*fakeStore, updateResult) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 2, fail: map[int]bool{0: true}, target: target,
-		settings: workflows.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, OnFailure: policy}}
+		settings: activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, OnFailure: policy}}
 	store.register(env)
 	env.RegisterWorkflow(workflows.DeployWorkflow)
 	var started updateResult
@@ -69,7 +70,7 @@ func runFailingDeploy(t *testing.T, policy string, target workflows.FindRollback
 }
 
 func TestFailingDeployRollsBackUnderRollbackPolicy(t *testing.T) {
-	store, _ := runFailingDeploy(t, workflows.FailureRollback, workflows.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
+	store, _ := runFailingDeploy(t, activities.FailureRollback, activities.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
 
 	if len(store.targetQueries) != 1 || store.targetQueries[0].DeployID != "d1" || store.targetQueries[0].StageID != "stage-1" {
 		t.Fatalf("rollback target lookups = %+v, want one for d1", store.targetQueries)
@@ -93,7 +94,7 @@ func TestFailingDeployRollsBackUnderRollbackPolicy(t *testing.T) {
 }
 
 func TestFailingDeployWaitsUnderWaitPolicy(t *testing.T) {
-	store, _ := runFailingDeploy(t, workflows.FailureWait, workflows.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
+	store, _ := runFailingDeploy(t, activities.FailureWait, activities.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
 
 	if len(store.targetQueries) != 0 || len(store.created) != 1 {
 		t.Errorf("WAIT policy acted: lookups %+v, deploys %+v", store.targetQueries, store.created)
@@ -104,7 +105,7 @@ func TestFailingDeployWaitsUnderWaitPolicy(t *testing.T) {
 }
 
 func TestFailingDeployWithoutRollbackTargetSaysSo(t *testing.T) {
-	store, _ := runFailingDeploy(t, workflows.FailureRollback, workflows.FindRollbackTargetResult{})
+	store, _ := runFailingDeploy(t, activities.FailureRollback, activities.FindRollbackTargetResult{})
 
 	if len(store.targetQueries) != 1 || len(store.created) != 1 {
 		t.Errorf("lookups %+v, deploys %+v; want one lookup and no rollback deploy", store.targetQueries, store.created)
@@ -118,10 +119,10 @@ func TestFailingDeployWithoutRollbackTargetSaysSo(t *testing.T) {
 func TestFiringAlarmStopsAdmissionAndFailsTheDeploy(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	alarms := []workflows.Alarm{{Name: "quiet", URL: "http://alarms/quiet"}, {Name: "errors", URL: "http://alarms/errors"}}
+	alarms := []activities.Alarm{{Name: "quiet", URL: "http://alarms/quiet"}, {Name: "errors", URL: "http://alarms/errors"}}
 	// Wave 1 is admitted; the check before wave 2 finds the alarms firing.
 	store := &fakeStore{hosts: 3, firingFrom: 2,
-		settings: workflows.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms}}
+		settings: activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {

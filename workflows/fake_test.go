@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/testsuite"
-
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/workflows"
+	"go.temporal.io/sdk/testsuite"
 )
 
 // Host outcomes in fakeStore's rollout simulation.
@@ -23,11 +21,15 @@ const (
 	hostStuck
 )
 
+// acts names the activities by method value for env.OnActivity, as the workflows do; it is
+// never dereferenced, since every activity is mocked by a fakeStore method.
+var acts *activities.Activities
+
 // fakeStore stands in for the activities: it records deploy rows and their states and
 // simulates a stage's hosts going through waves.
 type fakeStore struct {
 	hosts    int
-	settings workflows.RolloutSettings
+	settings activities.RolloutSettings
 	// fail and stick name hosts (by index) that fail or get stuck once admitted.
 	fail, stick map[int]bool
 	// frozen hosts never finish, as if every agent were slow.
@@ -39,76 +41,77 @@ type fakeStore struct {
 
 	mu      sync.Mutex
 	env     *testsuite.TestWorkflowEnvironment
-	created []workflows.CreateDeployInput
+	created []activities.CreateDeployInput
 	states  map[string][]string
 	host    []int
 	// admits and admitTimes record each AdmitWave call that admitted hosts.
 	admits     []int
 	admitTimes []time.Time
-	waveInputs []workflows.WaveInput
+	waveInputs []activities.WaveInput
 	// awaitInputs record every AwaitWave call, pauses every SetDeployPaused call.
-	awaitInputs []workflows.WaveInput
-	pauses      []workflows.SetDeployPausedInput
+	awaitInputs []activities.WaveInput
+	pauses      []activities.SetDeployPausedInput
 	starts      int
 	// alarmChecks records every CheckAlarms call; firingFrom is the call (1-based) from
 	// which every alarm but the first answers firing, 0 for never.
-	alarmChecks []workflows.CheckAlarmsInput
+	alarmChecks []activities.CheckAlarmsInput
 	firingFrom  int
 	// target is what FindRollbackTarget answers; targetQueries records its calls.
-	target        workflows.FindRollbackTargetResult
-	targetQueries []workflows.FindRollbackTargetInput
+	target        activities.FindRollbackTargetResult
+	targetQueries []activities.FindRollbackTargetInput
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 	f.env = env
 	f.states = map[string][]string{}
 	f.host = make([]int, f.hosts)
-	if reflect.DeepEqual(f.settings, workflows.RolloutSettings{}) {
-		f.settings = workflows.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
+	if reflect.DeepEqual(f.settings, activities.RolloutSettings{}) {
+		f.settings = activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
 	}
-	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.CreateDeployInput) (workflows.CreateDeployResult, error) {
+	env.OnActivity(acts.CreateDeploy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CreateDeployInput) (activities.CreateDeployResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		for _, c := range f.created {
 			if c.DeployID == in.DeployID {
-				return workflows.CreateDeployResult{}, nil
+				return activities.CreateDeployResult{}, nil
 			}
 		}
 		f.created = append(f.created, in)
-		return workflows.CreateDeployResult{}, nil
-	}, activity.RegisterOptions{Name: workflows.CreateDeployActivity})
-	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.SetDeployStateInput) error {
+		return activities.CreateDeployResult{}, nil
+	}).Maybe()
+	env.OnActivity(acts.SetDeployState, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetDeployStateInput) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.states[in.DeployID] = append(f.states[in.DeployID], in.State+":"+in.Reason)
 		return nil
-	}, activity.RegisterOptions{Name: workflows.SetDeployStateActivity})
-	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.SetDeployPausedInput) error {
+	}).Maybe()
+	env.OnActivity(acts.SetDeployPaused, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetDeployPausedInput) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.pauses = append(f.pauses, in)
 		return nil
-	}, activity.RegisterOptions{Name: workflows.SetDeployPausedActivity})
-	env.RegisterActivityWithOptions(f.checkAlarms, activity.RegisterOptions{Name: workflows.CheckAlarmsActivity})
-	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.FindRollbackTargetInput) (workflows.FindRollbackTargetResult, error) {
+	}).Maybe()
+	env.OnActivity(acts.CheckAlarms, mock.Anything, mock.Anything).Return(f.checkAlarms).Maybe()
+	env.OnActivity(acts.FindRollbackTarget, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FindRollbackTargetInput) (activities.FindRollbackTargetResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.targetQueries = append(f.targetQueries, in)
 		return f.target, nil
-	}, activity.RegisterOptions{Name: workflows.FindRollbackTargetActivity})
-	env.RegisterActivityWithOptions(f.startRollout, activity.RegisterOptions{Name: workflows.StartRolloutActivity})
-	env.RegisterActivityWithOptions(f.admitWave, activity.RegisterOptions{Name: workflows.AdmitWaveActivity})
-	env.RegisterActivityWithOptions(f.awaitWave, activity.RegisterOptions{Name: workflows.AwaitWaveActivity})
+	}).Maybe()
+	env.OnActivity(acts.StartRollout, mock.Anything, mock.Anything).Return(f.startRollout).Maybe()
+	env.OnActivity(acts.AdmitWave, mock.Anything, mock.Anything).Return(f.admitWave).Maybe()
 	if f.awaitDelay > 0 {
-		env.OnActivity(workflows.AwaitWaveActivity, mock.Anything, mock.Anything).After(f.awaitDelay).Return(f.awaitWave)
+		env.OnActivity(acts.AwaitWave, mock.Anything, mock.Anything).After(f.awaitDelay).Return(f.awaitWave)
+	} else {
+		env.OnActivity(acts.AwaitWave, mock.Anything, mock.Anything).Return(f.awaitWave).Maybe()
 	}
 }
 
-func (f *fakeStore) startRollout(_ context.Context, _ workflows.StartRolloutInput) (workflows.StartRolloutResult, error) {
+func (f *fakeStore) startRollout(_ context.Context, _ activities.StartRolloutInput) (activities.StartRolloutResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.starts++
-	return workflows.StartRolloutResult{Settings: f.settings, Total: f.hosts}, nil
+	return activities.StartRolloutResult{Settings: f.settings, Total: f.hosts}, nil
 }
 
 // counts must be called with f.mu held.
@@ -132,7 +135,7 @@ func (f *fakeStore) counts() core.WaveCounts {
 	return c
 }
 
-func (f *fakeStore) admitWave(_ context.Context, in workflows.WaveInput) (workflows.AdmitWaveResult, error) {
+func (f *fakeStore) admitWave(_ context.Context, in activities.WaveInput) (activities.AdmitWaveResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.waveInputs = append(f.waveInputs, in)
@@ -148,11 +151,11 @@ func (f *fakeStore) admitWave(_ context.Context, in workflows.WaveInput) (workfl
 		f.admits = append(f.admits, n)
 		f.admitTimes = append(f.admitTimes, f.env.Now())
 	}
-	return workflows.AdmitWaveResult{Admitted: n, Counts: f.counts()}, nil
+	return activities.AdmitWaveResult{Admitted: n, Counts: f.counts()}, nil
 }
 
 // awaitWave lets every host in flight finish as the test set it up.
-func (f *fakeStore) awaitWave(_ context.Context, in workflows.WaveInput) (core.WaveCounts, error) {
+func (f *fakeStore) awaitWave(_ context.Context, in activities.WaveInput) (core.WaveCounts, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.awaitInputs = append(f.awaitInputs, in)
@@ -182,14 +185,14 @@ func (f *fakeStore) stateLog(deployID string) []string {
 	return append([]string(nil), f.states[deployID]...)
 }
 
-func (f *fakeStore) checkAlarms(_ context.Context, in workflows.CheckAlarmsInput) (workflows.CheckAlarmsResult, error) {
+func (f *fakeStore) checkAlarms(_ context.Context, in activities.CheckAlarmsInput) (activities.CheckAlarmsResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.alarmChecks = append(f.alarmChecks, in)
 	firing := f.firingFrom > 0 && len(f.alarmChecks) >= f.firingFrom
-	var res workflows.CheckAlarmsResult
+	var res activities.CheckAlarmsResult
 	for i, a := range in.Alarms {
-		st := workflows.AlarmStatus{Name: a.Name}
+		st := activities.AlarmStatus{Name: a.Name}
 		if firing && i > 0 {
 			st.Firing, st.Detail = true, a.URL+" answered HTTP 503"
 		}

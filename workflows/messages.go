@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
@@ -167,7 +168,7 @@ type DeployInput struct {
 
 // RolloutState is what a deploy workflow remembers between runs: counts only, never hosts.
 type RolloutState struct {
-	Settings RolloutSettings
+	Settings activities.RolloutSettings
 	Counts   core.WaveCounts
 	// Wave numbers the admissions that let hosts in, over all runs.
 	Wave   int

@@ -1,10 +1,10 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -68,7 +68,7 @@ func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployReq
 		return nil // a retry of a queued request
 	}
 	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" && !req.Queue {
-		return errors.New(why)
+		return rejection(core.ECONFLICT, why)
 	}
 	return nil
 }
@@ -76,14 +76,14 @@ func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployReq
 func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
 	switch {
 	case req.DeployID == "":
-		return errors.New("deploy id is required")
+		return rejection(core.EINVALID, "deploy id is required")
 	case req.BuildID == "":
-		return errors.New("build id is required")
+		return rejection(core.EINVALID, "build id is required")
 	}
 	switch req.Type {
 	case core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart:
 	default:
-		return fmt.Errorf("deploy type %q is not one of REGULAR, HOTFIX, ROLLBACK, RESTART", req.Type)
+		return rejection(core.EINVALID, fmt.Sprintf("deploy type %q is not one of REGULAR, HOTFIX, ROLLBACK, RESTART", req.Type))
 	}
 	return nil
 }
@@ -112,13 +112,13 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		if req.Queue {
 			return s.enqueue(ctx, req), nil
 		}
-		return StartDeployResult{}, temporal.NewNonRetryableApplicationError(why, "Rejected", nil)
+		return StartDeployResult{}, rejection(core.ECONFLICT, why)
 	}
 
 	wfID := DeployWorkflowID(req.DeployID)
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
-	var created CreateDeployResult
-	err := workflow.ExecuteActivity(actx, CreateDeployActivity, CreateDeployInput{
+	var created activities.CreateDeployResult
+	err := workflow.ExecuteActivity(actx, acts.CreateDeploy, activities.CreateDeployInput{
 		DeployID: req.DeployID, StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName,
 		BuildID: req.BuildID, Type: req.Type, Description: req.Description, Operator: req.Operator, WorkflowID: wfID,
 	}).Get(ctx, &created)

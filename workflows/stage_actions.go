@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,10 +36,10 @@ func (s *stageImpl) setupActions(ctx workflow.Context) error {
 // check is the validator of the deploy actions: it reads the stage's state only.
 func (s *stageImpl) check(action string, req DeployActionRequest) error {
 	if req.Operator == "" {
-		return errors.New("operator is required")
+		return rejection(core.EINVALID, "operator is required")
 	}
 	if why := ActionRefusal(action, s.state.Current); why != "" {
-		return errors.New(why)
+		return rejection(core.ECONFLICT, why)
 	}
 	return nil
 }
@@ -80,7 +79,7 @@ func (s *stageImpl) act(ctx workflow.Context, action string, req DeployActionReq
 	defer func() { s.busy = false }()
 	cur := s.state.Current
 	if why := ActionRefusal(action, cur); why != "" {
-		return DeployActionResult{}, temporal.NewNonRetryableApplicationError(why, "Rejected", nil)
+		return DeployActionResult{}, rejection(core.ECONFLICT, why)
 	}
 	if err := apply(cur); err != nil {
 		return DeployActionResult{}, err
@@ -101,7 +100,7 @@ func (s *stageImpl) resume(ctx workflow.Context, req DeployActionRequest) (Deplo
 func (s *stageImpl) setPaused(ctx workflow.Context, cur *DeployRef, paused bool, operator string) error {
 	err := workflow.SignalExternalWorkflow(ctx, cur.WorkflowID, "", SetPausedSignal, PauseRequest{Paused: paused, Operator: operator}).Get(ctx, nil)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("deploy %s could not be reached; it may have just ended: %v", cur.DeployID, err), "Rejected", err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("deploy %s could not be reached; it may have just ended: %v", cur.DeployID, err), core.ECONFLICT, err)
 	}
 	cur.Paused = paused
 	return nil
@@ -111,7 +110,7 @@ func (s *stageImpl) abort(ctx workflow.Context, req DeployActionRequest) (Deploy
 	res, err := s.act(ctx, "abort", req, func(cur *DeployRef) error {
 		abort := AbortRequest{Reason: AbortReason(req.Operator), Operator: req.Operator}
 		if err := workflow.SignalExternalWorkflow(ctx, cur.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("deploy %s could not be reached; it may have just ended: %v", cur.DeployID, err), "Rejected", err)
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("deploy %s could not be reached; it may have just ended: %v", cur.DeployID, err), core.ECONFLICT, err)
 		}
 		cur.Aborting = true
 		return nil
@@ -138,4 +137,12 @@ func (s *stageImpl) noteVerdict(f DeployFinished) {
 	if cur := s.state.Current; cur != nil && cur.DeployID == f.DeployID {
 		cur.State = f.State
 	}
+}
+
+// rejection is how the stage workflow refuses a request, from a validator or a handler:
+// an application error whose type is the core error code, so that the API answers with
+// that code's status (EINVALID 400, ECONFLICT 409) instead of one status for every refusal.
+// It is non-retryable because a refused request must not be retried as it is.
+func rejection(code, msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, code, nil)
 }

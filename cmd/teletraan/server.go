@@ -16,6 +16,7 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 )
 
 // newHTTPHandler assembles the API and the board on one engine. Its background work (the
@@ -26,7 +27,7 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, name
 	engine := api.NewRouter(api.Deps{
 		Context:  ctx,
 		Store:    st,
-		Deployer: &api.TemporalDeployer{Client: c, Store: st},
+		Deployer: &deployer.Deployer{Client: c, Store: st},
 		TemporalHealth: func(ctx context.Context) error {
 			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err

@@ -1,4 +1,4 @@
-package api
+package deployer
 
 import (
 	"context"
@@ -8,29 +8,30 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// PauseDeploy implements Deployer.
-func (d *TemporalDeployer) PauseDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error) {
+// PauseDeploy implements api.Deployer.
+func (d *Deployer) PauseDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
 	return d.act(ctx, req, "pause", workflows.PauseDeployUpdate)
 }
 
-// ResumeDeploy implements Deployer.
-func (d *TemporalDeployer) ResumeDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error) {
+// ResumeDeploy implements api.Deployer.
+func (d *Deployer) ResumeDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
 	return d.act(ctx, req, "resume", workflows.ResumeDeployUpdate)
 }
 
-// AbortDeploy implements Deployer.
-func (d *TemporalDeployer) AbortDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error) {
+// AbortDeploy implements api.Deployer.
+func (d *Deployer) AbortDeploy(ctx context.Context, req api.DeployActionRequest) (*schema.Deploy, error) {
 	return d.act(ctx, req, "abort", workflows.AbortDeployUpdate)
 }
 
 // act sends one action Update to the stage workflow. Unlike a deploy it does not start
 // the workflow: a stage without one has never had a deploy to act on.
-func (d *TemporalDeployer) act(ctx context.Context, req DeployActionRequest, action, update string) (*schema.Deploy, error) {
+func (d *Deployer) act(ctx context.Context, req api.DeployActionRequest, action, update string) (*schema.Deploy, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second

@@ -1,4 +1,9 @@
-package api
+// Package deployer is the Temporal side of api.Deployer: it turns the API's deploy requests
+// and actions into Updates and Queries of the stage workflows and their answers back into
+// domain errors. It lives here, not in api, so that the API and its tests link neither the
+// Temporal SDK nor the workflows, and beside the other Temporal wiring rather than in
+// package temporal so that a server binary does not link the embedded dev server.
+package deployer
 
 import (
 	"context"
@@ -9,16 +14,16 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// TemporalDeployer starts deploys through each stage's workflow: an Update-with-Start on
+// Deployer starts deploys through each stage's workflow: an Update-with-Start on
 // "stage/<env>/<stage>", so that the stage workflow is the single writer of its stage.
-type TemporalDeployer struct {
+type Deployer struct {
 	Client client.Client
 	Store  *schema.Store
 	// Timeout bounds how long a request waits for the stage workflow's answer; when no
@@ -26,8 +31,10 @@ type TemporalDeployer struct {
 	Timeout time.Duration
 }
 
-// StartDeploy implements Deployer.
-func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployRequest) (*StartDeployResult, error) {
+var _ api.Deployer = (*Deployer)(nil)
+
+// StartDeploy implements api.Deployer.
+func (d *Deployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*api.StartDeployResult, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -65,7 +72,7 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 		return nil, temporalError(ctx, st, "deploy", err)
 	}
 	if res.Queued {
-		return &StartDeployResult{Queued: &QueuedDeploy{
+		return &api.StartDeployResult{Queued: &api.QueuedDeploy{
 			Queued: true, DeployID: res.DeployID, BuildID: req.Build.ID, Type: req.Type, Operator: req.Operator,
 			WaitingFor: res.WaitingFor, Replaced: res.Replaced,
 		}}, nil
@@ -74,11 +81,11 @@ func (d *TemporalDeployer) StartDeploy(ctx context.Context, req StartDeployReque
 	if err != nil {
 		return nil, fmt.Errorf("load started deploy %s: %w", res.DeployID, err)
 	}
-	return &StartDeployResult{Deploy: dep, ClearedQueue: res.Cleared}, nil
+	return &api.StartDeployResult{Deploy: dep, ClearedQueue: res.Cleared}, nil
 }
 
-// QueuedDeploy implements Deployer: it queries the stage workflow's status.
-func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*QueuedDeploy, error) {
+// QueuedDeploy implements api.Deployer: it queries the stage workflow's status.
+func (d *Deployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (*api.QueuedDeploy, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -101,27 +108,5 @@ func (d *TemporalDeployer) QueuedDeploy(ctx context.Context, st *schema.Stage) (
 	if q == nil {
 		return nil, core.Errorf(core.ENOTFOUND, "nothing is queued on %s/%s", st.EnvName, st.StageName)
 	}
-	return &QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
-}
-
-// temporalError turns what the Temporal client returned into a domain error the API maps
-// to a status: rejections are conflicts, an unreachable server or absent worker is
-// "unavailable".
-func temporalError(ctx context.Context, st *schema.Stage, what string, err error) error {
-	var appErr *temporal.ApplicationError
-	switch {
-	case errors.As(err, &appErr):
-		return core.Errorf(core.ECONFLICT, "stage %s/%s refused the %s: %s", st.EnvName, st.StageName, what, appErr.Message())
-	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
-		return core.Errorf(core.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
-	}
-	var unavailable *serviceerror.Unavailable
-	if errors.As(err, &unavailable) {
-		return core.Errorf(core.EUNAVAILABLE, "Temporal is unreachable: %s", unavailable.Message)
-	}
-	var deadline *serviceerror.DeadlineExceeded
-	if errors.As(err, &deadline) {
-		return core.Errorf(core.EUNAVAILABLE, "the stage workflow of %s/%s did not answer in time: is a `teletraan worker` running?", st.EnvName, st.StageName)
-	}
-	return fmt.Errorf("%s on %s/%s: %w", what, st.EnvName, st.StageName, err)
+	return &api.QueuedDeploy{Queued: true, DeployID: q.DeployID, BuildID: q.BuildID, Type: q.Type, Operator: q.Operator, QueuedAt: q.QueuedAt, WaitingFor: q.WaitingFor}, nil
 }

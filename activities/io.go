@@ -1,0 +1,149 @@
+package activities
+
+import (
+	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// The inputs and outputs of the activities. They are plain values that the workflows
+// build and read, and they are what the history records, so a field's name and JSON form
+// must not change once a deploy may have recorded it.
+
+// SetDeployPausedInput is the input of SetDeployPaused.
+type SetDeployPausedInput struct {
+	DeployID string
+	Paused   bool
+	// Reason replaces the deploy's state reason, so that readers see who paused it.
+	Reason string
+}
+
+// CreateDeployInput is the input of CreateDeploy: insert the deploy row (once, by
+// id) and make it the stage's current deploy.
+type CreateDeployInput struct {
+	DeployID    string
+	StageID     string
+	EnvName     string
+	StageName   string
+	BuildID     string
+	Type        string
+	Description string
+	Operator    string
+	WorkflowID  string
+}
+
+// CreateDeployResult is the output of CreateDeploy.
+type CreateDeployResult struct {
+	// FromBuildID is the build the stage ran before this deploy, "" for a first deploy.
+	FromBuildID string
+}
+
+// SetDeployStateInput is the input of SetDeployState.
+type SetDeployStateInput struct {
+	DeployID string
+	State    string
+	Reason   string
+}
+
+// StartRolloutInput is the input of StartRollout.
+type StartRolloutInput struct {
+	DeployID  string
+	StageID   string
+	EnvName   string
+	StageName string
+}
+
+// RolloutSettings are the stage's rollout knobs, read once when a deploy starts so that a
+// config change does not alter a deploy half-way.
+type RolloutSettings struct {
+	MaxParallel         int
+	MaxParallelPct      int
+	SuccessThreshold    int
+	StuckTimeoutSeconds int
+	BakeTimeSeconds     int
+	// OnFailure is the stage's failure policy, FailureWait or FailureRollback ("" for
+	// deploys started before the policy existed, which means WAIT).
+	OnFailure string `json:",omitempty"`
+	// Alarms are checked before every wave; none for deploys started before alarms existed.
+	Alarms []Alarm `json:",omitempty"`
+}
+
+// Failure policies of RolloutSettings.OnFailure: the stage config's, named here so that the
+// workflows compare against them without reading the schema package.
+const (
+	// FailureWait leaves a FAILING deploy for a person.
+	FailureWait = schema.FailureWait
+	// FailureRollback makes a FAILING deploy ask its stage workflow to roll back.
+	FailureRollback = schema.FailureRollback
+)
+
+// Alarm is a stage's alarm as the rollout settings carry it.
+type Alarm struct {
+	Name string
+	URL  string
+}
+
+// StartRolloutResult is the output of StartRollout.
+type StartRolloutResult struct {
+	Settings RolloutSettings
+	// Total is the number of hosts in the stage's capacity now.
+	Total int
+}
+
+// WaveInput is the input of AdmitWave and AwaitWave.
+type WaveInput struct {
+	DeployID  string
+	StageID   string
+	EnvName   string
+	StageName string
+	// Window is how many hosts may be in flight at once.
+	Window              int
+	SuccessThreshold    int
+	StuckTimeoutSeconds int
+	// Drain makes AwaitWave wait for the whole wave rather than for one free slot, so that a
+	// bake time follows complete waves.
+	Drain bool
+}
+
+// AdmitWaveResult is the output of AdmitWave.
+type AdmitWaveResult struct {
+	// Admitted is how many hosts this call admitted.
+	Admitted int
+	// Counts are the deploy's counts after the admission.
+	Counts core.WaveCounts
+}
+
+// CheckAlarmsInput is the input of CheckAlarms.
+type CheckAlarmsInput struct {
+	DeployID string
+	Alarms   []Alarm
+}
+
+// AlarmStatus is one alarm's answer.
+type AlarmStatus struct {
+	Name   string
+	Firing bool
+	// Detail says why the alarm counts as firing ("HTTP 503", "unreachable: ...").
+	Detail string `json:",omitempty"`
+}
+
+// CheckAlarmsResult is the output of CheckAlarms: one status per alarm, in the
+// order of the input.
+type CheckAlarmsResult struct {
+	Alarms []AlarmStatus
+}
+
+// FindRollbackTargetInput is the input of FindRollbackTarget: the stage and its
+// failing deploy, whose build the target must differ from.
+type FindRollbackTargetInput struct {
+	StageID   string
+	EnvName   string
+	StageName string
+	DeployID  string
+}
+
+// FindRollbackTargetResult is the output of FindRollbackTarget; both fields are
+// empty when no earlier deploy of another build succeeded.
+type FindRollbackTargetResult struct {
+	DeployID string
+	BuildID  string
+}

@@ -1,0 +1,39 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/teletraan-on-temporal/teletraan/schema"
+)
+
+// Store is what the activities need from the app database: only these methods, so that
+// the activities state their reach into the store and a test can stand in for it without
+// a database. *schema.Store implements it.
+type Store interface {
+	// GetStageByID loads a stage's config by id.
+	GetStageByID(ctx context.Context, id string) (*schema.Stage, error)
+	// GetDeploy loads a deploy by id.
+	GetDeploy(ctx context.Context, id string) (*schema.Deploy, error)
+	// ListDeploys lists a stage's deploys, newest first, as f filters them.
+	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
+	// CreateDeploy inserts a deploy once by id and makes it its stage's current deploy.
+	CreateDeploy(ctx context.Context, d *schema.Deploy) error
+	// SetDeployState records a deploy's state and the reason for it.
+	SetDeployState(ctx context.Context, id, state, reason string) (*schema.Deploy, error)
+	// SetDeployPaused records that an operator paused or resumed a deploy.
+	SetDeployPaused(ctx context.Context, id string, paused bool, reason string) error
+	// SetDeployCounts records a deploy's total, succeeded and failed host counts.
+	SetDeployCounts(ctx context.Context, id string, total, succeeded, failed int) error
+	// SetDeployWaveCounts records all of a deploy's host counts after a wave poll.
+	SetDeployWaveCounts(ctx context.Context, id string, c schema.DeployCounts) error
+	// ListStageHosts lists every host of a stage: in its capacity, its groups, or with an agent row.
+	ListStageHosts(ctx context.Context, env, stage string) ([]schema.StageHost, error)
+	// RolloutHosts lists a stage's hosts with only what a rollout reads, for the every-second poll.
+	RolloutHosts(ctx context.Context, stageID string) ([]schema.StageHost, error)
+	// AdmitHosts admits hosts of a stage to a deploy.
+	AdmitHosts(ctx context.Context, stageID, deployID string, hostIDs []string) error
+	// DeployAdmissions lists the hosts of a stage that a deploy admitted and no newer one has.
+	DeployAdmissions(ctx context.Context, stageID, deployID string) ([]schema.HostAdmission, error)
+	// RecordHostOutcomes records hosts' outcomes on a deploy and returns how many changed.
+	RecordHostOutcomes(ctx context.Context, deployID string, outcomes []schema.HostOutcome) (int, error)
+}
