@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -66,7 +67,7 @@ func (s *server) hostAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, stageHostJSON(after))
+	c.JSON(http.StatusOK, stageHostJSON(after, st.CurrentDeployID, time.Now()))
 }
 
 // stageHost finds a host of a stage by name or id.

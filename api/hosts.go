@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,10 +24,21 @@ type hostList struct {
 }
 
 func (s *server) listHosts(c *gin.Context) {
-	hosts, err := s.hosts.ListStageHosts(c.Request.Context(), c.Param("env"), c.Param("stage"))
+	ctx := c.Request.Context()
+	st, err := s.hosts.GetStage(ctx, c.Param("env"), c.Param("stage"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, hostList{Hosts: mapList(hosts, stageHostJSON)})
+	hosts, err := s.hosts.ListStageHosts(ctx, st.EnvName, st.StageName)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := time.Now()
+	out := hostList{Hosts: make([]StageHost, len(hosts))}
+	for i := range hosts {
+		out.Hosts[i] = stageHostJSON(&hosts[i], st.CurrentDeployID, now)
+	}
+	c.JSON(http.StatusOK, out)
 }

@@ -200,8 +200,11 @@ func deployHostsJSON(deployID string, waves []schema.DeployWave) deployHostsView
 	return out
 }
 
-func stageHostJSON(h *schema.StageHost) StageHost {
+// stageHostJSON maps one host of a stage whose current deploy is currentDeployID ("" before
+// the first deploy), with its phase at now.
+func stageHostJSON(h *schema.StageHost, currentDeployID string, now time.Time) StageHost {
 	v := StageHost{
+		Phase:      string(core.PhaseOf(h.Agent, h.LastPingAt, currentDeployID, now)),
 		HostName:   h.HostName,
 		HostID:     h.HostID,
 		IP:         h.IP,

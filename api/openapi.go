@@ -118,6 +118,7 @@ func fieldDescriptions() map[string]string {
 		"Deploy.remaining":                "hosts waiting for an admission, as the workflow last counted",
 		"Deploy.paused":                   "an operator paused the deploy: it admits no new hosts until resumed",
 		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
+		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
 		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
 		"ConfigChange.after":              "the config or capacity after the change",
 	}
@@ -135,6 +136,9 @@ func buildOpenAPI() *openAPIDoc {
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
 	comps["StageConfig"].Properties["onFailure"].Enum = []string{schema.FailureWait, schema.FailureRollback}
+	for _, p := range core.HostPhases() {
+		comps["StageHost"].Properties["phase"].Enum = append(comps["StageHost"].Properties["phase"].Enum, string(p))
+	}
 	comps["Error"] = object(map[string]*jsonSchema{
 		"error": object(map[string]*jsonSchema{
 			"code": {Type: "string", Enum: []string{core.EINVALID, core.EUNAUTHORIZED, core.EFORBIDDEN,

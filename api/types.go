@@ -101,14 +101,17 @@ type Deploy struct {
 // StageHost is a host of a stage's capacity, or one still reporting the stage, with its
 // agent's state there; hosts named in the capacity that never pinged have no id yet.
 type StageHost struct {
-	HostName   string      `json:"hostName"`
-	HostID     string      `json:"hostId,omitempty"`
-	IP         string      `json:"ip,omitempty"`
-	Groups     []string    `json:"groups"`
-	LastPingAt *time.Time  `json:"lastPingAt,omitempty"`
-	MemberBy   string      `json:"memberBy"`
-	Agent      *Agent      `json:"agent,omitempty"`
-	LastError  *AgentError `json:"lastError,omitempty"`
+	HostName   string     `json:"hostName"`
+	HostID     string     `json:"hostId,omitempty"`
+	IP         string     `json:"ip,omitempty"`
+	Groups     []string   `json:"groups"`
+	LastPingAt *time.Time `json:"lastPingAt,omitempty"`
+	MemberBy   string     `json:"memberBy"`
+	// Phase is where the host stands against the stage's current deploy (core.PhaseOf): the
+	// board paints it and never decides it itself.
+	Phase     string      `json:"phase"`
+	Agent     *Agent      `json:"agent,omitempty"`
+	LastError *AgentError `json:"lastError,omitempty"`
 }
 
 // Agent is a host's progress in a stage as its agent last reported it.

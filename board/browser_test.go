@@ -104,6 +104,11 @@ func TestStagePageInChromium(t *testing.T) {
 	if got := browsertest.Eval(t, bctx, `window.jsColors`); got != strings.Join(want, ",") {
 		t.Fatalf("window.teletraan.hostColor gives %s, board/hostcolor.go %s", got, strings.Join(want, ","))
 	}
+	// The page paints the phase the API computed and decides nothing itself: a host that
+	// never pinged but is reported "failed" is painted failed.
+	if got := browsertest.Eval(t, bctx, `[window.teletraan.hostColor({phase: "failed"}), window.teletraan.hostColor({phase: "excluded", agent: {state: "NORMAL"}}), window.teletraan.hostColor({phase: "never-seen"})].join(",")`); got != "failed,paused,unreachable" {
+		t.Errorf("hostColor of phases failed, excluded, never-seen = %s, want failed,paused,unreachable", got)
+	}
 
 	// A host moving to the current deploy turns blue through the poll, without a reload; the
 	// redrawn squares are links too.

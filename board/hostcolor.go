@@ -19,8 +19,8 @@ const (
 	colorUnreachable = string(core.PhaseUnreachable) // black: never pinged, or silent
 )
 
-// phaseColor is the grid colour of a host phase. static/board.js keeps the same table,
-// for the phases the API computes.
+// phaseColor is the grid colour of a host phase. static/board.js paints the phases the API
+// computes with the same two-entry table.
 func phaseColor(p core.HostPhase) string {
 	switch p {
 	case core.PhaseExcluded:

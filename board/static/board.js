@@ -7,7 +7,6 @@
   var tokenKey = "teletraan.token";
 
   var statusKey = "teletraan.status";
-  var unreachableMs = 5 * 60 * 1000;
   var enc = encodeURIComponent;
 
   // hostPath and deployPath mirror board/paths.go: a name is one path segment.
@@ -32,19 +31,15 @@
     return iso ? new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "—";
   }
 
-  // hostColor mirrors hostColor in board/hostcolor.go: the server draws the first picture and
-  // the pages redraw it from the API. host is one entry of GET /v1/envs/{env}/{stage}/hosts,
-  // deployId the stage's current deploy ("" when never deployed), now a time in ms.
-  function hostColor(host, deployId, now) {
-    if (!host.lastPingAt || now - Date.parse(host.lastPingAt) > unreachableMs) return "unreachable";
-    var a = host.agent;
-    if (!a) return "other";
-    if (a.state === "PAUSED_BY_USER" || a.state === "STOP" || a.state === "DELETE") return "paused";
-    if (a.state === "PAUSED_BY_SYSTEM") return "failed";
-    if (a.status && a.status !== "SUCCEEDED" && a.status !== "UNKNOWN") return "failed";
-    if (!deployId || a.deployId !== deployId) return "other";
-    if (a.deployStage === "SERVING_BUILD" && a.status === "SUCCEEDED") return "serving";
-    return "deploying";
+  // phaseColors is board/hostcolor.go's phaseColor table: the grid colour of each host
+  // phase. The server computes the phase (core.PhaseOf); the pages only paint it.
+  var phaseColors = { excluded: "paused", "never-seen": "unreachable" };
+
+  // hostColor is the grid colour of one entry of GET /v1/envs/{env}/{stage}/hosts, from the
+  // phase the API computed for it.
+  function hostColor(host) {
+    var phase = host.phase || "other";
+    return phaseColors[phase] || phase;
   }
 
   function token() { return (localStorage.getItem(tokenKey) || "").trim(); }

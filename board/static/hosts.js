@@ -96,7 +96,7 @@
     setText(tr, "c-updated", a ? tt.utc(a.updatedAt) : "—");
     var square = cell(tr, "c-color");
     if (square && deployId !== undefined) {
-      var color = tt.hostColor(h, deployId, now);
+      var color = tt.hostColor(h);
       tr.dataset.color = color;
       square.className = "host " + color + " c-color";
       square.title = color;

@@ -12,13 +12,11 @@
   function getJSON(path) { return window.teletraan.getJSON(base + path); }
 
   // drawGrid redraws the squares as templates/stage.html draws them: each links to its host.
-  function drawGrid(hosts, deploy) {
+  function drawGrid(hosts) {
     var grid = document.getElementById("grid");
-    var now = Date.now();
-    var deployId = deploy ? deploy.id : "";
     var squares = hosts.map(function (h) {
       var s = document.createElement("a");
-      s.className = "host " + window.teletraan.hostColor(h, deployId, now);
+      s.className = "host " + window.teletraan.hostColor(h);
       s.href = window.teletraan.hostPath(h.hostName);
       s.title = h.hostName;
       return s;
@@ -61,7 +59,7 @@
         return;
       }
       if (deploy) drawDeploy(deploy);
-      if (res[1]) drawGrid(res[1].hosts || [], deploy);
+      if (res[1]) drawGrid(res[1].hosts || []);
     }).catch(function (err) {
       // A failed poll keeps the last picture; the next one may succeed.
       console.warn("board poll:", err);
