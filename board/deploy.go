@@ -111,6 +111,16 @@ func (b *Board) deployDetail(c *gin.Context) {
 	} else {
 		page.Waves, page.Failed = detailWaves(schema.DeployWaves(hosts))
 	}
+	if !core.IsFinalState(d.State) {
+		// A host named in the capacity that never pinged has no id to record an outcome
+		// under, yet the deploy counts it (as stuck after the stuck timeout): list it, so
+		// that the table explains every failed or stuck host the counts mention.
+		if stage, err := b.Store.ListStageHosts(ctx, d.EnvName, d.StageName); err != nil {
+			fail("list stage hosts", err)
+		} else {
+			page.Failed = append(page.Failed, neverSeenHosts(stage)...)
+		}
+	}
 	b.render(c, http.StatusOK, "deploy.html", page)
 }
 
@@ -132,4 +142,21 @@ func detailWaves(waves []schema.DeployWave) ([]detailWave, []detailHost) {
 		rows = append(rows, row)
 	}
 	return rows, failed
+}
+
+// neverSeenText explains a never-seen host on a running deploy's page.
+const neverSeenText = "named in the stage's capacity but has never pinged the server: the deploy waits for it, and counts it as stuck once the stuck timeout has passed"
+
+// neverSeenHosts are the members of a stage that never pinged, as rows of the failed-or-
+// stuck table.
+func neverSeenHosts(hosts []schema.StageHost) []detailHost {
+	var out []detailHost
+	for _, h := range hosts {
+		if h.HostID != "" || h.MemberBy == core.MemberRemoved {
+			continue
+		}
+		out = append(out, detailHost{Name: h.HostName, Href: hostPagePath(h.HostName),
+			Label: "never seen", Color: phaseColor(core.PhaseNeverSeen), ErrorMessage: neverSeenText})
+	}
+	return out
 }

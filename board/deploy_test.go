@@ -255,3 +255,22 @@ func TestDetailWavesNamesSmallWavesAndCollectsFailures(t *testing.T) {
 		})
 	}
 }
+
+// A host named in the stage's capacity that never pinged is counted by the deploy (stuck
+// after the timeout); the page used to say "1 stuck" beside "No failed or stuck hosts".
+func TestRunningDeployPageListsHostsThatNeverPinged(t *testing.T) {
+	engine, st := newDeployPageEngine(t)
+	if _, err := st.SetCapacity(context.Background(), "hello", "prod", schema.Capacity{Hosts: []string{"web-1", "web-ghost"}}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	body := getDeployPage(t, engine, "/deploys/d2").Body.String()
+	if !strings.Contains(body, "web-ghost") || !strings.Contains(body, "never seen") || !strings.Contains(body, "has never pinged the server") {
+		t.Fatalf("running deploy's page does not list the never-seen host web-ghost: %s", body)
+	}
+	if _, err := st.SetDeployState(context.Background(), "d2", core.StateAborted, "aborted by bob"); err != nil {
+		t.Fatal(err)
+	}
+	if body := getDeployPage(t, engine, "/deploys/d2").Body.String(); strings.Contains(body, "web-ghost") {
+		t.Fatalf("an ended deploy's page lists today's never-seen hosts: %s", body)
+	}
+}
