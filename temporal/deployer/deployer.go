@@ -24,8 +24,10 @@ import (
 // Deployer starts deploys through each stage's workflow: an Update-with-Start on
 // "stage/<env>/<stage>", so that the stage workflow is the single writer of its stage.
 type Deployer struct {
+	// Client reaches the Temporal frontend that runs the stage workflows.
 	Client client.Client
-	Store  *schema.Store
+	// Store loads the deploy a stage workflow answered with, so the API shows its row.
+	Store *schema.Store
 	// Timeout bounds how long a request waits for the stage workflow's answer; when no
 	// worker runs, this is how long until the caller hears so. Default 30 s.
 	Timeout time.Duration

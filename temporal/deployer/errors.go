@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // temporalError turns what the Temporal client returned into a domain error the API maps
