@@ -18,25 +18,6 @@ import (
 // runs the registered Activities of that name.
 var acts *activities.Activities
 
-func TestWorkflowConstantsMatchTheStore(t *testing.T) {
-	pairs := map[string]string{
-		core.TypeRegular: core.TypeRegular, core.TypeHotfix: core.TypeHotfix,
-		core.TypeRollback: core.TypeRollback, core.TypeRestart: core.TypeRestart,
-		core.StateRunning: core.StateRunning, core.StateFailing: core.StateFailing,
-		core.StateSucceeding: core.StateSucceeding, core.StateSucceeded: core.StateSucceeded,
-		core.StateAborted: core.StateAborted,
-	}
-	// Failure policies share "ROLLBACK" with the deploy types, so they cannot be map keys too.
-	if activities.FailureWait != schema.FailureWait || activities.FailureRollback != schema.FailureRollback {
-		t.Errorf("failure policies differ: workflows %q %q, schema %q %q", activities.FailureWait, activities.FailureRollback, schema.FailureWait, schema.FailureRollback)
-	}
-	for w, s := range pairs {
-		if w != s {
-			t.Errorf("workflows constant %q differs from schema constant %q", w, s)
-		}
-	}
-}
-
 func setup(t *testing.T) (*schema.Store, *schema.Stage, *testsuite.TestActivityEnvironment) {
 	st := schematest.SQLite(t)
 	stage := &schema.Stage{EnvName: "hello", StageName: "prod", StageConfig: schema.DefaultStageConfig("hello", "prod")}

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // The inputs and outputs of the activities. They are plain values that the workflows
@@ -66,15 +65,6 @@ type RolloutSettings struct {
 	// Alarms are checked before every wave; none for deploys started before alarms existed.
 	Alarms []Alarm `json:",omitempty"`
 }
-
-// Failure policies of RolloutSettings.OnFailure: the stage config's, named here so that the
-// workflows compare against them without reading the schema package.
-const (
-	// FailureWait leaves a FAILING deploy for a person.
-	FailureWait = schema.FailureWait
-	// FailureRollback makes a FAILING deploy ask its stage workflow to roll back.
-	FailureRollback = schema.FailureRollback
-)
 
 // Alarm is a stage's alarm as the rollout settings carry it.
 type Alarm struct {

@@ -141,7 +141,7 @@ func TestStartRolloutReadsSettingsAndRecordsTotal(t *testing.T) {
 	ctx := context.Background()
 	if _, err := f.st.UpdateStageConfig(ctx, "hello", "prod", func(c *schema.StageConfig) {
 		c.MaxParallel, c.MaxParallelPct, c.SuccessThreshold, c.StuckTimeoutSeconds, c.BakeTimeSeconds = 4, 30, 90, 300, 60
-		c.OnFailure, c.Alarms = schema.FailureRollback, []schema.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}
+		c.OnFailure, c.Alarms = core.FailureRollback, []schema.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}
 	}, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestStartRolloutReadsSettingsAndRecordsTotal(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := activities.StartRolloutResult{Total: 9, Settings: activities.RolloutSettings{MaxParallel: 4, MaxParallelPct: 30, SuccessThreshold: 90, StuckTimeoutSeconds: 300, BakeTimeSeconds: 60,
-		OnFailure: activities.FailureRollback, Alarms: []activities.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}}}
+		OnFailure: core.FailureRollback, Alarms: []activities.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("StartRollout = %+v, want %+v", res, want)
 	}

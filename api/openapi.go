@@ -135,7 +135,7 @@ func buildOpenAPI() *openAPIDoc {
 
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
-	comps["StageConfig"].Properties["onFailure"].Enum = []string{schema.FailureWait, schema.FailureRollback}
+	comps["StageConfig"].Properties["onFailure"].Enum = []string{core.FailureWait, core.FailureRollback}
 	for _, p := range core.HostPhases() {
 		comps["StageHost"].Properties["phase"].Enum = append(comps["StageHost"].Properties["phase"].Enum, string(p))
 	}

@@ -157,30 +157,30 @@ func TestUpdateStageRefusesBadRequests(t *testing.T) {
 func TestStageFailurePolicyAndAlarms(t *testing.T) {
 	a := newTestAPI(t)
 	st := a.createStage("hello", "prod", `"maxParallel":5`)
-	if st.OnFailure != schema.FailureWait || st.Alarms == nil || len(st.Alarms) != 0 {
+	if st.OnFailure != core.FailureWait || st.Alarms == nil || len(st.Alarms) != 0 {
 		t.Errorf("new stage: onFailure %q, alarms %#v; want WAIT and []", st.OnFailure, st.Alarms)
 	}
 
 	rec := a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"canary","maxParallel":1,"onFailure":"ROLLBACK","alarms":[{"name":"errors","url":"https://alarms.example.com/errors"}]}`)
 	wantStatus(t, rec, http.StatusCreated)
-	if c := decode[schema.Stage](t, rec); c.OnFailure != schema.FailureRollback || len(c.Alarms) != 1 || c.Alarms[0].Name != "errors" {
+	if c := decode[schema.Stage](t, rec); c.OnFailure != core.FailureRollback || len(c.Alarms) != 1 || c.Alarms[0].Name != "errors" {
 		t.Errorf("created with policy and alarms: %+v", c.StageConfig)
 	}
 
 	rec = a.call(http.MethodPut, "/v1/envs/hello/prod", `{"onFailure":"ROLLBACK","alarms":[{"name":"a","url":"http://a.example.com/"},{"name":"b","url":"https://b.example.com/x"}]}`)
 	wantStatus(t, rec, http.StatusOK)
-	if got := decode[schema.Stage](t, rec); got.OnFailure != schema.FailureRollback || len(got.Alarms) != 2 || got.MaxParallel != 5 {
+	if got := decode[schema.Stage](t, rec); got.OnFailure != core.FailureRollback || len(got.Alarms) != 2 || got.MaxParallel != 5 {
 		t.Errorf("after PUT onFailure and alarms: %+v", got.StageConfig)
 	}
 	// Absent fields keep their value; a present list replaces the whole list.
 	rec = a.call(http.MethodPut, "/v1/envs/hello/prod", `{"successThreshold":90}`)
 	wantStatus(t, rec, http.StatusOK)
-	if got := decode[schema.Stage](t, rec); got.OnFailure != schema.FailureRollback || len(got.Alarms) != 2 {
+	if got := decode[schema.Stage](t, rec); got.OnFailure != core.FailureRollback || len(got.Alarms) != 2 {
 		t.Errorf("after PUT of another field: %+v, want policy and alarms kept", got.StageConfig)
 	}
 	rec = a.call(http.MethodPut, "/v1/envs/hello/prod", `{"alarms":[]}`)
 	wantStatus(t, rec, http.StatusOK)
-	if got := decode[schema.Stage](t, rec); len(got.Alarms) != 0 || got.OnFailure != schema.FailureRollback {
+	if got := decode[schema.Stage](t, rec); len(got.Alarms) != 0 || got.OnFailure != core.FailureRollback {
 		t.Errorf("after PUT alarms []: %+v, want no alarms", got.StageConfig)
 	}
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -68,7 +69,7 @@ func configFields(c schema.StageConfig) []configField {
 			Help: "A host that makes no progress for this long counts as failed (10 s to 7 days)."},
 		{Name: "bakeTimeSeconds", Label: "Bake time", Kind: "number", Min: 0, Max: configMaxSeconds, Unit: "seconds", Required: true, Value: num(c.BakeTimeSeconds),
 			Help: "Pause between waves so that problems show before the deploy goes wider (0 = no pause)."},
-		{Name: "onFailure", Label: "On failure", Kind: "select", Options: []string{schema.FailureWait, schema.FailureRollback}, Required: true, Value: c.OnFailure,
+		{Name: "onFailure", Label: "On failure", Kind: "select", Options: []string{core.FailureWait, core.FailureRollback}, Required: true, Value: c.OnFailure,
 			Help: "What a FAILING deploy does: WAIT for a person to abort, roll back or redeploy, or ROLLBACK to the last good build at once."},
 	}
 }

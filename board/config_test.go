@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
@@ -27,7 +28,7 @@ func newConfigStage(t *testing.T, st *schema.Store) {
 	_, err := st.UpdateStageConfig(ctx, "hello", "prod", func(c *schema.StageConfig) {
 		c.Description = "prod " + xss
 		c.SuccessThreshold = 90
-		c.OnFailure = schema.FailureRollback
+		c.OnFailure = core.FailureRollback
 		c.ScriptVariables = map[string]string{"GREETING": xss, "ANSWER": "42"}
 		c.AgentConfigs = map[string]string{"RESTARTING.process_timeout": "60"}
 		c.Alarms = []schema.Alarm{{Name: "errors " + xss, URL: "https://alarms.example.com/errors"}}

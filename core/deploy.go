@@ -27,6 +27,14 @@ const (
 	AcceptanceTerminated    = "TERMINATED"
 )
 
+// Failure policies of a stage (its config's onFailure): what a FAILING deploy does.
+const (
+	// FailureWait leaves a FAILING deploy for a person to abort, roll back or redeploy.
+	FailureWait = "WAIT"
+	// FailureRollback makes a FAILING deploy roll the stage back to its last good build.
+	FailureRollback = "ROLLBACK"
+)
+
 // IsFinalState reports whether a deploy in state can no longer change.
 func IsFinalState(state string) bool { return state == StateSucceeded || state == StateAborted }
 

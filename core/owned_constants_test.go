@@ -16,7 +16,7 @@ import (
 )
 
 // TestOnlyCoreDefinesDeployStatesAndHostPhases scans every Go file of the module outside
-// core and fails on a constant named like a deploy type or state, agent state, host
+// core and fails on a constant named like a deploy type or state, failure policy, agent state, host
 // outcome, host phase or host colour whose value is spelled as one of core's literals:
 // those belong to core, and a second definition is how two copies drifted apart before.
 // The agent's wire enums (agent/protocol) share some spellings with other meanings (the
@@ -24,14 +24,14 @@ import (
 // scanned; neither are constants of other meanings that happen to share a spelling (the
 // ROLLBACK failure policy), which the name pattern leaves out.
 func TestOnlyCoreDefinesDeployStatesAndHostPhases(t *testing.T) {
-	ownedName := regexp.MustCompile(`^(?i)(deploy|type|state|agent|outcome|phase|color|colour|host)`)
+	ownedName := regexp.MustCompile(`^(?i)(deploy|type|state|agent|outcome|phase|color|colour|host|failure)`)
 	owned := map[string]bool{}
 	for _, v := range []string{
 		core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart,
 		core.StateRunning, core.StateFailing, core.StateSucceeding, core.StateSucceeded, core.StateAborted,
 		core.AgentNormal, core.AgentPausedBySystem, core.AgentPausedByUser, core.AgentReset, core.AgentDelete,
 		core.AgentUnreachable, core.AgentStop,
-		core.OutcomeSucceeded, core.OutcomeFailed, core.OutcomeStuck,
+		core.OutcomeSucceeded, core.OutcomeFailed, core.OutcomeStuck, core.FailureWait, core.FailureRollback,
 	} {
 		owned[v] = true
 	}

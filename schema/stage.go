@@ -38,19 +38,11 @@ type StageConfig struct {
 	ScriptVariables map[string]string `bun:"script_variables,type:text,notnull" json:"scriptVariables"`
 	// AgentConfigs tune the agent; keys may be stage-prefixed ("RESTARTING.process_timeout").
 	AgentConfigs map[string]string `bun:"agent_configs,type:text,notnull" json:"agentConfigs"`
-	// OnFailure is what happens when a deploy goes FAILING: FailureWait or FailureRollback.
+	// OnFailure is what happens when a deploy goes FAILING: core.FailureWait or core.FailureRollback.
 	OnFailure string `bun:"on_failure,notnull" json:"onFailure"`
 	// Alarms are checked before every wave; a firing one fails the deploy.
 	Alarms []Alarm `bun:"alarms,type:text,notnull" json:"alarms"`
 }
-
-// Failure policies of StageConfig.OnFailure.
-const (
-	// FailureWait leaves a FAILING deploy for a person to abort, roll back or redeploy.
-	FailureWait = "WAIT"
-	// FailureRollback makes a FAILING deploy roll the stage back to its last good build.
-	FailureRollback = "ROLLBACK"
-)
 
 // MaxAlarms bounds a stage's alarms, which are all checked before every wave.
 const MaxAlarms = 20
@@ -91,7 +83,7 @@ func DefaultStageConfig(env, stage string) StageConfig {
 		StuckTimeoutSeconds: 600,
 		ScriptVariables:     map[string]string{},
 		AgentConfigs:        map[string]string{},
-		OnFailure:           FailureWait,
+		OnFailure:           core.FailureWait,
 		Alarms:              []Alarm{},
 	}
 }
@@ -172,7 +164,7 @@ func (c *StageConfig) Validate() error {
 			return core.FieldErrorf("agentConfigs", "value of %q is longer than 1024 bytes", k)
 		}
 	}
-	if c.OnFailure != FailureWait && c.OnFailure != FailureRollback {
+	if c.OnFailure != core.FailureWait && c.OnFailure != core.FailureRollback {
 		return core.FieldErrorf("onFailure", "%q is not a failure policy: use WAIT or ROLLBACK", c.OnFailure)
 	}
 	return validateAlarms(c.Alarms)
@@ -234,7 +226,7 @@ func (c *StageConfig) normalize() {
 	}
 	// Callers that build a config by hand predate the policy; WAIT is what they had.
 	if c.OnFailure == "" {
-		c.OnFailure = FailureWait
+		c.OnFailure = core.FailureWait
 	}
 }
 

@@ -15,15 +15,15 @@ func TestValidateFailurePolicyAndAlarms(t *testing.T) {
 		alarms    []schema.Alarm
 		field     string // "" when valid
 	}{
-		{"defaults", schema.FailureWait, nil, ""},
-		{"rollback with an alarm", schema.FailureRollback, []schema.Alarm{ok, {Name: "p99", URL: "http://127.0.0.1:9/x?y=1"}}, ""},
+		{"defaults", core.FailureWait, nil, ""},
+		{"rollback with an alarm", core.FailureRollback, []schema.Alarm{ok, {Name: "p99", URL: "http://127.0.0.1:9/x?y=1"}}, ""},
 		{"unknown policy", "retry", nil, "onFailure"},
 		{"empty policy", "", nil, "onFailure"},
-		{"no name", schema.FailureWait, []schema.Alarm{{URL: ok.URL}}, "alarms"},
-		{"duplicate name", schema.FailureWait, []schema.Alarm{ok, ok}, "alarms"},
-		{"ftp url", schema.FailureWait, []schema.Alarm{{Name: "a", URL: "ftp://example.com/a"}}, "alarms"},
-		{"relative url", schema.FailureWait, []schema.Alarm{{Name: "a", URL: "/status"}}, "alarms"},
-		{"no host", schema.FailureWait, []schema.Alarm{{Name: "a", URL: "http://"}}, "alarms"},
+		{"no name", core.FailureWait, []schema.Alarm{{URL: ok.URL}}, "alarms"},
+		{"duplicate name", core.FailureWait, []schema.Alarm{ok, ok}, "alarms"},
+		{"ftp url", core.FailureWait, []schema.Alarm{{Name: "a", URL: "ftp://example.com/a"}}, "alarms"},
+		{"relative url", core.FailureWait, []schema.Alarm{{Name: "a", URL: "/status"}}, "alarms"},
+		{"no host", core.FailureWait, []schema.Alarm{{Name: "a", URL: "http://"}}, "alarms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := schema.DefaultStageConfig("hello", "prod")

@@ -109,10 +109,10 @@ func TestStages(t *testing.T) {
 		cfg.MaxParallel, cfg.MaxParallelPct, cfg.SuccessThreshold = 5, 10, 90
 		cfg.ScriptVariables = map[string]string{"PORT": "8080"}
 		cfg.AgentConfigs = map[string]string{"RESTARTING.process_timeout": "600"}
-		if s.OnFailure != schema.FailureWait || s.Alarms == nil || len(s.Alarms) != 0 {
+		if s.OnFailure != core.FailureWait || s.Alarms == nil || len(s.Alarms) != 0 {
 			t.Fatalf("new stage: onFailure %q, alarms %#v; want WAIT and an empty list", s.OnFailure, s.Alarms)
 		}
-		cfg.OnFailure = schema.FailureRollback
+		cfg.OnFailure = core.FailureRollback
 		cfg.Alarms = []schema.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}, {Name: "latency", URL: "http://10.0.0.1:8080/p99"}}
 		got, err := st.UpdateStageConfig(ctx, "hello", "prod", func(c *schema.StageConfig) { *c = cfg }, "carol")
 		if err != nil {
@@ -122,11 +122,11 @@ func TestStages(t *testing.T) {
 		if again.MaxParallelPct != 10 || again.ScriptVariables["PORT"] != "8080" || again.AgentConfigs["RESTARTING.process_timeout"] != "600" || again.LastOperator != "carol" || got.ID != s.ID {
 			t.Fatalf("config not stored: %+v", again)
 		}
-		if again.OnFailure != schema.FailureRollback || len(again.Alarms) != 2 || again.Alarms[1] != cfg.Alarms[1] {
+		if again.OnFailure != core.FailureRollback || len(again.Alarms) != 2 || again.Alarms[1] != cfg.Alarms[1] {
 			t.Fatalf("failure policy or alarms not stored: %q %+v", again.OnFailure, again.Alarms)
 		}
 		// A config built without the new fields (older callers) gets WAIT and no alarms.
-		if old, err := st.GetStage(ctx, "hello", "canary"); err != nil || old.OnFailure != schema.FailureWait || old.Alarms == nil || len(old.Alarms) != 0 {
+		if old, err := st.GetStage(ctx, "hello", "canary"); err != nil || old.OnFailure != core.FailureWait || old.Alarms == nil || len(old.Alarms) != 0 {
 			t.Fatalf("untouched stage: %+v, %v", old, err)
 		}
 		tooMany := make([]schema.Alarm, schema.MaxAlarms+1)

@@ -23,7 +23,7 @@ const (
 // builds without a person deciding. Nor does a deploy to a stage without hosts, which a
 // rollback could not fix.
 func AutoRollbackWanted(onFailure, deployType string, total int) bool {
-	return onFailure == activities.FailureRollback && deployType != core.TypeRollback && total > 0
+	return onFailure == core.FailureRollback && deployType != core.TypeRollback && total > 0
 }
 
 // AutoRollbackDeployID is the id of the automatic rollback of deploy failing: derived, not

@@ -18,12 +18,12 @@ func TestAutoRollbackWanted(t *testing.T) {
 		total              int
 		want               bool
 	}{
-		{activities.FailureRollback, core.TypeRegular, 3, true},
-		{activities.FailureRollback, core.TypeHotfix, 3, true},
-		{activities.FailureRollback, core.TypeRestart, 3, true},
-		{activities.FailureRollback, core.TypeRollback, 3, false}, // never roll a rollback back
-		{activities.FailureRollback, core.TypeRegular, 0, false},  // no hosts: nothing to fix
-		{activities.FailureWait, core.TypeRegular, 3, false},
+		{core.FailureRollback, core.TypeRegular, 3, true},
+		{core.FailureRollback, core.TypeHotfix, 3, true},
+		{core.FailureRollback, core.TypeRestart, 3, true},
+		{core.FailureRollback, core.TypeRollback, 3, false}, // never roll a rollback back
+		{core.FailureRollback, core.TypeRegular, 0, false},  // no hosts: nothing to fix
+		{core.FailureWait, core.TypeRegular, 3, false},
 		{"", core.TypeRegular, 3, false}, // deploys started before the policy existed
 	} {
 		if got := workflows.AutoRollbackWanted(tc.policy, tc.deployType, tc.total); got != tc.want {
@@ -70,7 +70,7 @@ func runFailingDeploy(t *testing.T, policy string, target activities.FindRollbac
 }
 
 func TestFailingDeployRollsBackUnderRollbackPolicy(t *testing.T) {
-	store, _ := runFailingDeploy(t, activities.FailureRollback, activities.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
+	store, _ := runFailingDeploy(t, core.FailureRollback, activities.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
 
 	if len(store.targetQueries) != 1 || store.targetQueries[0].DeployID != "d1" || store.targetQueries[0].StageID != "stage-1" {
 		t.Fatalf("rollback target lookups = %+v, want one for d1", store.targetQueries)
@@ -94,7 +94,7 @@ func TestFailingDeployRollsBackUnderRollbackPolicy(t *testing.T) {
 }
 
 func TestFailingDeployWaitsUnderWaitPolicy(t *testing.T) {
-	store, _ := runFailingDeploy(t, activities.FailureWait, activities.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
+	store, _ := runFailingDeploy(t, core.FailureWait, activities.FindRollbackTargetResult{DeployID: "d0", BuildID: "build-good"})
 
 	if len(store.targetQueries) != 0 || len(store.created) != 1 {
 		t.Errorf("WAIT policy acted: lookups %+v, deploys %+v", store.targetQueries, store.created)
@@ -105,7 +105,7 @@ func TestFailingDeployWaitsUnderWaitPolicy(t *testing.T) {
 }
 
 func TestFailingDeployWithoutRollbackTargetSaysSo(t *testing.T) {
-	store, _ := runFailingDeploy(t, activities.FailureRollback, activities.FindRollbackTargetResult{})
+	store, _ := runFailingDeploy(t, core.FailureRollback, activities.FindRollbackTargetResult{})
 
 	if len(store.targetQueries) != 1 || len(store.created) != 1 {
 		t.Errorf("lookups %+v, deploys %+v; want one lookup and no rollback deploy", store.targetQueries, store.created)
