@@ -54,6 +54,16 @@ func stageConfigJSON(cfg *schema.StageConfig) StageConfig {
 	}
 }
 
+// applyToNew merges the body into a new stage's default config. A creator who caps the
+// window by percent alone means a percentage: the default count cap of one host does not
+// apply then, or "at most 10 %" would deploy one host at a time.
+func (b *stageBody) applyToNew(cfg *schema.StageConfig) {
+	if b.MaxParallelPct != nil && b.MaxParallel == nil {
+		cfg.MaxParallel = 0
+	}
+	b.applyTo(cfg)
+}
+
 // applyTo merges the body's present fields into cfg; a present map or list replaces the
 // whole map or list, so that a key or an alarm can be removed by leaving it out.
 func (b *stageBody) applyTo(cfg *schema.StageConfig) {

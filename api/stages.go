@@ -130,7 +130,7 @@ func (s *server) createStage(c *gin.Context) {
 	}
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
-	body.applyTo(&st.StageConfig)
+	body.applyToNew(&st.StageConfig)
 	if err := s.stages.CreateStage(c.Request.Context(), st, operator); err != nil {
 		s.fail(c, err)
 		return

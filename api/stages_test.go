@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"testing"
@@ -190,4 +191,30 @@ func TestStageFailurePolicyAndAlarms(t *testing.T) {
 		http.StatusBadRequest, core.EINVALID, "alarms", "http or https")
 	wantError(t, a.call(http.MethodPost, "/v1/envs", `{"envName":"hello","stageName":"beta","onFailure":"retry"}`),
 		http.StatusBadRequest, core.EINVALID, "onFailure", "not a failure policy")
+}
+
+// "At most 10 %" used to deploy one host at a time: the default count cap of one host
+// applied beside a percentage given alone.
+func TestCreateStageWithOnlyAPercentageHasNoCountCap(t *testing.T) {
+	a := newTestAPI(t)
+	for _, tc := range []struct {
+		body             string
+		wantCount, wantP int
+	}{
+		{`{"envName":"hello","stageName":"pct","maxParallelPct":10}`, 0, 10},
+		{`{"envName":"hello","stageName":"both","maxParallelPct":10,"maxParallel":3}`, 3, 10},
+		{`{"envName":"hello","stageName":"none"}`, 1, 0},
+	} {
+		rec := a.call(http.MethodPost, "/v1/envs", tc.body)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", tc.body, rec.Code, rec.Body.String())
+		}
+		var got struct{ MaxParallel, MaxParallelPct int }
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.MaxParallel != tc.wantCount || got.MaxParallelPct != tc.wantP {
+			t.Errorf("POST %s: maxParallel %d, maxParallelPct %d; want %d, %d", tc.body, got.MaxParallel, got.MaxParallelPct, tc.wantCount, tc.wantP)
+		}
+	}
 }

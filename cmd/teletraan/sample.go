@@ -71,7 +71,7 @@ func ensureSample(ctx context.Context, st *schema.Store, dataDir string) error {
 		return nil
 	}
 	stage := &schema.Stage{EnvName: sampleEnv, StageName: sampleStage, StageConfig: schema.DefaultStageConfig(sampleEnv, sampleStage)}
-	stage.MaxParallelPct = 50
+	stage.MaxParallel, stage.MaxParallelPct = 0, 50
 	stage.Description = "sample stage served by the dev stack's local agents"
 	if err := st.CreateStage(ctx, stage, "teletraan dev"); err != nil && core.ErrorCode(err) != core.ECONFLICT {
 		return fmt.Errorf("create the sample stage: %w", err)
