@@ -246,9 +246,9 @@ func verdictOf(d *schema.Deploy, hosts schema.HostCounts, hostsKnown bool) verdi
 		return verdict{rankUnreachable, plural(hosts[colorUnreachable], "host unreachable", "hosts unreachable"), "warn"}
 	case d != nil && d.State == core.StateAborted:
 		return verdict{rankAborted, "last deploy aborted", "warn"}
-	case d != nil && d.Paused && !core.IsFinalState(d.State):
+	case activityOf(d) == core.ActivityPaused:
 		return verdict{rankDeploying, "deploy paused", "warn"}
-	case d != nil && !core.IsFinalState(d.State):
+	case activityOf(d) == core.ActivityDeploying:
 		return verdict{rankDeploying, "deploying", "busy"}
 	case d == nil:
 		return verdict{rankNeverDeployed, "never deployed", "idle"}
@@ -258,14 +258,23 @@ func verdictOf(d *schema.Deploy, hosts schema.HostCounts, hostsKnown bool) verdi
 	return verdict{rankHealthy, "healthy", "ok"}
 }
 
-// rowFilters lists the ?state= filters (besides "all") a stage belongs to. A FAILING deploy
-// is still deploying: its workflow runs until someone aborts, rolls back or redeploys.
+// activityOf is what a stage whose current deploy is d (nil if never deployed) is doing.
+func activityOf(d *schema.Deploy) core.StageActivity {
+	if d == nil {
+		return core.ActivityOf("", false, false)
+	}
+	return core.ActivityOf(d.State, d.Paused, true)
+}
+
+// rowFilters lists the ?state= filters (besides "all") a stage belongs to: "deploying" is a
+// rollout admitting hosts or paused by an operator (core.ActivityOf), not a SUCCEEDING
+// deploy that only waits to be superseded nor a FAILING one, which has its own filter.
 func rowFilters(d *schema.Deploy, v verdict) []string {
 	var out []string
-	if d != nil && !core.IsFinalState(d.State) {
+	switch activityOf(d) {
+	case core.ActivityDeploying, core.ActivityPaused:
 		out = append(out, filterDeploying)
-	}
-	if d != nil && d.State == core.StateFailing {
+	case core.ActivityFailing:
 		out = append(out, filterFailing)
 	}
 	if v.Rank <= rankUnreachable {

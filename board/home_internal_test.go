@@ -21,7 +21,7 @@ func TestVerdictOf(t *testing.T) {
 		filters    []string
 	}{
 		{"failing deploy beats failed hosts", deploy(core.StateFailing, false), schema.HostCounts{colorFailed: 2}, true,
-			verdict{rankFailingDeploy, "deploy FAILING", "bad"}, []string{filterDeploying, filterFailing, filterUnhealthy}},
+			verdict{rankFailingDeploy, "deploy FAILING", "bad"}, []string{filterFailing, filterUnhealthy}},
 		{"one failed host", deploy(core.StateSucceeded, false), schema.HostCounts{colorServing: 2, colorFailed: 1}, true,
 			verdict{rankFailedHosts, "1 failed host", "bad"}, []string{filterUnhealthy}},
 		{"failed hosts beat unreachable ones", deploy(core.StateRunning, false), schema.HostCounts{colorFailed: 2, colorUnreachable: 5}, true,
@@ -31,7 +31,8 @@ func TestVerdictOf(t *testing.T) {
 		{"aborted", deploy(core.StateAborted, false), healthy, true, verdict{rankAborted, "last deploy aborted", "warn"}, nil},
 		{"paused", deploy(core.StateRunning, true), healthy, true, verdict{rankDeploying, "deploy paused", "warn"}, []string{filterDeploying}},
 		{"running", deploy(core.StateRunning, false), healthy, true, verdict{rankDeploying, "deploying", "busy"}, []string{filterDeploying}},
-		{"succeeding", deploy(core.StateSucceeding, false), healthy, true, verdict{rankDeploying, "deploying", "busy"}, []string{filterDeploying}},
+		// A SUCCEEDING deploy has rolled out; it only waits to be superseded (core.ActivityOf).
+		{"succeeding", deploy(core.StateSucceeding, false), healthy, true, verdict{rankHealthy, "healthy", "ok"}, nil},
 		{"healthy", deploy(core.StateSucceeded, false), healthy, true, verdict{rankHealthy, "healthy", "ok"}, nil},
 		{"paused hosts and hosts on other builds are not trouble", deploy(core.StateSucceeded, false), schema.HostCounts{colorPaused: 1, colorOther: 1}, true,
 			verdict{rankHealthy, "healthy", "ok"}, nil},
