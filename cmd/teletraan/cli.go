@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // defaultServerURL is where the CLI finds the API when neither --url nor TELETRAAN_URL
@@ -129,17 +129,30 @@ func codeOf(err error) string {
 
 // do sends a request with a JSON body (nil: none) and decodes a 2xx answer into out.
 func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	raw, err := c.send(ctx, method, path, body)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends a request with a JSON body (nil: none) and returns a 2xx answer's body as the
+// API wrote it, for the verbs that print it as it is (-o json, -o yaml).
+func (c *apiClient) send(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("encode request body: %w", err)
+			return nil, fmt.Errorf("encode request body: %w", err)
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
 	if err != nil {
-		return fmt.Errorf("build request %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("build request %s %s: %w", method, path, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -149,30 +162,24 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the Teletraan API at %s (is the server running? set --url or TELETRAAN_URL): %w", c.base, err)
+		return nil, fmt.Errorf("cannot reach the Teletraan API at %s (is the server running? set --url or TELETRAAN_URL): %w", c.base, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("read answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return newAPIError(resp.StatusCode, resp.Header.Get("Content-Type"), raw)
+		return nil, newAPIError(resp.StatusCode, resp.Header.Get("Content-Type"), raw)
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
-	}
-	return nil
+	return raw, nil
 }
 
 // deployView is the API's answer about one deploy.
 type deployView struct {
-	Deploy      *schema.Deploy `json:"deploy"`
-	Build       *schema.Build  `json:"build"`
-	WorkflowURL string         `json:"workflowUrl"`
+	Deploy      *api.Deploy `json:"deploy"`
+	Build       *api.Build  `json:"build"`
+	WorkflowURL string      `json:"workflowUrl"`
 	// ClearedQueue is the queued deploy a newly started deploy dropped.
 	ClearedQueue string `json:"clearedQueue,omitempty"`
 }

@@ -264,27 +264,51 @@ func newDeployActionCommand(action, short string) *cobra.Command {
 }
 
 func newStatusCommand() *cobra.Command {
-	var cf clientFlags
+	var (
+		cf clientFlags
+		of outputFlag
+	)
 	cmd := &cobra.Command{
 		Use:   "status ENV STAGE",
-		Short: "Show the stage's current deploy and its progress",
-		Args:  cobra.ExactArgs(2),
+		Short: "Show the stage's current deploy and its progress; exit 2 when it is FAILING",
+		Example: `  teletraan status hello prod
+  teletraan status hello prod -o json | jq -r .deploy.state
+  teletraan status hello prod || page-the-owner   # exits 2 while the deploy is FAILING`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(); err != nil {
+				return err
+			}
 			c, err := cf.client()
 			if err != nil {
 				return err
 			}
-			var v deployView
-			if err := c.do(cmd.Context(), http.MethodGet, stagePath(args[0], args[1], "deploys", "current"), nil, &v); err != nil {
+			raw, err := c.send(cmd.Context(), http.MethodGet, stagePath(args[0], args[1], "deploys", "current"), nil)
+			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			printDeploy(out, v)
-			fmt.Fprintln(out, progressLine(v.Deploy, barWidth))
+			v, err := decodeAnswer[deployView](raw)
+			if err != nil {
+				return err
+			}
+			err = of.print(cmd.OutOrStdout(), raw, func(out io.Writer) error {
+				printDeploy(out, v)
+				if v.Deploy != nil {
+					fmt.Fprintln(out, progressLine(v.Deploy, barWidth))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if v.Deploy != nil && v.Deploy.State == core.StateFailing {
+				return &exitError{code: 2, err: fmt.Errorf("deploy %s of %s/%s is FAILING: %s", v.Deploy.ID, args[0], args[1], v.Deploy.StateReason)}
+			}
 			return nil
 		},
 	}
 	cf.add(cmd)
+	of.add(cmd)
 	return cmd
 }
 

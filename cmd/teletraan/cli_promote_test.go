@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/api"
 )
 
 func TestPromoteSendsTheTargetStage(t *testing.T) {
-	f := &fakeAPI{frames: []schema.Deploy{frame("RUNNING", 4, 0, 0, 0, 4, "")}}
+	f := &fakeAPI{frames: []api.Deploy{frame("RUNNING", 4, 0, 0, 0, 4, "")}}
 	url := startFakeAPI(t, f)
 	out, err := runCommand(t, "promote", "hello", "staging", "--to", "prod", "--allow-unsucceeded", "--url", url, "--token", "t")
 	if err != nil || !strings.Contains(out, "deploy d1: REGULAR of build b1 to hello/prod") {

@@ -9,14 +9,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/api"
 )
 
 // fakeAPI plays the REST API: a started deploy moves through the given frames, one per
 // GET /v1/deploys/{id}; the last frame repeats.
 type fakeAPI struct {
 	t      *testing.T
-	frames []schema.Deploy
+	frames []api.Deploy
 	// refuse, when set, answers every POST with 409 and this message.
 	refuse string
 
@@ -31,7 +31,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	view := func(d schema.Deploy) {
+	view := func(d api.Deploy) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"deploy": d, "workflowUrl": "http://ui/deploy%2F" + d.ID})
 	}
 	switch {
@@ -68,13 +68,13 @@ func startFakeAPI(t *testing.T, f *fakeAPI) string {
 	return srv.URL
 }
 
-func frame(state string, total, succeeded, inFlight, failed, remaining int, reason string) schema.Deploy {
-	return schema.Deploy{ID: "d1", Type: "REGULAR", BuildID: "b1", EnvName: "hello", StageName: "prod", Operator: "alice",
+func frame(state string, total, succeeded, inFlight, failed, remaining int, reason string) api.Deploy {
+	return api.Deploy{ID: "d1", Type: "REGULAR", BuildID: "b1", EnvName: "hello", StageName: "prod", Operator: "alice",
 		State: state, StateReason: reason, Total: total, Succeeded: succeeded, InFlight: inFlight, Failed: failed, Remaining: remaining}
 }
 
 func TestDeployWatchFollowsTheDeployToSuccess(t *testing.T) {
-	f := &fakeAPI{frames: []schema.Deploy{
+	f := &fakeAPI{frames: []api.Deploy{
 		frame("RUNNING", 10, 0, 0, 0, 10, "rolling out"),
 		frame("RUNNING", 10, 3, 3, 0, 4, "rolling out"),
 		frame("RUNNING", 10, 3, 3, 0, 4, "rolling out"),
@@ -111,7 +111,7 @@ func TestDeployWatchFollowsTheDeployToSuccess(t *testing.T) {
 func TestWatchExitsNonZeroWhenTheDeployStops(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		last  schema.Deploy
+		last  api.Deploy
 		args  []string
 		path  string
 		extra map[string]any
@@ -121,7 +121,7 @@ func TestWatchExitsNonZeroWhenTheDeployStops(t *testing.T) {
 		{"aborted restart", frame("ABORTED", 4, 2, 2, 0, 0, "aborted by bob"), []string{"restart", "hello", "prod"}, "/v1/envs/hello/prod/actions/restart", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeAPI{frames: []schema.Deploy{frame("RUNNING", 4, 0, 0, 0, 4, ""), tc.last}}
+			f := &fakeAPI{frames: []api.Deploy{frame("RUNNING", 4, 0, 0, 0, 4, ""), tc.last}}
 			url := startFakeAPI(t, f)
 			out, err := runCommand(t, append(tc.args, "--url", url, "--watch", "--interval", "1ms")...)
 			if exitCode(err) != exitDeployFailed {
@@ -143,7 +143,7 @@ func TestWatchExitsNonZeroWhenTheDeployStops(t *testing.T) {
 }
 
 func TestActionsPrintTheServersRefusal(t *testing.T) {
-	f := &fakeAPI{frames: []schema.Deploy{frame("RUNNING", 4, 0, 0, 0, 4, "")},
+	f := &fakeAPI{frames: []api.Deploy{frame("RUNNING", 4, 0, 0, 0, 4, "")},
 		refuse: "stage hello/prod refused the resume: deploy d1 is not paused; only a paused deploy can be resumed"}
 	url := startFakeAPI(t, f)
 	_, err := runCommand(t, "resume", "hello", "prod", "--url", url, "--token", "t")
@@ -153,7 +153,7 @@ func TestActionsPrintTheServersRefusal(t *testing.T) {
 	f.refuse = ""
 	paused := frame("RUNNING", 4, 1, 1, 0, 2, "paused by alice")
 	paused.Paused = true
-	f.frames = []schema.Deploy{paused}
+	f.frames = []api.Deploy{paused}
 	for _, verb := range []string{"pause", "abort"} {
 		out, err := runCommand(t, verb, "hello", "prod", "--url", url, "--description", "looks bad")
 		if err != nil || !strings.Contains(out, "deploy d1: REGULAR of build b1 to hello/prod by alice, RUNNING, paused") {
@@ -179,7 +179,7 @@ func TestActionsPrintTheServersRefusal(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	for _, tc := range []struct {
-		d    schema.Deploy
+		d    api.Deploy
 		want string
 	}{
 		{frame("RUNNING", 0, 0, 0, 0, 0, ""), "[..........] 0/0 succeeded, 0 in flight, 0 failed, 0 remaining  RUNNING"},

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // barWidth is the width of the progress bar in characters.
@@ -68,7 +68,7 @@ func watch(ctx context.Context, c *apiClient, id string, every time.Duration, ou
 }
 
 // verdict reports whether watching d is over and, if it is, the error to exit with.
-func verdict(d *schema.Deploy) (bool, error) {
+func verdict(d *api.Deploy) (bool, error) {
 	switch d.State {
 	case core.StateSucceeding, core.StateSucceeded:
 		return true, nil
@@ -80,7 +80,7 @@ func verdict(d *schema.Deploy) (bool, error) {
 
 // progressLine draws a deploy's counts as a bar of width characters ('#' succeeded, 'x'
 // failed, '>' in flight, '.' waiting or held) followed by the counts and the state.
-func progressLine(d *schema.Deploy, width int) string {
+func progressLine(d *api.Deploy, width int) string {
 	total := max(d.Total, 0)
 	var bar strings.Builder
 	if total > 0 {

@@ -51,6 +51,7 @@ func newRootCommand() *cobra.Command {
 		newTokenCommand(g),
 	)
 	root.AddCommand(newCLICommands()...)
+	root.AddCommand(newListCommands()...)
 	return root
 }
 
