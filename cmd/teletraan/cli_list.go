@@ -16,14 +16,16 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
-// newListCommands returns the read verbs: stages, builds, deploys and hosts, each with
-// filters and -o table|json|yaml.
+// newListCommands returns the noun commands: stages, builds, deploys, hosts and capacity,
+// whose verbs read (with filters) or change them, each with -o table|json|yaml.
 func newListCommands() []*cobra.Command {
 	return []*cobra.Command{
-		listGroup("stages", "List and inspect stages", newListStagesCommand()),
-		listGroup("builds", "List builds", newListBuildsCommand()),
+		listGroup("stages", "List, show, create and change stages", newListStagesCommand(), newGetStageCommand(),
+			newCreateStageCommand(), newUpdateStageCommand()),
+		listGroup("builds", "List and publish builds", newListBuildsCommand(), newPublishBuildCommand()),
 		listGroup("deploys", "List a stage's deploys", newListDeploysCommand()),
 		listGroup("hosts", "List a stage's hosts", newListHostsCommand()),
+		newCapacityCommand(),
 	}
 }
 

@@ -54,6 +54,11 @@ func newListAPI(t *testing.T) *httptest.Server {
 	}
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Context: t.Context(), Store: st}))
 	t.Cleanup(srv.Close)
+	secret, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: "ops", Role: "ADMIN", Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TELETRAAN_TOKEN", secret)
 	return srv
 }
 

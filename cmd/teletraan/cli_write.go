@@ -1,0 +1,309 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teletraan-on-temporal/teletraan/api"
+)
+
+// writeRun is the shape of the verbs that change something: check the flags, build the
+// body, send it, print the answer (-o json|yaml: the API's; a table: what table says).
+func writeRun(cf *clientFlags, of *outputFlag, method string, path func(args []string) string, body func(cmd *cobra.Command, args []string) (any, error), table func(raw []byte, w io.Writer) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := of.check(); err != nil {
+			return err
+		}
+		b, err := body(cmd, args)
+		if err != nil {
+			return err
+		}
+		c, err := cf.client()
+		if err != nil {
+			return err
+		}
+		raw, err := c.send(cmd.Context(), method, path(args), b)
+		if err != nil {
+			return err
+		}
+		return of.print(cmd.OutOrStdout(), raw, func(w io.Writer) error { return table(raw, w) })
+	}
+}
+
+func newPublishBuildCommand() *cobra.Command {
+	var (
+		cf                                                                      clientFlags
+		of                                                                      outputFlag
+		name, artifact, checksum, repo, branch, commit, info, date, publishInfo string
+	)
+	cmd := &cobra.Command{
+		Use:   "publish --name NAME --artifact-url URL --commit SHA",
+		Short: "Publish a build (needs a PUBLISHER, OPERATOR or ADMIN token)",
+		Example: `  teletraan builds publish --name hello --artifact-url https://ci.example.com/hello-1a2b3c4.tar.gz \
+      --checksum "$(sha256sum hello.tar.gz | cut -d' ' -f1)" --commit 1a2b3c4 --branch main \
+      --repo https://github.com/acme/hello --commit-date 2026-12-01T10:00:00Z`,
+		Args: cobra.NoArgs,
+		RunE: writeRun(&cf, &of, http.MethodPost, func([]string) string { return "/v1/builds" },
+			func(*cobra.Command, []string) (any, error) {
+				if name == "" || artifact == "" {
+					return nil, fmt.Errorf("--name and --artifact-url are required: the build stream and where agents download the build")
+				}
+				if date != "" {
+					if _, err := time.Parse(time.RFC3339, date); err != nil {
+						return nil, fmt.Errorf("--commit-date must be an RFC 3339 time such as 2026-12-01T10:00:00Z, not %q", date)
+					}
+				}
+				body := map[string]any{"name": name, "artifactUrl": artifact, "checksum": checksum, "repo": repo,
+					"branch": branch, "commit": commit, "commitInfo": info, "publishInfo": publishInfo}
+				if date != "" {
+					body["commitDate"] = date
+				}
+				return body, nil
+			},
+			func(raw []byte, w io.Writer) error {
+				b, err := decodeAnswer[api.Build](raw)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "published build %s (%s %s@%s)\n", b.ID, b.Name, b.Branch, b.CommitShort)
+				return nil
+			}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "the build stream (a stage deploys builds of its buildName)")
+	f.StringVar(&artifact, "artifact-url", "", "where agents download the build's tarball (http, https or file)")
+	f.StringVar(&checksum, "checksum", "", "hex SHA-256 of the tarball, verified by every agent")
+	f.StringVar(&repo, "repo", "", "source repository URL (links commits on the board)")
+	f.StringVar(&branch, "branch", "", "branch the build was made from")
+	f.StringVar(&commit, "commit", "", "commit the build was made from (4 to 64 hex digits)")
+	f.StringVar(&info, "commit-info", "", "the commit's title")
+	f.StringVar(&date, "commit-date", "", "when the commit was made (RFC 3339)")
+	f.StringVar(&publishInfo, "publish-info", "", "where the build came from, such as a CI job URL")
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
+}
+
+// stageFlags are the config flags of stages create and stages update; only the flags given
+// are sent, so an update changes nothing else.
+type stageFlags struct {
+	description, buildName, branch, onFailure string
+	maxParallel, maxParallelPct, threshold    int
+	stuckTimeout, bakeTime                    time.Duration
+	vars                                      []string
+}
+
+func (sf *stageFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&sf.description, "description", "", "what the stage is for")
+	f.StringVar(&sf.buildName, "build-name", "", "the build stream the stage deploys (default: the environment's name)")
+	f.StringVar(&sf.branch, "branch", "", "the branch the stage's builds come from")
+	f.IntVar(&sf.maxParallel, "max-parallel", 0, "hosts deploying at once (0: no count cap)")
+	f.IntVar(&sf.maxParallelPct, "max-parallel-pct", 0, "hosts deploying at once, in percent of the stage (0: no percent cap)")
+	f.IntVar(&sf.threshold, "success-threshold", 0, "percent of hosts that must succeed")
+	f.DurationVar(&sf.stuckTimeout, "stuck-timeout", 0, "how long a host may make no progress before it counts as failed, such as 10m")
+	f.DurationVar(&sf.bakeTime, "bake-time", 0, "pause between waves, such as 5m")
+	f.StringVar(&sf.onFailure, "on-failure", "", "what a FAILING deploy does: WAIT or ROLLBACK")
+	f.StringArrayVar(&sf.vars, "var", nil, "a script variable KEY=VALUE (repeat; replaces all of the stage's variables)")
+}
+
+// body is the stage JSON of the flags the command line gave.
+func (sf *stageFlags) body(cmd *cobra.Command) (map[string]any, error) {
+	body := map[string]any{}
+	set := func(flag, field string, v any) {
+		if cmd.Flags().Changed(flag) {
+			body[field] = v
+		}
+	}
+	seconds := func(flag string, d time.Duration) (int, error) {
+		if d < 0 || d%time.Second != 0 {
+			return 0, fmt.Errorf("--%s must be a whole number of seconds such as 10m or 90s, not %s", flag, d)
+		}
+		return int(d / time.Second), nil
+	}
+	set("description", "description", sf.description)
+	set("build-name", "buildName", sf.buildName)
+	set("branch", "branch", sf.branch)
+	set("max-parallel", "maxParallel", sf.maxParallel)
+	set("max-parallel-pct", "maxParallelPct", sf.maxParallelPct)
+	set("success-threshold", "successThreshold", sf.threshold)
+	set("on-failure", "onFailure", strings.ToUpper(sf.onFailure))
+	for flag, d := range map[string]time.Duration{"stuck-timeout": sf.stuckTimeout, "bake-time": sf.bakeTime} {
+		if !cmd.Flags().Changed(flag) {
+			continue
+		}
+		n, err := seconds(flag, d)
+		if err != nil {
+			return nil, err
+		}
+		body[map[string]string{"stuck-timeout": "stuckTimeoutSeconds", "bake-time": "bakeTimeSeconds"}[flag]] = n
+	}
+	if cmd.Flags().Changed("var") {
+		vars := map[string]string{}
+		for _, kv := range sf.vars {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("--var must be KEY=VALUE, not %q", kv)
+			}
+			vars[k] = v
+		}
+		body["scriptVariables"] = vars
+	}
+	return body, nil
+}
+
+// stageTable prints a stage's config as the API answered it.
+func stageTable(raw []byte, w io.Writer) error {
+	s, err := decodeAnswer[api.Stage](raw)
+	if err != nil {
+		return err
+	}
+	row(w, "STAGE", s.EnvName+"/"+s.StageName)
+	row(w, "BUILD NAME", s.BuildName)
+	row(w, "BRANCH", s.Branch)
+	row(w, "WINDOW", windowText(s.MaxParallel, s.MaxParallelPct))
+	row(w, "SUCCESS THRESHOLD", fmt.Sprintf("%d%%", s.SuccessThreshold))
+	row(w, "STUCK TIMEOUT", (time.Duration(s.StuckTimeoutSeconds) * time.Second).String())
+	row(w, "BAKE TIME", (time.Duration(s.BakeTimeSeconds) * time.Second).String())
+	row(w, "ON FAILURE", s.OnFailure)
+	row(w, "CURRENT DEPLOY", s.CurrentDeployID)
+	return nil
+}
+
+func newCreateStageCommand() *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlag
+		sf stageFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "create ENV STAGE",
+		Short: "Create a stage (needs an OPERATOR or ADMIN token)",
+		Example: `  teletraan stages create hello prod --max-parallel-pct 10 --success-threshold 90 --stuck-timeout 15m
+  teletraan stages create hello canary --max-parallel 1 --var PORT=8080 --on-failure ROLLBACK`,
+		Args: cobra.ExactArgs(2),
+		RunE: writeRun(&cf, &of, http.MethodPost, func([]string) string { return "/v1/envs" },
+			func(cmd *cobra.Command, args []string) (any, error) {
+				body, err := sf.body(cmd)
+				if err != nil {
+					return nil, err
+				}
+				body["envName"], body["stageName"] = args[0], args[1]
+				return body, nil
+			}, stageTable),
+	}
+	sf.add(cmd)
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
+}
+
+func newUpdateStageCommand() *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlag
+		sf stageFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "update ENV STAGE",
+		Short: "Change a stage's config: only the flags given change (needs an OPERATOR or ADMIN token)",
+		Example: `  teletraan stages update hello prod --max-parallel 0 --max-parallel-pct 25
+  teletraan stages update hello prod --bake-time 5m --on-failure WAIT`,
+		Args: cobra.ExactArgs(2),
+		RunE: writeRun(&cf, &of, http.MethodPut, func(args []string) string { return stagePath(args[0], args[1]) },
+			func(cmd *cobra.Command, _ []string) (any, error) {
+				body, err := sf.body(cmd)
+				if err != nil {
+					return nil, err
+				}
+				if len(body) == 0 {
+					return nil, fmt.Errorf("nothing to change: give at least one flag, such as --max-parallel-pct 25 (see --help)")
+				}
+				return body, nil
+			}, stageTable),
+	}
+	sf.add(cmd)
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
+}
+
+func newGetStageCommand() *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlag
+	)
+	cmd := &cobra.Command{
+		Use:     "get ENV STAGE",
+		Short:   "Show a stage's config",
+		Example: `  teletraan stages get hello prod -o yaml`,
+		Args:    cobra.ExactArgs(2),
+		RunE: listRun(&cf, &of, func(args []string) (string, error) { return stagePath(args[0], args[1]), nil },
+			stageTable),
+	}
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
+}
+
+// capacityTable prints a stage's capacity as the API answered it.
+func capacityTable(raw []byte, w io.Writer) error {
+	c, err := decodeAnswer[api.Capacity](raw)
+	if err != nil {
+		return err
+	}
+	row(w, "HOSTS", strings.Join(c.Hosts, ", "))
+	row(w, "GROUPS", strings.Join(c.Groups, ", "))
+	return nil
+}
+
+func newCapacityCommand() *cobra.Command {
+	var (
+		cf, gcf        clientFlags
+		of, gof        outputFlag
+		hosts, groups  []string
+		setCmd, getCmd *cobra.Command
+	)
+	setCmd = &cobra.Command{
+		Use:   "set ENV STAGE --hosts H1,H2 --groups G1",
+		Short: "Replace the hosts and groups a stage deploys to (needs an OPERATOR or ADMIN token)",
+		Example: `  teletraan capacity set hello prod --hosts web-1,web-2 --groups web-asg
+  teletraan capacity set hello prod --groups web-asg   # no hosts by name`,
+		Args: cobra.ExactArgs(2),
+		RunE: writeRun(&cf, &of, http.MethodPut, func(args []string) string { return stagePath(args[0], args[1], "capacity") },
+			func(cmd *cobra.Command, _ []string) (any, error) {
+				if !cmd.Flags().Changed("hosts") && !cmd.Flags().Changed("groups") {
+					return nil, fmt.Errorf("give --hosts, --groups or both: the capacity is replaced whole, so what is not listed leaves the stage")
+				}
+				return map[string][]string{"hosts": nonNil(hosts), "groups": nonNil(groups)}, nil
+			}, capacityTable),
+	}
+	setCmd.Flags().StringSliceVar(&hosts, "hosts", nil, "host names, comma-separated")
+	setCmd.Flags().StringSliceVar(&groups, "groups", nil, "host groups, comma-separated")
+	cf.add(setCmd)
+	of.add(setCmd)
+	getCmd = &cobra.Command{
+		Use:     "get ENV STAGE",
+		Short:   "Show the hosts and groups a stage deploys to",
+		Example: `  teletraan capacity get hello prod -o json`,
+		Args:    cobra.ExactArgs(2),
+		RunE: listRun(&gcf, &gof, func(args []string) (string, error) { return stagePath(args[0], args[1], "capacity"), nil },
+			capacityTable),
+	}
+	gcf.add(getCmd)
+	gof.add(getCmd)
+	return listGroup("capacity", "Show or replace the hosts and groups of a stage", setCmd, getCmd)
+}
+
+// nonNil is s, or an empty list: the API reads a missing list as "unchanged".
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

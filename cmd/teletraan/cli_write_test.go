@@ -1,0 +1,66 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestStageBuildAndCapacityVerbsChangeTheStore(t *testing.T) {
+	srv := newListAPI(t)
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := runCommand(t, append(args, "--url", srv.URL)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	out := run("stages", "create", "hello", "canary", "--max-parallel-pct", "25", "--stuck-timeout", "15m", "--var", "PORT=8080")
+	if !strings.Contains(out, "hello/canary") || !strings.Contains(out, "25%") || !strings.Contains(out, "15m0s") {
+		t.Fatalf("stages create:\n%s", out)
+	}
+	out = run("stages", "update", "hello", "canary", "--bake-time", "90s", "-o", "json")
+	if !strings.Contains(out, `"bakeTimeSeconds": 90`) || !strings.Contains(out, `"maxParallelPct": 25`) || !strings.Contains(out, `"PORT": "8080"`) {
+		t.Fatalf("stages update changed more than --bake-time, or not it:\n%s", out)
+	}
+	if out = run("stages", "get", "hello", "canary"); !strings.Contains(out, "1m30s") {
+		t.Fatalf("stages get:\n%s", out)
+	}
+	out = run("capacity", "set", "hello", "canary", "--hosts", "web-9,web-8", "--groups", "canary-asg")
+	if !strings.Contains(out, "web-8, web-9") || !strings.Contains(out, "canary-asg") {
+		t.Fatalf("capacity set:\n%s", out)
+	}
+	if out = run("capacity", "get", "hello", "canary", "-o", "json"); !strings.Contains(out, `"web-8"`) {
+		t.Fatalf("capacity get:\n%s", out)
+	}
+	out = run("builds", "publish", "--name", "hello", "--artifact-url", "https://example.com/h2.tar.gz", "--commit", "abcdef12", "--branch", "main")
+	if !strings.Contains(out, "published build ") || !strings.Contains(out, "hello main@abcdef1") {
+		t.Fatalf("builds publish:\n%s", out)
+	}
+	if out = run("builds", "list", "--commit", "abcdef12"); !strings.Contains(out, "main@abcdef1") {
+		t.Fatalf("builds list after publish:\n%s", out)
+	}
+}
+
+func TestWriteVerbsSayWhatIsWrongInCommandLineTerms(t *testing.T) {
+	srv := newListAPI(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stages", "update", "hello", "prod"}, "nothing to change: give at least one flag"},
+		{[]string{"stages", "create", "hello", "x", "--stuck-timeout", "1500ms"}, "--stuck-timeout must be a whole number of seconds"},
+		{[]string{"stages", "create", "hello", "x", "--var", "PORT"}, `--var must be KEY=VALUE, not "PORT"`},
+		{[]string{"capacity", "set", "hello", "prod"}, "give --hosts, --groups or both"},
+		{[]string{"builds", "publish", "--name", "hello"}, "--name and --artifact-url are required"},
+		{[]string{"builds", "publish", "--name", "hello", "--artifact-url", "https://x/y.tgz", "--commit-date", "yesterday"}, "--commit-date must be an RFC 3339 time"},
+		// The server's refusal, by field: the CLI repeats it.
+		{[]string{"stages", "create", "hello", "prod"}, "stage hello/prod already exists (HTTP 409)"},
+		{[]string{"stages", "update", "hello", "prod", "--success-threshold", "150"}, "successThreshold: must be a percent between 0 and 100, got 150 (HTTP 400)"},
+	} {
+		_, err := runCommand(t, append(tc.args, "--url", srv.URL)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.want)
+		}
+	}
+}
