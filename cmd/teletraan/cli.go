@@ -26,13 +26,15 @@ const defaultServerURL = "http://127.0.0.1:8080"
 
 // clientFlags are the flags every CLI verb shares.
 type clientFlags struct {
-	url   string
-	token string
+	url     string
+	token   string
+	context string
 }
 
 func (f *clientFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.url, "url", "", "API address (default $TELETRAAN_URL, else "+defaultServerURL+")")
-	cmd.Flags().StringVar(&f.token, "token", "", "API token (default $TELETRAAN_TOKEN)")
+	cmd.Flags().StringVar(&f.url, "url", "", "API address (default $TELETRAAN_URL, else the context's, else "+defaultServerURL+")")
+	cmd.Flags().StringVar(&f.token, "token", "", "API token (default $TELETRAAN_TOKEN, else the context's)")
+	cmd.Flags().StringVar(&f.context, "context", "", "a context of the config file (default $TELETRAAN_CONTEXT, else the current one; see teletraan context)")
 }
 
 // apiClient is a minimal client of the REST API.
@@ -42,10 +44,30 @@ type apiClient struct {
 	http  *http.Client
 }
 
+// client builds the API client. The server and token come from, in order: --url and
+// --token, $TELETRAAN_URL and $TELETRAAN_TOKEN, the context (--context, $TELETRAAN_CONTEXT,
+// the config file's current one), and for the server the dev stack's address.
 func (f *clientFlags) client() (*apiClient, error) {
-	base := f.url
+	base, token := f.url, f.token
 	if base == "" {
 		base = os.Getenv("TELETRAAN_URL")
+	}
+	if token == "" {
+		token = os.Getenv("TELETRAAN_TOKEN")
+	}
+	if base == "" || token == "" || f.context != "" {
+		ctx, err := resolveContext(f.context)
+		if err != nil {
+			return nil, err
+		}
+		if ctx != nil {
+			if base == "" || (f.context != "" && f.url == "") {
+				base = ctx.URL
+			}
+			if token == "" || (f.context != "" && f.token == "") {
+				token = ctx.Token
+			}
+		}
 	}
 	if base == "" {
 		base = defaultServerURL
@@ -53,10 +75,6 @@ func (f *clientFlags) client() (*apiClient, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("server URL %q is not an http(s) URL: pass --url or set TELETRAAN_URL", base)
-	}
-	token := f.token
-	if token == "" {
-		token = os.Getenv("TELETRAAN_TOKEN")
 	}
 	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
 }

@@ -26,6 +26,7 @@ func newListCommands() []*cobra.Command {
 		listGroup("deploys", "List a stage's deploys", newListDeploysCommand()),
 		listGroup("hosts", "List a stage's hosts", newListHostsCommand()),
 		newCapacityCommand(),
+		newContextCommand(),
 	}
 }
 
