@@ -267,13 +267,15 @@ func newStatusCommand() *cobra.Command {
 	var (
 		cf clientFlags
 		of outputFlag
+		wf watchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "status ENV STAGE",
 		Short: "Show the stage's current deploy and its progress; exit 2 when it is FAILING",
 		Example: `  teletraan status hello prod
   teletraan status hello prod -o json | jq -r .deploy.state
-  teletraan status hello prod || page-the-owner   # exits 2 while the deploy is FAILING`,
+  teletraan status hello prod || page-the-owner   # exits 2 while the deploy is FAILING
+  teletraan status hello prod --watch             # follow the running deploy to its verdict`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := of.check(); err != nil {
@@ -301,6 +303,9 @@ func newStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if wf.watch && v.Deploy != nil && of.format == outputTable {
+				return watch(cmd.Context(), c, v.Deploy.ID, wf.interval, cmd.OutOrStdout())
+			}
 			if v.Deploy != nil && v.Deploy.State == core.StateFailing {
 				return &exitError{code: 2, err: fmt.Errorf("deploy %s of %s/%s is FAILING: %s", v.Deploy.ID, args[0], args[1], v.Deploy.StateReason)}
 			}
@@ -309,6 +314,7 @@ func newStatusCommand() *cobra.Command {
 	}
 	cf.add(cmd)
 	of.add(cmd)
+	wf.add(cmd)
 	return cmd
 }
 

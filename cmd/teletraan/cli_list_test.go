@@ -189,3 +189,39 @@ func TestStatusExitsTwoWhileTheDeployIsFailing(t *testing.T) {
 		t.Fatalf("status -o json: exit %d\n%s", exitCode(err), out)
 	}
 }
+
+func TestStatusWatchReattachesAndNamesFailedHostsAsTheyFail(t *testing.T) {
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		state, hosts := "RUNNING", `{"deployId":"d1","waves":[{"wave":1,"hosts":[{"hostName":"web-1","outcome":"","errorMessage":""}]}]}`
+		if r.URL.Path == "/v1/deploys/d1" || r.URL.Path == "/v1/deploys/d1/hosts" {
+			if r.URL.Path == "/v1/deploys/d1" {
+				polls++
+			}
+			if polls >= 2 {
+				hosts = `{"deployId":"d1","waves":[{"wave":1,"hosts":[{"hostName":"web-1","outcome":"FAILED","errorMessage":"\nexit 3: port in use\nstack"}]}]}`
+			}
+			if polls >= 3 {
+				state = "FAILING"
+			}
+		}
+		deploy := `{"deploy":{"id":"d1","type":"REGULAR","state":"` + state + `","stateReason":"1 of 1 hosts failed","buildId":"b1","envName":"hello","stageName":"prod","total":1}}`
+		switch r.URL.Path {
+		case "/v1/envs/hello/prod/deploys/current", "/v1/deploys/d1":
+			_, _ = io.WriteString(w, deploy)
+		case "/v1/deploys/d1/hosts":
+			_, _ = io.WriteString(w, hosts)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	out, err := runCommand(t, "status", "hello", "prod", "--watch", "--interval", "10ms", "--url", srv.URL)
+	if exitCode(err) != 2 {
+		t.Fatalf("status --watch of a deploy that fails: exit %d (%v), want 2\n%s", exitCode(err), err, out)
+	}
+	if strings.Count(out, "web-1 FAILED: exit 3: port in use") != 1 || strings.Contains(out, "stack") {
+		t.Fatalf("the failed host is not named once with its error's first line:\n%s", out)
+	}
+}

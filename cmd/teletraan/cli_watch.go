@@ -27,6 +27,7 @@ const exitDeployFailed = 2
 func watch(ctx context.Context, c *apiClient, id string, every time.Duration, out io.Writer) error {
 	tty := isTerminal(out)
 	last := ""
+	told := map[string]string{} // host → the outcome already reported
 	for {
 		var v deployView
 		if err := c.do(ctx, http.MethodGet, "/v1/deploys/"+url.PathEscape(id), nil, &v); err != nil {
@@ -37,6 +38,17 @@ func watch(ctx context.Context, c *apiClient, id string, every time.Duration, ou
 		}
 		if v.Deploy == nil {
 			return fmt.Errorf("the server answered GET /v1/deploys/%s without a deploy", id)
+		}
+		if failed := newlyFailedHosts(ctx, c, id, told); len(failed) > 0 {
+			if tty && last != "" {
+				fmt.Fprint(out, "\r\x1b[K")
+			}
+			for _, f := range failed {
+				fmt.Fprintln(out, f)
+			}
+			if tty {
+				last = "" // the progress line was overwritten: draw it again
+			}
 		}
 		line := progressLine(v.Deploy, barWidth)
 		switch {
@@ -109,4 +121,41 @@ func isTerminal(out io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// newlyFailedHosts lists, one line each, the deploy's hosts that failed or got stuck since
+// the last call (told remembers what was said), with the first line of their error, so that
+// a person watching sees which host broke and why as it happens. A failed read says nothing:
+// the progress line still tells the counts, and the next poll tries again.
+func newlyFailedHosts(ctx context.Context, c *apiClient, id string, told map[string]string) []string {
+	var v struct {
+		Waves []struct {
+			Hosts []struct {
+				HostName     string `json:"hostName"`
+				Outcome      string `json:"outcome"`
+				ErrorMessage string `json:"errorMessage"`
+			} `json:"hosts"`
+		} `json:"waves"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/deploys/"+url.PathEscape(id)+"/hosts", nil, &v); err != nil {
+		return nil
+	}
+	var out []string
+	for _, w := range v.Waves {
+		for _, h := range w.Hosts {
+			if h.Outcome != core.OutcomeFailed && h.Outcome != core.OutcomeStuck {
+				continue
+			}
+			if told[h.HostName] == h.Outcome {
+				continue
+			}
+			told[h.HostName] = h.Outcome
+			why := firstLine(h.ErrorMessage)
+			if why == "" {
+				why = "no error text"
+			}
+			out = append(out, fmt.Sprintf("  %s %s: %s", h.HostName, h.Outcome, why))
+		}
+	}
+	return out
 }
