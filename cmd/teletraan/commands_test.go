@@ -83,3 +83,22 @@ func TestBadGlobalFlags(t *testing.T) {
 		t.Fatalf("bad log level: %v", err)
 	}
 }
+
+func TestTokenCommandsFindTheDevStacksDatabase(t *testing.T) {
+	t.Setenv("TELETRAAN_DB_DSN", "")
+	dir := t.TempDir()
+	if _, err := runCommand(t, "token", "list", "--data-dir", dir); err == nil ||
+		!strings.Contains(err.Error(), "set TELETRAAN_DB_DSN") || !strings.Contains(err.Error(), "no "+filepath.Join(dir, devDBFile)+" here") {
+		t.Fatalf("token list with no database anywhere: %v", err)
+	}
+	if _, err := runCommand(t, "migrate", "--db-dsn", "sqlite:"+filepath.Join(dir, devDBFile)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCommand(t, "token", "create", "laptop", "--role", "OPERATOR", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "using the dev stack's database "+filepath.Join(dir, devDBFile)) || !strings.Contains(out, "\ntt_") {
+		t.Fatalf("token create beside the dev stack: %v\n%s", err, out)
+	}
+	if out, err := runCommand(t, "token", "list", "--data-dir", dir); err != nil || !strings.Contains(out, "laptop") {
+		t.Fatalf("token list beside the dev stack: %v\n%s", err, out)
+	}
+}

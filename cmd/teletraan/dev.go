@@ -47,6 +47,14 @@ type devStack struct {
 // adminTokenFile keeps the dev stack's admin token so that a restart prints the same one.
 const adminTokenFile = "admin-token"
 
+// Where the dev stack keeps its app database: the token commands find it there too.
+const (
+	// defaultDevDataDir is teletraan dev's --data-dir default.
+	defaultDevDataDir = ".teletraan"
+	// devDBFile is the app database's file in the data directory.
+	devDBFile = "teletraan.db"
+)
+
 // startDevStack starts Temporal with its UI, the app database, the worker and returns
 // with the HTTP listener open; serve runs the API on it.
 func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) {
@@ -83,7 +91,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		return nil, fmt.Errorf("start the embedded Temporal server: %w", err)
 	}
 
-	if s.store, err = schema.Open(ctx, "sqlite:"+filepath.Join(cfg.dataDir, "teletraan.db")); err != nil {
+	if s.store, err = schema.Open(ctx, "sqlite:"+filepath.Join(cfg.dataDir, devDBFile)); err != nil {
 		return nil, fmt.Errorf("open the app database: %w", err)
 	}
 	if _, err = s.store.Migrate(ctx); err != nil {
@@ -211,7 +219,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&cfg.dataDir, "data-dir", ".teletraan", "where the dev stack keeps its databases and admin token")
+	cmd.Flags().StringVar(&cfg.dataDir, "data-dir", defaultDevDataDir, "where the dev stack keeps its databases and admin token")
 	cmd.Flags().StringVar(&cfg.ip, "ip", "127.0.0.1", "address to listen on (0.0.0.0 to reach it from other machines)")
 	cmd.Flags().IntVar(&cfg.httpPort, "http-port", 8080, "port of the API and the board")
 	cmd.Flags().IntVar(&cfg.temporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")

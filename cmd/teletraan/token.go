@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -16,7 +18,9 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Use:   "token",
 		Short: "Create, list and revoke API tokens (talks to the database directly)",
 	}
-	cmd.PersistentFlags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
+	var dataDir string
+	cmd.PersistentFlags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN, else the dev stack's database under --data-dir)")
+	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", defaultDevDataDir, "where teletraan dev keeps its data, for when no DSN is given")
 
 	var role, scope, createdBy string
 	var ttl time.Duration
@@ -25,7 +29,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Short: "Create a token and print its secret once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := tokenStore(cmd, dsnFlag)
+			st, err := tokenStore(cmd, dsnFlag, dataDir)
 			if err != nil {
 				return err
 			}
@@ -56,7 +60,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := tokenStore(cmd, dsnFlag)
+			st, err := tokenStore(cmd, dsnFlag, dataDir)
 			if err != nil {
 				return err
 			}
@@ -82,7 +86,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Short: "Revoke a token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := tokenStore(cmd, dsnFlag)
+			st, err := tokenStore(cmd, dsnFlag, dataDir)
 			if err != nil {
 				return err
 			}
@@ -99,10 +103,18 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 }
 
 // tokenStore opens the database the token commands manage tokens in.
-func tokenStore(cmd *cobra.Command, dsnFlag string) (*schema.Store, error) {
+// tokenStore opens the database the token commands manage: the DSN given, else the dev
+// stack's SQLite database when one is under dataDir, so that `teletraan token create` works
+// beside `teletraan dev` with nothing set.
+func tokenStore(cmd *cobra.Command, dsnFlag, dataDir string) (*schema.Store, error) {
 	dsn, err := dbDSN(dsnFlag)
 	if err != nil {
-		return nil, err
+		dev := filepath.Join(dataDir, devDBFile)
+		if _, statErr := os.Stat(dev); statErr != nil {
+			return nil, fmt.Errorf("%w, or run this where teletraan dev keeps its data (no %s here; see --data-dir)", err, dev)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "using the dev stack's database %s (set TELETRAAN_DB_DSN or --db-dsn for another)\n", dev)
+		dsn = "sqlite:" + dev
 	}
 	return openCheckedStore(cmd.Context(), dsn)
 }
