@@ -41,6 +41,18 @@ func newCLICommands() []*cobra.Command {
 	}
 }
 
+// examplesFor is the --help example of deploy, hotfix or restart.
+func examplesFor(verb string) string {
+	switch verb {
+	case "restart":
+		return `  teletraan restart hello prod --description "pick up the new TLS certificate" --watch`
+	case "hotfix":
+		return `  teletraan hotfix hello prod --build b-1a2b3c4 --description "CVE-2026-1234" --watch`
+	}
+	return `  teletraan deploy hello prod --build b-1a2b3c4 --watch
+  teletraan deploy hello prod --build "$BUILD" --queue --watch   # wait behind a running hotfix`
+}
+
 // newStartCommand builds deploy, hotfix and restart, which differ only in their endpoint
 // and in whether they name a build.
 func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
@@ -56,9 +68,10 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 		use += " --build ID"
 	}
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ExactArgs(2),
+		Use:     use,
+		Short:   short,
+		Example: examplesFor(verb),
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -105,7 +118,9 @@ func newRollbackCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback ENV STAGE [--to DEPLOY]",
 		Short: "Roll a stage back to an earlier build (default: the newest succeeded deploy of another build)",
-		Args:  cobra.ExactArgs(2),
+		Example: `  teletraan rollback hello prod --description "p99 doubled" --watch
+  teletraan rollback hello prod --to d-1a2b3c   # to that deploy's build`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -241,9 +256,10 @@ func newDeployActionCommand(action, short string) *cobra.Command {
 		desc string
 	)
 	cmd := &cobra.Command{
-		Use:   action + " ENV STAGE",
-		Short: short,
-		Args:  cobra.ExactArgs(2),
+		Use:     action + " ENV STAGE",
+		Short:   short,
+		Example: "  teletraan " + action + " hello prod --description \"waiting for the DB migration\"",
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {

@@ -15,9 +15,10 @@ func newPromoteCommand() *cobra.Command {
 		force, queue     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "promote ENV STAGE --to STAGE",
-		Short: "Deploy the build a stage runs to another stage of its environment (a REGULAR deploy there)",
-		Args:  cobra.ExactArgs(2),
+		Use:     "promote ENV STAGE --to STAGE",
+		Short:   "Deploy the build a stage runs to another stage of its environment (a REGULAR deploy there)",
+		Example: `  teletraan promote hello staging --to prod --watch`,
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {

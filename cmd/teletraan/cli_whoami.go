@@ -23,7 +23,9 @@ func newWhoAmICommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the token the CLI sends (name, role, scope) and what it may do",
-		Args:  cobra.NoArgs,
+		Example: `  teletraan whoami
+  TELETRAAN_TOKEN=tt_... teletraan whoami --url https://teletraan.example.com`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {

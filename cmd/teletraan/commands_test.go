@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func runCommand(t *testing.T, args ...string) (string, error) {
@@ -101,4 +103,21 @@ func TestTokenCommandsFindTheDevStacksDatabase(t *testing.T) {
 	if out, err := runCommand(t, "token", "list", "--data-dir", dir); err != nil || !strings.Contains(out, "laptop") {
 		t.Fatalf("token list beside the dev stack: %v\n%s", err, out)
 	}
+}
+
+// Every command a person runs shows an example in its --help; only the noun commands that
+// group verbs (and cobra's own help and completion) need none.
+func TestEveryVerbHasAnExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() && c.Example == "" && c.Name() != "help" && !strings.HasPrefix(c.CommandPath(), "teletraan completion") {
+			t.Errorf("%s has no Example in its --help", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	root := newRootCommand()
+	root.InitDefaultCompletionCmd()
+	walk(root)
 }

@@ -189,6 +189,8 @@ func newDevCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run everything in one process: Temporal and its UI, the API, the board and a worker",
+		Example: `  teletraan dev
+  teletraan dev --agents 10 --http-port 9090 --data-dir /tmp/tt`,
 		Long: `Run the whole system on one machine with embedded defaults: an in-process Temporal server
 (SQLite under --data-dir) with its UI, the app database (SQLite), the REST API and board, and a worker.
 Data survives restarts. Stop with Ctrl-C.`,

@@ -11,8 +11,9 @@ import (
 func newMigrateCommand(g *globalFlags) *cobra.Command {
 	var dsnFlag string
 	cmd := &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply the app database's schema migrations (idempotent)",
+		Use:     "migrate",
+		Short:   "Apply the app database's schema migrations (idempotent)",
+		Example: `  TELETRAAN_DB_DSN='teletraan:secret@tcp(mysql:3306)/teletraan' teletraan migrate`,
 		Long: `Apply every pending migration of the app database (MySQL in production, or sqlite:<file>).
 Running it again does nothing. It refuses to touch a database that a newer teletraan migrated.`,
 		Args: cobra.NoArgs,

@@ -79,6 +79,8 @@ func newServerCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the REST API and the board (stateless; run several behind a load balancer)",
+		Example: `  TELETRAAN_DB_DSN='teletraan:secret@tcp(mysql:3306)/teletraan' TEMPORAL_ADDRESS=temporal:7233 \
+      teletraan server --listen :8080 --temporal-ui-url https://temporal.example.com`,
 		Long: `Run the REST API (/v1, /healthz) and the board against the app database (TELETRAAN_DB_DSN)
 and a Temporal cluster (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY).
 It refuses to start when the database is unreachable or its schema is not current.`,

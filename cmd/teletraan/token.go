@@ -27,7 +27,9 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a token and print its secret once",
-		Args:  cobra.ExactArgs(1),
+		Example: `  teletraan token create ci --role PUBLISHER
+  teletraan token create hello-ops --role OPERATOR --scope hello --ttl 720h`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := tokenStore(cmd, dsnFlag, dataDir)
 			if err != nil {
@@ -56,9 +58,10 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 	create.Flags().DurationVar(&ttl, "ttl", 0, "expire the token after this long (0 = never)")
 
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List tokens (never their secrets)",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List tokens (never their secrets)",
+		Example: `  teletraan token list`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := tokenStore(cmd, dsnFlag, dataDir)
 			if err != nil {
@@ -82,9 +85,10 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		},
 	}
 	revoke := &cobra.Command{
-		Use:   "revoke NAME",
-		Short: "Revoke a token",
-		Args:  cobra.ExactArgs(1),
+		Use:     "revoke NAME",
+		Short:   "Revoke a token",
+		Example: `  teletraan token revoke ci`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := tokenStore(cmd, dsnFlag, dataDir)
 			if err != nil {

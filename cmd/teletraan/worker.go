@@ -48,8 +48,9 @@ func newWorkerCommand(g *globalFlags) *cobra.Command {
 	var dsnFlag string
 	var tf temporalFlags
 	cmd := &cobra.Command{
-		Use:   "worker",
-		Short: "Run the Temporal worker: stage, deploy and later workflows and their activities",
+		Use:     "worker",
+		Short:   "Run the Temporal worker: stage, deploy and later workflows and their activities",
+		Example: `  TELETRAAN_DB_DSN='teletraan:secret@tcp(mysql:3306)/teletraan' TEMPORAL_ADDRESS=temporal:7233 teletraan worker`,
 		Long: `Run the Temporal worker against a Temporal cluster (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_TLS_CERT/KEY/CA, TEMPORAL_API_KEY) and the app database (TELETRAAN_DB_DSN).
 Run as many as you like; they share the work.`,
