@@ -23,7 +23,7 @@ func newListCommands() []*cobra.Command {
 		listGroup("stages", "List, show, create and change stages", newListStagesCommand(), newGetStageCommand(),
 			newCreateStageCommand(), newUpdateStageCommand()),
 		listGroup("builds", "List and publish builds", newListBuildsCommand(), newPublishBuildCommand()),
-		listGroup("deploys", "List a stage's deploys", newListDeploysCommand()),
+		listGroup("deploys", "List a stage's deploys, or show one", newListDeploysCommand(), newGetDeployCommand()),
 		listGroup("hosts", "List a stage's hosts", newListHostsCommand()),
 		newCapacityCommand(),
 		newContextCommand(),
@@ -205,6 +205,35 @@ func newListDeploysCommand() *cobra.Command {
 	cmd.Flags().StringVar(&deployType, "type", "", "only deploys of this type (REGULAR, HOTFIX, ROLLBACK, RESTART)")
 	cmd.Flags().StringVar(&state, "state", "", "only deploys in this state (RUNNING, FAILING, SUCCEEDING, SUCCEEDED, ABORTED)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many deploys (0: the server's default)")
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
+}
+
+func newGetDeployCommand() *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlag
+	)
+	cmd := &cobra.Command{
+		Use:   "get DEPLOY",
+		Short: "Show one deploy: its build, state, reason and progress",
+		Example: `  teletraan deploys get d-1a2b3c
+  teletraan deploys get d-1a2b3c -o json | jq -r .deploy.stateReason`,
+		Args: cobra.ExactArgs(1),
+		RunE: listRun(&cf, &of, func(args []string) (string, error) { return "/v1/deploys/" + url.PathEscape(args[0]), nil },
+			func(raw []byte, w io.Writer) error {
+				v, err := decodeAnswer[deployView](raw)
+				if err != nil {
+					return err
+				}
+				printDeploy(w, v)
+				if v.Deploy != nil {
+					fmt.Fprintln(w, progressLine(v.Deploy, barWidth))
+				}
+				return nil
+			}),
+	}
 	cf.add(cmd)
 	of.add(cmd)
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,7 +66,14 @@ func newListAPI(t *testing.T) *httptest.Server {
 // apiJSON is the API's own answer to GET path, decoded.
 func apiJSON(t *testing.T, srv *httptest.Server, path string) any {
 	t.Helper()
-	resp, err := http.Get(srv.URL + path)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token := os.Getenv("TELETRAAN_TOKEN"); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +98,10 @@ func TestListVerbsPrintTheAPIsAnswerAsJSONAndYAML(t *testing.T) {
 		{[]string{"deploys", "list", "hello", "prod"}, "/v1/envs/hello/prod/deploys"},
 		{[]string{"deploys", "list", "hello", "prod", "--state", "failing"}, "/v1/envs/hello/prod/deploys?state=FAILING"},
 		{[]string{"hosts", "list", "hello", "prod"}, "/v1/envs/hello/prod/hosts"},
+		{[]string{"deploys", "get", "d1"}, "/v1/deploys/d1"},
+		{[]string{"stages", "get", "hello", "prod"}, "/v1/envs/hello/prod"},
+		{[]string{"capacity", "get", "hello", "prod"}, "/v1/envs/hello/prod/capacity"},
+		{[]string{"whoami"}, "/v1/auth/token"},
 	} {
 		want := apiJSON(t, srv, tc.path)
 		out, err := runCommand(t, append(tc.args, "--url", srv.URL, "-o", "json")...)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"net/http"
+	"io"
 
 	"github.com/spf13/cobra"
 )
@@ -19,36 +19,37 @@ type tokenView struct {
 
 // newWhoAmICommand builds `teletraan whoami`: which token the CLI sends and what it may do.
 func newWhoAmICommand() *cobra.Command {
-	var cf clientFlags
+	var (
+		cf clientFlags
+		of outputFlag
+	)
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the token the CLI sends (name, role, scope) and what it may do",
 		Example: `  teletraan whoami
-  TELETRAAN_TOKEN=tt_... teletraan whoami --url https://teletraan.example.com`,
+  TELETRAAN_TOKEN=tt_... teletraan whoami --url https://teletraan.example.com
+  teletraan whoami -o json | jq -r .role`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
-			var v tokenView
-			if err := c.do(cmd.Context(), http.MethodGet, "/v1/auth/token", nil, &v); err != nil {
-				return err
-			}
-			scope := "all environments"
-			if v.Scope != "*" && v.Scope != "" {
-				scope = "environment " + v.Scope
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%s: %s, %s\n", v.Name, v.Role, scope)
-			may := map[bool]string{true: "may", false: "may not"}
-			fmt.Fprintf(out, "  %s deploy and act on stages; %s publish builds\n", may[v.CanOperate], may[v.CanPublish])
-			if v.ExpiresAt != "" {
-				fmt.Fprintf(out, "  expires %s\n", v.ExpiresAt)
-			}
-			return nil
-		},
+		RunE: listRun(&cf, &of, func([]string) (string, error) { return "/v1/auth/token", nil },
+			func(raw []byte, out io.Writer) error {
+				v, err := decodeAnswer[tokenView](raw)
+				if err != nil {
+					return err
+				}
+				scope := "all environments"
+				if v.Scope != "*" && v.Scope != "" {
+					scope = "environment " + v.Scope
+				}
+				fmt.Fprintf(out, "%s: %s, %s\n", v.Name, v.Role, scope)
+				may := map[bool]string{true: "may", false: "may not"}
+				fmt.Fprintf(out, "  %s deploy and act on stages; %s publish builds\n", may[v.CanOperate], may[v.CanPublish])
+				if v.ExpiresAt != "" {
+					fmt.Fprintf(out, "  expires %s\n", v.ExpiresAt)
+				}
+				return nil
+			}),
 	}
 	cf.add(cmd)
+	of.add(cmd)
 	return cmd
 }
