@@ -50,7 +50,7 @@ func decodeJSON(c *gin.Context, dst any) error {
 	if rest := bytes.TrimLeft(body[end:], " \t\r\n"); len(rest) > 0 {
 		return core.Errorf(core.EINVALID, "request body must hold a single JSON object; more data follows at byte offset %d", len(body)-len(rest))
 	}
-	return nil
+	return checkBodyText(dst)
 }
 
 // describeDecodeError turns encoding/json's errors into field errors a user can act on.

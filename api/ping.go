@@ -198,9 +198,12 @@ func validatePing(req *protocol.PingRequest) error {
 	if req.HostName != "" && !pingNameRE.MatchString(req.HostName) {
 		return core.FieldErrorf("hostName", "%q is not valid: use 1-255 letters, digits, '.', ':', '-' or '_'", req.HostName)
 	}
-	for field, v := range map[string]string{"hostIp": req.HostIP, "availabilityZone": req.AvailabilityZone, "agentVersion": req.AgentVersion} {
-		if len(v) > 64 {
-			return core.FieldErrorf(field, "is %d bytes long; the limit is 64", len(v))
+	for _, f := range []struct{ field, v string }{{"hostIp", req.HostIP}, {"availabilityZone", req.AvailabilityZone}, {"agentVersion", req.AgentVersion}} {
+		if len(f.v) > 64 {
+			return core.FieldErrorf(f.field, "is %d bytes long; the limit is 64", len(f.v))
+		}
+		if err := core.CheckText(f.field, f.v); err != nil {
+			return err
 		}
 	}
 	if len(req.Groups) > maxPingGroups {
@@ -243,7 +246,8 @@ func validatePing(req *protocol.PingRequest) error {
 }
 
 // errorTail keeps the last maxErrorMessageBytes of a script's output, where the failure
-// usually is, as valid UTF-8 so that MySQL accepts it.
+// usually is, as valid UTF-8 without control characters (core.CleanText), so that every
+// database keeps it and the board shows it as it is.
 func errorTail(msg string) string {
 	if len(msg) > maxErrorMessageBytes {
 		msg = msg[len(msg)-maxErrorMessageBytes:]
@@ -252,5 +256,5 @@ func errorTail(msg string) string {
 			msg = msg[1:]
 		}
 	}
-	return strings.ToValidUTF8(msg, "\uFFFD")
+	return core.CleanText(msg)
 }
