@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -28,6 +29,7 @@ type devConfig struct {
 	temporalPort int
 	uiPort       int // -1 disables the Temporal UI
 	agents       int // local agents to run in-process
+	pruneAfter   time.Duration
 	logger       *slog.Logger
 }
 
@@ -42,6 +44,8 @@ type devStack struct {
 	adminToken string
 	apiURL     string
 	logger     *slog.Logger
+	// stopPruner ends the silent-host pruner; nil before it starts.
+	stopPruner context.CancelFunc
 }
 
 // adminTokenFile keeps the dev stack's admin token so that a restart prints the same one.
@@ -113,6 +117,12 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	if err = ensureSample(ctx, s.store, cfg.dataDir); err != nil {
 		return nil, err
 	}
+	if err = checkPruneAfter(cfg.pruneAfter); err != nil {
+		return nil, err
+	}
+	pruneCtx, stopPruner := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopPruner = stopPruner
+	go runHostPruner(pruneCtx, s.store, cfg.pruneAfter, logger)
 	if cfg.agents < 0 || cfg.agents > 100 {
 		return nil, fmt.Errorf("--agents %d: run between 0 and 100 local agents", cfg.agents)
 	}
@@ -162,6 +172,9 @@ func (s *devStack) serve(ctx context.Context) error {
 
 // stop shuts everything down in reverse order; safe on a partly started stack.
 func (s *devStack) stop() {
+	if s.stopPruner != nil {
+		s.stopPruner()
+	}
 	if s.agents != nil {
 		s.agents.stop()
 	}
@@ -226,6 +239,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&cfg.httpPort, "http-port", 8080, "port of the API and the board")
 	cmd.Flags().IntVar(&cfg.temporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
 	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
+	addPruneFlag(cmd, &cfg.pruneAfter)
 	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd
 }

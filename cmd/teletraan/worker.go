@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/worker"
@@ -47,6 +48,7 @@ func (f *temporalFlags) config(logger *slog.Logger) temporal.ClientConfig {
 func newWorkerCommand(g *globalFlags) *cobra.Command {
 	var dsnFlag string
 	var tf temporalFlags
+	var pruneAfter time.Duration
 	cmd := &cobra.Command{
 		Use:     "worker",
 		Short:   "Run the Temporal worker: stage, deploy and later workflows and their activities",
@@ -57,6 +59,9 @@ Run as many as you like; they share the work.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := checkPruneAfter(pruneAfter); err != nil {
+				return err
+			}
 			p, err := connectProduction(ctx, g, dsnFlag, &tf)
 			if err != nil {
 				return err
@@ -71,6 +76,7 @@ Run as many as you like; they share the work.`,
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
 			logger.Info("worker running", "temporal", cfg.Address, "namespace", cfg.Namespace, "taskQueue", workflows.TaskQueue)
+			go runHostPruner(ctx, st, pruneAfter, logger)
 			<-ctx.Done()
 			logger.Info("stopping worker")
 			w.Stop()
@@ -78,6 +84,7 @@ Run as many as you like; they share the work.`,
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
+	addPruneFlag(cmd, &pruneAfter)
 	tf.add(cmd)
 	return cmd
 }
