@@ -19,6 +19,9 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 )
 
+// errorCodeKey keeps the code of the error a request was answered with, for the audit trail.
+type errorCodeKey struct{}
+
 // errorResponse is the body of every error answer, so that clients parse one shape.
 type errorResponse struct {
 	Error errorDetail `json:"error"`
@@ -47,6 +50,7 @@ func httpStatus(code string) int {
 // the user still has something to quote to an operator.
 func (s *server) fail(c *gin.Context, err error) {
 	status := httpStatus(core.ErrorCode(err))
+	c.Set(errorCodeKey{}, core.ErrorCode(err))
 	if status == http.StatusInternalServerError {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestIDOf(c)),

@@ -273,3 +273,9 @@ func tokenJSON(t *schema.Token) tokenView {
 	}
 	return v
 }
+
+func auditEntryJSON(e *schema.AuditEntry) AuditEntry {
+	return AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.Role, RemoteAddr: e.RemoteAddr, Method: e.Method,
+		Route: e.Route, Path: e.Path, EnvName: e.EnvName, StageName: e.StageName, Status: e.Status,
+		ErrorCode: e.ErrorCode, RequestID: e.RequestID}
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -121,6 +122,9 @@ func fieldDescriptions() map[string]string {
 		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
 		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
 		"ConfigChange.after":              "the config or capacity after the change",
+		"AuditEntry.actor":                "the name of the token that made the call; empty when no valid token came",
+		"AuditEntry.route":                "the route pattern the call matched, such as /v1/envs/:env/:stage/deploys",
+		"AuditEntry.errorCode":            "the refusal's error code; absent when the call succeeded",
 	}
 }
 
@@ -132,6 +136,7 @@ func buildOpenAPI() *openAPIDoc {
 	deployRef := m.ref(Deploy{})
 	hostRef := m.ref(StageHost{})
 	changeRef := m.ref(ConfigChange{})
+	auditRef := m.ref(AuditEntry{})
 
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
@@ -169,6 +174,7 @@ func buildOpenAPI() *openAPIDoc {
 		"checkedAt": {Type: "string", Format: "date-time", Description: "when the alarms were asked; answers are reused for up to 15 s"},
 	}, "alarms", "firing", "checkedAt")
 	comps["BuildList"] = object(map[string]*jsonSchema{"builds": arrayOf(buildRef)}, "builds")
+	comps["AuditList"] = object(map[string]*jsonSchema{"entries": arrayOf(auditRef)}, "entries")
 	comps["DeployList"] = object(map[string]*jsonSchema{"deploys": arrayOf(deployRef)}, "deploys")
 	comps["DeployView"] = object(map[string]*jsonSchema{
 		"deploy":       deployRef,
@@ -304,7 +310,7 @@ func buildOpenAPI() *openAPIDoc {
 			doc.Paths[path] = map[string]*operation{}
 		}
 		op.Responses["500"] = refResponse("InternalError")
-		if method != http.MethodGet {
+		if _, closed := accessRules[method+" "+ginPath(path)]; method != http.MethodGet || closed {
 			op.Security = []map[string][]string{{"bearer": {}}}
 			op.Responses["401"] = refResponse("Unauthorized")
 			op.Responses["403"] = refResponse("Forbidden")
@@ -524,6 +530,25 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 
+	add(http.MethodGet, "/v1/audit", &operation{
+		OperationID: "listAudit", Summary: "Read the audit trail, newest first", Tags: []string{"audit"},
+		Description: "Every call that asked to change something, refused or not (agents' pings aside): who (the token's name and role), " +
+			"from where, what (method, route, path, environment, stage) and the answer (status, error code). Append-only. " +
+			"Needs an OPERATOR or ADMIN token; a token scoped to one environment must filter by it.",
+		Parameters: []parameter{
+			queryParam("env", "only calls on this environment", str),
+			queryParam("stage", "only calls on this stage (with env)", str),
+			queryParam("actor", "only calls by this token", str),
+			queryParam("since", "only calls at or after this time (RFC 3339)", str),
+			queryParam("until", "only calls before this time (RFC 3339)", str),
+			limit, offset,
+		},
+		Responses: map[string]*response{
+			"200": jsonResponse("the entries, newest first", ref("AuditList")),
+			"400": refResponse("BadRequest"),
+		},
+	})
+
 	add(http.MethodPost, "/v1/builds", &operation{
 		OperationID: "publishBuild", Summary: "Publish a build", Tags: []string{"builds"},
 		RequestBody: jsonBody(ref("PublishBuildRequest")),
@@ -583,3 +608,12 @@ func jsonResponse(desc string, s *jsonSchema) *response {
 func refResponse(name string) *response { return &response{Ref: "#/components/responses/" + name} }
 
 func errorResponseDoc(desc string) *response { return jsonResponse(desc, ref("Error")) }
+
+// openAPIParam is a path parameter as the OpenAPI document writes it: {name}.
+var openAPIParam = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
+
+// ginPath is an OpenAPI path as gin writes the route: {env} becomes :env, so that the
+// document and the access rules name routes alike.
+func ginPath(path string) string {
+	return openAPIParam.ReplaceAllString(path, ":$1")
+}

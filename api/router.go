@@ -28,6 +28,7 @@ type Store interface {
 	healthStore
 	tokenStore
 	pingStore
+	auditStore
 }
 
 // Deps are the API's dependencies.
@@ -75,7 +76,8 @@ type server struct {
 	hosts    hostStore
 	database healthStore
 	// store serves the agent ping (ping.go), which calls it by this name.
-	store pingStore
+	store    pingStore
+	auditLog auditStore
 
 	deployer       Deployer
 	temporalHealth func(ctx context.Context) error
@@ -110,6 +112,7 @@ func NewRouter(d Deps) *gin.Engine {
 		hosts:          d.Store,
 		database:       d.Store,
 		store:          d.Store,
+		auditLog:       d.Store,
 		deployer:       d.Deployer,
 		temporalHealth: d.TemporalHealth,
 		logger:         logger,
@@ -134,7 +137,8 @@ func NewRouter(d Deps) *gin.Engine {
 
 	engine.GET("/healthz", s.health)
 
-	v1 := engine.Group("/v1", s.authenticate())
+	// The audit trail comes first, so that it records the calls authenticate refuses.
+	v1 := engine.Group("/v1", s.audit(), s.authenticate())
 	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/auth/token", s.whoAmI)
 
@@ -162,6 +166,8 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/builds/:id", s.getBuild)
 
 	v1.POST("/system/ping", s.ping)
+
+	v1.GET("/audit", s.listAudit)
 
 	return engine
 }

@@ -124,6 +124,7 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, core.FieldErrorf("stageName", "is required: the stage's name within its environment, such as prod"))
 		return
 	}
+	noteAuditTarget(c, *body.EnvName, *body.StageName)
 	if err := checkScope(TokenFrom(c), *body.EnvName); err != nil {
 		s.fail(c, err)
 		return

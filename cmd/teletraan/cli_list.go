@@ -27,6 +27,7 @@ func newListCommands() []*cobra.Command {
 		listGroup("hosts", "List a stage's hosts", newListHostsCommand()),
 		newCapacityCommand(),
 		newContextCommand(),
+		newAuditCommand(),
 	}
 }
 

@@ -40,6 +40,16 @@ func TestStageBuildAndCapacityVerbsChangeTheStore(t *testing.T) {
 	if out = run("builds", "list", "--commit", "abcdef12"); !strings.Contains(out, "main@abcdef1") {
 		t.Fatalf("builds list after publish:\n%s", out)
 	}
+	// Every change above is in the audit trail, newest first, with who made it.
+	out = run("audit", "--env", "hello", "--since", "1h")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "PUT /v1/envs/hello/canary/capacity") || !strings.Contains(lines[1], "ops") ||
+		!strings.Contains(lines[3], "POST /v1/envs") || !strings.Contains(lines[3], "201") {
+		t.Fatalf("audit --env hello:\n%s", out)
+	}
+	if _, err := runCommand(t, "audit", "--since", "last week", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "--since must be an RFC 3339 time") {
+		t.Fatalf("audit --since 'last week': %v", err)
+	}
 }
 
 func TestWriteVerbsSayWhatIsWrongInCommandLineTerms(t *testing.T) {
