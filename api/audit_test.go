@@ -28,8 +28,8 @@ func TestAuditTrailRecordsEveryCallThatAskedToChangeSomething(t *testing.T) {
 	}
 	reader, other := token("viewer", schema.RoleReader, "*"), token("other-ops", schema.RoleOperator, "other")
 
-	a.pingStage("")                  // POST /v1/envs and PUT capacity, as alice
-	a.pingAs(pingJSON())             // a ping: not audited
+	a.pingStage("")      // POST /v1/envs and PUT capacity, as alice
+	a.pingAs(pingJSON()) // a ping: not audited
 	wantStatus(t, a.callWith(http.MethodPost, "/v1/envs/web/prod/actions/pause", "", nil), http.StatusUnauthorized)
 	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/web/prod", `{"description":"x"}`, reader), http.StatusForbidden)
 
