@@ -37,7 +37,11 @@ func stageJSON(st *schema.Stage) Stage {
 	}
 }
 
-func stageConfigJSON(cfg *schema.StageConfig) StageConfig {
+// stageConfigJSON maps a stage's config as anyone but an agent may see it: secrets are
+// write-only (schema.StageConfig.Redacted).
+func stageConfigJSON(stored *schema.StageConfig) StageConfig {
+	redacted := stored.Redacted(nil)
+	cfg := &redacted
 	return StageConfig{
 		Description:         cfg.Description,
 		BuildName:           cfg.BuildName,
@@ -48,6 +52,7 @@ func stageConfigJSON(cfg *schema.StageConfig) StageConfig {
 		StuckTimeoutSeconds: cfg.StuckTimeoutSeconds,
 		BakeTimeSeconds:     cfg.BakeTimeSeconds,
 		ScriptVariables:     cfg.ScriptVariables,
+		SecretVariables:     cfg.SecretVariables,
 		AgentConfigs:        cfg.AgentConfigs,
 		OnFailure:           cfg.OnFailure,
 		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
@@ -77,6 +82,9 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	setIfPresent(&cfg.BakeTimeSeconds, b.BakeTimeSeconds)
 	if b.ScriptVariables != nil {
 		cfg.ScriptVariables = b.ScriptVariables
+	}
+	if b.SecretVariables != nil {
+		cfg.SecretVariables = b.SecretVariables
 	}
 	if b.AgentConfigs != nil {
 		cfg.AgentConfigs = b.AgentConfigs

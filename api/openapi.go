@@ -103,6 +103,7 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.stuckTimeoutSeconds": "how long a host may make no progress before it counts as failed; 10 s to 7 days",
 		"StageConfig.bakeTimeSeconds":     "pause between waves; 0 to 7 days",
 		"StageConfig.scriptVariables":     "exported to the build's lifecycle scripts; keys are environment variable names",
+		"StageConfig.secretVariables":     "script variables whose values are write-only: names or globs such as DB_*; names holding PASSWORD, SECRET, TOKEN, CREDENTIAL, PRIVATE_KEY or API_KEY always are. Reads show their values, and alarm URLs' credentials, as (secret); sending (secret) back keeps the stored value",
 		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
 		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
 		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",

@@ -50,6 +50,7 @@ type stageBody struct {
 	StuckTimeoutSeconds *int              `json:"stuckTimeoutSeconds"`
 	BakeTimeSeconds     *int              `json:"bakeTimeSeconds"`
 	ScriptVariables     map[string]string `json:"scriptVariables"`
+	SecretVariables     []string          `json:"secretVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           *string           `json:"onFailure"`
 	Alarms              []Alarm           `json:"alarms"`
@@ -172,7 +173,12 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, body.applyTo, operator)
+	change := func(cfg *schema.StageConfig) {
+		stored := *cfg
+		body.applyTo(cfg)
+		cfg.KeepSecrets(&stored)
+	}
+	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, change, operator)
 	if err != nil {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
 		return

@@ -34,6 +34,7 @@ type StageConfig struct {
 	StuckTimeoutSeconds int               `json:"stuckTimeoutSeconds"`
 	BakeTimeSeconds     int               `json:"bakeTimeSeconds"`
 	ScriptVariables     map[string]string `json:"scriptVariables"`
+	SecretVariables     []string          `json:"secretVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           string            `json:"onFailure"`
 	Alarms              []Alarm           `json:"alarms"`

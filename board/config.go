@@ -16,7 +16,8 @@ import (
 // also what the API's field errors name, so the page can put an error next to its input.
 type configField struct {
 	Name, Label, Help string
-	// Kind is the input's kind: text, number or select.
+	// Kind is the input's kind: text, number, select, or list (names separated by commas
+	// or spaces, sent as a JSON list).
 	Kind string
 	// Min and Max bound a number (the same bounds StageConfig.Validate applies); MaxLen
 	// bounds a text.
@@ -69,6 +70,8 @@ func configFields(c schema.StageConfig) []configField {
 			Help: "A host that makes no progress for this long counts as failed (10 s to 7 days)."},
 		{Name: "bakeTimeSeconds", Label: "Bake time", Kind: "number", Min: 0, Max: configMaxSeconds, Unit: "seconds", Required: true, Value: num(c.BakeTimeSeconds),
 			Help: "Pause between waves so that problems show before the deploy goes wider (0 = no pause)."},
+		{Name: "secretVariables", Label: "Secret variables", Kind: "list", MaxLen: 4096, Value: strings.Join(c.SecretVariables, ", "),
+			Help: "Script variables whose values are write-only: names or globs such as DB_*, separated by commas. Names holding PASSWORD, SECRET, TOKEN, CREDENTIAL, PRIVATE_KEY or API_KEY always are. Their values show as (secret); leave (secret) in place to keep a value."},
 		{Name: "onFailure", Label: "On failure", Kind: "select", Options: []string{core.FailureWait, core.FailureRollback}, Required: true, Value: c.OnFailure,
 			Help: "What a FAILING deploy does: WAIT for a person to abort, roll back or redeploy, or ROLLBACK to the last good build at once."},
 	}
@@ -92,10 +95,15 @@ func (b *Board) config(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// Secrets are write-only here too: the form shows their markers, which an update
+	// sent back unchanged keeps.
+	shown := st.StageConfig.Redacted(nil)
+	view := *st
+	view.StageConfig = shown
 	page := configPage{
-		Stage:           st,
-		Fields:          configFields(st.StageConfig),
-		ScriptVariables: configPairs(st.ScriptVariables),
+		Stage:           &view,
+		Fields:          configFields(shown),
+		ScriptVariables: configPairs(shown.ScriptVariables),
 		AgentConfigs:    configPairs(st.AgentConfigs),
 	}
 	if capacity, err := b.Store.GetCapacity(ctx, env, name); err != nil {

@@ -76,7 +76,10 @@ func (b *Board) stage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	page := stagePage{Stage: st, Legend: legend}
+	// The page lists the stage's alarms: their URLs' credentials are write-only.
+	view := *st
+	view.StageConfig = st.StageConfig.Redacted(nil)
+	page := stagePage{Stage: &view, Legend: legend}
 	fail := func(what string, err error) {
 		b.Logger.Error("board: "+what, "env", env, "stage", name, "error", err)
 		page.Error = "Part of this page could not be read; the server log has the details."

@@ -113,7 +113,7 @@ func DecideGoal(in GoalInput) GoalDecision {
 		}
 		if rep != nil && rep.ErrorCode != 0 && ps != nil && reportsNews(ps.Agent, rep) {
 			out.Writes.Errors = append(out.Writes.Errors, AgentError{HostID: in.HostID, StageID: id,
-				HostName: hostName, ErrorMessage: rep.ErrorMessage, UpdatedAt: now})
+				HostName: hostName, ErrorMessage: RedactText(rep.ErrorMessage, ps.Stage.Secrets), UpdatedAt: now})
 		}
 	}
 

@@ -28,6 +28,9 @@ type StageRef struct {
 	CurrentDeployID string
 	ScriptVariables map[string]string
 	AgentConfigs    map[string]string
+	// Secrets are the values of the stage's secret script variables: they travel in the
+	// goal, and are hidden in the script output the decision stores.
+	Secrets []string
 }
 
 // DeployRef is what the ping decision reads of a stage's current deploy.

@@ -67,8 +67,29 @@ func (s *Store) ListConfigHistory(ctx context.Context, env, stage string, limit 
 		return nil, fmt.Errorf("list config history of %s/%s: %w", env, stage, err)
 	}
 	for i := range out {
-		out[i].Before = json.RawMessage(out[i].BeforeJSON)
-		out[i].After = json.RawMessage(out[i].AfterJSON)
+		out[i].Before = redactedHistoryJSON(out[i].ChangeType, out[i].BeforeJSON)
+		out[i].After = redactedHistoryJSON(out[i].ChangeType, out[i].AfterJSON)
 	}
 	return out, nil
+}
+
+// redactedHistoryJSON is a stored config of a history entry with its secrets hidden.
+// Entries are written redacted; this also covers those written before secrets were
+// write-only. A config that no longer decodes is shown as null rather than as stored.
+func redactedHistoryJSON(changeType, stored string) json.RawMessage {
+	if changeType != HistoryStageConfig && changeType != HistoryStageCreated {
+		return json.RawMessage(stored)
+	}
+	if stored == "null" || stored == "" {
+		return json.RawMessage("null")
+	}
+	var cfg StageConfig
+	if err := json.Unmarshal([]byte(stored), &cfg); err != nil {
+		return json.RawMessage("null")
+	}
+	b, err := json.Marshal(cfg.Redacted(nil))
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -36,6 +37,9 @@ type StageConfig struct {
 	BakeTimeSeconds int `bun:"bake_time_seconds,notnull" json:"bakeTimeSeconds"`
 	// ScriptVariables are exported to the build's lifecycle scripts.
 	ScriptVariables map[string]string `bun:"script_variables,type:text,notnull" json:"scriptVariables"`
+	// SecretVariables name the script variables whose values are write-only (names or
+	// globs such as DB_*); see core.IsSecretVariable for the names that always are.
+	SecretVariables []string `bun:"secret_variables,type:text,notnull" json:"secretVariables"`
 	// AgentConfigs tune the agent; keys may be stage-prefixed ("RESTARTING.process_timeout").
 	AgentConfigs map[string]string `bun:"agent_configs,type:text,notnull" json:"agentConfigs"`
 	// OnFailure is what happens when a deploy goes FAILING: core.FailureWait or core.FailureRollback.
@@ -150,6 +154,14 @@ func (c *StageConfig) Validate() error {
 			return core.FieldErrorf("scriptVariables", "value of %q is longer than 4096 bytes", k)
 		}
 	}
+	if len(c.SecretVariables) > 100 {
+		return core.FieldErrorf("secretVariables", "has %d entries; the limit is 100", len(c.SecretVariables))
+	}
+	for i, p := range c.SecretVariables {
+		if _, err := path.Match(p, ""); err != nil || p == "" || len(p) > 128 {
+			return core.FieldErrorf(fmt.Sprintf("secretVariables[%d]", i), "%q is not a variable name or glob (such as DB_*)", p)
+		}
+	}
 	if len(c.AgentConfigs) > 200 {
 		return core.FieldErrorf("agentConfigs", "has %d entries; the limit is 200", len(c.AgentConfigs))
 	}
@@ -210,6 +222,7 @@ func cloneConfig(c StageConfig) StageConfig {
 	c.ScriptVariables = maps.Clone(c.ScriptVariables)
 	c.AgentConfigs = maps.Clone(c.AgentConfigs)
 	c.Alarms = slices.Clone(c.Alarms)
+	c.SecretVariables = slices.Clone(c.SecretVariables)
 	return c
 }
 
@@ -223,6 +236,9 @@ func (c *StageConfig) normalize() {
 	// An empty list, not null, so that the column holds valid JSON and clients get [].
 	if c.Alarms == nil {
 		c.Alarms = []Alarm{}
+	}
+	if c.SecretVariables == nil {
+		c.SecretVariables = []string{}
 	}
 	// Callers that build a config by hand predate the policy; WAIT is what they had.
 	if c.OnFailure == "" {
@@ -310,7 +326,7 @@ func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) err
 			}
 			return fmt.Errorf("create stage %s/%s: %w", st.EnvName, st.StageName, err)
 		}
-		return recordHistory(ctx, tx, st.ID, HistoryStageCreated, operator, nil, st.StageConfig, now)
+		return recordHistory(ctx, tx, st.ID, HistoryStageCreated, operator, nil, st.StageConfig.Redacted(nil), now)
 	})
 }
 
@@ -342,7 +358,8 @@ func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, change
 			return fmt.Errorf("update stage %s/%s: %w", env, stage, err)
 		}
 		out = st
-		return recordHistory(ctx, tx, st.ID, HistoryStageConfig, operator, before, cfg, st.UpdatedAt)
+		// History keeps no secret: only that one was set or changed.
+		return recordHistory(ctx, tx, st.ID, HistoryStageConfig, operator, before.Redacted(nil), cfg.Redacted(&before), st.UpdatedAt)
 	})
 	return out, err
 }
@@ -364,8 +381,63 @@ func isDuplicate(err error) bool {
 	return strings.Contains(msg, "Duplicate entry") || strings.Contains(msg, "UNIQUE constraint failed")
 }
 
-// Ref is the stage as the ping decision reads it.
+// Ref is the stage as the ping decision reads it, with the values of its secret script
+// variables so that the decision can hide them in the output it stores.
 func (st *Stage) Ref() core.StageRef {
 	return core.StageRef{ID: st.ID, EnvName: st.EnvName, StageName: st.StageName, CurrentDeployID: st.CurrentDeployID,
-		ScriptVariables: st.ScriptVariables, AgentConfigs: st.AgentConfigs}
+		ScriptVariables: st.ScriptVariables, AgentConfigs: st.AgentConfigs, Secrets: st.SecretValues()}
+}
+
+// SecretValues are the values of the config's secret script variables, to hide wherever
+// text a script wrote is kept or shown.
+func (c *StageConfig) SecretValues() []string {
+	var out []string
+	for _, k := range sortedKeys(c.ScriptVariables) {
+		if core.IsSecretVariable(k, c.SecretVariables) && c.ScriptVariables[k] != "" {
+			out = append(out, c.ScriptVariables[k])
+		}
+	}
+	return out
+}
+
+// Redacted is the config as anyone but an agent may see it: secret script variables'
+// values and alarm URLs' credentials replaced by core.SecretMarker. Given the config it
+// replaced (prev), a secret whose value changed shows as core.ChangedSecretMarker, so that
+// a history entry says a secret changed without saying what to.
+func (c StageConfig) Redacted(prev *StageConfig) StageConfig {
+	out := cloneConfig(c)
+	for k, v := range out.ScriptVariables {
+		if v == "" || v == core.SecretMarker || v == core.ChangedSecretMarker || !core.IsSecretVariable(k, c.SecretVariables) {
+			continue
+		}
+		out.ScriptVariables[k] = core.SecretMarker
+		if prev != nil && prev.ScriptVariables[k] != v {
+			out.ScriptVariables[k] = core.ChangedSecretMarker
+		}
+	}
+	for i := range out.Alarms {
+		out.Alarms[i].URL = core.RedactURL(out.Alarms[i].URL)
+	}
+	return out
+}
+
+// KeepSecrets puts back the stored secrets that an update sent as their markers: a client
+// that read the config (where secrets are markers) and sends it back whole must not
+// overwrite a password with the word "(secret)". An alarm whose URL is still the redacted
+// form of the stored one's keeps the stored URL.
+func (c *StageConfig) KeepSecrets(stored *StageConfig) {
+	for k, v := range c.ScriptVariables {
+		if old, ok := stored.ScriptVariables[k]; ok && (v == core.SecretMarker || v == core.ChangedSecretMarker) {
+			c.ScriptVariables[k] = old
+		}
+	}
+	byName := map[string]string{}
+	for _, a := range stored.Alarms {
+		byName[a.Name] = a.URL
+	}
+	for i, a := range c.Alarms {
+		if old, ok := byName[a.Name]; ok && a.URL != old && a.URL == core.RedactURL(old) {
+			c.Alarms[i].URL = old
+		}
+	}
 }

@@ -13,6 +13,8 @@ import (
 	neturl "net/url"
 	"sync"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // Timeout bounds one alarm check: an alarm that does not answer in time counts as firing,
@@ -45,7 +47,7 @@ func CheckAll(ctx context.Context, client *http.Client, alarms []Alarm) []Status
 	for i, al := range alarms {
 		wg.Go(func() {
 			firing, detail := Check(ctx, client, al.URL)
-			out[i] = Status{Name: al.Name, URL: al.URL, Firing: firing, Detail: detail}
+			out[i] = Status{Name: al.Name, URL: core.RedactURL(al.URL), Firing: firing, Detail: detail}
 		})
 	}
 	wg.Wait()

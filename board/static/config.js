@@ -118,7 +118,11 @@
     var cfg = {};
     Object.keys(f.scalars).forEach(function (name) {
       var s = f.scalars[name];
-      cfg[name] = s.el.type === "number" ? parseInt(s.value, 10) : s.value;
+      if (s.el.dataset.list) {
+        cfg[name] = s.value.split(/[\s,]+/).filter(function (x) { return x !== ""; });
+      } else {
+        cfg[name] = s.el.type === "number" ? parseInt(s.value, 10) : s.value;
+      }
     });
     Object.keys(f.groups).forEach(function (name) {
       var g = f.groups[name];

@@ -1,0 +1,2 @@
+ALTER TABLE stages
+  ADD COLUMN secret_variables MEDIUMTEXT NOT NULL DEFAULT ('[]');

@@ -1,0 +1,1 @@
+ALTER TABLE stages ADD COLUMN secret_variables TEXT NOT NULL DEFAULT '[]';
