@@ -28,3 +28,16 @@ func (s *server) accessLog() gin.HandlerFunc {
 			slog.String("remote", c.Request.RemoteAddr))
 	}
 }
+
+// observe records every answered request in the HTTP metrics, by route pattern. Pings are
+// left to their own instruments: a held ping's minutes would drown every other route.
+func (s *server) observe() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		if c.FullPath() == "/v1/system/ping" {
+			return
+		}
+		s.metrics.ObserveHTTP(c.Request.Context(), c.Request.Method, c.FullPath(), c.Writer.Status(), time.Since(start))
+	}
+}

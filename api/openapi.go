@@ -330,6 +330,14 @@ func buildOpenAPI() *openAPIDoc {
 			"503": jsonResponse("a dependency does not answer; its field says why", ref("Health")),
 		},
 	})
+	add(http.MethodGet, "/metrics", &operation{
+		OperationID: "metrics", Summary: "The service's metrics in Prometheus's text format", Tags: []string{"health"},
+		Description: "HTTP requests and their durations by route, pings by outcome and opcode, held long polls, deploys by type and state, " +
+			"hosts by phase per stage, the Temporal SDK's client metrics, and the Go runtime's. No credentials: it carries counts and stage names only. " +
+			"Database-derived gauges are the same on every replica: aggregate them with max, not sum.",
+		Responses: map[string]*response{"200": {Description: "the metrics",
+			Content: map[string]mediaType{"text/plain; version=0.0.4": {Schema: &jsonSchema{Type: "string"}}}}},
+	})
 	add(http.MethodGet, "/v1/openapi.json", &operation{
 		OperationID: "openapi", Summary: "This document", Tags: []string{"meta"},
 		Responses: map[string]*response{"200": jsonResponse("the OpenAPI 3.0 document", &jsonSchema{Type: "object"})},

@@ -75,33 +75,42 @@ func reportStatuses() []string {
 // ping answers an agent's POST /v1/system/ping with its next goal, and with ?wait=N holds
 // a NOOP answer until a goal may exist or N seconds pass.
 func (s *server) ping(c *gin.Context) {
-	if _, err := callerName(c); err != nil {
+	ctx := c.Request.Context()
+	since := time.Now()
+	refused := func(err error) {
+		s.metrics.ObservePing(ctx, "refused", "", time.Since(since))
 		s.fail(c, err)
+	}
+	if _, err := callerName(c); err != nil {
+		refused(err)
 		return
 	}
 	wait, err := queryWait(c)
 	if err != nil {
-		s.fail(c, err)
+		refused(err)
 		return
 	}
 	req, err := decodePing(c)
 	if err != nil {
-		s.fail(c, err)
+		refused(err)
 		return
 	}
-	ctx := c.Request.Context()
-	since := time.Now()
 	d, err := s.decidePing(ctx, req, true)
 	if err != nil {
+		s.metrics.ObservePing(ctx, "error", "", time.Since(since))
 		s.fail(c, fmt.Errorf("ping of host %s: %w", req.HostID, err))
 		return
 	}
+	outcome, took := "ok", time.Since(since)
 	if d.Response.OpCode == protocol.OpNoop && wait > 0 {
 		if d, err = s.holdPing(ctx, req, d, since, wait); err != nil {
+			s.metrics.ObservePing(ctx, "error", "", took)
 			s.fail(c, fmt.Errorf("held ping of host %s: %w", req.HostID, err))
 			return
 		}
+		outcome = "held"
 	}
+	s.metrics.ObservePing(ctx, outcome, d.Response.OpCode, took)
 	c.JSON(http.StatusOK, d.Response)
 }
 

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,8 +13,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
 // Store is everything the API asks of the application's database: the union of what each
@@ -33,6 +36,9 @@ type Store interface {
 
 // Deps are the API's dependencies.
 type Deps struct {
+	// Metrics records the API's instruments and serves /metrics; nil makes a private set,
+	// so that /metrics always answers.
+	Metrics *telemetry.Metrics
 	// Store is the application's database; it is required.
 	Store Store
 	// Deployer starts deploys; nil makes POST .../deploys answer 503.
@@ -78,6 +84,7 @@ type server struct {
 	// store serves the agent ping (ping.go), which calls it by this name.
 	store    pingStore
 	auditLog auditStore
+	metrics  *telemetry.Metrics
 
 	deployer       Deployer
 	temporalHealth func(ctx context.Context) error
@@ -104,7 +111,15 @@ func NewRouter(d Deps) *gin.Engine {
 		// Temporal's own default, so that links work for a server configured with none.
 		namespace = "default"
 	}
+	metrics := d.Metrics
+	if metrics == nil {
+		var err error
+		if metrics, err = telemetry.New(); err != nil {
+			panic(fmt.Sprintf("api.NewRouter: %v", err))
+		}
+	}
 	s := &server{
+		metrics:        metrics,
 		stages:         d.Store,
 		builds:         d.Store,
 		deploys:        d.Store,
@@ -124,6 +139,13 @@ func NewRouter(d Deps) *gin.Engine {
 		alarms:         newAlarmCache(d.AlarmClient),
 	}
 
+	if err := metrics.Gauge("teletraan_ping_long_polls_waiting", "agents whose ping this replica holds open until they have a goal",
+		func(_ context.Context, observe func(int64, ...attribute.KeyValue)) error {
+			observe(int64(s.pings.waiting()))
+			return nil
+		}); err != nil {
+		panic(fmt.Sprintf("api.NewRouter: %v", err))
+	}
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
 	// Trusting X-Forwarded-For from anyone would let clients forge the address that
@@ -131,11 +153,14 @@ func NewRouter(d Deps) *gin.Engine {
 	_ = engine.SetTrustedProxies(nil)
 
 	// Order matters: the access log must see the status the recovery handler writes.
-	engine.Use(requestID(), s.accessLog(), s.recovery())
+	engine.Use(requestID(), s.accessLog(), s.observe(), s.recovery())
 	engine.NoRoute(s.noRoute)
 	engine.NoMethod(s.noMethod)
 
 	engine.GET("/healthz", s.health)
+	// Prometheus scrapes without credentials, like /healthz; the instruments carry counts
+	// and stage names, never secrets or host names.
+	engine.GET("/metrics", gin.WrapH(metrics.Handler()))
 
 	// The audit trail comes first, so that it records the calls authenticate refuses.
 	v1 := engine.Group("/v1", s.audit(), s.authenticate())

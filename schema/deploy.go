@@ -211,3 +211,19 @@ func (s *Store) SetDeployCounts(ctx context.Context, id string, total, succeeded
 	}
 	return nil
 }
+
+// DeployCount is how many deploys have one type and state.
+type DeployCount struct {
+	Type  string `bun:"type"`
+	State string `bun:"state"`
+	N     int64  `bun:"n"`
+}
+
+// CountDeploys counts every stage's deploys by type and state, for the metrics.
+func (s *Store) CountDeploys(ctx context.Context) ([]DeployCount, error) {
+	var out []DeployCount
+	if err := s.db.NewSelect().Model((*Deploy)(nil)).ColumnExpr("type, state, COUNT(*) AS n").Group("type", "state").Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("count deploys by type and state: %w", err)
+	}
+	return out, nil
+}

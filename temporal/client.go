@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
@@ -52,6 +53,9 @@ type ClientConfig struct {
 	APIKey string
 	// Logger receives SDK logs; nil keeps the SDK's default logger.
 	Logger *slog.Logger
+	// Meter receives the SDK's client and worker metrics (temporal_* at /metrics); nil
+	// records none.
+	Meter metric.MeterProvider
 }
 
 // ClientConfigFromEnv reads a ClientConfig from the TEMPORAL_* environment
@@ -127,6 +131,17 @@ func clientOptions(cfg ClientConfig) (client.Options, error) {
 	}
 	if cfg.Logger != nil {
 		opts.Logger = sdklog.NewStructuredLogger(cfg.Logger)
+	}
+	if cfg.Meter != nil {
+		opts.MetricsHandler = opentelemetry.NewMetricsHandler(opentelemetry.MetricsHandlerOptions{
+			Meter: cfg.Meter.Meter("temporal-sdk-go"),
+			// A metric the SDK cannot record must not take the worker down.
+			OnError: func(err error) {
+				if cfg.Logger != nil {
+					cfg.Logger.Warn("could not record a Temporal SDK metric", "error", err)
+				}
+			},
+		})
 	}
 	return opts, nil
 }

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -44,6 +45,8 @@ type devStack struct {
 	adminToken string
 	apiURL     string
 	logger     *slog.Logger
+	// metrics serve /metrics for the API, the worker and the Temporal client alike.
+	metrics *telemetry.Metrics
 	// stopPruner ends the silent-host pruner; nil before it starts.
 	stopPruner context.CancelFunc
 }
@@ -105,7 +108,14 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		return nil, err
 	}
 
-	s.client, err = temporal.Dial(ctx, temporal.ClientConfig{Address: s.temporal.FrontendAddress(), Namespace: s.temporal.Namespace(), Logger: logger})
+	if s.metrics, err = telemetry.New(); err != nil {
+		return nil, err
+	}
+	if err = registerStoreGauges(s.metrics, s.store); err != nil {
+		return nil, err
+	}
+	s.client, err = temporal.Dial(ctx, temporal.ClientConfig{Address: s.temporal.FrontendAddress(), Namespace: s.temporal.Namespace(),
+		Logger: logger, Meter: s.metrics.MeterProvider()})
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +176,7 @@ func ensureSavedToken(ctx context.Context, st *schema.Store, dataDir, file, name
 
 // serve runs the API and the board until ctx ends.
 func (s *devStack) serve(ctx context.Context) error {
-	h := newHTTPHandler(ctx, s.store, s.client, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger)
+	h := newHTTPHandler(ctx, s.store, s.client, s.metrics, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger)
 	return serveHTTP(ctx, s.listener, h, s.logger)
 }
 
@@ -183,6 +193,9 @@ func (s *devStack) stop() {
 	}
 	if s.client != nil {
 		s.client.Close()
+	}
+	if s.metrics != nil {
+		_ = s.metrics.Shutdown(context.Background())
 	}
 	if s.store != nil {
 		_ = s.store.Close()

@@ -16,16 +16,18 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 )
 
 // newHTTPHandler assembles the API and the board on one engine. Its background work (the
 // poller that wakes held agent pings) ends with ctx, which must end no later than the HTTP
 // server's shutdown so that held pings are answered at once.
-func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
+func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	engine := api.NewRouter(api.Deps{
 		Context:  ctx,
+		Metrics:  metrics,
 		Store:    st,
 		Deployer: &deployer.Deployer{Client: c, Store: st},
 		TemporalHealth: func(ctx context.Context) error {
@@ -98,7 +100,7 @@ It refuses to start when the database is unreachable or its schema is not curren
 				return err
 			}
 			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace)
-			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, cfg.Namespace, uiURL, logger), logger)
+			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, logger), logger)
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")

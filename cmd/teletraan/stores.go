@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
 )
 
@@ -27,10 +28,11 @@ func openCheckedStore(ctx context.Context, dsn string) (*schema.Store, error) {
 
 // production is what `teletraan server` and `teletraan worker` connect to.
 type production struct {
-	logger *slog.Logger
-	store  *schema.Store
-	client client.Client
-	cfg    temporal.ClientConfig
+	logger  *slog.Logger
+	store   *schema.Store
+	client  client.Client
+	cfg     temporal.ClientConfig
+	metrics *telemetry.Metrics
 }
 
 // connectProduction opens the checked app database and dials Temporal, failing with a
@@ -48,16 +50,27 @@ func connectProduction(ctx context.Context, g *globalFlags, dsnFlag string, tf *
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := telemetry.New()
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := registerStoreGauges(metrics, st); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	cfg := tf.config(logger)
+	cfg.Meter = metrics.MeterProvider()
 	c, err := temporal.Dial(ctx, cfg)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	return &production{logger: logger, store: st, client: c, cfg: cfg}, nil
+	return &production{logger: logger, store: st, client: c, cfg: cfg, metrics: metrics}, nil
 }
 
 func (p *production) close() {
 	p.client.Close()
+	_ = p.metrics.Shutdown(context.Background())
 	_ = p.store.Close()
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,6 +51,7 @@ func newWorkerCommand(g *globalFlags) *cobra.Command {
 	var dsnFlag string
 	var tf temporalFlags
 	var pruneAfter time.Duration
+	var metricsListen string
 	cmd := &cobra.Command{
 		Use:     "worker",
 		Short:   "Run the Temporal worker: stage, deploy and later workflows and their activities",
@@ -77,6 +80,17 @@ Run as many as you like; they share the work.`,
 			}
 			logger.Info("worker running", "temporal", cfg.Address, "namespace", cfg.Namespace, "taskQueue", workflows.TaskQueue)
 			go runHostPruner(ctx, st, pruneAfter, logger)
+			if metricsListen != "" {
+				ln, err := net.Listen("tcp", metricsListen)
+				if err != nil {
+					w.Stop()
+					return fmt.Errorf("--metrics-listen %s: %w", metricsListen, err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", p.metrics.Handler())
+				go func() { _ = serveHTTP(ctx, ln, mux, logger) }()
+				logger.Info("worker metrics", "address", ln.Addr().String())
+			}
 			<-ctx.Done()
 			logger.Info("stopping worker")
 			w.Stop()
@@ -85,6 +99,7 @@ Run as many as you like; they share the work.`,
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
 	addPruneFlag(cmd, &pruneAfter)
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve the worker's metrics (GET /metrics, Prometheus text) on this address, such as :9464; off when empty")
 	tf.add(cmd)
 	return cmd
 }
