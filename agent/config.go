@@ -65,6 +65,11 @@ type Config struct {
 
 	// BuildsToRetain is how many builds, the current one included, stay in BuildsDir.
 	BuildsToRetain int
+	// MaxBuildsBytes, when positive, also bounds the bytes of the builds kept beyond the
+	// ones in use (older builds go first).
+	MaxBuildsBytes int64
+	// MaxLogBytes is the size at which an environment's script log is rotated to .1.
+	MaxLogBytes int64
 	// ScriptTimeout kills a script's whole process group and fails the stage (SCRIPT_TIMEOUT).
 	ScriptTimeout time.Duration
 	// MaxRetries is how many attempts a failing stage gets before TOO_MANY_RETRY.
@@ -109,6 +114,7 @@ func DefaultConfig() Config {
 		MaxTailBytes:     8 << 10,
 		MaxArchiveBytes:  4 << 30,
 		MaxArchiveFiles:  200_000,
+		MaxLogBytes:      10 << 20,
 	}
 }
 
@@ -170,11 +176,15 @@ func (c *Config) Validate() error {
 		{"PingRetries", int64(c.PingRetries)}, {"MaxRetries", int64(c.MaxRetries)},
 		{"BuildsToRetain", int64(c.BuildsToRetain)}, {"MaxArchiveBytes", c.MaxArchiveBytes},
 		{"MaxArchiveFiles", int64(c.MaxArchiveFiles)}, {"MaxTailBytes", int64(c.MaxTailBytes)},
+		{"MaxLogBytes", c.MaxLogBytes},
 	}
 	for _, p := range atLeastOne {
 		if p.n < 1 {
 			return fmt.Errorf("%s must be at least 1, got %d", p.name, p.n)
 		}
+	}
+	if c.MaxBuildsBytes < 0 {
+		return fmt.Errorf("MaxBuildsBytes must not be negative (0 means no limit), got %d", c.MaxBuildsBytes)
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}

@@ -89,6 +89,11 @@ func newDaemon(cfg Config) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, dir := range []string{cfg.AgentDir, cfg.BuildsDir} {
+		if err := removeTempFiles(dir); err != nil {
+			cfg.Logger.Warn("cannot remove temp files of an earlier run", "err", err)
+		}
+	}
 	status, err := loadStatus(filepath.Join(cfg.AgentDir, StatusFileName))
 	if status == nil {
 		lock.release()

@@ -79,7 +79,7 @@ func (d *downloader) download(ctx context.Context, b *BuildInfo, dest string) er
 	}
 	defer src.Close()
 
-	tmp, err := os.CreateTemp(filepath.Dir(dest), ".download-"+filepath.Base(dest)+"-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dest), downloadTempPrefix+filepath.Base(dest)+"-*")
 	if err != nil {
 		return fmt.Errorf("create download file: %w", err)
 	}

@@ -39,14 +39,27 @@ func archiveSuffix(name string) (string, error) {
 
 // extractBuild makes buildDir hold the extracted archive, or leaves no trace: it extracts
 // into a temporary sibling and renames it into place, and only then writes the marker
-// that lets later deploys of the same build (rollbacks, restarts) skip all of this.
+// that lets later deploys of the same build (rollbacks, restarts) skip all of this. A
+// refused archive is deleted at once, since no retry can make it acceptable and it may
+// be as large as the download limit.
 func extractBuild(archive, buildDir string, lim archiveLimits) error {
+	err := extractBuildDir(archive, buildDir, lim)
+	var pe *permanentError
+	if errors.As(err, &pe) {
+		if rerr := os.Remove(archive); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return errors.Join(err, fmt.Errorf("remove refused archive: %w", rerr))
+		}
+	}
+	return err
+}
+
+func extractBuildDir(archive, buildDir string, lim archiveLimits) error {
 	marker := buildDir + extractedSuffix
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
 	parent := filepath.Dir(buildDir)
-	tmp, err := os.MkdirTemp(parent, ".extract-"+filepath.Base(buildDir)+"-")
+	tmp, err := os.MkdirTemp(parent, extractTempPrefix+filepath.Base(buildDir)+"-")
 	if err != nil {
 		return fmt.Errorf("create extraction dir in %s: %w", parent, err)
 	}

@@ -228,7 +228,8 @@ func (d *daemon) stageBuild(r *goalRun) error {
 	if err := swapSymlink(r.settings.target, buildDir); err != nil {
 		return err
 	}
-	removed, err := retainBuilds(d.cfg.BuildsDir, r.settings.buildsToRetain, d.protectedBuilds(r))
+	removed, err := retainBuilds(d.cfg.BuildsDir, retention{
+		keep: r.settings.buildsToRetain, maxBytes: d.cfg.MaxBuildsBytes, protected: d.protectedBuilds(r)})
 	if err != nil {
 		d.log.Warn("build retention", "err", err) // disk hygiene must not fail a deploy
 	}
@@ -238,8 +239,9 @@ func (d *daemon) stageBuild(r *goalRun) error {
 	return nil
 }
 
-// protectedBuilds are the builds some environment's target points at, which retention
-// must never delete.
+// protectedBuilds are the builds retention must never delete: what some environment's
+// target points at, and the build each environment is deploying (another environment
+// may be between its DOWNLOADING and STAGING).
 func (d *daemon) protectedBuilds(r *goalRun) []string {
 	out := []string{currentBuildDir(r.settings.target)}
 	for env, st := range d.status.envs {
@@ -248,6 +250,9 @@ func (d *daemon) protectedBuilds(r *goalRun) []string {
 			target = t
 		}
 		out = append(out, currentBuildDir(target))
+		if st.Build != nil && checkName("build id", st.Build.ID) == nil {
+			out = append(out, filepath.Join(d.cfg.BuildsDir, st.Build.ID))
+		}
 	}
 	return out
 }
@@ -270,6 +275,7 @@ func (d *daemon) runStageScript(ctx context.Context, r *goalRun, required bool) 
 		path: script, dir: r.settings.target, env: d.scriptEnv(r),
 		logPath: filepath.Join(d.cfg.AgentDir, "logs", r.env+".log"),
 		timeout: r.settings.scriptTimeout, grace: r.settings.terminationGrace, tailBytes: d.cfg.MaxTailBytes,
+		maxLogBytes: d.cfg.MaxLogBytes,
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,11 +45,12 @@ type fakeServer struct {
 	artifacts  map[string][]byte
 	hits       map[string]int
 	failFirstN map[string]int
+	truncate   map[string]bool // send half the body under the full Content-Length
 }
 
 func newFakeServer(t *testing.T, decide func(protocol.PingRequest) protocol.PingResponse) *fakeServer {
 	t.Helper()
-	s := &fakeServer{decide: decide, artifacts: map[string][]byte{}, hits: map[string]int{}, failFirstN: map[string]int{}}
+	s := &fakeServer{decide: decide, artifacts: map[string][]byte{}, hits: map[string]int{}, failFirstN: map[string]int{}, truncate: map[string]bool{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -76,6 +78,11 @@ func (s *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	body, ok := s.artifacts[r.URL.Path]
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	if s.truncate[r.URL.Path] {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:len(body)/2]) // the server then drops the connection
 		return
 	}
 	w.Write(body)

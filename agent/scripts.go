@@ -23,6 +23,8 @@ type scriptSpec struct {
 	timeout   time.Duration
 	grace     time.Duration
 	tailBytes int
+	// maxLogBytes rotates the log before the run once it is this large.
+	maxLogBytes int64
 }
 
 // findScript returns the executable for stage, preferring teletraan/<env>/ over
@@ -52,6 +54,11 @@ func findScript(target, env, stage string) (string, error) {
 func runScript(ctx context.Context, s scriptSpec) error {
 	if err := os.MkdirAll(filepath.Dir(s.logPath), 0o755); err != nil {
 		return fmt.Errorf("create log dir: %w", err)
+	}
+	if s.maxLogBytes > 0 {
+		if err := rotateLog(s.logPath, s.maxLogBytes); err != nil {
+			return err
+		}
 	}
 	logf, err := os.OpenFile(s.logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {

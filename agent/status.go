@@ -168,10 +168,13 @@ func (s *statusFile) inFlight() bool {
 	return false
 }
 
+// atomicTempInfix marks writeFileAtomic's temp files (".<name>.tmp-<random>").
+const atomicTempInfix = ".tmp-"
+
 // writeFileAtomic replaces path with data so that readers and crashes see all or nothing.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+atomicTempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

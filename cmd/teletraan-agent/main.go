@@ -118,6 +118,8 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	fs.DurationVar(&cfg.LongPollWait, "wait", cfg.LongPollWait, "long-poll wait of idle pings (0 = plain sleep; at most 60s)")
 	fs.DurationVar(&cfg.MinRunningTime, "min-running-time", cfg.MinRunningTime, "progress ping period while a stage runs")
 	fs.IntVar(&cfg.BuildsToRetain, "builds-to-retain", cfg.BuildsToRetain, "builds kept on disk, the current one included")
+	fs.Int64Var(&cfg.MaxBuildsBytes, "max-builds-bytes", 0, "bytes of old builds kept on disk beyond those in use (0: no limit)")
+	fs.Int64Var(&cfg.MaxLogBytes, "max-log-bytes", cfg.MaxLogBytes, "size at which a script log <env>.log is rotated to <env>.log.1")
 	fs.DurationVar(&cfg.ScriptTimeout, "script-timeout", cfg.ScriptTimeout, "per-script timeout; the script's process group is killed")
 	fs.IntVar(&cfg.MaxRetries, "max-retries", cfg.MaxRetries, "attempts of a failing stage before TOO_MANY_RETRY")
 	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "first pause between attempts (doubles each time)")
@@ -196,6 +198,7 @@ func withFlagName(err error) error {
 		"MinRunningTime": "--min-running-time", "TerminationGrace": "--termination-grace",
 		"MaxRetries": "--max-retries", "BuildsToRetain": "--builds-to-retain",
 		"MaxArchiveBytes": "--max-archive-bytes", "MaxArchiveFiles": "--max-archive-files",
+		"MaxBuildsBytes": "--max-builds-bytes", "MaxLogBytes": "--max-log-bytes",
 	}
 	msg := err.Error()
 	for field, flagName := range fields {
