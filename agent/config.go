@@ -83,7 +83,8 @@ type Config struct {
 	// MaxTailBytes bounds the script output sent back as errorMessage.
 	MaxTailBytes int
 
-	// DownloadAllowlist, when not empty, lists the only hosts artifacts may come from.
+	// DownloadAllowlist, when not empty, lists the only places artifacts may come from:
+	// host names for http(s) URLs, absolute directories for file:// URLs.
 	DownloadAllowlist []string
 	// MaxArchiveBytes bounds an artifact's download size and its uncompressed size.
 	MaxArchiveBytes int64

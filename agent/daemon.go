@@ -94,6 +94,9 @@ func newDaemon(cfg Config) (*daemon, error) {
 			cfg.Logger.Warn("cannot remove temp files of an earlier run", "err", err)
 		}
 	}
+	if len(cfg.DownloadAllowlist) == 0 {
+		cfg.Logger.Warn("no download allowlist: artifacts may come from any host or local path the service names; set --download-allowlist")
+	}
 	status, err := loadStatus(filepath.Join(cfg.AgentDir, StatusFileName))
 	if status == nil {
 		lock.release()

@@ -23,19 +23,28 @@ const extractedSuffix = ".extracted"
 
 // downloader fetches artifacts into the builds dir.
 type downloader struct {
-	http     *http.Client
-	allow    []string
+	http *http.Client
+	// hosts and dirs are the allowlist: the hosts http(s) artifacts may come from and
+	// the directories file:// artifacts may be read from. Both empty means any.
+	hosts    []string
+	dirs     []string
 	maxBytes int64
 }
 
 // newDownloader copies base so that the allowlist also guards redirects without
-// changing the caller's client.
+// changing the caller's client. Allowlist entries that are absolute paths are
+// directories for file:// URLs; the others are host names for http(s).
 func newDownloader(base *http.Client, allow []string, maxBytes int64) *downloader {
 	c := *base
 	d := &downloader{http: &c, maxBytes: maxBytes}
 	for _, h := range allow {
-		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
-			d.allow = append(d.allow, h)
+		h = strings.TrimSpace(h)
+		switch {
+		case h == "":
+		case filepath.IsAbs(h):
+			d.dirs = append(d.dirs, filepath.Clean(h))
+		default:
+			d.hosts = append(d.hosts, strings.ToLower(h))
 		}
 	}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -47,20 +56,77 @@ func newDownloader(base *http.Client, allow []string, maxBytes int64) *downloade
 	return d
 }
 
-// allowed enforces the allowlist for http(s); file:// is local and needs no allowlist.
+// unrestricted reports whether the host configured no allowlist at all.
+func (d *downloader) unrestricted() bool { return len(d.hosts) == 0 && len(d.dirs) == 0 }
+
+// allowed enforces the allowlist for every scheme: it is the host's last line of
+// defence against a service (or a build record) that points it at something it should
+// not run, so file:// is no exception.
 func (d *downloader) allowed(u *url.URL) error {
 	switch u.Scheme {
 	case "file":
-		return nil
+		_, _, err := d.fileRoot(u)
+		return err
 	case "http", "https":
 	default:
 		return permanent(fmt.Errorf("artifact URL %q: scheme %q is not supported (use https, http or file)", u.Redacted(), u.Scheme))
 	}
-	if len(d.allow) == 0 || slices.Contains(d.allow, strings.ToLower(u.Hostname())) {
+	if d.unrestricted() || slices.Contains(d.hosts, strings.ToLower(u.Hostname())) {
 		return nil
 	}
 	return permanent(fmt.Errorf("artifact host %q is not in the download allowlist (%s); add it with --download-allowlist",
-		u.Hostname(), strings.Join(d.allow, ", ")))
+		u.Hostname(), strings.Join(append(slices.Clone(d.hosts), d.dirs...), ", ")))
+}
+
+// fileRoot returns the allowlisted directory a file:// URL is under and the path
+// relative to it ("" and the absolute path when there is no allowlist).
+func (d *downloader) fileRoot(u *url.URL) (dir, rel string, err error) {
+	if u.Host != "" && u.Host != "localhost" {
+		return "", "", permanent(fmt.Errorf("artifact URL %q names host %q; file URLs must be local (file:///path)", u.Redacted(), u.Host))
+	}
+	p := filepath.Clean(u.Path)
+	if !filepath.IsAbs(p) {
+		return "", "", permanent(fmt.Errorf("artifact URL %q: want an absolute path (file:///path/to/build.tar.gz)", u.Redacted()))
+	}
+	if d.unrestricted() {
+		return "", p, nil
+	}
+	for _, dir := range d.dirs {
+		if rel, err := filepath.Rel(dir, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			return dir, rel, nil
+		}
+	}
+	return "", "", permanent(fmt.Errorf("artifact file %s is not under a directory of the download allowlist (%s); add its directory (an absolute path) with --download-allowlist",
+		p, strings.Join(append(slices.Clone(d.hosts), d.dirs...), ", ")))
+}
+
+// openFile opens a file:// artifact; under an allowlist it is opened through an
+// os.Root on the allowed directory, so a symlink in that directory cannot lead out.
+func (d *downloader) openFile(u *url.URL) (io.ReadCloser, error) {
+	dir, rel, err := d.fileRoot(u)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		f, err := os.Open(rel)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", rel, err)
+		}
+		return f, nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open allowlisted dir %s: %w", dir, err)
+	}
+	defer root.Close()
+	f, err := root.Open(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", u.Path, err)
+	}
+	if err != nil {
+		return nil, permanent(fmt.Errorf("open %s inside allowlisted %s: %w", rel, dir, err))
+	}
+	return f, nil
 }
 
 // download puts the artifact at dest, verified, or fails leaving dest untouched: bytes go
@@ -146,11 +212,7 @@ func (d *downloader) verify(ctx context.Context, u *url.URL, checksum string, su
 // optional .sha1 lookup can tell "absent" from "broken".
 func (d *downloader) open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	if u.Scheme == "file" {
-		f, err := os.Open(u.Path)
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", u.Path, err)
-		}
-		return f, nil
+		return d.openFile(u)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

@@ -46,6 +46,7 @@ type fakeServer struct {
 	hits       map[string]int
 	failFirstN map[string]int
 	truncate   map[string]bool // send half the body under the full Content-Length
+	allowDir   string          // a directory a test case wants in the download allowlist
 }
 
 func newFakeServer(t *testing.T, decide func(protocol.PingRequest) protocol.PingResponse) *fakeServer {

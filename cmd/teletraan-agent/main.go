@@ -125,7 +125,7 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "first pause between attempts (doubles each time)")
 	fs.DurationVar(&cfg.MaxRetryInterval, "max-retry-interval", cfg.MaxRetryInterval, "longest pause between attempts")
 	fs.DurationVar(&cfg.TerminationGrace, "termination-grace", cfg.TerminationGrace, "time between SIGTERM and SIGKILL for an aborted script")
-	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts artifacts may be downloaded from (empty: any)")
+	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts (http, https) and absolute dirs (file://) artifacts may come from (empty: any)")
 	fs.Int64Var(&cfg.MaxArchiveBytes, "max-archive-bytes", cfg.MaxArchiveBytes, "largest artifact, downloaded and uncompressed, in bytes")
 	fs.IntVar(&cfg.MaxArchiveFiles, "max-archive-files", cfg.MaxArchiveFiles, "most entries in an artifact")
 	fs.BoolVar(&opts.once, "once", false, "run until the service answers NOOP, then exit (cron mode)")
