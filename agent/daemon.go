@@ -112,7 +112,7 @@ func newDaemon(cfg Config) (*daemon, error) {
 			url: cfg.ServerURL + protocol.PingPath, token: cfg.Token, http: cfg.HTTPClient,
 			retries: cfg.PingRetries, retryDelay: cfg.PingRetryDelay,
 		},
-		dl:     newDownloader(cfg.HTTPClient, cfg.DownloadAllowlist, cfg.MaxArchiveBytes),
+		dl:     newDownloader(&cfg),
 		status: status,
 		lock:   lock,
 	}, nil

@@ -23,6 +23,11 @@ func permanent(err error) error {
 	return &permanentError{err: err}
 }
 
+// permanentf is permanent(fmt.Errorf(...)).
+func permanentf(format string, args ...any) error {
+	return permanent(fmt.Errorf(format, args...))
+}
+
 // scriptFailure is a script that ran and exited non-zero; it is retried.
 type scriptFailure struct {
 	script   string

@@ -207,6 +207,8 @@ func testConfig(t *testing.T, serverURL string) agent.Config {
 	cfg.MaxRetryInterval = 20 * time.Millisecond
 	cfg.ScriptTimeout = 20 * time.Second
 	cfg.TerminationGrace = 500 * time.Millisecond
+	cfg.DownloadRetryInterval = 5 * time.Millisecond
+	cfg.DownloadStallTimeout = 5 * time.Second
 	return cfg
 }
 

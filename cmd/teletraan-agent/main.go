@@ -128,6 +128,13 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts (http, https) and absolute dirs (file://) artifacts may come from (empty: any)")
 	fs.Int64Var(&cfg.MaxArchiveBytes, "max-archive-bytes", cfg.MaxArchiveBytes, "largest artifact, downloaded and uncompressed, in bytes")
 	fs.IntVar(&cfg.MaxArchiveFiles, "max-archive-files", cfg.MaxArchiveFiles, "most entries in an artifact")
+	fs.DurationVar(&cfg.DownloadStallTimeout, "download-stall-timeout", cfg.DownloadStallTimeout, "end a download attempt that receives no bytes for this long")
+	fs.DurationVar(&cfg.DownloadTimeout, "download-timeout", cfg.DownloadTimeout, "overall deadline of one artifact's download, retries included")
+	fs.IntVar(&cfg.DownloadRetries, "download-retries", cfg.DownloadRetries, "attempts of one download (resumed with HTTP Range where possible)")
+	fs.DurationVar(&cfg.DownloadRetryInterval, "download-retry-interval", cfg.DownloadRetryInterval, "first pause between download attempts (doubles up to 30s)")
+	fs.Int64Var(&cfg.MinFreeBytes, "min-free-bytes", cfg.MinFreeBytes, "disk space a download must leave free in the builds dir")
+	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "TCP connect timeout")
+	fs.DurationVar(&cfg.TLSHandshakeTimeout, "tls-handshake-timeout", cfg.TLSHandshakeTimeout, "TLS handshake timeout")
 	fs.BoolVar(&opts.once, "once", false, "run until the service answers NOOP, then exit (cron mode)")
 	fs.StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 
@@ -199,6 +206,9 @@ func withFlagName(err error) error {
 		"MaxRetries": "--max-retries", "BuildsToRetain": "--builds-to-retain",
 		"MaxArchiveBytes": "--max-archive-bytes", "MaxArchiveFiles": "--max-archive-files",
 		"MaxBuildsBytes": "--max-builds-bytes", "MaxLogBytes": "--max-log-bytes",
+		"DownloadStallTimeout": "--download-stall-timeout", "DownloadTimeout": "--download-timeout",
+		"DownloadRetries": "--download-retries", "DownloadRetryInterval": "--download-retry-interval",
+		"MinFreeBytes": "--min-free-bytes", "ConnectTimeout": "--connect-timeout", "TLSHandshakeTimeout": "--tls-handshake-timeout",
 	}
 	msg := err.Error()
 	for field, flagName := range fields {
