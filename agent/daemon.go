@@ -134,6 +134,10 @@ func (d *daemon) cycle(ctx context.Context, mayWait bool) (bool, error) {
 	}
 	worked := false
 	resp, err := d.ping(ctx, wait)
+	if err == nil && len(d.status.orphans()) > 0 {
+		worked = true
+		resp, err = d.settleOrphans(ctx, resp)
+	}
 	for {
 		if err != nil {
 			return worked, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,78 @@ func TestPingFailureIsReportedAndKeepsTheStatus(t *testing.T) {
 	}
 	if after := readStatus(t, cfg); after[testEnv].Report != before[testEnv].Report {
 		t.Fatalf("status changed by a failed ping: %+v", after)
+	}
+}
+
+// plantRecord writes, into an installed agent's status file, the record of a RESTARTING
+// script that a dead agent started (pid and boot id as given) and the wrapper's exit
+// status when code is not nil.
+func plantRecord(t *testing.T, cfg agent.Config, bootID string, code *int) {
+	t.Helper()
+	status := readStatus(t, cfg)
+	st := status[testEnv]
+	st.Report.DeployStage, st.Report.Status = protocol.StageRestarting, protocol.StatusUnknown
+	exitFile := filepath.Join(cfg.AgentDir, testEnv+".exit")
+	st.Running = &agent.RunningScript{DeployID: "d1", DeployStage: protocol.StageRestarting, OpCode: protocol.OpDeploy,
+		Attempt: 1, Script: "RESTARTING", PID: 1 << 22, BootID: bootID, StartedAt: time.Now(),
+		Deadline: time.Now().Add(time.Hour), ExitFile: exitFile, LogPath: filepath.Join(cfg.AgentDir, "logs", testEnv+".log")}
+	status[testEnv] = st
+	data, _ := json.Marshal(status)
+	if err := os.WriteFile(filepath.Join(cfg.AgentDir, agent.StatusFileName), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code != nil {
+		os.WriteFile(exitFile, []byte(strconv.Itoa(*code)+"\n"), 0o644)
+	}
+}
+
+func TestScriptThatEndedWhileTheAgentWasDownIsReportedNotRerun(t *testing.T) {
+	for _, tc := range []struct {
+		code       int
+		wantStatus string
+	}{{0, protocol.StatusSucceeded}, {3, protocol.StatusScriptFailed}} {
+		t.Run(tc.wantStatus, func(t *testing.T) {
+			srv := newFakeServer(t, noop)
+			cfg := testConfig(t, srv.URL)
+			journal := filepath.Join(t.TempDir(), "journal")
+			stagedBuild(t, srv, cfg, "d1", "b1", allStages(t, journal))
+			plantRecord(t, cfg, readTrim(t, "/proc/sys/kernel/random/boot_id"), &tc.code)
+			before := len(srv.reportsOf())
+			srv.mu.Lock()
+			srv.decide = goalsInOrder(deployGoal("d1", protocol.StageRestarting))
+			srv.mu.Unlock()
+			runOnce(t, cfg)
+			reports := srv.reportsOf()[before:]
+			if len(reports) < 2 || reports[1].DeployStage != protocol.StageRestarting || reports[1].AgentStatus != tc.wantStatus ||
+				reports[1].ErrorCode != tc.code {
+				t.Fatalf("reports after restart = %+v, want RESTARTING/%s code %d second", reports, tc.wantStatus, tc.code)
+			}
+			if _, err := os.Stat(journal); tc.code == 0 && err == nil {
+				t.Fatalf("RESTARTING ran again:\n%s", readTrim(t, journal))
+			}
+			if readStatus(t, cfg)[testEnv].Running != nil {
+				t.Fatal("the record stayed after its result was reported")
+			}
+		})
+	}
+}
+
+func TestScriptInterruptedByARebootRunsAgain(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	journal := filepath.Join(t.TempDir(), "journal")
+	stagedBuild(t, srv, cfg, "d1", "b1", allStages(t, journal))
+	plantRecord(t, cfg, "an-earlier-boot", nil)
+	before := len(srv.reportsOf())
+	srv.mu.Lock()
+	srv.decide = goalsInOrder(deployGoal("d1", protocol.StageRestarting))
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+	reports := srv.reportsOf()[before:]
+	if len(reports) < 2 || reports[1].AgentStatus != protocol.StatusUnknown || !strings.Contains(reports[1].ErrorMessage, "interrupted") {
+		t.Fatalf("reports after the reboot = %+v, want RESTARTING/UNKNOWN interrupted", reports)
+	}
+	if got := readTrim(t, journal); got != "RESTARTING" {
+		t.Fatalf("after the reboot RESTARTING ran %q, want once", got)
 	}
 }

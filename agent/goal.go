@@ -25,6 +25,16 @@ type goalRun struct {
 	status   *EnvStatus
 	settings stageSettings
 	vars     map[string]string
+	// attempt is the number of the attempt being run, from 1.
+	attempt int
+	// record makes a started script durable (set by supervise, which owns d.status).
+	record func(*RunningScript) error
+}
+
+// recordRequest asks the supervisor to save a started script's record.
+type recordRequest struct {
+	rec *RunningScript
+	ack chan error
 }
 
 // stageOutcome is how a stage ended: a report, or the next goal if it was abandoned.
@@ -65,6 +75,7 @@ func (d *daemon) newGoalRun(goal *protocol.DeployGoal, opCode string, st *EnvSta
 func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 	backoff := r.settings.retryInterval
 	for attempt := 1; ; attempt++ {
+		r.attempt = attempt
 		next, err := d.supervise(ctx, r)
 		if next != nil {
 			return stageOutcome{next: next}
@@ -108,18 +119,37 @@ func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 func (d *daemon) supervise(ctx context.Context, r *goalRun) (*protocol.PingResponse, error) {
 	workCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	records := make(chan recordRequest)
+	r.record = func(rec *RunningScript) error {
+		rec.DeployID, rec.DeployStage, rec.OpCode, rec.Attempt = r.goal.DeployID, r.goal.DeployStage, r.opCode, r.attempt
+		ack := make(chan error, 1)
+		select {
+		case records <- recordRequest{rec: rec, ack: ack}:
+			return <-ack
+		case <-workCtx.Done():
+			return workCtx.Err()
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- d.step(workCtx, r) }()
-	if d.cfg.MinRunningTime <= 0 {
-		return nil, <-done
+	var tick <-chan time.Time
+	if d.cfg.MinRunningTime > 0 {
+		ticker := time.NewTicker(d.cfg.MinRunningTime)
+		defer ticker.Stop()
+		tick = ticker.C
 	}
-	ticker := time.NewTicker(d.cfg.MinRunningTime)
-	defer ticker.Stop()
 	for {
 		select {
 		case err := <-done:
+			// The attempt is over and its result is in hand; the caller saves it with
+			// the record cleared, and until then the record still finds the script's
+			// exit status should the agent die.
+			r.status.Running = nil
 			return nil, err
-		case <-ticker.C:
+		case req := <-records:
+			r.status.Running = req.rec
+			req.ack <- d.status.save()
+		case <-tick:
 			resp, err := d.ping(ctx, 0)
 			if err != nil {
 				d.log.Warn("progress ping failed; the stage goes on", "err", err)
@@ -128,6 +158,7 @@ func (d *daemon) supervise(ctx context.Context, r *goalRun) (*protocol.PingRespo
 			if goalChanged(r, resp) {
 				cancel()
 				<-done
+				r.status.Running = nil
 				return resp, nil
 			}
 		}
@@ -275,8 +306,13 @@ func (d *daemon) runStageScript(ctx context.Context, r *goalRun, required bool) 
 		path: script, dir: r.settings.target, env: d.scriptEnv(r),
 		logPath: filepath.Join(d.cfg.AgentDir, "logs", r.env+".log"),
 		timeout: r.settings.scriptTimeout, grace: r.settings.terminationGrace, tailBytes: d.cfg.MaxTailBytes,
-		maxLogBytes: d.cfg.MaxLogBytes,
+		maxLogBytes: d.cfg.MaxLogBytes, exitFile: d.exitFilePath(r.env), record: r.record,
 	})
+}
+
+// exitFilePath is where env's script wrapper writes the exit status.
+func (d *daemon) exitFilePath(env string) string {
+	return filepath.Join(d.cfg.AgentDir, env+".exit")
 }
 
 // scriptEnv is the agent's environment plus Teletraan's variables plus the script
