@@ -99,7 +99,10 @@ func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 		if err := d.status.save(); err != nil {
 			d.log.Error("cannot record failed attempt", "err", err)
 		}
-		if resp, err := d.ping(ctx, 0); err == nil && goalChanged(r, resp) {
+		if resp, err := d.ping(ctx, 0); err == nil && stopFor(r, resp) != nil {
+			status, code, msg, _ := classify(&stoppedByService{reason: stopFor(r, resp).Reason})
+			return stageOutcome{status: status, code: code, message: msg, failCount: attempt}
+		} else if err == nil && goalChanged(r, resp) {
 			return stageOutcome{next: resp}
 		}
 		if sleep(ctx, backoff) != nil {
@@ -117,7 +120,8 @@ func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 // the service sees the host alive and can redirect it: a changed goal cancels the
 // attempt (killing its scripts) and is returned.
 func (d *daemon) supervise(ctx context.Context, r *goalRun) (*protocol.PingResponse, error) {
-	workCtx, cancel := context.WithCancel(ctx)
+	workCtx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
 	records := make(chan recordRequest)
 	r.record = func(rec *RunningScript) error {
@@ -155,6 +159,14 @@ func (d *daemon) supervise(ctx context.Context, r *goalRun) (*protocol.PingRespo
 				d.log.Warn("progress ping failed; the stage goes on", "err", err)
 				continue
 			}
+			if stop := stopFor(r, resp); stop != nil {
+				// Stopping a script takes its grace period; a download stops at once.
+				cause := &stoppedByService{reason: stop.Reason}
+				cancelCause(cause)
+				<-done
+				r.status.Running = nil
+				return nil, cause
+			}
 			if goalChanged(r, resp) {
 				cancel()
 				<-done
@@ -165,8 +177,18 @@ func (d *daemon) supervise(ctx context.Context, r *goalRun) (*protocol.PingRespo
 	}
 }
 
+// stopFor returns resp's StopWork when it is about r's environment and deploy.
+func stopFor(r *goalRun, resp *protocol.PingResponse) *protocol.StopWork {
+	s := resp.StopWork
+	if s == nil || (s.EnvID != r.goal.EnvID && s.EnvName != r.env) || (s.DeployID != "" && s.DeployID != r.goal.DeployID) {
+		return nil
+	}
+	return s
+}
+
 // goalChanged reports whether resp asks for something other than what r is doing. A
-// NOOP is not a change: it is how the service says "nothing new", e.g. while paused.
+// NOOP is not a change: it is how the service says "nothing new"; the service says
+// "stop" explicitly, with StopWork (see stopFor).
 func goalChanged(r *goalRun, resp *protocol.PingResponse) bool {
 	g := resp.DeployGoal
 	if g == nil || resp.OpCode == protocol.OpNoop || resp.OpCode == protocol.OpWait {

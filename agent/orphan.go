@@ -39,20 +39,23 @@ func (d *daemon) settleOrphans(ctx context.Context, resp *protocol.PingResponse)
 				log.Info("stopping a script an earlier agent started: the goal changed meanwhile")
 				rec.stop(time.Duration(rec.GraceSeconds * float64(time.Second)))
 				st.Running = nil
-				d.setReport(st, protocol.StatusUnknown, 0,
-					"stopped: the goal changed while the agent was down", st.Report.FailCount)
+				d.reportOrphanStopped(st, resp, "stopped: the goal changed while the agent was down")
 				if err := d.status.save(); err != nil {
 					return nil, fmt.Errorf("record stopped script: %w", err)
 				}
 				continue
 			}
 			log.Info("waiting for a script an earlier agent started")
-			next, err := d.waitOrphan(ctx, env, rec)
+			next, stopped, err := d.waitOrphan(ctx, env, rec)
 			if err != nil {
 				return nil, err
 			}
-			if next != nil {
-				resp = next // stopped for a changed goal, which is the next one to run
+			if stopped {
+				if next.StopWork != nil {
+					reported = true // the stop's report goes with a fresh ping
+				} else {
+					resp = next // the changed goal is the next one to run
+				}
 				continue
 			}
 		}
@@ -72,6 +75,9 @@ func (d *daemon) settleOrphans(ctx context.Context, resp *protocol.PingResponse)
 // orphanGoalChanged reports whether resp asks env for something else than the recorded
 // script's stage. An answer about another environment, or none, is no change.
 func orphanGoalChanged(env string, rec *RunningScript, resp *protocol.PingResponse) bool {
+	if s := resp.StopWork; s != nil && s.EnvName == env && (s.DeployID == "" || s.DeployID == rec.DeployID) {
+		return true
+	}
 	g := resp.DeployGoal
 	if g == nil || resp.OpCode == protocol.OpNoop || resp.OpCode == protocol.OpWait || g.EnvName != env {
 		return false
@@ -79,10 +85,21 @@ func orphanGoalChanged(env string, rec *RunningScript, resp *protocol.PingRespon
 	return g.DeployID != rec.DeployID || g.DeployStage != rec.DeployStage || resp.OpCode != rec.OpCode
 }
 
+// reportOrphanStopped records why an earlier agent's script was stopped: the service's
+// StopWork reason, or a changed goal (UNKNOWN, as Teletraan's agent reports an abort).
+func (d *daemon) reportOrphanStopped(st *EnvStatus, resp *protocol.PingResponse, changed string) {
+	if s := resp.StopWork; s != nil {
+		status, code, msg, _ := classify(&stoppedByService{reason: s.Reason})
+		d.setReport(st, status, code, msg, st.Report.FailCount)
+		return
+	}
+	d.setReport(st, protocol.StatusUnknown, 0, changed, st.Report.FailCount)
+}
+
 // waitOrphan waits for a recorded script to end, pinging every MinRunningTime as for a
 // script of its own (the service sees the host alive and may change the goal, which
 // stops the script and is returned), and enforcing the script's recorded deadline.
-func (d *daemon) waitOrphan(ctx context.Context, env string, rec *RunningScript) (*protocol.PingResponse, error) {
+func (d *daemon) waitOrphan(ctx context.Context, env string, rec *RunningScript) (*protocol.PingResponse, bool, error) {
 	grace := time.Duration(rec.GraceSeconds * float64(time.Second))
 	poll := time.NewTicker(pollInterval)
 	defer poll.Stop()
@@ -97,7 +114,7 @@ func (d *daemon) waitOrphan(ctx context.Context, env string, rec *RunningScript)
 		case <-ctx.Done():
 			// Stopping the agent stops its scripts, adopted ones included, as for its own.
 			rec.stop(grace)
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		case <-poll.C:
 			if time.Now().After(rec.Deadline) {
 				rec.stop(0)
@@ -112,12 +129,12 @@ func (d *daemon) waitOrphan(ctx context.Context, env string, rec *RunningScript)
 				rec.stop(grace)
 				st := d.status.envs[env]
 				st.Running = nil
-				d.setReport(st, protocol.StatusUnknown, 0, "stopped: the goal changed", st.Report.FailCount)
-				return resp, d.status.save()
+				d.reportOrphanStopped(st, resp, "stopped: the goal changed")
+				return resp, true, d.status.save()
 			}
 		}
 	}
-	return nil, nil
+	return nil, false, nil
 }
 
 // finishOrphan turns a recorded script that has ended into the stage's report: its

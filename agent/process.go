@@ -18,8 +18,12 @@ import (
 // start is durably recorded (so no script ever runs unrecorded), then runs the script
 // and writes its exit status to a file (so that a restarted agent learns how a script
 // it could not wait for ended). $0 is the script, $1 the exit file. A wrapper whose agent
-// died before the go-ahead reads EOF and exits without running anything.
-const wrapperScript = `IFS= read -r go || exit 125
+// died before the go-ahead reads EOF and exits without running anything. The wrapper
+// traps SIGTERM and SIGINT with a no-op so that a stop signalled to the whole group
+// leaves it waiting for the script's own shutdown (the grace period); a trap, unlike
+// an ignored signal, is not inherited by the script.
+const wrapperScript = `trap : TERM INT
+IFS= read -r go || exit 125
 [ "$go" = go ] || exit 125
 "$0" </dev/null
 code=$?
