@@ -17,7 +17,8 @@
 //
 // The token may also come from the TELETRAAN_AGENT_TOKEN environment variable, which
 // keeps it out of the process list. Invalid flags or keys exit with status 2; --once
-// exits with 1 when the service cannot be reached. SIGTERM and SIGINT stop the agent
+// exits with 1 when the service cannot be reached; --check validates the config, the
+// dirs and the server connection without pinging and exits 0 or 1. SIGTERM and SIGINT stop the agent
 // cleanly: a running script's process group gets SIGTERM, then SIGKILL after the grace
 // period, and the status file records the stage as unfinished so that it reruns.
 package main
@@ -49,13 +50,18 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
+// stdout is where --check reports; a variable so that tests can read it.
+var stdout io.Writer = os.Stdout
+
 // options are the flag values that are not Config fields as they stand.
 type options struct {
 	configFile string
 	groups     string
 	allowlist  string
 	once       bool
+	check      bool
 	logLevel   string
+	logFormat  string
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -72,10 +78,27 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "teletraan-agent: --log-level %q: want debug, info, warn or error\n", opts.logLevel)
 		return exitUsage
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	handlerOpts := &slog.HandlerOptions{Level: level}
+	switch opts.logFormat {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, handlerOpts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, handlerOpts))
+	default:
+		fmt.Fprintf(stderr, "teletraan-agent: --log-format %q: want text or json\n", opts.logFormat)
+		return exitUsage
+	}
+	cfg.Logger = cfg.Logger.With("agent_version", version)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if opts.check {
+		if err := agent.Check(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "teletraan-agent: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if opts.once {
 		err = agent.RunOnce(ctx, cfg)
 	} else {
@@ -137,6 +160,8 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	fs.DurationVar(&cfg.TLSHandshakeTimeout, "tls-handshake-timeout", cfg.TLSHandshakeTimeout, "TLS handshake timeout")
 	fs.BoolVar(&opts.once, "once", false, "run until the service answers NOOP, then exit (cron mode)")
 	fs.StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&opts.logFormat, "log-format", "text", "log format on stderr: text, or json (one object per line, for journald and log shippers)")
+	fs.BoolVar(&opts.check, "check", false, "validate the config, the agent's dirs and free disk, and that the server answers; then exit (0 when all is well)")
 
 	if err := fs.Parse(args); err != nil {
 		return cfg, opts, err
