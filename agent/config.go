@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -65,6 +66,11 @@ type Config struct {
 
 	// BuildsToRetain is how many builds, the current one included, stay in BuildsDir.
 	BuildsToRetain int
+	// MaxBuildsBytes, when positive, also bounds the bytes of the builds kept beyond the
+	// ones in use (older builds go first).
+	MaxBuildsBytes int64
+	// MaxLogBytes is the size at which an environment's script log is rotated to .1.
+	MaxLogBytes int64
 	// ScriptTimeout kills a script's whole process group and fails the stage (SCRIPT_TIMEOUT).
 	ScriptTimeout time.Duration
 	// MaxRetries is how many attempts a failing stage gets before TOO_MANY_RETRY.
@@ -78,14 +84,32 @@ type Config struct {
 	// MaxTailBytes bounds the script output sent back as errorMessage.
 	MaxTailBytes int
 
-	// DownloadAllowlist, when not empty, lists the only hosts artifacts may come from.
+	// DownloadAllowlist, when not empty, lists the only places artifacts may come from:
+	// host names for http(s) URLs, absolute directories for file:// URLs.
 	DownloadAllowlist []string
 	// MaxArchiveBytes bounds an artifact's download size and its uncompressed size.
 	MaxArchiveBytes int64
 	// MaxArchiveFiles bounds the number of entries in an artifact.
 	MaxArchiveFiles int
+	// DownloadStallTimeout ends a download attempt that receives no bytes for this long.
+	DownloadStallTimeout time.Duration
+	// DownloadTimeout bounds one artifact's download, retries included.
+	DownloadTimeout time.Duration
+	// DownloadRetries is how many attempts one download gets before the stage fails.
+	DownloadRetries int
+	// DownloadRetryInterval is the first pause between download attempts; it doubles up to 30s.
+	DownloadRetryInterval time.Duration
+	// MinFreeBytes is the disk space a download must leave free in BuildsDir beyond the
+	// archive and its estimated extracted size.
+	MinFreeBytes int64
+	// ConnectTimeout bounds a TCP connect of the default HTTP client.
+	ConnectTimeout time.Duration
+	// TLSHandshakeTimeout bounds a TLS handshake of the default HTTP client.
+	TLSHandshakeTimeout time.Duration
 
-	// HTTPClient is used for pings and downloads; nil means a private default client.
+	// HTTPClient is used for pings and downloads; nil means a private client whose
+	// transport applies ConnectTimeout and TLSHandshakeTimeout. The stall and overall
+	// download timeouts apply whatever the client.
 	HTTPClient *http.Client
 	// Logger receives the agent's own log; nil discards it.
 	Logger *slog.Logger
@@ -109,6 +133,15 @@ func DefaultConfig() Config {
 		MaxTailBytes:     8 << 10,
 		MaxArchiveBytes:  4 << 30,
 		MaxArchiveFiles:  200_000,
+		MaxLogBytes:      10 << 20,
+
+		DownloadStallTimeout:  60 * time.Second,
+		DownloadTimeout:       time.Hour,
+		DownloadRetries:       5,
+		DownloadRetryInterval: time.Second,
+		MinFreeBytes:          64 << 20,
+		ConnectTimeout:        10 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
 	}
 }
 
@@ -145,6 +178,9 @@ func (c *Config) Validate() error {
 	}{
 		{"PingInterval", c.PingInterval}, {"ScriptTimeout", c.ScriptTimeout},
 		{"RetryInterval", c.RetryInterval}, {"MaxRetryInterval", c.MaxRetryInterval},
+		{"DownloadStallTimeout", c.DownloadStallTimeout}, {"DownloadTimeout", c.DownloadTimeout},
+		{"DownloadRetryInterval", c.DownloadRetryInterval}, {"ConnectTimeout", c.ConnectTimeout},
+		{"TLSHandshakeTimeout", c.TLSHandshakeTimeout},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -170,14 +206,21 @@ func (c *Config) Validate() error {
 		{"PingRetries", int64(c.PingRetries)}, {"MaxRetries", int64(c.MaxRetries)},
 		{"BuildsToRetain", int64(c.BuildsToRetain)}, {"MaxArchiveBytes", c.MaxArchiveBytes},
 		{"MaxArchiveFiles", int64(c.MaxArchiveFiles)}, {"MaxTailBytes", int64(c.MaxTailBytes)},
+		{"MaxLogBytes", c.MaxLogBytes}, {"DownloadRetries", int64(c.DownloadRetries)},
 	}
 	for _, p := range atLeastOne {
 		if p.n < 1 {
 			return fmt.Errorf("%s must be at least 1, got %d", p.name, p.n)
 		}
 	}
+	if c.MaxBuildsBytes < 0 {
+		return fmt.Errorf("MaxBuildsBytes must not be negative (0 means no limit), got %d", c.MaxBuildsBytes)
+	}
+	if c.MinFreeBytes < 0 {
+		return fmt.Errorf("MinFreeBytes must not be negative, got %d", c.MinFreeBytes)
+	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{}
+		c.HTTPClient = c.defaultClient()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -191,4 +234,15 @@ func (c *Config) targetFor(env string) string {
 		return strings.ReplaceAll(c.TargetPattern, EnvNamePlaceholder, env)
 	}
 	return filepath.Join(c.TargetPattern, env)
+}
+
+// defaultClient is an HTTP client whose every phase before the body is bounded: a host
+// behind a black-holed route or a TLS server that never answers fails in seconds. No
+// overall timeout: pings and downloads set their own deadlines.
+func (c *Config) defaultClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	dialer := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
+	t.DialContext = dialer.DialContext
+	t.TLSHandshakeTimeout = c.TLSHandshakeTimeout
+	return &http.Client{Transport: t}
 }

@@ -89,6 +89,14 @@ func newDaemon(cfg Config) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, dir := range []string{cfg.AgentDir, cfg.BuildsDir} {
+		if err := removeTempFiles(dir); err != nil {
+			cfg.Logger.Warn("cannot remove temp files of an earlier run", "err", err)
+		}
+	}
+	if len(cfg.DownloadAllowlist) == 0 {
+		cfg.Logger.Warn("no download allowlist: artifacts may come from any host or local path the service names; set --download-allowlist")
+	}
 	status, err := loadStatus(filepath.Join(cfg.AgentDir, StatusFileName))
 	if status == nil {
 		lock.release()
@@ -104,7 +112,7 @@ func newDaemon(cfg Config) (*daemon, error) {
 			url: cfg.ServerURL + protocol.PingPath, token: cfg.Token, http: cfg.HTTPClient,
 			retries: cfg.PingRetries, retryDelay: cfg.PingRetryDelay,
 		},
-		dl:     newDownloader(cfg.HTTPClient, cfg.DownloadAllowlist, cfg.MaxArchiveBytes),
+		dl:     newDownloader(&cfg),
 		status: status,
 		lock:   lock,
 	}, nil
@@ -126,6 +134,10 @@ func (d *daemon) cycle(ctx context.Context, mayWait bool) (bool, error) {
 	}
 	worked := false
 	resp, err := d.ping(ctx, wait)
+	if err == nil && len(d.status.orphans()) > 0 {
+		worked = true
+		resp, err = d.settleOrphans(ctx, resp)
+	}
 	for {
 		if err != nil {
 			return worked, err

@@ -3,10 +3,13 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,5 +238,176 @@ func TestPingFailureIsReportedAndKeepsTheStatus(t *testing.T) {
 	}
 	if after := readStatus(t, cfg); after[testEnv].Report != before[testEnv].Report {
 		t.Fatalf("status changed by a failed ping: %+v", after)
+	}
+}
+
+// plantRecord writes, into an installed agent's status file, the record of a RESTARTING
+// script that a dead agent started (pid and boot id as given) and the wrapper's exit
+// status when code is not nil.
+func plantRecord(t *testing.T, cfg agent.Config, bootID string, code *int) {
+	t.Helper()
+	status := readStatus(t, cfg)
+	st := status[testEnv]
+	st.Report.DeployStage, st.Report.Status = protocol.StageRestarting, protocol.StatusUnknown
+	exitFile := filepath.Join(cfg.AgentDir, testEnv+".exit")
+	st.Running = &agent.RunningScript{DeployID: "d1", DeployStage: protocol.StageRestarting, OpCode: protocol.OpDeploy,
+		Attempt: 1, Script: "RESTARTING", PID: 1 << 22, BootID: bootID, StartedAt: time.Now(),
+		Deadline: time.Now().Add(time.Hour), ExitFile: exitFile, LogPath: filepath.Join(cfg.AgentDir, "logs", testEnv+".log")}
+	status[testEnv] = st
+	data, _ := json.Marshal(status)
+	if err := os.WriteFile(filepath.Join(cfg.AgentDir, agent.StatusFileName), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code != nil {
+		os.WriteFile(exitFile, []byte(strconv.Itoa(*code)+"\n"), 0o644)
+	}
+}
+
+func TestScriptThatEndedWhileTheAgentWasDownIsReportedNotRerun(t *testing.T) {
+	for _, tc := range []struct {
+		code       int
+		wantStatus string
+	}{{0, protocol.StatusSucceeded}, {3, protocol.StatusScriptFailed}} {
+		t.Run(tc.wantStatus, func(t *testing.T) {
+			srv := newFakeServer(t, noop)
+			cfg := testConfig(t, srv.URL)
+			journal := filepath.Join(t.TempDir(), "journal")
+			stagedBuild(t, srv, cfg, "d1", "b1", allStages(t, journal))
+			plantRecord(t, cfg, readTrim(t, "/proc/sys/kernel/random/boot_id"), &tc.code)
+			before := len(srv.reportsOf())
+			srv.mu.Lock()
+			srv.decide = goalsInOrder(deployGoal("d1", protocol.StageRestarting))
+			srv.mu.Unlock()
+			runOnce(t, cfg)
+			reports := srv.reportsOf()[before:]
+			if len(reports) < 2 || reports[1].DeployStage != protocol.StageRestarting || reports[1].AgentStatus != tc.wantStatus ||
+				reports[1].ErrorCode != tc.code {
+				t.Fatalf("reports after restart = %+v, want RESTARTING/%s code %d second", reports, tc.wantStatus, tc.code)
+			}
+			if _, err := os.Stat(journal); tc.code == 0 && err == nil {
+				t.Fatalf("RESTARTING ran again:\n%s", readTrim(t, journal))
+			}
+			if readStatus(t, cfg)[testEnv].Running != nil {
+				t.Fatal("the record stayed after its result was reported")
+			}
+		})
+	}
+}
+
+func TestScriptInterruptedByARebootRunsAgain(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	journal := filepath.Join(t.TempDir(), "journal")
+	stagedBuild(t, srv, cfg, "d1", "b1", allStages(t, journal))
+	plantRecord(t, cfg, "an-earlier-boot", nil)
+	before := len(srv.reportsOf())
+	srv.mu.Lock()
+	srv.decide = goalsInOrder(deployGoal("d1", protocol.StageRestarting))
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+	reports := srv.reportsOf()[before:]
+	if len(reports) < 2 || reports[1].AgentStatus != protocol.StatusUnknown || !strings.Contains(reports[1].ErrorMessage, "interrupted") {
+		t.Fatalf("reports after the reboot = %+v, want RESTARTING/UNKNOWN interrupted", reports)
+	}
+	if got := readTrim(t, journal); got != "RESTARTING" {
+		t.Fatalf("after the reboot RESTARTING ran %q, want once", got)
+	}
+}
+
+// stopAfter answers goal until ready() holds, then NOOP with a StopWork for it, and
+// plain NOOP once the agent reported the stop.
+func stopAfter(goal protocol.PingResponse, reason string, ready func() bool) func(protocol.PingRequest) protocol.PingResponse {
+	return func(req protocol.PingRequest) protocol.PingResponse {
+		r, _ := findReport(req, testEnvID)
+		if r.AgentStatus == protocol.StatusAbortedByService {
+			return protocol.PingResponse{OpCode: protocol.OpNoop}
+		}
+		if ready() {
+			return protocol.PingResponse{OpCode: protocol.OpNoop, StopWork: &protocol.StopWork{
+				EnvID: testEnvID, EnvName: testEnv, DeployID: goal.DeployGoal.DeployID, Reason: reason}}
+		}
+		return goal
+	}
+}
+
+// TestStopWorkEndsALongScript: an abort (or an operator's pause) while a script that
+// ignores SIGTERM runs; its whole process group is gone once the grace period is over,
+// and the host's report and status file say why.
+func TestStopWorkEndsALongScript(t *testing.T) {
+	for _, reason := range []string{"deploy d1 was aborted", "an operator took the host out of the deploy (PAUSED_BY_USER)"} {
+		t.Run(reason, func(t *testing.T) {
+			srv := newFakeServer(t, noop)
+			cfg := testConfig(t, srv.URL)
+			cfg.MinRunningTime = 30 * time.Millisecond
+			cfg.TerminationGrace = 200 * time.Millisecond
+			pids := t.TempDir()
+			stagedBuild(t, srv, cfg, "d1", "b1", buildWithScripts(t, map[string]string{
+				"RESTARTING": "trap '' TERM\nsleep 1000 &\necho $! > " + pids + "/child\nwait"}))
+			child := filepath.Join(pids, "child")
+			srv.mu.Lock()
+			srv.decide = stopAfter(deployGoal("d1", protocol.StageRestarting), reason, func() bool {
+				_, err := os.Stat(child)
+				return err == nil
+			})
+			srv.mu.Unlock()
+			runOnce(t, cfg)
+			pid := readTrim(t, child)
+			waitFor(t, "the stopped script's group to be gone", func() bool { return processGone(pid) })
+			r := lastReport(t, srv)
+			if r.DeployStage != protocol.StageRestarting || r.AgentStatus != protocol.StatusAbortedByService ||
+				!strings.Contains(r.ErrorMessage, reason) {
+				t.Fatalf("last report %+v, want RESTARTING/ABORTED_BY_SERVICE saying %q", r, reason)
+			}
+			if st := readStatus(t, cfg)[testEnv]; st.Report.Status != protocol.StatusAbortedByService || st.Running != nil {
+				t.Fatalf("status file %+v", st)
+			}
+		})
+	}
+}
+
+// TestStopWorkEndsAStalledDownload: an abort while the artifact server hangs ends the
+// download at the next progress ping and leaves no partial file.
+func TestStopWorkEndsAStalledDownload(t *testing.T) {
+	body := randomArchive(t, 64<<10)
+	var stalled atomic.Bool
+	art := newArtifactServer(t, body, func(_ int, w http.ResponseWriter, r *http.Request) bool {
+		stalled.Store(true)
+		stallAfter(body, 1000)(w, r)
+		return true
+	})
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	cfg.MinRunningTime = 30 * time.Millisecond
+	cfg.DownloadStallTimeout = time.Minute
+	srv.decide = stopAfter(downloadGoal("d1", protocol.Build{ID: "b1", ArtifactURL: art.URL + "/b1.tar.gz", Checksum: sha256Hex(body)}),
+		"deploy d1 was aborted", stalled.Load)
+	runOnce(t, cfg)
+	if r := lastReport(t, srv); r.DeployStage != protocol.StageDownloading || r.AgentStatus != protocol.StatusAbortedByService {
+		t.Fatalf("last report %+v", r)
+	}
+	if m, _ := filepath.Glob(filepath.Join(cfg.BuildsDir, ".download-*")); len(m) > 0 {
+		t.Fatalf("stopped download left %v", m)
+	}
+}
+
+// TestStopWorkGivesTheScriptItsGracePeriod: a script that shuts down cleanly on SIGTERM
+// gets to finish its shutdown before anything is killed.
+func TestStopWorkGivesTheScriptItsGracePeriod(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	cfg.MinRunningTime = 30 * time.Millisecond
+	cfg.TerminationGrace = 10 * time.Second
+	dir := t.TempDir()
+	stagedBuild(t, srv, cfg, "d1", "b1", buildWithScripts(t, map[string]string{
+		"RESTARTING": "trap 'sleep 0.2; echo clean > " + dir + "/shutdown; exit 0' TERM\ntouch " + dir + "/started\nsleep 1000 & wait"}))
+	srv.mu.Lock()
+	srv.decide = stopAfter(deployGoal("d1", protocol.StageRestarting), "deploy d1 was aborted", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	})
+	srv.mu.Unlock()
+	runOnce(t, cfg)
+	if got := readTrim(t, filepath.Join(dir, "shutdown")); got != "clean" {
+		t.Fatalf("the script's TERM handler did not finish: %q", got)
 	}
 }

@@ -23,6 +23,11 @@ func permanent(err error) error {
 	return &permanentError{err: err}
 }
 
+// permanentf is permanent(fmt.Errorf(...)).
+func permanentf(format string, args ...any) error {
+	return permanent(fmt.Errorf(format, args...))
+}
+
 // scriptFailure is a script that ran and exited non-zero; it is retried.
 type scriptFailure struct {
 	script   string
@@ -47,13 +52,22 @@ func (e *scriptTimeout) Error() string {
 		e.script, e.after)
 }
 
+// stoppedByService is a stage the service told the agent to stop (StopWork): its
+// deploy was aborted or the host taken out of it. It is not retried.
+type stoppedByService struct{ reason string }
+
+func (e *stoppedByService) Error() string { return "stopped by the service: " + e.reason }
+
 // classify turns a stage error into the report Teletraan expects and says whether
 // another attempt may help.
 func classify(err error) (status string, code int, message string, retry bool) {
 	var sf *scriptFailure
 	var st *scriptTimeout
 	var pe *permanentError
+	var sbs *stoppedByService
 	switch {
+	case errors.As(err, &sbs):
+		return protocol.StatusAbortedByService, 0, sbs.Error(), false
 	case errors.As(err, &sf):
 		return protocol.StatusScriptFailed, sf.exitCode, sf.tail, true
 	case errors.As(err, &st):

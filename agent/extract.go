@@ -11,7 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 )
 
 // archiveLimits bound what one artifact may create, so that a hostile or broken build
@@ -37,14 +39,27 @@ func archiveSuffix(name string) (string, error) {
 
 // extractBuild makes buildDir hold the extracted archive, or leaves no trace: it extracts
 // into a temporary sibling and renames it into place, and only then writes the marker
-// that lets later deploys of the same build (rollbacks, restarts) skip all of this.
+// that lets later deploys of the same build (rollbacks, restarts) skip all of this. A
+// refused archive is deleted at once, since no retry can make it acceptable and it may
+// be as large as the download limit.
 func extractBuild(archive, buildDir string, lim archiveLimits) error {
+	err := extractBuildDir(archive, buildDir, lim)
+	var pe *permanentError
+	if errors.As(err, &pe) {
+		if rerr := os.Remove(archive); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return errors.Join(err, fmt.Errorf("remove refused archive: %w", rerr))
+		}
+	}
+	return err
+}
+
+func extractBuildDir(archive, buildDir string, lim archiveLimits) error {
 	marker := buildDir + extractedSuffix
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
 	parent := filepath.Dir(buildDir)
-	tmp, err := os.MkdirTemp(parent, ".extract-"+filepath.Base(buildDir)+"-")
+	tmp, err := os.MkdirTemp(parent, extractTempPrefix+filepath.Base(buildDir)+"-")
 	if err != nil {
 		return fmt.Errorf("create extraction dir in %s: %w", parent, err)
 	}
@@ -101,15 +116,52 @@ func extractArchive(archive, dest string, lim archiveLimits) error {
 	return nil
 }
 
-// extractor writes entries through an os.Root, which is the second line of defence: the
-// name checks below reject hostile entries with clear messages, and the Root makes any
-// check we got wrong fail instead of escaping.
+// extractor writes entries through an os.Root, so that no operation can reach outside
+// the build dir whatever the names and links say. On top of that it resolves every
+// symlink on the filesystem as it is being built (see resolve): the Root only guards
+// the agent's own operations, while a link left in the build would also mislead the
+// lifecycle scripts and services that later read the build without a Root.
 type extractor struct {
 	root     *os.Root
 	lim      archiveLimits
 	files    int
 	bytes    int64
 	symlinks map[string]bool // entries created as symlinks, by cleaned name
+	links    []string        // the same names in creation order, for the final check
+}
+
+// errEscapes says a path resolves outside the build dir.
+var errEscapes = errors.New("resolves outside the build dir")
+
+// maxLinkHops bounds symlink resolution as the kernel does (ELOOP after 40 links).
+const maxLinkHops = 40
+
+// streamCap counts every decompressed byte the tar reader and the trailing-data drain
+// consume (headers, padding, anything after the end of the tar), so that a small tar
+// followed by gigabytes of zeros in the gzip stream costs no more than maxBytes of CPU.
+type streamCap struct {
+	r    io.Reader
+	left int64
+	max  int64
+}
+
+// streamTooBig is the error of a streamCap that ran out.
+type streamTooBig struct{ max int64 }
+
+func (e *streamTooBig) Error() string {
+	return fmt.Sprintf("decompressed stream is larger than %d bytes (tar headers and trailing data included); raise the limit or slim the build", e.max)
+}
+
+func (c *streamCap) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, &streamTooBig{max: c.max}
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 func (x *extractor) tarFile(archive string, gzipped bool) error {
@@ -119,24 +171,28 @@ func (x *extractor) tarFile(archive string, gzipped bool) error {
 	}
 	defer f.Close()
 	var r io.Reader = f
-	var gz *gzip.Reader
 	if gzipped {
-		if gz, err = gzip.NewReader(f); err != nil {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
 			return fmt.Errorf("not a gzip file: %w", err)
 		}
 		r = gz
 	}
-	if err := x.tar(r); err != nil {
+	// One byte more than the cap lets a stream of exactly maxBytes through.
+	capped := &streamCap{r: r, left: x.lim.maxBytes + 1, max: x.lim.maxBytes}
+	if err := x.tar(capped); err != nil {
 		return err
 	}
-	if gz != nil {
-		// Reading to the end verifies the gzip checksum, which catches an archive cut
-		// off after the last tar block.
-		if _, err := io.Copy(io.Discard, gz); err != nil {
-			return fmt.Errorf("archive is truncated or corrupt: %w", err)
+	// Reading to the end verifies the gzip checksum, which catches an archive cut off
+	// after the last tar block; the cap bounds what a hostile tail can cost.
+	if _, err := io.Copy(io.Discard, capped); err != nil {
+		var big *streamTooBig
+		if errors.As(err, &big) {
+			return big
 		}
+		return fmt.Errorf("archive is truncated or corrupt after its last entry: %w", err)
 	}
-	return nil
+	return x.checkLinks()
 }
 
 func (x *extractor) tar(r io.Reader) error {
@@ -146,8 +202,19 @@ func (x *extractor) tar(r io.Reader) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		var big *streamTooBig
+		if errors.As(err, &big) {
+			return big
+		}
 		if err != nil {
 			return fmt.Errorf("archive is truncated or corrupt: %w", err)
+		}
+		if hdr.Typeflag == tar.TypeXGlobalHeader {
+			// Counted like any entry, or a stream of global headers would be free.
+			if err := x.count(hdr.Name); err != nil {
+				return err
+			}
+			continue
 		}
 		switch hdr.Typeflag {
 		case tar.TypeReg, '\x00': // '\x00' is the pre-POSIX regular file
@@ -161,8 +228,6 @@ func (x *extractor) tar(r io.Reader) error {
 		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 			err = fmt.Errorf("entry %q is a device or fifo (tar type %q); builds may hold only files, dirs and links",
 				hdr.Name, hdr.Typeflag)
-		case tar.TypeXGlobalHeader:
-			continue
 		default:
 			err = fmt.Errorf("entry %q has unsupported tar type %q", hdr.Name, hdr.Typeflag)
 		}
@@ -186,7 +251,7 @@ func (x *extractor) zip(archive string) error {
 			return err
 		}
 	}
-	return nil
+	return x.checkLinks()
 }
 
 func (x *extractor) zipEntry(zf *zip.File) error {
@@ -221,8 +286,22 @@ func (x *extractor) zipEntry(zf *zip.File) error {
 	}
 }
 
-// entryName validates an entry's name and returns it cleaned and relative to the root.
+// entryName validates the name of an entry to be created and returns it cleaned and
+// relative to the root.
 func (x *extractor) entryName(raw string) (string, error) {
+	name, err := x.cleanName(raw)
+	if err != nil {
+		return "", err
+	}
+	if x.symlinks[name] {
+		return "", fmt.Errorf("entry %q replaces a symlink; refusing duplicate entries", raw)
+	}
+	return name, nil
+}
+
+// cleanName validates a name in the archive (an entry's or a hardlink's target) and
+// returns it cleaned and relative to the root.
+func (x *extractor) cleanName(raw string) (string, error) {
 	if raw == "" || strings.ContainsRune(raw, 0) {
 		return "", fmt.Errorf("entry %q has an empty or invalid name", raw)
 	}
@@ -241,9 +320,6 @@ func (x *extractor) entryName(raw string) (string, error) {
 		if x.symlinks[dir] {
 			return "", fmt.Errorf("entry %q is below symlink %q; refusing to write through links", raw, dir)
 		}
-	}
-	if x.symlinks[name] {
-		return "", fmt.Errorf("entry %q replaces a symlink; refusing duplicate entries", raw)
 	}
 	return name, nil
 }
@@ -318,20 +394,102 @@ func (x *extractor) symlink(raw, target string) error {
 	if err := x.count(raw); err != nil {
 		return err
 	}
-	if target == "" || strings.HasPrefix(target, "/") {
+	if target == "" || strings.HasPrefix(target, "/") || strings.ContainsRune(target, 0) {
 		return fmt.Errorf("symlink %q points to %q; build symlinks must be relative and stay inside the build", raw, target)
-	}
-	if resolved := path.Join(path.Dir(name), target); resolved == ".." || strings.HasPrefix(resolved, "../") {
-		return fmt.Errorf("symlink %q points to %q, outside the build dir", raw, target)
 	}
 	if err := x.mkParent(raw, name); err != nil {
 		return err
+	}
+	if _, err := x.resolveLink(name, target); err != nil {
+		return fmt.Errorf("symlink %q points to %q, which %w", raw, target, err)
 	}
 	if err := x.root.Symlink(target, name); err != nil {
 		return fmt.Errorf("entry %q: %w", raw, err)
 	}
 	x.symlinks[name] = true
+	x.links = append(x.links, name)
 	return nil
+}
+
+// checkLinks resolves every symlink again once all entries exist: a link that dangled
+// when it was created may have been completed by later entries (d -> l/.. followed by
+// l -> .) into one that leaves the build.
+func (x *extractor) checkLinks() error {
+	for _, name := range x.links {
+		target, err := x.root.Readlink(name)
+		if err != nil {
+			return fmt.Errorf("symlink %q: %w", name, err)
+		}
+		if _, err := x.resolveLink(name, target); err != nil {
+			return fmt.Errorf("symlink %q -> %q %w once later entries are in place", name, target, err)
+		}
+	}
+	return nil
+}
+
+// resolveLink resolves target as the kernel would for a link at name.
+func (x *extractor) resolveLink(name, target string) ([]string, error) {
+	hops := 0
+	dir, err := x.resolve(nil, path.Dir(name), &hops)
+	if err != nil {
+		return nil, err
+	}
+	return x.resolve(dir, target, &hops)
+}
+
+// resolve walks rel from the directory at (the components of) from, following the
+// symlinks that exist now through the Root, and returns where it lands as components
+// below the root, or errEscapes. A missing component is taken literally, so a dangling
+// link is judged by where it would lead if its target were created: resolving, not
+// comparing strings, is what catches chains like a/l -> .. with d -> a/l/../.. .
+func (x *extractor) resolve(from []string, rel string, hops *int) ([]string, error) {
+	cur := slices.Clone(from)
+	missingAt := 0 // depth of the first missing component, 0 while everything exists
+	for _, part := range strings.Split(rel, "/") {
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) == 0 {
+				return nil, errEscapes
+			}
+			cur = cur[:len(cur)-1]
+			if len(cur) < missingAt {
+				missingAt = 0 // back on components that exist: look at the filesystem again
+			}
+			continue
+		}
+		next := append(slices.Clone(cur), part)
+		if missingAt > 0 {
+			cur = next
+			continue
+		}
+		fi, err := x.root.Lstat(strings.Join(next, "/"))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			missingAt = len(next)
+			cur = next
+		case err != nil:
+			return nil, err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if *hops++; *hops > maxLinkHops {
+				return nil, fmt.Errorf("goes through more than %d symlinks", maxLinkHops)
+			}
+			link, err := x.root.Readlink(strings.Join(next, "/"))
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasPrefix(link, "/") {
+				return nil, errEscapes
+			}
+			if cur, err = x.resolve(cur, link, hops); err != nil {
+				return nil, err
+			}
+		default:
+			cur = next
+		}
+	}
+	return cur, nil
 }
 
 func (x *extractor) hardlink(raw, target string) error {
@@ -342,7 +500,7 @@ func (x *extractor) hardlink(raw, target string) error {
 	if err := x.count(raw); err != nil {
 		return err
 	}
-	old, err := x.entryName(target)
+	old, err := x.cleanName(target)
 	if err != nil {
 		return fmt.Errorf("hardlink %q to %q leaves the build dir: %w", raw, target, err)
 	}

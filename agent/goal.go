@@ -25,6 +25,16 @@ type goalRun struct {
 	status   *EnvStatus
 	settings stageSettings
 	vars     map[string]string
+	// attempt is the number of the attempt being run, from 1.
+	attempt int
+	// record makes a started script durable (set by supervise, which owns d.status).
+	record func(*RunningScript) error
+}
+
+// recordRequest asks the supervisor to save a started script's record.
+type recordRequest struct {
+	rec *RunningScript
+	ack chan error
 }
 
 // stageOutcome is how a stage ended: a report, or the next goal if it was abandoned.
@@ -65,6 +75,7 @@ func (d *daemon) newGoalRun(goal *protocol.DeployGoal, opCode string, st *EnvSta
 func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 	backoff := r.settings.retryInterval
 	for attempt := 1; ; attempt++ {
+		r.attempt = attempt
 		next, err := d.supervise(ctx, r)
 		if next != nil {
 			return stageOutcome{next: next}
@@ -88,7 +99,10 @@ func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 		if err := d.status.save(); err != nil {
 			d.log.Error("cannot record failed attempt", "err", err)
 		}
-		if resp, err := d.ping(ctx, 0); err == nil && goalChanged(r, resp) {
+		if resp, err := d.ping(ctx, 0); err == nil && stopFor(r, resp) != nil {
+			status, code, msg, _ := classify(&stoppedByService{reason: stopFor(r, resp).Reason})
+			return stageOutcome{status: status, code: code, message: msg, failCount: attempt}
+		} else if err == nil && goalChanged(r, resp) {
 			return stageOutcome{next: resp}
 		}
 		if sleep(ctx, backoff) != nil {
@@ -106,36 +120,75 @@ func (d *daemon) runGoal(ctx context.Context, r *goalRun) stageOutcome {
 // the service sees the host alive and can redirect it: a changed goal cancels the
 // attempt (killing its scripts) and is returned.
 func (d *daemon) supervise(ctx context.Context, r *goalRun) (*protocol.PingResponse, error) {
-	workCtx, cancel := context.WithCancel(ctx)
+	workCtx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
+	records := make(chan recordRequest)
+	r.record = func(rec *RunningScript) error {
+		rec.DeployID, rec.DeployStage, rec.OpCode, rec.Attempt = r.goal.DeployID, r.goal.DeployStage, r.opCode, r.attempt
+		ack := make(chan error, 1)
+		select {
+		case records <- recordRequest{rec: rec, ack: ack}:
+			return <-ack
+		case <-workCtx.Done():
+			return workCtx.Err()
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- d.step(workCtx, r) }()
-	if d.cfg.MinRunningTime <= 0 {
-		return nil, <-done
+	var tick <-chan time.Time
+	if d.cfg.MinRunningTime > 0 {
+		ticker := time.NewTicker(d.cfg.MinRunningTime)
+		defer ticker.Stop()
+		tick = ticker.C
 	}
-	ticker := time.NewTicker(d.cfg.MinRunningTime)
-	defer ticker.Stop()
 	for {
 		select {
 		case err := <-done:
+			// The attempt is over and its result is in hand; the caller saves it with
+			// the record cleared, and until then the record still finds the script's
+			// exit status should the agent die.
+			r.status.Running = nil
 			return nil, err
-		case <-ticker.C:
+		case req := <-records:
+			r.status.Running = req.rec
+			req.ack <- d.status.save()
+		case <-tick:
 			resp, err := d.ping(ctx, 0)
 			if err != nil {
 				d.log.Warn("progress ping failed; the stage goes on", "err", err)
 				continue
 			}
+			if stop := stopFor(r, resp); stop != nil {
+				// Stopping a script takes its grace period; a download stops at once.
+				cause := &stoppedByService{reason: stop.Reason}
+				cancelCause(cause)
+				<-done
+				r.status.Running = nil
+				return nil, cause
+			}
 			if goalChanged(r, resp) {
 				cancel()
 				<-done
+				r.status.Running = nil
 				return resp, nil
 			}
 		}
 	}
 }
 
+// stopFor returns resp's StopWork when it is about r's environment and deploy.
+func stopFor(r *goalRun, resp *protocol.PingResponse) *protocol.StopWork {
+	s := resp.StopWork
+	if s == nil || (s.EnvID != r.goal.EnvID && s.EnvName != r.env) || (s.DeployID != "" && s.DeployID != r.goal.DeployID) {
+		return nil
+	}
+	return s
+}
+
 // goalChanged reports whether resp asks for something other than what r is doing. A
-// NOOP is not a change: it is how the service says "nothing new", e.g. while paused.
+// NOOP is not a change: it is how the service says "nothing new"; the service says
+// "stop" explicitly, with StopWork (see stopFor).
 func goalChanged(r *goalRun, resp *protocol.PingResponse) bool {
 	g := resp.DeployGoal
 	if g == nil || resp.OpCode == protocol.OpNoop || resp.OpCode == protocol.OpWait {
@@ -228,7 +281,8 @@ func (d *daemon) stageBuild(r *goalRun) error {
 	if err := swapSymlink(r.settings.target, buildDir); err != nil {
 		return err
 	}
-	removed, err := retainBuilds(d.cfg.BuildsDir, r.settings.buildsToRetain, d.protectedBuilds(r))
+	removed, err := retainBuilds(d.cfg.BuildsDir, retention{
+		keep: r.settings.buildsToRetain, maxBytes: d.cfg.MaxBuildsBytes, protected: d.protectedBuilds(r)})
 	if err != nil {
 		d.log.Warn("build retention", "err", err) // disk hygiene must not fail a deploy
 	}
@@ -238,8 +292,9 @@ func (d *daemon) stageBuild(r *goalRun) error {
 	return nil
 }
 
-// protectedBuilds are the builds some environment's target points at, which retention
-// must never delete.
+// protectedBuilds are the builds retention must never delete: what some environment's
+// target points at, and the build each environment is deploying (another environment
+// may be between its DOWNLOADING and STAGING).
 func (d *daemon) protectedBuilds(r *goalRun) []string {
 	out := []string{currentBuildDir(r.settings.target)}
 	for env, st := range d.status.envs {
@@ -248,6 +303,9 @@ func (d *daemon) protectedBuilds(r *goalRun) []string {
 			target = t
 		}
 		out = append(out, currentBuildDir(target))
+		if st.Build != nil && checkName("build id", st.Build.ID) == nil {
+			out = append(out, filepath.Join(d.cfg.BuildsDir, st.Build.ID))
+		}
 	}
 	return out
 }
@@ -270,7 +328,13 @@ func (d *daemon) runStageScript(ctx context.Context, r *goalRun, required bool) 
 		path: script, dir: r.settings.target, env: d.scriptEnv(r),
 		logPath: filepath.Join(d.cfg.AgentDir, "logs", r.env+".log"),
 		timeout: r.settings.scriptTimeout, grace: r.settings.terminationGrace, tailBytes: d.cfg.MaxTailBytes,
+		maxLogBytes: d.cfg.MaxLogBytes, exitFile: d.exitFilePath(r.env), record: r.record,
 	})
+}
+
+// exitFilePath is where env's script wrapper writes the exit status.
+func (d *daemon) exitFilePath(env string) string {
+	return filepath.Join(d.cfg.AgentDir, env+".exit")
 }
 
 // scriptEnv is the agent's environment plus Teletraan's variables plus the script

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,11 +45,13 @@ type fakeServer struct {
 	artifacts  map[string][]byte
 	hits       map[string]int
 	failFirstN map[string]int
+	truncate   map[string]bool // send half the body under the full Content-Length
+	allowDir   string          // a directory a test case wants in the download allowlist
 }
 
 func newFakeServer(t *testing.T, decide func(protocol.PingRequest) protocol.PingResponse) *fakeServer {
 	t.Helper()
-	s := &fakeServer{decide: decide, artifacts: map[string][]byte{}, hits: map[string]int{}, failFirstN: map[string]int{}}
+	s := &fakeServer{decide: decide, artifacts: map[string][]byte{}, hits: map[string]int{}, failFirstN: map[string]int{}, truncate: map[string]bool{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -76,6 +79,11 @@ func (s *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	body, ok := s.artifacts[r.URL.Path]
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	if s.truncate[r.URL.Path] {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:len(body)/2]) // the server then drops the connection
 		return
 	}
 	w.Write(body)
@@ -199,6 +207,8 @@ func testConfig(t *testing.T, serverURL string) agent.Config {
 	cfg.MaxRetryInterval = 20 * time.Millisecond
 	cfg.ScriptTimeout = 20 * time.Second
 	cfg.TerminationGrace = 500 * time.Millisecond
+	cfg.DownloadRetryInterval = 5 * time.Millisecond
+	cfg.DownloadStallTimeout = 5 * time.Second
 	return cfg
 }
 

@@ -23,6 +23,12 @@ type scriptSpec struct {
 	timeout   time.Duration
 	grace     time.Duration
 	tailBytes int
+	// maxLogBytes rotates the log before the run once it is this large.
+	maxLogBytes int64
+	// exitFile is where the wrapper leaves the script's exit status.
+	exitFile string
+	// record makes the started script durable; the script runs only once it returned nil.
+	record func(*RunningScript) error
 }
 
 // findScript returns the executable for stage, preferring teletraan/<env>/ over
@@ -53,6 +59,11 @@ func runScript(ctx context.Context, s scriptSpec) error {
 	if err := os.MkdirAll(filepath.Dir(s.logPath), 0o755); err != nil {
 		return fmt.Errorf("create log dir: %w", err)
 	}
+	if s.maxLogBytes > 0 {
+		if err := rotateLog(s.logPath, s.maxLogBytes); err != nil {
+			return err
+		}
+	}
 	logf, err := os.OpenFile(s.logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("open script log: %w", err)
@@ -64,19 +75,49 @@ func runScript(ctx context.Context, s scriptSpec) error {
 	}
 	fmt.Fprintf(logf, "=== %s running %s\n", time.Now().UTC().Format(time.RFC3339), s.path)
 
-	cmd := exec.Command(s.path)
+	if err := removeExitFile(s.exitFile); err != nil {
+		return err
+	}
+	goPipe, goWriter, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("start script %s: %w", s.path, err)
+	}
+	defer goWriter.Close()
+	// The wrapper leads the script's process group and outlives the agent if the agent
+	// dies, so that the script is never orphaned without someone writing its status.
+	cmd := exec.Command("/bin/sh", "-c", wrapperScript, s.path, s.exitFile)
 	cmd.Dir = s.dir
 	cmd.Env = s.env
+	cmd.Stdin = goPipe
 	// A file, not a pipe: with a pipe, Wait would also wait for every background child
 	// that inherited it, and a RESTARTING script that starts a daemon would never end.
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return permanent(fmt.Errorf("start script %s (does it have a #! line?): %w", s.path, err))
+	err = cmd.Start()
+	goPipe.Close()
+	if err != nil {
+		return permanent(fmt.Errorf("start script %s: %w", s.path, err))
 	}
 	pgid := cmd.Process.Pid
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	rec := &RunningScript{Script: s.path, PID: pgid, BootID: bootID(), StartedAt: time.Now().UTC(),
+		Deadline: time.Now().Add(s.timeout).UTC(), GraceSeconds: s.grace.Seconds(),
+		ExitFile: s.exitFile, LogPath: s.logPath, LogOffset: start}
+	rec.ProcStart, _ = procStart(pgid)
+	if s.record != nil {
+		if err := s.record(rec); err != nil {
+			goWriter.Close() // the wrapper reads EOF and exits without running the script
+			<-done
+			return fmt.Errorf("cannot record the start of %s, so it was not run: %w", s.path, err)
+		}
+	}
+	if _, err := goWriter.WriteString("go\n"); err != nil {
+		killGroup(pgid, syscall.SIGKILL)
+		<-done
+		return fmt.Errorf("start script %s: %w", s.path, err)
+	}
+	goWriter.Close()
 	timer := time.NewTimer(s.timeout)
 	defer timer.Stop()
 
@@ -115,7 +156,15 @@ func runScript(ctx context.Context, s scriptSpec) error {
 	if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		code = 128 + int(ws.Signal()) // what a shell would report
 	}
-	return &scriptFailure{script: s.path, exitCode: code, tail: readTail(s.logPath, start, s.tailBytes)}
+	return scriptExit(s.path, code, readTail(s.logPath, start, s.tailBytes))
+}
+
+// scriptExit is the stage error for a script that exited with code.
+func scriptExit(path string, code int, tail string) error {
+	if code == 0 {
+		return nil
+	}
+	return &scriptFailure{script: path, exitCode: code, tail: tail}
 }
 
 // killGroup signals every process in the group; ESRCH just means they are all gone.

@@ -36,6 +36,45 @@ type EnvStatus struct {
 	IsDocker bool `json:"is_docker"`
 	// ScriptVariables is the path of the environment's script-config file.
 	ScriptVariables string `json:"script_variables,omitempty"`
+	// Running is the lifecycle script this environment started and whose end the
+	// agent has not recorded yet; after a crash it is how the next agent process
+	// finds the script, to wait for it or stop it, instead of starting a second copy.
+	Running *RunningScript `json:"running_script,omitempty"`
+}
+
+// RunningScript is the durable record of a started lifecycle script, written before
+// the script may begin (its wrapper waits for the agent's go-ahead).
+type RunningScript struct {
+	// DeployID, DeployStage and OpCode are the goal the script runs for.
+	DeployID string `json:"deployId"`
+	// DeployStage is the stage the script runs in.
+	DeployStage string `json:"deployStage"`
+	// OpCode is the goal's opcode.
+	OpCode string `json:"opCode"`
+	// Attempt is the attempt number of the stage (1 for the first run).
+	Attempt int `json:"attempt"`
+	// Script is the script's path.
+	Script string `json:"script"`
+	// PID is the wrapper's pid, which is also the script's process group id.
+	PID int `json:"pid"`
+	// ProcStart is the wrapper's start time in clock ticks since boot (/proc/<pid>/stat),
+	// which tells it from a later process that reuses the pid.
+	ProcStart uint64 `json:"procStart"`
+	// BootID is the kernel's boot id when the script started: after a reboot the
+	// script is certainly gone.
+	BootID string `json:"bootId"`
+	// StartedAt is when the script started.
+	StartedAt time.Time `json:"startedAt"`
+	// Deadline is when the script's timeout kills it.
+	Deadline time.Time `json:"deadline"`
+	// GraceSeconds is the SIGTERM-to-SIGKILL grace for stopping it.
+	GraceSeconds float64 `json:"graceSeconds"`
+	// ExitFile is where the wrapper writes the script's exit status.
+	ExitFile string `json:"exitFile"`
+	// LogPath and LogOffset locate the script's output, for the error tail.
+	LogPath string `json:"logPath"`
+	// LogOffset is where this run's output starts in LogPath.
+	LogOffset int64 `json:"logOffset"`
 }
 
 // StatusReport is the persisted form of a PingReport plus the names it refers to.
@@ -168,10 +207,13 @@ func (s *statusFile) inFlight() bool {
 	return false
 }
 
+// atomicTempInfix marks writeFileAtomic's temp files (".<name>.tmp-<random>").
+const atomicTempInfix = ".tmp-"
+
 // writeFileAtomic replaces path with data so that readers and crashes see all or nothing.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+atomicTempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -85,6 +85,7 @@ func DecideGoal(in GoalInput) GoalDecision {
 		candidates []candidate
 		deletes    []candidate
 		rows       []Agent
+		stops      []protocol.StopWork
 	)
 	for _, id := range order {
 		ps, rep := stages[id], reports[id]
@@ -94,6 +95,9 @@ func DecideGoal(in GoalInput) GoalDecision {
 			c, row, waiting := decideMember(ps, rep, in.HostID, hostName, now)
 			if c != nil {
 				candidates = append(candidates, *c)
+			}
+			if stop := stopWork(ps, rep); stop != nil {
+				stops = append(stops, *stop)
 			}
 			if row != nil {
 				rows = append(rows, *row)
@@ -143,6 +147,9 @@ func DecideGoal(in GoalInput) GoalDecision {
 	out.Writes.Agents = changedRows(rows, stages, now)
 	if chosen == nil {
 		out.Response = protocol.PingResponse{OpCode: protocol.OpNoop}
+		if len(stops) > 0 {
+			out.Response.StopWork = &stops[0]
+		}
 		return out
 	}
 	goal := chosen.goal
@@ -156,6 +163,16 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 	ag, dep := ps.Agent, ps.Deploy
 	if dep == nil {
 		return nil, nil, false // 0.1: nothing to deploy yet
+	}
+	if dep.State == StateAborted && (rep == nil || rep.DeployID != dep.ID ||
+		(rep.DeployStage != protocol.StageServingBuild && !protocol.IsFatalStatus(rep.AgentStatus))) {
+		// An aborted deploy starts nowhere and stops where it runs (stopWork says so);
+		// hosts that finished or failed it are recorded as for any deploy, below.
+		if rep != nil && rep.DeployID == dep.ID {
+			row := reportRow(ag, rep, ps, hostID, hostName, now)
+			return nil, &row, false
+		}
+		return nil, nil, false
 	}
 	if IsHeldByOperator(ag) {
 		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
@@ -357,4 +374,31 @@ func StageAgentConfigs(configs map[string]string, deployStage string) map[string
 		return nil
 	}
 	return out
+}
+
+// working reports whether rep describes a stage in progress or about to be retried: what
+// a host would go on doing unless told to stop.
+func working(rep *protocol.PingReport) bool {
+	return rep.DeployStage != protocol.StageServingBuild && rep.AgentStatus != protocol.StatusAbortedByService &&
+		!protocol.IsFatalStatus(rep.AgentStatus)
+}
+
+// stopWork is the explicit "stop what you are doing" for a host still working on a
+// stage's deploy that the service no longer wants it to work on: the deploy was
+// aborted, or an operator paused or excluded the host. It is nil otherwise, including
+// for a host that already reported the stop (ABORTED_BY_SERVICE).
+func stopWork(ps *PingStage, rep *protocol.PingReport) *protocol.StopWork {
+	if rep == nil || !working(rep) {
+		return nil
+	}
+	stop := &protocol.StopWork{EnvID: ps.Stage.ID, EnvName: ps.Stage.EnvName, DeployID: rep.DeployID}
+	switch {
+	case ps.Deploy != nil && ps.Deploy.ID == rep.DeployID && ps.Deploy.State == StateAborted:
+		stop.Reason = "deploy " + rep.DeployID + " was aborted"
+	case IsHeldByOperator(ps.Agent):
+		stop.Reason = "an operator took the host out of the deploy (" + ps.Agent.State + ")"
+	default:
+		return nil
+	}
+	return stop
 }

@@ -37,6 +37,8 @@ type StageRef struct {
 type DeployRef struct {
 	ID   string
 	Type string
+	// State is the deploy's state; an ABORTED deploy stops the hosts still working on it.
+	State string
 }
 
 // Build is what the ping decision reads of the current deploy's build: what the agent

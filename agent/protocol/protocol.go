@@ -124,6 +124,22 @@ type PingReport struct {
 type PingResponse struct {
 	OpCode     string      `json:"opCode"`
 	DeployGoal *DeployGoal `json:"deployGoal,omitempty"`
+	// StopWork is our extension, sent with OpNoop: see StopWork.
+	StopWork *StopWork `json:"stopWork,omitempty"`
+}
+
+// StopWork says that the service no longer wants the work a host is doing in one
+// environment: its deploy was aborted, or the host was paused or excluded by an
+// operator. It travels with opCode NOOP, which Teletraan's own agent already treats as a
+// changed plan (it kills the running command), so that agent keeps working unchanged;
+// this module's agent stops the stage on it explicitly (SIGTERM to the script's process
+// group, SIGKILL after the grace period) and reports StatusAbortedByService with Reason.
+// A NOOP without StopWork means only "nothing new".
+type StopWork struct {
+	EnvID    string `json:"envId"`
+	EnvName  string `json:"envName,omitempty"`
+	DeployID string `json:"deployId"`
+	Reason   string `json:"reason"`
 }
 
 // DeployGoal is the stage the agent must run next and everything it needs for it

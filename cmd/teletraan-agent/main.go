@@ -17,7 +17,8 @@
 //
 // The token may also come from the TELETRAAN_AGENT_TOKEN environment variable, which
 // keeps it out of the process list. Invalid flags or keys exit with status 2; --once
-// exits with 1 when the service cannot be reached. SIGTERM and SIGINT stop the agent
+// exits with 1 when the service cannot be reached; --check validates the config, the
+// dirs and the server connection without pinging and exits 0 or 1. SIGTERM and SIGINT stop the agent
 // cleanly: a running script's process group gets SIGTERM, then SIGKILL after the grace
 // period, and the status file records the stage as unfinished so that it reruns.
 package main
@@ -49,13 +50,18 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
+// stdout is where --check reports; a variable so that tests can read it.
+var stdout io.Writer = os.Stdout
+
 // options are the flag values that are not Config fields as they stand.
 type options struct {
 	configFile string
 	groups     string
 	allowlist  string
 	once       bool
+	check      bool
 	logLevel   string
+	logFormat  string
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -72,10 +78,27 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "teletraan-agent: --log-level %q: want debug, info, warn or error\n", opts.logLevel)
 		return exitUsage
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	handlerOpts := &slog.HandlerOptions{Level: level}
+	switch opts.logFormat {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, handlerOpts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, handlerOpts))
+	default:
+		fmt.Fprintf(stderr, "teletraan-agent: --log-format %q: want text or json\n", opts.logFormat)
+		return exitUsage
+	}
+	cfg.Logger = cfg.Logger.With("agent_version", version)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if opts.check {
+		if err := agent.Check(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "teletraan-agent: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if opts.once {
 		err = agent.RunOnce(ctx, cfg)
 	} else {
@@ -118,16 +141,27 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	fs.DurationVar(&cfg.LongPollWait, "wait", cfg.LongPollWait, "long-poll wait of idle pings (0 = plain sleep; at most 60s)")
 	fs.DurationVar(&cfg.MinRunningTime, "min-running-time", cfg.MinRunningTime, "progress ping period while a stage runs")
 	fs.IntVar(&cfg.BuildsToRetain, "builds-to-retain", cfg.BuildsToRetain, "builds kept on disk, the current one included")
+	fs.Int64Var(&cfg.MaxBuildsBytes, "max-builds-bytes", 0, "bytes of old builds kept on disk beyond those in use (0: no limit)")
+	fs.Int64Var(&cfg.MaxLogBytes, "max-log-bytes", cfg.MaxLogBytes, "size at which a script log <env>.log is rotated to <env>.log.1")
 	fs.DurationVar(&cfg.ScriptTimeout, "script-timeout", cfg.ScriptTimeout, "per-script timeout; the script's process group is killed")
 	fs.IntVar(&cfg.MaxRetries, "max-retries", cfg.MaxRetries, "attempts of a failing stage before TOO_MANY_RETRY")
 	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "first pause between attempts (doubles each time)")
 	fs.DurationVar(&cfg.MaxRetryInterval, "max-retry-interval", cfg.MaxRetryInterval, "longest pause between attempts")
 	fs.DurationVar(&cfg.TerminationGrace, "termination-grace", cfg.TerminationGrace, "time between SIGTERM and SIGKILL for an aborted script")
-	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts artifacts may be downloaded from (empty: any)")
+	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts (http, https) and absolute dirs (file://) artifacts may come from (empty: any)")
 	fs.Int64Var(&cfg.MaxArchiveBytes, "max-archive-bytes", cfg.MaxArchiveBytes, "largest artifact, downloaded and uncompressed, in bytes")
 	fs.IntVar(&cfg.MaxArchiveFiles, "max-archive-files", cfg.MaxArchiveFiles, "most entries in an artifact")
+	fs.DurationVar(&cfg.DownloadStallTimeout, "download-stall-timeout", cfg.DownloadStallTimeout, "end a download attempt that receives no bytes for this long")
+	fs.DurationVar(&cfg.DownloadTimeout, "download-timeout", cfg.DownloadTimeout, "overall deadline of one artifact's download, retries included")
+	fs.IntVar(&cfg.DownloadRetries, "download-retries", cfg.DownloadRetries, "attempts of one download (resumed with HTTP Range where possible)")
+	fs.DurationVar(&cfg.DownloadRetryInterval, "download-retry-interval", cfg.DownloadRetryInterval, "first pause between download attempts (doubles up to 30s)")
+	fs.Int64Var(&cfg.MinFreeBytes, "min-free-bytes", cfg.MinFreeBytes, "disk space a download must leave free in the builds dir")
+	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "TCP connect timeout")
+	fs.DurationVar(&cfg.TLSHandshakeTimeout, "tls-handshake-timeout", cfg.TLSHandshakeTimeout, "TLS handshake timeout")
 	fs.BoolVar(&opts.once, "once", false, "run until the service answers NOOP, then exit (cron mode)")
 	fs.StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&opts.logFormat, "log-format", "text", "log format on stderr: text, or json (one object per line, for journald and log shippers)")
+	fs.BoolVar(&opts.check, "check", false, "validate the config, the agent's dirs and free disk, and that the server answers; then exit (0 when all is well)")
 
 	if err := fs.Parse(args); err != nil {
 		return cfg, opts, err
@@ -196,6 +230,10 @@ func withFlagName(err error) error {
 		"MinRunningTime": "--min-running-time", "TerminationGrace": "--termination-grace",
 		"MaxRetries": "--max-retries", "BuildsToRetain": "--builds-to-retain",
 		"MaxArchiveBytes": "--max-archive-bytes", "MaxArchiveFiles": "--max-archive-files",
+		"MaxBuildsBytes": "--max-builds-bytes", "MaxLogBytes": "--max-log-bytes",
+		"DownloadStallTimeout": "--download-stall-timeout", "DownloadTimeout": "--download-timeout",
+		"DownloadRetries": "--download-retries", "DownloadRetryInterval": "--download-retry-interval",
+		"MinFreeBytes": "--min-free-bytes", "ConnectTimeout": "--connect-timeout", "TLSHandshakeTimeout": "--tls-handshake-timeout",
 	}
 	msg := err.Error()
 	for field, flagName := range fields {

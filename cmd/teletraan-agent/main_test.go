@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 )
 
 const module = "github.com/teletraan-on-temporal/teletraan"
@@ -88,5 +94,76 @@ func TestBadSettingsExitTwoNamingTheSetting(t *testing.T) {
 				t.Fatalf("stderr %q does not name %q", stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// pingRecorder is a service that answers NOOP, serves /healthz and records pings.
+func pingRecorder(t *testing.T) (*httptest.Server, *[]protocol.PingRequest, *sync.Mutex) {
+	var mu sync.Mutex
+	var pings []protocol.PingRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz":
+			w.Write([]byte("ok"))
+		case protocol.PingPath:
+			var req protocol.PingRequest
+			json.NewDecoder(r.Body).Decode(&req)
+			mu.Lock()
+			pings = append(pings, req)
+			mu.Unlock()
+			json.NewEncoder(w).Encode(protocol.PingResponse{OpCode: protocol.OpNoop})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &pings, &mu
+}
+
+func TestCheck(t *testing.T) {
+	srv, pings, _ := pingRecorder(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	for _, tc := range []struct {
+		name, server string
+		wantCode     int
+		want         string
+	}{
+		{"all well", srv.URL, 0, "ok   server"},
+		{"server down", dead.URL, 1, "FAIL server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, stderr bytes.Buffer
+			stdout = &out
+			defer func() { stdout = os.Stdout }()
+			code := run([]string{"--check", "--server", tc.server, "--agent-dir", t.TempDir(), "--host-id", "h1"}, &stderr)
+			if code != tc.wantCode || !strings.Contains(out.String(), tc.want) || !strings.Contains(out.String(), "ok   agent-dir") {
+				t.Fatalf("exit %d, output:\n%s%s", code, out.String(), stderr.String())
+			}
+		})
+	}
+	if len(*pings) != 0 {
+		t.Fatalf("--check pinged the service %d times; it must not register the host", len(*pings))
+	}
+}
+
+func TestJSONLogsAndVersionInPings(t *testing.T) {
+	srv, pings, mu := pingRecorder(t)
+	var stderr bytes.Buffer
+	code := run([]string{"--once", "--server", srv.URL, "--agent-dir", t.TempDir(), "--host-id", "h1", "--log-format", "json"}, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] == nil || rec["agent_version"] != version {
+			t.Fatalf("log line %q is not a JSON record with msg and agent_version (%v)", line, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(*pings) == 0 || (*pings)[0].AgentVersion != version {
+		t.Fatalf("pings %+v do not carry agentVersion %q", *pings, version)
 	}
 }

@@ -104,8 +104,8 @@ func (r *pingRecorder) completedStages(host, deployID string) []string {
 
 // markerTarball builds a Teletraan-style tarball whose scripts append "<STAGE>" to
 // markers.log beside the host's builds dir (each agent has its own), and whose RESTARTING,
-// when the agent runs with HANG_ONCE=1, hangs the first time so that a test can kill the
-// agent in the middle of it.
+// when the agent runs with HANG_ONCE=1, waits the first time until a "release" file
+// appears beside the builds dir, so that a test can kill the agent in the middle of it.
 func markerTarball(t *testing.T, version string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -125,7 +125,8 @@ func markerTarball(t *testing.T, version string) []byte {
 	}
 	add("teletraan/RESTARTING", "#!/bin/sh\n"+mark+
 		"if [ -n \"$HANG_ONCE\" ] && [ ! -e \"$BUILDS_DIR/../hung\" ]; then\n"+
-		"  echo $$ > \"$BUILDS_DIR/../hung\"\n  exec sleep 120\nfi\n"+
+		"  echo $$ > \"$BUILDS_DIR/../hung\"\n"+
+		"  while [ ! -e \"$BUILDS_DIR/../release\" ]; do sleep 0.05; done\nfi\n"+
 		// Version 2 cannot start on a host whose directory says failhost.
 		"if [ \"$(cat \"$TARGET/app/VERSION\")\" = 2 ] && case \"$BUILDS_DIR\" in *failhost*) true;; *) false;; esac; then\n"+
 		"  echo \"cannot bind port 8080\" >&2\n  exit 3\nfi\n")
@@ -287,7 +288,8 @@ func waitDeployState(t *testing.T, s *runningStack, deployID, state string) {
 }
 
 // TestAgentKilledDuringRestartingConverges: kill -9 the real agent binary while its
-// RESTARTING script runs, start it again, and the host converges with no stage skipped.
+// RESTARTING script runs, start it again: the new agent waits for the running copy instead
+// of starting a second one, and the host converges with no stage skipped or repeated.
 func TestAgentKilledDuringRestartingConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the agent binary")
@@ -334,16 +336,22 @@ func TestAgentKilledDuringRestartingConverges(t *testing.T) {
 	}
 	_ = first.Wait()
 
+	// The first RESTARTING outlived its agent and still runs. The new agent must wait for
+	// that copy and report its result, never start a second one beside it; letting the
+	// copy finish only now makes any second run show up in markers.log.
 	second := start()
 	t.Cleanup(func() { _ = second.Process.Kill(); _ = second.Wait() })
+	if err := os.WriteFile(filepath.Join(dir, "release"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	waitServing(t, s, d.Deploy.ID, 1)
 
 	if got, want := strings.Join(rec.completedStages(host, d.Deploy.ID), " "), strings.Join(protocol.DeployStages(), " "); got != want {
 		t.Fatalf("completed stages %q, want %q (no stage skipped)", got, want)
 	}
 	scripts, _ := os.ReadFile(filepath.Join(dir, "markers.log"))
-	if got := strings.Join(strings.Fields(string(scripts)), " "); got != "PRE_RESTART RESTARTING RESTARTING POST_RESTART SERVING_BUILD" {
-		t.Fatalf("scripts ran %q; RESTARTING must run again after the crash and nothing after it may be skipped", got)
+	if got := strings.Join(strings.Fields(string(scripts)), " "); got != "PRE_RESTART RESTARTING POST_RESTART SERVING_BUILD" {
+		t.Fatalf("scripts ran %q; RESTARTING must run exactly once across the crash and nothing after it may be skipped", got)
 	}
 }
 
