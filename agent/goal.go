@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
@@ -337,7 +338,21 @@ func (d *daemon) exitFilePath(env string) string {
 	return filepath.Join(d.cfg.AgentDir, env+".exit")
 }
 
-// scriptEnv is the agent's environment plus Teletraan's variables plus the script
+// inheritedEnv is the part of the agent's environment its scripts inherit: all of it but
+// the agent's own settings (TELETRAAN_*, its token among them), which a script that prints
+// its environment and fails would otherwise put on the board.
+func inheritedEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, "TELETRAAN_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// scriptEnv is the agent's inherited environment plus Teletraan's variables plus the script
 // variables, later entries winning, so that scripts written for Teletraan run unchanged.
 func (d *daemon) scriptEnv(r *goalRun) []string {
 	g := r.goal
@@ -345,7 +360,7 @@ func (d *daemon) scriptEnv(r *goalRun) []string {
 	if computeType == "" {
 		computeType = "DEFAULT"
 	}
-	env := append(os.Environ(),
+	env := append(inheritedEnv(os.Environ()),
 		"DEPLOY_ID="+g.DeployID,
 		"DEPLOY_STEP="+g.DeployStage,
 		"OPCODE="+r.opCode,
