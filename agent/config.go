@@ -9,6 +9,7 @@
 package agent
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,6 +88,10 @@ type Config struct {
 	// DownloadAllowlist, when not empty, lists the only places artifacts may come from:
 	// host names for http(s) URLs, absolute directories for file:// URLs.
 	DownloadAllowlist []string
+	// TrustedKeys, when not empty, are the only keys a build may be signed with: every
+	// artifact must carry <url>.sig, an Ed25519 signature by one of them (protocol.SignArtifact),
+	// so that a compromised artifact store cannot push code to the host.
+	TrustedKeys []ed25519.PublicKey
 	// MaxArchiveBytes bounds an artifact's download size and its uncompressed size.
 	MaxArchiveBytes int64
 	// MaxArchiveFiles bounds the number of entries in an artifact.

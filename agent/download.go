@@ -2,8 +2,10 @@ package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 )
 
 // extractedSuffix names the marker that proves <builds dir>/<buildId> is complete.
@@ -37,6 +41,8 @@ type downloader struct {
 	hosts    []string
 	dirs     []string
 	maxBytes int64
+	// keys, when set, must have signed every artifact.
+	keys []ed25519.PublicKey
 }
 
 // newDownloader copies base so that the allowlist also guards redirects without
@@ -46,7 +52,7 @@ func newDownloader(cfg *Config) *downloader {
 	c := *cfg.HTTPClient
 	d := &downloader{http: &c, maxBytes: cfg.MaxArchiveBytes, dir: cfg.BuildsDir,
 		stall: cfg.DownloadStallTimeout, timeout: cfg.DownloadTimeout, retries: cfg.DownloadRetries,
-		retryInterval: cfg.DownloadRetryInterval, minFree: cfg.MinFreeBytes}
+		retryInterval: cfg.DownloadRetryInterval, minFree: cfg.MinFreeBytes, keys: cfg.TrustedKeys}
 	for _, h := range cfg.DownloadAllowlist {
 		h = strings.TrimSpace(h)
 		switch {
@@ -157,7 +163,8 @@ type partial struct {
 	n         int64
 	sum256    hash.Hash
 	sum1      hash.Hash
-	validator string // strong ETag or Last-Modified of the first response, for If-Range
+	sum512    hash.Hash // for the signature; a no-op hash when no key is trusted
+	validator string    // strong ETag or Last-Modified of the first response, for If-Range
 }
 
 // reset discards what was fetched so far: the next attempt starts from byte 0.
@@ -165,6 +172,7 @@ func (p *partial) reset() error {
 	p.n, p.validator = 0, ""
 	p.sum256.Reset()
 	p.sum1.Reset()
+	p.sum512.Reset()
 	if err := p.f.Truncate(0); err != nil {
 		return fmt.Errorf("truncate download: %w", err)
 	}
@@ -197,7 +205,10 @@ func (d *downloader) download(ctx context.Context, b *BuildInfo, dest string) er
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	defer tmp.Close()
-	p := &partial{f: tmp, sum256: sha256.New(), sum1: sha1.New()}
+	p := &partial{f: tmp, sum256: sha256.New(), sum1: sha1.New(), sum512: noHash{}}
+	if len(d.keys) > 0 {
+		p.sum512 = sha512.New()
+	}
 	backoff := d.retryInterval
 	for attempt := 1; ; attempt++ {
 		err = d.fetch(ctx, u, p)
@@ -217,6 +228,9 @@ func (d *downloader) download(ctx context.Context, b *BuildInfo, dest string) er
 		backoff = min(backoff*2, maxDownloadBackoff)
 	}
 	if err := d.verify(ctx, u, b.Checksum, p.sum256, p.sum1); err != nil {
+		return err
+	}
+	if err := d.verifySignature(ctx, u, p.sum512); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -345,6 +359,7 @@ func (d *downloader) copyInto(p *partial, src io.Reader, u *url.URL, watchdog *t
 			}
 			p.sum256.Write(buf[:k])
 			p.sum1.Write(buf[:k])
+			p.sum512.Write(buf[:k])
 			p.n += int64(k)
 		}
 		if errors.Is(rerr, io.EOF) {
@@ -421,6 +436,45 @@ func (d *downloader) verify(ctx context.Context, u *url.URL, checksum string, su
 	}
 	return nil
 }
+
+// verifySignature checks, when the host trusts signing keys, that <url>.sig is a signature
+// of the artifact by one of them. A missing or wrong signature is final: retrying cannot
+// make an unsigned build trustworthy.
+func (d *downloader) verifySignature(ctx context.Context, u *url.URL, sum512 hash.Hash) error {
+	if len(d.keys) == 0 {
+		return nil
+	}
+	side := *u
+	side.Path += protocol.SignatureSuffix
+	ctx, cancel := context.WithTimeout(ctx, d.stall)
+	defer cancel()
+	src, err := d.open(ctx, &side)
+	if errors.Is(err, fs.ErrNotExist) {
+		return permanentf("artifact %s has no signature (%s), and this host deploys only builds signed by its trusted keys (--trusted-keys)", u.Redacted(), side.Redacted())
+	}
+	if err != nil {
+		return fmt.Errorf("fetch signature: %w", err)
+	}
+	defer src.Close()
+	data, err := io.ReadAll(io.LimitReader(src, 4096))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", side.Redacted(), err)
+	}
+	if err := protocol.VerifyArtifact(d.keys, sum512.Sum(nil), data); err != nil {
+		return permanentf("artifact %s: %v (%s); refusing a build this host cannot trust", u.Redacted(), err, side.Redacted())
+	}
+	return nil
+}
+
+// noHash stands in for the signature's digest when no key is trusted, so that hosts
+// without signing pay nothing for it.
+type noHash struct{}
+
+func (noHash) Write(p []byte) (int, error) { return len(p), nil }
+func (noHash) Sum(b []byte) []byte         { return b }
+func (noHash) Reset()                      {}
+func (noHash) Size() int                   { return 0 }
+func (noHash) BlockSize() int              { return 1 }
 
 // open returns the resource's body; a 404 or missing file is fs.ErrNotExist so that the
 // optional .sha1 lookup can tell "absent" from "broken".

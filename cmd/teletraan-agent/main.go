@@ -38,6 +38,7 @@ import (
 	"syscall"
 
 	"github.com/teletraan-on-temporal/teletraan/agent"
+	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
 )
 
 // version is reported in every ping; release builds set it with -ldflags -X.
@@ -58,6 +59,7 @@ type options struct {
 	configFile string
 	groups     string
 	allowlist  string
+	keysFile   string
 	once       bool
 	check      bool
 	logLevel   string
@@ -149,6 +151,7 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	fs.DurationVar(&cfg.MaxRetryInterval, "max-retry-interval", cfg.MaxRetryInterval, "longest pause between attempts")
 	fs.DurationVar(&cfg.TerminationGrace, "termination-grace", cfg.TerminationGrace, "time between SIGTERM and SIGKILL for an aborted script")
 	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts (http, https) and absolute dirs (file://) artifacts may come from (empty: any)")
+	fs.StringVar(&opts.keysFile, "trusted-keys", "", "file of base64 Ed25519 public keys, one per line: deploy only builds whose <artifact>.sig one of them signed (empty: signatures not checked)")
 	fs.Int64Var(&cfg.MaxArchiveBytes, "max-archive-bytes", cfg.MaxArchiveBytes, "largest artifact, downloaded and uncompressed, in bytes")
 	fs.IntVar(&cfg.MaxArchiveFiles, "max-archive-files", cfg.MaxArchiveFiles, "most entries in an artifact")
 	fs.DurationVar(&cfg.DownloadStallTimeout, "download-stall-timeout", cfg.DownloadStallTimeout, "end a download attempt that receives no bytes for this long")
@@ -179,6 +182,15 @@ func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	}
 	cfg.Groups = splitCSV(opts.groups)
 	cfg.DownloadAllowlist = splitCSV(opts.allowlist)
+	if opts.keysFile != "" {
+		data, err := os.ReadFile(opts.keysFile)
+		if err != nil {
+			return cfg, opts, fmt.Errorf("--trusted-keys: %w", err)
+		}
+		if cfg.TrustedKeys, err = protocol.ParsePublicKeys(data); err != nil {
+			return cfg, opts, fmt.Errorf("--trusted-keys %s: %w", opts.keysFile, err)
+		}
+	}
 	cfg.AgentVersion = version
 	if cfg.BuildsDir == "" && cfg.AgentDir != "" {
 		cfg.BuildsDir = filepath.Join(cfg.AgentDir, "builds")

@@ -28,6 +28,7 @@ func newListCommands() []*cobra.Command {
 		newCapacityCommand(),
 		newContextCommand(),
 		newAuditCommand(),
+		newSignCommand(),
 	}
 }
 
