@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
@@ -150,6 +153,7 @@ func loadStatus(path string) (*statusFile, error) {
 			return nil, fmt.Errorf("status file %s is corrupt (%v) and could not be moved aside: %w", path, err, rerr)
 		}
 		s.envs = map[string]*EnvStatus{}
+		pruneCorruptCopies(path, keptCorruptCopies)
 		return s, fmt.Errorf("status file was corrupt (%v); moved to %s and starting afresh", err, aside)
 	}
 	for name, st := range s.envs {
@@ -158,6 +162,28 @@ func loadStatus(path string) (*statusFile, error) {
 		}
 	}
 	return s, nil
+}
+
+// keptCorruptCopies is how many set-aside corrupt status files stay for an operator: enough
+// to look into a recurring problem, few enough that a disk that keeps corrupting the file
+// does not fill up with copies.
+const keptCorruptCopies = 3
+
+// pruneCorruptCopies removes all but the newest keep set-aside copies of the status file.
+// Their names end in the Unix second they were set aside, so the newest sort last.
+func pruneCorruptCopies(path string, keep int) {
+	copies, err := filepath.Glob(path + ".corrupt-*")
+	if err != nil || len(copies) <= keep {
+		return
+	}
+	sort.Slice(copies, func(i, j int) bool {
+		a, _ := strconv.ParseInt(copies[i][strings.LastIndex(copies[i], "-")+1:], 10, 64)
+		b, _ := strconv.ParseInt(copies[j][strings.LastIndex(copies[j], "-")+1:], 10, 64)
+		return a < b
+	})
+	for _, c := range copies[:len(copies)-keep] {
+		_ = os.Remove(c)
+	}
 }
 
 // save writes the whole file atomically (temp file, fsync, rename, fsync dir) so that a
