@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
@@ -25,6 +30,45 @@ type pingClient struct {
 	http       *http.Client
 	retries    int
 	retryDelay time.Duration
+	// secretPath keeps the host's credential, issued by the service on enrollment; secret
+	// is its content once saved ("" before), presented on every ping.
+	secretPath string
+	secret     string
+	log        *slog.Logger
+}
+
+// HostSecretFileName is the file in the agent dir holding the host's credential (mode
+// 0600): the proof that this machine is the host it says it is. Losing it needs an
+// operator to reset the host's identity.
+const HostSecretFileName = "host-secret"
+
+// loadSecret reads the host's credential, if it has one yet.
+func (c *pingClient) loadSecret() error {
+	data, err := os.ReadFile(c.secretPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the host credential %s: %w", c.secretPath, err)
+	}
+	c.secret = strings.TrimSpace(string(data))
+	return nil
+}
+
+// keepSecret saves a credential the service issued, durably, before presenting it: a
+// credential presented and then lost in a crash would lock the host out.
+func (c *pingClient) keepSecret(secret string) {
+	if secret == "" || secret == c.secret {
+		return
+	}
+	if err := writeFileAtomic(c.secretPath, []byte(secret+"\n"), 0o600); err != nil {
+		// Not presented, so not bound: the service issues another on the next ping.
+		if c.log != nil {
+			c.log.Warn("could not save the host credential the service issued; it will issue another", "path", c.secretPath, "err", err)
+		}
+		return
+	}
+	c.secret = secret
 }
 
 // ping sends req, retrying transient failures, and returns the server's goal. wait > 0
@@ -66,6 +110,12 @@ func (c *pingClient) pingOnce(ctx context.Context, body []byte, wait time.Durati
 	if c.token != "" {
 		httpReq.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	if c.secretPath != "" {
+		httpReq.Header.Set(protocol.HostBindingHeader, "1")
+	}
+	if c.secret != "" {
+		httpReq.Header.Set(protocol.HostSecretHeader, c.secret)
+	}
 	resp, err := c.http.Do(httpReq)
 	if err != nil {
 		return nil, err
@@ -77,7 +127,7 @@ func (c *pingClient) pingOnce(ctx context.Context, body []byte, wait time.Durati
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("server refused the agent token (%s): check --token", resp.Status)
+		return nil, fmt.Errorf("server refused the agent (%s): %s", resp.Status, refusalMessage(data))
 	case resp.StatusCode/100 != 2:
 		return nil, fmt.Errorf("server answered %s: %s", resp.Status, snippet(data))
 	}
@@ -85,7 +135,19 @@ func (c *pingClient) pingOnce(ctx context.Context, body []byte, wait time.Durati
 	if err := json.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("decode ping response %q: %w", snippet(data), err)
 	}
+	c.keepSecret(out.HostSecret)
 	return &out, nil
+}
+
+// refusalMessage is the service's reason for a 401 or 403, from its JSON error.
+func refusalMessage(data []byte) string {
+	var e struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
+		return e.Error.Message
+	}
+	return "check --token: " + snippet(data)
 }
 
 // snippet keeps error messages readable when a proxy answers with a whole HTML page.

@@ -105,13 +105,19 @@ func newDaemon(cfg Config) (*daemon, error) {
 	if err != nil {
 		cfg.Logger.Warn("status file reset", "err", err)
 	}
+	client := &pingClient{
+		url: cfg.ServerURL + protocol.PingPath, token: cfg.Token, http: cfg.HTTPClient,
+		retries: cfg.PingRetries, retryDelay: cfg.PingRetryDelay,
+		secretPath: filepath.Join(cfg.AgentDir, HostSecretFileName), log: cfg.Logger,
+	}
+	if err := client.loadSecret(); err != nil {
+		lock.release()
+		return nil, err
+	}
 	return &daemon{
-		cfg: cfg,
-		log: cfg.Logger,
-		client: &pingClient{
-			url: cfg.ServerURL + protocol.PingPath, token: cfg.Token, http: cfg.HTTPClient,
-			retries: cfg.PingRetries, retryDelay: cfg.PingRetryDelay,
-		},
+		cfg:    cfg,
+		log:    cfg.Logger,
+		client: client,
 		dl:     newDownloader(&cfg),
 		status: status,
 		lock:   lock,

@@ -41,6 +41,8 @@ var accessRules = map[string]accessRule{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/builds":                                       {role: schema.RolePublisher},
 	"POST /v1/system/ping":                                  {role: schema.RolePinger},
+	// Unbinding a host lets the next ping claim it: only an admin may.
+	"POST /v1/hosts/:host/actions/reset-identity": {role: schema.RoleAdmin},
 	// Reads are open unless they have a rule: the audit trail names who did what.
 	"GET /v1/audit": {role: schema.RoleOperator},
 }

@@ -539,6 +539,17 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 
+	add(http.MethodPost, "/v1/hosts/{host}/actions/reset-identity", &operation{
+		OperationID: "resetHostIdentity", Summary: "Unbind a host from its credential and token, so that a re-imaged machine can enroll again", Tags: []string{"hosts"},
+		Description: "A host is bound to the first token that pings as it and, with this module's agent, to a credential only its agent holds; " +
+			"pings for it that do not present that credential are refused. Resetting clears both for every host id with that name (or that id): its next ping claims it. ADMIN only.",
+		Parameters: []parameter{pathParam("host", "host name or id")},
+		Responses: map[string]*response{
+			"200": jsonResponse("how many host ids were reset", &jsonSchema{Type: "object", Properties: map[string]*jsonSchema{
+				"host": {Type: "string"}, "reset": {Type: "integer"}}}),
+			"404": refResponse("NotFound"),
+		},
+	})
 	add(http.MethodGet, "/v1/audit", &operation{
 		OperationID: "listAudit", Summary: "Read the audit trail, newest first", Tags: []string{"audit"},
 		Description: "Every call that asked to change something, refused or not (agents' pings aside): who (the token's name and role), " +

@@ -3,6 +3,10 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,7 +99,13 @@ func (s *server) ping(c *gin.Context) {
 		refused(err)
 		return
 	}
-	d, err := s.decidePing(ctx, req, true)
+	token := TokenFrom(c)
+	identity, issued, err := s.checkHostIdentity(ctx, c, token.Name, req.HostID)
+	if err != nil {
+		refused(err)
+		return
+	}
+	d, err := s.decidePing(ctx, req, token.Scope, true)
 	if err != nil {
 		s.metrics.ObservePing(ctx, "error", "", time.Since(since))
 		s.fail(c, fmt.Errorf("ping of host %s: %w", req.HostID, err))
@@ -103,20 +113,60 @@ func (s *server) ping(c *gin.Context) {
 	}
 	outcome, took := "ok", time.Since(since)
 	if d.Response.OpCode == protocol.OpNoop && wait > 0 {
-		if d, err = s.holdPing(ctx, req, d, since, wait); err != nil {
+		if d, err = s.holdPing(ctx, req, token.Scope, d, since, wait); err != nil {
 			s.metrics.ObservePing(ctx, "error", "", took)
 			s.fail(c, fmt.Errorf("held ping of host %s: %w", req.HostID, err))
 			return
 		}
 		outcome = "held"
 	}
+	if err := s.store.ApplyHostBinding(ctx, req.HostID, token.Name, identity, hashSecret(issued)); err != nil {
+		// The ping is answered; the credential is issued again on the next one.
+		s.logger.Warn("could not record the host's identity", "host", req.HostID, "error", err)
+		issued = ""
+	}
+	d.Response.HostSecret = issued
 	s.metrics.ObservePing(ctx, outcome, d.Response.OpCode, took)
 	c.JSON(http.StatusOK, d.Response)
 }
 
+// checkHostIdentity applies the host identity rule (core.DecideIdentity) to a ping of
+// hostID by token tokenName. It returns the decision to record once the ping is, and a new
+// credential for the agent when the rule issues one; a refusal is an EFORBIDDEN error.
+func (s *server) checkHostIdentity(ctx context.Context, c *gin.Context, tokenName, hostID string) (core.IdentityDecision, string, error) {
+	b, err := s.store.HostBinding(ctx, hostID)
+	if err != nil {
+		return core.IdentityDecision{}, "", err
+	}
+	presented := strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader))
+	d := core.DecideIdentity(hostID, b, tokenName, hashSecret(presented), c.GetHeader(protocol.HostBindingHeader) == "1")
+	if d.Refusal != "" {
+		return d, "", core.Errorf(core.EFORBIDDEN, "%s", d.Refusal)
+	}
+	if !d.Issue {
+		return d, "", nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return d, "", fmt.Errorf("issue a credential to host %s: %w", hostID, err)
+	}
+	return d, "th_" + base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// hashSecret is the hex SHA-256 of a host credential, "" for none: only hashes are stored.
+func hashSecret(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
 // decidePing records the ping and decides its goal in the store's ping transaction.
 // recordErrors is false when a held ping decides again: its reports were recorded already.
-func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, recordErrors bool) (core.GoalDecision, error) {
+// scope is the token's environment scope: a token scoped to one environment decides and
+// records nothing of another's stages.
+func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, scope string, recordErrors bool) (core.GoalDecision, error) {
 	host := schema.PingHost{
 		ID: req.HostID, Name: req.HostName, IP: req.HostIP, AvailabilityZone: req.AvailabilityZone,
 		AgentVersion: req.AgentVersion, Groups: req.Groups,
@@ -126,7 +176,8 @@ func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, reco
 	}
 	var d core.GoalDecision
 	err := s.store.RecordPing(ctx, host, func(st core.PingState) (core.PingWrites, error) {
-		d = core.DecideGoal(core.GoalInput{HostID: req.HostID, HostName: req.HostName, Reports: req.Reports, State: st})
+		st, reports := scopeToToken(st, req.Reports, scope)
+		d = core.DecideGoal(core.GoalInput{HostID: req.HostID, HostName: req.HostName, Reports: reports, State: st})
 		if !recordErrors {
 			d.Writes.Errors = nil
 		}
@@ -137,7 +188,7 @@ func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, reco
 
 // holdPing waits for a wake-up from the router's ping hub and decides again, until a goal
 // appears, wait passes (NOOP), or the client goes away.
-func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, d core.GoalDecision, since time.Time, wait time.Duration) (core.GoalDecision, error) {
+func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, scope string, d core.GoalDecision, since time.Time, wait time.Duration) (core.GoalDecision, error) {
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	for {
@@ -145,7 +196,7 @@ func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, d core
 			return d, nil
 		}
 		since = time.Now()
-		next, err := s.decidePing(ctx, req, false)
+		next, err := s.decidePing(ctx, req, scope, false)
 		if err != nil {
 			return d, err
 		}
@@ -266,4 +317,32 @@ func errorTail(msg string) string {
 		}
 	}
 	return core.CleanText(msg)
+}
+
+// scopeToToken keeps of a ping's state and reports only what a token scoped to one
+// environment may see: its stages, and the reports on them. A PINGER of environment A can
+// then neither read a goal (with its script variables) of B nor change B's agent rows.
+// Reports on stages the state does not hold (removed ones) stay, so the agent is told to
+// forget them.
+func scopeToToken(st core.PingState, reports []protocol.PingReport, scope string) (core.PingState, []protocol.PingReport) {
+	if scope == "" || scope == "*" {
+		return st, reports
+	}
+	hidden := map[string]bool{}
+	kept := st.Stages[:0:0]
+	for _, ps := range st.Stages {
+		if ps.Stage.EnvName == scope {
+			kept = append(kept, ps)
+		} else {
+			hidden[ps.Stage.ID] = true
+		}
+	}
+	st.Stages = kept
+	var out []protocol.PingReport
+	for _, r := range reports {
+		if !hidden[r.EnvID] {
+			out = append(out, r)
+		}
+	}
+	return st, out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -13,4 +14,6 @@ import (
 type pingStore interface {
 	RecordPing(ctx context.Context, h schema.PingHost, decide schema.PingDecider) error
 	PingChangesSince(ctx context.Context, since time.Time) (schema.PingChanges, error)
+	HostBinding(ctx context.Context, hostID string) (core.HostBinding, error)
+	ApplyHostBinding(ctx context.Context, hostID, tokenName string, d core.IdentityDecision, issuedHash string) error
 }

@@ -32,6 +32,7 @@ type Store interface {
 	tokenStore
 	pingStore
 	auditStore
+	identityStore
 }
 
 // Deps are the API's dependencies.
@@ -84,7 +85,9 @@ type server struct {
 	// store serves the agent ping (ping.go), which calls it by this name.
 	store    pingStore
 	auditLog auditStore
-	metrics  *telemetry.Metrics
+	// identities resets host identities (host_identity.go).
+	identities identityStore
+	metrics    *telemetry.Metrics
 
 	deployer       Deployer
 	temporalHealth func(ctx context.Context) error
@@ -128,6 +131,7 @@ func NewRouter(d Deps) *gin.Engine {
 		database:       d.Store,
 		store:          d.Store,
 		auditLog:       d.Store,
+		identities:     d.Store,
 		deployer:       d.Deployer,
 		temporalHealth: d.TemporalHealth,
 		logger:         logger,
@@ -193,6 +197,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/system/ping", s.ping)
 
 	v1.GET("/audit", s.listAudit)
+	v1.POST("/hosts/:host/actions/reset-identity", s.resetHostIdentity)
 
 	return engine
 }

@@ -167,8 +167,9 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 	if dep.State == StateAborted && (rep == nil || rep.DeployID != dep.ID ||
 		(rep.DeployStage != protocol.StageServingBuild && !protocol.IsFatalStatus(rep.AgentStatus))) {
 		// An aborted deploy starts nowhere and stops where it runs (stopWork says so);
-		// hosts that finished or failed it are recorded as for any deploy, below.
-		if rep != nil && rep.DeployID == dep.ID {
+		// hosts that finished or failed it are recorded as for any deploy, below, if the
+		// service gave them a goal for it.
+		if rep != nil && rep.DeployID == dep.ID && MayReport(ag, dep.ID) {
 			row := reportRow(ag, rep, ps, hostID, hostName, now)
 			return nil, &row, false
 		}
@@ -192,7 +193,8 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 	}
 	reset := ag != nil && ag.State == AgentReset
 
-	if rep != nil && rep.DeployID == dep.ID {
+	// A report of the current deploy counts only if the service gave the host a goal for it.
+	if rep != nil && rep.DeployID == dep.ID && MayReport(ag, dep.ID) {
 		reported := reportRow(ag, rep, ps, hostID, hostName, now)
 		switch {
 		case reset || rep.AgentState == protocol.AgentStateResetBySystem:

@@ -7,6 +7,15 @@ package protocol
 // PingPath is where agents send their pings.
 const PingPath = "/v1/system/ping"
 
+// Host identity headers, our extension: an agent that can keep a credential says so with
+// HostBindingHeader ("1"), is issued one in PingResponse.HostSecret, and presents it on every
+// ping after in HostSecretHeader; a host bound to its credential cannot be spoken for by
+// anyone else holding the fleet's token.
+const (
+	HostBindingHeader = "X-Teletraan-Host-Binding"
+	HostSecretHeader  = "X-Teletraan-Host-Secret"
+)
+
 // WaitParam is the query parameter of our long-poll extension: the number of seconds the
 // server may hold a ping that has nothing to do (NOOP) until a goal for the host appears.
 // Teletraan agents never send it and get an immediate answer.
@@ -126,6 +135,10 @@ type PingResponse struct {
 	DeployGoal *DeployGoal `json:"deployGoal,omitempty"`
 	// StopWork is our extension, sent with OpNoop: see StopWork.
 	StopWork *StopWork `json:"stopWork,omitempty"`
+	// HostSecret is our extension: a credential for the host, issued to an agent that sent
+	// HostBindingHeader and is not bound yet. It must present it (HostSecretHeader) from the
+	// next ping on, which binds the host to it.
+	HostSecret string `json:"hostSecret,omitempty"`
 }
 
 // StopWork says that the service no longer wants the work a host is doing in one

@@ -24,7 +24,7 @@ func newListCommands() []*cobra.Command {
 			newCreateStageCommand(), newUpdateStageCommand()),
 		listGroup("builds", "List and publish builds", newListBuildsCommand(), newPublishBuildCommand()),
 		listGroup("deploys", "List a stage's deploys, or show one", newListDeploysCommand(), newGetDeployCommand()),
-		listGroup("hosts", "List a stage's hosts", newListHostsCommand()),
+		listGroup("hosts", "List a stage's hosts, or reset a host's identity", newListHostsCommand(), newResetIdentityCommand()),
 		newCapacityCommand(),
 		newContextCommand(),
 		newAuditCommand(),
@@ -235,6 +235,35 @@ func newGetDeployCommand() *cobra.Command {
 				}
 				return nil
 			}),
+	}
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
+}
+
+func newResetIdentityCommand() *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlag
+	)
+	cmd := &cobra.Command{
+		Use:     "reset-identity HOST",
+		Short:   "Unbind a host (by name or id) from its credential and token, so that a re-imaged machine can enroll again (needs an ADMIN token)",
+		Example: `  teletraan hosts reset-identity web-7`,
+		Args:    cobra.ExactArgs(1),
+		RunE: writeRun(&cf, &of, http.MethodPost, func(args []string) string {
+			return "/v1/hosts/" + url.PathEscape(args[0]) + "/actions/reset-identity"
+		}, func(*cobra.Command, []string) (any, error) { return nil, nil }, func(raw []byte, w io.Writer) error {
+			v, err := decodeAnswer[struct {
+				Host  string
+				Reset int
+			}](raw)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "reset %d host id(s) of %s: the next ping enrolls it again\n", v.Reset, v.Host)
+			return nil
+		}),
 	}
 	cf.add(cmd)
 	of.add(cmd)
