@@ -31,9 +31,11 @@ const (
 
 // recordedPing is one ping the fake server received.
 type recordedPing struct {
-	req  protocol.PingRequest
-	wait string
-	auth string
+	req     protocol.PingRequest
+	wait    string
+	auth    string
+	binding string // the host binding header: "1" when the agent can keep a credential
+	secret  string // the credential it presented
 }
 
 // fakeServer plays the ping service and the artifact store over real HTTP.
@@ -66,7 +68,8 @@ func (s *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		s.pings = append(s.pings, recordedPing{req: req, wait: r.URL.Query().Get(protocol.WaitParam), auth: r.Header.Get("Authorization")})
+		s.pings = append(s.pings, recordedPing{req: req, wait: r.URL.Query().Get(protocol.WaitParam), auth: r.Header.Get("Authorization"),
+			binding: r.Header.Get(protocol.HostBindingHeader), secret: r.Header.Get(protocol.HostSecretHeader)})
 		json.NewEncoder(w).Encode(s.decide(req))
 		return
 	}
