@@ -58,6 +58,9 @@ func (b *Board) Register(engine *gin.Engine) {
 		panic("board: embedded static files: " + err.Error())
 	}
 	engine.StaticFS("/static", http.FS(static))
+	// Browsers ask for /favicon.ico whatever the pages link; answer with the board's icon
+	// rather than a 404 in every log.
+	engine.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 }
 
 // templateFuncs are the helpers every page template may call.

@@ -125,7 +125,7 @@ func TestHostsPageFiltersOnTheServer(t *testing.T) {
 		if want := "Showing " + strconv.Itoa(len(tc.visible)) + " of 7 hosts"; !strings.Contains(body, want) {
 			t.Errorf("%s: page lacks %q", tc.query, want)
 		}
-		if hidden := strings.Contains(body, `<p id="no-match" class="muted" hidden>`); hidden != (len(tc.visible) > 0) {
+		if hidden := strings.Contains(body, `<p id="no-match" class="empty" hidden>`); hidden != (len(tc.visible) > 0) {
 			t.Errorf("%s: no-match note hidden=%v with %d visible rows", tc.query, hidden, len(tc.visible))
 		}
 		if tc.note != "" && !strings.Contains(body, tc.note) {

@@ -1,6 +1,7 @@
 package board_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
 
@@ -93,5 +95,21 @@ func TestHomeLinksToStagePages(t *testing.T) {
 	engine, _ := boardEngine(t)
 	if body := get(t, engine, "/").Body.String(); !strings.Contains(body, `href="/envs/hello/prod"`) {
 		t.Fatalf("home does not link the stage page: %s", body)
+	}
+}
+
+// TestEmptyStageSaysNoDeploysOnce: a stage that was never deployed says so once per page,
+// not once per section that has nothing to show.
+func TestEmptyStageSaysNoDeploysOnce(t *testing.T) {
+	engine, f := boardEngine(t)
+	s := &schema.Stage{EnvName: "hello", StageName: "quiet", StageConfig: schema.DefaultStageConfig("hello", "quiet")}
+	if err := f.store.CreateStage(context.Background(), s, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/envs/hello/quiet", "/envs/hello/quiet/deploys"} {
+		rec := get(t, engine, path)
+		if n := strings.Count(rec.Body.String(), "No deploys yet"); rec.Code != http.StatusOK || n != 1 {
+			t.Errorf("%s: status %d, says \"No deploys yet\" %d times, want once", path, rec.Code, n)
+		}
 	}
 }

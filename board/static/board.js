@@ -194,6 +194,14 @@
     hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor,
     wireBuildButtons: wireBuildButtons
   };
+  // showCutText gives a table cell that the layout cut short (an ellipsis) its full text as a
+  // tooltip, so dense tables keep to the window's width without hiding anything.
+  function showCutText(e) {
+    var cell = e.target.closest && e.target.closest("table.fit td, table.fit th, summary");
+    if (cell && !cell.title && cell.scrollWidth > cell.clientWidth) cell.title = cell.textContent.trim();
+  }
+
+  document.addEventListener("mouseover", showCutText);
   document.addEventListener("DOMContentLoaded", function () {
     setupTokenBox();
     restoreStatus();
