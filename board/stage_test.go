@@ -52,9 +52,23 @@ func TestStagePageShowsDeployGridHistoryAndBuilds(t *testing.T) {
 		}
 	}
 	for _, h := range hostColors {
-		if want := `<a class="host ` + h.color + `" href="/hosts/` + h.name + `" title="` + h.name + `">`; !strings.Contains(body, want) {
+		if want := `<a class="tile ` + h.color + `" data-host="` + h.name + `" data-color="` + h.color + `"`; !strings.Contains(body, want) {
 			t.Errorf("grid lacks %s", want)
 		}
+		if want := `href="/hosts/` + h.name + `" title="` + h.name + ` · `; !strings.Contains(body, want) {
+			t.Errorf("tile of %s does not link to its host with details: %s", h.name, want)
+		}
+	}
+	// Hosts come grouped by build: the current deploy's first, then the others, then the
+	// hosts with no build yet; each group says its count and share of the stage.
+	if !appearInOrder(body, `<div class="group current" data-build="&lt;script&gt;alert(1)&lt;/script&gt;" data-commit="main@abc123">`, "<strong>4</strong> hosts · 57% of the stage",
+		`data-host="h1-serving"`, `data-host="h4-paused"`,
+		`<div class="group" data-build="b-old" data-commit="main@abc123">`, "main@abc123", "<strong>1</strong> host · 14% of the stage", `data-host="h5-other"`,
+		`<div class="group" data-build="">`, "no build yet", "<strong>2</strong> hosts · 29% of the stage", `data-host="h6-silent"`, `data-host="h7-never"`) {
+		t.Errorf("hosts not grouped by build in order")
+	}
+	if !strings.Contains(body, `data-phase="excluded"`) {
+		t.Errorf("the excluded host h4-paused carries no excluded mark")
 	}
 	if t.Failed() {
 		t.Logf("body: %s", body)
@@ -112,4 +126,17 @@ func TestEmptyStageSaysNoDeploysOnce(t *testing.T) {
 			t.Errorf("%s: status %d, says \"No deploys yet\" %d times, want once", path, rec.Code, n)
 		}
 	}
+}
+
+// appearInOrder reports whether each of parts occurs in body after the one before it.
+func appearInOrder(body string, parts ...string) bool {
+	at := 0
+	for _, p := range parts {
+		i := strings.Index(body[at:], p)
+		if i < 0 {
+			return false
+		}
+		at += i + len(p)
+	}
+	return true
 }
