@@ -40,10 +40,10 @@ type stagePage struct {
 	Hosts       hostsByBuild
 	// CompactAbove tells static/stage.js when to switch to the compact grid.
 	CompactAbove int
-	Deploys     []deployRow
-	Builds      []schema.Build
-	Legend      []phaseLegendItem
-	Timeline    timelineView
+	Deploys      []deployRow
+	Builds       []schema.Build
+	Legend       []phaseLegendItem
+	Timeline     timelineView
 	// PromoteTargets are the other stages of the environment, for the Promote control.
 	PromoteTargets []string
 	Error          string
