@@ -382,6 +382,19 @@ func buildOpenAPI() *openAPIDoc {
 			"404": refResponse("NotFound"),
 		},
 	})
+	add(http.MethodDelete, "/v1/envs/{env}/{stage}", &operation{
+		OperationID: "deleteStage", Summary: "Delete a stage", Tags: []string{"stages"},
+		Description: "Needs an ADMIN token. Removes the stage and its capacity and records the deletion, with the last config, in the audit trail; " +
+			"the stage's deploys stay readable at /v1/deploys/{id}. Refused (409) while the stage's current deploy has not ended or a deploy is queued: abort it first. " +
+			"Hosts keep the build they run; a host that pings again is no longer a member.",
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the stage as it was when deleted", stageRef),
+			"403": refResponse("Forbidden"),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+		},
+	})
 	add(http.MethodGet, "/v1/envs/{env}/{stage}/history", &operation{
 		OperationID: "stageHistory", Summary: "List a stage's config and capacity changes, newest first", Tags: []string{"stages"},
 		Parameters: []parameter{envParam, stageParam, limit},
