@@ -38,6 +38,8 @@ type stagePage struct {
 	WorkflowURL string
 	Progress    progress
 	Hosts       hostsByBuild
+	// HasFailed offers "retry failed hosts": some host of the stage is in the failed phase.
+	HasFailed bool
 	// CompactAbove tells static/stage.js when to switch to the compact grid.
 	CompactAbove int
 	Deploys      []deployRow
@@ -126,6 +128,11 @@ func (b *Board) stage(c *gin.Context) {
 			fail("read the builds of the hosts", err)
 		}
 		page.Hosts = groupHostsByBuild(hosts, page.Current, buildOf, builds, now)
+		for _, g := range page.Hosts.Groups {
+			for _, p := range g.Phases {
+				page.HasFailed = page.HasFailed || p.Phase == string(core.PhaseFailed)
+			}
+		}
 	}
 	if siblings, err := b.Store.ListStages(ctx, schema.StageFilter{EnvName: env}); err != nil {
 		fail("list stages of the environment", err)

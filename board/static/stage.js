@@ -138,6 +138,8 @@
     });
     grid.replaceChildren.apply(grid, nodes);
     bar.replaceChildren.apply(bar, segs);
+    var retry = document.getElementById("retry-wrap");
+    if (retry) retry.hidden = !grid.querySelector('.tile[data-phase="failed"]');
     applySearch();
   }
 
@@ -206,10 +208,6 @@
     }).then(function () { setTimeout(poll, pollMs); });
   }
 
-  function send(path, body, what) {
-    return window.teletraan.send("POST", base + path, body, what);
-  }
-
   var describe = {
     pause: "Pause the current deploy of " + env + "/" + stage + " (no new hosts start)",
     resume: "Resume the current deploy of " + env + "/" + stage,
@@ -220,14 +218,22 @@
   document.querySelectorAll("button[data-action]").forEach(function (b) {
     b.addEventListener("click", function () {
       var action = b.dataset.action;
-      send("/actions/" + action, {}, describe[action]);
+      window.teletraan.act(base + "/actions/" + action, {}, describe[action]);
     });
   });
   var promote = document.getElementById("promote");
   if (promote) {
     promote.addEventListener("click", function () {
       var to = document.getElementById("promote-to").value;
-      send("/actions/promote", { toStage: to }, "Promote the build " + env + "/" + stage + " runs to " + env + "/" + to);
+      window.teletraan.act(base + "/actions/promote", { toStage: to }, "Promote the build " + env + "/" + stage + " runs to " + env + "/" + to);
+    });
+  }
+  // Retry failed hosts: every host the page shows as failed right now.
+  var retry = document.getElementById("retry-failed");
+  if (retry) {
+    retry.addEventListener("click", function () {
+      var names = Array.prototype.map.call(document.querySelectorAll('#grid .tile[data-phase="failed"]'), function (t) { return t.dataset.host; });
+      window.teletraan.retryHosts(env, stage, names);
     });
   }
 

@@ -1,0 +1,136 @@
+package board_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
+	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
+)
+
+// recordingDeployer starts every deploy it is asked for as a RUNNING row and remembers the
+// requests, so a test can check what the board sent.
+type recordingDeployer struct {
+	fakeDeployer
+	mu    sync.Mutex
+	calls []api.StartDeployRequest
+}
+
+func (r *recordingDeployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*api.StartDeployResult, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, req)
+	n := len(r.calls)
+	r.mu.Unlock()
+	d := &schema.Deploy{ID: "rec" + string(rune('0'+n)), StageID: req.Stage.ID, EnvName: req.Stage.EnvName, StageName: req.Stage.StageName,
+		BuildID: req.Build.ID, Type: req.Type, Operator: req.Operator, Description: req.Description, WorkflowID: "deploy/rec"}
+	if err := r.store.CreateDeploy(ctx, d); err != nil {
+		return nil, err
+	}
+	return &api.StartDeployResult{Deploy: d}, nil
+}
+
+// last is the newest request, or a zero one.
+func (r *recordingDeployer) last() api.StartDeployRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.calls) == 0 {
+		return api.StartDeployRequest{}
+	}
+	return r.calls[len(r.calls)-1]
+}
+
+// answerPrompts makes the page's prompt() answer text and remember what it asked, the way
+// an operator would type a description.
+func answerPrompts(text string) string {
+	return `(window.prompt = m => { window.asked = m; return ` + browsertest.JSString(text) + `; }, 'ok')`
+}
+
+func TestDeployActionsInChromium(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 2*time.Minute)
+	st := schematest.SQLite(t)
+	newFixture(t, st)
+	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingDeployer{fakeDeployer: fakeDeployer{st}}
+	engine := api.NewRouter(api.Deps{Store: st, Deployer: rec, Context: t.Context()})
+	(&board.Board{Store: st}).Register(engine)
+	srv := httptest.NewServer(engine)
+	t.Cleanup(srv.Close)
+
+	statusIs := func(substr string) {
+		t.Helper()
+		browsertest.WaitFor(t, bctx, 5*time.Second, "status line saying "+substr,
+			`document.getElementById('status').textContent.includes(`+browsertest.JSString(substr)+`)`, `document.getElementById('status').textContent`)
+	}
+	open := func(path, ready string) {
+		t.Helper()
+		if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.Eval(t, bctx, answerPrompts("rolling forward past the bad config"))
+	}
+
+	// Roll back from a history row: the deploy of b-old, with the typed description.
+	open("/envs/hello/prod/deploys", "table.history")
+	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-rollback-to="d0"]`))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("accepted")
+	if got := rec.last(); got.Type != core.TypeRollback || got.Build.ID != "b-old" || got.Description != "rolling forward past the bad config" {
+		t.Fatalf("rollback sent %s of %s with %q", got.Type, got.Build.ID, got.Description)
+	}
+	if got := browsertest.Eval(t, bctx, `window.asked`); got != "Roll hello/prod back to build b-old of deploy d0?\nDescription (optional: why; kept with the deploy):" {
+		t.Errorf("rollback asked %q", got)
+	}
+
+	// Every deploy action on the stage page asks for a description too.
+	open("/envs/hello/prod", "#grid")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-deploy="b-old"]`))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("accepted")
+	if got := rec.last(); got.Type != core.TypeRegular || got.Build.ID != "b-old" || got.Description != "rolling forward past the bad config" {
+		t.Fatalf("deploy sent %s of %s with %q", got.Type, got.Build.ID, got.Description)
+	}
+	// Cancelling the prompt sends nothing.
+	browsertest.Eval(t, bctx, `(window.prompt = () => null, document.getElementById('status').textContent = '', 'ok')`)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-action="restart"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := browsertest.Eval(t, bctx, `document.getElementById('status').textContent`); rec.last().Type == core.TypeRestart || got != "" {
+		t.Errorf("a cancelled restart was sent (status %q)", got)
+	}
+
+	// Retry failed hosts resets every host shown as failed.
+	open("/envs/hello/prod", "#grid")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#retry-failed`))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("1 retried")
+	hosts, err := st.ListStageHosts(context.Background(), "hello", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if h.HostName == "h3-failed" && h.Agent.State != core.AgentReset {
+			t.Errorf("h3-failed is %s after Retry failed hosts, want RESET", h.Agent.State)
+		}
+	}
+	browsertest.Screenshot(t, bctx, "actions-retry-failed")
+}
