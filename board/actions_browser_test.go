@@ -134,3 +134,61 @@ func TestDeployActionsInChromium(t *testing.T) {
 	}
 	browsertest.Screenshot(t, bctx, "actions-retry-failed")
 }
+
+func TestDeleteStageInChromium(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 2*time.Minute)
+	st := schematest.SQLite(t)
+	newFixture(t, st)
+	srv, admin := serveBoard(t, st, "alice", "")
+	operator, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "hello-ops", Role: schema.RoleOperator, Scope: "hello", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleteStatus := `document.getElementById('delete-status').textContent`
+	statusIs := func(substr string) {
+		t.Helper()
+		browsertest.WaitFor(t, bctx, 5*time.Second, "delete status saying "+substr, deleteStatus+`.includes(`+browsertest.JSString(substr)+`)`, deleteStatus)
+	}
+	saveToken := func(secret, state string) {
+		t.Helper()
+		if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.WaitFor(t, bctx, 5*time.Second, "the token box to say "+state,
+			`document.getElementById('token-state').textContent.includes(`+browsertest.JSString(state)+`)`, `document.getElementById('token-state').textContent`)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/config"), chromedp.WaitVisible(chromedp.CSS("#delete-stage"))); err != nil {
+		t.Fatal(err)
+	}
+	// An operator may change the stage but is not offered its deletion.
+	saveToken(operator, "hello-ops, OPERATOR")
+	if got := browsertest.Eval(t, bctx, `String(document.getElementById('delete-stage').hidden)`); got != "true" {
+		t.Errorf("delete offered to an operator token")
+	}
+	saveToken(admin, "alice, ADMIN")
+
+	// A typo deletes nothing.
+	browsertest.Eval(t, bctx, answerPrompts("hello/prdo"))
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#delete-stage"))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("Not deleted: you typed “hello/prdo”, not hello/prod.")
+	// The running deploy keeps the stage, and the page says why.
+	browsertest.Eval(t, bctx, answerPrompts("hello/prod"))
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#delete-stage"))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("refused: stage hello/prod has a RUNNING deploy (d1): abort it")
+	if _, err := st.SetDeployState(context.Background(), "d1", core.StateAborted, "aborted by alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#delete-stage"))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("Delete the stage hello/prod: accepted")
+	if _, err := st.GetStage(context.Background(), "hello", "prod"); core.ErrorCode(err) != core.ENOTFOUND {
+		t.Fatalf("stage still there after the delete: %v", err)
+	}
+	browsertest.Screenshot(t, bctx, "config-stage-deleted")
+}
