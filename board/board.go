@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -70,6 +71,8 @@ var templateFuncs = template.FuncMap{
 	"deploypath": deployPagePath,
 	"hostpath":   hostPagePath,
 	"utc":        formatUTC,
+	// hostaction is a host action's button label.
+	"hostaction": func(action string) string { return strings.ToUpper(action[:1]) + action[1:] },
 	// temporalui is the Temporal UI's address for the site header; Register binds it to
 	// the Board's TemporalUIURL, and "" hides the link.
 	"temporalui": func() string { return "" },

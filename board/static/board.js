@@ -95,7 +95,9 @@
   // use them: its role can operate and its scope covers the environment of the nearest
   // element carrying data-env. Without a token (or without its description) every button
   // stays, and a click explains what is missing. The server checks regardless.
+  var lastWho = null;
   function offerActions(who) {
+    lastWho = who;
     document.querySelectorAll("[data-needs-operator]").forEach(function (el) {
       var holder = el.closest("[data-env]");
       var env = holder ? holder.dataset.env : "";
@@ -252,7 +254,9 @@
   window.teletraan = {
     token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload,
     hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor,
-    wireBuildButtons: wireBuildButtons, act: act, retryHosts: retryHosts
+    wireBuildButtons: wireBuildButtons, act: act, retryHosts: retryHosts,
+    // reoffer applies the saved token's rights to buttons a page drew after loading.
+    reoffer: function () { offerActions(lastWho); }
   };
   // showCutText gives a table cell that the layout cut short (an ellipsis) its full text as a
   // tooltip, so dense tables keep to the window's width without hiding anything.
