@@ -3,6 +3,7 @@ package board_test
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,7 +60,11 @@ func TestDeployActionsInChromium(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	bctx := browsertest.Start(t, 2*time.Minute)
 	st := schematest.SQLite(t)
-	newFixture(t, st)
+	f := newFixture(t, st)
+	feature := &schema.Build{ID: "b-feature", Name: f.stage.BuildName, ArtifactURL: "https://example.com/f", CommitShort: "fea7", Branch: "feature/x", PublishedAt: time.Now().UTC()}
+	if _, err := st.DB().NewInsert().Model(feature).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +112,14 @@ func TestDeployActionsInChromium(t *testing.T) {
 	statusIs("accepted")
 	if got := rec.last(); got.Type != core.TypeRegular || got.Build.ID != "b-old" || got.Description != "rolling forward past the bad config" {
 		t.Fatalf("deploy sent %s of %s with %q", got.Type, got.Build.ID, got.Description)
+	}
+	// A build from another branch than the stage's says so in the prompt before it is sent.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-deploy="b-feature"]`))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("Deploy build b-feature to hello/prod (build is from branch feature/x, but the stage deploys main): accepted")
+	if got := browsertest.Eval(t, bctx, `window.asked`); !strings.Contains(got, "build is from branch feature/x, but the stage deploys main") {
+		t.Errorf("deploy of an off-branch build asked %q", got)
 	}
 	// Cancelling the prompt sends nothing.
 	browsertest.Eval(t, bctx, `(window.prompt = () => null, document.getElementById('status').textContent = '', 'ok')`)

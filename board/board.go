@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 //go:embed templates/*.html
@@ -71,6 +72,8 @@ var templateFuncs = template.FuncMap{
 	"deploypath": deployPagePath,
 	"hostpath":   hostPagePath,
 	"utc":        formatUTC,
+	// branchwarning is core.BranchWarning: why a build's branch deserves a second look.
+	"branchwarning": core.BranchWarning,
 	// hostaction is a host action's button label.
 	"hostaction": func(action string) string { return strings.ToUpper(action[:1]) + action[1:] },
 	// temporalui is the Temporal UI's address for the site header; Register binds it to

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -139,4 +140,28 @@ func appearInOrder(body string, parts ...string) bool {
 		at += i + len(p)
 	}
 	return true
+}
+
+// TestOffBranchBuildsAreMarked: a build from another branch than the stage's is marked on
+// the stage page, and its buttons carry the warning (escaped) for the confirmation.
+func TestOffBranchBuildsAreMarked(t *testing.T) {
+	engine, f := boardEngine(t)
+	b := &schema.Build{ID: "b-x", Name: f.stage.BuildName, ArtifactURL: "https://example.com/x", CommitShort: "x1", Branch: "hack/" + xss, PublishedAt: time.Now().UTC()}
+	if _, err := f.store.DB().NewInsert().Model(b).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	body := get(t, engine, "/envs/hello/prod").Body.String()
+	warn := "build is from branch hack/&lt;script&gt;alert(1)&lt;/script&gt;, but the stage deploys main"
+	for _, want := range []string{`<span class="branch-warning" title="` + warn + `">⚠ hack/&lt;script&gt;alert(1)&lt;/script&gt;</span>`,
+		`data-deploy="b-x" data-branch-warning="` + warn + `">Deploy</button>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("stage page lacks %s", want)
+		}
+	}
+	if strings.Count(body, "data-branch-warning") != 2 {
+		t.Errorf("on-branch builds carry a warning too")
+	}
+	if strings.Contains(body, "<script>alert") {
+		t.Errorf("branch rendered as markup")
+	}
 }

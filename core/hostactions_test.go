@@ -89,3 +89,16 @@ func TestIsStaleError(t *testing.T) {
 		}
 	}
 }
+
+func TestBranchWarning(t *testing.T) {
+	for _, tc := range []struct{ stage, build, want string }{
+		{"main", "main", ""},
+		{"main", "", ""},
+		{"", "feature/x", ""},
+		{"main", "feature/x", "build is from branch feature/x, but the stage deploys main"},
+	} {
+		if got := core.BranchWarning(tc.stage, tc.build); got != tc.want {
+			t.Errorf("BranchWarning(%q, %q) = %q, want %q", tc.stage, tc.build, got, tc.want)
+		}
+	}
+}
