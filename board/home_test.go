@@ -100,7 +100,7 @@ func TestHomeShowsBuildDeployAndHostHealth(t *testing.T) {
 		`href="/envs/hello/prod/hosts?state=serving" title="1 serving this deploy&#39;s build"><span class="host serving"></span>1</a>`,
 		`href="/envs/hello/prod/hosts?state=deploying" title="1 deploying"><span class="host deploying"></span>1</a>`,
 		`href="/envs/hello/prod/hosts?state=failed" title="1 failed"><span class="host failed"></span>1</a>`,
-		`href="/envs/hello/prod/hosts?state=paused"`,
+		`href="/envs/hello/prod/hosts?state=excluded"`,
 		`href="/envs/hello/prod/hosts?state=other"`,
 		`href="/envs/hello/prod/hosts?state=unreachable" title="2 unreachable (no ping for 5 min)"><span class="host unreachable"></span>2</a>`,
 		`>of 7</a>`,

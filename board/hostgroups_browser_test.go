@@ -70,6 +70,11 @@ func TestHostsByBuildInChromium(t *testing.T) {
 	if got := browsertest.Eval(t, bctx, groupsJS); got != want {
 		t.Fatalf("groups %s, want %s", got, want)
 	}
+	// One .host per host in the grid (the group heads' counts are marks, not hosts), so a
+	// count of coloured squares is a count of hosts.
+	if got := browsertest.Eval(t, bctx, `String(document.querySelectorAll('#grid .host').length) + ' ' + document.querySelectorAll('#grid .host.other').length`); got != "9 3" {
+		t.Errorf("#grid .host squares: %s, want 9 hosts of which 3 other", got)
+	}
 	// current: serving, deploying, failed, excluded; b-mid: serving (other); b-old: other;
 	// none: unreachable, never-seen.
 	if got := browsertest.Eval(t, bctx, barJS); got != "8 segments, 100%" {

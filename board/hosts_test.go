@@ -48,7 +48,7 @@ func TestHostsPageShowsEveryHostWithColourBuildStateAndError(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	counts := map[string]string{"serving": "1", "deploying": "1", "failed": "1", "paused": "1", "other": "1", "unreachable": "2"}
+	counts := map[string]string{"serving": "1", "deploying": "1", "failed": "1", "paused": "0", "excluded": "1", "other": "1", "unreachable": "2"}
 	for color, n := range counts {
 		re := regexp.MustCompile(`data-color="` + color + `"[^>]*><span class="host ` + color + `"></span> <span class="n">(\d+)</span>`)
 		if m := re.FindStringSubmatch(body); m == nil || m[1] != n {

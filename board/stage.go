@@ -66,7 +66,7 @@ var phaseLegend = []phaseLegendItem{
 	{colorDeploying, string(core.PhaseDeploying), "deploying"},
 	{colorFailed, string(core.PhaseFailed), "failed"},
 	{colorPaused, string(core.PhasePaused), "paused or stopped"},
-	{colorPaused, string(core.PhaseExcluded), "excluded by a person"},
+	{colorExcluded, string(core.PhaseExcluded), "excluded by a person"},
 	{colorOther, string(core.PhaseOtherBuild), "on another build"},
 	{colorUnreachable, string(core.PhaseUnreachable), "unreachable (no ping for 5 min) or never seen"},
 }
@@ -76,7 +76,8 @@ var legend = []legendItem{
 	{colorServing, "serving this deploy's build"},
 	{colorDeploying, "deploying"},
 	{colorFailed, "failed"},
-	{colorPaused, "paused or excluded by a user"},
+	{colorPaused, "paused or stopped"},
+	{colorExcluded, "excluded by a person"},
 	{colorOther, "on another build"},
 	{colorUnreachable, "unreachable (no ping for 5 min)"},
 }

@@ -33,7 +33,7 @@
 
   // phaseColors is board/hostcolor.go's phaseColor table: the grid colour of each host
   // phase. The server computes the phase (core.PhaseOf); the pages only paint it.
-  var phaseColors = { excluded: "paused", "never-seen": "unreachable" };
+  var phaseColors = { "never-seen": "unreachable" };
 
   // hostColor is the grid colour of one entry of GET /v1/envs/{env}/{stage}/hosts, from the
   // phase the API computed for it.

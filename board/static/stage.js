@@ -43,8 +43,10 @@
     return e;
   }
 
-  function square(color, phase) {
-    var s = el("span", "host " + color);
+  // square is a host's coloured mark; kind is "host" on tiles and "mark" in group heads
+  // (only tiles are hosts: the grid's .host elements are one per host).
+  function square(color, phase, kind) {
+    var s = el("span", (kind || "host") + " " + color);
     s.dataset.phase = phase;
     return s;
   }
@@ -110,7 +112,7 @@
         var of = g.tiles.filter(function (t) { return t.phase === p; });
         if (!of.length) return;
         var gp = el("span", "gp");
-        gp.append(square(of[0].color, p), of.length + " " + p);
+        gp.append(square(of[0].color, p, "mark"), of.length + " " + p);
         phases.append(gp, " ");
         var seg = el("span", "seg " + of[0].color + (first ? " first" : ""));
         seg.dataset.phase = p;
