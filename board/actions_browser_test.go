@@ -75,6 +75,29 @@ func TestDeployActionsInChromium(t *testing.T) {
 	srv := httptest.NewServer(engine)
 	t.Cleanup(srv.Close)
 
+	stateOf := func(host string) string {
+		t.Helper()
+		hosts, err := st.ListStageHosts(context.Background(), "hello", "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hosts {
+			if h.HostName == host && h.Agent != nil {
+				return h.Agent.State
+			}
+		}
+		return ""
+	}
+	// resetTo checks that h3-failed was retried, then fails it again for the next step.
+	resetTo := func(state string) {
+		t.Helper()
+		if got := stateOf("h3-failed"); got != core.AgentReset {
+			t.Fatalf("h3-failed is %s after the retry, want RESET", got)
+		}
+		if _, err := st.DB().NewUpdate().Model((*schema.Agent)(nil)).Set("state = ?", state).Where("host_id = ?", "h3-failed").Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	statusIs := func(substr string) {
 		t.Helper()
 		browsertest.WaitFor(t, bctx, 5*time.Second, "status line saying "+substr,
@@ -130,20 +153,42 @@ func TestDeployActionsInChromium(t *testing.T) {
 		t.Errorf("a cancelled restart was sent (status %q)", got)
 	}
 
+	// The deploy page of the old deploy offers to roll back to it.
+	open("/deploys/d0", "#summary")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-rollback-to="d0"]`))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("accepted")
+	if got := rec.last(); got.Type != core.TypeRollback || got.Build.ID != "b-old" {
+		t.Fatalf("deploy page rollback sent %s of %s", got.Type, got.Build.ID)
+	}
+	// That made rec1..rec3 the current deploy; d1 is current again for the retries below.
+	if _, err := st.DB().NewUpdate().Model((*schema.Stage)(nil)).Set("current_deploy_id = ?", "d1").Where("id = ?", f.stage.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// The running deploy's page retries the hosts it recorded as failed.
+	if err := st.AdmitHosts(context.Background(), f.stage.ID, "d1", []string{"h3-failed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordHostOutcomes(context.Background(), "d1", []schema.HostOutcome{{HostID: "h3-failed", Outcome: core.OutcomeFailed, ErrorMessage: "boom"}}); err != nil {
+		t.Fatal(err)
+	}
+	open("/deploys/d1", "#failed-hosts")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#retry-failed`))); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("Retry 1 failed host of hello/prod (h3-failed): 1 retried.")
+	resetTo(core.AgentPausedBySystem)
+
 	// Retry failed hosts resets every host shown as failed.
 	open("/envs/hello/prod", "#grid")
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#retry-failed`))); err != nil {
 		t.Fatal(err)
 	}
 	statusIs("1 retried")
-	hosts, err := st.ListStageHosts(context.Background(), "hello", "prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range hosts {
-		if h.HostName == "h3-failed" && h.Agent.State != core.AgentReset {
-			t.Errorf("h3-failed is %s after Retry failed hosts, want RESET", h.Agent.State)
-		}
+	if got := stateOf("h3-failed"); got != core.AgentReset {
+		t.Errorf("h3-failed is %s after Retry failed hosts, want RESET", got)
 	}
 	browsertest.Screenshot(t, bctx, "actions-retry-failed")
 }
