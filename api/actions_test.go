@@ -161,7 +161,7 @@ func TestHostActions(t *testing.T) {
 		{"retry", core.AgentReset, "pause,exclude"}, // the stage has no current deploy: the host is on another build
 		{"pause", core.AgentPausedInDeploy, "resume,exclude"},
 		{"resume", core.AgentNormal, "pause,exclude"},
-		{"exclude", core.AgentPausedByUser, "resume"},
+		{"exclude", core.AgentPausedByUser, "resume,pause"},
 	} {
 		rec := a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/"+step.action, `{"description":"why not"}`)
 		wantStatus(t, rec, http.StatusOK)

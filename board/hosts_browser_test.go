@@ -149,9 +149,9 @@ func TestHostsPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	status("h5-other is now PAUSED_BY_USER")
-	browsertest.WaitFor(t, bctx, 5*time.Second, "the host page row showing the exclusion, with only Resume",
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the host page row showing the exclusion, with Resume and Pause",
 		`document.querySelector('tr[data-stage="prod"] .c-state').textContent === 'PAUSED_BY_USER' && `+
-			`Array.from(document.querySelectorAll('tr[data-stage="prod"] button[data-host-action]')).map(b => b.dataset.hostAction).join(',') === 'resume'`,
+			`Array.from(document.querySelectorAll('tr[data-stage="prod"] button[data-host-action]')).map(b => b.dataset.hostAction).join(',') === 'resume,pause'`,
 		`document.querySelector('tr[data-stage="prod"]').textContent`)
 	browsertest.Screenshot(t, bctx, "host")
 }

@@ -22,7 +22,7 @@ var hostActionsOffered = map[string]string{
 	"h1-serving":   "pause,exclude",
 	"h2-deploying": "retry,pause,exclude",
 	"h3-failed":    "retry,exclude",
-	"h4-paused":    "resume", // PAUSED_BY_USER: excluded
+	"h4-paused":    "resume,pause", // PAUSED_BY_USER: excluded
 	"h5-other":     "pause,exclude",
 	"h6-silent":    "exclude", // pinged, but has no row in the stage
 	"h7-never":     "",        // never pinged: nothing to act on yet

@@ -27,8 +27,8 @@ var HostActionState = map[string]string{
 // agent row in the stage is agent (nil: it has not deployed there), in the order the board
 // offers them. The store refuses the others (schema.AgentTransition).
 //
-// Examples: never seen → none (it has no id yet); excluded → resume; paused → resume,
-// exclude; failed → retry, exclude; deploying → retry, pause, exclude; serving, on another
+// Examples: never seen → none (it has no id yet); excluded → resume, pause; paused →
+// resume, exclude (a person can switch between the two holds); failed → retry, exclude; deploying → retry, pause, exclude; serving, on another
 // build or unreachable → pause, exclude; no row yet → exclude; stopping or leaving → none.
 func HostActionsFor(agent *Agent, p HostPhase) []string {
 	switch {
@@ -39,7 +39,7 @@ func HostActionsFor(agent *Agent, p HostPhase) []string {
 	}
 	switch agent.State {
 	case AgentPausedByUser:
-		return []string{HostResume}
+		return []string{HostResume, HostPause}
 	case AgentPausedInDeploy:
 		return []string{HostResume, HostExclude}
 	case AgentStop, AgentDelete:

@@ -27,7 +27,7 @@ func TestHostActionsFor(t *testing.T) {
 		{"serving", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &pinged, "pause,exclude"},
 		{"deploying", row("d1", protocol.StageDownloading, protocol.StatusUnknown, core.AgentNormal), &pinged, "retry,pause,exclude"},
 		{"failed", row("d1", protocol.StageRestarting, protocol.StatusScriptFailed, core.AgentPausedBySystem), &pinged, "retry,exclude"},
-		{"excluded", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentPausedByUser), &pinged, "resume"},
+		{"excluded", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentPausedByUser), &pinged, "resume,pause"},
 		{"paused", row("d1", protocol.StageDownloading, protocol.StatusUnknown, core.AgentPausedInDeploy), &pinged, "resume,exclude"},
 		{"on another build", row("d0", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &pinged, "pause,exclude"},
 		{"unreachable", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &silent, "pause,exclude"},
