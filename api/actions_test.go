@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -152,21 +153,29 @@ func TestHostActions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, step := range []struct{ action, want string }{
-		{"retry", core.AgentReset},
-		{"pause", core.AgentPausedByUser},
-		{"resume", core.AgentNormal},
-		{"exclude", core.AgentPausedByUser},
+	// A failed host can be retried or excluded, not paused: it has already stopped.
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/pause", ""), http.StatusConflict, core.ECONFLICT, "", "retry it, or exclude it")
+	for _, step := range []struct {
+		action, want, actions string
+	}{
+		{"retry", core.AgentReset, "pause,exclude"}, // the stage has no current deploy: the host is on another build
+		{"pause", core.AgentPausedInDeploy, "resume,exclude"},
+		{"resume", core.AgentNormal, "pause,exclude"},
+		{"exclude", core.AgentPausedByUser, "resume,pause"},
 	} {
 		rec := a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/"+step.action, `{"description":"why not"}`)
 		wantStatus(t, rec, http.StatusOK)
-		if h := decode[schema.StageHost](t, rec); h.Agent == nil || h.Agent.State != step.want || h.HostName != "h-1" {
+		h := decode[api.StageHost](t, rec)
+		if h.Agent == nil || h.Agent.State != step.want || h.HostName != "h-1" {
 			t.Errorf("after %s: %+v", step.action, h.Agent)
+		}
+		if got := strings.Join(h.Actions, ","); got != step.actions {
+			t.Errorf("after %s the host offers %s, want %s", step.action, got, step.actions)
 		}
 	}
 	// By host id too, and bodiless.
 	wantStatus(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/id-1/actions/resume", ""), http.StatusOK)
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/resume", ""), http.StatusConflict, core.ECONFLICT, "", "not paused by a person")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/resume", ""), http.StatusConflict, core.ECONFLICT, "", "not paused by a person or excluded")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-2/actions/pause", ""), http.StatusConflict, core.ECONFLICT, "", "never pinged")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-9/actions/pause", ""), http.StatusNotFound, core.ENOTFOUND, "", "h-9 is not a host of hello/prod")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/reboot", ""), http.StatusBadRequest, core.EINVALID, "action",

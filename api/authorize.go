@@ -33,8 +33,10 @@ type accessRule struct {
 // mutating route without one is refused, so a route added without a rule fails closed
 // (and a test lists every route that lacks one).
 var accessRules = map[string]accessRule{
-	"POST /v1/envs":                                         {role: schema.RoleOperator}, // createStage checks the body's env against the scope
-	"PUT /v1/envs/:env/:stage":                              {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/envs":            {role: schema.RoleOperator}, // createStage checks the body's env against the scope
+	"PUT /v1/envs/:env/:stage": {role: schema.RoleOperator, envScoped: true},
+	// Deleting a stage drops its capacity, which no API call restores: admins only.
+	"DELETE /v1/envs/:env/:stage":                           {role: schema.RoleAdmin, envScoped: true},
 	"PUT /v1/envs/:env/:stage/capacity":                     {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/deploys":                     {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/actions/:action":             {role: schema.RoleOperator, envScoped: true},

@@ -35,7 +35,7 @@ func TestAuthorizeByRoleAndScope(t *testing.T) {
 		{"reader cannot ping", token(schema.RoleReader, "*"), "POST", "/v1/system/ping", "", "needs PINGER"},
 		{"operator pings", token(schema.RoleOperator, "*"), "POST", "/v1/system/ping", "", ""},
 		{"unknown role is refused", token("ROOT", "*"), "POST", "/v1/system/ping", "", "has role ROOT"},
-		{"route without a rule", token(schema.RoleAdmin, "*"), "DELETE", "/v1/envs/:env/:stage", "hello", "has no access rule"},
+		{"route without a rule", token(schema.RoleAdmin, "*"), "PATCH", "/v1/envs/:env/:stage", "hello", "has no access rule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,29 +12,18 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
-// hostActions map the actions of POST .../hosts/:host/actions/:action to the agent state
-// they set. exclude and pause both hold the host out of deploys (PAUSED_BY_USER): the
-// deploy counts it as held; retry makes it start the current deploy over (RESET).
-var hostActions = []struct{ name, state string }{
-	{"retry", core.AgentReset},
-	{"exclude", core.AgentPausedByUser},
-	{"pause", core.AgentPausedByUser},
-	{"resume", core.AgentNormal},
-}
+// hostActions are the actions of POST .../hosts/:host/actions/:action, in the order the
+// errors list them; core.HostActionState says which agent state each sets. Exclude is
+// Teletraan's "pause host" (PAUSED_BY_USER: out of deploys, counted only in their total);
+// pause holds the host at its step while the deploy keeps waiting for it.
+var hostActions = []string{core.HostRetry, core.HostExclude, core.HostPause, core.HostResume}
 
 func (s *server) hostAction(c *gin.Context) {
 	action := c.Param("action")
-	state := ""
-	names := make([]string, 0, len(hostActions))
-	for _, a := range hostActions {
-		names = append(names, a.name)
-		if a.name == action {
-			state = a.state
-		}
-	}
+	state := core.HostActionState[action]
 	if state == "" {
 		s.fail(c, &core.Error{Code: core.EINVALID, Field: "action",
-			Message: fmt.Sprintf("unknown host action %q: use one of %s", action, strings.Join(names, ", "))})
+			Message: fmt.Sprintf("unknown host action %q: use one of %s", action, strings.Join(hostActions, ", "))})
 		return
 	}
 	var body actionBody

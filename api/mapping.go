@@ -230,12 +230,17 @@ func stageHostJSON(h *schema.StageHost, currentDeployID string, now time.Time) S
 		LastPingAt: h.LastPingAt,
 		MemberBy:   h.MemberBy,
 	}
+	v.Actions = core.HostActionsFor(h.Agent, core.HostPhase(v.Phase))
+	if v.Actions == nil {
+		v.Actions = []string{}
+	}
 	if h.Agent != nil {
 		a := agentJSON(h.Agent)
 		v.Agent = &a
 	}
 	if h.LastError != nil {
 		e := agentErrorJSON(h.LastError)
+		e.Stale = core.IsStaleError(h.Agent, h.LastError)
 		v.LastError = &e
 	}
 	return v

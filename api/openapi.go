@@ -120,7 +120,9 @@ func fieldDescriptions() map[string]string {
 		"Deploy.remaining":                "hosts waiting for an admission, as the workflow last counted",
 		"Deploy.paused":                   "an operator paused the deploy: it admits no new hosts until resumed",
 		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
-		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
+		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (held at its step by a person, stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
+		"StageHost.actions":               "the host actions that apply to the host now (retry, exclude, pause, resume); the others are refused",
+		"AgentError.stale":                "the host serves a build since this error: it is from an attempt the host got past",
 		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
 		"ConfigChange.after":              "the config or capacity after the change",
 		"AuditEntry.actor":                "the name of the token that made the call; empty when no valid token came",
@@ -397,6 +399,19 @@ func buildOpenAPI() *openAPIDoc {
 			"404": refResponse("NotFound"),
 		},
 	})
+	add(http.MethodDelete, "/v1/envs/{env}/{stage}", &operation{
+		OperationID: "deleteStage", Summary: "Delete a stage", Tags: []string{"stages"},
+		Description: "Needs an ADMIN token. Removes the stage and its capacity and records the deletion, with the last config, in the audit trail; " +
+			"the stage's deploys stay readable at /v1/deploys/{id}. Refused (409) while the stage's current deploy has not ended or a deploy is queued: abort it first. " +
+			"Hosts keep the build they run; a host that pings again is no longer a member.",
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the stage as it was when deleted", stageRef),
+			"403": refResponse("Forbidden"),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+		},
+	})
 	add(http.MethodGet, "/v1/envs/{env}/{stage}/history", &operation{
 		OperationID: "stageHistory", Summary: "List a stage's config and capacity changes, newest first", Tags: []string{"stages"},
 		Parameters: []parameter{envParam, stageParam, limit},
@@ -508,8 +523,10 @@ func buildOpenAPI() *openAPIDoc {
 	add(http.MethodPost, "/v1/envs/{env}/{stage}/hosts/{host}/actions/{action}", &operation{
 		OperationID: "hostAction", Summary: "Retry, exclude, pause or resume one host of a stage", Tags: []string{"capacity"},
 		Description: "retry: the host starts the stage's current deploy over from PRE_DOWNLOAD (agent state RESET). " +
-			"exclude and pause: deploys skip the host and count it as held (PAUSED_BY_USER). resume: the host takes part again (NORMAL). " +
-			"409 when the host never pinged, or the action does not apply to its state.",
+			"exclude (Teletraan's \"pause host\"): deploys skip the host and count it only in their total; it keeps its build (PAUSED_BY_USER). " +
+			"pause: the host takes no further step, but the deploy keeps counting it as in flight and waits for it, so it turns stuck after the stuck timeout (PAUSED_IN_DEPLOY). " +
+			"resume: an excluded or paused host takes part again (NORMAL). " +
+			"409 when the host never pinged, or the action does not apply to its state (a host's actions lists the ones that do).",
 		Parameters: []parameter{envParam, stageParam, pathParam("host", "host name or id"), {Name: "action", In: "path", Required: true, Description: "the action",
 			Schema: &jsonSchema{Type: "string", Enum: []string{"retry", "exclude", "pause", "resume"}}}},
 		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("HostActionRequest")}}},

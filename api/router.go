@@ -176,6 +176,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/envs/:env", s.listEnvStages)
 	v1.GET("/envs/:env/:stage", s.getStage)
 	v1.PUT("/envs/:env/:stage", s.updateStage)
+	v1.DELETE("/envs/:env/:stage", s.deleteStage)
 	v1.GET("/envs/:env/:stage/history", s.stageHistory)
 	v1.GET("/envs/:env/:stage/capacity", s.getCapacity)
 	v1.PUT("/envs/:env/:stage/capacity", s.setCapacity)

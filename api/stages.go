@@ -20,6 +20,7 @@ type stageStore interface {
 	CreateStage(ctx context.Context, st *schema.Stage, operator string) error
 	UpdateStageConfig(ctx context.Context, env, stage string, change func(*schema.StageConfig), operator string) (*schema.Stage, error)
 	ListConfigHistory(ctx context.Context, env, stage string, limit int) ([]schema.ConfigChange, error)
+	DeleteStage(ctx context.Context, env, stage, operator string) (*schema.Stage, error)
 }
 
 // stageList is the body of the stage listings.
@@ -184,6 +185,43 @@ func (s *server) updateStage(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, stageJSON(updated))
+}
+
+// deleteStage removes a stage whose deploys have ended. The store refuses a stage whose
+// current deploy still runs; a queued deploy is the workflow layer's to know, so it is
+// asked here, before anything is removed.
+func (s *server) deleteStage(c *gin.Context) {
+	ctx := c.Request.Context()
+	env, stage := c.Param("env"), c.Param("stage")
+	var body struct{}
+	operator, err := optionalBody(c, &body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.stages.GetStage(ctx, env, stage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if s.deployer != nil {
+		q, err := s.deployer.QueuedDeploy(ctx, st)
+		switch {
+		case err == nil && q != nil:
+			s.fail(c, core.Errorf(core.ECONFLICT, "stage %s/%s has a queued deploy: abort the running deploy and wait for the queue to empty before deleting the stage", env, stage))
+			return
+		case err != nil && core.ErrorCode(err) != core.ENOTFOUND:
+			s.fail(c, fmt.Errorf("ask whether %s/%s has a queued deploy: %w", env, stage, err))
+			return
+		}
+	}
+	gone, err := s.stages.DeleteStage(ctx, env, stage, operator)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.logger.Info("stage deleted", "env", env, "stage", stage, "operator", operator)
+	c.JSON(http.StatusOK, stageJSON(gone))
 }
 
 func (s *server) stageHistory(c *gin.Context) {

@@ -110,7 +110,10 @@ type StageHost struct {
 	MemberBy   string     `json:"memberBy"`
 	// Phase is where the host stands against the stage's current deploy (core.PhaseOf): the
 	// board paints it and never decides it itself.
-	Phase     string      `json:"phase"`
+	Phase string `json:"phase"`
+	// Actions are the host actions that apply to the host now (core.HostActionsFor): the
+	// board offers these and no others.
+	Actions   []string    `json:"actions"`
 	Agent     *Agent      `json:"agent,omitempty"`
 	LastError *AgentError `json:"lastError,omitempty"`
 }
@@ -140,6 +143,9 @@ type AgentError struct {
 	HostName     string    `json:"hostName"`
 	ErrorMessage string    `json:"errorMessage"`
 	UpdatedAt    time.Time `json:"updatedAt"`
+	// Stale marks an error from an attempt the host has since got past: it serves a build
+	// (core.IsStaleError).
+	Stale bool `json:"stale"`
 }
 
 // ConfigChange is one entry of a stage's config and capacity history.

@@ -62,10 +62,10 @@ var wireFields = map[string][]string{
 	"Deploy": {"id", "stageId", "envName", "stageName", "buildId", "fromBuildId", "fromDeployId", "aliasDeployId",
 		"type", "state", "stateReason", "acceptanceStatus", "operator", "description", "workflowId", "total",
 		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?"},
-	"StageHost": {"hostName", "hostId?", "ip?", "groups", "lastPingAt?", "memberBy", "phase", "agent?", "lastError?"},
+	"StageHost": {"hostName", "hostId?", "ip?", "groups", "lastPingAt?", "memberBy", "phase", "actions", "agent?", "lastError?"},
 	"Agent": {"hostId", "stageId", "hostName", "deployId", "deployStage", "status", "state", "failCount",
 		"errorCode", "firstDeploy", "startedAt", "stageStartedAt", "updatedAt"},
-	"AgentError":   {"hostId", "stageId", "hostName", "errorMessage", "updatedAt"},
+	"AgentError":   {"hostId", "stageId", "hostName", "errorMessage", "updatedAt", "stale"},
 	"ConfigChange": {"id", "stageId", "type", "operator", "createdAt", "before", "after"},
 }
 

@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 //go:embed templates/*.html
@@ -58,6 +60,9 @@ func (b *Board) Register(engine *gin.Engine) {
 		panic("board: embedded static files: " + err.Error())
 	}
 	engine.StaticFS("/static", http.FS(static))
+	// Browsers ask for /favicon.ico whatever the pages link; answer with the board's icon
+	// rather than a 404 in every log.
+	engine.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 }
 
 // templateFuncs are the helpers every page template may call.
@@ -67,6 +72,10 @@ var templateFuncs = template.FuncMap{
 	"deploypath": deployPagePath,
 	"hostpath":   hostPagePath,
 	"utc":        formatUTC,
+	// branchwarning is core.BranchWarning: why a build's branch deserves a second look.
+	"branchwarning": core.BranchWarning,
+	// hostaction is a host action's button label.
+	"hostaction": func(action string) string { return strings.ToUpper(action[:1]) + action[1:] },
 	// temporalui is the Temporal UI's address for the site header; Register binds it to
 	// the Board's TemporalUIURL, and "" hides the link.
 	"temporalui": func() string { return "" },

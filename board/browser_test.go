@@ -45,11 +45,11 @@ func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionReque
 	return nil, core.Errorf(core.ECONFLICT, "the fake deployer aborts nothing")
 }
 
-// gridJS lists the grid as "host:colour" pairs, the way the assertions spell it.
-const gridJS = `Array.from(document.querySelectorAll('#grid .host')).map(e => e.title + ':' + e.className.replace('host ', '')).join(',')`
+// gridJS lists the host tiles as "host:colour" pairs, the way the assertions spell it.
+const gridJS = `Array.from(document.querySelectorAll('#grid .tile')).map(e => e.dataset.host + ':' + e.dataset.color).join(',')`
 
-// gridLinksJS lists where the grid's squares link to.
-const gridLinksJS = `Array.from(document.querySelectorAll('#grid a.host')).map(e => e.getAttribute('href')).join(',')`
+// gridLinksJS lists where the host tiles link to.
+const gridLinksJS = `Array.from(document.querySelectorAll('#grid a.tile')).map(e => e.getAttribute('href')).join(',')`
 
 // jsColorsJS colours the stage's hosts as the API reports them with board.js's hostColor,
 // into window.jsColors as "host:colour" pairs; the test compares them with the Go colours.
@@ -106,8 +106,8 @@ func TestStagePageInChromium(t *testing.T) {
 	}
 	// The page paints the phase the API computed and decides nothing itself: a host that
 	// never pinged but is reported "failed" is painted failed.
-	if got := browsertest.Eval(t, bctx, `[window.teletraan.hostColor({phase: "failed"}), window.teletraan.hostColor({phase: "excluded", agent: {state: "NORMAL"}}), window.teletraan.hostColor({phase: "never-seen"})].join(",")`); got != "failed,paused,unreachable" {
-		t.Errorf("hostColor of phases failed, excluded, never-seen = %s, want failed,paused,unreachable", got)
+	if got := browsertest.Eval(t, bctx, `[window.teletraan.hostColor({phase: "failed"}), window.teletraan.hostColor({phase: "excluded", agent: {state: "NORMAL"}}), window.teletraan.hostColor({phase: "never-seen"})].join(",")`); got != "failed,excluded,unreachable" {
+		t.Errorf("hostColor of phases failed, excluded, never-seen = %s, want failed,excluded,unreachable", got)
 	}
 
 	// A host moving to the current deploy turns blue through the poll, without a reload; the
@@ -153,7 +153,7 @@ func TestStagePageInChromium(t *testing.T) {
 	browsertest.Screenshot(t, bctx, "stage")
 
 	// An on-call engineer clicks a red square and lands on that host's page.
-	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#grid a.host.failed`))); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#grid a.tile.failed`))); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.WaitFor(t, bctx, 5*time.Second, "the failed host's page",

@@ -136,7 +136,7 @@ func TestBuildsPageListsBuildsWithMarkersAndActions(t *testing.T) {
 		`href="/envs/hello/prod/builds/compare?from=b2&amp;to=b1"`,
 		`<time datetime="2026-11-20T10:00:00Z">2026-11-20 10:00:00 UTC</time>`, // b1 published
 		`<time datetime="2026-11-20T09:30:00Z">`,                               // b1's commit date
-		`<a href="?branch=feature">feature</a>`,
+		`<a href="?branch=feature" class="branch-warning" title="build is from branch feature, but the stage deploys main">⚠ feature</a>`, `data-branch-warning="build is from branch feature, but the stage deploys main">Deploy</button>`,
 		`<script src="/static/builds.js"></script>`,
 		"API token", `id="status"`,
 	} {

@@ -21,6 +21,9 @@ type detailHost struct {
 	Label, Color string
 	ErrorMessage string
 	FinishedAt   *time.Time
+	// Retry marks a host the deploy recorded, so it has an id the Retry action can reset;
+	// a host that never pinged has none.
+	Retry bool
 }
 
 // detailWave is one row of the waves table.
@@ -44,7 +47,10 @@ type deployDetailPage struct {
 	WavesError  bool
 	Failed      []detailHost
 	Legend      []legendItem
-	Error       string
+	// RollbackTo offers "roll back to this deploy"; RetryFailed offers "retry failed
+	// hosts" (the deploy is the stage's current one, has not ended and has failed hosts).
+	RollbackTo, RetryFailed bool
+	Error                   string
 }
 
 // outcomeLegend lists the waves table's colours, trouble first.
@@ -121,6 +127,16 @@ func (b *Board) deployDetail(c *gin.Context) {
 			page.Failed = append(page.Failed, neverSeenHosts(stage)...)
 		}
 	}
+	if st, err := b.Store.GetStage(ctx, d.EnvName, d.StageName); err == nil {
+		page.RollbackTo = canRollBackTo(st, b.currentBuildOf(ctx, st, []schema.Deploy{*d}), *d)
+		if st.CurrentDeployID == d.ID && !core.IsFinalState(d.State) {
+			for _, h := range page.Failed {
+				page.RetryFailed = page.RetryFailed || h.Retry
+			}
+		}
+	} else if core.ErrorCode(err) != core.ENOTFOUND {
+		fail("get stage", err)
+	}
 	b.render(c, http.StatusOK, "deploy.html", page)
 }
 
@@ -133,7 +149,8 @@ func detailWaves(waves []schema.DeployWave) ([]detailWave, []detailHost) {
 			InFlight: w.InFlight, ShowNames: len(w.Hosts) <= waveNamesUpTo}
 		for _, h := range w.Hosts {
 			dh := detailHost{Name: h.HostName, Href: hostPagePath(h.HostName), Wave: h.Wave,
-				Label: outcomeLabel(h.Outcome), Color: outcomeColor(h.Outcome), ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt}
+				Label: outcomeLabel(h.Outcome), Color: outcomeColor(h.Outcome), ErrorMessage: h.ErrorMessage, FinishedAt: h.FinishedAt,
+				Retry: h.Outcome == core.OutcomeFailed || h.Outcome == core.OutcomeStuck}
 			row.Hosts = append(row.Hosts, dh)
 			if h.Outcome == core.OutcomeFailed || h.Outcome == core.OutcomeStuck {
 				failed = append(failed, dh)

@@ -112,9 +112,9 @@ func TestDeployPageShowsSummaryWavesAndFailedHosts(t *testing.T) {
 		`<td>1</td><td>1</td><td>0</td><td>0</td>`, // wave 1: one succeeded, one failed
 		`<td>0</td><td>0</td><td>1</td><td>1</td>`, // wave 2: one stuck, one in flight
 		// Failed hosts, with their error text.
-		`<tr><td><a href="/hosts/web-2">web-2</a></td><td>1</td><td><span class="host failed"></span> failed</td>`,
+		`<tr data-failed-host="web-2"><td><a href="/hosts/web-2">web-2</a></td><td>1</td><td><span class="host failed"></span> failed</td>`,
 		`<pre class="hosterror">exit 1: &lt;script&gt;alert(1)&lt;/script&gt;</pre>`,
-		`<tr><td><a href="/hosts/web-3">web-3</a></td><td>2</td><td><span class="host stuck"></span> stuck</td>`,
+		`<tr data-failed-host="web-3"><td><a href="/hosts/web-3">web-3</a></td><td>2</td><td><span class="host stuck"></span> stuck</td>`,
 		`<pre class="hosterror">no progress in RESTARTING</pre>`,
 	} {
 		if !strings.Contains(body, want) {
@@ -272,5 +272,26 @@ func TestRunningDeployPageListsHostsThatNeverPinged(t *testing.T) {
 	}
 	if body := getDeployPage(t, engine, "/deploys/d2").Body.String(); strings.Contains(body, "web-ghost") {
 		t.Fatalf("an ended deploy's page lists today's never-seen hosts: %s", body)
+	}
+}
+
+func TestDeployAndHistoryPagesOfferRollbackAndRetry(t *testing.T) {
+	engine, _ := newDeployPageEngine(t)
+	// d2 is the failing current deploy: retry its failed hosts; rolling back to it changes nothing.
+	body := getDeployPage(t, engine, "/deploys/d2").Body.String()
+	if !strings.Contains(body, `id="retry-failed">Retry failed hosts</button>`) || strings.Contains(body, "data-rollback-to") {
+		t.Errorf("current failing deploy: want Retry failed hosts and no rollback button:\n%s", body)
+	}
+	if !strings.Contains(body, `<body data-deploy="d2" data-env="hello" data-stage="prod">`) {
+		t.Errorf("deploy page does not say its stage for the actions")
+	}
+	// d0 ran another build: roll back to it; it is not running, so nothing to retry.
+	body = getDeployPage(t, engine, "/deploys/d0").Body.String()
+	if !strings.Contains(body, `<button type="button" data-needs-operator data-rollback-to="d0" data-build="b1">Roll back to this deploy</button>`) || strings.Contains(body, "retry-failed") {
+		t.Errorf("older deploy: want Roll back to this deploy and no retry:\n%s", body)
+	}
+	body = getDeployPage(t, engine, "/envs/hello/prod/deploys").Body.String()
+	if n := strings.Count(body, "data-rollback-to="); n != 1 || !strings.Contains(body, `data-rollback-to="d0" data-build="b1"`) {
+		t.Errorf("history offers %d rollbacks, want one, to d0:\n%s", n, body)
 	}
 }

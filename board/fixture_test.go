@@ -24,7 +24,7 @@ var hostColors = []struct{ name, color string }{
 	{"h1-serving", "serving"},
 	{"h2-deploying", "deploying"},
 	{"h3-failed", "failed"},
-	{"h4-paused", "paused"},
+	{"h4-paused", "excluded"},
 	{"h5-other", "other"},
 	{"h6-silent", "unreachable"},
 	{"h7-never", "unreachable"},

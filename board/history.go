@@ -115,6 +115,9 @@ type deployHistoryRow struct {
 	// CompareFrom and CompareTo pre-select the compare control: the newest deploy against
 	// the one before it.
 	CompareFrom, CompareTo bool
+	// RollbackTo offers "roll back to this deploy": it is not the stage's current deploy
+	// and its build is not the one the stage runs.
+	RollbackTo bool
 }
 
 // deployHistoryPage is what history.html draws.
@@ -139,7 +142,8 @@ type deployHistoryPage struct {
 func (b *Board) deployHistory(c *gin.Context) {
 	ctx := c.Request.Context()
 	env, name := c.Param("env"), c.Param("stage")
-	if _, ok := b.loadStage(c, env, name); !ok {
+	st, ok := b.loadStage(c, env, name)
+	if !ok {
 		return
 	}
 	now := time.Now()
@@ -179,13 +183,15 @@ func (b *Board) deployHistory(c *gin.Context) {
 		return deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: n})
 	})
 	builds := b.deployHistoryBuilds(ctx, shown, &page)
+	currentBuild := b.currentBuildOf(ctx, st, shown)
 	for i, d := range shown {
 		var older *schema.Deploy
 		if !page.Filtered && i+1 < len(deploys) {
 			older = &deploys[i+1]
 		}
 		row := deployHistoryRow{Deploy: d, Build: builds[d.BuildID], FromBuild: previousBuild(d, older),
-			DetailHref: deployPagePath(d.ID), Duration: duration(d, now), CompareTo: i == 0, CompareFrom: i == 1}
+			DetailHref: deployPagePath(d.ID), Duration: duration(d, now), CompareTo: i == 0, CompareFrom: i == 1,
+			RollbackTo: canRollBackTo(st, currentBuild, d)}
 		if row.FromBuild != "" && row.FromBuild != d.BuildID {
 			row.ChangesHref = buildComparePath(env, name, row.FromBuild, d.BuildID)
 		}
@@ -214,4 +220,30 @@ func (b *Board) deployHistoryBuilds(ctx context.Context, deploys []schema.Deploy
 		builds[id] = &bd
 	}
 	return builds
+}
+
+// currentBuildOf is the build of the stage's current deploy, found among known or read;
+// "" when the stage was never deployed or the deploy cannot be read (rollback buttons are
+// then not offered: the page cannot tell which build would change).
+func (b *Board) currentBuildOf(ctx context.Context, st *schema.Stage, known []schema.Deploy) string {
+	if st.CurrentDeployID == "" {
+		return ""
+	}
+	for _, d := range known {
+		if d.ID == st.CurrentDeployID {
+			return d.BuildID
+		}
+	}
+	d, err := b.Store.GetDeploy(ctx, st.CurrentDeployID)
+	if err != nil {
+		b.Logger.Error("board: read the current deploy", "env", st.EnvName, "stage", st.StageName, "error", err)
+		return ""
+	}
+	return d.BuildID
+}
+
+// canRollBackTo reports whether rolling st back to d would change anything: d is another
+// deploy of the stage than its current one, with another build.
+func canRollBackTo(st *schema.Stage, currentBuild string, d schema.Deploy) bool {
+	return currentBuild != "" && d.StageID == st.ID && d.ID != st.CurrentDeployID && d.BuildID != currentBuild
 }

@@ -100,7 +100,7 @@ func TestHomeShowsBuildDeployAndHostHealth(t *testing.T) {
 		`href="/envs/hello/prod/hosts?state=serving" title="1 serving this deploy&#39;s build"><span class="host serving"></span>1</a>`,
 		`href="/envs/hello/prod/hosts?state=deploying" title="1 deploying"><span class="host deploying"></span>1</a>`,
 		`href="/envs/hello/prod/hosts?state=failed" title="1 failed"><span class="host failed"></span>1</a>`,
-		`href="/envs/hello/prod/hosts?state=paused"`,
+		`href="/envs/hello/prod/hosts?state=excluded"`,
 		`href="/envs/hello/prod/hosts?state=other"`,
 		`href="/envs/hello/prod/hosts?state=unreachable" title="2 unreachable (no ping for 5 min)"><span class="host unreachable"></span>2</a>`,
 		`>of 7</a>`,
@@ -124,7 +124,7 @@ func TestHomeShowsBuildDeployAndHostHealth(t *testing.T) {
 		`<strong>3</strong> stages · <strong>1</strong> deploying · <strong class="bad">1</strong> failing · <strong class="bad">2</strong> unhealthy`,
 		`<a href="/v1/openapi.json">`, `<a href="http://127.0.0.1:8233">Temporal UI</a>`,
 		`<tr class="envhead"><th colspan="9">hello</th></tr>`, `<tr class="envhead"><th colspan="9">shop</th></tr>`,
-		`<p id="nomatch" class="muted" hidden>`,
+		`<p id="nomatch" class="empty" hidden>`,
 		`<script src="/static/home.js"></script>`,
 	} {
 		if !strings.Contains(body, want) {
@@ -169,7 +169,7 @@ func TestHomeFiltersBySearchAndState(t *testing.T) {
 			if !strings.Contains(body, `<span id="shown" class="muted">`+tc.shown+`</span>`) {
 				t.Errorf("no %q note", tc.shown)
 			}
-			if hidden := strings.Contains(body, `<p id="nomatch" class="muted" hidden>`); hidden != (len(tc.want) > 0) {
+			if hidden := strings.Contains(body, `<p id="nomatch" class="empty" hidden>`); hidden != (len(tc.want) > 0) {
 				t.Errorf("no-match note hidden=%v with %d rows shown", hidden, len(tc.want))
 			}
 		})

@@ -1,12 +1,14 @@
 package board
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -36,6 +38,10 @@ type hostStageRow struct {
 	UpdatedAt   *time.Time
 	ErrorText   string
 	ErrorAt     *time.Time
+	// ErrorStale marks an error from an attempt the host has since got past.
+	ErrorStale bool
+	// Actions are the host actions that apply in this stage now (core.HostActionsFor).
+	Actions []string
 }
 
 type hostPage struct {
@@ -82,6 +88,10 @@ func (b *Board) host(c *gin.Context) {
 		if e := s.LastError; e != nil {
 			at := e.UpdatedAt
 			row.ErrorText, row.ErrorAt = e.ErrorMessage, &at
+			row.ErrorStale = core.IsStaleError(s.Agent, e)
+		}
+		if s.EnvName != "" {
+			row.Actions = b.hostActionsIn(ctx, s, d.Hosts, now)
 		}
 		page.Stages = append(page.Stages, row)
 	}
@@ -90,4 +100,22 @@ func (b *Board) host(c *gin.Context) {
 		page.Notes = append(page.Notes, "Could not read some deploys (their builds show as unknown); the server log has the details.")
 	}
 	b.render(c, http.StatusOK, "host.html", page)
+}
+
+// hostActionsIn lists the actions that apply to the host in stage s: its phase needs the
+// stage's current deploy and the last ping of the host row s is about. A stage that cannot
+// be read offers none (the page still shows the row).
+func (b *Board) hostActionsIn(ctx context.Context, s schema.HostStage, hosts []schema.Host, now time.Time) []string {
+	st, err := b.Store.GetStage(ctx, s.EnvName, s.StageName)
+	if err != nil {
+		b.Logger.Error("board: read stage of host", "env", s.EnvName, "stage", s.StageName, "error", err)
+		return nil
+	}
+	var ping *time.Time
+	for i := range hosts {
+		if hosts[i].ID == s.HostID {
+			ping = &hosts[i].LastPingAt
+		}
+	}
+	return core.HostActionsFor(s.Agent, core.PhaseOf(s.Agent, ping, st.CurrentDeployID, now))
 }

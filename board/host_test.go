@@ -56,7 +56,7 @@ func TestHostPageShowsMachineAndEveryStage(t *testing.T) {
 		`<td class="c-dstage">RESTARTING</td>`, `<td class="c-status">SCRIPT_FAILED</td>`, `<td class="c-state">PAUSED_BY_SYSTEM</td>`,
 		`<td class="c-fail">0</td>`,
 		`<pre>boom &lt;script&gt;alert(1)&lt;/script&gt;</pre>`,
-		`data-host-action="retry"`, `data-host-action="exclude"`, `data-host-action="pause"`, `data-host-action="resume"`,
+		`<button type="button" data-needs-operator data-host-action="retry">Retry</button> <button type="button" data-needs-operator data-host-action="exclude">Exclude</button> </td>`,
 	} {
 		if !strings.Contains(prod, want) {
 			t.Errorf("hello/prod row lacks %q: %s", want, prod)

@@ -7,24 +7,23 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
-// Host colours of the grid, used as CSS classes: one per host phase, except that an
-// excluded host looks like a paused one and a never-seen one like an unreachable one, as
-// the grid has always drawn them.
+// Host colours of the grid, used as CSS classes: one per host phase, except that a
+// never-seen host looks like an unreachable one (neither answers). Excluded and paused
+// hosts differ, as the actions that made them do.
 const (
 	colorServing     = string(core.PhaseServing)     // green
 	colorDeploying   = string(core.PhaseDeploying)   // blue
 	colorFailed      = string(core.PhaseFailed)      // red
-	colorPaused      = string(core.PhasePaused)      // grey: paused, stopped or excluded
+	colorPaused      = string(core.PhasePaused)      // grey: paused at its step, stopped or leaving
+	colorExcluded    = string(core.PhaseExcluded)    // pink: excluded from deploys
 	colorOther       = string(core.PhaseOtherBuild)  // white
 	colorUnreachable = string(core.PhaseUnreachable) // black: never pinged, or silent
 )
 
 // phaseColor is the grid colour of a host phase. static/board.js paints the phases the API
-// computes with the same two-entry table.
+// computes with the same one-entry table.
 func phaseColor(p core.HostPhase) string {
 	switch p {
-	case core.PhaseExcluded:
-		return colorPaused
 	case core.PhaseNeverSeen:
 		return colorUnreachable
 	}

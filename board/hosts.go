@@ -16,7 +16,7 @@ import (
 // filterAgentStates are the agent states the hosts page can filter on, in the order an operator
 // looks for trouble.
 var filterAgentStates = []string{
-	core.AgentPausedBySystem, core.AgentPausedByUser, core.AgentReset, core.AgentNormal,
+	core.AgentPausedBySystem, core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentReset, core.AgentNormal,
 	core.AgentUnreachable, core.AgentStop, core.AgentDelete,
 }
 
@@ -147,7 +147,11 @@ type hostRow struct {
 	LastPingAge      string
 	ErrorLine        string
 	ErrorText        string
-	Hidden           bool
+	// ErrorStale marks an error from an attempt the host has since got past (core.IsStaleError).
+	ErrorStale bool
+	// Actions are the host actions that apply to the host now (core.HostActionsFor).
+	Actions []string
+	Hidden  bool
 }
 
 // hostColorCount is one entry of the summary line.
@@ -203,7 +207,9 @@ func (b *Board) hosts(c *gin.Context) {
 	counts := map[string]int{}
 	now := time.Now()
 	for _, h := range hosts {
-		row := newHostRow(ctx, h, hostColor(h, current, now), builds, now)
+		phase := core.PhaseOf(h.Agent, h.LastPingAt, deployIDOf(current), now)
+		row := newHostRow(ctx, h, phaseColor(phase), builds, now)
+		row.Actions = core.HostActionsFor(h.Agent, phase)
 		row.Hidden = !filter.matches(row.Name, row.Color, row.State)
 		if !row.Hidden {
 			page.Shown++
@@ -238,6 +244,7 @@ func newHostRow(ctx context.Context, h schema.StageHost, color string, builds *d
 	}
 	if e := h.LastError; e != nil {
 		row.ErrorLine, row.ErrorText = errorHeadline(e.ErrorMessage), e.ErrorMessage
+		row.ErrorStale = core.IsStaleError(h.Agent, e)
 	}
 	return row
 }

@@ -11,11 +11,17 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
 	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
 )
 
 // visibleHostsJS lists the hosts table's visible rows by host name, joined by commas.
 const visibleHostsJS = `Array.from(document.querySelectorAll('#hosts tbody tr')).filter(r => !r.hidden).map(r => r.dataset.host).join(',')`
+
+// rowActionsJS lists the action buttons of host's row, in order.
+func rowActionsJS(host string) string {
+	return `Array.from(document.querySelectorAll(` + browsertest.JSString(`tr[data-host="`+host+`"] button[data-host-action]`) + `)).map(b => b.dataset.hostAction).join(',')`
+}
 
 // hostCellJS is the text of a cell (by class) in host's row.
 func hostCellJS(host, class string) string {
@@ -88,34 +94,43 @@ func TestHostsPageInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	status("h5-other is now PAUSED_BY_USER")
+	status("h5-other is now PAUSED_IN_DEPLOY")
 	browsertest.WaitFor(t, bctx, 5*time.Second, "the row showing the pause",
-		hostCellJS("h5-other", "c-state")+` === 'PAUSED_BY_USER' && document.querySelector('tr[data-host="h5-other"] .c-color').className === 'host paused c-color'`,
+		hostCellJS("h5-other", "c-state")+` === 'PAUSED_IN_DEPLOY' && document.querySelector('tr[data-host="h5-other"] .c-color').className === 'host paused c-color'`,
 		`document.querySelector('tr[data-host="h5-other"]').textContent`)
-	if got := browsertest.Eval(t, bctx, `document.querySelector('.host-count[data-color="paused"] .n').textContent`); got != "2" {
-		t.Errorf("summary counts %s paused hosts, want 2", got)
+	// h5 is paused; h4, excluded, is counted apart.
+	if got := browsertest.Eval(t, bctx, `['paused', 'excluded'].map(c => document.querySelector('.host-count[data-color="' + c + '"] .n').textContent).join(',')`); got != "1,1" {
+		t.Errorf("summary counts %s paused and excluded hosts, want 1,1", got)
 	}
+	// A paused host offers Resume and Exclude, nothing else.
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the paused row's buttons", rowActionsJS("h5-other")+` === 'resume,exclude'`, rowActionsJS("h5-other"))
 	hosts, err := st.ListStageHosts(context.Background(), "hello", "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range hosts {
-		if h.HostName == "h5-other" && (h.Agent == nil || h.Agent.State != core.AgentPausedByUser) {
+		if h.HostName == "h5-other" && (h.Agent == nil || h.Agent.State != core.AgentPausedInDeploy) {
 			t.Fatalf("h5-other not paused in the store: %+v", h.Agent)
 		}
 	}
 
-	// A refused action shows the server's reason and leaves the row alone.
+	// Resume is not offered on a host nobody paused.
+	if got := browsertest.Eval(t, bctx, rowActionsJS("h1-serving")); got != "pause,exclude" {
+		t.Errorf("h1-serving offers %s, want pause,exclude", got)
+	}
+	// A host that failed after the page drew it: its Pause is refused with the reason, and
+	// the refresh then offers what applies.
 	browsertest.Eval(t, bctx, `(i => { i.value = ''; i.dispatchEvent(new Event('input')); return i.value })(document.getElementById('filter-name'))`)
 	expectRows("filter cleared", strings.Join(all, ","), "")
-	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`tr[data-host="h1-serving"] button[data-host-action="resume"]`))); err != nil {
+	if _, err := st.DB().NewUpdate().Model((*schema.Agent)(nil)).Set("state = ?", core.AgentPausedBySystem).Where("host_id = ?", "h1-serving").Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`tr[data-host="h1-serving"] button[data-host-action="pause"]`))); err != nil {
 		t.Fatal(err)
 	}
 	status("refused: ")
-	status("not paused by a person")
-	if got := browsertest.Eval(t, bctx, hostCellJS("h1-serving", "c-state")); got != "NORMAL" {
-		t.Errorf("h1-serving state %q after a refused resume", got)
-	}
+	status("retry it, or exclude it")
+	browsertest.WaitFor(t, bctx, 10*time.Second, "the refresh offering retry", rowActionsJS("h1-serving")+` === 'retry,exclude'`, rowActionsJS("h1-serving"))
 
 	// Resume puts the host back.
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`tr[data-host="h5-other"] button[data-host-action="resume"]`))); err != nil {
@@ -134,8 +149,9 @@ func TestHostsPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	status("h5-other is now PAUSED_BY_USER")
-	browsertest.WaitFor(t, bctx, 5*time.Second, "the host page row showing the exclusion",
-		`document.querySelector('tr[data-stage="prod"] .c-state').textContent === 'PAUSED_BY_USER'`,
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the host page row showing the exclusion, with Resume and Pause",
+		`document.querySelector('tr[data-stage="prod"] .c-state').textContent === 'PAUSED_BY_USER' && `+
+			`Array.from(document.querySelectorAll('tr[data-stage="prod"] button[data-host-action]')).map(b => b.dataset.hostAction).join(',') === 'resume,pause'`,
 		`document.querySelector('tr[data-stage="prod"]').textContent`)
 	browsertest.Screenshot(t, bctx, "host")
 }

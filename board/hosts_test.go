@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -14,6 +15,17 @@ import (
 // hostRowHTML is the table row of host on a hosts page, or "" when there is none.
 func hostRowHTML(body, host string) string {
 	return regexp.MustCompile(`(?s)<tr data-host="` + regexp.QuoteMeta(host) + `".*?</tr>`).FindString(body)
+}
+
+// hostActionsOffered are the actions each fixture host's row offers: what applies to it.
+var hostActionsOffered = map[string]string{
+	"h1-serving":   "pause,exclude",
+	"h2-deploying": "retry,pause,exclude",
+	"h3-failed":    "retry,exclude",
+	"h4-paused":    "resume,pause", // PAUSED_BY_USER: excluded
+	"h5-other":     "pause,exclude",
+	"h6-silent":    "exclude", // pinged, but has no row in the stage
+	"h7-never":     "",        // never pinged: nothing to act on yet
 }
 
 func TestHostsPageShowsEveryHostWithColourBuildStateAndError(t *testing.T) {
@@ -36,7 +48,7 @@ func TestHostsPageShowsEveryHostWithColourBuildStateAndError(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	counts := map[string]string{"serving": "1", "deploying": "1", "failed": "1", "paused": "1", "other": "1", "unreachable": "2"}
+	counts := map[string]string{"serving": "1", "deploying": "1", "failed": "1", "paused": "0", "excluded": "1", "other": "1", "unreachable": "2"}
 	for color, n := range counts {
 		re := regexp.MustCompile(`data-color="` + color + `"[^>]*><span class="host ` + color + `"></span> <span class="n">(\d+)</span>`)
 		if m := re.FindStringSubmatch(body); m == nil || m[1] != n {
@@ -49,11 +61,18 @@ func TestHostsPageShowsEveryHostWithColourBuildStateAndError(t *testing.T) {
 			t.Errorf("no row for %s", h.name)
 			continue
 		}
-		for _, want := range []string{`data-color="` + h.color + `"`, `<a href="/hosts/` + h.name + `">` + h.name + `</a>`, `data-host-action="retry"`,
-			`data-host-action="exclude"`, `data-host-action="pause"`, `data-host-action="resume"`} {
+		for _, want := range []string{`data-color="` + h.color + `"`, `<a href="/hosts/` + h.name + `">` + h.name + `</a>`} {
 			if !strings.Contains(row, want) {
 				t.Errorf("row of %s lacks %q: %s", h.name, want, row)
 			}
+		}
+		// Only the actions that apply to the host's state are offered.
+		var offered []string
+		for _, m := range regexp.MustCompile(`data-host-action="(\w+)"`).FindAllStringSubmatch(row, -1) {
+			offered = append(offered, m[1])
+		}
+		if got := strings.Join(offered, ","); got != hostActionsOffered[h.name] {
+			t.Errorf("row of %s offers %q, want %q", h.name, got, hostActionsOffered[h.name])
 		}
 		if strings.Contains(row, " hidden>") {
 			t.Errorf("row of %s is hidden without a filter", h.name)
@@ -125,7 +144,7 @@ func TestHostsPageFiltersOnTheServer(t *testing.T) {
 		if want := "Showing " + strconv.Itoa(len(tc.visible)) + " of 7 hosts"; !strings.Contains(body, want) {
 			t.Errorf("%s: page lacks %q", tc.query, want)
 		}
-		if hidden := strings.Contains(body, `<p id="no-match" class="muted" hidden>`); hidden != (len(tc.visible) > 0) {
+		if hidden := strings.Contains(body, `<p id="no-match" class="empty" hidden>`); hidden != (len(tc.visible) > 0) {
 			t.Errorf("%s: no-match note hidden=%v with %d visible rows", tc.query, hidden, len(tc.visible))
 		}
 		if tc.note != "" && !strings.Contains(body, tc.note) {
@@ -188,5 +207,27 @@ func TestHostsScriptIsServed(t *testing.T) {
 	rec := get(t, engine, "/static/hosts.js")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "data-host-action") {
 		t.Fatalf("status %d, body %.200s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestOldErrorOfAServingHostIsMarkedStale: a host that serves a build since its last error
+// shows that error as stale, on the hosts page and the host page; a failing host's is not.
+func TestOldErrorOfAServingHostIsMarkedStale(t *testing.T) {
+	engine, f := boardEngine(t)
+	old := &schema.AgentError{HostID: "h1-serving", StageID: f.stage.ID, HostName: "h1-serving", ErrorMessage: "exit 1 in an aborted deploy",
+		UpdatedAt: time.Now().UTC().Add(-time.Hour)}
+	if _, err := f.store.DB().NewInsert().Model(old).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	body := get(t, engine, "/envs/hello/prod/hosts").Body.String()
+	if row := hostRowHTML(body, "h1-serving"); !strings.Contains(row, `<details class="stale"><summary><span class="stale-mark" title="the host serves a build since this error">stale</span> exit 1 in an aborted deploy</summary>`) {
+		t.Errorf("serving host's old error not marked stale: %s", row)
+	}
+	if row := hostRowHTML(body, "h3-failed"); strings.Contains(row, "stale") {
+		t.Errorf("failing host's error marked stale: %s", row)
+	}
+	body = get(t, engine, "/hosts/h1-serving").Body.String()
+	if !strings.Contains(body, `<tr class="host-error stale">`) || !strings.Contains(body, `<span class="stale-mark">stale</span>`) {
+		t.Errorf("host page does not mark the old error stale: %s", body)
 	}
 }

@@ -19,11 +19,6 @@ const (
 	deployableBuilds = 20
 )
 
-type hostSquare struct {
-	Name  string
-	Color string
-}
-
 type deployRow struct {
 	Deploy   schema.Deploy
 	Duration string
@@ -42,11 +37,15 @@ type stagePage struct {
 	Build       *schema.Build
 	WorkflowURL string
 	Progress    progress
-	Hosts       []hostSquare
-	Deploys     []deployRow
-	Builds      []schema.Build
-	Legend      []legendItem
-	Timeline    timelineView
+	Hosts       hostsByBuild
+	// HasFailed offers "retry failed hosts": some host of the stage is in the failed phase.
+	HasFailed bool
+	// CompactAbove tells static/stage.js when to switch to the compact grid.
+	CompactAbove int
+	Deploys      []deployRow
+	Builds       []schema.Build
+	Legend       []phaseLegendItem
+	Timeline     timelineView
 	// PromoteTargets are the other stages of the environment, for the Promote control.
 	PromoteTargets []string
 	Error          string
@@ -56,12 +55,29 @@ type legendItem struct {
 	Color, Label string
 }
 
+// phaseLegendItem explains one phase's colour and mark on the stage page's tiles.
+type phaseLegendItem struct {
+	Color, Phase, Label string
+}
+
+// phaseLegend lists every phase in the order an operator scans for trouble.
+var phaseLegend = []phaseLegendItem{
+	{colorServing, string(core.PhaseServing), "serving the current deploy's build"},
+	{colorDeploying, string(core.PhaseDeploying), "deploying"},
+	{colorFailed, string(core.PhaseFailed), "failed"},
+	{colorPaused, string(core.PhasePaused), "paused or stopped"},
+	{colorExcluded, string(core.PhaseExcluded), "excluded by a person"},
+	{colorOther, string(core.PhaseOtherBuild), "on another build"},
+	{colorUnreachable, string(core.PhaseUnreachable), "unreachable (no ping for 5 min) or never seen"},
+}
+
 // legend lists the grid's colours in the order an operator scans for trouble.
 var legend = []legendItem{
 	{colorServing, "serving this deploy's build"},
 	{colorDeploying, "deploying"},
 	{colorFailed, "failed"},
-	{colorPaused, "paused or excluded by a user"},
+	{colorPaused, "paused or stopped"},
+	{colorExcluded, "excluded by a person"},
 	{colorOther, "on another build"},
 	{colorUnreachable, "unreachable (no ping for 5 min)"},
 }
@@ -79,7 +95,7 @@ func (b *Board) stage(c *gin.Context) {
 	// The page lists the stage's alarms: their URLs' credentials are write-only.
 	view := *st
 	view.StageConfig = st.StageConfig.Redacted(nil)
-	page := stagePage{Stage: &view, Legend: legend}
+	page := stagePage{Stage: &view, Legend: phaseLegend, CompactAbove: compactAbove}
 	fail := func(what string, err error) {
 		b.Logger.Error("board: "+what, "env", env, "stage", name, "error", err)
 		page.Error = "Part of this page could not be read; the server log has the details."
@@ -95,14 +111,9 @@ func (b *Board) stage(c *gin.Context) {
 			fail("get build", err)
 		}
 	}
-	if hosts, err := b.Store.ListStageHosts(ctx, env, name); err != nil {
-		fail("list hosts", err)
-	} else {
-		for _, h := range hosts {
-			page.Hosts = append(page.Hosts, hostSquare{Name: h.HostName, Color: hostColor(h, page.Current, now)})
-		}
-	}
-	// One read serves the timeline and, from its newest, the recent-deploys table.
+	// One read serves the timeline, from its newest the recent-deploys table, and the
+	// builds of most hosts' deploys.
+	var recent []schema.Deploy
 	if deploys, err := b.Store.ListDeploys(ctx, env, name, schema.DeployFilter{Limit: max(timelineDeploys, recentDeploys)}); err != nil {
 		fail("list deploys", err)
 		page.Timeline = timelineView{Note: timelineUnreadable}
@@ -111,6 +122,21 @@ func (b *Board) stage(c *gin.Context) {
 			page.Deploys = append(page.Deploys, deployRow{Deploy: d, Duration: duration(d, now)})
 		}
 		page.Timeline = newTimeline(deploys[:min(timelineDeploys, len(deploys))], now)
+		recent = deploys
+	}
+	if hosts, err := b.Store.ListStageHosts(ctx, env, name); err != nil {
+		fail("list hosts", err)
+	} else {
+		buildOf, builds, err := b.buildsOfHosts(ctx, hosts, recent)
+		if err != nil {
+			fail("read the builds of the hosts", err)
+		}
+		page.Hosts = groupHostsByBuild(hosts, page.Current, buildOf, builds, now)
+		for _, g := range page.Hosts.Groups {
+			for _, p := range g.Phases {
+				page.HasFailed = page.HasFailed || p.Phase == string(core.PhaseFailed)
+			}
+		}
 	}
 	if siblings, err := b.Store.ListStages(ctx, schema.StageFilter{EnvName: env}); err != nil {
 		fail("list stages of the environment", err)

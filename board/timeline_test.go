@@ -198,7 +198,8 @@ func TestTimelineTemplateEscapesAndExplains(t *testing.T) {
 	if strings.Contains(out, "<script>") {
 		t.Errorf("user data rendered as markup:\n%s", out)
 	}
-	if out := render(newTimeline(nil, t0)); !strings.Contains(out, "No deploys yet.") || strings.Contains(out, "<svg") {
+	// An empty timeline draws nothing: the page around it says "No deploys yet." once.
+	if out := render(newTimeline(nil, t0)); strings.TrimSpace(out) != "" {
 		t.Errorf("empty timeline:\n%s", out)
 	}
 	if out := render(timelineView{Note: "could not be read"}); !strings.Contains(out, `<p class="error">could not be read</p>`) {

@@ -175,9 +175,10 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 		}
 		return nil, nil, false
 	}
-	if IsHeldByOperator(ag) {
+	if IsHeldByOperator(ag) || (ag != nil && ag.State == AgentPausedInDeploy) {
 		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
-		// goals yet, so a stopping host is left alone too.
+		// goals yet, so a stopping host is left alone too. A host paused at its step gets
+		// no goal either, and its row stays as it is until a person resumes it.
 		return nil, nil, false
 	}
 	first := ag == nil || ag.FirstDeploy

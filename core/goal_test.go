@@ -116,6 +116,8 @@ func TestDecideGoal(t *testing.T) {
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
 		{name: "paused by user is ignored", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentPausedByUser, false), admitted)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
+		{name: "a host paused at its step gets no next step and keeps its row", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageDownloading, ok, core.AgentPausedInDeploy, false), admitted)},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, ok)}, wantOp: protocol.OpNoop},
 		{name: "host serving an older deploy waits for admission", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
 		{name: "admitted host installs", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), admitted)},

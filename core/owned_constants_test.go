@@ -30,7 +30,7 @@ func TestOnlyCoreDefinesDeployStatesAndHostPhases(t *testing.T) {
 		core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart,
 		core.StateRunning, core.StateFailing, core.StateSucceeding, core.StateSucceeded, core.StateAborted,
 		core.AgentNormal, core.AgentPausedBySystem, core.AgentPausedByUser, core.AgentReset, core.AgentDelete,
-		core.AgentUnreachable, core.AgentStop,
+		core.AgentUnreachable, core.AgentStop, core.AgentPausedInDeploy,
 		core.OutcomeSucceeded, core.OutcomeFailed, core.OutcomeStuck, core.FailureWait, core.FailureRollback,
 	} {
 		owned[v] = true

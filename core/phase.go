@@ -19,7 +19,8 @@ const (
 	PhaseDeploying HostPhase = "deploying"
 	// PhaseFailed is a host the system paused after a fatal error, or whose last step failed.
 	PhaseFailed HostPhase = "failed"
-	// PhasePaused is a host an operator stopped, or that is leaving the stage (STOP, DELETE).
+	// PhasePaused is a host a person paused at its step (PAUSED_IN_DEPLOY), or stopped, or
+	// that is leaving the stage (STOP, DELETE).
 	PhasePaused HostPhase = "paused"
 	// PhaseExcluded is a host an operator excluded from deploys (PAUSED_BY_USER).
 	PhaseExcluded HostPhase = "excluded"
@@ -62,7 +63,7 @@ func PhaseOf(agent *Agent, lastPingAt *time.Time, currentDeployID string, now ti
 	switch agent.State {
 	case AgentPausedByUser:
 		return PhaseExcluded
-	case AgentStop, AgentDelete:
+	case AgentPausedInDeploy, AgentStop, AgentDelete:
 		return PhasePaused
 	case AgentPausedBySystem:
 		return PhaseFailed

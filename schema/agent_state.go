@@ -10,17 +10,18 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// SetAgentState applies an operator's per-host action in a stage: PAUSED_BY_USER (pause,
-// exclude), NORMAL (resume) or RESET (retry: the agent starts the stage's current deploy
-// over from PRE_DOWNLOAD). It locks the host row as a ping does, so that a concurrent ping
+// SetAgentState applies an operator's per-host action in a stage: PAUSED_BY_USER
+// (exclude), PAUSED_IN_DEPLOY (pause at the current step), NORMAL (resume) or RESET
+// (retry: the agent starts the stage's current deploy over from PRE_DOWNLOAD). It locks the host row as a ping does, so that a concurrent ping
 // of the host decides on the new state rather than overwriting it, and it touches the
 // stage so that the host's held ping wakes up at once. It returns the agent row after the
 // change, nil when a resume found nothing to resume.
 func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string) (*Agent, error) {
 	switch state {
-	case core.AgentPausedByUser, core.AgentNormal, core.AgentReset:
+	case core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentNormal, core.AgentReset:
 	default:
-		return nil, core.Errorf(core.EINVALID, "agent state %q cannot be set by an operator: use %s, %s or %s", state, core.AgentPausedByUser, core.AgentNormal, core.AgentReset)
+		return nil, core.Errorf(core.EINVALID, "agent state %q cannot be set by an operator: use %s, %s, %s or %s", state,
+			core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentNormal, core.AgentReset)
 	}
 	var out *Agent
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -72,14 +73,17 @@ func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string
 
 // AgentTransition is the row an operator's state change turns ag (nil: the host has no
 // row in the stage) into, and whether it is a new row; nil when nothing changes. A host
-// may be paused before it ever deployed (the new row keeps it out of every deploy), but
-// only a host paused by a person can be resumed, and only a host that started a deploy
-// can retry it.
+// may be excluded before it ever deployed (the new row keeps it out of every deploy), but
+// only a host with a row can be paused at its step, a failed host is retried or excluded
+// rather than paused, only a host paused or excluded by a person can be resumed, and only
+// a host that started a deploy can retry it. core.HostActionsFor offers exactly these.
 func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 	if ag == nil {
 		switch state {
 		case core.AgentPausedByUser:
 			return &Agent{State: core.AgentPausedByUser, FirstDeploy: true}, true, nil
+		case core.AgentPausedInDeploy:
+			return nil, false, core.Errorf(core.ECONFLICT, "the host has not started a deploy in this stage, so there is no step to hold it at: exclude it instead")
 		case core.AgentNormal:
 			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused: it has not deployed in this stage yet")
 		default:
@@ -92,9 +96,18 @@ func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 		if ag.State == core.AgentPausedByUser {
 			return nil, false, nil
 		}
+	case core.AgentPausedInDeploy:
+		switch ag.State {
+		case core.AgentPausedInDeploy:
+			return nil, false, nil
+		case core.AgentPausedBySystem:
+			return nil, false, core.Errorf(core.ECONFLICT, "the host failed and is already stopped (PAUSED_BY_SYSTEM): retry it, or exclude it from deploys")
+		case core.AgentStop, core.AgentDelete:
+			return nil, false, core.Errorf(core.ECONFLICT, "the host is leaving the stage (%s): there is nothing to pause", ag.State)
+		}
 	case core.AgentNormal:
-		if ag.State != core.AgentPausedByUser {
-			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused by a person (its state is %s); use retry to restart a failed host", ag.State)
+		if ag.State != core.AgentPausedByUser && ag.State != core.AgentPausedInDeploy {
+			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused by a person or excluded (its state is %s); use retry to restart a failed host", ag.State)
 		}
 	case core.AgentReset:
 		next.FailCount, next.ErrorCode = 0, 0

@@ -3,6 +3,7 @@ package schema_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
@@ -156,3 +157,31 @@ func TestAgentTransitions(t *testing.T) {
 }
 
 func ignore(_ *schema.Agent, err error) error { return err }
+
+// TestAgentTransitionAgreesWithHostActionsFor: every action core.HostActionsFor offers is
+// one the store accepts, and Pause is refused where it is not offered.
+func TestAgentTransitionAgreesWithHostActionsFor(t *testing.T) {
+	row := func(stage, status, state string) *schema.Agent {
+		return &schema.Agent{DeployID: "d1", DeployStage: stage, Status: status, State: state}
+	}
+	for _, ag := range []*schema.Agent{
+		nil,
+		row("SERVING_BUILD", "SUCCEEDED", core.AgentNormal),
+		row("DOWNLOADING", "UNKNOWN", core.AgentNormal),
+		row("RESTARTING", "SCRIPT_FAILED", core.AgentPausedBySystem),
+		row("DOWNLOADING", "UNKNOWN", core.AgentPausedByUser),
+		row("DOWNLOADING", "UNKNOWN", core.AgentPausedInDeploy),
+		row("DOWNLOADING", "UNKNOWN", core.AgentReset),
+	} {
+		offered := map[string]bool{}
+		for _, a := range core.HostActionsFor(ag, core.PhaseOf(ag, &time.Time{}, "d1", time.Time{})) {
+			offered[a] = true
+			if _, _, err := schema.AgentTransition(ag, core.HostActionState[a]); err != nil {
+				t.Errorf("%+v: offered %s is refused: %v", ag, a, err)
+			}
+		}
+		if next, _, err := schema.AgentTransition(ag, core.AgentPausedInDeploy); !offered[core.HostPause] && err == nil && next != nil {
+			t.Errorf("%+v: pause is not offered but changes the host", ag)
+		}
+	}
+}

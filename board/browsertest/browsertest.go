@@ -92,15 +92,22 @@ func WaitFor(t testing.TB, ctx context.Context, limit time.Duration, what, cond,
 	}
 }
 
-// Screenshot saves the whole page as test-artifacts/board/<name>.png under the module root
-// and returns the path.
+// ScreenshotDirEnv names the directory where Screenshot keeps its pictures (CI sets it to
+// keep them as artifacts); without it they go to the test's temporary directory.
+const ScreenshotDirEnv = "TELETRAAN_SCREENSHOT_DIR"
+
+// Screenshot saves the whole page as <name>.png in $TELETRAAN_SCREENSHOT_DIR (or the
+// test's temporary directory) and returns the path.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	dir := filepath.Join(moduleRoot(t), "test-artifacts", "board")
+	dir := os.Getenv(ScreenshotDirEnv)
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -115,20 +122,4 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 // JSString quotes s as a JavaScript string literal.
 func JSString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
-}
-
-// moduleRoot is the nearest directory above the test's working directory with a go.mod.
-func moduleRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return dir
-		}
-	}
 }

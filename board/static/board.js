@@ -33,7 +33,7 @@
 
   // phaseColors is board/hostcolor.go's phaseColor table: the grid colour of each host
   // phase. The server computes the phase (core.PhaseOf); the pages only paint it.
-  var phaseColors = { excluded: "paused", "never-seen": "unreachable" };
+  var phaseColors = { "never-seen": "unreachable" };
 
   // hostColor is the grid colour of one entry of GET /v1/envs/{env}/{stage}/hosts, from the
   // phase the API computed for it.
@@ -95,11 +95,20 @@
   // use them: its role can operate and its scope covers the environment of the nearest
   // element carrying data-env. Without a token (or without its description) every button
   // stays, and a click explains what is missing. The server checks regardless.
+  var lastWho = null;
   function offerActions(who) {
+    lastWho = who;
     document.querySelectorAll("[data-needs-operator]").forEach(function (el) {
       var holder = el.closest("[data-env]");
       var env = holder ? holder.dataset.env : "";
       el.hidden = !!who && !(who.canOperate && (who.scope === "*" || who.scope === "" || !env || who.scope === env));
+    });
+    // Deleting a stage needs an admin token; without a description of the token it is
+    // offered, and the server says what is missing.
+    document.querySelectorAll("[data-needs-admin]").forEach(function (el) {
+      var holder = el.closest("[data-env]");
+      var env = holder ? holder.dataset.env : "";
+      el.hidden = !!who && !(who.role === "ADMIN" && (who.scope === "*" || who.scope === "" || !env || who.scope === env));
     });
   }
 
@@ -132,25 +141,78 @@
     });
   }
 
+  // act sends a deploy action after asking for its description, which the deploy and the
+  // audit trail keep (the prompt is the confirmation: cancelling it sends nothing). hint
+  // says what the description is for.
+  function act(path, body, what, hint) {
+    if (!token()) {
+      say("Set the API token first (the “API token” box): actions need one.");
+      return Promise.resolve({ ok: false, status: 0, body: null });
+    }
+    var why = window.prompt(what + "?\nDescription" + (hint ? " (" + hint + ")" : " (optional: why; kept with the deploy)") + ":", "");
+    if (why === null) return Promise.resolve({ ok: false, status: 0, body: null });
+    var sent = Object.assign({}, body || {});
+    if (why.trim()) sent.description = why.trim();
+    return send("POST", path, sent, what, { confirm: false });
+  }
+
   // wireBuildButtons makes the page's Deploy (data-deploy) and Hotfix (data-hotfix) buttons
-  // start deploys of env/stage. A hotfix asks why, because it jumps the stage's queue; the
-  // prompt is its confirmation, and cancelling it sends nothing.
+  // start deploys of env/stage, each asking for a description; a hotfix asks why it cannot
+  // wait, because it jumps the stage's queue.
   function wireBuildButtons(env, stage) {
     var base = stageAPI(env, stage);
     document.querySelectorAll("button[data-deploy]").forEach(function (b) {
       b.addEventListener("click", function () {
         var id = b.dataset.deploy;
-        send("POST", base + "/deploys", { buildId: id }, "Deploy build " + id + " to " + env + "/" + stage);
+        var what = "Deploy build " + id + " to " + env + "/" + stage;
+        if (b.dataset.branchWarning) what += " (" + b.dataset.branchWarning + ")";
+        act(base + "/deploys", { buildId: id }, what);
       });
     });
     document.querySelectorAll("button[data-hotfix]").forEach(function (b) {
       b.addEventListener("click", function () {
         var id = b.dataset.hotfix;
         var what = "Hotfix " + env + "/" + stage + " with build " + id + " at once (it replaces the running deploy; regular deploys wait for it)";
-        var why = window.prompt(what + "?\nDescription (why this cannot wait):", "");
-        if (why === null) return;
-        send("POST", base + "/actions/hotfix", { buildId: id, description: why.trim() }, what, { confirm: false });
+        if (b.dataset.branchWarning) what += " (" + b.dataset.branchWarning + ")";
+        act(base + "/actions/hotfix", { buildId: id }, what, "why this cannot wait");
       });
+    });
+    wireRollbackButtons();
+  }
+
+  // wireRollbackButtons makes every "roll back to this deploy" button (data-rollback-to, on
+  // the history and deploy pages) roll its stage back to that deploy's build.
+  function wireRollbackButtons() {
+    document.querySelectorAll("button[data-rollback-to]").forEach(function (b) {
+      if (b.dataset.wired) return;
+      b.dataset.wired = "1";
+      b.addEventListener("click", function () {
+        var holder = b.closest("[data-env]");
+        var env = holder.dataset.env, stage = holder.dataset.stage;
+        var what = "Roll " + env + "/" + stage + " back to build " + b.dataset.build + " of deploy " + b.dataset.rollbackTo;
+        act(stageAPI(env, stage) + "/actions/rollback", { toDeployId: b.dataset.rollbackTo }, what);
+      });
+    });
+  }
+
+  // retryHosts starts the current deploy over on each named host of env/stage (the hosts'
+  // own Retry action, one after another), after one confirmation, and says how it went.
+  function retryHosts(env, stage, names) {
+    var what = "Retry " + names.length + " failed host" + (names.length === 1 ? "" : "s") + " of " + env + "/" + stage + " (" + names.join(", ") + ")";
+    if (!names.length) { say("No failed hosts to retry."); return Promise.resolve(); }
+    if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return Promise.resolve(); }
+    if (!window.confirm(what + "?")) return Promise.resolve();
+    var done = [], refused = [];
+    var chain = Promise.resolve();
+    names.forEach(function (name) {
+      chain = chain.then(function () {
+        return send("POST", stageAPI(env, stage) + "/hosts/" + enc(name) + "/actions/retry", {}, "Retry " + name, { confirm: false }).then(function (r) {
+          if (r.ok) done.push(name); else refused.push(name + ": " + errorMessage(r.body, r.status));
+        });
+      });
+    });
+    return chain.then(function () {
+      say(what + ": " + done.length + " retried" + (refused.length ? "; refused: " + refused.join("; ") : "") + ".");
     });
   }
 
@@ -192,9 +254,20 @@
   window.teletraan = {
     token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload,
     hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor,
-    wireBuildButtons: wireBuildButtons
+    wireBuildButtons: wireBuildButtons, act: act, retryHosts: retryHosts,
+    // reoffer applies the saved token's rights to buttons a page drew after loading.
+    reoffer: function () { offerActions(lastWho); }
   };
+  // showCutText gives a table cell that the layout cut short (an ellipsis) its full text as a
+  // tooltip, so dense tables keep to the window's width without hiding anything.
+  function showCutText(e) {
+    var cell = e.target.closest && e.target.closest("table.fit td, table.fit th, summary");
+    if (cell && !cell.title && cell.scrollWidth > cell.clientWidth) cell.title = cell.textContent.trim();
+  }
+
+  document.addEventListener("mouseover", showCutText);
   document.addEventListener("DOMContentLoaded", function () {
+    wireRollbackButtons();
     setupTokenBox();
     restoreStatus();
   });

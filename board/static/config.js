@@ -252,4 +252,28 @@
       showRefusal(capacityForm, res, statusEl);
     });
   });
+  // ---- deleting the stage ---------------------------------------------------------------
+
+  // The operator types the stage's name to confirm: a click alone must not remove a stage.
+  var del = document.getElementById("delete-stage");
+  if (del) {
+    del.addEventListener("click", function () {
+      var out = document.getElementById("delete-status");
+      var name = env + "/" + stage;
+      var typed = window.prompt("Delete the stage " + name + " and its capacity? Its deploys and audit trail stay.\nType " + name + " to confirm:", "");
+      if (typed === null) return;
+      if (typed.trim() !== name) {
+        say("Not deleted: you typed “" + typed.trim() + "”, not " + name + ".", out);
+        return;
+      }
+      window.teletraan.send("DELETE", api, null, "Delete the stage " + name, { confirm: false, statusEl: out }).then(function (r) {
+        if (!r.ok) return;
+        del.disabled = true;
+        var back = document.createElement("a");
+        back.href = "/";
+        back.textContent = "All stages";
+        out.append(" ", back);
+      });
+    });
+  }
 })();

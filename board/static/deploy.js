@@ -1,6 +1,7 @@
 // Deploy page: while the deploy is active, redraw the page whenever its state or counts
 // move, so that the failed-host list and the waves table stay current without a manual
-// reload. The page only includes this script for a deploy that has not ended.
+// reload, and retry its failed hosts on request. The page only includes this script for a
+// deploy that has not ended.
 (function () {
   "use strict";
   var id = document.body.dataset.deploy;
@@ -26,6 +27,14 @@
       // A failed poll keeps the page as it is; the next one may succeed.
       console.warn("deploy poll:", err);
     }).then(function () { setTimeout(poll, pollMs); });
+  }
+  // Retry failed hosts: the failed and stuck hosts the deploy recorded.
+  var retry = document.getElementById("retry-failed");
+  if (retry) {
+    retry.addEventListener("click", function () {
+      var names = Array.prototype.map.call(document.querySelectorAll("tr[data-failed-host]"), function (tr) { return tr.dataset.failedHost; });
+      window.teletraan.retryHosts(document.body.dataset.env, document.body.dataset.stage, names);
+    });
   }
   poll();
 })();

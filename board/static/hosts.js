@@ -1,5 +1,6 @@
 // Hosts page (/envs/:env/:stage/hosts) and host page (/hosts/:host): the per-host actions
-// Retry, Exclude, Pause and Resume, sent with the operator's token; on the hosts page also
+// Retry, Exclude, Pause and Resume (only those that apply to the host now, as the API says),
+// sent with the operator's token; on the hosts page also
 // the filter box and a refresh of every row from the JSON API. Each row carries data-env,
 // data-stage and data-host. Data from the server is only ever written with textContent,
 // title, className or dataset, never as HTML.
@@ -75,7 +76,16 @@
     if (!e || !e.errorMessage) { td.replaceChildren(); return; }
     var details = document.createElement("details");
     var summary = document.createElement("summary");
-    summary.textContent = errorHeadline(e.errorMessage);
+    if (e.stale) {
+      // The host serves a build since this error: it is from an attempt it got past.
+      details.className = "stale";
+      var mark = document.createElement("span");
+      mark.className = "stale-mark";
+      mark.title = "the host serves a build since this error";
+      mark.textContent = "stale";
+      summary.append(mark, " ");
+    }
+    summary.append(errorHeadline(e.errorMessage));
     var pre = document.createElement("pre");
     pre.textContent = e.errorMessage;
     details.append(summary, pre);
@@ -108,6 +118,35 @@
     }
     drawError(tr, h.lastError);
     drawBuild(tr, a ? a.deployId : "");
+    drawActions(tr, h.actions);
+  }
+
+  var labels = { retry: "Retry", exclude: "Exclude", pause: "Pause", resume: "Resume" };
+
+  // drawActions redraws a row's buttons from the actions the API says apply to the host
+  // (core.HostActionsFor), only when they changed, so a button is not swapped under a click.
+  function drawActions(tr, actions) {
+    var td = cell(tr, "host-actions");
+    if (!td || !actions) return;
+    var now = Array.prototype.map.call(td.querySelectorAll("button[data-host-action]"), function (b) { return b.dataset.hostAction; });
+    if (now.join(",") === actions.join(",")) return;
+    var nodes = [];
+    actions.forEach(function (a) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.dataset.needsOperator = "";
+      b.dataset.hostAction = a;
+      b.textContent = labels[a] || a;
+      nodes.push(b, " ");
+    });
+    if (!nodes.length) {
+      var none = document.createElement("span");
+      none.className = "muted";
+      none.textContent = "—";
+      nodes.push(none);
+    }
+    td.replaceChildren.apply(td, nodes);
+    tt.reoffer();
   }
 
   // The hosts page: filter box, summary counts and a periodic refresh.
@@ -190,8 +229,8 @@
   // Per-host actions, on both pages.
   var describe = {
     retry: function (host, where) { return "Retry " + host + " in " + where + ": it starts the current deploy over from the first step, with its fail count reset"; },
-    exclude: function (host, where) { return "Exclude " + host + " from deploys of " + where + ": it keeps its current build and is skipped until resumed"; },
-    pause: function (host, where) { return "Pause " + host + " in " + where + ": it takes no further deploy steps until resumed"; },
+    exclude: function (host, where) { return "Exclude " + host + " from deploys of " + where + ": it keeps its current build, deploys skip it and count it only in their total, until resumed"; },
+    pause: function (host, where) { return "Pause " + host + " in " + where + ": it takes no further deploy step until resumed, and the deploy keeps waiting for it (it turns stuck after the stuck timeout)"; },
     resume: function (host, where) { return "Resume " + host + " in " + where + ": it takes part in deploys again"; }
   };
 

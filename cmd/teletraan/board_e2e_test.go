@@ -24,7 +24,7 @@ func gridJS(color string) string {
 // saves a token, clicks Deploy on build 2 and watches the grid turn as the agents install
 // it one host per wave, clicks Pause and sees no new host start, clicks Resume and sees
 // every host serve build 2, then clicks Rollback and sees every host back on build 1.
-// Screenshots of each step are kept under test-artifacts/board/.
+// Screenshots of each step are kept in $TELETRAAN_SCREENSHOT_DIR (CI: test-artifacts/board/).
 func TestBoardDrivesARealDeployInChromium(t *testing.T) {
 	browsertest.Path(t)
 	const hosts = 4
