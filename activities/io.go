@@ -137,3 +137,18 @@ type FindRollbackTargetResult struct {
 	DeployID string
 	BuildID  string
 }
+
+// AwaitDeployClosedInput is the input of AwaitDeployClosed.
+type AwaitDeployClosedInput struct {
+	DeployID   string
+	WorkflowID string
+}
+
+// AwaitDeployClosedResult is the output of AwaitDeployClosed.
+type AwaitDeployClosedResult struct {
+	// Closed is always true when the activity returns without an error.
+	Closed bool
+	// Failure is how the workflow ended when it did not complete ("" when it completed):
+	// terminated, failed, timed out or cancelled, as the server reports it.
+	Failure string `json:",omitempty"`
+}

@@ -74,7 +74,22 @@ func (d *deployImpl) checkAlarms(ctx workflow.Context) (bool, error) {
 	}
 	var res activities.CheckAlarmsResult
 	actx := workflow.WithActivityOptions(ctx, alarmActivityOptions)
+	if d.noticesAbort {
+		// A check can take minutes (a slow alarm, a lost worker); an abort must not wait.
+		cctx, cancel := workflow.WithCancel(actx)
+		f := workflow.ExecuteActivity(cctx, acts.CheckAlarms, activities.CheckAlarmsInput{DeployID: d.in.DeployID, Alarms: d.settings.Alarms})
+		if !d.wait(ctx, f) {
+			cancel()
+			return true, nil
+		}
+		return d.alarmVerdict(ctx, f.Get(ctx, &res), res)
+	}
 	err := workflow.ExecuteActivity(actx, acts.CheckAlarms, activities.CheckAlarmsInput{DeployID: d.in.DeployID, Alarms: d.settings.Alarms}).Get(ctx, &res)
+	return d.alarmVerdict(ctx, err, res)
+}
+
+// alarmVerdict is checkAlarms' answer to a finished check.
+func (d *deployImpl) alarmVerdict(ctx workflow.Context, err error, res activities.CheckAlarmsResult) (bool, error) {
 	if err != nil {
 		if err := d.activityFailed(ctx, err); err == nil {
 			return true, nil // cancelled: an abort

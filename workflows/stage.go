@@ -19,6 +19,8 @@ func StageWorkflow(ctx workflow.Context, in StageInput) error {
 	if in.State != nil {
 		s.state = *in.State
 	}
+	// First, before any handler runs, so that the whole run takes one branch.
+	s.watches = workflow.GetVersion(ctx, stageWatchChange, workflow.DefaultVersion, 1) >= 1
 	if err := s.setup(ctx); err != nil {
 		return err
 	}
@@ -30,6 +32,14 @@ type stageImpl struct {
 	state StageState
 	// busy serialises updates: a deploy request waits until the previous one is answered.
 	busy bool
+	// watches is whether this run watches its current deploy's workflow (stageWatchChange).
+	watches bool
+	// watch resolves when the current deploy's workflow closes: the child future when this
+	// run started it, an AwaitDeployClosed activity otherwise; watched names its deploy.
+	watch   workflow.Future
+	watched string
+	// watchIsActivity says watch is an AwaitDeployClosed activity, not the child future.
+	watchIsActivity bool
 }
 
 func (s *stageImpl) setup(ctx workflow.Context) error {
@@ -133,14 +143,10 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		result.Cleared = q.Request.DeployID
 		s.state.Queued = nil
 	}
-	if prev := s.state.Current; prev != nil {
-		// A new deploy supersedes the running one; the old deploy marks itself ABORTED.
+	prev := s.state.Current
+	if prev != nil && !s.watches {
 		result.Superseded = prev.DeployID
-		abort := AbortRequest{Reason: SupersededReasonPrefix + req.DeployID, Operator: req.Operator}
-		if err := workflow.SignalExternalWorkflow(ctx, prev.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
-			// The old deploy may already have ended; that is fine, it is no longer running.
-			workflow.GetLogger(ctx).Info("could not signal superseded deploy", "deploy", prev.DeployID, "error", err)
-		}
+		s.supersede(ctx, prev, req)
 	}
 
 	input := DeployInput{
@@ -157,14 +163,41 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, DeployWorkflow, input)
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		if s.watches {
+			// The running deploy carries on, and the new deploy's row must not look as if
+			// it were rolling out.
+			s.recordEnded(ctx, req.DeployID, fmt.Sprintf("the deploy workflow could not be started: %v", err))
+		}
 		return StartDeployResult{}, fmt.Errorf("start deploy workflow %s: %w", wfID, err)
+	}
+	if prev != nil && s.watches {
+		// Only now that the new deploy runs is the old one told to stop, so that a failed
+		// start leaves the stage with the deploy it had.
+		result.Superseded = prev.DeployID
+		s.supersede(ctx, prev, req)
 	}
 	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: core.StateRunning}
 	s.state.Started++
+	if s.watches {
+		s.watch, s.watched, s.watchIsActivity = child, req.DeployID, false
+	}
 	return result, nil
 }
 
+// supersede tells prev, the running deploy, that next replaces it; it marks itself
+// ABORTED (or SUCCEEDED when it was SUCCEEDING).
+func (s *stageImpl) supersede(ctx workflow.Context, prev *DeployRef, next StartDeployRequest) {
+	abort := AbortRequest{Reason: SupersededReasonPrefix + next.DeployID, Operator: next.Operator}
+	if err := workflow.SignalExternalWorkflow(ctx, prev.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
+		// The old deploy may already have ended; that is fine, it is no longer running.
+		workflow.GetLogger(ctx).Info("could not signal superseded deploy", "deploy", prev.DeployID, "error", err)
+	}
+}
+
 func (s *stageImpl) run(ctx workflow.Context) error {
+	if s.watches {
+		return s.runWatching(ctx)
+	}
 	finished := workflow.GetSignalChannel(ctx, DeployFinishedSignal)
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
