@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -145,12 +146,24 @@ func (s *stageImpl) watchEnded(ctx workflow.Context) {
 		}
 		failure = res.Failure
 	} else if err := f.Get(ctx, nil); err != nil {
-		failure = err.Error()
+		failure = childFailure(err)
 	}
 	if failure != "" {
 		s.recordEnded(ctx, id, DeployEndedReason(failure))
 	}
 	s.state.Current = nil
+}
+
+// childFailure is how a child deploy ended, without the child error's ids, which the
+// deploy's own page shows: "terminated", "timeout", or the workflow's error.
+func childFailure(err error) string {
+	var child *temporal.ChildWorkflowExecutionError
+	if errors.As(err, &child) {
+		if cause := errors.Unwrap(child); cause != nil {
+			return cause.Error()
+		}
+	}
+	return err.Error()
 }
 
 // recordEnded marks deployID ABORTED with reason, for a deploy whose workflow cannot do it.

@@ -237,11 +237,9 @@ func TestDevStackRefusesBusyPortsNamingTheFlag(t *testing.T) {
 }
 
 // recordHistories saves the histories of the given workflows into the directory named by
-// TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. Regenerate them with
-//
-//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run 'TestDevStackDeploys|TestFailingDeployRollsBack|TestPausedDeploy'
-//
-// whenever a workflow change is meant to be incompatible (and keep the old files).
+// TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. `make record-histories` runs
+// every test that records one; do it after adding a workflow.GetVersion gate (and keep the
+// old files), as ARCHITECTURE.md says.
 func recordHistories(t *testing.T, s *runningStack, label string, ids ...string) {
 	dir := os.Getenv("TELETRAAN_RECORD_HISTORIES")
 	if dir == "" {

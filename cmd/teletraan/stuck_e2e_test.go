@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// TestTerminatedHotfixDoesNotStickTheStage: a HOTFIX whose workflow is terminated from
+// the Temporal UI (so it never tells its stage) is let go by the stage, recorded ABORTED
+// with why, and the REGULAR deploy queued behind it starts; a deploy that supersedes it and
+// one that checks the stage's alarms complete the paths its recorded histories replay
+// (workflows/testdata/histories/*-stuck-*).
+func TestTerminatedHotfixDoesNotStickTheStage(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	alarm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(alarm.Close)
+	// The hosts have no agents, so every deploy stays RUNNING until something ends it.
+	s.call(t, "POST", "/v1/envs", map[string]any{"envName": "hello", "stageName": "prod", "maxParallel": 1}, 201, nil)
+	s.call(t, "PUT", "/v1/envs/hello/prod/capacity", map[string]any{"hosts": []string{"web-1", "web-2"}}, 200, nil)
+	var build struct{ ID string }
+	s.call(t, "POST", "/v1/builds", map[string]any{"name": "hello", "artifactUrl": "https://artifacts.example.com/hello-1.tar.gz", "commit": "abcdef1234", "branch": "main"}, 201, &build)
+
+	var hotfix deployResponse
+	s.call(t, "POST", "/v1/envs/hello/prod/actions/hotfix", map[string]any{"buildId": build.ID}, 201, &hotfix)
+	var queued struct{ DeployID string }
+	s.call(t, "POST", "/v1/envs/hello/prod/deploys", map[string]any{"buildId": build.ID, "queue": true}, 202, &queued)
+	if err := s.client.TerminateWorkflow(context.Background(), hotfix.Deploy.WorkflowID, "", "stuck on purpose"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the terminated hotfix recorded ABORTED", func() (bool, string) {
+		var d deployResponse
+		s.call(t, "GET", "/v1/deploys/"+hotfix.Deploy.ID, nil, 200, &d)
+		return d.Deploy.State == "ABORTED" && strings.HasSuffix(d.Deploy.StateReason, "ended without finishing the deploy: terminated"),
+			d.Deploy.State + " " + d.Deploy.StateReason
+	})
+	waitDeployState(t, s, queued.DeployID, "RUNNING")
+
+	// A deploy checking alarms supersedes the queued one, which ends ABORTED.
+	s.call(t, "PUT", "/v1/envs/hello/prod", map[string]any{"alarms": []map[string]string{{"name": "ok", "url": alarm.URL}}}, 200, nil)
+	var alarmed deployResponse
+	s.call(t, "POST", "/v1/envs/hello/prod/deploys", map[string]any{"buildId": build.ID}, 201, &alarmed)
+	waitDeployState(t, s, queued.DeployID, "ABORTED")
+	waitFor(t, 30*time.Second, "the new deploy admitted its first host after the alarm check", func() (bool, string) {
+		var cur deployResponse
+		s.call(t, "GET", "/v1/envs/hello/prod/deploys/current", nil, 200, &cur)
+		return cur.Deploy.ID == alarmed.Deploy.ID && cur.Deploy.Total == 2, fmt.Sprintf("%+v", cur.Deploy)
+	})
+	s.call(t, "POST", "/v1/envs/hello/prod/actions/abort", map[string]any{}, 200, nil)
+	waitDeployState(t, s, alarmed.Deploy.ID, "ABORTED")
+	s.call(t, "POST", "/v1/envs/hello/prod/actions/pause", map[string]any{}, 409, nil)
+
+	recordHistories(t, s, "stuck", workflows.StageWorkflowID("hello", "prod"), hotfix.Deploy.WorkflowID,
+		workflows.DeployWorkflowID(queued.DeployID), alarmed.Deploy.WorkflowID)
+}
