@@ -92,6 +92,11 @@ type WaveInput struct {
 	// Drain makes AwaitWave wait for the whole wave rather than for one free slot, so that a
 	// bake time follows complete waves.
 	Drain bool
+	// Watch makes AwaitWave only keep the counts of a deploy that has its verdict current,
+	// returning after MaxWait or once the verdict is no longer UntilNot (when set), as
+	// core.WatchNeedsDecision says.
+	Watch    bool   `json:",omitempty"`
+	UntilNot string `json:",omitempty"`
 }
 
 // AdmitWaveResult is the output of AdmitWave.

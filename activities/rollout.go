@@ -145,7 +145,11 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 		}
 		p.Counts = c
 		activity.RecordHeartbeat(ctx, p)
-		if core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
+		decide := core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain)
+		if in.Watch {
+			decide = core.WatchNeedsDecision(c, in.SuccessThreshold, in.UntilNot)
+		}
+		if decide || !a.now().Before(deadline) {
 			return c, nil
 		}
 		t := time.NewTimer(a.pollInterval())

@@ -21,6 +21,7 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 	d := &deployImpl{in: in, progress: DeployProgress{DeployID: in.DeployID, State: core.StateRunning}}
 	// First, so that the whole run takes one branch.
 	d.noticesAbort = workflow.GetVersion(ctx, deployAbortChange, workflow.DefaultVersion, 1) >= 1
+	d.watchesVerdict = workflow.GetVersion(ctx, deployWatchVerdictChange, workflow.DefaultVersion, 1) >= 1
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
@@ -52,6 +53,11 @@ type deployImpl struct {
 	// noticesAbort is whether this run takes aborts during alarm checks and just before
 	// continuing as new (deployAbortChange).
 	noticesAbort bool
+	// watchesVerdict is whether this run keeps counting hosts after its verdict and takes a
+	// FAILING deploy back to RUNNING when its failed hosts are retried
+	// (deployWatchVerdictChange); watchRounds counts those watches in this run.
+	watchesVerdict bool
+	watchRounds    int
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
@@ -85,6 +91,18 @@ func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 	// SUCCEEDING and FAILING deploys stay open: hosts that join later install the build by
 	// themselves, and a person or a newer deploy decides what happens next.
 	for d.aborted == nil {
+		if d.watchesVerdict {
+			again, err := d.watchVerdict(ctx)
+			if err != nil {
+				return d.progress, err
+			}
+			if again {
+				if err := d.roll(ctx); err != nil {
+					return d.progress, err
+				}
+			}
+			continue
+		}
 		d.waitFor(ctx, nil, true)
 		if err := d.recordPause(ctx); err != nil {
 			return d.progress, err

@@ -116,10 +116,15 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(acts.AwaitDeployClosed, mock.Anything, mock.Anything).Return(f.awaitDeployClosed).Maybe()
 	env.OnActivity(acts.StartRollout, mock.Anything, mock.Anything).Return(f.startRollout).Maybe()
 	env.OnActivity(acts.AdmitWave, mock.Anything, mock.Anything).Return(f.admitWave).Maybe()
+	// A deploy that has its verdict watches its counts; the real AwaitWave then comes back
+	// after its MaxWait at the latest, and so does this one when the counts call for nothing.
+	watching := mock.MatchedBy(func(in activities.WaveInput) bool { return in.Watch })
+	rolling := mock.MatchedBy(func(in activities.WaveInput) bool { return !in.Watch })
+	env.OnActivity(acts.AwaitWave, mock.Anything, watching).After(10 * time.Minute).Return(f.awaitWave).Maybe()
 	if f.awaitDelay > 0 {
-		env.OnActivity(acts.AwaitWave, mock.Anything, mock.Anything).After(f.awaitDelay).Return(f.awaitWave)
+		env.OnActivity(acts.AwaitWave, mock.Anything, rolling).After(f.awaitDelay).Return(f.awaitWave)
 	} else {
-		env.OnActivity(acts.AwaitWave, mock.Anything, mock.Anything).Return(f.awaitWave).Maybe()
+		env.OnActivity(acts.AwaitWave, mock.Anything, rolling).Return(f.awaitWave).Maybe()
 	}
 }
 

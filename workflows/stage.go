@@ -21,6 +21,7 @@ func StageWorkflow(ctx workflow.Context, in StageInput) error {
 	}
 	// First, before any handler runs, so that the whole run takes one branch.
 	s.watches = workflow.GetVersion(ctx, stageWatchChange, workflow.DefaultVersion, 1) >= 1
+	s.stateRules = workflow.GetVersion(ctx, stageStateRulesChange, workflow.DefaultVersion, 1) >= 1
 	if err := s.setup(ctx); err != nil {
 		return err
 	}
@@ -32,6 +33,9 @@ type stageImpl struct {
 	state StageState
 	// busy serialises updates: a deploy request waits until the previous one is answered.
 	busy bool
+	// stateRules is whether this run's handlers re-check actions with the deploy state's
+	// rules (stageStateRulesChange), as its validators do.
+	stateRules bool
 	// watches is whether this run watches its current deploy's workflow (stageWatchChange).
 	watches bool
 	// watch resolves when the current deploy's workflow closes: the child future when this
@@ -41,6 +45,11 @@ type stageImpl struct {
 	// watchIsActivity says watch is an AwaitDeployClosed activity, not the child future.
 	watchIsActivity bool
 }
+
+// stageStateRulesChange gates, for a whole run, the re-check of an accepted pause or abort
+// against the current deploy's state (core.StateRefusal): runs recorded before it accepted
+// an abort of a SUCCEEDING deploy, and their replays must too.
+const stageStateRulesChange = "stage-state-rules"
 
 func (s *stageImpl) setup(ctx workflow.Context) error {
 	if s.in.EnvName == "" || s.in.StageName == "" || s.in.StageID == "" {

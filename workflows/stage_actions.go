@@ -45,8 +45,18 @@ func (s *stageImpl) check(action string, req DeployActionRequest) error {
 }
 
 // ActionRefusal is why action ("pause", "resume" or "abort") cannot apply to the stage's
-// current deploy cur (nil when the stage is idle), or "" when it can.
+// current deploy cur (nil when the stage is idle), or "" when it can: the rules of
+// legacyActionRefusal and the deploy state's (core.StateRefusal).
 func ActionRefusal(action string, cur *DeployRef) string {
+	if why := legacyActionRefusal(action, cur); why != "" {
+		return why
+	}
+	return core.StateRefusal(action, cur.DeployID, cur.State)
+}
+
+// legacyActionRefusal is ActionRefusal before deploy states had a say; the handlers of runs
+// recorded before stageStateRulesChange re-check accepted actions with it.
+func legacyActionRefusal(action string, cur *DeployRef) string {
 	if cur == nil {
 		return fmt.Sprintf("nothing to %s: the stage has no deploy in progress", action)
 	}
@@ -78,7 +88,11 @@ func (s *stageImpl) act(ctx workflow.Context, action string, req DeployActionReq
 	s.busy = true
 	defer func() { s.busy = false }()
 	cur := s.state.Current
-	if why := ActionRefusal(action, cur); why != "" {
+	refusal := legacyActionRefusal
+	if s.stateRules {
+		refusal = ActionRefusal
+	}
+	if why := refusal(action, cur); why != "" {
 		return DeployActionResult{}, rejection(core.ECONFLICT, why)
 	}
 	if err := apply(cur); err != nil {
