@@ -63,6 +63,12 @@ func (a *Activities) SetDeployState(ctx context.Context, in SetDeployStateInput)
 	return permanent(err)
 }
 
+// SetDeployBaking records on the deploy row until when it bakes, so that readers see the
+// bake as its own phase with its end; a nil Until ends it.
+func (a *Activities) SetDeployBaking(ctx context.Context, in SetDeployBakingInput) error {
+	return permanent(a.Store.SetDeployBaking(ctx, in.DeployID, in.Until, in.Reason))
+}
+
 // SetDeployPaused records on the deploy row that an operator paused or resumed it.
 func (a *Activities) SetDeployPaused(ctx context.Context, in SetDeployPausedInput) error {
 	return permanent(a.Store.SetDeployPaused(ctx, in.DeployID, in.Paused, in.Reason))

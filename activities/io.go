@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"time"
+
 	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
@@ -156,4 +158,13 @@ type AwaitDeployClosedResult struct {
 	// Failure is how the workflow ended when it did not complete ("" when it completed):
 	// terminated, failed, timed out or cancelled, as the server reports it.
 	Failure string `json:",omitempty"`
+}
+
+// SetDeployBakingInput is the input of SetDeployBaking.
+type SetDeployBakingInput struct {
+	DeployID string
+	// Until is when the bake ends; nil when it ended.
+	Until *time.Time `json:",omitempty"`
+	// Reason replaces the deploy's state reason when set.
+	Reason string `json:",omitempty"`
 }

@@ -172,6 +172,7 @@ func deployJSON(d *schema.Deploy) Deploy {
 		UpdatedAt:        d.UpdatedAt,
 		SucceededAt:      d.SucceededAt,
 		EndedAt:          d.EndedAt,
+		BakingUntil:      d.BakingUntil,
 	}
 }
 
@@ -262,4 +263,12 @@ func tokenJSON(t *schema.Token) tokenView {
 		v.ExpiresAt = &e
 	}
 	return v
+}
+
+func deployReasonsJSON(rs []schema.DeployReason) []DeployReason {
+	out := make([]DeployReason, len(rs))
+	for i, r := range rs {
+		out[i] = DeployReason{State: r.State, Reason: r.Reason, CreatedAt: r.CreatedAt}
+	}
+	return out
 }

@@ -117,6 +117,7 @@ func fieldDescriptions() map[string]string {
 		"Deploy.inFlight":                 "hosts deploying now, as the workflow last counted",
 		"Deploy.remaining":                "hosts waiting for an admission, as the workflow last counted",
 		"Deploy.paused":                   "an operator paused the deploy: it admits no new hosts until resumed",
+		"Deploy.bakingUntil":              "while the deploy bakes between waves (phase BAKING), when the bake ends",
 		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
 		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
 		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
@@ -175,6 +176,11 @@ func buildOpenAPI() *openAPIDoc {
 		"build":        buildRef,
 		"workflowUrl":  {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
 		"clearedQueue": {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
+		"reasons": arrayOf(object(map[string]*jsonSchema{
+			"state":     {Type: "string", Description: "the state the deploy was put in"},
+			"reason":    {Type: "string", Description: "why, as it was recorded then"},
+			"createdAt": {Type: "string", Format: "date-time"},
+		}, "state", "reason", "createdAt")),
 	}, "deploy")
 	comps["QueuedDeploy"] = object(map[string]*jsonSchema{
 		"queued":     {Type: "boolean", Description: "always true"},

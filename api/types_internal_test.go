@@ -61,7 +61,7 @@ var wireFields = map[string][]string{
 		"commitDate?", "publishInfo", "publisher", "publishedAt"},
 	"Deploy": {"id", "stageId", "envName", "stageName", "buildId", "fromBuildId", "fromDeployId", "aliasDeployId",
 		"type", "state", "stateReason", "acceptanceStatus", "operator", "description", "workflowId", "total",
-		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?"},
+		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?", "bakingUntil?"},
 	"StageHost": {"hostName", "hostId?", "ip?", "groups", "lastPingAt?", "memberBy", "phase", "agent?", "lastError?"},
 	"Agent": {"hostId", "stageId", "hostName", "deployId", "deployStage", "status", "state", "failCount",
 		"errorCode", "firstDeploy", "startedAt", "stageStartedAt", "updatedAt"},

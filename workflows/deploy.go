@@ -22,6 +22,7 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 	// First, so that the whole run takes one branch.
 	d.noticesAbort = workflow.GetVersion(ctx, deployAbortChange, workflow.DefaultVersion, 1) >= 1
 	d.watchesVerdict = workflow.GetVersion(ctx, deployWatchVerdictChange, workflow.DefaultVersion, 1) >= 1
+	d.showsBake = workflow.GetVersion(ctx, deployShowsBakeChange, workflow.DefaultVersion, 1) >= 1
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
@@ -58,6 +59,8 @@ type deployImpl struct {
 	// (deployWatchVerdictChange); watchRounds counts those watches in this run.
 	watchesVerdict bool
 	watchRounds    int
+	// showsBake is whether this run records its bakes on the deploy row (deployShowsBakeChange).
+	showsBake bool
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
@@ -195,6 +198,12 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 
 		// The wave drained and hosts remain: let problems show before going wider.
 		if bake > 0 && counts.Remaining > 0 && counts.InFlight == 0 {
+			if d.showsBake {
+				if done, err := d.bakeShown(ctx, bake); done || err != nil {
+					return err
+				}
+				continue
+			}
 			tctx, cancel := workflow.WithCancel(ctx)
 			if !d.wait(ctx, workflow.NewTimer(tctx, bake)) {
 				cancel()

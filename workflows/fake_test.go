@@ -72,6 +72,8 @@ type fakeStore struct {
 	alarmDelay, pauseDelay time.Duration
 	// stateTimes records when each SetDeployState call of a deploy came, beside states.
 	stateTimes map[string][]time.Time
+	// bakes records every SetDeployBaking call.
+	bakes []activities.SetDeployBakingInput
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
@@ -104,6 +106,12 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.pauses = append(f.pauses, in)
+		return nil
+	}).Maybe()
+	env.OnActivity(acts.SetDeployBaking, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetDeployBakingInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.bakes = append(f.bakes, in)
 		return nil
 	}).Maybe()
 	env.OnActivity(acts.CheckAlarms, mock.Anything, mock.Anything).After(f.alarmDelay).Return(f.checkAlarms).Maybe()

@@ -196,6 +196,8 @@ type DeployProgress struct {
 	Remaining int
 	// Paused is whether an operator paused the deploy: it admits no new hosts until resumed.
 	Paused bool `json:",omitempty"`
+	// BakingUntil is when the bake between waves ends, while the deploy bakes.
+	BakingUntil *time.Time `json:",omitempty"`
 }
 
 // TaskQueue is the task queue every teletraan workflow and activity runs on.
