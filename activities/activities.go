@@ -49,7 +49,7 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 	d := &schema.Deploy{
 		ID: in.DeployID, StageID: in.StageID, EnvName: in.EnvName, StageName: in.StageName,
 		BuildID: in.BuildID, FromBuildID: from, Type: in.Type, Description: in.Description,
-		Operator: in.Operator, WorkflowID: in.WorkflowID,
+		Operator: in.Operator, WorkflowID: in.WorkflowID, AliasDeployID: in.AliasDeployID,
 	}
 	if err := a.Store.CreateDeploy(ctx, d); err != nil {
 		return CreateDeployResult{}, permanent(err)

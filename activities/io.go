@@ -30,6 +30,8 @@ type CreateDeployInput struct {
 	Description string
 	Operator    string
 	WorkflowID  string
+	// AliasDeployID is a rollback's alias: the deploy whose build it returns to.
+	AliasDeployID string `json:",omitempty"`
 }
 
 // CreateDeployResult is the output of CreateDeploy.

@@ -188,7 +188,7 @@ func (a *Activities) snapshot(ctx context.Context, in WaveInput, d *schema.Deplo
 	for _, h := range adm {
 		admittedAt[h.HostID] = h.AdmittedAt
 	}
-	return core.TallyDeploy(hosts, d.ID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
+	return core.TallyDeploy(hosts, d.ID, d.AliasDeployID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
 }
 
 // deployRowCounts are the counts the deploy row shows. Stuck hosts are recorded as failed,

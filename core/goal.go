@@ -175,6 +175,22 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 	}
 	reset := ag != nil && ag.State == AgentReset
 
+	if OnAlias(dep.Alias, ag, rep) {
+		// Teletraan's alias swap: the host serves the rollback's build already, so it is
+		// recorded as serving the rollback and runs nothing, RESTARTING included.
+		row := Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, FirstDeploy: false, StartedAt: now}
+		if ag != nil {
+			row = *ag
+			row.HostID, row.HostName = hostID, hostName
+		}
+		if row.DeployID != dep.ID {
+			row.StageStartedAt = now
+		}
+		row.DeployID, row.DeployStage, row.Status, row.State = dep.ID, protocol.StageServingBuild, protocol.StatusSucceeded, AgentNormal
+		row.FailCount, row.ErrorCode, row.FirstDeploy, row.UpdatedAt = 0, 0, false, now
+		return nil, &row, false
+	}
+
 	if rep != nil && rep.DeployID == dep.ID {
 		reported := reportRow(ag, rep, ps, hostID, hostName, now)
 		switch {
@@ -235,6 +251,21 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 		return nil, nil, true // serving an older build: wait until the deploy admits it
 	}
 	return install(startInstall), nil, false
+}
+
+// OnAlias reports whether a host serves alias, the deploy a rollback returns to, and so
+// runs the rollback's build already: its report (or, without one, its agent row) is of that
+// deploy at SERVING_BUILD and neither failed nor reset by an operator. The ping (DecideGoal)
+// and the tally (TallyDeploy) both count such a host as done without running a script.
+func OnAlias(alias string, ag *Agent, rep *protocol.PingReport) bool {
+	if alias == "" || (ag != nil && ag.State == AgentReset) {
+		return false
+	}
+	if rep != nil {
+		return rep.DeployID == alias && rep.DeployStage == protocol.StageServingBuild &&
+			!protocol.IsFatalStatus(rep.AgentStatus) && rep.AgentState != protocol.AgentStateResetBySystem
+	}
+	return ag != nil && ag.DeployID == alias && ag.DeployStage == protocol.StageServingBuild && ag.State == AgentNormal
 }
 
 // reportRow is the host's row in a stage as its report of the current deploy describes it.
@@ -314,6 +345,8 @@ func buildGoal(ps *PingStage, deployStage string, first bool) protocol.DeployGoa
 		DeployStage:  deployStage,
 		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, deployStage),
 		FirstDeploy:  first,
+		// As in Teletraan: the agent sees which deploy a rollback stands in for.
+		DeployAlias: ps.Deploy.Alias,
 	}
 	if deployStage == protocol.StagePreDownload {
 		// Non-nil even when empty: an empty map tells the agent to delete its local copy.

@@ -36,6 +36,18 @@ func withAgent(deployID, stage, status, state string, first bool) func(*core.Pin
 	}
 }
 
+// rollbackTo makes the stage's current deploy d2 a rollback whose alias is alias.
+func rollbackTo(alias string) func(*core.PingStage) {
+	return func(ps *core.PingStage) { ps.Deploy.Type, ps.Deploy.Alias = core.TypeRollback, alias }
+}
+
+// fatalOn is a report that the host gave up on deployID's RESTARTING.
+func fatalOn(deployID string) protocol.PingReport {
+	r := report("stg-web", deployID, protocol.StageRestarting, protocol.StatusTooManyRetry)
+	r.FailCount, r.ErrorCode = 3, 1
+	return r
+}
+
 func report(envID, deployID, stage, status string) protocol.PingReport {
 	return protocol.PingReport{EnvID: envID, DeployID: deployID, DeployStage: stage, AgentStatus: status}
 }
@@ -118,6 +130,23 @@ func TestDecideGoal(t *testing.T) {
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
 		{name: "host serving an older deploy waits for admission", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
+		{name: "rollback: a host serving the alias is done and runs nothing", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
+		{name: "rollback: a host whose row serves the alias is done before it reports", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
+			wantOp:   protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
+		{name: "rollback: the alias swap is the steady state", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
+		{name: "rollback: a host on another deploy waits to walk the stages", stages: []core.PingStage{goalStage(withAgent("d0", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d0", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
+		{name: "rollback: a host the operator reset on the alias installs again", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentReset, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "rollback: a host that failed on the alias is not on it", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{fatalOn("d1")}, wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}},
+			wantErrors: 1},
 		{name: "admitted host installs", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), admitted)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},

@@ -34,6 +34,9 @@ type StageRef struct {
 type DeployRef struct {
 	ID   string
 	Type string
+	// Alias is, for a rollback, the deploy whose build it returns to: a host still serving
+	// that deploy already runs the build and counts as done (OnAlias).
+	Alias string
 }
 
 // Build is what the ping decision reads of the current deploy's build: what the agent

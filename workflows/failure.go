@@ -152,8 +152,9 @@ func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) 
 	}
 	_, err = s.launch(ctx, StartDeployRequest{
 		DeployID: AutoRollbackDeployID(req.DeployID), BuildID: target.BuildID, Type: core.TypeRollback,
-		Description: fmt.Sprintf("automatic rollback of FAILING deploy %s to build %s of deploy %s", req.DeployID, target.BuildID, target.DeployID),
-		Operator:    AutoRollbackOperator,
+		Description:   fmt.Sprintf("automatic rollback of FAILING deploy %s to build %s of deploy %s", req.DeployID, target.BuildID, target.DeployID),
+		Operator:      AutoRollbackOperator,
+		AliasDeployID: target.DeployID,
 	})
 	if err != nil {
 		s.noteNoRollback(ctx, req.DeployID, fmt.Sprintf("%s; the automatic rollback failed: %v", req.Reason, err))

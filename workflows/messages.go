@@ -109,6 +109,9 @@ type StartDeployRequest struct {
 	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait for it
 	// instead of being refused; it then starts once that deploy reaches a verdict or ends.
 	Queue bool `json:",omitempty"`
+	// AliasDeployID is, for a ROLLBACK, the deploy whose build it returns to; hosts still
+	// serving it count as done (core.OnAlias).
+	AliasDeployID string `json:",omitempty"`
 }
 
 // StartDeployResult answers StartDeployUpdate.

@@ -140,6 +140,7 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	err := workflow.ExecuteActivity(actx, acts.CreateDeploy, activities.CreateDeployInput{
 		DeployID: req.DeployID, StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName,
 		BuildID: req.BuildID, Type: req.Type, Description: req.Description, Operator: req.Operator, WorkflowID: wfID,
+		AliasDeployID: req.AliasDeployID,
 	}).Get(ctx, &created)
 	if err != nil {
 		return StartDeployResult{}, fmt.Errorf("record deploy %s: %w", req.DeployID, err)

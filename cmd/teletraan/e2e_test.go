@@ -89,8 +89,8 @@ func (r *runningStack) call(t testing.TB, method, path string, body any, wantSta
 
 type deployResponse struct {
 	Deploy struct {
-		ID, State, StateReason, WorkflowID, Operator, BuildID string
-		Total, Succeeded                                      int
+		ID, State, StateReason, WorkflowID, Operator, BuildID, AliasDeployID string
+		Total, Succeeded                                                     int
 	}
 	WorkflowURL string
 }
