@@ -125,11 +125,10 @@ func (d *deployImpl) requestRollback(ctx workflow.Context) {
 // leaves the deploy to a person.
 func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) {
 	log := workflow.GetLogger(ctx)
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 
 	cur := s.state.Current
 	if cur == nil || cur.DeployID != req.DeployID || cur.Aborting {

@@ -15,7 +15,7 @@ import (
 // Update, is validated, and is answered synchronously. It runs as long as the stage exists
 // and continues-as-new when its history grows.
 func StageWorkflow(ctx workflow.Context, in StageInput) error {
-	s := &stageImpl{in: in, state: StageState{}}
+	s := &stageImpl{in: in, state: StageState{}, turn: workflow.NewMutex(ctx)}
 	if in.State != nil {
 		s.state = *in.State
 	}
@@ -31,8 +31,9 @@ func StageWorkflow(ctx workflow.Context, in StageInput) error {
 type stageImpl struct {
 	in    StageInput
 	state StageState
-	// busy serialises updates: a deploy request waits until the previous one is answered.
-	busy bool
+	// turn serialises the handlers that act on the stage: a deploy request waits until the
+	// previous one is answered. (A workflow mutex is an Await on a flag: no commands.)
+	turn workflow.Mutex
 	// stateRules is whether this run's handlers re-check actions with the deploy state's
 	// rules (stageStateRulesChange), as its validators do.
 	stateRules bool
@@ -108,16 +109,15 @@ func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
 }
 
 func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (StartDeployResult, error) {
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return StartDeployResult{}, err
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 	return s.launch(ctx, req)
 }
 
 // launch starts the deploy req asks for, superseding the current one; the caller holds
-// busy. The start-deploy update and the automatic rollback both come through here.
+// turn. The start-deploy update and the automatic rollback both come through here.
 func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartDeployResult, error) {
 	// A request retried after it was answered (same deploy id) gets the same answer.
 	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
@@ -248,7 +248,7 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 			// A pending rollback request is acted on here rather than carried over: it
 			// starts a deploy, which the new run then knows as the current one.
 			for {
-				if err := workflow.Await(ctx, func() bool { return !s.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
+				if err := workflow.Await(ctx, func() bool { return !s.turn.IsLocked() && workflow.AllHandlersFinished(ctx) }); err != nil {
 					return err
 				}
 				var r AutoRollbackRequest

@@ -82,11 +82,10 @@ func legacyActionRefusal(action string, cur *DeployRef) string {
 // act runs one accepted action once earlier updates are answered, re-checking it because
 // the stage may have changed while it waited its turn.
 func (s *stageImpl) act(ctx workflow.Context, action string, req DeployActionRequest, apply func(cur *DeployRef) error) (DeployActionResult, error) {
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return DeployActionResult{}, err
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 	cur := s.state.Current
 	refusal := legacyActionRefusal
 	if s.stateRules {
@@ -132,7 +131,7 @@ func (s *stageImpl) abort(ctx workflow.Context, req DeployActionRequest) (Deploy
 	if err != nil {
 		return res, err
 	}
-	// Outside the busy section: the deploy's DeployFinished signal is what ends the wait,
+	// Outside the turn: the deploy's DeployFinished signal is what ends the wait,
 	// and a deploy request may go ahead meanwhile.
 	ended, err := workflow.AwaitWithTimeout(ctx, abortConfirmWait, func() bool {
 		return s.state.Current == nil || s.state.Current.DeployID != res.DeployID

@@ -72,7 +72,7 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 		// A pending rollback request is acted on here rather than carried over: it starts
 		// a deploy, which the new run then knows as the current one.
 		for {
-			if err := workflow.Await(ctx, func() bool { return !s.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return !s.turn.IsLocked() && workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
 			if !rollbacks.ReceiveAsync(&r) {
