@@ -50,6 +50,7 @@ func stageConfigJSON(cfg *schema.StageConfig) StageConfig {
 		ScriptVariables:     cfg.ScriptVariables,
 		AgentConfigs:        cfg.AgentConfigs,
 		OnFailure:           cfg.OnFailure,
+		StageType:           cfg.StageType,
 		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
 	}
 }
@@ -72,6 +73,7 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 		cfg.AgentConfigs = b.AgentConfigs
 	}
 	setIfPresent(&cfg.OnFailure, b.OnFailure)
+	setIfPresent(&cfg.StageType, b.StageType)
 	if b.Alarms != nil {
 		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
 	}

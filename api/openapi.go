@@ -103,6 +103,7 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.bakeTimeSeconds":     "pause between waves; 0 to 7 days",
 		"StageConfig.scriptVariables":     "exported to the build's lifecycle scripts; keys are environment variable names",
 		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
+		"StageConfig.stageType":           "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
 		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
 		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
 		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
@@ -137,6 +138,7 @@ func buildOpenAPI() *openAPIDoc {
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
 	comps["StageConfig"].Properties["onFailure"].Enum = []string{core.FailureWait, core.FailureRollback}
+	comps["StageConfig"].Properties["stageType"].Enum = core.StageTypes()
 	for _, p := range core.HostPhases() {
 		comps["StageHost"].Properties["phase"].Enum = append(comps["StageHost"].Properties["phase"].Enum, string(p))
 	}

@@ -52,6 +52,7 @@ type stageBody struct {
 	ScriptVariables     map[string]string `json:"scriptVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           *string           `json:"onFailure"`
+	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
 
 	ID              json.RawMessage `json:"id"`

@@ -36,6 +36,7 @@ type StageConfig struct {
 	ScriptVariables     map[string]string `json:"scriptVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           string            `json:"onFailure"`
+	StageType           string            `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
 }
 

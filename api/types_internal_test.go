@@ -52,9 +52,9 @@ var requestTypes = []any{
 var wireFields = map[string][]string{
 	"Stage": {"id", "envName", "stageName", "currentDeployId", "lastOperator", "createdAt", "updatedAt",
 		"description", "buildName", "branch", "maxParallel", "maxParallelPct", "successThreshold",
-		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "agentConfigs", "onFailure", "alarms"},
+		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "agentConfigs", "onFailure", "alarms", "stageType"},
 	"StageConfig": {"description", "buildName", "branch", "maxParallel", "maxParallelPct", "successThreshold",
-		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "agentConfigs", "onFailure", "alarms"},
+		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "agentConfigs", "onFailure", "alarms", "stageType"},
 	"Alarm":    {"name", "url"},
 	"Capacity": {"hosts", "groups"},
 	"Build": {"id", "name", "artifactUrl", "checksum", "repo", "branch", "commit", "commitShort", "commitInfo",

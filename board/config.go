@@ -71,6 +71,8 @@ func configFields(c schema.StageConfig) []configField {
 			Help: "Pause between waves so that problems show before the deploy goes wider (0 = no pause)."},
 		{Name: "onFailure", Label: "On failure", Kind: "select", Options: []string{core.FailureWait, core.FailureRollback}, Required: true, Value: c.OnFailure,
 			Help: "What a FAILING deploy does: WAIT for a person to abort, roll back or redeploy, or ROLLBACK to the last good build at once."},
+		{Name: "stageType", Label: "Stage type", Kind: "select", Options: core.StageTypes(), Required: true, Value: c.StageType,
+			Help: "Teletraan's stage type, sent to every agent; the build's scripts read it as COMPUTE_ENV_TYPE."},
 	}
 }
 

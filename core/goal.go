@@ -342,6 +342,7 @@ func buildGoal(ps *PingStage, deployStage string, first bool) protocol.DeployGoa
 		EnvID:        ps.Stage.ID,
 		EnvName:      ps.Stage.EnvName,
 		StageName:    ps.Stage.StageName,
+		StageType:    cmp.Or(ps.Stage.StageType, StageTypeDefault),
 		DeployStage:  deployStage,
 		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, deployStage),
 		FirstDeploy:  first,

@@ -318,3 +318,15 @@ func TestStageAgentConfigs(t *testing.T) {
 		t.Errorf("only other stages' keys: got %v, want nil", got)
 	}
 }
+
+// Every goal names the stage's type, DEFAULT when the stage sets none, so that agents
+// export COMPUTE_ENV_TYPE to the scripts.
+func TestGoalsCarryTheStageType(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{{"", core.StageTypeDefault}, {core.StageTypeProduction, core.StageTypeProduction}} {
+		ps := goalStage(func(ps *core.PingStage) { ps.Stage.StageType = tc.set })
+		got := core.DecideGoal(core.GoalInput{HostID: "i-1", State: core.PingState{Now: goalNow, Stages: []core.PingStage{ps}}})
+		if got.Response.DeployGoal == nil || got.Response.DeployGoal.StageType != tc.want {
+			t.Errorf("stage type %q: goal %+v, want stageType %s", tc.set, got.Response.DeployGoal, tc.want)
+		}
+	}
+}

@@ -26,6 +26,8 @@ type StageRef struct {
 	EnvName         string
 	StageName       string
 	CurrentDeployID string
+	// StageType travels in every goal (StageTypes; "" reads as DEFAULT).
+	StageType       string
 	ScriptVariables map[string]string
 	AgentConfigs    map[string]string
 }
