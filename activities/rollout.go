@@ -18,6 +18,11 @@ const (
 	// DefaultMaxWait bounds one AwaitWave call, well inside its 15-minute StartToClose, so
 	// that the deploy workflow regularly gets control back even when nothing moves.
 	DefaultMaxWait = 10 * time.Minute
+	// WatchPollInterval is how often AwaitWave reads the agent rows of a deploy that has
+	// its verdict (WaveInput.Watch) unless PollInterval is set: nearly every stage has one
+	// open, so it polls five times less often than a rollout, still well inside the
+	// activity's heartbeat timeout.
+	WatchPollInterval = 5 * time.Second
 )
 
 func (a *Activities) now() time.Time {
@@ -152,7 +157,11 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 		if decide || !a.now().Before(deadline) {
 			return c, nil
 		}
-		t := time.NewTimer(a.pollInterval())
+		every := a.pollInterval()
+		if in.Watch && a.PollInterval == 0 {
+			every = WatchPollInterval
+		}
+		t := time.NewTimer(every)
 		select {
 		case <-ctx.Done():
 			t.Stop()
