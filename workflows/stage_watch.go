@@ -151,7 +151,10 @@ func (s *stageImpl) watchEnded(ctx workflow.Context) {
 	if failure != "" {
 		s.recordEnded(ctx, id, DeployEndedReason(failure))
 	}
-	s.state.Current = nil
+	// A deploy request may have started a new deploy while the row was written.
+	if cur := s.state.Current; cur != nil && cur.DeployID == id {
+		s.state.Current = nil
+	}
 }
 
 // childFailure is how a child deploy ended, without the child error's ids, which the
