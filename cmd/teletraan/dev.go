@@ -29,6 +29,9 @@ type devConfig struct {
 	uiPort       int // -1 disables the Temporal UI
 	agents       int // local agents to run in-process
 	logger       *slog.Logger
+	// suggestContinueAsNewAfter lowers the history length at which Temporal suggests
+	// continue-as-new (tests that record that path); 0 keeps the server's default.
+	suggestContinueAsNewAfter int
 }
 
 // devStack is everything `teletraan dev` runs in one process.
@@ -70,6 +73,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	s.temporal, err = temporal.StartDevServer(ctx, temporal.DevServerConfig{
 		DataDir: filepath.Join(cfg.dataDir, "temporal"), IP: cfg.ip,
 		Port: cfg.temporalPort, UIPort: cfg.uiPort, Logger: logger,
+		SuggestContinueAsNewAfter: cfg.suggestContinueAsNewAfter,
 	})
 	if err != nil {
 		var busy *temporal.PortInUseError

@@ -59,3 +59,56 @@ func TestTerminatedHotfixDoesNotStickTheStage(t *testing.T) {
 	recordHistories(t, s, "stuck", workflows.StageWorkflowID("hello", "prod"), hotfix.Deploy.WorkflowID,
 		workflows.DeployWorkflowID(queued.DeployID), alarmed.Deploy.WorkflowID)
 }
+
+// TestContinuedStageWatchesTheDeployItInherited: with Temporal suggesting continue-as-new
+// after a few dozen events, the stage workflow continues as new while its deploy runs; the
+// new run watches that deploy with the AwaitDeployClosed activity, so terminating the
+// deploy then still frees the stage. Its histories are the corpus' continue-as-new of the
+// stage and the inherited watch (workflows/testdata/histories/*-inherited-*).
+func TestContinuedStageWatchesTheDeployItInherited(t *testing.T) {
+	s := startTestStackWith(t, t.TempDir(), func(c *devConfig) { c.suggestContinueAsNewAfter = 40 })
+	s.call(t, "POST", "/v1/envs", map[string]any{"envName": "hello", "stageName": "prod", "maxParallel": 1}, 201, nil)
+	s.call(t, "PUT", "/v1/envs/hello/prod/capacity", map[string]any{"hosts": []string{"web-1", "web-2"}}, 200, nil)
+	var build struct{ ID string }
+	s.call(t, "POST", "/v1/builds", map[string]any{"name": "hello", "artifactUrl": "https://artifacts.example.com/hello-1.tar.gz", "commit": "abcdef1234", "branch": "main"}, 201, &build)
+	var d deployResponse
+	s.call(t, "POST", "/v1/envs/hello/prod/deploys", map[string]any{"buildId": build.ID}, 201, &d)
+
+	stageID := workflows.StageWorkflowID("hello", "prod")
+	first, err := s.client.DescribeWorkflowExecution(context.Background(), stageID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each pause or resume adds a handful of events to the stage's history.
+	for i := 0; i < 12; i++ {
+		action := "pause"
+		if i%2 == 1 {
+			action = "resume"
+		}
+		s.call(t, "POST", "/v1/envs/hello/prod/actions/"+action, map[string]any{}, 200, nil)
+		now, err := s.client.DescribeWorkflowExecution(context.Background(), stageID, "")
+		if err == nil && now.WorkflowExecutionInfo.Execution.RunId != first.WorkflowExecutionInfo.Execution.RunId && i%2 == 1 {
+			break
+		}
+	}
+	waitFor(t, 30*time.Second, "the stage workflow continued as new", func() (bool, string) {
+		now, err := s.client.DescribeWorkflowExecution(context.Background(), stageID, "")
+		if err != nil {
+			return false, err.Error()
+		}
+		return now.WorkflowExecutionInfo.Execution.RunId != first.WorkflowExecutionInfo.Execution.RunId, now.WorkflowExecutionInfo.Execution.RunId
+	})
+	if err := s.client.TerminateWorkflow(context.Background(), d.Deploy.WorkflowID, "", "stuck on purpose"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the terminated deploy recorded ABORTED by the continued stage", func() (bool, string) {
+		var got deployResponse
+		s.call(t, "GET", "/v1/deploys/"+d.Deploy.ID, nil, 200, &got)
+		return got.Deploy.State == "ABORTED" && strings.Contains(got.Deploy.StateReason, "ended without finishing the deploy"), got.Deploy.State + " " + got.Deploy.StateReason
+	})
+	var next deployResponse
+	s.call(t, "POST", "/v1/envs/hello/prod/deploys", map[string]any{"buildId": build.ID}, 201, &next)
+	s.call(t, "POST", "/v1/envs/hello/prod/actions/abort", map[string]any{}, 200, nil)
+	waitDeployState(t, s, next.Deploy.ID, "ABORTED")
+	recordRunHistories(t, s, "inherited", stageID)
+}
