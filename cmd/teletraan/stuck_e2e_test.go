@@ -112,3 +112,25 @@ func TestContinuedStageWatchesTheDeployItInherited(t *testing.T) {
 	waitDeployState(t, s, next.Deploy.ID, "ABORTED")
 	recordRunHistories(t, s, "inherited", stageID)
 }
+
+// TestDeployContinuesAsNewAndFinishes: with Temporal suggesting continue-as-new after a few
+// dozen events, a rolling deploy to real agents (one host per wave, a bake between waves)
+// continues as new between waves and still brings every host to the build, each host's
+// RESTARTING run once. Its histories are the corpus' continue-as-new of the deploy.
+func TestDeployContinuesAsNewAndFinishes(t *testing.T) {
+	s := startTestStackWith(t, t.TempDir(), func(c *devConfig) { c.suggestContinueAsNewAfter = 40 })
+	f := startFleet(t, s, 3)
+	_, d2 := rollingSecondDeploy(t, s, 3)
+	waitServing(t, s, d2, 3)
+	waitDeployState(t, s, d2, "SUCCEEDING")
+	cur := readHistory(t, s, workflows.DeployWorkflowID(d2), "")
+	if cur.Events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId() == "" {
+		t.Fatalf("deploy %s never continued as new (%d events in its run)", d2, len(cur.Events))
+	}
+	for host, n := range f.restartsPerHost(t) {
+		if n != 2 {
+			t.Errorf("%s ran RESTARTING %d times, want once per deploy (2)", host, n)
+		}
+	}
+	recordRunHistories(t, s, "continued", workflows.DeployWorkflowID(d2))
+}
