@@ -14,12 +14,15 @@ import (
 
 // hostActions map the actions of POST .../hosts/:host/actions/:action to the agent state
 // they set. exclude and pause both hold the host out of deploys (PAUSED_BY_USER): the
-// deploy counts it as held; retry makes it start the current deploy over (RESET).
+// deploy counts it as held; retry makes it start the current deploy over (RESET); stop
+// makes its agent run the build's STOPPING script and rest at STOPPED (STOP), held too;
+// resume lets a paused or stopped host deploy again.
 var hostActions = []struct{ name, state string }{
 	{"retry", core.AgentReset},
 	{"exclude", core.AgentPausedByUser},
 	{"pause", core.AgentPausedByUser},
 	{"resume", core.AgentNormal},
+	{"stop", core.AgentStop},
 }
 
 func (s *server) hostAction(c *gin.Context) {

@@ -499,12 +499,12 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 	add(http.MethodPost, "/v1/envs/{env}/{stage}/hosts/{host}/actions/{action}", &operation{
-		OperationID: "hostAction", Summary: "Retry, exclude, pause or resume one host of a stage", Tags: []string{"capacity"},
+		OperationID: "hostAction", Summary: "Retry, exclude, pause, resume or stop one host of a stage", Tags: []string{"capacity"},
 		Description: "retry: the host starts the stage's current deploy over from PRE_DOWNLOAD (agent state RESET). " +
 			"exclude and pause: deploys skip the host and count it as held (PAUSED_BY_USER). resume: the host takes part again (NORMAL). " +
 			"409 when the host never pinged, or the action does not apply to its state.",
 		Parameters: []parameter{envParam, stageParam, pathParam("host", "host name or id"), {Name: "action", In: "path", Required: true, Description: "the action",
-			Schema: &jsonSchema{Type: "string", Enum: []string{"retry", "exclude", "pause", "resume"}}}},
+			Schema: &jsonSchema{Type: "string", Enum: []string{"retry", "exclude", "pause", "resume", "stop"}}}},
 		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("HostActionRequest")}}},
 		Responses: map[string]*response{
 			"200": jsonResponse("the host after the action", hostRef),

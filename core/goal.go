@@ -35,7 +35,8 @@ type GoalDecision struct {
 type candidateKind int
 
 const (
-	continueDeploy candidateKind = iota // same deploy: next stage, retry or restart
+	stopService    candidateKind = iota // an operator stops the service: before anything else
+	continueDeploy                      // same deploy: next stage, retry or restart
 	startInstall                        // a deploy the host is not on yet
 )
 
@@ -157,10 +158,12 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 	if dep == nil {
 		return nil, nil, false // 0.1: nothing to deploy yet
 	}
+	if ag != nil && ag.State == AgentStop {
+		c, row := decideStop(ps, ag, rep, hostName, now)
+		return c, row, false
+	}
 	if IsHeldByOperator(ag) {
-		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
-		// goals yet, so a stopping host is left alone too.
-		return nil, nil, false
+		return nil, nil, false // 0.3: an operator excluded the host
 	}
 	first := ag == nil || ag.FirstDeploy
 	fresh := func(first bool) Agent {
@@ -251,6 +254,38 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 		return nil, nil, true // serving an older build: wait until the deploy admits it
 	}
 	return install(startInstall), nil, false
+}
+
+// decideStop is Teletraan's stop path (0.4) for a host an operator stopped (state STOP):
+// the agent runs the build's STOPPING script, opcode STOP, until it succeeds; the host then
+// rests at STOPPED and gets no goal. A fatal failure gives up (PAUSED_BY_SYSTEM). The goal
+// names the deploy the agent last reported, whose build holds the script. A host must be
+// resumed (state NORMAL) to deploy again, from PRE_DOWNLOAD.
+func decideStop(ps *PingStage, ag *Agent, rep *protocol.PingReport, hostName string, now time.Time) (*candidate, *Agent) {
+	row := *ag
+	row.HostName = hostName
+	if rep != nil {
+		row = reportRow(ag, rep, ps, ag.HostID, hostName, now)
+		row.State = AgentStop
+	}
+	switch {
+	case row.DeployStage == protocol.StageStopped:
+		return nil, &row
+	case rep != nil && rep.DeployStage == protocol.StageStopping && rep.AgentStatus == protocol.StatusSucceeded:
+		row.DeployStage, row.StageStartedAt = protocol.StageStopped, now
+		return nil, &row
+	case rep != nil && rep.DeployStage == protocol.StageStopping && protocol.IsFatalStatus(rep.AgentStatus):
+		row.State = AgentPausedBySystem
+		return nil, &row
+	}
+	goalRow := row
+	if goalRow.DeployStage != protocol.StageStopping {
+		goalRow.DeployStage, goalRow.Status, goalRow.StageStartedAt = protocol.StageStopping, protocol.StatusUnknown, now
+	}
+	goal := protocol.DeployGoal{DeployID: row.DeployID, DeployType: "STOP", EnvID: ps.Stage.ID, EnvName: ps.Stage.EnvName,
+		StageName: ps.Stage.StageName, StageType: cmp.Or(ps.Stage.StageType, StageTypeDefault), DeployStage: protocol.StageStopping,
+		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, protocol.StageStopping)}
+	return &candidate{kind: stopService, envName: ps.Stage.EnvName, opCode: protocol.OpStop, goal: goal, row: &goalRow, fallback: &row}, nil
 }
 
 // OnAlias reports whether a host serves alias, the deploy a rollback returns to, and so

@@ -41,6 +41,13 @@ func rollbackTo(alias string) func(*core.PingStage) {
 	return func(ps *core.PingStage) { ps.Deploy.Type, ps.Deploy.Alias = core.TypeRollback, alias }
 }
 
+// stopFailed is a report that the host gave up on its STOPPING script.
+func stopFailed() protocol.PingReport {
+	r := report("stg-web", "d2", protocol.StageStopping, protocol.StatusTooManyRetry)
+	r.FailCount, r.ErrorCode = 3, 1
+	return r
+}
+
 // fatalOn is a report that the host gave up on deployID's RESTARTING.
 func fatalOn(deployID string) protocol.PingReport {
 	r := report("stg-web", deployID, protocol.StageRestarting, protocol.StatusTooManyRetry)
@@ -130,6 +137,24 @@ func TestDecideGoal(t *testing.T) {
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
 		{name: "host serving an older deploy waits for admission", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
+		{name: "stop: a serving host runs STOPPING with opcode STOP", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpStop, wantStage: protocol.StageStopping,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false, 0}}},
+		{name: "stop: a host on an older deploy stops that one", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpStop, wantStage: protocol.StageStopping,
+			wantRows: []rowWant{{"stg-web", "d1", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false, 0}}},
+		{name: "stop: STOPPING succeeded rests at STOPPED", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageStopping, ok)}, wantOp: protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageStopped, ok, core.AgentStop, false, 0}}},
+		{name: "stop: STOPPED is the steady state", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStopped, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageStopped, ok)}, wantOp: protocol.OpNoop},
+		{name: "stop: a fatal STOPPING gives up", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false))},
+			reports: []protocol.PingReport{stopFailed()}, wantOp: protocol.OpNoop,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageStopping, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false, 3}},
+			wantErrors: 1},
+		{name: "stop comes before another stage's install", stages: []core.PingStage{other, goalStage(withAgent("d2", serving, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpStop, wantStage: protocol.StageStopping,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false, 0}}},
 		{name: "rollback: a host serving the alias is done and runs nothing", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop,
 			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
