@@ -166,7 +166,7 @@ func TestHostActions(t *testing.T) {
 	}
 	// By host id too, and bodiless.
 	wantStatus(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/id-1/actions/resume", ""), http.StatusOK)
-	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/resume", ""), http.StatusConflict, core.ECONFLICT, "", "not paused or stopped by a person")
+	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/resume", ""), http.StatusConflict, core.ECONFLICT, "", "not paused by a person")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-2/actions/pause", ""), http.StatusConflict, core.ECONFLICT, "", "never pinged")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-9/actions/pause", ""), http.StatusNotFound, core.ENOTFOUND, "", "h-9 is not a host of hello/prod")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/reboot", ""), http.StatusBadRequest, core.EINVALID, "action",

@@ -97,7 +97,7 @@ func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 		}
 	case core.AgentNormal:
 		if ag.State != core.AgentPausedByUser && ag.State != core.AgentStop {
-			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused or stopped by a person (its state is %s); use retry to restart a failed host", ag.State)
+			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused by a person, nor stopped (its state is %s); use retry to restart a failed host", ag.State)
 		}
 	case core.AgentStop:
 		if ag.State == core.AgentStop {
