@@ -282,7 +282,7 @@ func decideStop(ps *PingStage, ag *Agent, rep *protocol.PingReport, hostName str
 	if goalRow.DeployStage != protocol.StageStopping {
 		goalRow.DeployStage, goalRow.Status, goalRow.StageStartedAt = protocol.StageStopping, protocol.StatusUnknown, now
 	}
-	goal := protocol.DeployGoal{DeployID: row.DeployID, DeployType: "STOP", EnvID: ps.Stage.ID, EnvName: ps.Stage.EnvName,
+	goal := protocol.DeployGoal{DeployID: row.DeployID, DeployType: protocol.OpStop, EnvID: ps.Stage.ID, EnvName: ps.Stage.EnvName,
 		StageName: ps.Stage.StageName, StageType: cmp.Or(ps.Stage.StageType, StageTypeDefault), DeployStage: protocol.StageStopping,
 		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, protocol.StageStopping)}
 	return &candidate{kind: stopService, envName: ps.Stage.EnvName, opCode: protocol.OpStop, goal: goal, row: &goalRow, fallback: &row}, nil
