@@ -1,5 +1,5 @@
 # Convenience targets; each is a plain go command, so nothing here is required.
-.PHONY: dev test ci build lint
+.PHONY: dev test ci build lint record-histories
 
 dev:
 	go run ./cmd/teletraan dev
@@ -17,3 +17,9 @@ build:
 lint:
 	go vet ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+# Re-record the replay corpus (workflows/testdata/histories) from real runs; see
+# ARCHITECTURE.md, "Changing a workflow". New files are dated, old ones are kept.
+RECORD_TESTS = TestDevStackDeploysThroughTemporalAndSurvivesRestart|TestPausedDeployStartsNoNewHostUntilResumed|TestFailingDeployRollsBackByPolicy|TestTerminatedHotfixDoesNotStickTheStage|TestRollbackAliasRunsNothingOnHostsAlreadyOnTheTarget|TestContinuedStageWatchesTheDeployItInherited|TestDeployContinuesAsNewAndFinishes
+record-histories:
+	TELETRAAN_RECORD_HISTORIES=$(CURDIR)/workflows/testdata/histories go test ./cmd/teletraan/ -count=1 -run '$(RECORD_TESTS)'

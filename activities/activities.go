@@ -49,7 +49,7 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 	d := &schema.Deploy{
 		ID: in.DeployID, StageID: in.StageID, EnvName: in.EnvName, StageName: in.StageName,
 		BuildID: in.BuildID, FromBuildID: from, Type: in.Type, Description: in.Description,
-		Operator: in.Operator, WorkflowID: in.WorkflowID,
+		Operator: in.Operator, WorkflowID: in.WorkflowID, AliasDeployID: in.AliasDeployID,
 	}
 	if err := a.Store.CreateDeploy(ctx, d); err != nil {
 		return CreateDeployResult{}, permanent(err)
@@ -61,6 +61,12 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 func (a *Activities) SetDeployState(ctx context.Context, in SetDeployStateInput) error {
 	_, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
 	return permanent(err)
+}
+
+// SetDeployBaking records on the deploy row until when it bakes, so that readers see the
+// bake as its own phase with its end; a nil Until ends it.
+func (a *Activities) SetDeployBaking(ctx context.Context, in SetDeployBakingInput) error {
+	return permanent(a.Store.SetDeployBaking(ctx, in.DeployID, in.Until, in.Reason))
 }
 
 // SetDeployPaused records on the deploy row that an operator paused or resumed it.

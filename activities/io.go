@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"time"
+
 	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
@@ -28,6 +30,8 @@ type CreateDeployInput struct {
 	Description string
 	Operator    string
 	WorkflowID  string
+	// AliasDeployID is a rollback's alias: the deploy whose build it returns to.
+	AliasDeployID string `json:",omitempty"`
 }
 
 // CreateDeployResult is the output of CreateDeploy.
@@ -92,6 +96,11 @@ type WaveInput struct {
 	// Drain makes AwaitWave wait for the whole wave rather than for one free slot, so that a
 	// bake time follows complete waves.
 	Drain bool
+	// Watch makes AwaitWave only keep the counts of a deploy that has its verdict current,
+	// returning after MaxWait or once the verdict is no longer UntilNot (when set), as
+	// core.WatchNeedsDecision says.
+	Watch    bool   `json:",omitempty"`
+	UntilNot string `json:",omitempty"`
 }
 
 // AdmitWaveResult is the output of AdmitWave.
@@ -136,4 +145,28 @@ type FindRollbackTargetInput struct {
 type FindRollbackTargetResult struct {
 	DeployID string
 	BuildID  string
+}
+
+// AwaitDeployClosedInput is the input of AwaitDeployClosed.
+type AwaitDeployClosedInput struct {
+	DeployID   string
+	WorkflowID string
+}
+
+// AwaitDeployClosedResult is the output of AwaitDeployClosed.
+type AwaitDeployClosedResult struct {
+	// Closed is always true when the activity returns without an error.
+	Closed bool
+	// Failure is how the workflow ended when it did not complete ("" when it completed):
+	// terminated, failed, timed out or cancelled, as the server reports it.
+	Failure string `json:",omitempty"`
+}
+
+// SetDeployBakingInput is the input of SetDeployBaking.
+type SetDeployBakingInput struct {
+	DeployID string
+	// Until is when the bake ends; nil when it ended.
+	Until *time.Time `json:",omitempty"`
+	// Reason replaces the deploy's state reason when set.
+	Reason string `json:",omitempty"`
 }

@@ -18,6 +18,11 @@ const (
 	// DefaultMaxWait bounds one AwaitWave call, well inside its 15-minute StartToClose, so
 	// that the deploy workflow regularly gets control back even when nothing moves.
 	DefaultMaxWait = 10 * time.Minute
+	// WatchPollInterval is how often AwaitWave reads the agent rows of a deploy that has
+	// its verdict (WaveInput.Watch) unless PollInterval is set: nearly every stage has one
+	// open, so it polls five times less often than a rollout, still well inside the
+	// activity's heartbeat timeout.
+	WatchPollInterval = 5 * time.Second
 )
 
 func (a *Activities) now() time.Time {
@@ -145,10 +150,18 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 		}
 		p.Counts = c
 		activity.RecordHeartbeat(ctx, p)
-		if core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain) || !a.now().Before(deadline) {
+		decide := core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain)
+		if in.Watch {
+			decide = core.WatchNeedsDecision(c, in.SuccessThreshold, in.UntilNot)
+		}
+		if decide || !a.now().Before(deadline) {
 			return c, nil
 		}
-		t := time.NewTimer(a.pollInterval())
+		every := a.pollInterval()
+		if in.Watch && a.PollInterval == 0 {
+			every = WatchPollInterval
+		}
+		t := time.NewTimer(every)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -184,7 +197,7 @@ func (a *Activities) snapshot(ctx context.Context, in WaveInput, d *schema.Deplo
 	for _, h := range adm {
 		admittedAt[h.HostID] = h.AdmittedAt
 	}
-	return core.TallyDeploy(hosts, d.ID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
+	return core.TallyDeploy(hosts, d.ID, d.AliasDeployID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
 }
 
 // deployRowCounts are the counts the deploy row shows. Stuck hosts are recorded as failed,

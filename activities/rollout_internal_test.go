@@ -44,7 +44,7 @@ func TestNeverPingedHostIsCountedOnceOnTheDeployRow(t *testing.T) {
 			DeployStage: protocol.StageServingBuild, Status: protocol.StatusSucceeded, State: core.AgentNormal}},
 		{HostName: "web-2", MemberBy: "host"},
 	}
-	tally := core.TallyDeploy(hosts, "d1", start, nil, start.Add(time.Hour), 10*time.Minute)
+	tally := core.TallyDeploy(hosts, "d1", "", start, nil, start.Add(time.Hour), 10*time.Minute)
 	got := deployRowCounts(tally.Counts)
 	want := schema.DeployCounts{Total: 2, Succeeded: 1, Failed: 1, InFlight: 0, Remaining: 0}
 	if got != want {

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -20,6 +21,8 @@ type Store interface {
 	CreateDeploy(ctx context.Context, d *schema.Deploy) error
 	// SetDeployState records a deploy's state and the reason for it.
 	SetDeployState(ctx context.Context, id, state, reason string) (*schema.Deploy, error)
+	// SetDeployBaking records when a deploy's bake ends (nil: it stopped baking).
+	SetDeployBaking(ctx context.Context, id string, until *time.Time, reason string) error
 	// SetDeployPaused records that an operator paused or resumed a deploy.
 	SetDeployPaused(ctx context.Context, id string, paused bool, reason string) error
 	// SetDeployCounts records a deploy's total, succeeded and failed host counts.

@@ -143,7 +143,7 @@ func (s *server) rollback(c *gin.Context) {
 	if desc == "" {
 		desc = fmt.Sprintf("rollback to build %s of deploy %s", b.ID, target.ID)
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator, AliasDeployID: target.ID})
 }
 
 // rollbackTarget is the deploy named by toDeployID, which must belong to the stage, or

@@ -158,9 +158,9 @@ func TestHostActions(t *testing.T) {
 	for _, step := range []struct {
 		action, want, actions string
 	}{
-		{"retry", core.AgentReset, "pause,exclude"}, // the stage has no current deploy: the host is on another build
+		{"retry", core.AgentReset, "pause,exclude,stop"}, // the stage has no current deploy: the host is on another build
 		{"pause", core.AgentPausedInDeploy, "resume,exclude"},
-		{"resume", core.AgentNormal, "pause,exclude"},
+		{"resume", core.AgentNormal, "pause,exclude,stop"},
 		{"exclude", core.AgentPausedByUser, "resume,pause"},
 	} {
 		rec := a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/"+step.action, `{"description":"why not"}`)
@@ -179,5 +179,5 @@ func TestHostActions(t *testing.T) {
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-2/actions/pause", ""), http.StatusConflict, core.ECONFLICT, "", "never pinged")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-9/actions/pause", ""), http.StatusNotFound, core.ENOTFOUND, "", "h-9 is not a host of hello/prod")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/hosts/h-1/actions/reboot", ""), http.StatusBadRequest, core.EINVALID, "action",
-		"use one of retry, exclude, pause, resume")
+		"use one of retry, exclude, pause, resume, stop")
 }

@@ -25,6 +25,9 @@ type StartDeployRequest struct {
 	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait in the
 	// stage's queue instead of being refused.
 	Queue bool
+	// AliasDeployID is, for a rollback, the deploy whose build it returns to: hosts still
+	// serving that deploy count as done and run no script (Teletraan's rollback alias).
+	AliasDeployID string
 }
 
 // StartDeployResult is what StartDeploy answers: the started deploy, or the queued request.

@@ -26,6 +26,7 @@ type deployStore interface {
 	CurrentDeploy(ctx context.Context, env, stage string) (*schema.Deploy, error)
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
 	ListDeployHosts(ctx context.Context, deployID string) ([]schema.DeployHost, error)
+	ListDeployReasons(ctx context.Context, deployID string) ([]schema.DeployReason, error)
 }
 
 // deployList is the body of a stage's deploy listing.
@@ -41,6 +42,9 @@ type deployView struct {
 	WorkflowURL string  `json:"workflowUrl,omitempty"`
 	// ClearedQueue is the queued deploy that this newly started deploy dropped.
 	ClearedQueue string `json:"clearedQueue,omitempty"`
+	// Reasons are every state the deploy was put in and why, oldest first (one deploy's
+	// answers only).
+	Reasons []DeployReason `json:"reasons,omitempty"`
 }
 
 // startDeployBody is the JSON of POST /v1/envs/:env/:stage/deploys.
@@ -194,7 +198,14 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", d.BuildID, d.ID, err))
 		return
 	}
-	c.JSON(http.StatusOK, s.view(d, b))
+	reasons, err := s.deploys.ListDeployReasons(c.Request.Context(), d.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := s.view(d, b)
+	v.Reasons = deployReasonsJSON(reasons)
+	c.JSON(http.StatusOK, v)
 }
 
 func (s *server) view(d *schema.Deploy, b *schema.Build) deployView {

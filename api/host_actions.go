@@ -15,8 +15,9 @@ import (
 // hostActions are the actions of POST .../hosts/:host/actions/:action, in the order the
 // errors list them; core.HostActionState says which agent state each sets. Exclude is
 // Teletraan's "pause host" (PAUSED_BY_USER: out of deploys, counted only in their total);
-// pause holds the host at its step while the deploy keeps waiting for it.
-var hostActions = []string{core.HostRetry, core.HostExclude, core.HostPause, core.HostResume}
+// pause holds the host at its step while the deploy keeps waiting for it; stop runs the
+// build's STOPPING script and rests the host at STOPPED.
+var hostActions = []string{core.HostRetry, core.HostExclude, core.HostPause, core.HostResume, core.HostStop}
 
 func (s *server) hostAction(c *gin.Context) {
 	action := c.Param("action")

@@ -55,6 +55,7 @@ func stageConfigJSON(stored *schema.StageConfig) StageConfig {
 		SecretVariables:     cfg.SecretVariables,
 		AgentConfigs:        cfg.AgentConfigs,
 		OnFailure:           cfg.OnFailure,
+		StageType:           cfg.StageType,
 		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
 	}
 }
@@ -90,6 +91,7 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 		cfg.AgentConfigs = b.AgentConfigs
 	}
 	setIfPresent(&cfg.OnFailure, b.OnFailure)
+	setIfPresent(&cfg.StageType, b.StageType)
 	if b.Alarms != nil {
 		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
 	}
@@ -190,6 +192,7 @@ func deployJSON(d *schema.Deploy) Deploy {
 		UpdatedAt:        d.UpdatedAt,
 		SucceededAt:      d.SucceededAt,
 		EndedAt:          d.EndedAt,
+		BakingUntil:      d.BakingUntil,
 	}
 }
 
@@ -291,4 +294,12 @@ func auditEntryJSON(e *schema.AuditEntry) AuditEntry {
 	return AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.Role, RemoteAddr: e.RemoteAddr, Method: e.Method,
 		Route: e.Route, Path: e.Path, EnvName: e.EnvName, StageName: e.StageName, Status: e.Status,
 		ErrorCode: e.ErrorCode, RequestID: e.RequestID}
+}
+
+func deployReasonsJSON(rs []schema.DeployReason) []DeployReason {
+	out := make([]DeployReason, len(rs))
+	for i, r := range rs {
+		out[i] = DeployReason{State: r.State, Reason: r.Reason, CreatedAt: r.CreatedAt}
+	}
+	return out
 }

@@ -105,6 +105,7 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.scriptVariables":     "exported to the build's lifecycle scripts; keys are environment variable names",
 		"StageConfig.secretVariables":     "script variables whose values are write-only: names or globs such as DB_*; names holding PASSWORD, SECRET, TOKEN, CREDENTIAL, PRIVATE_KEY or API_KEY always are. Reads show their values, and alarm URLs' credentials, as (secret); sending (secret) back keeps the stored value",
 		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
+		"StageConfig.stageType":           "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
 		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
 		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
 		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
@@ -119,6 +120,7 @@ func fieldDescriptions() map[string]string {
 		"Deploy.inFlight":                 "hosts deploying now, as the workflow last counted",
 		"Deploy.remaining":                "hosts waiting for an admission, as the workflow last counted",
 		"Deploy.paused":                   "an operator paused the deploy: it admits no new hosts until resumed",
+		"Deploy.bakingUntil":              "while the deploy bakes between waves (phase BAKING), when the bake ends",
 		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
 		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (held at its step by a person, stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
 		"StageHost.actions":               "the host actions that apply to the host now (retry, exclude, pause, resume); the others are refused",
@@ -144,6 +146,7 @@ func buildOpenAPI() *openAPIDoc {
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
 	comps["StageConfig"].Properties["onFailure"].Enum = []string{core.FailureWait, core.FailureRollback}
+	comps["StageConfig"].Properties["stageType"].Enum = core.StageTypes()
 	for _, p := range core.HostPhases() {
 		comps["StageHost"].Properties["phase"].Enum = append(comps["StageHost"].Properties["phase"].Enum, string(p))
 	}
@@ -184,6 +187,11 @@ func buildOpenAPI() *openAPIDoc {
 		"build":        buildRef,
 		"workflowUrl":  {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
 		"clearedQueue": {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
+		"reasons": arrayOf(object(map[string]*jsonSchema{
+			"state":     {Type: "string", Description: "the state the deploy was put in"},
+			"reason":    {Type: "string", Description: "why, as it was recorded then"},
+			"createdAt": {Type: "string", Format: "date-time"},
+		}, "state", "reason", "createdAt")),
 	}, "deploy")
 	comps["QueuedDeploy"] = object(map[string]*jsonSchema{
 		"queued":     {Type: "boolean", Description: "always true"},
@@ -521,14 +529,14 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 	add(http.MethodPost, "/v1/envs/{env}/{stage}/hosts/{host}/actions/{action}", &operation{
-		OperationID: "hostAction", Summary: "Retry, exclude, pause or resume one host of a stage", Tags: []string{"capacity"},
+		OperationID: "hostAction", Summary: "Retry, exclude, pause, resume or stop one host of a stage", Tags: []string{"capacity"},
 		Description: "retry: the host starts the stage's current deploy over from PRE_DOWNLOAD (agent state RESET). " +
 			"exclude (Teletraan's \"pause host\"): deploys skip the host and count it only in their total; it keeps its build (PAUSED_BY_USER). " +
 			"pause: the host takes no further step, but the deploy keeps counting it as in flight and waits for it, so it turns stuck after the stuck timeout (PAUSED_IN_DEPLOY). " +
 			"resume: an excluded or paused host takes part again (NORMAL). " +
 			"409 when the host never pinged, or the action does not apply to its state (a host's actions lists the ones that do).",
 		Parameters: []parameter{envParam, stageParam, pathParam("host", "host name or id"), {Name: "action", In: "path", Required: true, Description: "the action",
-			Schema: &jsonSchema{Type: "string", Enum: []string{"retry", "exclude", "pause", "resume"}}}},
+			Schema: &jsonSchema{Type: "string", Enum: []string{"retry", "exclude", "pause", "resume", "stop"}}}},
 		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("HostActionRequest")}}},
 		Responses: map[string]*response{
 			"200": jsonResponse("the host after the action", hostRef),

@@ -42,7 +42,7 @@ func TestPingFirstPingInstallsTheCurrentBuildAtOnce(t *testing.T) {
 	want := map[string]any{
 		"opCode": "DEPLOY",
 		"deployGoal": map[string]any{
-			"deployId": deployID, "deployType": "REGULAR", "envId": st.ID, "envName": "web", "stageName": "prod",
+			"deployId": deployID, "deployType": "REGULAR", "envId": st.ID, "envName": "web", "stageName": "prod", "stageType": "DEFAULT",
 			"deployStage": "PRE_DOWNLOAD", "agentConfigs": map[string]any{"max_retry": "3"},
 			"scriptVariables": map[string]any{"PORT": "8080"}, "firstDeploy": true, "isDocker": false,
 		},

@@ -54,6 +54,7 @@ type stageBody struct {
 	SecretVariables     []string          `json:"secretVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           *string           `json:"onFailure"`
+	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
 
 	ID              json.RawMessage `json:"id"`

@@ -218,3 +218,17 @@ func TestCreateStageWithOnlyAPercentageHasNoCountCap(t *testing.T) {
 		}
 	}
 }
+
+func TestStageType(t *testing.T) {
+	a := newTestAPI(t)
+	if st := a.createStage("hello", "prod", `"maxParallel":5`); st.StageType != core.StageTypeDefault {
+		t.Errorf("new stage: stageType %q, want DEFAULT", st.StageType)
+	}
+	rec := a.call(http.MethodPut, "/v1/envs/hello/prod", `{"stageType":"PRODUCTION"}`)
+	wantStatus(t, rec, http.StatusOK)
+	if got := decode[schema.Stage](t, rec); got.StageType != core.StageTypeProduction || got.MaxParallel != 5 {
+		t.Errorf("after PUT stageType: %+v", got.StageConfig)
+	}
+	wantError(t, a.call(http.MethodPut, "/v1/envs/hello/prod", `{"stageType":"prod"}`),
+		http.StatusBadRequest, core.EINVALID, "stageType", "not a stage type")
+}

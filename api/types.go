@@ -37,6 +37,7 @@ type StageConfig struct {
 	SecretVariables     []string          `json:"secretVariables"`
 	AgentConfigs        map[string]string `json:"agentConfigs"`
 	OnFailure           string            `json:"onFailure"`
+	StageType           string            `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
 }
 
@@ -97,6 +98,15 @@ type Deploy struct {
 	UpdatedAt        time.Time  `json:"updatedAt"`
 	SucceededAt      *time.Time `json:"succeededAt,omitempty"`
 	EndedAt          *time.Time `json:"endedAt,omitempty"`
+	// BakingUntil is when the bake between waves ends, while the deploy bakes (phase BAKING).
+	BakingUntil *time.Time `json:"bakingUntil,omitempty"`
+}
+
+// DeployReason is one state a deploy was put in and why; a deploy keeps them all, in order.
+type DeployReason struct {
+	State     string    `json:"state"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // StageHost is a host of a stage's capacity, or one still reporting the stage, with its

@@ -74,6 +74,8 @@ func configFields(c schema.StageConfig) []configField {
 			Help: "Script variables whose values are write-only: names or globs such as DB_*, separated by commas. Names holding PASSWORD, SECRET, TOKEN, CREDENTIAL, PRIVATE_KEY or API_KEY always are. Their values show as (secret); leave (secret) in place to keep a value."},
 		{Name: "onFailure", Label: "On failure", Kind: "select", Options: []string{core.FailureWait, core.FailureRollback}, Required: true, Value: c.OnFailure,
 			Help: "What a FAILING deploy does: WAIT for a person to abort, roll back or redeploy, or ROLLBACK to the last good build at once."},
+		{Name: "stageType", Label: "Stage type", Kind: "select", Options: core.StageTypes(), Required: true, Value: c.StageType,
+			Help: "Teletraan's stage type, sent to every agent; the build's scripts read it as COMPUTE_ENV_TYPE."},
 	}
 }
 

@@ -40,7 +40,7 @@ type hostStageRow struct {
 	ErrorAt     *time.Time
 	// ErrorStale marks an error from an attempt the host has since got past.
 	ErrorStale bool
-	// Actions are the host actions that apply in this stage now (core.HostActionsFor).
+	// Actions are the host actions the board offers in this stage now (boardHostActions).
 	Actions []string
 }
 
@@ -117,5 +117,5 @@ func (b *Board) hostActionsIn(ctx context.Context, s schema.HostStage, hosts []s
 			ping = &hosts[i].LastPingAt
 		}
 	}
-	return core.HostActionsFor(s.Agent, core.PhaseOf(s.Agent, ping, st.CurrentDeployID, now))
+	return boardHostActions(s.Agent, core.PhaseOf(s.Agent, ping, st.CurrentDeployID, now))
 }

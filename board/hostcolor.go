@@ -43,3 +43,17 @@ func deployIDOf(d *schema.Deploy) string {
 	}
 	return d.ID
 }
+
+// boardHostActions are the host actions the board offers: those that apply (core.HostActionsFor)
+// but stop, which ends the host's service. Stopping is what automation does before a
+// machine is terminated (the API and teletraan's CLI offer it); a one-click service stop
+// beside every host of a production stage is a button people press by mistake.
+func boardHostActions(agent *core.Agent, p core.HostPhase) []string {
+	var out []string
+	for _, a := range core.HostActionsFor(agent, p) {
+		if a != core.HostStop {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -149,7 +149,7 @@ type hostRow struct {
 	ErrorText        string
 	// ErrorStale marks an error from an attempt the host has since got past (core.IsStaleError).
 	ErrorStale bool
-	// Actions are the host actions that apply to the host now (core.HostActionsFor).
+	// Actions are the host actions the board offers for the host now (boardHostActions).
 	Actions []string
 	Hidden  bool
 }
@@ -209,7 +209,7 @@ func (b *Board) hosts(c *gin.Context) {
 	for _, h := range hosts {
 		phase := core.PhaseOf(h.Agent, h.LastPingAt, deployIDOf(current), now)
 		row := newHostRow(ctx, h, phaseColor(phase), builds, now)
-		row.Actions = core.HostActionsFor(h.Agent, phase)
+		row.Actions = boardHostActions(h.Agent, phase)
 		row.Hidden = !filter.matches(row.Name, row.Color, row.State)
 		if !row.Hidden {
 			page.Shown++

@@ -35,6 +35,23 @@ const (
 	FailureRollback = "ROLLBACK"
 )
 
+// Stage types, as in Teletraan (EnvType): the agent exports a goal's stageType to the
+// lifecycle scripts as COMPUTE_ENV_TYPE. DEFAULT is what a stage that sets none has.
+const (
+	StageTypeDefault    = "DEFAULT"
+	StageTypeProduction = "PRODUCTION"
+	StageTypeControl    = "CONTROL"
+	StageTypeCanary     = "CANARY"
+	StageTypeLatest     = "LATEST"
+	StageTypeDev        = "DEV"
+	StageTypeStaging    = "STAGING"
+)
+
+// StageTypes lists the stage types a stage may have, DEFAULT first.
+func StageTypes() []string {
+	return []string{StageTypeDefault, StageTypeProduction, StageTypeControl, StageTypeCanary, StageTypeLatest, StageTypeDev, StageTypeStaging}
+}
+
 // IsFinalState reports whether a deploy in state can no longer change.
 func IsFinalState(state string) bool { return state == StateSucceeded || state == StateAborted }
 

@@ -35,7 +35,8 @@ type GoalDecision struct {
 type candidateKind int
 
 const (
-	continueDeploy candidateKind = iota // same deploy: next stage, retry or restart
+	stopService    candidateKind = iota // an operator stops the service: before anything else
+	continueDeploy                      // same deploy: next stage, retry or restart
 	startInstall                        // a deploy the host is not on yet
 )
 
@@ -175,10 +176,13 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 		}
 		return nil, nil, false
 	}
+	if ag != nil && ag.State == AgentStop {
+		c, row := decideStop(ps, ag, rep, hostName, now)
+		return c, row, false
+	}
 	if IsHeldByOperator(ag) || (ag != nil && ag.State == AgentPausedInDeploy) {
-		// 0.3: an operator excluded the host. STOP belongs to the stop path, which has no
-		// goals yet, so a stopping host is left alone too. A host paused at its step gets
-		// no goal either, and its row stays as it is until a person resumes it.
+		// 0.3: an operator excluded the host. A host paused at its step gets no goal either,
+		// and its row stays as it is until a person resumes it.
 		return nil, nil, false
 	}
 	first := ag == nil || ag.FirstDeploy
@@ -193,6 +197,22 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 			goal: buildGoal(ps, protocol.StagePreDownload, first), row: &row}
 	}
 	reset := ag != nil && ag.State == AgentReset
+
+	if OnAlias(dep.Alias, ag, rep) {
+		// Teletraan's alias swap: the host serves the rollback's build already, so it is
+		// recorded as serving the rollback and runs nothing, RESTARTING included.
+		row := Agent{HostID: hostID, StageID: ps.Stage.ID, HostName: hostName, FirstDeploy: false, StartedAt: now}
+		if ag != nil {
+			row = *ag
+			row.HostID, row.HostName = hostID, hostName
+		}
+		if row.DeployID != dep.ID {
+			row.StageStartedAt = now
+		}
+		row.DeployID, row.DeployStage, row.Status, row.State = dep.ID, protocol.StageServingBuild, protocol.StatusSucceeded, AgentNormal
+		row.FailCount, row.ErrorCode, row.FirstDeploy, row.UpdatedAt = 0, 0, false, now
+		return nil, &row, false
+	}
 
 	// A report of the current deploy counts only if the service gave the host a goal for it.
 	if rep != nil && rep.DeployID == dep.ID && MayReport(ag, dep.ID) {
@@ -255,6 +275,53 @@ func decideMember(ps *PingStage, rep *protocol.PingReport, hostID, hostName stri
 		return nil, nil, true // serving an older build: wait until the deploy admits it
 	}
 	return install(startInstall), nil, false
+}
+
+// decideStop is Teletraan's stop path (0.4) for a host an operator stopped (state STOP):
+// the agent runs the build's STOPPING script, opcode STOP, until it succeeds; the host then
+// rests at STOPPED and gets no goal. A fatal failure gives up (PAUSED_BY_SYSTEM). The goal
+// names the deploy the agent last reported, whose build holds the script. A host must be
+// resumed (state NORMAL) to deploy again, from PRE_DOWNLOAD.
+func decideStop(ps *PingStage, ag *Agent, rep *protocol.PingReport, hostName string, now time.Time) (*candidate, *Agent) {
+	row := *ag
+	row.HostName = hostName
+	if rep != nil {
+		row = reportRow(ag, rep, ps, ag.HostID, hostName, now)
+		row.State = AgentStop
+	}
+	switch {
+	case row.DeployStage == protocol.StageStopped:
+		return nil, &row
+	case rep != nil && rep.DeployStage == protocol.StageStopping && rep.AgentStatus == protocol.StatusSucceeded:
+		row.DeployStage, row.StageStartedAt = protocol.StageStopped, now
+		return nil, &row
+	case rep != nil && rep.DeployStage == protocol.StageStopping && protocol.IsFatalStatus(rep.AgentStatus):
+		row.State = AgentPausedBySystem
+		return nil, &row
+	}
+	goalRow := row
+	if goalRow.DeployStage != protocol.StageStopping {
+		goalRow.DeployStage, goalRow.Status, goalRow.StageStartedAt = protocol.StageStopping, protocol.StatusUnknown, now
+	}
+	goal := protocol.DeployGoal{DeployID: row.DeployID, DeployType: protocol.OpStop, EnvID: ps.Stage.ID, EnvName: ps.Stage.EnvName,
+		StageName: ps.Stage.StageName, StageType: cmp.Or(ps.Stage.StageType, StageTypeDefault), DeployStage: protocol.StageStopping,
+		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, protocol.StageStopping)}
+	return &candidate{kind: stopService, envName: ps.Stage.EnvName, opCode: protocol.OpStop, goal: goal, row: &goalRow, fallback: &row}, nil
+}
+
+// OnAlias reports whether a host serves alias, the deploy a rollback returns to, and so
+// runs the rollback's build already: its report (or, without one, its agent row) is of that
+// deploy at SERVING_BUILD and neither failed nor reset by an operator. The ping (DecideGoal)
+// and the tally (TallyDeploy) both count such a host as done without running a script.
+func OnAlias(alias string, ag *Agent, rep *protocol.PingReport) bool {
+	if alias == "" || (ag != nil && ag.State == AgentReset) {
+		return false
+	}
+	if rep != nil {
+		return rep.DeployID == alias && rep.DeployStage == protocol.StageServingBuild &&
+			!protocol.IsFatalStatus(rep.AgentStatus) && rep.AgentState != protocol.AgentStateResetBySystem
+	}
+	return ag != nil && ag.DeployID == alias && ag.DeployStage == protocol.StageServingBuild && ag.State == AgentNormal
 }
 
 // reportRow is the host's row in a stage as its report of the current deploy describes it.
@@ -331,9 +398,12 @@ func buildGoal(ps *PingStage, deployStage string, first bool) protocol.DeployGoa
 		EnvID:        ps.Stage.ID,
 		EnvName:      ps.Stage.EnvName,
 		StageName:    ps.Stage.StageName,
+		StageType:    cmp.Or(ps.Stage.StageType, StageTypeDefault),
 		DeployStage:  deployStage,
 		AgentConfigs: StageAgentConfigs(ps.Stage.AgentConfigs, deployStage),
 		FirstDeploy:  first,
+		// As in Teletraan: the agent sees which deploy a rollback stands in for.
+		DeployAlias: ps.Deploy.Alias,
 	}
 	if deployStage == protocol.StagePreDownload {
 		// Non-nil even when empty: an empty map tells the agent to delete its local copy.

@@ -36,6 +36,25 @@ func withAgent(deployID, stage, status, state string, first bool) func(*core.Pin
 	}
 }
 
+// rollbackTo makes the stage's current deploy d2 a rollback whose alias is alias.
+func rollbackTo(alias string) func(*core.PingStage) {
+	return func(ps *core.PingStage) { ps.Deploy.Type, ps.Deploy.Alias = core.TypeRollback, alias }
+}
+
+// stopFailed is a report that the host gave up on its STOPPING script.
+func stopFailed() protocol.PingReport {
+	r := report("stg-web", "d2", protocol.StageStopping, protocol.StatusTooManyRetry)
+	r.FailCount, r.ErrorCode = 3, 1
+	return r
+}
+
+// fatalOn is a report that the host gave up on deployID's RESTARTING.
+func fatalOn(deployID string) protocol.PingReport {
+	r := report("stg-web", deployID, protocol.StageRestarting, protocol.StatusTooManyRetry)
+	r.FailCount, r.ErrorCode = 3, 1
+	return r
+}
+
 func report(envID, deployID, stage, status string) protocol.PingReport {
 	return protocol.PingReport{EnvID: envID, DeployID: deployID, DeployStage: stage, AgentStatus: status}
 }
@@ -120,6 +139,41 @@ func TestDecideGoal(t *testing.T) {
 			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageDownloading, ok)}, wantOp: protocol.OpNoop},
 		{name: "host serving an older deploy waits for admission", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false))},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
+		{name: "stop: a serving host runs STOPPING with opcode STOP", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpStop, wantStage: protocol.StageStopping,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false, 0}}},
+		{name: "stop: a host on an older deploy stops that one", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpStop, wantStage: protocol.StageStopping,
+			wantRows: []rowWant{{"stg-web", "d1", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false, 0}}},
+		{name: "stop: STOPPING succeeded rests at STOPPED", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageStopping, ok)}, wantOp: protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageStopped, ok, core.AgentStop, false, 0}}},
+		{name: "stop: STOPPED is the steady state", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStopped, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", protocol.StageStopped, ok)}, wantOp: protocol.OpNoop},
+		{name: "stop: a fatal STOPPING gives up", stages: []core.PingStage{goalStage(withAgent("d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false))},
+			reports: []protocol.PingReport{stopFailed()}, wantOp: protocol.OpNoop,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StageStopping, protocol.StatusTooManyRetry, core.AgentPausedBySystem, false, 3}},
+			wantErrors: 1},
+		{name: "stop comes before another stage's install", stages: []core.PingStage{other, goalStage(withAgent("d2", serving, ok, core.AgentStop, false))},
+			reports: []protocol.PingReport{report("stg-web", "d2", serving, ok)}, wantOp: protocol.OpStop, wantStage: protocol.StageStopping,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StageStopping, protocol.StatusUnknown, core.AgentStop, false, 0}}},
+		{name: "rollback: a host serving the alias is done and runs nothing", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
+		{name: "rollback: a host whose row serves the alias is done before it reports", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
+			wantOp:   protocol.OpNoop,
+			wantRows: []rowWant{{"stg-web", "d2", serving, ok, normal, false, 0}}},
+		{name: "rollback: the alias swap is the steady state", stages: []core.PingStage{goalStage(withAgent("d2", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpNoop},
+		{name: "rollback: a host on another deploy waits to walk the stages", stages: []core.PingStage{goalStage(withAgent("d0", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d0", serving, ok)}, wantOp: protocol.OpNoop, wantWait: true},
+		{name: "rollback: a host the operator reset on the alias installs again", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, core.AgentReset, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload,
+			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
+		{name: "rollback: a host that failed on the alias is not on it", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), rollbackTo("d1"))},
+			reports: []protocol.PingReport{fatalOn("d1")}, wantOp: protocol.OpRollback, wantStage: protocol.StagePreDownload,
+			wantRows:   []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}},
+			wantErrors: 1},
 		{name: "admitted host installs", stages: []core.PingStage{goalStage(withAgent("d1", serving, ok, normal, false), admitted)},
 			reports: []protocol.PingReport{report("stg-web", "d1", serving, ok)}, wantOp: protocol.OpDeploy, wantStage: protocol.StagePreDownload,
 			wantRows: []rowWant{{"stg-web", "d2", protocol.StagePreDownload, protocol.StatusUnknown, normal, false, 0}}},
@@ -289,5 +343,17 @@ func TestStageAgentConfigs(t *testing.T) {
 	}
 	if got := core.StageAgentConfigs(map[string]string{"RESTARTING.x": "1"}, protocol.StagePreDownload); got != nil {
 		t.Errorf("only other stages' keys: got %v, want nil", got)
+	}
+}
+
+// Every goal names the stage's type, DEFAULT when the stage sets none, so that agents
+// export COMPUTE_ENV_TYPE to the scripts.
+func TestGoalsCarryTheStageType(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{{"", core.StageTypeDefault}, {core.StageTypeProduction, core.StageTypeProduction}} {
+		ps := goalStage(func(ps *core.PingStage) { ps.Stage.StageType = tc.set })
+		got := core.DecideGoal(core.GoalInput{HostID: "i-1", State: core.PingState{Now: goalNow, Stages: []core.PingStage{ps}}})
+		if got.Response.DeployGoal == nil || got.Response.DeployGoal.StageType != tc.want {
+			t.Errorf("stage type %q: goal %+v, want stageType %s", tc.set, got.Response.DeployGoal, tc.want)
+		}
 	}
 }

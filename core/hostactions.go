@@ -11,8 +11,11 @@ const (
 	// HostPause holds the host at its current step (PAUSED_IN_DEPLOY): the deploy still
 	// counts it as in flight and waits for it.
 	HostPause = "pause"
-	// HostResume lets an excluded or paused host take part in deploys again (NORMAL).
+	// HostResume lets an excluded, paused or stopped host take part in deploys again (NORMAL).
 	HostResume = "resume"
+	// HostStop makes the host's agent run the build's STOPPING script and rest at STOPPED
+	// (STOP), as before the machine is terminated; the deploy counts it as held.
+	HostStop = "stop"
 )
 
 // HostActionState is the agent state each host action sets.
@@ -21,6 +24,7 @@ var HostActionState = map[string]string{
 	HostExclude: AgentPausedByUser,
 	HostPause:   AgentPausedInDeploy,
 	HostResume:  AgentNormal,
+	HostStop:    AgentStop,
 }
 
 // HostActionsFor lists the actions that change something for a host in phase p whose
@@ -29,7 +33,8 @@ var HostActionState = map[string]string{
 //
 // Examples: never seen → none (it has no id yet); excluded → resume, pause; paused →
 // resume, exclude (a person can switch between the two holds); failed → retry, exclude; deploying → retry, pause, exclude; serving, on another
-// build or unreachable → pause, exclude; no row yet → exclude; stopping or leaving → none.
+// build or unreachable → pause, exclude; and stop for any host that deployed in the stage;
+// no row yet → exclude; stopped → resume; leaving → none.
 func HostActionsFor(agent *Agent, p HostPhase) []string {
 	switch {
 	case p == PhaseNeverSeen:
@@ -42,14 +47,22 @@ func HostActionsFor(agent *Agent, p HostPhase) []string {
 		return []string{HostResume, HostPause}
 	case AgentPausedInDeploy:
 		return []string{HostResume, HostExclude}
-	case AgentStop, AgentDelete:
+	case AgentStop:
+		return []string{HostResume}
+	case AgentDelete:
 		return nil
 	}
+	var out []string
 	switch p {
 	case PhaseFailed:
-		return []string{HostRetry, HostExclude}
+		out = []string{HostRetry, HostExclude}
 	case PhaseDeploying:
-		return []string{HostRetry, HostPause, HostExclude}
+		out = []string{HostRetry, HostPause, HostExclude}
+	default:
+		out = []string{HostPause, HostExclude}
 	}
-	return []string{HostPause, HostExclude}
+	if agent.DeployID != "" {
+		out = append(out, HostStop)
+	}
+	return out
 }

@@ -24,14 +24,14 @@ func TestHostActionsFor(t *testing.T) {
 	}{
 		{"never seen", nil, nil, ""},
 		{"no row yet", nil, &pinged, "exclude"},
-		{"serving", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &pinged, "pause,exclude"},
-		{"deploying", row("d1", protocol.StageDownloading, protocol.StatusUnknown, core.AgentNormal), &pinged, "retry,pause,exclude"},
-		{"failed", row("d1", protocol.StageRestarting, protocol.StatusScriptFailed, core.AgentPausedBySystem), &pinged, "retry,exclude"},
+		{"serving", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &pinged, "pause,exclude,stop"},
+		{"deploying", row("d1", protocol.StageDownloading, protocol.StatusUnknown, core.AgentNormal), &pinged, "retry,pause,exclude,stop"},
+		{"failed", row("d1", protocol.StageRestarting, protocol.StatusScriptFailed, core.AgentPausedBySystem), &pinged, "retry,exclude,stop"},
 		{"excluded", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentPausedByUser), &pinged, "resume,pause"},
 		{"paused", row("d1", protocol.StageDownloading, protocol.StatusUnknown, core.AgentPausedInDeploy), &pinged, "resume,exclude"},
-		{"on another build", row("d0", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &pinged, "pause,exclude"},
-		{"unreachable", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &silent, "pause,exclude"},
-		{"stopping", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentStop), &pinged, ""},
+		{"on another build", row("d0", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &pinged, "pause,exclude,stop"},
+		{"unreachable", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentNormal), &silent, "pause,exclude,stop"},
+		{"stopped", row("d1", protocol.StageServingBuild, protocol.StatusSucceeded, core.AgentStop), &pinged, "resume"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := core.PhaseOf(tc.agent, tc.ping, "d1", now)
@@ -60,7 +60,7 @@ func TestPausedHostStaysInTheDeploy(t *testing.T) {
 		return core.StageHost{HostName: name, HostID: name, LastPingAt: &now, MemberBy: "host",
 			Agent: &core.Agent{HostID: name, DeployID: "d1", DeployStage: protocol.StageDownloading, Status: protocol.StatusUnknown, State: state, StageStartedAt: start}}
 	}
-	tally := core.TallyDeploy([]core.StageHost{host("a", core.AgentPausedInDeploy), host("b", core.AgentPausedByUser)}, "d1", start, nil, now, 10*time.Minute)
+	tally := core.TallyDeploy([]core.StageHost{host("a", core.AgentPausedInDeploy), host("b", core.AgentPausedByUser)}, "d1", "", start, nil, now, 10*time.Minute)
 	if c := tally.Counts; c.Total != 2 || c.InFlight != 1 || c.Stuck != 1 || c.Succeeded+c.Failed+c.Remaining != 0 {
 		t.Errorf("counts %+v, want the paused host in flight and stuck, the excluded one only in the total", c)
 	}

@@ -26,6 +26,8 @@ type StageRef struct {
 	EnvName         string
 	StageName       string
 	CurrentDeployID string
+	// StageType travels in every goal (StageTypes; "" reads as DEFAULT).
+	StageType       string
 	ScriptVariables map[string]string
 	AgentConfigs    map[string]string
 	// Secrets are the values of the stage's secret script variables: they travel in the
@@ -39,6 +41,9 @@ type DeployRef struct {
 	Type string
 	// State is the deploy's state; an ABORTED deploy stops the hosts still working on it.
 	State string
+	// Alias is, for a rollback, the deploy whose build it returns to: a host still serving
+	// that deploy already runs the build and counts as done (OnAlias).
+	Alias string
 }
 
 // Build is what the ping decision reads of the current deploy's build: what the agent

@@ -128,3 +128,12 @@ func RollbackTarget(history []DeployOutcome, current *DeployOutcome) int {
 	}
 	return -1
 }
+
+// WatchNeedsDecision is WaveNeedsDecision for a deploy that has its verdict and admits no
+// more hosts, whose counts are only watched: it needs a decision once the counts leave the
+// verdict untilNot ("" never: the counts are only kept current). A deploy FAILING because
+// too many hosts failed watches with untilNot FAILING, so that it runs again once a person
+// retries those hosts.
+func WatchNeedsDecision(c WaveCounts, threshold int, untilNot string) bool {
+	return untilNot != "" && Verdict(c, threshold) != untilNot
+}

@@ -45,9 +45,9 @@ type DeployTally struct {
 }
 
 // TallyDeploy sorts a stage's hosts (sorted by name) into the counts of deploy deployID,
-// which started at deployStart; admittedAt holds the admission time of the hosts the
+// which started at deployStart and, for a rollback, has alias as its alias ("" for none); admittedAt holds the admission time of the hosts the
 // deploy admitted, by host id. It follows the ping's decision (DecideGoal): a host on this
-// deploy at SERVING_BUILD succeeded; one PAUSED_BY_SYSTEM on it failed; one an operator
+// deploy at SERVING_BUILD succeeded, and so did one still serving the alias (OnAlias); one PAUSED_BY_SYSTEM on it failed; one an operator
 // holds (IsHeldByOperator) counts only in the total; a host idle at SERVING_BUILD of
 // another deploy waits for an admission unless it has one; every other host (new to the
 // stage, mid-deploy, reset, or named but never seen) is in flight, since the deploy
@@ -59,7 +59,7 @@ type DeployTally struct {
 // Example: hosts a (SERVING_BUILD on the deploy), b (never pinged, deploy started an hour
 // ago, stuck timeout 10 min) → Total 2, Succeeded 1, InFlight 1, Stuck 1; only a has an
 // outcome, since b has no id to record it under.
-func TallyDeploy(hosts []StageHost, deployID string, deployStart time.Time, admittedAt map[string]time.Time, now time.Time, stuck time.Duration) DeployTally {
+func TallyDeploy(hosts []StageHost, deployID, alias string, deployStart time.Time, admittedAt map[string]time.Time, now time.Time, stuck time.Duration) DeployTally {
 	var out DeployTally
 	for _, h := range hosts {
 		if h.MemberBy == MemberRemoved {
@@ -72,7 +72,8 @@ func TallyDeploy(hosts []StageHost, deployID string, deployStart time.Time, admi
 		switch {
 		case IsHeldByOperator(ag):
 			continue
-		case ag != nil && ag.DeployID == deployID && ag.DeployStage == protocol.StageServingBuild:
+		case ag != nil && ag.DeployID == deployID && ag.DeployStage == protocol.StageServingBuild,
+			OnAlias(alias, ag, nil):
 			out.Counts.Succeeded++
 			out.outcome(h, !admitted, OutcomeSucceeded, "")
 			continue

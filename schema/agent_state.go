@@ -11,17 +11,19 @@ import (
 )
 
 // SetAgentState applies an operator's per-host action in a stage: PAUSED_BY_USER
-// (exclude), PAUSED_IN_DEPLOY (pause at the current step), NORMAL (resume) or RESET
-// (retry: the agent starts the stage's current deploy over from PRE_DOWNLOAD). It locks the host row as a ping does, so that a concurrent ping
+// (exclude), PAUSED_IN_DEPLOY (pause at the current step), NORMAL (resume), RESET (retry:
+// the agent starts the stage's current deploy over from PRE_DOWNLOAD) or STOP (stop: the
+// agent runs the build's STOPPING script and rests at STOPPED, as before a host is
+// terminated). It locks the host row as a ping does, so that a concurrent ping
 // of the host decides on the new state rather than overwriting it, and it touches the
 // stage so that the host's held ping wakes up at once. It returns the agent row after the
 // change, nil when a resume found nothing to resume.
 func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string) (*Agent, error) {
 	switch state {
-	case core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentNormal, core.AgentReset:
+	case core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentNormal, core.AgentReset, core.AgentStop:
 	default:
-		return nil, core.Errorf(core.EINVALID, "agent state %q cannot be set by an operator: use %s, %s, %s or %s", state,
-			core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentNormal, core.AgentReset)
+		return nil, core.Errorf(core.EINVALID, "agent state %q cannot be set by an operator: use %s, %s, %s, %s or %s", state,
+			core.AgentPausedByUser, core.AgentPausedInDeploy, core.AgentNormal, core.AgentReset, core.AgentStop)
 	}
 	var out *Agent
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -75,8 +77,9 @@ func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string
 // row in the stage) into, and whether it is a new row; nil when nothing changes. A host
 // may be excluded before it ever deployed (the new row keeps it out of every deploy), but
 // only a host with a row can be paused at its step, a failed host is retried or excluded
-// rather than paused, only a host paused or excluded by a person can be resumed, and only
-// a host that started a deploy can retry it. core.HostActionsFor offers exactly these.
+// rather than paused, only a host paused, excluded or stopped by a person can be resumed,
+// and only a host that started a deploy can retry it or be stopped. core.HostActionsFor
+// offers exactly these.
 func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 	if ag == nil {
 		switch state {
@@ -86,6 +89,8 @@ func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 			return nil, false, core.Errorf(core.ECONFLICT, "the host has not started a deploy in this stage, so there is no step to hold it at: exclude it instead")
 		case core.AgentNormal:
 			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused: it has not deployed in this stage yet")
+		case core.AgentStop:
+			return nil, false, core.Errorf(core.ECONFLICT, "the host has not deployed in this stage, so there is no service to stop")
 		default:
 			return nil, false, core.Errorf(core.ECONFLICT, "the host has no deploy in this stage to retry; it installs the current deploy when admitted")
 		}
@@ -106,8 +111,15 @@ func AgentTransition(ag *Agent, state string) (*Agent, bool, error) {
 			return nil, false, core.Errorf(core.ECONFLICT, "the host is leaving the stage (%s): there is nothing to pause", ag.State)
 		}
 	case core.AgentNormal:
-		if ag.State != core.AgentPausedByUser && ag.State != core.AgentPausedInDeploy {
-			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused by a person or excluded (its state is %s); use retry to restart a failed host", ag.State)
+		if ag.State != core.AgentPausedByUser && ag.State != core.AgentPausedInDeploy && ag.State != core.AgentStop {
+			return nil, false, core.Errorf(core.ECONFLICT, "the host is not paused by a person or excluded, nor stopped (its state is %s); use retry to restart a failed host", ag.State)
+		}
+	case core.AgentStop:
+		if ag.State == core.AgentStop {
+			return nil, false, nil
+		}
+		if ag.DeployID == "" {
+			return nil, false, core.Errorf(core.ECONFLICT, "the host has not deployed in this stage, so there is no service to stop")
 		}
 	case core.AgentReset:
 		next.FailCount, next.ErrorCode = 0, 0

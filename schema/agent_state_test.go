@@ -80,7 +80,9 @@ func TestOperatorSetsAgentStates(t *testing.T) {
 			t.Fatalf("excluded new host: %+v", got)
 		}
 		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "nobody", core.AgentPausedByUser)), core.ENOTFOUND)
-		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", core.AgentStop)), core.EINVALID)
+		// h-2 is held out but never deployed: no service to stop.
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", core.AgentStop)), core.ECONFLICT)
+		mustCode(t, ignore(st.SetAgentState(ctx, stage.ID, "h-2", core.AgentDelete)), core.EINVALID)
 	})
 }
 
@@ -137,6 +139,11 @@ func TestAgentTransitions(t *testing.T) {
 		{"resume a failed host", &schema.Agent{State: core.AgentPausedBySystem}, core.AgentNormal, "", false, true},
 		{"retry a failed host", &schema.Agent{State: core.AgentPausedBySystem, FailCount: 3}, core.AgentReset, core.AgentReset, false, false},
 		{"retry a paused host", &schema.Agent{State: core.AgentPausedByUser}, core.AgentReset, core.AgentReset, false, false},
+		{"stop a new host", nil, core.AgentStop, "", false, true},
+		{"stop", &schema.Agent{State: core.AgentNormal, DeployID: "d1"}, core.AgentStop, core.AgentStop, false, false},
+		{"stop a host that never deployed", &schema.Agent{State: core.AgentPausedByUser}, core.AgentStop, "", false, true},
+		{"stop twice", &schema.Agent{State: core.AgentStop}, core.AgentStop, "", false, false},
+		{"resume a stopped host", &schema.Agent{State: core.AgentStop}, core.AgentNormal, core.AgentNormal, false, false},
 	} {
 		next, insert, err := schema.AgentTransition(tc.from, tc.to)
 		if tc.conflict != (core.ErrorCode(err) == core.ECONFLICT) {

@@ -40,6 +40,8 @@ type Deploy struct {
 	UpdatedAt        time.Time  `bun:"updated_at,notnull" json:"updatedAt"`
 	SucceededAt      *time.Time `bun:"succeeded_at" json:"succeededAt,omitempty"`
 	EndedAt          *time.Time `bun:"ended_at" json:"endedAt,omitempty"`
+	// BakingUntil is when the deploy's bake between waves ends, nil while it is not baking.
+	BakingUntil *time.Time `bun:"baking_until" json:"bakingUntil,omitempty"`
 }
 
 // CreateDeploy inserts d as the stage's new current deploy. The caller chooses d.ID (so a
@@ -182,7 +184,15 @@ func (s *Store) SetDeployState(ctx context.Context, id, state, reason string) (*
 			return nil
 		}
 		now := s.now()
+		if d.State != state || d.StateReason != reason {
+			if err := s.appendReason(ctx, tx, id, state, reason, now); err != nil {
+				return err
+			}
+		}
 		d.State, d.StateReason, d.UpdatedAt = state, reason, now
+		if state != core.StateRunning {
+			d.BakingUntil = nil
+		}
 		if (state == core.StateSucceeding || state == core.StateSucceeded) && d.SucceededAt == nil {
 			d.SucceededAt = &now
 		}

@@ -28,7 +28,7 @@ func TestHostNamedInOneStageIsNotCountedInTheSiblingThatGroupsIt(t *testing.T) {
 		if len(hosts) != 1 || hosts[0].HostName != "web-2" {
 			t.Fatalf("web/b rollout hosts = %+v, want only web-2: web-1 serves web/a", hosts)
 		}
-		tally := core.TallyDeploy(hosts, "d1", a.CreatedAt, nil, a.CreatedAt, 0)
+		tally := core.TallyDeploy(hosts, "d1", "", a.CreatedAt, nil, a.CreatedAt, 0)
 		if tally.Counts.Total != 1 {
 			t.Fatalf("a deploy of web/b counts %d hosts, want 1", tally.Counts.Total)
 		}

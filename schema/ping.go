@@ -310,7 +310,7 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 		r.Stage.normalize()
 		ps := core.PingStage{Stage: r.Stage.Ref(), Membership: core.Membership(r.Tier), AdmittedDeployID: r.AdmittedDeployID}
 		if r.Deploy.ID != "" {
-			ps.Deploy = &core.DeployRef{ID: r.Deploy.ID, Type: r.Deploy.Type, State: r.Deploy.State}
+			ps.Deploy = &core.DeployRef{ID: r.Deploy.ID, Type: r.Deploy.Type, State: r.Deploy.State, Alias: r.Deploy.AliasDeployID}
 			if r.Build.ID != "" {
 				ps.Build = r.Build.Ref()
 			}

@@ -46,6 +46,9 @@ type StageConfig struct {
 	OnFailure string `bun:"on_failure,notnull" json:"onFailure"`
 	// Alarms are checked before every wave; a firing one fails the deploy.
 	Alarms []Alarm `bun:"alarms,type:text,notnull" json:"alarms"`
+	// StageType is Teletraan's stage type (core.StageTypes), sent in every goal; agents
+	// export it to scripts as COMPUTE_ENV_TYPE.
+	StageType string `bun:"stage_type,notnull" json:"stageType"`
 }
 
 // MaxAlarms bounds a stage's alarms, which are all checked before every wave.
@@ -89,6 +92,7 @@ func DefaultStageConfig(env, stage string) StageConfig {
 		AgentConfigs:        map[string]string{},
 		OnFailure:           core.FailureWait,
 		Alarms:              []Alarm{},
+		StageType:           core.StageTypeDefault,
 	}
 }
 
@@ -179,6 +183,9 @@ func (c *StageConfig) Validate() error {
 	if c.OnFailure != core.FailureWait && c.OnFailure != core.FailureRollback {
 		return core.FieldErrorf("onFailure", "%q is not a failure policy: use WAIT or ROLLBACK", c.OnFailure)
 	}
+	if !slices.Contains(core.StageTypes(), c.StageType) {
+		return core.FieldErrorf("stageType", "%q is not a stage type: use one of %s", c.StageType, strings.Join(core.StageTypes(), ", "))
+	}
 	return validateAlarms(c.Alarms)
 }
 
@@ -243,6 +250,9 @@ func (c *StageConfig) normalize() {
 	// Callers that build a config by hand predate the policy; WAIT is what they had.
 	if c.OnFailure == "" {
 		c.OnFailure = core.FailureWait
+	}
+	if c.StageType == "" {
+		c.StageType = core.StageTypeDefault
 	}
 }
 
@@ -385,7 +395,7 @@ func isDuplicate(err error) bool {
 // variables so that the decision can hide them in the output it stores.
 func (st *Stage) Ref() core.StageRef {
 	return core.StageRef{ID: st.ID, EnvName: st.EnvName, StageName: st.StageName, CurrentDeployID: st.CurrentDeployID,
-		ScriptVariables: st.ScriptVariables, AgentConfigs: st.AgentConfigs, Secrets: st.SecretValues()}
+		StageType: st.StageType, ScriptVariables: st.ScriptVariables, AgentConfigs: st.AgentConfigs, Secrets: st.SecretValues()}
 }
 
 // SecretValues are the values of the config's secret script variables, to hide wherever

@@ -72,6 +72,10 @@ type DevServerConfig struct {
 	// LogLevel drops server logs below it; nil means slog.LevelWarn because
 	// the server logs a great deal at Info.
 	LogLevel slog.Leveler
+	// SuggestContinueAsNewAfter, when positive, is the history length at which the server
+	// suggests continue-as-new (its default is thousands of events), so that tests can take
+	// and record the workflows' continue-as-new paths.
+	SuggestContinueAsNewAfter int
 }
 
 // PortInUseError reports that a port StartDevServer was asked to listen on is
@@ -131,7 +135,7 @@ func StartDevServer(ctx context.Context, cfg DevServerConfig) (*DevServer, error
 	}
 
 	frontend := net.JoinHostPort(dialableHost(cfg.IP), strconv.Itoa(plan.frontend))
-	dynCfg, dynKeys := devDynamicConfig()
+	dynCfg, dynKeys := devDynamicConfig(cfg.SuggestContinueAsNewAfter)
 	cfg.Logger.Debug("dev server dynamic config", "keys", dynKeys)
 
 	serverPorts.release()
@@ -410,7 +414,7 @@ func devServerConfig(ip, frontend string, ports devPorts, sqlCfg *config.SQL) *c
 // that a key removed in a server upgrade breaks the build, not the feature.
 // frontend.enableExecuteMultiOperation is absent because v1.32 removed the
 // setting and always allows ExecuteMultiOperation (UpdateWithStart).
-func devDynamicConfig() (dynamicconfig.StaticClient, []string) {
+func devDynamicConfig(suggestContinueAsNewAfter int) (dynamicconfig.StaticClient, []string) {
 	values := map[dynamicconfig.Key]any{
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():            true,
 		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key():              true,
@@ -418,6 +422,9 @@ func devDynamicConfig() (dynamicconfig.StaticClient, []string) {
 		dynamicconfig.FrontendEnableWorkerVersioningDataAPIs.Key():             true,
 		dynamicconfig.FrontendEnableWorkerVersioningWorkflowAPIs.Key():         true,
 		dynamicconfig.EnableEagerWorkflowStart.Key():                           true,
+	}
+	if suggestContinueAsNewAfter > 0 {
+		values[dynamicconfig.HistoryCountSuggestContinueAsNew.Key()] = suggestContinueAsNewAfter
 	}
 	keys := make([]string, 0, len(values))
 	for k := range values {

@@ -19,6 +19,10 @@ import (
 // database, never in this history: events grow with waves, not hosts.
 func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error) {
 	d := &deployImpl{in: in, progress: DeployProgress{DeployID: in.DeployID, State: core.StateRunning}}
+	// First, so that the whole run takes one branch.
+	d.noticesAbort = workflow.GetVersion(ctx, deployAbortChange, workflow.DefaultVersion, 1) >= 1
+	d.watchesVerdict = workflow.GetVersion(ctx, deployWatchVerdictChange, workflow.DefaultVersion, 1) >= 1
+	d.showsBake = workflow.GetVersion(ctx, deployShowsBakeChange, workflow.DefaultVersion, 1) >= 1
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
@@ -47,7 +51,22 @@ type deployImpl struct {
 	paused     bool
 	pauseDirty bool
 	pausedBy   string
+	// noticesAbort is whether this run takes aborts during alarm checks and just before
+	// continuing as new (deployAbortChange).
+	noticesAbort bool
+	// watchesVerdict is whether this run keeps counting hosts after its verdict and takes a
+	// FAILING deploy back to RUNNING when its failed hosts are retried
+	// (deployWatchVerdictChange); watchRounds counts those watches in this run.
+	watchesVerdict bool
+	watchRounds    int
+	// showsBake is whether this run records its bakes on the deploy row (deployShowsBakeChange).
+	showsBake bool
 }
+
+// deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
+// abort interrupts and a continue-as-new that first takes the aborts and pauses that
+// arrived while it recorded a pause. Runs recorded before it replay without them.
+const deployAbortChange = "deploy-notices-abort"
 
 func (d *deployImpl) setup(ctx workflow.Context) error {
 	if d.in.DeployID == "" || d.in.StageID == "" || d.in.BuildID == "" {
@@ -75,6 +94,18 @@ func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 	// SUCCEEDING and FAILING deploys stay open: hosts that join later install the build by
 	// themselves, and a person or a newer deploy decides what happens next.
 	for d.aborted == nil {
+		if d.watchesVerdict {
+			again, err := d.watchVerdict(ctx)
+			if err != nil {
+				return d.progress, err
+			}
+			if again {
+				if err := d.roll(ctx); err != nil {
+					return d.progress, err
+				}
+			}
+			continue
+		}
 		d.waitFor(ctx, nil, true)
 		if err := d.recordPause(ctx); err != nil {
 			return d.progress, err
@@ -120,6 +151,13 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		// Every round adds a handful of events, so bound the rounds per run even if the
 		// server never suggests continuing.
 		if round >= WavesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			if d.noticesAbort {
+				// Signals that came while the pause was recorded are in this run's
+				// channels and would be dropped with it.
+				if err := d.settleSignals(ctx); err != nil || d.aborted != nil {
+					return err
+				}
+			}
 			return d.continueAsNew(ctx)
 		}
 
@@ -160,6 +198,12 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 
 		// The wave drained and hosts remain: let problems show before going wider.
 		if bake > 0 && counts.Remaining > 0 && counts.InFlight == 0 {
+			if d.showsBake {
+				if done, err := d.bakeShown(ctx, bake); done || err != nil {
+					return err
+				}
+				continue
+			}
 			tctx, cancel := workflow.WithCancel(ctx)
 			if !d.wait(ctx, workflow.NewTimer(tctx, bake)) {
 				cancel()
@@ -245,6 +289,24 @@ func (d *deployImpl) pollAbort(ctx workflow.Context) {
 		d.aborted = &req
 	} else if ctx.Err() != nil {
 		d.aborted = &AbortRequest{Reason: cancelledReason}
+	}
+}
+
+// settleSignals takes every abort and pause that arrived, recording pauses, until none is
+// left, so that continuing as new carries them all.
+func (d *deployImpl) settleSignals(ctx workflow.Context) error {
+	for {
+		d.pollAbort(ctx)
+		if d.aborted != nil {
+			return nil
+		}
+		d.pollPause()
+		if !d.pauseDirty {
+			return nil
+		}
+		if err := d.recordPause(ctx); err != nil {
+			return err
+		}
 	}
 }
 

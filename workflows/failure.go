@@ -74,7 +74,22 @@ func (d *deployImpl) checkAlarms(ctx workflow.Context) (bool, error) {
 	}
 	var res activities.CheckAlarmsResult
 	actx := workflow.WithActivityOptions(ctx, alarmActivityOptions)
+	if d.noticesAbort {
+		// A check can take minutes (a slow alarm, a lost worker); an abort must not wait.
+		cctx, cancel := workflow.WithCancel(actx)
+		f := workflow.ExecuteActivity(cctx, acts.CheckAlarms, activities.CheckAlarmsInput{DeployID: d.in.DeployID, Alarms: d.settings.Alarms})
+		if !d.wait(ctx, f) {
+			cancel()
+			return true, nil
+		}
+		return d.alarmVerdict(ctx, f.Get(ctx, &res), res)
+	}
 	err := workflow.ExecuteActivity(actx, acts.CheckAlarms, activities.CheckAlarmsInput{DeployID: d.in.DeployID, Alarms: d.settings.Alarms}).Get(ctx, &res)
+	return d.alarmVerdict(ctx, err, res)
+}
+
+// alarmVerdict is checkAlarms' answer to a finished check.
+func (d *deployImpl) alarmVerdict(ctx workflow.Context, err error, res activities.CheckAlarmsResult) (bool, error) {
 	if err != nil {
 		if err := d.activityFailed(ctx, err); err == nil {
 			return true, nil // cancelled: an abort
@@ -110,11 +125,10 @@ func (d *deployImpl) requestRollback(ctx workflow.Context) {
 // leaves the deploy to a person.
 func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) {
 	log := workflow.GetLogger(ctx)
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 
 	cur := s.state.Current
 	if cur == nil || cur.DeployID != req.DeployID || cur.Aborting {
@@ -137,8 +151,9 @@ func (s *stageImpl) autoRollback(ctx workflow.Context, req AutoRollbackRequest) 
 	}
 	_, err = s.launch(ctx, StartDeployRequest{
 		DeployID: AutoRollbackDeployID(req.DeployID), BuildID: target.BuildID, Type: core.TypeRollback,
-		Description: fmt.Sprintf("automatic rollback of FAILING deploy %s to build %s of deploy %s", req.DeployID, target.BuildID, target.DeployID),
-		Operator:    AutoRollbackOperator,
+		Description:   fmt.Sprintf("automatic rollback of FAILING deploy %s to build %s of deploy %s", req.DeployID, target.BuildID, target.DeployID),
+		Operator:      AutoRollbackOperator,
+		AliasDeployID: target.DeployID,
 	})
 	if err != nil {
 		s.noteNoRollback(ctx, req.DeployID, fmt.Sprintf("%s; the automatic rollback failed: %v", req.Reason, err))

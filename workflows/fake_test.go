@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"time"
@@ -10,6 +11,9 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // Host outcomes in fakeStore's rollout simulation.
@@ -59,11 +63,23 @@ type fakeStore struct {
 	// target is what FindRollbackTarget answers; targetQueries records its calls.
 	target        activities.FindRollbackTargetResult
 	targetQueries []activities.FindRollbackTargetInput
+	// watchAfter is when (on the test clock, from its first call) AwaitDeployClosed answers
+	// that the deploy it watches closed, with watchFailure; 0 means never.
+	watchAfter   time.Duration
+	watchFailure string
+	watchSince   time.Time
+	// alarmDelay and pauseDelay are how long (test clock) CheckAlarms and SetDeployPaused take.
+	alarmDelay, pauseDelay time.Duration
+	// stateTimes records when each SetDeployState call of a deploy came, beside states.
+	stateTimes map[string][]time.Time
+	// bakes records every SetDeployBaking call.
+	bakes []activities.SetDeployBakingInput
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 	f.env = env
 	f.states = map[string][]string{}
+	f.stateTimes = map[string][]time.Time{}
 	f.host = make([]int, f.hosts)
 	if reflect.DeepEqual(f.settings, activities.RolloutSettings{}) {
 		f.settings = activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600}
@@ -83,27 +99,40 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.states[in.DeployID] = append(f.states[in.DeployID], in.State+":"+in.Reason)
+		f.stateTimes[in.DeployID] = append(f.stateTimes[in.DeployID], f.env.Now())
 		return nil
 	}).Maybe()
-	env.OnActivity(acts.SetDeployPaused, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetDeployPausedInput) error {
+	env.OnActivity(acts.SetDeployPaused, mock.Anything, mock.Anything).After(f.pauseDelay).Return(func(_ context.Context, in activities.SetDeployPausedInput) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.pauses = append(f.pauses, in)
 		return nil
 	}).Maybe()
-	env.OnActivity(acts.CheckAlarms, mock.Anything, mock.Anything).Return(f.checkAlarms).Maybe()
+	env.OnActivity(acts.SetDeployBaking, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetDeployBakingInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.bakes = append(f.bakes, in)
+		return nil
+	}).Maybe()
+	env.OnActivity(acts.CheckAlarms, mock.Anything, mock.Anything).After(f.alarmDelay).Return(f.checkAlarms).Maybe()
 	env.OnActivity(acts.FindRollbackTarget, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FindRollbackTargetInput) (activities.FindRollbackTargetResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.targetQueries = append(f.targetQueries, in)
 		return f.target, nil
 	}).Maybe()
+	env.OnActivity(acts.AwaitDeployClosed, mock.Anything, mock.Anything).Return(f.awaitDeployClosed).Maybe()
 	env.OnActivity(acts.StartRollout, mock.Anything, mock.Anything).Return(f.startRollout).Maybe()
 	env.OnActivity(acts.AdmitWave, mock.Anything, mock.Anything).Return(f.admitWave).Maybe()
+	// A deploy that has its verdict watches its counts; the real AwaitWave then comes back
+	// after its MaxWait at the latest, and so does this one when the counts call for nothing.
+	watching := mock.MatchedBy(func(in activities.WaveInput) bool { return in.Watch })
+	rolling := mock.MatchedBy(func(in activities.WaveInput) bool { return !in.Watch })
+	env.OnActivity(acts.AwaitWave, mock.Anything, watching).After(10 * time.Minute).Return(f.awaitWave).Maybe()
 	if f.awaitDelay > 0 {
-		env.OnActivity(acts.AwaitWave, mock.Anything, mock.Anything).After(f.awaitDelay).Return(f.awaitWave)
+		env.OnActivity(acts.AwaitWave, mock.Anything, rolling).After(f.awaitDelay).Return(f.awaitWave)
 	} else {
-		env.OnActivity(acts.AwaitWave, mock.Anything, mock.Anything).Return(f.awaitWave).Maybe()
+		env.OnActivity(acts.AwaitWave, mock.Anything, rolling).Return(f.awaitWave).Maybe()
 	}
 }
 
@@ -199,4 +228,26 @@ func (f *fakeStore) checkAlarms(_ context.Context, in activities.CheckAlarmsInpu
 		res.Alarms = append(res.Alarms, st)
 	}
 	return res, nil
+}
+
+// outlivingDeploy stands in for a deploy workflow that runs for a day without telling its
+// stage anything, so that it outlives the stage workflow's run under test.
+func outlivingDeploy(ctx workflow.Context, _ workflows.DeployInput) (workflows.DeployProgress, error) {
+	return workflows.DeployProgress{}, workflow.Sleep(ctx, 24*time.Hour)
+}
+
+// awaitDeployClosed answers once watchAfter passed. Until then each attempt fails and the
+// retry policy calls again a little later: a mocked activity that blocks on the test clock
+// lets the test environment move its clock while other mocks are still answering.
+func (f *fakeStore) awaitDeployClosed(_ context.Context, _ activities.AwaitDeployClosedInput) (activities.AwaitDeployClosedResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.env.Now()
+	if f.watchSince.IsZero() {
+		f.watchSince = now
+	}
+	if f.watchAfter == 0 || now.Before(f.watchSince.Add(f.watchAfter)) {
+		return activities.AwaitDeployClosedResult{}, errors.New("the deploy is still running")
+	}
+	return activities.AwaitDeployClosedResult{Closed: true, Failure: f.watchFailure}, nil
 }

@@ -109,6 +109,9 @@ type StartDeployRequest struct {
 	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait for it
 	// instead of being refused; it then starts once that deploy reaches a verdict or ends.
 	Queue bool `json:",omitempty"`
+	// AliasDeployID is, for a ROLLBACK, the deploy whose build it returns to; hosts still
+	// serving it count as done (core.OnAlias).
+	AliasDeployID string `json:",omitempty"`
 }
 
 // StartDeployResult answers StartDeployUpdate.
@@ -196,6 +199,8 @@ type DeployProgress struct {
 	Remaining int
 	// Paused is whether an operator paused the deploy: it admits no new hosts until resumed.
 	Paused bool `json:",omitempty"`
+	// BakingUntil is when the bake between waves ends, while the deploy bakes.
+	BakingUntil *time.Time `json:",omitempty"`
 }
 
 // TaskQueue is the task queue every teletraan workflow and activity runs on.

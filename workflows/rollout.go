@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
 )
@@ -71,6 +72,10 @@ func noHostsReason(env, stage string) string {
 
 // progressSummary is the one-line description shown in the Temporal UI.
 func progressSummary(p DeployProgress) string {
+	if p.BakingUntil != nil {
+		return fmt.Sprintf("%s: BAKING until %s after wave %d: %d of %d hosts serving, %d failed, %d to go",
+			p.State, p.BakingUntil.UTC().Format(time.RFC3339), p.Wave, p.Succeeded, p.TotalHosts, p.Failed, p.Remaining)
+	}
 	return fmt.Sprintf("%s: wave %d, window %d: %d of %d hosts serving, %d failed, %d in flight (%d stuck), %d to go",
 		p.State, p.Wave, p.Window, p.Succeeded, p.TotalHosts, p.Failed, p.InFlight, p.Stuck, p.Remaining)
 }

@@ -15,10 +15,13 @@ import (
 // Update, is validated, and is answered synchronously. It runs as long as the stage exists
 // and continues-as-new when its history grows.
 func StageWorkflow(ctx workflow.Context, in StageInput) error {
-	s := &stageImpl{in: in, state: StageState{}}
+	s := &stageImpl{in: in, state: StageState{}, turn: workflow.NewMutex(ctx)}
 	if in.State != nil {
 		s.state = *in.State
 	}
+	// First, before any handler runs, so that the whole run takes one branch.
+	s.watches = workflow.GetVersion(ctx, stageWatchChange, workflow.DefaultVersion, 1) >= 1
+	s.stateRules = workflow.GetVersion(ctx, stageStateRulesChange, workflow.DefaultVersion, 1) >= 1
 	if err := s.setup(ctx); err != nil {
 		return err
 	}
@@ -28,9 +31,26 @@ func StageWorkflow(ctx workflow.Context, in StageInput) error {
 type stageImpl struct {
 	in    StageInput
 	state StageState
-	// busy serialises updates: a deploy request waits until the previous one is answered.
-	busy bool
+	// turn serialises the handlers that act on the stage: a deploy request waits until the
+	// previous one is answered. (A workflow mutex is an Await on a flag: no commands.)
+	turn workflow.Mutex
+	// stateRules is whether this run's handlers re-check actions with the deploy state's
+	// rules (stageStateRulesChange), as its validators do.
+	stateRules bool
+	// watches is whether this run watches its current deploy's workflow (stageWatchChange).
+	watches bool
+	// watch resolves when the current deploy's workflow closes: the child future when this
+	// run started it, an AwaitDeployClosed activity otherwise; watched names its deploy.
+	watch   workflow.Future
+	watched string
+	// watchIsActivity says watch is an AwaitDeployClosed activity, not the child future.
+	watchIsActivity bool
 }
+
+// stageStateRulesChange gates, for a whole run, the re-check of an accepted pause or abort
+// against the current deploy's state (core.StateRefusal): runs recorded before it accepted
+// an abort of a SUCCEEDING deploy, and their replays must too.
+const stageStateRulesChange = "stage-state-rules"
 
 func (s *stageImpl) setup(ctx workflow.Context) error {
 	if s.in.EnvName == "" || s.in.StageName == "" || s.in.StageID == "" {
@@ -89,16 +109,15 @@ func validateStartDeploy(_ workflow.Context, req StartDeployRequest) error {
 }
 
 func (s *stageImpl) startDeploy(ctx workflow.Context, req StartDeployRequest) (StartDeployResult, error) {
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return StartDeployResult{}, err
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 	return s.launch(ctx, req)
 }
 
 // launch starts the deploy req asks for, superseding the current one; the caller holds
-// busy. The start-deploy update and the automatic rollback both come through here.
+// turn. The start-deploy update and the automatic rollback both come through here.
 func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartDeployResult, error) {
 	// A request retried after it was answered (same deploy id) gets the same answer.
 	if cur := s.state.Current; cur != nil && cur.DeployID == req.DeployID {
@@ -121,6 +140,7 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	err := workflow.ExecuteActivity(actx, acts.CreateDeploy, activities.CreateDeployInput{
 		DeployID: req.DeployID, StageID: s.in.StageID, EnvName: s.in.EnvName, StageName: s.in.StageName,
 		BuildID: req.BuildID, Type: req.Type, Description: req.Description, Operator: req.Operator, WorkflowID: wfID,
+		AliasDeployID: req.AliasDeployID,
 	}).Get(ctx, &created)
 	if err != nil {
 		return StartDeployResult{}, fmt.Errorf("record deploy %s: %w", req.DeployID, err)
@@ -133,14 +153,10 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		result.Cleared = q.Request.DeployID
 		s.state.Queued = nil
 	}
-	if prev := s.state.Current; prev != nil {
-		// A new deploy supersedes the running one; the old deploy marks itself ABORTED.
+	prev := s.state.Current
+	if prev != nil && !s.watches {
 		result.Superseded = prev.DeployID
-		abort := AbortRequest{Reason: SupersededReasonPrefix + req.DeployID, Operator: req.Operator}
-		if err := workflow.SignalExternalWorkflow(ctx, prev.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
-			// The old deploy may already have ended; that is fine, it is no longer running.
-			workflow.GetLogger(ctx).Info("could not signal superseded deploy", "deploy", prev.DeployID, "error", err)
-		}
+		s.supersede(ctx, prev, req)
 	}
 
 	input := DeployInput{
@@ -157,14 +173,41 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, DeployWorkflow, input)
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		if s.watches {
+			// The running deploy carries on, and the new deploy's row must not look as if
+			// it were rolling out.
+			s.recordEnded(ctx, req.DeployID, fmt.Sprintf("the deploy workflow could not be started: %v", err))
+		}
 		return StartDeployResult{}, fmt.Errorf("start deploy workflow %s: %w", wfID, err)
+	}
+	if prev != nil && s.watches {
+		// Only now that the new deploy runs is the old one told to stop, so that a failed
+		// start leaves the stage with the deploy it had.
+		result.Superseded = prev.DeployID
+		s.supersede(ctx, prev, req)
 	}
 	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: core.StateRunning}
 	s.state.Started++
+	if s.watches {
+		s.watch, s.watched, s.watchIsActivity = child, req.DeployID, false
+	}
 	return result, nil
 }
 
+// supersede tells prev, the running deploy, that next replaces it; it marks itself
+// ABORTED (or SUCCEEDED when it was SUCCEEDING).
+func (s *stageImpl) supersede(ctx workflow.Context, prev *DeployRef, next StartDeployRequest) {
+	abort := AbortRequest{Reason: SupersededReasonPrefix + next.DeployID, Operator: next.Operator}
+	if err := workflow.SignalExternalWorkflow(ctx, prev.WorkflowID, "", AbortDeploySignal, abort).Get(ctx, nil); err != nil {
+		// The old deploy may already have ended; that is fine, it is no longer running.
+		workflow.GetLogger(ctx).Info("could not signal superseded deploy", "deploy", prev.DeployID, "error", err)
+	}
+}
+
 func (s *stageImpl) run(ctx workflow.Context) error {
+	if s.watches {
+		return s.runWatching(ctx)
+	}
 	finished := workflow.GetSignalChannel(ctx, DeployFinishedSignal)
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
@@ -205,7 +248,7 @@ func (s *stageImpl) run(ctx workflow.Context) error {
 			// A pending rollback request is acted on here rather than carried over: it
 			// starts a deploy, which the new run then knows as the current one.
 			for {
-				if err := workflow.Await(ctx, func() bool { return !s.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
+				if err := workflow.Await(ctx, func() bool { return !s.turn.IsLocked() && workflow.AllHandlersFinished(ctx) }); err != nil {
 					return err
 				}
 				var r AutoRollbackRequest

@@ -45,8 +45,18 @@ func (s *stageImpl) check(action string, req DeployActionRequest) error {
 }
 
 // ActionRefusal is why action ("pause", "resume" or "abort") cannot apply to the stage's
-// current deploy cur (nil when the stage is idle), or "" when it can.
+// current deploy cur (nil when the stage is idle), or "" when it can: the rules of
+// legacyActionRefusal and the deploy state's (core.StateRefusal).
 func ActionRefusal(action string, cur *DeployRef) string {
+	if why := legacyActionRefusal(action, cur); why != "" {
+		return why
+	}
+	return core.StateRefusal(action, cur.DeployID, cur.State)
+}
+
+// legacyActionRefusal is ActionRefusal before deploy states had a say; the handlers of runs
+// recorded before stageStateRulesChange re-check accepted actions with it.
+func legacyActionRefusal(action string, cur *DeployRef) string {
 	if cur == nil {
 		return fmt.Sprintf("nothing to %s: the stage has no deploy in progress", action)
 	}
@@ -72,13 +82,16 @@ func ActionRefusal(action string, cur *DeployRef) string {
 // act runs one accepted action once earlier updates are answered, re-checking it because
 // the stage may have changed while it waited its turn.
 func (s *stageImpl) act(ctx workflow.Context, action string, req DeployActionRequest, apply func(cur *DeployRef) error) (DeployActionResult, error) {
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return DeployActionResult{}, err
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 	cur := s.state.Current
-	if why := ActionRefusal(action, cur); why != "" {
+	refusal := legacyActionRefusal
+	if s.stateRules {
+		refusal = ActionRefusal
+	}
+	if why := refusal(action, cur); why != "" {
 		return DeployActionResult{}, rejection(core.ECONFLICT, why)
 	}
 	if err := apply(cur); err != nil {
@@ -118,7 +131,7 @@ func (s *stageImpl) abort(ctx workflow.Context, req DeployActionRequest) (Deploy
 	if err != nil {
 		return res, err
 	}
-	// Outside the busy section: the deploy's DeployFinished signal is what ends the wait,
+	// Outside the turn: the deploy's DeployFinished signal is what ends the wait,
 	// and a deploy request may go ahead meanwhile.
 	ended, err := workflow.AwaitWithTimeout(ctx, abortConfirmWait, func() bool {
 		return s.state.Current == nil || s.state.Current.DeployID != res.DeployID

@@ -185,6 +185,11 @@ func TestDecisionsOnActions(t *testing.T) {
 		{"abort", nil, "nothing to abort"},
 		{"abort", aborting, "being aborted"},
 		{"promote", running, "unknown action"},
+		{"pause", &workflows.DeployRef{DeployID: "d1", State: core.StateSucceeding}, "nothing to pause"},
+		{"abort", &workflows.DeployRef{DeployID: "d1", State: core.StateSucceeding}, "roll back"},
+		{"resume", &workflows.DeployRef{DeployID: "d1", State: core.StateSucceeding, Paused: true}, ""},
+		{"abort", &workflows.DeployRef{DeployID: "d1", State: core.StateFailing}, ""},
+		{"pause", &workflows.DeployRef{DeployID: "d1", State: core.StateFailing}, ""},
 	} {
 		got := workflows.ActionRefusal(tc.action, tc.cur)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
@@ -211,6 +216,41 @@ func TestDecisionsOnActions(t *testing.T) {
 		got := workflows.RegularBlockedBy(tc.reqType, tc.force, tc.cur)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: RegularBlockedBy = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A SUCCEEDING deploy has rolled out: pausing it would hold nothing back and aborting it
+// would only relabel it, so the stage refuses both and says what to do.
+func TestSucceedingDeployRefusesPauseAndAbort(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	store := &fakeStore{hosts: 2}
+	store.register(env)
+	env.RegisterWorkflow(workflows.DeployWorkflow)
+
+	var started updateResult
+	var pause, abort actionResult
+	env.RegisterDelayedCallback(func() { sendDeploy(env, deployRequest("d1"), &started) }, time.Second)
+	env.RegisterDelayedCallback(func() {
+		if st := queryStage(t, env); st.Current == nil || st.Current.State != core.StateSucceeding {
+			t.Errorf("status = %+v, want d1 SUCCEEDING", st)
+		}
+		sendAction(env, workflows.PauseDeployUpdate, "p1", &pause)
+		sendAction(env, workflows.AbortDeployUpdate, "a1", &abort)
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(workflows.StageWorkflow, stageInput)
+
+	if pause.rejected == nil || !strings.Contains(pause.rejected.Error(), "nothing to pause") {
+		t.Errorf("pause of a SUCCEEDING deploy: %+v, want refused", pause)
+	}
+	if abort.rejected == nil || !strings.Contains(abort.rejected.Error(), "roll back") {
+		t.Errorf("abort of a SUCCEEDING deploy: %+v, want refused with what to do instead", abort)
+	}
+	for _, st := range store.stateLog("d1") {
+		if strings.HasPrefix(st, core.StateAborted+":aborted by") {
+			t.Errorf("d1 states = %q: a SUCCEEDING deploy was aborted", store.stateLog("d1"))
 		}
 	}
 }

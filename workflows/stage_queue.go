@@ -35,7 +35,7 @@ func QueueReleased(cur *DeployRef) bool {
 }
 
 // enqueue records req as the stage's queued deploy, replacing an older queued request,
-// and answers at once; the caller holds busy and checked that req is blocked.
+// and answers at once; the caller holds the turn and checked that req is blocked.
 func (s *stageImpl) enqueue(ctx workflow.Context, req StartDeployRequest) StartDeployResult {
 	res := StartDeployResult{DeployID: req.DeployID, Queued: true, WaitingFor: WaitingForText(s.state.Current)}
 	if old := s.state.Queued; old != nil {
@@ -51,11 +51,10 @@ func (s *stageImpl) releaseQueue(ctx workflow.Context) error {
 	if s.state.Queued == nil || !QueueReleased(s.state.Current) {
 		return nil
 	}
-	if err := workflow.Await(ctx, func() bool { return !s.busy }); err != nil {
+	if err := s.turn.Lock(ctx); err != nil {
 		return err
 	}
-	s.busy = true
-	defer func() { s.busy = false }()
+	defer s.turn.Unlock()
 	q := s.state.Queued
 	if q == nil || !QueueReleased(s.state.Current) {
 		return nil // an update acted on the stage while this waited its turn

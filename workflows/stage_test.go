@@ -28,7 +28,12 @@ type updateResult struct {
 }
 
 func sendDeploy(env *testsuite.TestWorkflowEnvironment, req workflows.StartDeployRequest, out *updateResult) {
-	env.UpdateWorkflow(workflows.StartDeployUpdate, req.DeployID, &testsuite.TestUpdateCallback{
+	sendDeployAs(env, req.DeployID, req, out)
+}
+
+// sendDeployAs sends req under updateID rather than the deploy id.
+func sendDeployAs(env *testsuite.TestWorkflowEnvironment, updateID string, req workflows.StartDeployRequest, out *updateResult) {
+	env.UpdateWorkflow(workflows.StartDeployUpdate, updateID, &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) { out.rejected, out.done = err, true },
 		OnComplete: func(v interface{}, err error) {
@@ -178,9 +183,9 @@ func TestStageContinuesAsNewKeepingState(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	store := &fakeStore{hosts: 2}
 	store.register(env)
-	// The deploy itself is not under test here; an abandoned child that never ends would
-	// keep the test environment waiting.
-	env.OnWorkflow(workflows.DeployWorkflow, mock.Anything, mock.Anything).Return(workflows.DeployProgress{}, nil)
+	// The deploy itself is not under test here, but it must outlive the stage's run: a
+	// deploy that ends without telling its stage is let go (TestTerminatedDeployIsLetGo).
+	env.OnWorkflow(workflows.DeployWorkflow, mock.Anything, mock.Anything).Return(outlivingDeploy)
 	var r updateResult
 	env.RegisterDelayedCallback(func() { sendDeploy(env, deployRequest("d1"), &r) }, time.Second)
 	env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, time.Minute)

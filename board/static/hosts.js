@@ -128,6 +128,8 @@
   function drawActions(tr, actions) {
     var td = cell(tr, "host-actions");
     if (!td || !actions) return;
+    // board/hostcolor.go's boardHostActions: the board does not offer stop.
+    actions = actions.filter(function (a) { return labels[a]; });
     var now = Array.prototype.map.call(td.querySelectorAll("button[data-host-action]"), function (b) { return b.dataset.hostAction; });
     if (now.join(",") === actions.join(",")) return;
     var nodes = [];

@@ -120,7 +120,7 @@ func markerTarball(t *testing.T, version string) []byte {
 		}
 	}
 	mark := "echo \"$DEPLOY_STEP\" >> \"$BUILDS_DIR/../markers.log\"\n"
-	for _, stage := range []string{"PRE_DOWNLOAD", "POST_DOWNLOAD", "PRE_RESTART", "POST_RESTART", "SERVING_BUILD"} {
+	for _, stage := range []string{"PRE_DOWNLOAD", "POST_DOWNLOAD", "PRE_RESTART", "POST_RESTART", "SERVING_BUILD", "STOPPING"} {
 		add("teletraan/"+stage, "#!/bin/sh\n"+mark)
 	}
 	add("teletraan/RESTARTING", "#!/bin/sh\n"+mark+

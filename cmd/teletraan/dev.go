@@ -32,6 +32,9 @@ type devConfig struct {
 	agents       int // local agents to run in-process
 	pruneAfter   time.Duration
 	logger       *slog.Logger
+	// suggestContinueAsNewAfter lowers the history length at which Temporal suggests
+	// continue-as-new (tests that record that path); 0 keeps the server's default.
+	suggestContinueAsNewAfter int
 }
 
 // devStack is everything `teletraan dev` runs in one process.
@@ -85,6 +88,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	s.temporal, err = temporal.StartDevServer(ctx, temporal.DevServerConfig{
 		DataDir: filepath.Join(cfg.dataDir, "temporal"), IP: cfg.ip,
 		Port: cfg.temporalPort, UIPort: cfg.uiPort, Logger: logger,
+		SuggestContinueAsNewAfter: cfg.suggestContinueAsNewAfter,
 	})
 	if err != nil {
 		var busy *temporal.PortInUseError

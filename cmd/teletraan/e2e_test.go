@@ -37,11 +37,19 @@ func startTestStack(t testing.TB, dataDir string) *runningStack {
 
 func startTestStackWithAgents(t testing.TB, dataDir string, agents int) *runningStack {
 	t.Helper()
+	return startTestStackWith(t, dataDir, func(c *devConfig) { c.agents = agents })
+}
+
+// startTestStackWith starts a test stack whose config mod adjusts.
+func startTestStackWith(t testing.TB, dataDir string, mod func(*devConfig)) *runningStack {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := startDevStack(ctx, devConfig{
-		dataDir: dataDir, ip: "127.0.0.1", httpPort: 0, temporalPort: 0, uiPort: 0, agents: agents,
+	cfg := devConfig{
+		dataDir: dataDir, ip: "127.0.0.1", httpPort: 0, temporalPort: 0, uiPort: 0,
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	mod(&cfg)
+	s, err := startDevStack(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("start dev stack: %v", err)
@@ -89,8 +97,8 @@ func (r *runningStack) call(t testing.TB, method, path string, body any, wantSta
 
 type deployResponse struct {
 	Deploy struct {
-		ID, State, StateReason, WorkflowID, Operator, BuildID string
-		Total, Succeeded                                      int
+		ID, State, StateReason, WorkflowID, Operator, BuildID, AliasDeployID string
+		Total, Succeeded                                                     int
 	}
 	WorkflowURL string
 }
@@ -237,35 +245,57 @@ func TestDevStackRefusesBusyPortsNamingTheFlag(t *testing.T) {
 }
 
 // recordHistories saves the histories of the given workflows into the directory named by
-// TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. Regenerate them with
-//
-//	TELETRAAN_RECORD_HISTORIES=$PWD/workflows/testdata/histories go test ./cmd/teletraan -run 'TestDevStackDeploys|TestFailingDeployRollsBack|TestPausedDeploy'
-//
-// whenever a workflow change is meant to be incompatible (and keep the old files).
+// TELETRAAN_RECORD_HISTORIES, for workflows/replay_test.go. `make record-histories` runs
+// every test that records one; do it after adding a workflow.GetVersion gate (and keep the
+// old files), as ARCHITECTURE.md says.
 func recordHistories(t *testing.T, s *runningStack, label string, ids ...string) {
-	dir := os.Getenv("TELETRAAN_RECORD_HISTORIES")
-	if dir == "" {
+	if os.Getenv("TELETRAAN_RECORD_HISTORIES") == "" {
 		return
 	}
 	for i, id := range ids {
-		hist := &historypb.History{}
-		iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for iter.HasNext() {
-			ev, err := iter.Next()
-			if err != nil {
-				t.Fatalf("history of %s: %v", id, err)
-			}
-			hist.Events = append(hist.Events, ev)
-		}
-		b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := fmt.Sprintf("%s-%s-%d-%s.json", strings.SplitN(id, "/", 2)[0], label, i, time.Now().UTC().Format("20060102"))
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeHistory(t, readHistory(t, s, id, ""), id, label, i)
 	}
+}
+
+// readHistory reads the history of one run of workflow id ("" for the current run).
+func readHistory(t *testing.T, s *runningStack, id, run string) *historypb.History {
+	hist := &historypb.History{}
+	iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	return hist
+}
+
+// writeHistory saves hist as <kind>-<label>-<i>-<date>.json in TELETRAAN_RECORD_HISTORIES.
+func writeHistory(t *testing.T, hist *historypb.History, id, label string, i int) {
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("%s-%s-%d-%s.json", strings.SplitN(id, "/", 2)[0], label, i, time.Now().UTC().Format("20060102"))
+	if err := os.WriteFile(filepath.Join(os.Getenv("TELETRAAN_RECORD_HISTORIES"), name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordRunHistories records the current run of workflow id and the run it continued from,
+// which recordHistories (the current run only) leaves out.
+func recordRunHistories(t *testing.T, s *runningStack, label, id string) {
+	if os.Getenv("TELETRAAN_RECORD_HISTORIES") == "" {
+		return
+	}
+	cur := readHistory(t, s, id, "")
+	prev := cur.Events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
+	if prev == "" {
+		t.Fatalf("%s did not continue as new", id)
+	}
+	writeHistory(t, readHistory(t, s, id, prev), id, label, 0)
+	writeHistory(t, cur, id, label, 1)
 }
 
 func waitFor(t testing.TB, limit time.Duration, what string, cond func() (bool, string)) {

@@ -63,6 +63,7 @@ func (d *Deployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) 
 			Args: []any{workflows.StartDeployRequest{
 				DeployID: deployID, BuildID: req.Build.ID, BuildName: req.Build.Name,
 				Type: req.Type, Description: req.Description, Operator: req.Operator, Force: req.Force, Queue: req.Queue,
+				AliasDeployID: req.AliasDeployID,
 			}},
 		},
 	})
