@@ -307,3 +307,36 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+func newDeleteStageCommand() *cobra.Command {
+	var (
+		cf  clientFlags
+		yes string
+	)
+	cmd := &cobra.Command{
+		Use:   "delete ENV STAGE --yes ENV/STAGE",
+		Short: "Delete a stage (needs an ADMIN token); refused while one of its deploys runs or waits",
+		Long: `Delete a stage: its config, capacity and admissions go; its deploys stay in the history.
+Refused while the stage's current deploy has not ended or a deploy is queued. --yes must repeat
+ENV/STAGE, so that a script or a slip of history cannot delete the wrong stage.`,
+		Example: `  teletraan stages delete hello canary --yes hello/canary`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if want := args[0] + "/" + args[1]; yes != want {
+				return fmt.Errorf("--yes %s is required to delete stage %s (it must repeat the stage, not %q)", want, want, yes)
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if _, err := c.send(cmd.Context(), http.MethodDelete, stagePath(args[0], args[1]), nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted stage %s/%s\n", args[0], args[1])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&yes, "yes", "", "ENV/STAGE again, to confirm")
+	cf.add(cmd)
+	return cmd
+}

@@ -50,6 +50,15 @@ func TestStageBuildAndCapacityVerbsChangeTheStore(t *testing.T) {
 	if _, err := runCommand(t, "audit", "--since", "last week", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "--since must be an RFC 3339 time") {
 		t.Fatalf("audit --since 'last week': %v", err)
 	}
+	if _, err := runCommand(t, "stages", "delete", "hello", "canary", "--yes", "hello/prod", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "--yes hello/canary is required") {
+		t.Fatalf("stages delete with the wrong --yes: %v", err)
+	}
+	if out = run("stages", "delete", "hello", "canary", "--yes", "hello/canary"); !strings.Contains(out, "deleted stage hello/canary") {
+		t.Fatalf("stages delete:\n%s", out)
+	}
+	if _, err := runCommand(t, "stages", "get", "hello", "canary", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "(HTTP 404)") {
+		t.Fatalf("stages get after delete: %v", err)
+	}
 }
 
 func TestWriteVerbsSayWhatIsWrongInCommandLineTerms(t *testing.T) {
