@@ -340,3 +340,55 @@ ENV/STAGE, so that a script or a slip of history cannot delete the wrong stage.`
 	cf.add(cmd)
 	return cmd
 }
+
+// hostVerbs are the per-host actions and what each does, as the CLI's help says it.
+var hostVerbs = []struct{ action, short string }{
+	{"retry", "Start the stage's current deploy over on a host (a failed or stuck one)"},
+	{"exclude", "Take a host out of the stage's deploys (Teletraan's \"pause host\"): it keeps its build, deploys count it only in their total"},
+	{"pause", "Hold a host at its current step: the deploy keeps waiting for it (and counts it stuck after the stuck timeout)"},
+	{"resume", "Let an excluded, paused or stopped host take part in deploys again"},
+	{"stop", "Stop a host's service before the machine is terminated: its agent runs the build's STOPPING script and rests at STOPPED"},
+}
+
+// newHostActionCommands builds teletraan hosts retry|exclude|pause|resume|stop.
+func newHostActionCommands() []*cobra.Command {
+	var out []*cobra.Command
+	for _, v := range hostVerbs {
+		var (
+			cf   clientFlags
+			of   outputFlag
+			desc string
+		)
+		action := v.action
+		cmd := &cobra.Command{
+			Use:     action + " ENV STAGE HOST",
+			Short:   v.short + " (needs an OPERATOR or ADMIN token)",
+			Example: "  teletraan hosts " + action + " hello prod web-7 --description \"disk full\"",
+			Args:    cobra.ExactArgs(3),
+			RunE: writeRun(&cf, &of, http.MethodPost, func(args []string) string {
+				return stagePath(args[0], args[1], "hosts", args[2], "actions", action)
+			}, func(*cobra.Command, []string) (any, error) {
+				if desc == "" {
+					return nil, nil
+				}
+				return map[string]string{"description": desc}, nil
+			}, func(raw []byte, w io.Writer) error {
+				h, err := decodeAnswer[api.StageHost](raw)
+				if err != nil {
+					return err
+				}
+				state := "-"
+				if h.Agent != nil {
+					state = h.Agent.State
+				}
+				fmt.Fprintf(w, "%s: %s, agent state %s; now offers %s\n", h.HostName, h.Phase, state, strings.Join(h.Actions, ", "))
+				return nil
+			}),
+		}
+		cmd.Flags().StringVar(&desc, "description", "", "why; recorded with the action")
+		cf.add(cmd)
+		of.add(cmd)
+		out = append(out, cmd)
+	}
+	return out
+}

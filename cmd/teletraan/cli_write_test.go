@@ -83,3 +83,22 @@ func TestWriteVerbsSayWhatIsWrongInCommandLineTerms(t *testing.T) {
 		}
 	}
 }
+
+func TestHostVerbsActOnOneHost(t *testing.T) {
+	srv := newListAPI(t)
+	for _, tc := range []struct{ verb, want string }{
+		{"retry", "agent state RESET"},
+		{"exclude", "agent state PAUSED_BY_USER"},
+		{"resume", "agent state NORMAL"},
+		{"pause", "agent state PAUSED_IN_DEPLOY"},
+	} {
+		out, err := runCommand(t, "hosts", tc.verb, "hello", "prod", "web-1", "--url", srv.URL, "--description", "testing")
+		if err != nil || !strings.Contains(out, "web-1: ") || !strings.Contains(out, tc.want) {
+			t.Fatalf("hosts %s: %v\n%s", tc.verb, err, out)
+		}
+	}
+	// A host that never pinged has nothing to act on: the server's refusal, repeated.
+	if _, err := runCommand(t, "hosts", "exclude", "hello", "prod", "web-2", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "never pinged") {
+		t.Fatalf("hosts exclude of a never-seen host: %v", err)
+	}
+}
