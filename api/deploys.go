@@ -45,6 +45,9 @@ type deployView struct {
 	// Reasons are every state the deploy was put in and why, oldest first (one deploy's
 	// answers only).
 	Reasons []DeployReason `json:"reasons,omitempty"`
+	// Warnings say what about a deploy just started deserves a second look, such as a
+	// build from another branch than the stage's (core.BranchWarning); it started anyway.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // startDeployBody is the JSON of POST /v1/envs/:env/:stage/deploys.
@@ -131,6 +134,9 @@ func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 	}
 	v := s.view(res.Deploy, req.Build)
 	v.ClearedQueue = res.ClearedQueue
+	if w := core.BranchWarning(req.Stage.Branch, req.Build.Branch); w != "" {
+		v.Warnings = append(v.Warnings, w)
+	}
 	created(c, v, "deploys", res.Deploy.ID)
 }
 

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -155,4 +156,28 @@ func TestStartDeployWithoutDeployerIsUnavailable(t *testing.T) {
 	b := a.publishBuild("hello", "abcdef1")
 	wantError(t, a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`),
 		http.StatusServiceUnavailable, core.EUNAVAILABLE, "", "without a workflow layer")
+}
+
+// A build from another branch than the stage's deploys, but the answer says so.
+func TestDeployOfABuildFromAnotherBranchWarns(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", "")
+	rec := a.call(http.MethodPost, "/v1/builds", `{"name":"hello","artifactUrl":"https://builds.example.com/h.tar.gz","branch":"feature/x","commit":"abcdef9"}`)
+	wantStatus(t, rec, http.StatusCreated)
+	b := decode[schema.Build](t, rec)
+	rec = a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+b.ID+`"}`)
+	wantStatus(t, rec, http.StatusCreated)
+	var v struct{ Warnings []string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0], "branch feature/x, but the stage deploys main") {
+		t.Fatalf("warnings = %q", v.Warnings)
+	}
+	main := a.publishBuild("hello", "abcdef8")
+	rec = a.call(http.MethodPost, "/v1/envs/hello/prod/deploys", `{"buildId":"`+main.ID+`","force":true}`)
+	wantStatus(t, rec, http.StatusCreated)
+	if strings.Contains(rec.Body.String(), `"warnings"`) {
+		t.Fatalf("a build of the stage's branch was warned about: %s", rec.Body)
+	}
 }

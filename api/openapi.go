@@ -187,6 +187,7 @@ func buildOpenAPI() *openAPIDoc {
 		"build":        buildRef,
 		"workflowUrl":  {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
 		"clearedQueue": {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
+		"warnings":     arrayOf(&jsonSchema{Type: "string", Description: "a newly started deploy only: what deserves a second look, such as a build from another branch than the stage's"}),
 		"reasons": arrayOf(object(map[string]*jsonSchema{
 			"state":     {Type: "string", Description: "the state the deploy was put in"},
 			"reason":    {Type: "string", Description: "why, as it was recorded then"},

@@ -200,6 +200,8 @@ type deployView struct {
 	WorkflowURL string      `json:"workflowUrl"`
 	// ClearedQueue is the queued deploy a newly started deploy dropped.
 	ClearedQueue string `json:"clearedQueue,omitempty"`
+	// Warnings are the server's second thoughts on a deploy it started anyway.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // stagePath is the API path of env/stage plus more segments, each escaped.

@@ -352,4 +352,7 @@ func printDeploy(out io.Writer, v deployView) {
 	if v.WorkflowURL != "" {
 		fmt.Fprintf(out, "  workflow: %s\n", v.WorkflowURL)
 	}
+	for _, w := range v.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", w)
+	}
 }
