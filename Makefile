@@ -20,6 +20,6 @@ lint:
 
 # Re-record the replay corpus (workflows/testdata/histories) from real runs; see
 # ARCHITECTURE.md, "Changing a workflow". New files are dated, old ones are kept.
-RECORD_TESTS = TestDevStackDeploysThroughTemporalAndSurvivesRestart|TestPausedDeployStartsNoNewHostUntilResumed|TestFailingDeployRollsBackByPolicy|TestTerminatedHotfixDoesNotStickTheStage|TestRollbackAliasRunsNothingOnHostsAlreadyOnTheTarget|TestContinuedStageWatchesTheDeployItInherited|TestDeployContinuesAsNewAndFinishes
+RECORD_TESTS = TestDevStackDeploysThroughTemporalAndSurvivesRestart|TestPausedDeployStartsNoNewHostUntilResumed|TestFailingDeployRollsBackByPolicy|TestTerminatedHotfixDoesNotStickTheStage|TestRollbackAliasRunsNothingOnHostsAlreadyOnTheTarget|TestContinuedStageWatchesTheDeployItInherited|TestDeployContinuesAsNewAndFinishes|TestRestartHotfixAndRetryRunOnRealAgents|TestStopOneHostRunsItsStoppingScript
 record-histories:
 	TELETRAAN_RECORD_HISTORIES=$(CURDIR)/workflows/testdata/histories go test ./cmd/teletraan/ -count=1 -run '$(RECORD_TESTS)'

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // TestStopOneHostRunsItsStoppingScript: two real agents serve build 1; stopping host-1
@@ -36,6 +38,7 @@ func TestStopOneHostRunsItsStoppingScript(t *testing.T) {
 	if ran := strings.TrimPrefix(scriptLogs(t, f)["host-1"], after["host-1"]); !strings.HasPrefix(ran, "PRE_DOWNLOAD") || !strings.Contains(ran, "RESTARTING") {
 		t.Errorf("host-1 ran %q after resume, want the deploy again from PRE_DOWNLOAD", ran)
 	}
+	recordHistories(t, s, "stop", workflows.StageWorkflowID("hello", "dev"), d.Deploy.WorkflowID)
 }
 
 // waitHostStage waits until host's agent in hello/dev is at deployStage.
