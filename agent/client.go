@@ -79,8 +79,9 @@ func (c *pingClient) ping(ctx context.Context, req protocol.PingRequest, wait ti
 		return nil, fmt.Errorf("encode ping: %w", err)
 	}
 	var lastErr error
+	traceID := newTraceID()
 	for attempt := 1; attempt <= c.retries; attempt++ {
-		resp, err := c.pingOnce(ctx, body, wait)
+		resp, err := c.pingOnce(ctx, body, wait, traceID)
 		if err == nil {
 			return resp, nil
 		}
@@ -92,10 +93,11 @@ func (c *pingClient) ping(ctx context.Context, req protocol.PingRequest, wait ti
 			break
 		}
 	}
-	return nil, fmt.Errorf("ping %s failed after %d attempts: %w", c.url, c.retries, lastErr)
+	// The trace id finds the server's side of the failed attempts in its traces and logs.
+	return nil, fmt.Errorf("ping %s failed after %d attempts (trace %s): %w", c.url, c.retries, traceID, lastErr)
 }
 
-func (c *pingClient) pingOnce(ctx context.Context, body []byte, wait time.Duration) (*protocol.PingResponse, error) {
+func (c *pingClient) pingOnce(ctx context.Context, body []byte, wait time.Duration, traceID string) (*protocol.PingResponse, error) {
 	target := c.url
 	if secs := int(wait / time.Second); secs > 0 {
 		target += "?" + url.Values{protocol.WaitParam: {strconv.Itoa(secs)}}.Encode()
@@ -107,6 +109,7 @@ func (c *pingClient) pingOnce(ctx context.Context, body []byte, wait time.Durati
 		return nil, fmt.Errorf("build ping request: %w", err)
 	}
 	httpReq.Header.Set("Content-Type", "application/json")
+	httpReq.Header.Set(traceparentHeader, traceparent(traceID))
 	if c.token != "" {
 		httpReq.Header.Set("Authorization", "Bearer "+c.token)
 	}

@@ -36,6 +36,8 @@ type recordedPing struct {
 	auth    string
 	binding string // the host binding header: "1" when the agent can keep a credential
 	secret  string // the credential it presented
+	// traceparent is the W3C trace context header the agent sent.
+	traceparent string
 }
 
 // fakeServer plays the ping service and the artifact store over real HTTP.
@@ -69,7 +71,8 @@ func (s *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.pings = append(s.pings, recordedPing{req: req, wait: r.URL.Query().Get(protocol.WaitParam), auth: r.Header.Get("Authorization"),
-			binding: r.Header.Get(protocol.HostBindingHeader), secret: r.Header.Get(protocol.HostSecretHeader)})
+			binding: r.Header.Get(protocol.HostBindingHeader), secret: r.Header.Get(protocol.HostSecretHeader),
+			traceparent: r.Header.Get("traceparent")})
 		json.NewEncoder(w).Encode(s.decide(req))
 		return
 	}

@@ -8,7 +8,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// accessLog writes one line per request. 5xx answers are logged at Warn because they are
+// accessLog writes one line per request; its request_id and trace_id come from the
+// request's context (see requestID and telemetry.ContextHandler). 5xx answers are logged at Warn because they are
 // the server's fault and worth an operator's look; everything else is routine.
 func (s *server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -24,7 +25,6 @@ func (s *server) accessLog() gin.HandlerFunc {
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("request_id", requestIDOf(c)),
 			slog.String("remote", c.Request.RemoteAddr))
 	}
 }

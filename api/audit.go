@@ -63,7 +63,7 @@ func (s *server) audit() gin.HandlerFunc {
 		defer cancel()
 		if err := s.auditLog.RecordAudit(ctx, e); err != nil {
 			s.logger.LogAttrs(ctx, slog.LevelError, "could not record the audit entry",
-				slog.String("request_id", e.RequestID), slog.String("method", e.Method), slog.String("path", e.Path), slog.String("error", err.Error()))
+				slog.String("method", e.Method), slog.String("path", e.Path), slog.String("error", err.Error()))
 		}
 	}
 }

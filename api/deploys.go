@@ -3,14 +3,18 @@ package api
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
 // maxDeployDescription mirrors the store's limit; it is checked before the workflow starts
@@ -132,6 +136,11 @@ func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 		c.JSON(http.StatusAccepted, res.Queued)
 		return
 	}
+	ctx := telemetry.WithLogAttrs(c.Request.Context(), slog.String("deploy_id", res.Deploy.ID), slog.String("workflow_id", res.Deploy.WorkflowID))
+	c.Request = c.Request.WithContext(ctx)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("teletraan.deploy_id", res.Deploy.ID), attribute.String("temporal.workflow_id", res.Deploy.WorkflowID))
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "deploy started", slog.String("env", req.Stage.EnvName), slog.String("stage", req.Stage.StageName),
+		slog.String("type", req.Type), slog.String("build_id", req.Build.ID), slog.String("operator", req.Operator))
 	v := s.view(res.Deploy, req.Build)
 	v.ClearedQueue = res.ClearedQueue
 	if w := core.BranchWarning(req.Stage.Branch, req.Build.Branch); w != "" {

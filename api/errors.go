@@ -53,7 +53,6 @@ func (s *server) fail(c *gin.Context, err error) {
 	c.Set(errorCodeKey{}, core.ErrorCode(err))
 	if status == http.StatusInternalServerError {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", requestIDOf(c)),
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.String("error", err.Error()))
@@ -95,7 +94,6 @@ func (s *server) noMethod(c *gin.Context) {
 func (s *server) recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "handler panicked",
-			slog.String("request_id", requestIDOf(c)),
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.String("panic", fmt.Sprint(rec)),

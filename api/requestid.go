@@ -1,11 +1,15 @@
 package api
 
 import (
+	"log/slog"
 	"regexp"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
 // requestIDHeader carries the id that ties a client's request to the server's log lines.
@@ -26,6 +30,11 @@ func requestID() gin.HandlerFunc {
 		}
 		c.Set(requestIDKey{}, id)
 		c.Header(requestIDHeader, id)
+		// In the request's context too, so that every line logged while serving it (by
+		// handlers, the deployer, the store) says which request it belongs to, and on the
+		// span, so that a trace can be found from a request id a client reports.
+		c.Request = c.Request.WithContext(telemetry.WithLogAttrs(c.Request.Context(), slog.String("request_id", id)))
+		trace.SpanFromContext(c.Request.Context()).SetAttributes(attribute.String("teletraan.request_id", id))
 		c.Next()
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
@@ -71,6 +72,9 @@ type Deps struct {
 	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
 	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
 	AlarmClient *http.Client
+	// Tracer starts the requests' server spans; nil means the global provider, which
+	// telemetry.SetupTracing installs (a no-op one when trace export is off).
+	Tracer trace.TracerProvider
 }
 
 // server holds the dependencies every handler needs; handlers are its methods so that
@@ -109,6 +113,8 @@ func NewRouter(d Deps) *gin.Engine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// Every line logged while serving a request then carries its request id and trace id.
+	logger = slog.New(telemetry.NewContextHandler(logger.Handler()))
 	namespace := d.Namespace
 	if namespace == "" {
 		// Temporal's own default, so that links work for a server configured with none.
@@ -156,8 +162,9 @@ func NewRouter(d Deps) *gin.Engine {
 	// ClientIP reports; a deployment behind a proxy can widen this on the returned engine.
 	_ = engine.SetTrustedProxies(nil)
 
-	// Order matters: the access log must see the status the recovery handler writes.
-	engine.Use(requestID(), s.accessLog(), s.observe(), s.recovery())
+	// Order matters: the span comes first so that every later log line carries its trace
+	// id, and the access log must see the status the recovery handler writes.
+	engine.Use(telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery())
 	engine.NoRoute(s.noRoute)
 	engine.NoMethod(s.noMethod)
 

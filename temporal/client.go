@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
@@ -56,6 +57,11 @@ type ClientConfig struct {
 	// Meter receives the SDK's client and worker metrics (temporal_* at /metrics); nil
 	// records none.
 	Meter metric.MeterProvider
+	// Tracer supplies the tracing interceptor's tracer; nil means the global provider, which
+	// telemetry.SetupTracing installs. The interceptor also serves every worker built on the
+	// client (the SDK hands client interceptors that are worker interceptors to its workers),
+	// so workflows, updates and activities join the caller's trace.
+	Tracer trace.TracerProvider
 }
 
 // ClientConfigFromEnv reads a ClientConfig from the TEMPORAL_* environment
@@ -110,8 +116,12 @@ func clientOptions(cfg ClientConfig) (client.Options, error) {
 		return client.Options{}, err
 	}
 
+	tp := cfg.Tracer
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
 	tracing, err := opentelemetry.NewTracingInterceptor(opentelemetry.TracerOptions{
-		Tracer: otel.Tracer("teletraan"),
+		Tracer: tp.Tracer("teletraan"),
 		// The global propagator, not the contrib package's default, so that
 		// traces join whatever propagation the binary configured.
 		TextMapPropagator: otel.GetTextMapPropagator(),

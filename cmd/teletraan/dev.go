@@ -50,6 +50,8 @@ type devStack struct {
 	logger     *slog.Logger
 	// metrics serve /metrics for the API, the worker and the Temporal client alike.
 	metrics *telemetry.Metrics
+	// tracing exports the stack's spans when the OTEL_* variables ask for it.
+	tracing *telemetry.Tracing
 	// stopPruner ends the silent-host pruner; nil before it starts.
 	stopPruner context.CancelFunc
 }
@@ -84,6 +86,9 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		return nil, err
 	}
 	s.apiURL = "http://" + s.listener.Addr().String()
+	if s.tracing, err = setupTracing(ctx, "teletraan-dev", logger); err != nil {
+		return nil, err
+	}
 
 	s.temporal, err = temporal.StartDevServer(ctx, temporal.DevServerConfig{
 		DataDir: filepath.Join(cfg.dataDir, "temporal"), IP: cfg.ip,
@@ -105,6 +110,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	if s.store, err = schema.Open(ctx, "sqlite:"+filepath.Join(cfg.dataDir, devDBFile)); err != nil {
 		return nil, fmt.Errorf("open the app database: %w", err)
 	}
+	traceQueries(s.store)
 	if _, err = s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate the app database: %w", err)
 	}
@@ -197,6 +203,13 @@ func (s *devStack) stop() {
 	}
 	if s.client != nil {
 		s.client.Close()
+	}
+	if s.tracing != nil {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.tracing.Shutdown(flushCtx); err != nil {
+			s.logger.Warn("could not flush the last spans", "error", err)
+		}
+		cancel()
 	}
 	if s.metrics != nil {
 		_ = s.metrics.Shutdown(context.Background())

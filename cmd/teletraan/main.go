@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,7 +45,7 @@ func newRootCommand() *cobra.Command {
 		Version:       version,
 	}
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text (for people) or json (for a log pipeline; use it in production)")
 	root.AddCommand(
 		newDevCommand(g),
 		newServerCommand(g),
@@ -61,15 +64,36 @@ func (g *globalFlags) logger() (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch strings.ToLower(g.logFormat) {
-	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: use text or json", g.logFormat)
+	return newLogger(os.Stderr, g.logFormat, level)
 }
+
+// newLogger builds a logger writing format (text or json) to w. Records carry the trace
+// and span ids and the fields of their context (telemetry.ContextHandler), and the
+// Temporal SDK's WorkflowID and RunID keys are renamed to the snake_case the rest of the
+// service logs, so that one query finds a workflow's lines from the API and the worker.
+func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 {
+			if k, ok := sdkLogKeys[a.Key]; ok {
+				a.Key = k
+			}
+		}
+		return a
+	}}
+	var h slog.Handler
+	switch strings.ToLower(format) {
+	case "text":
+		h = slog.NewTextHandler(w, opts)
+	case "json":
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, fmt.Errorf("--log-format %q: use text or json", format)
+	}
+	return slog.New(telemetry.NewContextHandler(h)), nil
+}
+
+// sdkLogKeys maps the Temporal SDK's log keys to ours.
+var sdkLogKeys = map[string]string{"WorkflowID": "workflow_id", "RunID": "run_id", "ActivityID": "activity_id"}
 
 // dbDSN returns the DSN from the flag or TELETRAAN_DB_DSN, or says how to give one.
 func dbDSN(flag string) (string, error) {

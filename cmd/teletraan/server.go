@@ -89,7 +89,7 @@ It refuses to start when the database is unreachable or its schema is not curren
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := connectProduction(ctx, g, dsnFlag, &tf)
+			p, err := connectProduction(ctx, g, dsnFlag, &tf, "teletraan-server")
 			if err != nil {
 				return err
 			}

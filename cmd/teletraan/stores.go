@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -23,7 +24,30 @@ func openCheckedStore(ctx context.Context, dsn string) (*schema.Store, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
+	traceQueries(st)
 	return st, nil
+}
+
+// traceQueries records the store's queries as spans of the trace they run in (none outside
+// a trace, so the idle pollers add nothing).
+func traceQueries(st *schema.Store) {
+	st.DB().AddQueryHook(&telemetry.BunTracing{System: string(st.Dialect())})
+}
+
+// setupTracing installs the process's tracer provider (see telemetry.SetupTracing) and
+// says at start whether spans leave the process, so that an operator missing traces can
+// tell a collector problem from export being off.
+func setupTracing(ctx context.Context, service string, logger *slog.Logger) (*telemetry.Tracing, error) {
+	tr, err := telemetry.SetupTracing(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	if tr.Enabled() {
+		logger.Info("exporting traces over OTLP", "endpoint", tr.Endpoint(), "service", service)
+	} else {
+		logger.Debug("trace export off: set OTEL_EXPORTER_OTLP_ENDPOINT to send traces to a collector")
+	}
+	return tr, nil
 }
 
 // production is what `teletraan server` and `teletraan worker` connect to.
@@ -33,11 +57,12 @@ type production struct {
 	client  client.Client
 	cfg     temporal.ClientConfig
 	metrics *telemetry.Metrics
+	tracing *telemetry.Tracing
 }
 
-// connectProduction opens the checked app database and dials Temporal, failing with a
-// message that says what to fix when either is unreachable.
-func connectProduction(ctx context.Context, g *globalFlags, dsnFlag string, tf *temporalFlags) (*production, error) {
+// connectProduction sets up tracing for service, opens the checked app database and dials
+// Temporal, failing with a message that says what to fix when either is unreachable.
+func connectProduction(ctx context.Context, g *globalFlags, dsnFlag string, tf *temporalFlags, service string) (*production, error) {
 	logger, err := g.logger()
 	if err != nil {
 		return nil, err
@@ -46,8 +71,13 @@ func connectProduction(ctx context.Context, g *globalFlags, dsnFlag string, tf *
 	if err != nil {
 		return nil, err
 	}
+	tracing, err := setupTracing(ctx, service, logger)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openCheckedStore(ctx, dsn)
 	if err != nil {
+		_ = tracing.Shutdown(ctx)
 		return nil, err
 	}
 	metrics, err := telemetry.New()
@@ -66,11 +96,18 @@ func connectProduction(ctx context.Context, g *globalFlags, dsnFlag string, tf *
 		_ = st.Close()
 		return nil, err
 	}
-	return &production{logger: logger, store: st, client: c, cfg: cfg, metrics: metrics}, nil
+	return &production{logger: logger, store: st, client: c, cfg: cfg, metrics: metrics, tracing: tracing}, nil
 }
 
 func (p *production) close() {
 	p.client.Close()
+	// Flush the last spans; bounded, because a collector that went away must not hold
+	// the process at exit.
+	flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.tracing.Shutdown(flushCtx); err != nil {
+		p.logger.Warn("could not flush the last spans", "error", err)
+	}
 	_ = p.metrics.Shutdown(context.Background())
 	_ = p.store.Close()
 }

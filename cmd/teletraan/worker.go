@@ -65,7 +65,7 @@ Run as many as you like; they share the work.`,
 			if err := checkPruneAfter(pruneAfter); err != nil {
 				return err
 			}
-			p, err := connectProduction(ctx, g, dsnFlag, &tf)
+			p, err := connectProduction(ctx, g, dsnFlag, &tf, "teletraan-worker")
 			if err != nil {
 				return err
 			}
