@@ -156,8 +156,10 @@ func NewRouter(d Deps) *gin.Engine {
 	// ClientIP reports; a deployment behind a proxy can widen this on the returned engine.
 	_ = engine.SetTrustedProxies(nil)
 
-	// Order matters: the access log must see the status the recovery handler writes.
-	engine.Use(requestID(), s.accessLog(), s.observe(), s.recovery())
+	// Order matters: the access log must see the status the recovery handler writes. The
+	// security headers come first so that every answer, the board's pages included (they
+	// are registered on this engine), carries them.
+	engine.Use(securityHeaders(), requestID(), s.accessLog(), s.observe(), s.recovery())
 	engine.NoRoute(s.noRoute)
 	engine.NoMethod(s.noMethod)
 
