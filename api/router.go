@@ -68,6 +68,14 @@ type Deps struct {
 	// up to this long (expired tokens are refused at once); 10 s saves a query on nearly
 	// every ping.
 	TokenCacheTTL time.Duration
+	// EnrollmentsPerMinute is how many new host ids one token may enroll per minute, per
+	// replica, once its burst (EnrollmentBurst) is spent: a leaked fleet token cannot
+	// flood the hosts table. 0 means 600; a negative value turns the limit off. Pings of
+	// hosts that pinged before are never limited.
+	EnrollmentsPerMinute int
+	// EnrollmentBurst is how many new host ids a token may enroll at once; 0 means 1000,
+	// enough for a fleet's first rollout of the agent.
+	EnrollmentBurst int
 	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
 	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
 	AlarmClient *http.Client
@@ -98,6 +106,7 @@ type server struct {
 	pings          *pingHub
 	tokens         *tokenCache
 	alarms         *alarmCache
+	enrollments    *enrollLimiter
 }
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
@@ -141,6 +150,7 @@ func NewRouter(d Deps) *gin.Engine {
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
+		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 	}
 
 	if err := metrics.Gauge("teletraan_ping_long_polls_waiting", "agents whose ping this replica holds open until they have a goal",
