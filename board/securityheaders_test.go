@@ -61,7 +61,8 @@ func TestEveryRouteSendsTheSecurityHeaders(t *testing.T) {
 		t.Fatalf("the router lists only %d routes", len(asks)/2)
 	}
 	for _, a := range asks {
-		// Bodies are empty: a refusal must carry the headers as much as a success.
+		// Bodies are "{}", so most writes are refused: a refusal must carry the headers as
+		// much as a success.
 		req, err := http.NewRequest(a.method, srv.URL+a.path, strings.NewReader("{}"))
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +71,6 @@ func TestEveryRouteSendsTheSecurityHeaders(t *testing.T) {
 		if a.token != "" {
 			req.Header.Set("Authorization", "Bearer "+a.token)
 		}
-		// Held pings would wait; the ping answers at once without ?wait.
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatalf("%s %s: %v", a.method, a.path, err)
