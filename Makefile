@@ -1,5 +1,5 @@
 # Convenience targets; each is a plain go command, so nothing here is required.
-.PHONY: dev test ci build lint record-histories
+.PHONY: dev test ci build lint fuzz record-histories
 
 dev:
 	go run ./cmd/teletraan dev
@@ -17,6 +17,15 @@ build:
 lint:
 	go vet ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+# Fuzz each target for FUZZTIME (CI runs each for 10 s); a failing input lands in the
+# package's testdata/fuzz/<target>/ and then runs with every go test, so commit it with the fix.
+FUZZTIME ?= 2m
+fuzz:
+	go test ./api/ -run '^$$' -fuzz '^FuzzPing$$' -fuzztime $(FUZZTIME)
+	go test ./api/ -run '^$$' -fuzz '^FuzzStageConfig$$' -fuzztime $(FUZZTIME)
+	go test ./api/ -run '^$$' -fuzz '^FuzzPublishBuild$$' -fuzztime $(FUZZTIME)
+	go test ./agent/ -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
 
 # Re-record the replay corpus (workflows/testdata/histories) from real runs; see
 # ARCHITECTURE.md, "Changing a workflow". New files are dated, old ones are kept.

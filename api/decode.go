@@ -79,6 +79,11 @@ func describeDecodeError(err error, bodyLen int, dst any) error {
 		if uerr != nil {
 			name = quoted
 		}
+		if name == "" {
+			// An empty key would otherwise read ": unknown field" with no field named; its
+			// JSON spelling is what the client can search its body for.
+			name = `""`
+		}
 		return &core.Error{Code: core.EINVALID, Field: name,
 			Message: fmt.Sprintf("%s: unknown field; /v1/openapi.json lists the fields of each request", name)}
 	}

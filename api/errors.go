@@ -17,6 +17,9 @@ const (
 	codeTooLarge = "too_large"
 	// codeMethodNotAllowed answers a known path asked with the wrong method, with status 405.
 	codeMethodNotAllowed = "method_not_allowed"
+	// codeRateLimited answers a token over its rate of new host enrollments, with status
+	// 429 and a Retry-After header.
+	codeRateLimited = "rate_limited"
 )
 
 // errorCodeKey keeps the code of the error a request was answered with, for the audit trail.
@@ -41,6 +44,8 @@ func httpStatus(code string) int {
 		return http.StatusMethodNotAllowed
 	case codeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case codeRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return core.HTTPStatus(code)
 }

@@ -143,6 +143,11 @@ func (s *server) checkHostIdentity(ctx context.Context, c *gin.Context, tokenNam
 	if d.Refusal != "" {
 		return d, "", core.Errorf(core.EFORBIDDEN, "%s", d.Refusal)
 	}
+	if !b.Known {
+		if err := s.enrollments.allow(c, tokenName, hostID); err != nil {
+			return d, "", err
+		}
+	}
 	if !d.Issue {
 		return d, "", nil
 	}

@@ -65,6 +65,7 @@ func pingOperation() *operation {
 		RequestBody: jsonBody(ref(pingSchemaPrefix + "PingRequest")),
 		Responses: map[string]*response{
 			"200": jsonResponse("the next goal", ref(pingSchemaPrefix+"PingResponse")),
+			"429": errorResponseDoc("the token enrolled new host ids faster than the server allows (code rate_limited); Retry-After says when to try again; hosts already enrolled are not limited"),
 		},
 	}
 }

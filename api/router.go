@@ -69,6 +69,14 @@ type Deps struct {
 	// up to this long (expired tokens are refused at once); 10 s saves a query on nearly
 	// every ping.
 	TokenCacheTTL time.Duration
+	// EnrollmentsPerMinute is how many new host ids one token may enroll per minute, per
+	// replica, once its burst (EnrollmentBurst) is spent: a leaked fleet token cannot
+	// flood the hosts table. 0 means 600; a negative value turns the limit off. Pings of
+	// hosts that pinged before are never limited.
+	EnrollmentsPerMinute int
+	// EnrollmentBurst is how many new host ids a token may enroll at once; 0 means 1000,
+	// enough for a fleet's first rollout of the agent.
+	EnrollmentBurst int
 	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
 	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
 	AlarmClient *http.Client
@@ -102,6 +110,7 @@ type server struct {
 	pings          *pingHub
 	tokens         *tokenCache
 	alarms         *alarmCache
+	enrollments    *enrollLimiter
 }
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
@@ -147,6 +156,7 @@ func NewRouter(d Deps) *gin.Engine {
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
+		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 	}
 
 	if err := metrics.Gauge("teletraan_ping_long_polls_waiting", "agents whose ping this replica holds open until they have a goal",
@@ -162,9 +172,11 @@ func NewRouter(d Deps) *gin.Engine {
 	// ClientIP reports; a deployment behind a proxy can widen this on the returned engine.
 	_ = engine.SetTrustedProxies(nil)
 
-	// Order matters: the span comes first so that every later log line carries its trace
-	// id, and the access log must see the status the recovery handler writes.
-	engine.Use(telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery())
+	// Order matters: the security headers come first so that every answer, the board's
+	// pages included (they are registered on this engine), carries them; the span next so
+	// that every later log line carries its trace id; the access log must see the status
+	// the recovery handler writes.
+	engine.Use(securityHeaders(), telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery())
 	engine.NoRoute(s.noRoute)
 	engine.NoMethod(s.noMethod)
 

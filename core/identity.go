@@ -13,6 +13,9 @@ type HostBinding struct {
 	// BoundToken is the name of the first token that pinged as the host: an agent that
 	// cannot keep a credential (Teletraan's own) is bound to it instead.
 	BoundToken string
+	// Known says the host id has a row: it pinged before. A ping of an unknown id enrolls
+	// a new host, which the API rate-limits per token.
+	Known bool
 }
 
 // IdentityDecision is what the identity rule makes of one ping.

@@ -27,7 +27,7 @@ func (s *Store) HostBinding(ctx context.Context, hostID string) (core.HostBindin
 	if err != nil {
 		return core.HostBinding{}, fmt.Errorf("read the identity of host %s: %w", hostID, err)
 	}
-	return core.HostBinding{SecretHash: r.SecretHash, PendingHash: r.PendingHash, BoundToken: r.BoundToken}, nil
+	return core.HostBinding{SecretHash: r.SecretHash, PendingHash: r.PendingHash, BoundToken: r.BoundToken, Known: true}, nil
 }
 
 // ApplyHostBinding records what core.DecideIdentity decided for a ping of hostID by token
