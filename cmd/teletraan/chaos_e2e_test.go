@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,9 +38,10 @@ import (
 // the embedded Temporal server.
 const chaosExecEnv = "TELETRAAN_CHAOS_EXEC_MAIN"
 
-// chaosRegressionSeeds run in every `go test`, chaosShortN operations each. Add a seed here
-// when a run with it failed, once the cause is fixed.
-var chaosRegressionSeeds = []uint64{1}
+// chaosRegressionSeeds run in every `go test`, chaosShortN operations each. 18 is there
+// because its four operations take in every kind of operation and of kill (worker, service,
+// agent). Add a seed here when a run with it failed, once the cause is fixed.
+var chaosRegressionSeeds = []uint64{18}
 
 // chaosShortN is the number of operations of each regression seed: short enough for CI.
 const chaosShortN = 4
@@ -112,6 +114,7 @@ func chaosSchedule(seed uint64, n int) ([]chaosOp, []int) {
 			}
 			op.Faults = append(op.Faults, f)
 		}
+		slices.SortFunc(op.Faults, func(a, b chaosFault) int { return a.DelayMs - b.DelayMs })
 		ops = append(ops, op)
 		want = append(want, op.Version)
 		succeeded = append(succeeded, op.Version)
