@@ -196,7 +196,7 @@ func runChaos(t *testing.T, agentBin string, seed uint64, n int) {
 		var d deployResponse
 		switch op.Kind {
 		case "deploy":
-			c.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": builds[op.Version]}, 201, &d)
+			c.startDeploy(t, builds[op.Version], &d)
 		case "rollback":
 			c.call(t, "POST", "/v1/envs/hello/dev/actions/rollback", map[string]any{}, 201, &d)
 		case "restart":
@@ -225,7 +225,7 @@ func runChaos(t *testing.T, agentBin string, seed uint64, n int) {
 	// No stage is stuck: with every process back, a new deploy starts and finishes.
 	last := 1 + want[len(want)-1]%3
 	var final deployResponse
-	c.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": builds[last]}, 201, &final)
+	c.startDeploy(t, builds[last], &final)
 	c.waitDeployDone(t, final.Deploy.ID)
 	deploys = append(deploys, done{final.Deploy.ID, last})
 
@@ -464,6 +464,32 @@ func (c *chaosCluster) call(t *testing.T, method, path string, body any, wantSta
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
+	}
+}
+
+// startDeploy starts a REGULAR deploy of build, waiting while the stage still refuses it for
+// a ROLLBACK deploy it has not yet heard is SUCCEEDING (the store can say so a moment
+// before the stage workflow does); a refusal that lasts is a stuck stage and fails.
+func (c *chaosCluster) startDeploy(t *testing.T, build string, out *deployResponse) {
+	t.Helper()
+	var raw []byte
+	waitFor(t, 60*time.Second, "the stage to accept a deploy of "+build, func() (bool, string) {
+		var status int
+		var err error
+		status, raw, err = c.do("POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": build})
+		if err != nil {
+			t.Fatalf("start a deploy: %v", err)
+		}
+		if status == 409 && strings.Contains(string(raw), "ROLLBACK deploy is running") {
+			return false, string(raw)
+		}
+		if status != 201 {
+			t.Fatalf("start a deploy: status %d: %s", status, raw)
+		}
+		return true, ""
+	})
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
 	}
 }
 
