@@ -1,5 +1,5 @@
 # Convenience targets; each is a plain go command, so nothing here is required.
-.PHONY: dev test ci build lint fuzz record-histories
+.PHONY: dev test ci build lint fuzz record-histories chaos
 
 dev:
 	go run ./cmd/teletraan dev
@@ -32,3 +32,10 @@ fuzz:
 RECORD_TESTS = TestDevStackDeploysThroughTemporalAndSurvivesRestart|TestPausedDeployStartsNoNewHostUntilResumed|TestFailingDeployRollsBackByPolicy|TestTerminatedHotfixDoesNotStickTheStage|TestRollbackAliasRunsNothingOnHostsAlreadyOnTheTarget|TestContinuedStageWatchesTheDeployItInherited|TestDeployContinuesAsNewAndFinishes|TestRestartHotfixAndRetryRunOnRealAgents|TestStopOneHostRunsItsStoppingScript
 record-histories:
 	TELETRAAN_RECORD_HISTORIES=$(CURDIR)/workflows/testdata/histories go test ./cmd/teletraan/ -count=1 -run '$(RECORD_TESTS)'
+
+# The long chaos test: N operations (deploys, rollbacks, restarts) with kill -9 of the worker,
+# the service and agents on the schedule SEED draws (random when unset; the run prints it).
+SEED ?= random
+N ?= 20
+chaos:
+	TELETRAAN_CHAOS_SEED=$(SEED) TELETRAAN_CHAOS_N=$(N) go test ./cmd/teletraan/ -count=1 -v -timeout 60m -run '^TestChaos$$'

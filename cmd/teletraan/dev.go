@@ -30,8 +30,11 @@ type devConfig struct {
 	temporalPort int
 	uiPort       int // -1 disables the Temporal UI
 	agents       int // local agents to run in-process
-	pruneAfter   time.Duration
-	logger       *slog.Logger
+	// noWorker leaves the worker out, for a worker run as its own process (`teletraan
+	// worker` against this stack's Temporal and database), which can then be killed alone.
+	noWorker   bool
+	pruneAfter time.Duration
+	logger     *slog.Logger
 	// suggestContinueAsNewAfter lowers the history length at which Temporal suggests
 	// continue-as-new (tests that record that path); 0 keeps the server's default.
 	suggestContinueAsNewAfter int
@@ -129,10 +132,12 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	if err != nil {
 		return nil, err
 	}
-	s.worker = temporal.NewWorker(s.client, registerAll(s.store), worker.Options{})
-	if err = s.worker.Start(); err != nil {
-		s.worker = nil
-		return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+	if !cfg.noWorker {
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store), worker.Options{})
+		if err = s.worker.Start(); err != nil {
+			s.worker = nil
+			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+		}
 	}
 	if err = ensureSample(ctx, s.store, cfg.dataDir); err != nil {
 		return nil, err
@@ -270,6 +275,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&cfg.temporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
 	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
 	addPruneFlag(cmd, &cfg.pruneAfter)
+	cmd.Flags().BoolVar(&cfg.noWorker, "no-worker", false, "run no worker in-process; run teletraan worker --db-dsn sqlite:<data-dir>/teletraan.db --temporal-address <frontend> beside it")
 	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd
 }
