@@ -61,6 +61,7 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/deploys":                     {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/actions/:action":             {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
+	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
 	"POST /v1/builds":                                       {roles: publishers},
 	"POST /v1/system/ping":                                  {roles: pingers},
 	"POST /v1/hosts/:host/actions/reset-identity":           {roles: admins},

@@ -565,6 +565,19 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/stop", &operation{
+		OperationID: "stopStage", Summary: "Stop the service on every host of a stage that deployed there (before its machines are terminated)", Tags: []string{"hosts"},
+		Description: "Each host that deployed in the stage is set to STOP, as the per-host stop action does: its agent runs the build's STOPPING script once and rests at STOPPED, and deploys count it as held. " +
+			"Hosts that never deployed there, left the stage or are stopped already are listed as skipped with why. resume brings a host back.",
+		Parameters:  []parameter{envParam, stageParam},
+		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("StageActionRequest")}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("the hosts stopped and those skipped", &jsonSchema{Type: "object", Properties: map[string]*jsonSchema{
+				"stopped": arrayOf(&jsonSchema{Type: "string"}),
+				"skipped": {Type: "object", Description: "host name → why it was not stopped"}}}),
+			"404": refResponse("NotFound"),
+		},
+	})
 	add(http.MethodPost, "/v1/hosts/{host}/actions/reset-identity", &operation{
 		OperationID: "resetHostIdentity", Summary: "Unbind a host from its credential and token, so that a re-imaged machine can enroll again", Tags: []string{"hosts"},
 		Description: "A host is bound to the first token that pings as it and, with this module's agent, to a credential only its agent holds; " +

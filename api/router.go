@@ -207,6 +207,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/envs/:env/:stage/queue", s.getQueue)
 	v1.POST("/envs/:env/:stage/actions/:action", s.stageAction)
 	v1.POST("/envs/:env/:stage/hosts/:host/actions/:action", s.hostAction)
+	v1.POST("/envs/:env/:stage/stop", s.stopStage)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
 

@@ -21,7 +21,7 @@ import (
 func newListCommands() []*cobra.Command {
 	return []*cobra.Command{
 		listGroup("stages", "List, show, create and change stages", newListStagesCommand(), newGetStageCommand(),
-			newCreateStageCommand(), newUpdateStageCommand(), newDeleteStageCommand()),
+			newCreateStageCommand(), newUpdateStageCommand(), newDeleteStageCommand(), newStopStageCommand()),
 		listGroup("builds", "List and publish builds", newListBuildsCommand(), newPublishBuildCommand()),
 		listGroup("deploys", "List a stage's deploys, or show one", newListDeploysCommand(), newGetDeployCommand()),
 		listGroup("hosts", "List a stage's hosts, act on one, or reset a host's identity",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -391,4 +392,49 @@ func newHostActionCommands() []*cobra.Command {
 		out = append(out, cmd)
 	}
 	return out
+}
+
+func newStopStageCommand() *cobra.Command {
+	var (
+		cf        clientFlags
+		of        outputFlag
+		yes, desc string
+	)
+	cmd := &cobra.Command{
+		Use:   "stop ENV STAGE --yes ENV/STAGE",
+		Short: "Stop the service on every host of a stage that deployed there, as before its machines are terminated (needs an OPERATOR or ADMIN token)",
+		Example: `  teletraan stages stop hello canary --yes hello/canary --description "retiring the canary fleet"
+  teletraan hosts resume hello canary web-7   # brings one host back`,
+		Args: cobra.ExactArgs(2),
+		RunE: writeRun(&cf, &of, http.MethodPost, func(args []string) string { return stagePath(args[0], args[1], "stop") },
+			func(_ *cobra.Command, args []string) (any, error) {
+				if want := args[0] + "/" + args[1]; yes != want {
+					return nil, fmt.Errorf("--yes %s is required to stop every host of %s (it must repeat the stage, not %q)", want, want, yes)
+				}
+				return map[string]string{"description": desc}, nil
+			}, func(raw []byte, w io.Writer) error {
+				v, err := decodeAnswer[struct {
+					Stopped []string
+					Skipped map[string]string
+				}](raw)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "stopping %d host(s): %s\n", len(v.Stopped), strings.Join(v.Stopped, ", "))
+				names := make([]string, 0, len(v.Skipped))
+				for n := range v.Skipped {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				for _, n := range names {
+					fmt.Fprintf(w, "  skipped %s: %s\n", n, v.Skipped[n])
+				}
+				return nil
+			}),
+	}
+	cmd.Flags().StringVar(&yes, "yes", "", "ENV/STAGE again, to confirm")
+	cmd.Flags().StringVar(&desc, "description", "", "why; recorded with the action")
+	cf.add(cmd)
+	of.add(cmd)
+	return cmd
 }

@@ -102,3 +102,14 @@ func TestHostVerbsActOnOneHost(t *testing.T) {
 		t.Fatalf("hosts exclude of a never-seen host: %v", err)
 	}
 }
+
+func TestStagesStopStopsTheHostsThatDeployed(t *testing.T) {
+	srv := newListAPI(t)
+	if _, err := runCommand(t, "stages", "stop", "hello", "prod", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "--yes hello/prod is required") {
+		t.Fatalf("stages stop without --yes: %v", err)
+	}
+	out, err := runCommand(t, "stages", "stop", "hello", "prod", "--yes", "hello/prod", "--url", srv.URL)
+	if err != nil || !strings.Contains(out, "stopping 1 host(s): web-1") || !strings.Contains(out, "skipped web-2: has not deployed in the stage") {
+		t.Fatalf("stages stop: %v\n%s", err, out)
+	}
+}
