@@ -1,7 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -55,4 +61,43 @@ func TestRestartHotfixAndRetryRunOnRealAgents(t *testing.T) {
 
 	recordHistories(t, s, "paths", workflows.StageWorkflowID("hello", "dev"), restart.Deploy.WorkflowID,
 		regular.Deploy.WorkflowID, hotfix.Deploy.WorkflowID)
+}
+
+// TestAlarmFiringMidRolloutHoldsTheDeploy: with two real agents and one host per wave, an
+// alarm that starts firing after the first wave stops the rollout there (the deploy goes
+// FAILING naming the alarm, the second host keeps its build); its history joins the corpus.
+func TestAlarmFiringMidRolloutHoldsTheDeploy(t *testing.T) {
+	var firing atomic.Bool
+	alarm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, `{"firing": %v, "reason": "p99 latency 2.3s > 1s"}`, firing.Load())
+	}))
+	defer alarm.Close()
+	s := startTestStack(t, t.TempDir())
+	startFleet(t, s, 2)
+	b1 := publishMarkerBuild(t, s, "1")
+	var d1 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
+	waitServing(t, s, d1.Deploy.ID, 2)
+	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
+
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"maxParallel": 1, "maxParallelPct": 0, "bakeTimeSeconds": 2,
+		"alarms": []map[string]string{{"name": "latency", "url": alarm.URL}}}, 200, nil)
+	b2 := publishMarkerBuild(t, s, "2")
+	var d2 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
+	waitFor(t, 60*time.Second, "the first host on build 2", func() (bool, string) {
+		on := servingOn(t, s, d2.Deploy.ID)
+		return len(on) == 1, strings.Join(on, ",")
+	})
+	firing.Store(true)
+	waitDeployState(t, s, d2.Deploy.ID, "FAILING")
+	var d deployResponse
+	s.call(t, "GET", "/v1/deploys/"+d2.Deploy.ID, nil, 200, &d)
+	if !strings.Contains(d.Deploy.StateReason, "latency") {
+		t.Errorf("FAILING reason %q does not name the alarm", d.Deploy.StateReason)
+	}
+	if on := servingOn(t, s, d2.Deploy.ID); len(on) != 1 {
+		t.Errorf("hosts on build 2 after the alarm fired: %v, want only the first wave's", on)
+	}
+	recordHistories(t, s, "alarm", workflows.StageWorkflowID("hello", "dev"), d2.Deploy.WorkflowID)
 }
