@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,13 +156,13 @@ func (s *server) checkHostIdentity(ctx context.Context, c *gin.Context, tokenNam
 	return d, "th_" + base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
-// hashSecret is the hex SHA-256 of a host credential, "" for none: only hashes are stored.
+// hashSecret is the stored form of a host credential, as of a token (schema.HashTokenSecret),
+// "" for none: only hashes are stored.
 func hashSecret(secret string) string {
 	if secret == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
+	return schema.HashTokenSecret(secret)
 }
 
 // decidePing records the ping and decides its goal in the store's ping transaction.

@@ -40,26 +40,9 @@ func listGroup(noun, short string, verbs ...*cobra.Command) *cobra.Command {
 	return cmd
 }
 
-// listRun is the shape of every list verb: check the flags, GET path, print the answer.
+// listRun is the shape of every read verb: check the flags, GET path, print the answer.
 func listRun(cf *clientFlags, of *outputFlag, path func(args []string) (string, error), table func(raw []byte, w io.Writer) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := of.check(); err != nil {
-			return err
-		}
-		p, err := path(args)
-		if err != nil {
-			return err
-		}
-		c, err := cf.client()
-		if err != nil {
-			return err
-		}
-		raw, err := c.send(cmd.Context(), http.MethodGet, p, nil)
-		if err != nil {
-			return err
-		}
-		return of.print(cmd.OutOrStdout(), raw, func(w io.Writer) error { return table(raw, w) })
-	}
+	return apiRun(cf, of, http.MethodGet, path, nil, table)
 }
 
 // withQuery appends the non-empty query parameters to path.

@@ -16,19 +16,31 @@ import (
 // writeRun is the shape of the verbs that change something: check the flags, build the
 // body, send it, print the answer (-o json|yaml: the API's; a table: what table says).
 func writeRun(cf *clientFlags, of *outputFlag, method string, path func(args []string) string, body func(cmd *cobra.Command, args []string) (any, error), table func(raw []byte, w io.Writer) error) func(*cobra.Command, []string) error {
+	return apiRun(cf, of, method, func(args []string) (string, error) { return path(args), nil }, body, table)
+}
+
+// apiRun is every API verb: check the output flag, work out the path and the body (either
+// may refuse a flag before anything is sent; a nil body func sends none), send, print.
+func apiRun(cf *clientFlags, of *outputFlag, method string, path func(args []string) (string, error), body func(cmd *cobra.Command, args []string) (any, error), table func(raw []byte, w io.Writer) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := of.check(); err != nil {
 			return err
 		}
-		b, err := body(cmd, args)
+		p, err := path(args)
 		if err != nil {
 			return err
+		}
+		var b any
+		if body != nil {
+			if b, err = body(cmd, args); err != nil {
+				return err
+			}
 		}
 		c, err := cf.client()
 		if err != nil {
 			return err
 		}
-		raw, err := c.send(cmd.Context(), method, path(args), b)
+		raw, err := c.send(cmd.Context(), method, p, b)
 		if err != nil {
 			return err
 		}
@@ -176,27 +188,26 @@ func stageTable(raw []byte, w io.Writer) error {
 	return nil
 }
 
-func newCreateStageCommand() *cobra.Command {
+// stageConfigCommand is stages create and stages update: the config flags sent as a body
+// to method path; finish completes or refuses the body the flags made.
+func stageConfigCommand(use, short, example, method string, path func(args []string) string, finish func(body map[string]any, args []string) error) *cobra.Command {
 	var (
 		cf clientFlags
 		of outputFlag
 		sf stageFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "create ENV STAGE",
-		Short: "Create a stage (needs an OPERATOR or ADMIN token)",
-		Example: `  teletraan stages create hello prod --max-parallel-pct 10 --success-threshold 90 --stuck-timeout 15m
-  teletraan stages create hello canary --max-parallel 1 --var PORT=8080 --on-failure ROLLBACK`,
-		Args: cobra.ExactArgs(2),
-		RunE: writeRun(&cf, &of, http.MethodPost, func([]string) string { return "/v1/envs" },
-			func(cmd *cobra.Command, args []string) (any, error) {
-				body, err := sf.body(cmd)
-				if err != nil {
-					return nil, err
-				}
-				body["envName"], body["stageName"] = args[0], args[1]
-				return body, nil
-			}, stageTable),
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(2),
+		RunE: writeRun(&cf, &of, method, path, func(cmd *cobra.Command, args []string) (any, error) {
+			body, err := sf.body(cmd)
+			if err != nil {
+				return nil, err
+			}
+			return body, finish(body, args)
+		}, stageTable),
 	}
 	sf.add(cmd)
 	cf.add(cmd)
@@ -204,34 +215,28 @@ func newCreateStageCommand() *cobra.Command {
 	return cmd
 }
 
+func newCreateStageCommand() *cobra.Command {
+	return stageConfigCommand("create ENV STAGE", "Create a stage (needs an OPERATOR or ADMIN token)",
+		`  teletraan stages create hello prod --max-parallel-pct 10 --success-threshold 90 --stuck-timeout 15m
+  teletraan stages create hello canary --max-parallel 1 --var PORT=8080 --on-failure ROLLBACK`,
+		http.MethodPost, func([]string) string { return "/v1/envs" },
+		func(body map[string]any, args []string) error {
+			body["envName"], body["stageName"] = args[0], args[1]
+			return nil
+		})
+}
+
 func newUpdateStageCommand() *cobra.Command {
-	var (
-		cf clientFlags
-		of outputFlag
-		sf stageFlags
-	)
-	cmd := &cobra.Command{
-		Use:   "update ENV STAGE",
-		Short: "Change a stage's config: only the flags given change (needs an OPERATOR or ADMIN token)",
-		Example: `  teletraan stages update hello prod --max-parallel 0 --max-parallel-pct 25
+	return stageConfigCommand("update ENV STAGE", "Change a stage's config: only the flags given change (needs an OPERATOR or ADMIN token)",
+		`  teletraan stages update hello prod --max-parallel 0 --max-parallel-pct 25
   teletraan stages update hello prod --bake-time 5m --on-failure WAIT`,
-		Args: cobra.ExactArgs(2),
-		RunE: writeRun(&cf, &of, http.MethodPut, func(args []string) string { return stagePath(args[0], args[1]) },
-			func(cmd *cobra.Command, _ []string) (any, error) {
-				body, err := sf.body(cmd)
-				if err != nil {
-					return nil, err
-				}
-				if len(body) == 0 {
-					return nil, fmt.Errorf("nothing to change: give at least one flag, such as --max-parallel-pct 25 (see --help)")
-				}
-				return body, nil
-			}, stageTable),
-	}
-	sf.add(cmd)
-	cf.add(cmd)
-	of.add(cmd)
-	return cmd
+		http.MethodPut, func(args []string) string { return stagePath(args[0], args[1]) },
+		func(body map[string]any, _ []string) error {
+			if len(body) == 0 {
+				return fmt.Errorf("nothing to change: give at least one flag, such as --max-parallel-pct 25 (see --help)")
+			}
+			return nil
+		})
 }
 
 func newGetStageCommand() *cobra.Command {
