@@ -53,6 +53,9 @@ type Config struct {
 	// BindIdentity makes hosts ask for and keep a host credential as our agent does; off,
 	// they behave like upstream's agent, which stores nothing.
 	BindIdentity bool
+	// Secrets are the credentials hosts were issued by an earlier run, by host name: a
+	// host bound to one is refused without it, as a real agent that lost its file would be.
+	Secrets map[string]string `json:",omitempty"`
 }
 
 // Check says what is wrong with c, naming the setting, or returns nil.

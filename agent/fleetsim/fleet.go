@@ -22,6 +22,7 @@ type Fleet struct {
 	mu         sync.Mutex
 	lastError  string
 	firstGoals []FirstGoal
+	issuedNow  map[string]string
 }
 
 // FirstGoal is the moment a host received the first goal of a deploy: with the deploy's
@@ -41,6 +42,9 @@ type Snapshot struct {
 	Idle      int `json:"idle"`
 	Working   int `json:"working"`
 	Failed    int `json:"failed"`
+	// Refused counts the hosts the server refused (a wrong token, a lost credential): they
+	// stopped, and LastError says why.
+	Refused int `json:"refused"`
 	// Pings counts the pings sent, PingErrors those that failed, Goals the goals taken and
 	// Failures the stages made to fail, since the fleet started.
 	Pings      int64 `json:"pings"`
@@ -51,6 +55,9 @@ type Snapshot struct {
 	LastError string `json:"lastError,omitempty"`
 	// FirstGoals are the first goals received since the previous snapshot.
 	FirstGoals []FirstGoal `json:"firstGoals,omitempty"`
+	// Issued are the host credentials the server issued since the previous snapshot, to be
+	// kept for the next run.
+	Issued map[string]string `json:"issued,omitempty"`
 }
 
 // New builds the fleet cfg describes, or says what is wrong with cfg.
@@ -72,6 +79,7 @@ func New(cfg Config) (*Fleet, error) {
 		f.hosts = append(f.hosts, &host{
 			name: HostName(cfg.HostPrefix, n), cfg: &f.cfg, http: client, fleet: f,
 			reports: map[string]*protocol.PingReport{}, goalsSeen: map[string]bool{},
+			secret: cfg.Secrets[HostName(cfg.HostPrefix, n)],
 		})
 	}
 	return f, nil
@@ -114,10 +122,13 @@ func (f *Fleet) Snapshot() Snapshot {
 			s.Working++
 		case stateFailed:
 			s.Failed++
+		case stateRefused:
+			s.Refused++
 		}
 	}
 	f.mu.Lock()
 	s.LastError, s.FirstGoals, f.firstGoals = f.lastError, f.firstGoals, nil
+	s.Issued, f.issuedNow = f.issuedNow, nil
 	f.mu.Unlock()
 	return s
 }
@@ -125,6 +136,15 @@ func (f *Fleet) Snapshot() Snapshot {
 func (f *Fleet) firstGoal(deployID, hostName string) {
 	f.mu.Lock()
 	f.firstGoals = append(f.firstGoals, FirstGoal{DeployID: deployID, Host: hostName, At: time.Now()})
+	f.mu.Unlock()
+}
+
+func (f *Fleet) issued(hostName, secret string) {
+	f.mu.Lock()
+	if f.issuedNow == nil {
+		f.issuedNow = map[string]string{}
+	}
+	f.issuedNow[hostName] = secret
 	f.mu.Unlock()
 }
 

@@ -198,3 +198,35 @@ func TestConfigCheckNamesEveryProblem(t *testing.T) {
 	}
 	assert.NoError(t, testConfig("http://127.0.0.1:1", 1).Check())
 }
+
+func TestCredentialsOutliveTheRunAndARefusedHostStops(t *testing.T) {
+	srv := newPathServer()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	f, err := New(testConfig(ts.URL, 2))
+	require.NoError(t, err)
+	var issued map[string]string
+	runUntil(t, f, func(s Snapshot) bool {
+		if len(s.Issued) > 0 {
+			issued = s.Issued
+		}
+		return len(issued) == 2
+	})
+	assert.Equal(t, map[string]string{"sim-000001": "secret-of-sim-000001", "sim-000002": "secret-of-sim-000002"}, issued)
+
+	// The next run presents what the first was issued; a server that refuses ends the host.
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(protocol.HostSecretHeader) == "secret-of-sim-000001" {
+			srv.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, `{"error":{"code":"forbidden","message":"host is bound"}}`, http.StatusForbidden)
+	}))
+	defer refusing.Close()
+	cfg := testConfig(refusing.URL, 2)
+	cfg.Secrets = map[string]string{"sim-000001": issued["sim-000001"]}
+	f, err = New(cfg)
+	require.NoError(t, err)
+	snap := runUntil(t, f, func(s Snapshot) bool { return s.Refused == 1 && s.Idle == 1 })
+	assert.Contains(t, snap.LastError, "403")
+}

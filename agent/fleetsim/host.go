@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -31,7 +32,13 @@ const (
 	stateIdle                       // nothing to do: serving its build, or never deployed
 	stateWorking                    // running a goal's stage
 	stateFailed                     // its last stage failed for good (TOO_MANY_RETRY)
+	stateRefused                    // the server refused its credential: it stopped
 )
+
+// refusal is a ping the server refused (401 or 403): trying again cannot help.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
 
 // host is one simulated agent.
 type host struct {
@@ -57,6 +64,12 @@ func (h *host) run(ctx context.Context) {
 			wait = h.cfg.LongPoll
 		}
 		resp, err := h.ping(ctx, wait)
+		var refused *refusal
+		if errors.As(err, &refused) {
+			h.state.Store(int32(stateRefused))
+			h.fleet.pingFailed(err)
+			return
+		}
 		if err != nil {
 			h.fleet.pingFailed(err)
 			if pause(ctx, errorBackoff) != nil {
@@ -222,14 +235,19 @@ func (h *host) ping(ctx context.Context, wait time.Duration) (*protocol.PingResp
 		if len(data) > max {
 			data = data[:max]
 		}
-		return nil, fmt.Errorf("host %s: server answered %s: %s", h.name, resp.Status, bytes.TrimSpace(data))
+		err := fmt.Errorf("host %s: server answered %s: %s", h.name, resp.Status, bytes.TrimSpace(data))
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return nil, &refusal{msg: err.Error()}
+		}
+		return nil, err
 	}
 	var out protocol.PingResponse
 	if err := json.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("host %s: decode ping response: %w", h.name, err)
 	}
-	if out.HostSecret != "" {
+	if out.HostSecret != "" && out.HostSecret != h.secret {
 		h.secret = out.HostSecret
+		h.fleet.issued(h.name, out.HostSecret)
 	}
 	return &out, nil
 }
