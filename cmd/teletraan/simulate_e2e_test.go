@@ -39,7 +39,9 @@ func TestSimulateDeploysAndRollsBackAFleet(t *testing.T) {
 	t.Setenv(chaosExecEnv, "1") // the simulation's processes are this binary acting as teletraan
 	s := startTestStack(t, t.TempDir())
 	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"maxParallel": 0, "maxParallelPct": 10, "successThreshold": 90, "stuckTimeoutSeconds": 600}, 200, nil)
-	var builds struct{ Builds []struct{ ID, CommitShort string } }
+	var builds struct {
+		Builds []struct{ ID, CommitShort string }
+	}
 	s.call(t, "GET", "/v1/builds?name=hello", nil, 200, &builds)
 	if len(builds.Builds) < 2 {
 		t.Fatalf("the dev stack publishes two sample builds, got %+v", builds)

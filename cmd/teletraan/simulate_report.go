@@ -50,9 +50,9 @@ type deliveryLag struct {
 	Hosts int `json:"hosts"`
 	// Missing counts the hosts admitted that never took a goal of the deploy.
 	Missing int     `json:"missing"`
-	P50Ms float64 `json:"p50Ms"`
-	P99Ms float64 `json:"p99Ms"`
-	MaxMs float64 `json:"maxMs"`
+	P50Ms   float64 `json:"p50Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+	MaxMs   float64 `json:"maxMs"`
 }
 
 func newDeployRun(d *api.Deploy, settled time.Time) deployRun {
