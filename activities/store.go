@@ -17,6 +17,8 @@ type Store interface {
 	GetDeploy(ctx context.Context, id string) (*schema.Deploy, error)
 	// ListDeploys lists a stage's deploys, newest first, as f filters them.
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
+	// RollbackTarget picks the deploy a rollback of a stage from current returns to (nil: none).
+	RollbackTarget(ctx context.Context, env, stage string, current *schema.Deploy) (*schema.Deploy, error)
 	// CreateDeploy inserts a deploy once by id and makes it its stage's current deploy.
 	CreateDeploy(ctx context.Context, d *schema.Deploy) error
 	// SetDeployState records a deploy's state and the reason for it.

@@ -22,6 +22,8 @@ type access struct {
 	scoped bool
 	// body is sent instead of "{}", and query is appended to the path.
 	body, query string
+	// build routes name a build by :id, not a deploy: the matrix's published build.
+	build bool
 }
 
 var (
@@ -63,6 +65,8 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
 	"POST /v1/builds":                                       {roles: publishers},
+	"GET /v1/builds/:id/tags":                               {open: true, build: true},
+	"POST /v1/builds/:id/tags":                              {roles: operators, scoped: true, build: true, body: `{"value":"GOOD"}`}, // builds a stage of the token's environment deploys
 	"POST /v1/system/ping":                                  {roles: pingers},
 	"POST /v1/hosts/:host/actions/reset-identity":           {roles: admins},
 }
@@ -103,7 +107,7 @@ var matrixParams = map[string]string{":env": "hello", ":stage": "prod", ":id": "
 func TestAuthorizationMatrix(t *testing.T) {
 	a := newTestAPI(t)
 	a.createStage("hello", "prod", "")
-	a.publishBuild("hello", "abcdef1")
+	published := a.publishBuild("hello", "abcdef1")
 	token := func(name, role, scope string) caller {
 		t.Helper()
 		secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: name, Role: role, Scope: scope})
@@ -141,6 +145,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		path := r.Path
+		if rule.build {
+			path = strings.ReplaceAll(path, ":id", published.ID)
+		}
 		for name, value := range matrixParams {
 			path = strings.ReplaceAll(path, name, value)
 		}

@@ -20,7 +20,8 @@ type StartDeployRequest struct {
 	// Operator is the authenticated token's name.
 	Operator string
 	// Force lets a REGULAR deploy replace a running HOTFIX or ROLLBACK deploy, which the
-	// stage workflow otherwise refuses.
+	// stage workflow otherwise refuses, and any deploy by hand roll out a build tagged BAD,
+	// which the API otherwise refuses.
 	Force bool
 	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait in the
 	// stage's queue instead of being refused.

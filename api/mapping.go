@@ -141,6 +141,30 @@ func buildJSON(b *schema.Build) Build {
 	}
 }
 
+// taggedBuildJSON maps a build with the tag that speaks for it (nil: none).
+func taggedBuildJSON(b *schema.Build, t *core.BuildTag) Build {
+	out := buildJSON(b)
+	out.Tag = effectiveTagJSON(b.ID, t)
+	out.Bad = t != nil && t.Value == core.TagBad
+	return out
+}
+
+// buildTagJSON maps a stored build tag.
+func buildTagJSON(t *schema.BuildTag) BuildTag {
+	return BuildTag{ID: t.ID, BuildID: t.BuildID, Value: t.Value, Comment: t.Comment, Operator: t.Operator, CreatedAt: t.CreatedAt}
+}
+
+// effectiveTagJSON maps the tag that speaks for build buildID; nil for none.
+func effectiveTagJSON(buildID string, t *core.BuildTag) *EffectiveBuildTag {
+	if t == nil {
+		return nil
+	}
+	return &EffectiveBuildTag{
+		BuildTag:  BuildTag{ID: t.ID, BuildID: t.Build.ID, Value: t.Value, Comment: t.Comment, Operator: t.Operator, CreatedAt: t.CreatedAt},
+		Inherited: t.Build.ID != buildID,
+	}
+}
+
 // buildRow turns a publish request into the row to store. CommitDate is parsed here
 // rather than by encoding/json because time.Time's own errors do not name the field.
 func (b *publishBuildBody) buildRow(publisher string) (*schema.Build, error) {
@@ -196,12 +220,13 @@ func deployJSON(d *schema.Deploy) Deploy {
 	}
 }
 
-// deployViewJSON is a deploy with its build; b may be nil, which leaves the build out.
-func deployViewJSON(d *schema.Deploy, b *schema.Build, workflowURL string) deployView {
+// deployViewJSON is a deploy with its build and the tag that speaks for it; b may be nil,
+// which leaves the build out.
+func deployViewJSON(d *schema.Deploy, b *schema.Build, tag *core.BuildTag, workflowURL string) deployView {
 	dv := deployJSON(d)
 	v := deployView{Deploy: &dv, WorkflowURL: workflowURL}
 	if b != nil {
-		bv := buildJSON(b)
+		bv := taggedBuildJSON(b, tag)
 		v.Build = &bv
 	}
 	return v

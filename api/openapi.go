@@ -114,6 +114,12 @@ func fieldDescriptions() map[string]string {
 		"Build.id":                        "random id, suffixed by the short commit when one is given",
 		"Build.checksum":                  "hex SHA-256 of the artifact",
 		"Build.publisher":                 "name of the token that published the build",
+		"Build.bad":                       "a BAD tag speaks for the build (tag): deploying it by hand needs force; promotion and automatic rollback skip it",
+		"Build.tag":                       "the tag that speaks for the build: its own newest, or that of an earlier build of its branch (a BAD tag applies to later builds of the branch until one tagged GOOD or CERTIFIED)",
+		"BuildTag.buildId":                "the build the tag was put on",
+		"BuildTag.value":                  "BAD, GOOD or CERTIFIED",
+		"BuildTag.operator":               "the name of the token that tagged the build",
+		"EffectiveBuildTag.inherited":     "the tag was put on another build (buildId): an earlier build of the same branch, or one of the same commit",
 		"Deploy.operator":                 "name of the token that started the deploy",
 		"Deploy.workflowId":               "id of the Temporal workflow running the deploy",
 		"Deploy.type":                     "REGULAR, HOTFIX, ROLLBACK or RESTART",
@@ -237,7 +243,7 @@ func buildOpenAPI() *openAPIDoc {
 	startDeploy := object(map[string]*jsonSchema{
 		"buildId":     {Type: "string", Description: "a build whose name is the stage's buildName"},
 		"description": {Type: "string", Description: "why this deploy; at most 1024 characters"},
-		"force":       {Type: "boolean", Description: "replace a running HOTFIX or ROLLBACK deploy, which is refused (409) otherwise"},
+		"force":       {Type: "boolean", Description: "replace a running HOTFIX or ROLLBACK deploy, and deploy a build tagged BAD (the build's bad field); both are refused (409) otherwise"},
 		"queue":       {Type: "boolean", Description: "wait for a running HOTFIX or ROLLBACK deploy instead of being refused: the stage queues this deploy (202) and starts it once that deploy reaches SUCCEEDING or FAILING, ends, or is aborted"},
 	}, "buildId")
 	startDeploy.AdditionalProperties = false
@@ -250,7 +256,7 @@ func buildOpenAPI() *openAPIDoc {
 		"buildId":          {Type: "string", Description: "hotfix only, and required there: the build to deploy at once"},
 		"toStage":          {Type: "string", Description: "promote only, and required there: the stage of the same environment that gets this stage's current build"},
 		"allowUnsucceeded": {Type: "boolean", Description: "promote only: promote even though the current deploy here has not SUCCEEDED (or its acceptance was rejected), which is refused (409) otherwise"},
-		"force":            {Type: "boolean", Description: "promote only: as for POST .../deploys on the target stage"},
+		"force":            {Type: "boolean", Description: "promote: as for POST .../deploys on the target stage; rollback and hotfix: deploy a build tagged BAD, which is refused (409) otherwise"},
 		"queue":            {Type: "boolean", Description: "promote only: as for POST .../deploys on the target stage"},
 	})
 	action.Description = "optional for pause, resume, abort, restart and rollback (send no body, or {}); a hotfix needs buildId, a promote toStage"
@@ -631,6 +637,36 @@ func buildOpenAPI() *openAPIDoc {
 		Parameters: []parameter{pathParam("id", "build id")},
 		Responses: map[string]*response{
 			"200": jsonResponse("the build", buildRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	tagRef := m.ref(BuildTag{})
+	comps["BuildTagList"] = object(map[string]*jsonSchema{
+		"effective": m.ref(EffectiveBuildTag{}),
+		"tags":      arrayOf(tagRef),
+	}, "tags")
+	tagBody := object(map[string]*jsonSchema{
+		"value":   {Type: "string", Enum: core.TagValues(), Description: "BAD stops the build and later builds of its branch (until a GOOD or CERTIFIED one) from being promoted, rolled back to, or deployed by hand without force"},
+		"comment": {Type: "string", Description: "why; at most 1024 characters"},
+	}, "value")
+	tagBody.AdditionalProperties = false
+	comps["TagBuildRequest"] = tagBody
+	add(http.MethodPost, "/v1/builds/{id}/tags", &operation{
+		OperationID: "tagBuild", Summary: "Tag a build BAD, GOOD or CERTIFIED", Tags: []string{"builds"},
+		Description: "Tags are append-only; the newest tag on a build replaces an older one's effect. A BAD tag applies to later builds of the same name, repo and branch until a build tagged GOOD or CERTIFIED. " +
+			"Needs OPERATOR; a token scoped to one environment may tag only builds that a stage of its environment deploys.",
+		Parameters:  []parameter{pathParam("id", "build id")},
+		RequestBody: jsonBody(ref("TagBuildRequest")),
+		Responses: map[string]*response{
+			"201": created("the tag", "BuildTag"),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/builds/{id}/tags", &operation{
+		OperationID: "listBuildTags", Summary: "List a build's tags and the one that speaks for it", Tags: []string{"builds"},
+		Parameters: []parameter{pathParam("id", "build id")},
+		Responses: map[string]*response{
+			"200": jsonResponse("the tags put on the build, newest first, and the effective one", ref("BuildTagList")),
 			"404": refResponse("NotFound"),
 		},
 	})

@@ -69,6 +69,11 @@ type Build struct {
 	PublishInfo string     `json:"publishInfo"`
 	Publisher   string     `json:"publisher"`
 	PublishedAt time.Time  `json:"publishedAt"`
+	// Bad says a BAD tag speaks for the build (Tag): deploying it by hand needs force,
+	// and promotion and automatic rollback skip it.
+	Bad bool `json:"bad"`
+	// Tag is the tag that speaks for the build, its own or an earlier build's of its branch.
+	Tag *EffectiveBuildTag `json:"tag,omitempty"`
 }
 
 // Deploy is one deploy of a build to a stage, with the counts its workflow last recorded.

@@ -37,8 +37,10 @@ type detailWave struct {
 
 // deployDetailPage is what deploy.html draws.
 type deployDetailPage struct {
-	Deploy      *schema.Deploy
-	Build       *schema.Build
+	Deploy *schema.Deploy
+	Build  *schema.Build
+	// Tag is the tag that speaks for Build; nil for none.
+	Tag         *core.BuildTag
 	CommitURL   string // the build's commit on its repository's web site, when recognisable
 	Duration    string
 	WorkflowURL string
@@ -108,6 +110,11 @@ func (b *Board) deployDetail(c *gin.Context) {
 	if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
 		page.Build = bd
 		page.CommitURL = commitURL(bd.Repo, bd.Commit)
+		if tags, err := b.Store.EffectiveTags(ctx, []schema.Build{*bd}); err != nil {
+			fail("read build tags", err)
+		} else {
+			page.Tag = tags[bd.ID]
+		}
 	} else if core.ErrorCode(err) != core.ENOTFOUND {
 		fail("get build", err)
 	}
