@@ -47,6 +47,9 @@ var accessRules = map[string]accessRule{
 	// to the builds its environment deploys.
 	"POST /v1/builds/:id/tags": {role: schema.RoleOperator},
 	"POST /v1/system/ping":     {role: schema.RolePinger},
+	// A verdict acts on the deploy's stage: operators of its environment (giveAcceptance
+	// checks the scope against the deploy's environment, which the path does not name).
+	"PUT /v1/deploys/:id/acceptance": {role: schema.RoleOperator},
 	// Unbinding a host lets the next ping claim it: only an admin may.
 	"POST /v1/hosts/:host/actions/reset-identity": {role: schema.RoleAdmin},
 	// Reads are open unless they have a rule: the audit trail names who did what.

@@ -53,6 +53,7 @@ var expectedAccess = map[string]access{
 	"GET /v1/envs/:env/:stage/queue":                        open,
 	"GET /v1/deploys/:id":                                   open,
 	"GET /v1/deploys/:id/hosts":                             open,
+	"PUT /v1/deploys/:id/acceptance":                        {roles: operators, scoped: true, body: `{"status":"ACCEPTED"}`}, // the deploy's environment
 	"GET /v1/builds":                                        open,
 	"GET /v1/builds/:id":                                    open,
 	"GET /v1/audit":                                         {roles: operators, scoped: true, query: "?env=hello"},                            // the environment named by env=
@@ -106,8 +107,11 @@ var matrixParams = map[string]string{":env": "hello", ":stage": "prod", ":id": "
 // 401 without a valid token and 403 for a role or environment the route does not admit.
 func TestAuthorizationMatrix(t *testing.T) {
 	a := newTestAPI(t)
-	a.createStage("hello", "prod", "")
+	stage := a.createStage("hello", "prod", "")
 	published := a.publishBuild("hello", "abcdef1")
+	if err := a.store.CreateDeploy(t.Context(), &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: published.ID, Type: "REGULAR"}); err != nil {
+		t.Fatal(err)
+	}
 	token := func(name, role, scope string) caller {
 		t.Helper()
 		secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: name, Role: role, Scope: scope})

@@ -63,6 +63,15 @@ type DeployActionRequest struct {
 	Operator    string
 }
 
+// AcceptanceRequest is an external verdict on a deploy's acceptance.
+type AcceptanceRequest struct {
+	Deploy *schema.Deploy
+	// Status is core.AcceptanceAccepted or core.AcceptanceRejected.
+	Status   string
+	Reason   string
+	Operator string
+}
+
 // Deployer is what the API needs from the workflow layer. It is an interface so that the
 // handlers can be tested against a real store without a Temporal server.
 type Deployer interface {
@@ -75,6 +84,14 @@ type Deployer interface {
 	PauseDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
 	// ResumeDeploy resumes the stage's paused current deploy, or returns ECONFLICT with the reason it cannot.
 	ResumeDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
+	// CommandWorkers counts the workers that run acceptance commands (started with
+	// --allow-acceptance-commands), so that a stage cannot save a command acceptance no
+	// worker would run.
+	CommandWorkers(ctx context.Context) (int, error)
+	// GiveAcceptance gives a deploy's qualification its external verdict; ECONFLICT with the
+	// reason when it waits for none (no qualification running, no external verdict in the
+	// stage's acceptance, a verdict given already).
+	GiveAcceptance(ctx context.Context, req AcceptanceRequest) error
 	// AbortDeploy aborts the stage's current deploy, which ends ABORTED "aborted by <operator>", or returns ECONFLICT with the reason it cannot.
 	AbortDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
 }

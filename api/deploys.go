@@ -237,6 +237,9 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 		s.fail(c, err)
 		return
 	}
+	if st, err := s.deploys.GetStage(c.Request.Context(), d.EnvName, d.StageName); err == nil {
+		v.Deploy.Acceptance = deployAcceptanceJSON(d, st.Acceptance.HasChecks())
+	}
 	v.Reasons = deployReasonsJSON(reasons)
 	c.JSON(http.StatusOK, v)
 }

@@ -57,6 +57,7 @@ func stageConfigJSON(stored *schema.StageConfig) StageConfig {
 		OnFailure:           cfg.OnFailure,
 		StageType:           cfg.StageType,
 		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
+		Acceptance:          cfg.Acceptance,
 	}
 }
 
@@ -94,6 +95,9 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	setIfPresent(&cfg.StageType, b.StageType)
 	if b.Alarms != nil {
 		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
+	}
+	if b.Acceptance != nil {
+		cfg.Acceptance = b.Acceptance
 	}
 }
 
@@ -217,7 +221,19 @@ func deployJSON(d *schema.Deploy) Deploy {
 		SucceededAt:      d.SucceededAt,
 		EndedAt:          d.EndedAt,
 		BakingUntil:      d.BakingUntil,
+		Acceptance:       deployAcceptanceJSON(d, false),
 	}
+}
+
+// deployAcceptanceJSON maps a deploy's acceptance; stageHasAcceptance words a deploy that
+// has not reached SUCCEEDING on a stage with acceptance.
+func deployAcceptanceJSON(d *schema.Deploy, stageHasAcceptance bool) DeployAcceptance {
+	ev := d.AcceptanceEvidence
+	if ev == nil {
+		ev = []core.AcceptanceEvidence{}
+	}
+	return DeployAcceptance{Status: d.AcceptanceStatus, Summary: core.AcceptanceSummary(d.AcceptanceStatus, d.AcceptanceReason, stageHasAcceptance),
+		Reason: d.AcceptanceReason, Evidence: ev, DecidedBy: d.AcceptanceBy, DecidedAt: d.AcceptanceAt}
 }
 
 // deployViewJSON is a deploy with its build and the tag that speaks for it; b may be nil,

@@ -108,6 +108,8 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.stageType":           "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
 		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
 		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
+		"StageConfig.acceptance":          "what a deploy that reached SUCCEEDING must pass to qualify: a bake, HTTP checks, a command run by a worker started with --allow-acceptance-commands, an external verdict (PUT /v1/deploys/{id}/acceptance) by a deadline; combinable. A REJECTED deploy counts as failed for onFailure. Send {} to remove it",
+		"Deploy.acceptance":               "where the deploy's qualification stands: status, summary in words (\"no acceptance configured\"), the reason, the evidence (each check's outcome; a command's exit code and output tail) and who decided",
 		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
 		"Alarm.url":                       "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
 		"Stage.currentDeployId":           "the stage's latest deploy, empty before the first one",
@@ -557,6 +559,27 @@ func buildOpenAPI() *openAPIDoc {
 		Responses: map[string]*response{
 			"200": jsonResponse("the deploy and its build", ref("DeployView")),
 			"404": refResponse("NotFound"),
+		},
+	})
+
+	verdict := object(map[string]*jsonSchema{
+		"status": {Type: "string", Enum: []string{core.AcceptanceAccepted, core.AcceptanceRejected}},
+		"reason": {Type: "string", Description: "why; at most 1024 characters, kept with the verdict"},
+	}, "status")
+	verdict.AdditionalProperties = false
+	comps["AcceptanceVerdictRequest"] = verdict
+	add(http.MethodPut, "/v1/deploys/{id}/acceptance", &operation{
+		OperationID: "giveAcceptance", Summary: "Accept or reject a deploy whose stage's acceptance waits for an external verdict", Tags: []string{"deploys"},
+		Description: "Teletraan's MANUAL acceptance: the deploy's qualification (acceptance.external in the stage's config) waits for this until its deadline; no verdict by then rejects the deploy. " +
+			"Needs an OPERATOR or ADMIN token of the deploy's environment. 409 when the deploy is not PENDING_ACCEPT, its stage takes no external verdict, or a verdict was given already. " +
+			"The stage workflow records the verdict a moment later: a REJECTED deploy counts as failed for the stage's onFailure (WAIT, or ROLLBACK).",
+		Parameters:  []parameter{pathParam("id", "deploy id")},
+		RequestBody: jsonBody(ref("AcceptanceVerdictRequest")),
+		Responses: map[string]*response{
+			"200": jsonResponse("the deploy as it stands when the verdict was handed over", ref("DeployView")),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+			"503": refResponse("Unavailable"),
 		},
 	})
 

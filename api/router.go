@@ -213,6 +213,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/stop", s.stopStage)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
+	v1.PUT("/deploys/:id/acceptance", s.giveAcceptance)
 
 	v1.POST("/builds", s.publishBuild)
 	v1.GET("/builds", s.listBuilds)

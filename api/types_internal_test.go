@@ -46,7 +46,7 @@ var responseTypes = map[string]any{
 // requestTypes are the bodies the handlers decode.
 var requestTypes = []any{
 	stageBody{}, publishBuildBody{}, startDeployBody{}, Capacity{},
-	actionBody{}, rollbackBody{}, hotfixBody{}, promoteBody{}, tagBody{},
+	actionBody{}, rollbackBody{}, hotfixBody{}, promoteBody{}, tagBody{}, acceptanceBody{},
 }
 
 // wireFields pins the JSON field names of the API's resources, "?" marking those left out
@@ -55,9 +55,9 @@ var requestTypes = []any{
 var wireFields = map[string][]string{
 	"Stage": {"id", "envName", "stageName", "currentDeployId", "lastOperator", "createdAt", "updatedAt",
 		"description", "buildName", "branch", "maxParallel", "maxParallelPct", "successThreshold",
-		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType"},
+		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType", "acceptance?"},
 	"StageConfig": {"description", "buildName", "branch", "maxParallel", "maxParallelPct", "successThreshold",
-		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType"},
+		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType", "acceptance?"},
 	"Alarm":    {"name", "url"},
 	"Capacity": {"hosts", "groups"},
 	"Build": {"id", "name", "artifactUrl", "checksum", "repo", "branch", "commit", "commitShort", "commitInfo",
@@ -66,7 +66,7 @@ var wireFields = map[string][]string{
 	"EffectiveBuildTag": {"id", "buildId", "value", "comment", "operator", "createdAt", "inherited"},
 	"Deploy": {"id", "stageId", "envName", "stageName", "buildId", "fromBuildId", "fromDeployId", "aliasDeployId",
 		"type", "state", "stateReason", "acceptanceStatus", "operator", "description", "workflowId", "total",
-		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?", "bakingUntil?"},
+		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?", "bakingUntil?", "acceptance"},
 	"StageHost": {"hostName", "hostId?", "ip?", "groups", "lastPingAt?", "memberBy", "phase", "actions", "agent?", "lastError?"},
 	"Agent": {"hostId", "stageId", "hostName", "deployId", "deployStage", "status", "state", "failCount",
 		"errorCode", "firstDeploy", "startedAt", "stageStartedAt", "updatedAt"},

@@ -36,6 +36,8 @@ func newCLICommands() []*cobra.Command {
 		newDeployActionCommand("pause", "Pause the stage's current deploy: no new hosts start until it is resumed"),
 		newDeployActionCommand("resume", "Resume the stage's paused deploy"),
 		newDeployActionCommand("abort", "Abort the stage's current deploy; it ends ABORTED"),
+		newVerdictCommand("accept", core.AcceptanceAccepted, "Accept a deploy whose stage's acceptance waits for an external verdict"),
+		newVerdictCommand("reject", core.AcceptanceRejected, "Reject a deploy whose stage's acceptance waits for an external verdict"),
 		newStatusCommand(),
 		newWhoAmICommand(),
 	}

@@ -224,6 +224,7 @@ func newGetDeployCommand() *cobra.Command {
 				printDeploy(w, v)
 				if v.Deploy != nil {
 					fmt.Fprintln(w, progressLine(v.Deploy, barWidth))
+					printAcceptance(w, v.Deploy.Acceptance)
 				}
 				return nil
 			}),
