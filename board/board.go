@@ -6,6 +6,7 @@ package board
 
 import (
 	"embed"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -80,6 +81,8 @@ var templateFuncs = template.FuncMap{
 	"utc":        formatUTC,
 	// branchwarning is core.BranchWarning: why a build's branch deserves a second look.
 	"branchwarning": core.BranchWarning,
+	// json is v as indented JSON, for a config field edited as JSON.
+	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
 	// tagged pairs a build id with the tag that speaks for it, for the "buildtag" badge.
 	"tagged": func(id string, t *core.BuildTag) taggedBuild { return taggedBuild{ID: id, Tag: t} },
 	// badreason is core.BadBuildReason: why a build is bad, given the tag that makes it so.

@@ -49,8 +49,9 @@ func TestBadBuildsAreFlaggedWhereBuildsAreListed(t *testing.T) {
 			t.Errorf("%s: b3 (branch feature) is flagged:\n%s", page, r)
 		}
 	}
-	code, body := getBuildsPage(t, engine, "/envs/hello/prod/builds")
-	if code != http.StatusOK || !strings.Contains(body, `data-tag-build="b3" data-tag-value="BAD">Mark bad</button>`) {
-		t.Errorf("the builds page offers no tag buttons")
+	// The deploy page of a build tags it.
+	code, body := getBuildsPage(t, engine, "/deploys/d1")
+	if code != http.StatusOK || !strings.Contains(body, `data-tag-build="b2" data-tag-value="BAD">Mark bad</button>`) {
+		t.Errorf("the deploy page offers no tag buttons:\n%s", body)
 	}
 }

@@ -52,7 +52,11 @@ type deployDetailPage struct {
 	// RollbackTo offers "roll back to this deploy"; RetryFailed offers "retry failed
 	// hosts" (the deploy is the stage's current one, has not ended and has failed hosts).
 	RollbackTo, RetryFailed bool
-	Error                   string
+	// AcceptanceSummary says where the deploy's acceptance stands (core.AcceptanceSummary);
+	// TakesVerdict offers Accept and Reject: its stage's acceptance waits for a verdict.
+	AcceptanceSummary string
+	TakesVerdict      bool
+	Error             string
 }
 
 // outcomeLegend lists the waves table's colours, trouble first.
@@ -134,7 +138,10 @@ func (b *Board) deployDetail(c *gin.Context) {
 			page.Failed = append(page.Failed, neverSeenHosts(stage)...)
 		}
 	}
+	page.AcceptanceSummary = core.AcceptanceSummary(d.AcceptanceStatus, d.AcceptanceReason, false)
 	if st, err := b.Store.GetStage(ctx, d.EnvName, d.StageName); err == nil {
+		page.AcceptanceSummary = core.AcceptanceSummary(d.AcceptanceStatus, d.AcceptanceReason, st.Acceptance.HasChecks())
+		page.TakesVerdict = st.Acceptance != nil && st.Acceptance.External != nil
 		page.RollbackTo = canRollBackTo(st, b.currentBuildOf(ctx, st, []schema.Deploy{*d}), *d)
 		if st.CurrentDeployID == d.ID && !core.IsFinalState(d.State) {
 			for _, h := range page.Failed {

@@ -295,9 +295,30 @@
   }
 
   document.addEventListener("mouseover", showCutText);
+  // wireVerdictButtons makes the deploy page's Accept and Reject buttons (data-verdict) give
+  // the deploy's qualification its external verdict, asking for the reason, then reload.
+  function wireVerdictButtons() {
+    document.querySelectorAll("button[data-verdict]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var holder = b.closest("[data-deploy]");
+        var id = holder.dataset.deploy, verdict = b.dataset.verdict;
+        if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return; }
+        var why = window.prompt((verdict === "ACCEPTED" ? "Accept" : "Reject") + " deploy " + id + "?\nReason (kept with the verdict):", "");
+        if (why === null) return;
+        send("PUT", "/v1/deploys/" + enc(id) + "/acceptance", { status: verdict, reason: why.trim() }, "Verdict " + verdict + " on deploy " + id, { confirm: false }).then(function (r) {
+          if (!r.ok) return;
+          keepStatusForReload();
+          // The stage records the verdict a moment after the qualification hears it.
+          setTimeout(function () { window.location.reload(); }, 1000);
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireRollbackButtons();
     wireTagButtons();
+    wireVerdictButtons();
     setupTokenBox();
     restoreStatus();
   });
