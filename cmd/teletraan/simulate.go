@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -169,6 +170,8 @@ func (f *simulateFlags) run(ctx context.Context, env, stage string, stdout, stde
 	if err := f.of.check(); err != nil {
 		return err
 	}
+	// The shard processes write their errors here too, from exec's copying goroutines.
+	stderr = &lockedWriter{w: stderr}
 	c, err := f.cf.client()
 	if err != nil {
 		return err
@@ -444,6 +447,18 @@ func (p *progress) print(t fleetsim.Snapshot) {
 		line += fmt.Sprintf("  |  %d ping errors, last: %s", t.PingErrors, t.LastError)
 	}
 	fmt.Fprintln(p.out, line)
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func countsLine(t fleetsim.Snapshot) string {
