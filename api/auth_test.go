@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -45,8 +46,23 @@ func TestMutationsNeedAValidToken(t *testing.T) {
 	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`,
 		http.Header{"Authorization": {"Token " + a.secret}}), http.StatusOK)
 
-	// Reads stay open.
-	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", nil), http.StatusOK)
+	// Reads need a caller too, and the refusal says how to be one in both forms.
+	wantError(t, a.anonymous(http.MethodGet, "/v1/envs/hello/prod", ""), http.StatusUnauthorized, core.EUNAUTHORIZED, "",
+		"needs a caller", `"Authorization: Bearer <token>"`, `"Authorization: token <token>"`, "teletraan login")
+	wantStatus(t, a.get("/v1/envs/hello/prod"), http.StatusOK)
+	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", http.Header{"Authorization": {"token " + a.secret}}), http.StatusOK)
+}
+
+// TestOpenReadsLetAnonymousViewersRead checks the trusted-network switch: reads answer
+// without a caller, a bad credential is still refused, and changes still need a token.
+func TestOpenReadsLetAnonymousViewersRead(t *testing.T) {
+	a := newTestAPI(t, func(d *api.Deps) { d.OpenReads = true })
+	(&board.Board{Store: a.store}).Register(a.engine)
+	a.createStage("hello", "prod", "")
+	wantStatus(t, a.anonymous(http.MethodGet, "/v1/envs/hello/prod", ""), http.StatusOK)
+	wantStatus(t, a.anonymous(http.MethodGet, "/envs/hello/prod", ""), http.StatusOK)
+	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", http.Header{"Authorization": {"Bearer nope"}}), http.StatusUnauthorized)
+	wantError(t, a.anonymous(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":2}`), http.StatusUnauthorized, core.EUNAUTHORIZED, "", "Bearer")
 }
 
 func TestRouterTokenCacheKeepsARevokedTokenForItsTTL(t *testing.T) {

@@ -128,7 +128,7 @@ func (s *server) createStage(c *gin.Context) {
 		return
 	}
 	noteAuditTarget(c, *body.EnvName, *body.StageName)
-	if err := checkScope(TokenFrom(c), *body.EnvName); err != nil {
+	if err := authorize(CallerFrom(c), http.MethodPut, "/v1/envs/:env/:stage", *body.EnvName); err != nil {
 		s.fail(c, err)
 		return
 	}

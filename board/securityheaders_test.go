@@ -100,7 +100,8 @@ func TestBoardPagesWorkUnderTheCSP(t *testing.T) {
 	bctx := browsertest.Start(t, 2*time.Minute)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
-	srv, _ := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
+	srv, signInSecret := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
+	browsertest.SignIn(t, bctx, srv.URL, signInSecret)
 
 	// Console errors, uncaught exceptions and the browser's own security and network
 	// reports, collected as they come.

@@ -30,6 +30,9 @@ type AuditEntry struct {
 	Status     int       `bun:"status,notnull"`
 	ErrorCode  string    `bun:"error_code,notnull"` // the refusal's code; "" when it succeeded
 	RequestID  string    `bun:"request_id,notnull"`
+	// Detail says what a workflow-driven change did (the deploy it started, why); API
+	// calls leave it empty, their path says what they asked.
+	Detail string `bun:"detail,notnull"`
 }
 
 // AuditFilter narrows ListAudit; zero fields do not filter.
@@ -50,6 +53,7 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEntry) error {
 	e.Path = truncate(e.Path, 1024)
 	e.RemoteAddr = truncate(e.RemoteAddr, 64)
 	e.Actor = truncate(e.Actor, 255)
+	e.Detail = truncate(e.Detail, 1024)
 	if _, err := s.db.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("record audit entry for %s %s: %w", e.Method, e.Path, err)
 	}
