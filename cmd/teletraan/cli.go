@@ -29,7 +29,10 @@ type clientFlags struct {
 	url     string
 	token   string
 	context string
+	// anonymous resolves the server only: teletraan login needs no credential yet.
+	anonymous bool
 }
+
 
 func (f *clientFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.url, "url", "", "API address (default $TELETRAAN_URL, else the context's, else "+defaultServerURL+")")
@@ -67,6 +70,11 @@ func (f *clientFlags) client() (*apiClient, error) {
 			if token == "" || (f.context != "" && f.token == "") {
 				token = ctx.Token
 			}
+			if token == "" && !f.anonymous && ctx.Login != nil && (f.url == "" || strings.TrimRight(f.url, "/") == ctx.URL) {
+				if token, err = ctx.idToken(context.Background()); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if base == "" {
@@ -75,6 +83,9 @@ func (f *clientFlags) client() (*apiClient, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("server URL %q is not an http(s) URL: pass --url or set TELETRAAN_URL", base)
+	}
+	if f.anonymous {
+		token = ""
 	}
 	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
 }

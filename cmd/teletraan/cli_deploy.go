@@ -38,6 +38,8 @@ func newCLICommands() []*cobra.Command {
 		newDeployActionCommand("abort", "Abort the stage's current deploy; it ends ABORTED"),
 		newStatusCommand(),
 		newWhoAmICommand(),
+		newLoginCommand(),
+		newLogoutCommand(),
 	}
 }
 
