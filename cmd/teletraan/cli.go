@@ -33,7 +33,6 @@ type clientFlags struct {
 	anonymous bool
 }
 
-
 func (f *clientFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.url, "url", "", "API address (default $TELETRAAN_URL, else the context's, else "+defaultServerURL+")")
 	cmd.Flags().StringVar(&f.token, "token", "", "API token (default $TELETRAAN_TOKEN, else the context's)")
