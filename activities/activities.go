@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -53,6 +54,9 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 	}
 	if err := a.Store.CreateDeploy(ctx, d); err != nil {
 		return CreateDeployResult{}, permanent(err)
+	}
+	if err := a.auditWorkflowDeploy(ctx, d); err != nil {
+		return CreateDeployResult{}, err
 	}
 	return CreateDeployResult{FromBuildID: d.FromBuildID}, nil
 }
@@ -116,4 +120,30 @@ func permanent(err error) error {
 		return temporal.NewNonRetryableApplicationError(e.Message, "Conflict", err)
 	}
 	return fmt.Errorf("%s: %w", e.Message, err)
+}
+
+// auditWorkflowDeploy records in the audit trail a deploy that a workflow started by
+// itself (an automatic rollback, a promotion): no API call asked for it, so the API's
+// trail would not have it. The actor is the system; the detail names the workflow.
+func (a *Activities) auditWorkflowDeploy(ctx context.Context, d *schema.Deploy) error {
+	if !core.IsWorkflowOperator(d.Operator) {
+		return nil
+	}
+	route := "workflow-deploy"
+	switch {
+	case d.Type == core.TypeRollback:
+		route = "automatic-rollback"
+	case strings.HasPrefix(d.Operator, "promotion:"):
+		route = "promotion"
+	}
+	detail := fmt.Sprintf("%s started %s deploy %s of build %s", d.Operator, d.Type, d.ID, d.BuildID)
+	if d.Description != "" {
+		detail += ": " + d.Description
+	}
+	e := &schema.AuditEntry{Actor: core.SystemActor, Role: core.SystemActor, Route: route, Path: "/v1/deploys/" + d.ID,
+		EnvName: d.EnvName, StageName: d.StageName, Status: 201, RequestID: "deploy:" + d.ID, Detail: detail}
+	if err := a.Store.RecordWorkflowAudit(ctx, e); err != nil {
+		return fmt.Errorf("record deploy %s in the audit trail: %w", d.ID, err)
+	}
+	return nil
 }

@@ -60,6 +60,27 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEntry) error {
 	return nil
 }
 
+// WorkflowMethod is the Method of the audit entries of changes workflows made by
+// themselves; their Route names the change (automatic-rollback, promotion, hosts-stuck).
+const WorkflowMethod = "WORKFLOW"
+
+// RecordWorkflowAudit appends e (a change a workflow made) once per e.RequestID: an
+// activity that is retried after it recorded finds the entry and adds none.
+func (s *Store) RecordWorkflowAudit(ctx context.Context, e *AuditEntry) error {
+	if e.RequestID == "" {
+		return core.Errorf(core.EINVALID, "a workflow's audit entry needs a request id to be recorded once")
+	}
+	n, err := s.db.NewSelect().Model((*AuditEntry)(nil)).Where("request_id = ?", e.RequestID).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("look for audit entry %s: %w", e.RequestID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	e.Method = WorkflowMethod
+	return s.RecordAudit(ctx, e)
+}
+
 // ListAudit returns the trail's entries matching f, newest first.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit < 0 || f.Offset < 0 {
