@@ -257,6 +257,35 @@ func TestAForgedProxyHeaderIsRefused(t *testing.T) {
 	// A change straight through the proxy has no CSRF token: it needs the board's session.
 	wantError(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":2}`, proxied), http.StatusForbidden, "forbidden", "", "board's session")
 
+	// A board page opens a session for the proxied person; with its cookie and CSRF token,
+	// behind the same proxy, the board's changes go through. The cookie alone, without the
+	// proxy's header, holds nothing.
+	(&board.Board{Store: a.store, SignIn: board.SignIn{Proxy: true}}).Register(a.engine)
+	page := a.callWith(http.MethodGet, "/envs/hello/prod", "", proxied)
+	wantStatus(t, page, http.StatusOK)
+	cookie := ""
+	for _, c := range page.Result().Cookies() {
+		if c.Name == "teletraan_session" {
+			cookie = c.Name + "=" + c.Value
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+				t.Errorf("session cookie %+v: want HttpOnly and SameSite=Lax", c)
+			}
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("a proxied person's first page set no session cookie: %v", page.Header())
+	}
+	withCookie := proxied.Clone()
+	withCookie.Set("Cookie", cookie)
+	me := decode[map[string]any](t, a.callWith(http.MethodGet, "/v1/auth/token", "", withCookie))
+	withCookie.Set("X-CSRF-Token", me["csrfToken"].(string))
+	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`, withCookie), http.StatusOK)
+	if st, _ := a.store.GetStage(t.Context(), "hello", "prod"); st.LastOperator != "pat@example.com" {
+		t.Errorf("the change records %q, want pat@example.com", st.LastOperator)
+	}
+	cookieOnly := http.Header{"Cookie": {cookie}, "X-CSRF-Token": {me["csrfToken"].(string)}}
+	wantError(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":4}`, cookieOnly), http.StatusUnauthorized, "unauthorized", "", "through the sign-in proxy")
+
 	forged := newTestAPI(t, configure("10.0.0.0/8"))
 	forged.createStage("hello", "prod", "")
 	wantError(t, forged.callWith(http.MethodGet, "/v1/envs/hello/prod", "", proxied), http.StatusUnauthorized, "unauthorized", "",
@@ -277,4 +306,47 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestDevLoginLinkSignsInTheLocalUser checks teletraan dev's sign-in link: the printed key
+// signs the local user in (ADMIN by the dev stack's mapping) and lands on next; any other
+// key is refused on the sign-in page.
+func TestDevLoginLinkSignsInTheLocalUser(t *testing.T) {
+	a := newTestAPI(t, func(d *api.Deps) {
+		d.People = api.People{DevLoginKey: "the-printed-key", DevUser: "me@localhost",
+			Roles: api.RoleMapping{Rules: []api.RoleRule{{User: "me@localhost", Role: schema.RoleAdmin}}}}
+	})
+	(&board.Board{Store: a.store}).Register(a.engine)
+	srv := httptest.NewServer(a.engine)
+	defer srv.Close()
+	b := browser(t)
+	res, err := b.Get(srv.URL + "/auth/dev?key=wrong&next=/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/login" || !strings.Contains(res.Request.URL.Query().Get("why"), "not the one teletraan dev printed") {
+		t.Fatalf("a wrong dev key landed on %s", res.Request.URL)
+	}
+	res, err = b.Get(srv.URL + "/auth/dev?key=the-printed-key&next=%2Fv1%2Fenvs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/v1/envs" {
+		t.Fatalf("the dev link landed on %s (%d)", res.Request.URL, res.StatusCode)
+	}
+	status, me := who(t, b, srv.URL)
+	if status != http.StatusOK || me["email"] != "me@localhost" || me["role"] != schema.RoleAdmin || me["via"] != "session:dev" {
+		t.Fatalf("whoami after the dev link: %d %v", status, me)
+	}
+	// A next that leaves the site is not followed.
+	res, err = b.Get(srv.URL + "/auth/dev?key=the-printed-key&next=//evil.example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Host != strings.TrimPrefix(srv.URL, "http://") || res.Request.URL.Path != "/" {
+		t.Fatalf("next=//evil.example.com/ led to %s", res.Request.URL)
+	}
 }
