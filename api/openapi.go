@@ -283,9 +283,10 @@ func buildOpenAPI() *openAPIDoc {
 			Title:   "Teletraan API",
 			Version: "1",
 			Description: "Stages, builds and deploys; every deploy runs as a Temporal workflow. " +
-				"Requests that change state need a token (Authorization: Bearer <token>, or Teletraan's token <token>) whose role allows them: " +
+				"Every request but GET /v1/auth/config needs a caller (Authorization: Bearer <token>, or Teletraan's token <token>; the ID token of teletraan login; " +
+				"or the board's session cookie with X-CSRF-Token on changes) whose role allows it: READER and above for reads (not PINGER), " +
 				"PINGER for agent pings, PUBLISHER for publishing builds, OPERATOR for stages, capacity, deploys and actions (ADMIN can do everything); " +
-				"a token scoped to one environment may only change that environment. Reads are open. " +
+				"a token scoped to one environment may only act on that environment, and a person's role comes from the server's mapping of their groups, per environment. " +
 				"Bodies are JSON objects of at most 1 MiB; unknown fields are refused. Every error has the Error shape.",
 		},
 		Paths: map[string]map[string]*operation{},
