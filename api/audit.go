@@ -32,7 +32,7 @@ func audited(method, route string) bool {
 }
 
 // audit appends every audited call to the trail once it has been answered: who (the
-// token's name and role, when one authenticated), from where, what (method, route, path,
+// person's email or the token's name, and the role, when someone authenticated), from where, what (method, route, path,
 // environment and stage) and the answer (status and error code). It runs before
 // authenticate, so that refused calls are recorded too. A failed write is logged and does
 // not change the answer already given.
@@ -51,7 +51,12 @@ func (s *server) audit() gin.HandlerFunc {
 		}
 		if caller := CallerFrom(c); caller != nil {
 			e.Actor = caller.Name()
-			e.Role, _ = caller.roleIn(e.EnvName)
+			// A token's role is its own; a person's, the one they hold where they acted.
+			if caller.Token != nil {
+				e.Role = caller.Token.Role
+			} else {
+				e.Role, _ = caller.roleIn(e.EnvName)
+			}
 		}
 		if target, ok := c.Get(auditTargetKey{}); ok {
 			st := target.([2]string)
