@@ -23,8 +23,8 @@ type hostPruner interface {
 
 // addPruneFlag adds --prune-hosts-after to a command that runs the pruner.
 func addPruneFlag(cmd *cobra.Command, after *time.Duration) {
-	cmd.Flags().DurationVar(after, "prune-hosts-after", defaultPruneHostsAfter,
-		"remove hosts that have not pinged for this long (0: never); a host named in a capacity stays there, never seen")
+	cmd.Flags().DurationVar(after, "prune-hosts-after", envDuration("TELETRAAN_PRUNE_HOSTS_AFTER", defaultPruneHostsAfter),
+		"remove hosts that have not pinged for this long (0: never; $TELETRAAN_PRUNE_HOSTS_AFTER); a host named in a capacity stays there, never seen")
 }
 
 // checkPruneAfter refuses a period so short that a host between two pings would be pruned.
