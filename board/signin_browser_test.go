@@ -18,7 +18,8 @@ import (
 // browser: a page without a session leads to the sign-in page, its button to the real
 // OpenID provider's login page, and back to the page asked for; the deploy they start
 // records their email; signing out ends the session, and the page asks to sign in again.
-// A browser whose forged request lacks the CSRF token is refused.
+// A browser whose forged request lacks the CSRF token is refused, and an expired session
+// sends the browser to sign in.
 func TestSignInThroughTheProviderDeployAndSignOutInChromium(t *testing.T) {
 	ctx := browsertest.Start(t, 2*time.Minute)
 	_, st := buildsFixture(t)
@@ -44,16 +45,21 @@ func TestSignInThroughTheProviderDeployAndSignOutInChromium(t *testing.T) {
 	if got := browsertest.Eval(t, ctx, `document.getElementById('sign-in-oidc').textContent`); got != "Sign in with Example SSO" {
 		t.Errorf("sign-in button says %q", got)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sign-in-oidc")), chromedp.WaitVisible(chromedp.CSS("#username"))); err != nil {
-		t.Fatal(err)
+	// signInAtProvider clicks the sign-in button and signs olga in on the provider's page.
+	signInAtProvider := func() {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sign-in-oidc")), chromedp.WaitVisible(chromedp.CSS("#username"))); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(browsertest.Eval(t, ctx, `location.href`), provider.Issuer+"/login/") {
+			t.Fatalf("the sign-in button did not lead to the provider: %s", browsertest.Eval(t, ctx, `location.href`))
+		}
+		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#username"), olga.Username), chromedp.SetValue(chromedp.CSS("#password"), olga.Password),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`))); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !strings.HasPrefix(browsertest.Eval(t, ctx, `location.href`), provider.Issuer+"/login/") {
-		t.Fatalf("the sign-in button did not lead to the provider: %s", browsertest.Eval(t, ctx, `location.href`))
-	}
-	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#username"), olga.Username), chromedp.SetValue(chromedp.CSS("#password"), olga.Password),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`))); err != nil {
-		t.Fatal(err)
-	}
+	signInAtProvider()
 	browsertest.WaitFor(t, ctx, 10*time.Second, "the builds page, signed in as olga",
 		`location.pathname === '/envs/hello/prod/builds' && (document.getElementById('who-name') || {}).textContent === 'Signed in as olga@example.com (roles per environment)'`,
 		`location.href + ' ' + ((document.getElementById('who-name') || {}).textContent || document.body.innerText.slice(0, 200))`)
@@ -88,4 +94,19 @@ func TestSignInThroughTheProviderDeployAndSignOutInChromium(t *testing.T) {
 		t.Fatalf("after signing out the page is %s, want the sign-in page", p)
 	}
 	browsertest.Screenshot(t, ctx, "signed-out")
+
+	// Signed in again, a session that outlives its 12 hours sends the page to sign in,
+	// saying why.
+	signInAtProvider()
+	browsertest.WaitFor(t, ctx, 10*time.Second, "signed in again",
+		`location.pathname === '/envs/hello/prod/builds' && !!document.getElementById('who-name') && document.getElementById('who-name').textContent.startsWith('Signed in as olga')`,
+		`location.href`)
+	later := time.Now().Add(13 * time.Hour)
+	st.SetClock(func() time.Time { return later })
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/envs/hello/prod/builds"), chromedp.WaitVisible(chromedp.CSS("#sign-in-oidc"))); err != nil {
+		t.Fatal(err)
+	}
+	if why := browsertest.Eval(t, ctx, `(document.getElementById('why') || {}).textContent || ''`); !strings.Contains(why, "expired") {
+		t.Fatalf("the sign-in page after expiry says %q, want why the session ended", why)
+	}
 }
