@@ -69,7 +69,8 @@ func (f *clientFlags) client() (*apiClient, error) {
 			if token == "" || (f.context != "" && f.token == "") {
 				token = ctx.Token
 			}
-			if token == "" && !f.anonymous && ctx.Login != nil && (f.url == "" || strings.TrimRight(f.url, "/") == ctx.URL) {
+			// The sign-in goes only to the server it was made for.
+			if token == "" && !f.anonymous && ctx.Login != nil && strings.TrimRight(base, "/") == ctx.URL {
 				if token, err = ctx.idToken(context.Background()); err != nil {
 					return nil, err
 				}
