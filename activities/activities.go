@@ -147,3 +147,18 @@ func (a *Activities) auditWorkflowDeploy(ctx context.Context, d *schema.Deploy) 
 	}
 	return nil
 }
+
+// RecordSystemChange appends a change a workflow made by itself (an alert's action, a
+// promotion's decision) to the audit trail with the system as its actor, once per Key.
+// Workflows that call it gate the call with workflow.GetVersion like any new command.
+func (a *Activities) RecordSystemChange(ctx context.Context, in RecordSystemChangeInput) error {
+	if in.Key == "" || in.Change == "" {
+		return permanent(core.Errorf(core.EINVALID, "a system change needs a key and a change name"))
+	}
+	detail := in.Detail
+	if in.Operator != "" {
+		detail = in.Operator + ": " + detail
+	}
+	return a.Store.RecordWorkflowAudit(ctx, &schema.AuditEntry{Actor: core.SystemActor, Role: core.SystemActor, Route: in.Change,
+		EnvName: in.EnvName, StageName: in.StageName, Status: 200, RequestID: "system:" + in.Key, Detail: detail})
+}

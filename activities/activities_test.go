@@ -59,6 +59,24 @@ func TestAWorkflowsDeployIsInTheAuditTrailOnce(t *testing.T) {
 	}
 }
 
+func TestRecordSystemChangeIsRecordedOnce(t *testing.T) {
+	st, _, env := setup(t)
+	in := activities.RecordSystemChangeInput{Key: "alert:d1:latency", Change: "alert-rollback", Operator: "system:alerts",
+		EnvName: "hello", StageName: "prod", Detail: "alarm latency fired: rolled back d1"}
+	for i := 0; i < 2; i++ {
+		if _, err := env.ExecuteActivity(acts.RecordSystemChange, in); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	trail, err := st.ListAudit(context.Background(), schema.AuditFilter{Actor: core.SystemActor})
+	if err != nil || len(trail) != 1 || trail[0].Route != "alert-rollback" || trail[0].Detail != "system:alerts: alarm latency fired: rolled back d1" {
+		t.Fatalf("audit trail: %v %+v", err, trail)
+	}
+	if _, err := env.ExecuteActivity(acts.RecordSystemChange, activities.RecordSystemChangeInput{Change: "x"}); err == nil {
+		t.Fatal("a change without a key was recorded")
+	}
+}
+
 func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {
 	st, stage, env := setup(t)
 	in := activities.CreateDeployInput{DeployID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1", Type: core.TypeRegular, Operator: "alice", WorkflowID: "deploy/d1"}

@@ -140,6 +140,11 @@ func TestBoardPagesWorkUnderTheCSP(t *testing.T) {
 			// stage.js redraws the grid from the API: proof that the page's script ran.
 			browsertest.WaitFor(t, bctx, 10*time.Second, "stage.js to draw the grid", `document.querySelectorAll('#grid .tile').length === 7`, gridJS)
 		}
+		if strings.HasPrefix(path, "/audit") {
+			// audit.js asked GET /v1/audit with the session and wrote its answer.
+			browsertest.WaitFor(t, bctx, 10*time.Second, "audit.js to show the trail", `/entries|No entries match/.test(document.getElementById('status').textContent)`,
+				`document.getElementById('status').textContent`)
+		}
 		// Every script of the page has been fetched once the document has loaded.
 		browsertest.WaitFor(t, bctx, 10*time.Second, path+" to load", `document.readyState === 'complete'`, `document.readyState`)
 		if got := browsertest.Eval(t, bctx, `window.cspViolations.join('; ')`); got != "" {
