@@ -350,3 +350,22 @@ func TestDevLoginLinkSignsInTheLocalUser(t *testing.T) {
 		t.Fatalf("next=//evil.example.com/ led to %s", res.Request.URL)
 	}
 }
+
+// TestARefusedPageSaysWhyInTheBrowser shows a browser a page, not JSON, when its caller
+// may not read a board page, with a way to sign in as someone else.
+func TestARefusedPageSaysWhyInTheBrowser(t *testing.T) {
+	a := newTestAPI(t)
+	(&board.Board{Store: a.store}).Register(a.engine)
+	a.createStage("hello", "prod", "")
+	secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: "shop-reader", Role: schema.RoleReader, Scope: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := a.callWith(http.MethodGet, "/envs/hello/prod", "", http.Header{"Authorization": {"Bearer " + secret}, "Accept": {"text/html,application/xhtml+xml"}})
+	body := rec.Body.String()
+	if rec.Code != http.StatusForbidden || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, `token &#34;shop-reader&#34; may act only on environment shop, not hello`) ||
+		!strings.Contains(body, `href="/login?next=%2fenvs%2fhello%2fprod"`) {
+		t.Fatalf("refused page: %d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), body)
+	}
+}

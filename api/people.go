@@ -229,7 +229,7 @@ func (s *server) guardPages() gin.HandlerFunc {
 		switch {
 		case err == nil && caller != nil:
 			if err := mayReadPage(caller, c.Param("env")); err != nil {
-				s.fail(c, err)
+				s.refusePage(c, err)
 				return
 			}
 			c.Set(callerKey{}, caller)
