@@ -360,6 +360,8 @@ func buildOpenAPI() *openAPIDoc {
 
 	add(http.MethodGet, "/v1/auth/config", &operation{
 		OperationID: "signInConfig", Summary: "How people sign in here: the OpenID issuer and the CLI's client id (no secrets)", Tags: []string{"meta"},
+		Description: "With oidc among the methods, browsers sign in at GET /auth/oidc/login?next=<path> (the provider returns to /auth/oidc/callback); " +
+			"teletraan dev adds GET /auth/dev?key=<printed key>. These answer redirects, not JSON, and exist only when configured.",
 		Responses: map[string]*response{"200": jsonResponse("the sign-in methods", object(map[string]*jsonSchema{
 			"issuer":      {Type: "string", Description: "the OpenID provider's issuer; absent without one"},
 			"cliClientId": {Type: "string", Description: "the public client `teletraan login` signs in with"},
