@@ -61,6 +61,7 @@ var accessRules = map[string]accessRule{
 	"GET /v1/deploys/:id/hosts":                reader,
 	"GET /v1/builds":                           reader,
 	"GET /v1/builds/:id":                       reader,
+	"GET /v1/builds/:id/tags":                  reader,
 
 	"POST /v1/envs":            {role: schema.RoleOperator, anyEnv: true}, // createStage asks PUT's rule of the body's env
 	"PUT /v1/envs/:env/:stage": {role: schema.RoleOperator, envScoped: true},
@@ -72,7 +73,13 @@ var accessRules = map[string]accessRule{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/builds":                                       {role: schema.RolePublisher, anyEnv: true},
-	"POST /v1/system/ping":                                  {role: schema.RolePinger},
+	// A BAD tag stops a build everywhere: operators only; tagBuild narrows the caller to
+	// the builds its environments deploy.
+	"POST /v1/builds/:id/tags": {role: schema.RoleOperator, anyEnv: true},
+	"POST /v1/system/ping":     {role: schema.RolePinger},
+	// A verdict acts on the deploy's stage: giveAcceptance asks for OPERATOR in the
+	// deploy's environment, which the path does not name.
+	"PUT /v1/deploys/:id/acceptance": {role: schema.RoleOperator, anyEnv: true},
 	// Unbinding a host lets the next ping claim it: only an admin of every environment may.
 	"POST /v1/hosts/:host/actions/reset-identity": {role: schema.RoleAdmin},
 	// The audit trail names who did what; listAudit checks the env= it is filtered by.
@@ -112,6 +119,20 @@ func authorize(caller *Caller, method, route, env string) error {
 			return core.Errorf(core.EFORBIDDEN, "%s has no role; %s %s needs %s or above", caller.describe(), method, route, rule.role)
 		}
 		return core.Errorf(core.EFORBIDDEN, "%s has role %s; %s %s needs %s or above", caller.describe(), role, method, route, rule.role)
+	}
+	return nil
+}
+
+// authorizeIn checks that caller holds role (or above) in env, for the routes whose
+// environment is in their body or their object rather than their path: creating a stage,
+// a deploy's verdict.
+func authorizeIn(caller *Caller, env, role string) error {
+	r, err := caller.roleIn(env)
+	if err != nil {
+		return err
+	}
+	if !allows(r, role) {
+		return core.Errorf(core.EFORBIDDEN, "%s has role %s in environment %s; this needs %s or above", caller.describe(), r, env, role)
 	}
 	return nil
 }

@@ -31,8 +31,12 @@ type access struct {
 	// global routes name no environment and need a person's role in every environment
 	// (tokens keep their role whatever their scope).
 	global bool
+	// tokensOnly routes refuse every person, whatever their role: hosts' pings.
+	tokensOnly bool
 	// body is sent instead of "{}", and query is appended to the path.
 	body, query string
+	// build routes name a build by :id, not a deploy: the matrix's published build.
+	build bool
 }
 
 var (
@@ -76,6 +80,9 @@ var expectedAccess = map[string]access{
 	"GET /v1/deploys/:id/hosts":                             read,
 	"GET /v1/builds":                                        read,
 	"GET /v1/builds/:id":                                    read,
+	"PUT /v1/deploys/:id/acceptance":                        {roles: operators, scoped: true, body: `{"status":"ACCEPTED"}`}, // the deploy's environment
+	"GET /v1/builds/:id/tags":                               {roles: readers, build: true},
+	"POST /v1/builds/:id/tags":                              {roles: operators, scoped: true, build: true, body: `{"value":"GOOD"}`}, // builds a stage of the caller's environments deploys
 	"GET /v1/audit":                                         {roles: operators, scoped: true, query: "?env=hello"},                            // the environment named by env=
 	"POST /v1/envs":                                         {roles: operators, scoped: true, body: `{"envName":"hello","stageName":"prod"}`}, // the body's environment
 	"PUT /v1/envs/:env/:stage":                              {roles: operators, scoped: true},
@@ -86,7 +93,7 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
 	"POST /v1/builds":                                       {roles: publishers},
-	"POST /v1/system/ping":                                  {roles: pingers, global: true},
+	"POST /v1/system/ping":                                  {roles: pingers, tokensOnly: true},
 	"POST /v1/hosts/:host/actions/reset-identity":           {roles: admins, global: true},
 
 	// The board's pages.
@@ -138,7 +145,7 @@ func (a access) want(c caller) int {
 	for _, r := range a.roles {
 		admitted = admitted || r == c.role
 	}
-	if !admitted || (a.scoped && c.scope != "*") || (a.global && c.person && c.scope != "*") {
+	if !admitted || (a.scoped && c.scope != "*") || (a.global && c.person && c.scope != "*") || (a.tokensOnly && c.person) {
 		return http.StatusForbidden
 	}
 	return 0
@@ -168,8 +175,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		d.People.DevLoginKey, d.People.DevUser = "matrix-dev-key", "dev@localhost"
 	})
 	(&board.Board{Store: a.store}).Register(a.engine)
-	a.createStage("hello", "prod", "")
-	a.publishBuild("hello", "abcdef1")
+	stage := a.createStage("hello", "prod", "")
+	published := a.publishBuild("hello", "abcdef1")
+	if err := a.store.CreateDeploy(t.Context(), &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: published.ID, Type: "REGULAR"}); err != nil {
+		t.Fatal(err)
+	}
 	token := func(name, role, scope string) caller {
 		t.Helper()
 		secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: name, Role: role, Scope: scope})
@@ -223,6 +233,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		path := r.Path
+		if rule.build {
+			path = strings.ReplaceAll(path, ":id", published.ID)
+		}
 		for name, value := range matrixParams {
 			path = strings.ReplaceAll(path, name, value)
 		}

@@ -87,6 +87,12 @@ func (s *server) ping(c *gin.Context) {
 		refused(err)
 		return
 	}
+	token := TokenFrom(c)
+	if token == nil {
+		// A host speaks with its fleet's token (and its own credential), never as a person.
+		refused(core.Errorf(core.EFORBIDDEN, "pings come from host agents with a PINGER token, not from a signed-in person"))
+		return
+	}
 	wait, err := queryWait(c)
 	if err != nil {
 		refused(err)
@@ -97,7 +103,6 @@ func (s *server) ping(c *gin.Context) {
 		refused(err)
 		return
 	}
-	token := TokenFrom(c)
 	identity, issued, err := s.checkHostIdentity(ctx, c, token.Name, req.HostID)
 	if err != nil {
 		refused(err)
@@ -132,14 +137,25 @@ func (s *server) ping(c *gin.Context) {
 // hostID by token tokenName. It returns the decision to record once the ping is, and a new
 // credential for the agent when the rule issues one; a refusal is an EFORBIDDEN error.
 func (s *server) checkHostIdentity(ctx context.Context, c *gin.Context, tokenName, hostID string) (core.IdentityDecision, string, error) {
+	presentedHash := hashSecret(strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader)))
+	canBind := c.GetHeader(protocol.HostBindingHeader) == "1"
+	if s.acceptedHosts.accepted(hostID, tokenName, presentedHash, canBind) {
+		return core.IdentityDecision{}, "", nil
+	}
 	b, err := s.store.HostBinding(ctx, hostID)
 	if err != nil {
 		return core.IdentityDecision{}, "", err
 	}
-	presented := strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader))
-	d := core.DecideIdentity(hostID, b, tokenName, hashSecret(presented), c.GetHeader(protocol.HostBindingHeader) == "1")
+	d := core.DecideIdentity(hostID, b, tokenName, presentedHash, canBind)
 	if d.Refusal != "" {
+		s.acceptedHosts.forget(hostID)
 		return d, "", core.Errorf(core.EFORBIDDEN, "%s", d.Refusal)
+	}
+	if b.Known && d == (core.IdentityDecision{}) {
+		// Nothing to record: the host's steady state, trusted for a while (identityCache).
+		s.acceptedHosts.remember(hostID, tokenName, presentedHash, canBind)
+	} else {
+		s.acceptedHosts.forget(hostID)
 	}
 	if !b.Known {
 		if err := s.enrollments.allow(c, tokenName, hostID); err != nil {

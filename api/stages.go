@@ -56,6 +56,7 @@ type stageBody struct {
 	OnFailure           *string           `json:"onFailure"`
 	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	Acceptance          *core.Acceptance  `json:"acceptance"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -128,7 +129,11 @@ func (s *server) createStage(c *gin.Context) {
 		return
 	}
 	noteAuditTarget(c, *body.EnvName, *body.StageName)
-	if err := authorize(CallerFrom(c), http.MethodPut, "/v1/envs/:env/:stage", *body.EnvName); err != nil {
+	if err := authorizeIn(CallerFrom(c), *body.EnvName, schema.RoleOperator); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.checkCommandAcceptance(c.Request.Context(), body.Acceptance); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -172,6 +177,10 @@ func (s *server) updateStage(c *gin.Context) {
 		return
 	}
 	if err := body.refuseServerFields("cannot be changed"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.checkCommandAcceptance(ctx, body.Acceptance); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -35,8 +35,10 @@ type devConfig struct {
 	agents       int // local agents to run in-process
 	// noWorker leaves the worker out, for a worker run as its own process (`teletraan
 	// worker` against this stack's Temporal and database), which can then be killed alone.
-	noWorker   bool
-	pruneAfter time.Duration
+	noWorker bool
+	// allowCommands lets the in-process worker run stages' command acceptances.
+	allowCommands bool
+	pruneAfter    time.Duration
 	// access is who may read and how people sign in, as for teletraan server; the dev
 	// stack adds its local login link, which signs in devUser as ADMIN.
 	access accessFlags
@@ -48,19 +50,20 @@ type devConfig struct {
 
 // devStack is everything `teletraan dev` runs in one process.
 type devStack struct {
-	temporal   *temporal.DevServer
-	store      *schema.Store
-	client     client.Client
-	worker     worker.Worker
-	agents     *localAgents
-	listener   net.Listener
-	adminToken string
-	apiURL     string
+	temporal *temporal.DevServer
+	store    *schema.Store
+	client   client.Client
+	worker   worker.Worker
+	// commandWorker runs acceptance commands (--allow-acceptance-commands); nil otherwise.
+	commandWorker worker.Worker
+	agents        *localAgents
+	listener      net.Listener
+	adminToken    string
+	apiURL        string
 	// loginURL signs the local user in on the board (the dev login link).
 	loginURL string
 	// deps configure the API: access settings with the dev login.
-	deps api.Deps
-
+	deps   api.Deps
 	logger *slog.Logger
 	// metrics serve /metrics for the API, the worker and the Temporal client alike.
 	metrics *telemetry.Metrics
@@ -159,6 +162,9 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 		}
+		if s.commandWorker, err = startCommandWorker(s.client, cfg.allowCommands); err != nil {
+			return nil, err
+		}
 	}
 	if err = ensureSample(ctx, s.store, cfg.dataDir); err != nil {
 		return nil, err
@@ -250,6 +256,9 @@ func (s *devStack) stop() {
 	if s.agents != nil {
 		s.agents.stop()
 	}
+	if s.commandWorker != nil {
+		s.commandWorker.Stop()
+	}
 	if s.worker != nil {
 		s.worker.Stop()
 	}
@@ -325,6 +334,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 	addPruneFlag(cmd, &cfg.pruneAfter)
 	cfg.access.add(cmd, false)
 	cmd.Flags().BoolVar(&cfg.noWorker, "no-worker", false, "run no worker in-process; run teletraan worker --db-dsn sqlite:<data-dir>/teletraan.db --temporal-address <frontend> beside it")
+	cmd.Flags().BoolVar(&cfg.allowCommands, "allow-acceptance-commands", false, allowCommandsUsage)
 	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd
 }
