@@ -82,7 +82,7 @@ var expectedAccess = map[string]access{
 	"GET /v1/builds/:id":                                    read,
 	"PUT /v1/deploys/:id/acceptance":                        {roles: operators, scoped: true, body: `{"status":"ACCEPTED"}`}, // the deploy's environment
 	"GET /v1/builds/:id/tags":                               {roles: readers, build: true},
-	"POST /v1/builds/:id/tags":                              {roles: operators, scoped: true, build: true, body: `{"value":"GOOD"}`}, // builds a stage of the caller's environments deploys
+	"POST /v1/builds/:id/tags":                              {roles: operators, scoped: true, build: true, body: `{"value":"GOOD"}`},          // builds a stage of the caller's environments deploys
 	"GET /v1/audit":                                         {roles: operators, scoped: true, query: "?env=hello"},                            // the environment named by env=
 	"POST /v1/envs":                                         {roles: operators, scoped: true, body: `{"envName":"hello","stageName":"prod"}`}, // the body's environment
 	"PUT /v1/envs/:env/:stage":                              {roles: operators, scoped: true},
