@@ -294,10 +294,14 @@ func newDevCommand(g *globalFlags) *cobra.Command {
 		Use:   "dev",
 		Short: "Run everything in one process: Temporal and its UI, the API, the board and a worker",
 		Example: `  teletraan dev
-  teletraan dev --agents 10 --http-port 9090 --data-dir /tmp/tt`,
+  teletraan dev --agents 10 --http-port 9090 --data-dir /tmp/tt
+  teletraan dev --oidc-issuer http://127.0.0.1:5556/dex --oidc-client-id teletraan \
+      --oidc-redirect-url http://127.0.0.1:8080/auth/oidc/callback --role group:admins=ADMIN`,
 		Long: `Run the whole system on one machine with embedded defaults: an in-process Temporal server
 (SQLite under --data-dir) with its UI, the app database (SQLite), the REST API and board, and a worker.
-Data survives restarts. Stop with Ctrl-C.`,
+Data survives restarts. Stop with Ctrl-C. It prints a sign-in link that signs you in on the board as
+your local user (ADMIN), and an admin token for the CLI and curl. Reads need a caller as in
+production; --open-reads opens them to anyone who reaches the port.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := g.logger()
