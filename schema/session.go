@@ -147,3 +147,18 @@ func (s *Store) PruneSessions(ctx context.Context) (int, error) {
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// EndSessionsOf ends every board session of the person with email (case-insensitive), for
+// someone who must lose access now rather than when their session runs out, and returns
+// how many ended.
+func (s *Store) EndSessionsOf(ctx context.Context, email string) (int, error) {
+	if email == "" {
+		return 0, core.FieldErrorf("email", "is required")
+	}
+	res, err := s.db.NewDelete().Model((*Session)(nil)).Where("LOWER(email) = LOWER(?)", email).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("end the sessions of %s: %w", email, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -56,6 +56,18 @@ func TestSessionsOpenExpireEndAndArePruned(t *testing.T) {
 		if _, _, err := st.CreateSession(ctx, schema.SessionSpec{Via: schema.SessionViaOIDC, TTL: time.Hour}); core.ErrorCode(err) != core.EINVALID {
 			t.Fatalf("a session for nobody: %v", err)
 		}
+		// Every session of one person ends at once.
+		mine, _, _ := st.CreateSession(ctx, schema.SessionSpec{Email: "Olga@example.com", Via: schema.SessionViaOIDC, TTL: time.Hour})
+		theirs, _, _ := st.CreateSession(ctx, schema.SessionSpec{Email: "rita@example.com", Via: schema.SessionViaOIDC, TTL: time.Hour})
+		if n, err := st.EndSessionsOf(ctx, "olga@example.com"); err != nil || n != 1 {
+			t.Fatalf("EndSessionsOf = %d, %v", n, err)
+		}
+		if _, err := st.SessionBySecret(ctx, mine); core.ErrorCode(err) != core.EUNAUTHORIZED {
+			t.Fatalf("an ended session: %v", err)
+		}
+		if _, err := st.SessionBySecret(ctx, theirs); err != nil {
+			t.Fatalf("another person's session ended too: %v", err)
+		}
 		// A session opened with a token ends when the token is revoked.
 		_, tok, err := st.CreateToken(ctx, schema.TokenSpec{Name: "ci", Role: schema.RoleReader})
 		if err != nil {
