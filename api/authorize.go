@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/gin-gonic/gin"
+
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -135,6 +137,17 @@ func authorizeIn(caller *Caller, env, role string) error {
 		return core.Errorf(core.EFORBIDDEN, "%s has role %s in environment %s; this needs %s or above", caller.describe(), r, env, role)
 	}
 	return nil
+}
+
+// MayReadEnv refuses the request's caller reading an object (a deploy) of an environment
+// it has no read role in; no caller is an anonymous viewer of a server with open reads.
+// The board asks it of its deploy page.
+func MayReadEnv(c *gin.Context, env string) error {
+	caller := CallerFrom(c)
+	if caller == nil {
+		return nil
+	}
+	return authorizeIn(caller, env, schema.RoleReader)
 }
 
 // allows reports whether role may do what need allows: OPERATOR and ADMIN may do

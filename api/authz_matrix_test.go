@@ -76,8 +76,8 @@ var expectedAccess = map[string]access{
 	"GET /v1/envs/:env/:stage/deploys":                      envRead,
 	"GET /v1/envs/:env/:stage/deploys/current":              envRead,
 	"GET /v1/envs/:env/:stage/queue":                        envRead,
-	"GET /v1/deploys/:id":                                   read,
-	"GET /v1/deploys/:id/hosts":                             read,
+	"GET /v1/deploys/:id":                                   envRead, // the deploy's environment
+	"GET /v1/deploys/:id/hosts":                             envRead, // the deploy's environment
 	"GET /v1/builds":                                        read,
 	"GET /v1/builds/:id":                                    read,
 	"PUT /v1/deploys/:id/acceptance":                        {roles: operators, scoped: true, body: `{"status":"ACCEPTED"}`}, // the deploy's environment
@@ -106,7 +106,7 @@ var expectedAccess = map[string]access{
 	"GET /envs/:env/:stage/builds":         {page: true, scoped: true},
 	"GET /envs/:env/:stage/builds/compare": {page: true, scoped: true},
 	"GET /hosts/:host":                     page,
-	"GET /deploys/:id":                     page,
+	"GET /deploys/:id":                     {page: true, scoped: true}, // the deploy's environment
 	"GET /audit":                           page,
 	"GET /login":                           open,
 	"GET /static/*filepath":                open,
@@ -174,7 +174,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		d.People.OIDC = &api.OIDCConfig{Issuer: "http://127.0.0.1:1", ClientID: "board", RedirectURL: "http://127.0.0.1:1/auth/oidc/callback"}
 		d.People.DevLoginKey, d.People.DevUser = "matrix-dev-key", "dev@localhost"
 	})
-	(&board.Board{Store: a.store}).Register(a.engine)
+	(&board.Board{Store: a.store, MayRead: api.MayReadEnv}).Register(a.engine)
 	stage := a.createStage("hello", "prod", "")
 	published := a.publishBuild("hello", "abcdef1")
 	if err := a.store.CreateDeploy(t.Context(), &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: published.ID, Type: "REGULAR"}); err != nil {

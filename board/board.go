@@ -37,7 +37,11 @@ type Board struct {
 	Logger    *slog.Logger
 	// SignIn says which ways of signing in the sign-in page offers.
 	SignIn SignIn
-	pages  *template.Template
+	// MayRead refuses the request's caller a page about an object of environment env (a
+	// deploy, whose path does not name its environment); nil lets every page through.
+	// The server sets it to api.MayReadEnv.
+	MayRead func(c *gin.Context, env string) error
+	pages   *template.Template
 }
 
 // Register adds the board's routes to engine.

@@ -45,7 +45,7 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metr
 	configure(&deps)
 	engine := api.NewRouter(deps)
 	signIn := board.SignIn{OIDC: deps.People.OIDC != nil, Proxy: deps.People.Proxy != nil}
-	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger, SignIn: signIn}).Register(engine)
+	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger, SignIn: signIn, MayRead: api.MayReadEnv}).Register(engine)
 	return engine
 }
 
