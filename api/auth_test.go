@@ -92,3 +92,30 @@ func TestRouterTokenCacheKeepsARevokedTokenForItsTTL(t *testing.T) {
 	other.ServeHTTP(rec, req)
 	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "not valid")
 }
+
+// TestListsShowOnlyReadableEnvironments keeps a token of one environment from listing
+// another's stages, and from reading its deploys by id.
+func TestListsShowOnlyReadableEnvironments(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", "")
+	shop := a.createStage("shop", "prod", "")
+	b := a.publishBuild("shop", "abcdef1")
+	if err := a.store.CreateDeploy(t.Context(), &schema.Deploy{ID: "ds", StageID: shop.ID, EnvName: "shop", StageName: "prod", BuildID: b.ID, Type: "REGULAR"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: "hello-reader", Role: schema.RoleReader, Scope: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Authorization": {"Bearer " + secret}}
+	list := decode[struct {
+		Stages []struct {
+			EnvName string `json:"envName"`
+		} `json:"stages"`
+	}](t, a.callWith(http.MethodGet, "/v1/envs", "", h))
+	if len(list.Stages) != 1 || list.Stages[0].EnvName != "hello" {
+		t.Fatalf("a hello reader lists %+v, want hello's stage only", list.Stages)
+	}
+	wantError(t, a.callWith(http.MethodGet, "/v1/deploys/ds", "", h), http.StatusForbidden, "forbidden", "", "may act only on environment hello, not shop")
+	wantStatus(t, a.get("/v1/deploys/ds"), http.StatusOK)
+}
