@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -29,6 +30,15 @@ type Activities struct {
 	MaxWait time.Duration
 	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).
 	HTTPClient *http.Client
+	// Prometheus is where PROMETHEUS alarms query when their stage names no server.
+	Prometheus alarmcheck.Prometheus
+	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out).
+	BoardURL, TemporalUIURL string
+	// BuildIsBad answers for the build tags in the rollback target rule; nil means no
+	// build is tagged bad.
+	BuildIsBad schema.BuildIsBad
+	// WebhookBackoff is the first wait between delivery attempts (default 1 s, doubling).
+	WebhookBackoff time.Duration
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)

@@ -68,6 +68,12 @@ type RolloutSettings struct {
 	OnFailure string `json:",omitempty"`
 	// Alarms are checked before every wave; none for deploys started before alarms existed.
 	Alarms []Alarm `json:",omitempty"`
+	// Guarded says the stage's alarms hold this deploy (it has alarms, and the deploy is
+	// not a ROLLBACK the stage lets through); the watches read the alarms themselves, so
+	// that no alarm credential is in a workflow's history.
+	Guarded bool `json:",omitempty"`
+	// GuardIntervalSeconds is how often the watches check (recorded for the progress).
+	GuardIntervalSeconds int `json:",omitempty"`
 }
 
 // Alarm is a stage's alarm as the rollout settings carry it.
@@ -169,4 +175,45 @@ type SetDeployBakingInput struct {
 	Until *time.Time `json:",omitempty"`
 	// Reason replaces the deploy's state reason when set.
 	Reason string `json:",omitempty"`
+}
+
+// Where an alarm check ran.
+const (
+	GuardBeforeWave = "before-wave"
+	GuardInFlight   = "in-flight"
+	GuardBake       = "bake"
+)
+
+// WatchAlarmsInput is the input of WatchAlarms.
+type WatchAlarmsInput struct {
+	DeployID, StageID, EnvName, StageName, BuildID string
+	// Source is GuardBeforeWave, GuardInFlight or GuardBake.
+	Source string
+	// UntilClear returns as soon as every alarm is clear (before a wave); otherwise the
+	// watch runs until an alarm acts or the workflow cancels it.
+	UntilClear bool
+}
+
+// WatchAlarmsResult is the output of WatchAlarms: clear, or the check that acted.
+type WatchAlarmsResult struct {
+	Acted bool `json:",omitempty"`
+	// Action is the stage's firing policy when the check acted (core.FiringPause, ...).
+	Action    string   `json:",omitempty"`
+	Alarm     string   `json:",omitempty"`
+	Kind      string   `json:",omitempty"`
+	Outcome   string   `json:",omitempty"`
+	Value     *float64 `json:",omitempty"`
+	Threshold string   `json:",omitempty"`
+	Detail    string   `json:",omitempty"`
+	// Checks is how many rounds of checks the watch made.
+	Checks int
+}
+
+// EmitWebhookInput is the input of EmitWebhook: one event of one deploy, for every hook of
+// its stage that wants it.
+type EmitWebhookInput struct {
+	DeployID string
+	Event    string
+	// Message says what happened in a sentence ("FAILING: alarm p99 is firing: ...").
+	Message string `json:",omitempty"`
 }

@@ -53,6 +53,10 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 	if err != nil {
 		return StartRolloutResult{}, permanent(err)
 	}
+	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return StartRolloutResult{}, permanent(err)
+	}
 	n, err := a.recordDeployHosts(ctx, in.DeployID, st.EnvName, st.StageName)
 	if err != nil {
 		return StartRolloutResult{}, err
@@ -61,6 +65,8 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 		MaxParallel: st.MaxParallel, MaxParallelPct: st.MaxParallelPct, SuccessThreshold: st.SuccessThreshold,
 		StuckTimeoutSeconds: st.StuckTimeoutSeconds, BakeTimeSeconds: st.BakeTimeSeconds,
 		OnFailure: st.OnFailure, Alarms: rolloutAlarms(st.Alarms),
+		Guarded:              len(st.Alarms) > 0 && core.AlarmsHold(d.Type, st.AlarmPolicy.HoldRollbacks),
+		GuardIntervalSeconds: st.AlarmPolicy.Interval(),
 	}}, nil
 }
 

@@ -56,8 +56,22 @@ func stageConfigJSON(stored *schema.StageConfig) StageConfig {
 		AgentConfigs:        cfg.AgentConfigs,
 		OnFailure:           cfg.OnFailure,
 		StageType:           cfg.StageType,
-		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
+		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm(*a) }),
+		AlarmPolicy:         alarmPolicyJSON(cfg.AlarmPolicy),
+		Webhooks:            mapList(cfg.Webhooks, func(w *schema.Webhook) Webhook { return Webhook(*w) }),
 	}
+}
+
+func alarmPolicyJSON(p schema.AlarmPolicy) AlarmPolicy {
+	return AlarmPolicy{OnFiring: p.OnFiring, IntervalSeconds: p.IntervalSeconds, FailureLimit: p.FailureLimit,
+		OnInconclusive: p.OnInconclusive, HoldRollbacks: p.HoldRollbacks, Prometheus: PrometheusSource(p.Prometheus),
+		AlertSecret: p.AlertSecret, AlertMaxAgeSeconds: p.AlertMaxAgeSeconds}
+}
+
+func alarmPolicyOf(p *AlarmPolicy) schema.AlarmPolicy {
+	return schema.AlarmPolicy{OnFiring: p.OnFiring, IntervalSeconds: p.IntervalSeconds, FailureLimit: p.FailureLimit,
+		OnInconclusive: p.OnInconclusive, HoldRollbacks: p.HoldRollbacks, Prometheus: schema.PrometheusSource(p.Prometheus),
+		AlertSecret: p.AlertSecret, AlertMaxAgeSeconds: p.AlertMaxAgeSeconds}
 }
 
 // applyToNew merges the body into a new stage's default config. A creator who caps the
@@ -93,7 +107,13 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	setIfPresent(&cfg.OnFailure, b.OnFailure)
 	setIfPresent(&cfg.StageType, b.StageType)
 	if b.Alarms != nil {
-		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
+		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm(*a) })
+	}
+	if b.AlarmPolicy != nil {
+		cfg.AlarmPolicy = alarmPolicyOf(b.AlarmPolicy)
+	}
+	if b.Webhooks != nil {
+		cfg.Webhooks = mapList(b.Webhooks, func(w *Webhook) schema.Webhook { return schema.Webhook(*w) })
 	}
 }
 

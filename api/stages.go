@@ -56,6 +56,8 @@ type stageBody struct {
 	OnFailure           *string           `json:"onFailure"`
 	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	AlarmPolicy         *AlarmPolicy      `json:"alarmPolicy"`
+	Webhooks            []Webhook         `json:"webhooks"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`

@@ -39,12 +39,53 @@ type StageConfig struct {
 	OnFailure           string            `json:"onFailure"`
 	StageType           string            `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	AlarmPolicy         AlarmPolicy       `json:"alarmPolicy"`
+	Webhooks            []Webhook         `json:"webhooks"`
 }
 
-// Alarm is one of a stage's alarm checks, in responses and in stage requests alike.
+// Alarm is one of a stage's alarm checks, in responses and in stage requests alike: an
+// HTTP alarm has a url; a PROMETHEUS alarm a query, and an op and threshold unless any
+// series fires.
 type Alarm struct {
-	Name string `json:"name"`
-	URL  string `json:"url"`
+	Name      string  `json:"name"`
+	Kind      string  `json:"kind"`
+	URL       string  `json:"url,omitempty"`
+	Query     string  `json:"query,omitempty"`
+	Op        string  `json:"op,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+}
+
+// AlarmPolicy is how a stage's alarms and alerts act on its deploys; its secrets show as
+// "(secret)".
+type AlarmPolicy struct {
+	OnFiring           string           `json:"onFiring"`
+	IntervalSeconds    int              `json:"intervalSeconds"`
+	FailureLimit       int              `json:"failureLimit"`
+	OnInconclusive     string           `json:"onInconclusive"`
+	HoldRollbacks      bool             `json:"holdRollbacks"`
+	Prometheus         PrometheusSource `json:"prometheus"`
+	AlertSecret        string           `json:"alertSecret"`
+	AlertMaxAgeSeconds int              `json:"alertMaxAgeSeconds"`
+}
+
+// PrometheusSource is the Prometheus a stage's PROMETHEUS alarms ask.
+type PrometheusSource struct {
+	URL         string `json:"url"`
+	BearerToken string `json:"bearerToken"`
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+}
+
+// Webhook is an endpoint told about a stage's deploy events; its secret and header values
+// show as "(secret)".
+type Webhook struct {
+	Name           string            `json:"name"`
+	URL            string            `json:"url"`
+	Events         []string          `json:"events"`
+	Format         string            `json:"format"`
+	Headers        map[string]string `json:"headers"`
+	Secret         string            `json:"secret"`
+	TimeoutSeconds int               `json:"timeoutSeconds"`
 }
 
 // Capacity is the hosts and groups a stage deploys to: the answer of GET and the body of

@@ -42,6 +42,9 @@ type Deploy struct {
 	EndedAt          *time.Time `bun:"ended_at" json:"endedAt,omitempty"`
 	// BakingUntil is when the deploy's bake between waves ends, nil while it is not baking.
 	BakingUntil *time.Time `bun:"baking_until" json:"bakingUntil,omitempty"`
+	// FailureReason is why the deploy last went FAILING, kept after a newer deploy
+	// superseded it so that a history says both facts.
+	FailureReason string `bun:"failure_reason,notnull" json:"failureReason,omitempty"`
 }
 
 // CreateDeploy inserts d as the stage's new current deploy. The caller chooses d.ID (so a
@@ -190,6 +193,9 @@ func (s *Store) SetDeployState(ctx context.Context, id, state, reason string) (*
 			}
 		}
 		d.State, d.StateReason, d.UpdatedAt = state, reason, now
+		if state == core.StateFailing {
+			d.FailureReason = reason
+		}
 		if state != core.StateRunning {
 			d.BakingUntil = nil
 		}

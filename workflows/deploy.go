@@ -23,6 +23,7 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 	d.noticesAbort = workflow.GetVersion(ctx, deployAbortChange, workflow.DefaultVersion, 1) >= 1
 	d.watchesVerdict = workflow.GetVersion(ctx, deployWatchVerdictChange, workflow.DefaultVersion, 1) >= 1
 	d.showsBake = workflow.GetVersion(ctx, deployShowsBakeChange, workflow.DefaultVersion, 1) >= 1
+	d.guards = workflow.GetVersion(ctx, deployGuardsChange, workflow.DefaultVersion, 1) >= 1
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
@@ -61,6 +62,12 @@ type deployImpl struct {
 	watchRounds    int
 	// showsBake is whether this run records its bakes on the deploy row (deployShowsBakeChange).
 	showsBake bool
+	// guards is whether this run watches its alarms continuously and applies the firing
+	// policy (deployGuardsChange); alarmRollback that an alarm's ROLLBACK policy asked for
+	// a rollback; pauseReason the reason an alarm's pause records instead of the operator's.
+	guards        bool
+	alarmRollback bool
+	pauseReason   string
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
@@ -173,7 +180,15 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			}
 			continue
 		}
-		if stop, err := d.checkAlarms(ctx); stop || err != nil {
+		if d.guards {
+			stop, again, err := d.guardBeforeWave(ctx)
+			if stop || err != nil {
+				return err
+			}
+			if again {
+				continue
+			}
+		} else if stop, err := d.checkAlarms(ctx); stop || err != nil {
 			return err
 		}
 		var admitted activities.AdmitWaveResult
@@ -217,6 +232,19 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 func (d *deployImpl) awaitWave(ctx workflow.Context, in activities.WaveInput) (core.WaveCounts, bool, error) {
 	actx, cancel := workflow.WithCancel(ctx)
 	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), acts.AwaitWave, in)
+	if g := d.guardWatch(actx, activities.GuardInFlight, false); g != nil {
+		ready, _, err := d.waitGuarded(ctx, f, g, activities.GuardInFlight, true)
+		// The watch ends with the wave: the next round checks before admitting more.
+		cancel()
+		if !ready || err != nil {
+			return core.WaveCounts{}, false, err
+		}
+		var counts core.WaveCounts
+		if err := f.Get(ctx, &counts); err != nil {
+			return core.WaveCounts{}, false, d.activityFailed(ctx, fmt.Errorf("wait for hosts of deploy %s: %w", d.in.DeployID, err))
+		}
+		return counts, true, nil
+	}
 	for !d.waitFor(ctx, f, true) {
 		if d.aborted != nil {
 			// Stop polling; the activity learns of it at its next heartbeat.
@@ -246,14 +274,24 @@ func (d *deployImpl) wait(ctx workflow.Context, f workflow.Future) bool {
 // waitFor is wait that, with wakeOnPause, also takes pause and resume signals and returns
 // (false) when one changes whether the deploy is paused.
 func (d *deployImpl) waitFor(ctx workflow.Context, f workflow.Future, wakeOnPause bool) bool {
+	ready, _ := d.waitAny(ctx, f, nil, wakeOnPause)
+	return ready
+}
+
+// waitAny is waitFor over f and g (either nil: none), reporting which is ready; it also
+// returns when g is ready.
+func (d *deployImpl) waitAny(ctx workflow.Context, f, g workflow.Future, wakeOnPause bool) (bool, bool) {
 	for {
 		if d.aborted != nil {
-			return false
+			return false, false
 		}
-		ready, changed := false, false
+		ready, gReady, changed := false, false, false
 		sel := workflow.NewSelector(ctx)
 		if f != nil {
 			sel.AddFuture(f, func(workflow.Future) { ready = true })
+		}
+		if g != nil {
+			sel.AddFuture(g, func(workflow.Future) { gReady = true })
 		}
 		sel.AddReceive(d.abortCh, func(c workflow.ReceiveChannel, _ bool) {
 			var req AbortRequest
@@ -272,8 +310,8 @@ func (d *deployImpl) waitFor(ctx workflow.Context, f workflow.Future, wakeOnPaus
 			d.aborted = &AbortRequest{Reason: cancelledReason}
 		})
 		sel.Select(ctx)
-		if ready || d.aborted != nil || changed {
-			return ready && d.aborted == nil
+		if ready || gReady || d.aborted != nil || changed {
+			return ready && d.aborted == nil, gReady && d.aborted == nil
 		}
 	}
 }

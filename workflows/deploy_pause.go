@@ -51,7 +51,11 @@ func (d *deployImpl) recordPause(ctx workflow.Context) error {
 		if d.paused {
 			reason = PausedReason(d.pausedBy)
 		}
+		if d.paused && d.pauseReason != "" {
+			reason = d.pauseReason
+		}
 	}
+	d.pauseReason = ""
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
 	err := workflow.ExecuteActivity(actx, acts.SetDeployPaused, activities.SetDeployPausedInput{DeployID: d.in.DeployID, Paused: d.paused, Reason: reason}).Get(ctx, nil)
 	if err != nil {

@@ -1,0 +1,139 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/activities"
+	"github.com/teletraan-on-temporal/teletraan/core"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// deployGuardsChange gates, for a whole run of the deploy workflow, the alarm watches:
+// WatchAlarms before each wave (until clear), beside every wait for hosts in flight and
+// beside every bake, acting by the stage's firing policy (PAUSE, FAIL, ROLLBACK), and a
+// ROLLBACK deploy that alarms do not hold unless the stage opts in. Runs recorded before
+// it keep CheckAlarms before each wave.
+const deployGuardsChange = "alarm-guards"
+
+// alarmWatchOptions are for WatchAlarms, which runs as long as a wave or a bake (up to
+// days) and heartbeats every second: a lost worker is noticed in seconds and the watch
+// resumes elsewhere with its streaks (heartbeat details); a cancel reaches it at once.
+var alarmWatchOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 8 * 24 * time.Hour,
+	HeartbeatTimeout:    30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        30 * time.Second,
+		NonRetryableErrorTypes: []string{"InvalidInput", "NotFound"},
+	},
+}
+
+// AlarmActedReason is the reason a deploy shows when an alarm acted on it: which alarm,
+// where it was checked, and its own explanation (value, threshold, reason).
+func AlarmActedReason(res activities.WatchAlarmsResult, source string) string {
+	what := "is firing"
+	if res.Outcome == core.AlarmInconclusive {
+		what = "could not be checked (inconclusive counts as firing)"
+	}
+	return fmt.Sprintf("alarm %s %s (%s check): %s", res.Alarm, what, source, res.Detail)
+}
+
+// AlarmPausedReason is the reason of a deploy an alarm paused.
+func AlarmPausedReason(res activities.WatchAlarmsResult, source string) string {
+	return AlarmActedReason(res, source) + "; paused: no new hosts are admitted until a person resumes, aborts or rolls back"
+}
+
+// guardWatch starts WatchAlarms from source when the deploy is guarded; nil otherwise.
+func (d *deployImpl) guardWatch(ctx workflow.Context, source string, untilClear bool) workflow.Future {
+	if !d.guards || !d.settings.Guarded {
+		return nil
+	}
+	in := activities.WatchAlarmsInput{DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName,
+		StageName: d.in.StageName, BuildID: d.in.BuildID, Source: source, UntilClear: untilClear}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alarmWatchOptions), acts.WatchAlarms, in)
+}
+
+// guardBeforeWave checks the alarms until they are clear or one acts. It reports whether
+// the rollout must stop (an abort, FAIL, ROLLBACK, an error) and whether the round must
+// start again (a pause or resume arrived during the check, or an alarm paused the deploy).
+func (d *deployImpl) guardBeforeWave(ctx workflow.Context) (stop, again bool, err error) {
+	cctx, cancel := workflow.WithCancel(ctx)
+	f := d.guardWatch(cctx, activities.GuardBeforeWave, true)
+	if f == nil {
+		cancel()
+		return false, false, nil
+	}
+	if ready, _ := d.waitAny(ctx, f, nil, true); !ready {
+		// An abort, or a pause or resume: the check stops now; the next round decides.
+		cancel()
+		if d.aborted != nil {
+			return true, false, nil
+		}
+		return false, true, d.recordPause(ctx)
+	}
+	cancel()
+	stop, err = d.actOnWatch(ctx, f, activities.GuardBeforeWave)
+	return stop, !stop && d.paused, err
+}
+
+// actOnWatch applies a finished watch: nothing when it is clear; the stage's firing policy
+// when an alarm acted. It reports whether the rollout must stop. A watch that failed
+// leaves the deploy FAILING, since admitting hosts blind is what alarms are there to
+// prevent.
+func (d *deployImpl) actOnWatch(ctx workflow.Context, f workflow.Future, source string) (bool, error) {
+	var res activities.WatchAlarmsResult
+	if err := f.Get(ctx, &res); err != nil {
+		if err := d.activityFailed(ctx, err); err == nil {
+			return true, nil // cancelled: an abort
+		}
+		return true, d.setState(ctx, core.StateFailing, fmt.Sprintf("alarms could not be checked: %v", err))
+	}
+	if !res.Acted {
+		return false, nil
+	}
+	switch res.Action {
+	case core.FiringPause:
+		if !d.paused {
+			d.paused, d.pausedBy, d.pauseDirty, d.progress.Paused = true, "alarm "+res.Alarm, true, true
+			d.pauseReason = AlarmPausedReason(res, source)
+		}
+		return false, d.recordPause(ctx)
+	case core.FiringRollback:
+		d.alarmRollback = true
+	}
+	return true, d.setState(ctx, core.StateFailing, AlarmActedReason(res, source))
+}
+
+// waitGuarded waits for f (AwaitWave or a bake's timer) beside the watch g from source
+// (nil: none), acting on g when an alarm acts. It reports whether f is ready, and whether
+// the rollout must stop (an abort, or an alarm's FAIL or ROLLBACK). A PAUSE lets f finish:
+// hosts already deploying finish, as with an operator's pause. With wakeOnPause a pause or
+// resume is recorded and the wait goes on.
+func (d *deployImpl) waitGuarded(ctx workflow.Context, f, g workflow.Future, source string, wakeOnPause bool) (ready, stop bool, err error) {
+	for {
+		fr, gr := d.waitAny(ctx, f, g, wakeOnPause)
+		switch {
+		case fr:
+			return true, false, nil
+		case d.aborted != nil:
+			return false, true, nil
+		case gr:
+			done := g
+			g = nil
+			if stop, err := d.actOnWatch(ctx, done, source); stop || err != nil {
+				return false, true, err
+			}
+			if !wakeOnPause && d.paused {
+				// A bake the alarm paused ends here; the next round holds the deploy.
+				return false, false, nil
+			}
+		default:
+			if err := d.recordPause(ctx); err != nil {
+				return false, true, err
+			}
+		}
+	}
+}
