@@ -34,24 +34,6 @@ func (a *Activities) CheckAlarms(ctx context.Context, in CheckAlarmsInput) (Chec
 	return CheckAlarmsResult{Alarms: out}, nil
 }
 
-// StagePrometheus is the Prometheus a stage's PROMETHEUS alarms ask: the stage's own, or
-// else def (the worker's or server's default).
-func StagePrometheus(p schema.PrometheusSource, def alarmcheck.Prometheus) alarmcheck.Prometheus {
-	if p.URL == "" {
-		return def
-	}
-	return alarmcheck.Prometheus{URL: p.URL, BearerToken: p.BearerToken, Username: p.Username, Password: p.Password}
-}
-
-// CheckAlarmList is the alarm list of a stage as alarmcheck asks it.
-func CheckAlarmList(alarms []schema.Alarm) []alarmcheck.Alarm {
-	out := make([]alarmcheck.Alarm, len(alarms))
-	for i, al := range alarms {
-		out[i] = alarmcheck.Alarm{Name: al.Name, Kind: al.Kind, URL: al.URL, Query: al.Query, Op: al.Op, Threshold: al.Threshold}
-	}
-	return out
-}
-
 // watchState is what a watch keeps in its heartbeats, so that a retry on another worker
 // keeps the streaks.
 type watchState struct {
@@ -82,7 +64,7 @@ func (a *Activities) WatchAlarms(ctx context.Context, in WatchAlarmsInput) (Watc
 			return WatchAlarmsResult{Checks: state.Checks}, nil
 		}
 		policy := st.AlarmPolicy
-		statuses := alarmcheck.CheckAll(ctx, a.HTTPClient, StagePrometheus(policy.Prometheus, a.Prometheus), vars, CheckAlarmList(st.Alarms))
+		statuses := alarmcheck.CheckAll(ctx, a.HTTPClient, policy.Prometheus.Or(a.Prometheus), vars, st.AlarmChecks())
 		if err := ctx.Err(); err != nil {
 			return WatchAlarmsResult{}, err
 		}

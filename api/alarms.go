@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -23,23 +24,31 @@ type alarmsView struct {
 	Alarms    []alarmcheck.Status `json:"alarms"`
 	Firing    int                 `json:"firing"`
 	CheckedAt time.Time           `json:"checkedAt"`
+	// Policy is what an acting alarm does (PAUSE, FAIL, ROLLBACK), after FailureLimit
+	// consecutive firing checks every IntervalSeconds.
+	Policy          string `json:"policy"`
+	FailureLimit    int    `json:"failureLimit"`
+	IntervalSeconds int    `json:"intervalSeconds"`
 }
 
 // alarmCache remembers each stage's last answers, keyed by stage id and valid only for
 // the same alarm list.
 type alarmCache struct {
 	client *http.Client
-	mu     sync.Mutex
-	byID   map[string]cachedAlarms
+	// prom is the server's default Prometheus, for stages that name none.
+	prom alarmcheck.Prometheus
+	mu   sync.Mutex
+	byID map[string]cachedAlarms
 }
 
 type cachedAlarms struct {
 	alarms []schema.Alarm
+	prom   schema.PrometheusSource
 	view   alarmsView
 }
 
-func newAlarmCache(client *http.Client) *alarmCache {
-	return &alarmCache{client: client, byID: map[string]cachedAlarms{}}
+func newAlarmCache(client *http.Client, prom alarmcheck.Prometheus) *alarmCache {
+	return &alarmCache{client: client, prom: prom, byID: map[string]cachedAlarms{}}
 }
 
 // statuses answers from the cache when it is fresh and the stage's alarms are unchanged,
@@ -49,14 +58,16 @@ func (a *alarmCache) statuses(ctx context.Context, st *schema.Stage, now time.Ti
 	a.mu.Lock()
 	c, ok := a.byID[st.ID]
 	a.mu.Unlock()
-	if ok && now.Sub(c.view.CheckedAt) < alarmCacheTTL && slices.Equal(c.alarms, st.Alarms) {
+	if ok && now.Sub(c.view.CheckedAt) < alarmCacheTTL && slices.Equal(c.alarms, st.Alarms) && c.prom == st.AlarmPolicy.Prometheus {
 		return c.view
 	}
-	list := make([]alarmcheck.Alarm, len(st.Alarms))
-	for i, al := range st.Alarms {
-		list[i] = alarmcheck.Alarm{Name: al.Name, URL: al.URL}
+	vars := alarmcheck.Vars{Env: st.EnvName, Stage: st.StageName, Deploy: st.CurrentDeployID}
+	statuses := alarmcheck.CheckAll(ctx, a.client, st.AlarmPolicy.Prometheus.Or(a.prom), vars, st.AlarmChecks())
+	secrets := st.GuardSecrets()
+	for i := range statuses {
+		statuses[i].Detail = core.RedactText(statuses[i].Detail, secrets)
 	}
-	view := alarmsView{Alarms: alarmcheck.CheckAll(ctx, a.client, list), CheckedAt: now}
+	view := alarmsView{Alarms: statuses, CheckedAt: now, Policy: st.AlarmPolicy.OnFiring, FailureLimit: max(st.AlarmPolicy.FailureLimit, 1), IntervalSeconds: st.AlarmPolicy.Interval()}
 	for _, s := range view.Alarms {
 		if s.Firing {
 			view.Firing++
@@ -64,7 +75,7 @@ func (a *alarmCache) statuses(ctx context.Context, st *schema.Stage, now time.Ti
 	}
 	if ctx.Err() == nil {
 		a.mu.Lock()
-		a.byID[st.ID] = cachedAlarms{alarms: slices.Clone(st.Alarms), view: view}
+		a.byID[st.ID] = cachedAlarms{alarms: slices.Clone(st.Alarms), prom: st.AlarmPolicy.Prometheus, view: view}
 		a.mu.Unlock()
 	}
 	return view

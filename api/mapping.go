@@ -213,6 +213,7 @@ func deployJSON(d *schema.Deploy) Deploy {
 		SucceededAt:      d.SucceededAt,
 		EndedAt:          d.EndedAt,
 		BakingUntil:      d.BakingUntil,
+		FailureReason:    d.FailureReason,
 	}
 }
 
@@ -322,4 +323,14 @@ func deployReasonsJSON(rs []schema.DeployReason) []DeployReason {
 		out[i] = DeployReason{State: r.State, Reason: r.Reason, CreatedAt: r.CreatedAt}
 	}
 	return out
+}
+
+func alarmCheckJSON(c *schema.AlarmCheck) AlarmCheck {
+	return AlarmCheck{ID: c.CheckID, Alarm: c.Alarm, Kind: c.Kind, Source: c.Source, Outcome: c.Outcome, Value: c.Value,
+		Threshold: c.Threshold, Reason: c.Reason, Action: c.Action, CheckedAt: c.CheckedAt}
+}
+
+func webhookDeliveryJSON(d *schema.WebhookDelivery) WebhookDelivery {
+	return WebhookDelivery{ID: d.ID, Hook: d.Hook, Event: d.Event, Attempt: d.Attempt, StatusCode: d.StatusCode,
+		LatencyMS: d.LatencyMS, Error: d.Error, Delivered: d.Delivered, AttemptedAt: d.AttemptAt}
 }

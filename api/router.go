@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
@@ -80,6 +81,10 @@ type Deps struct {
 	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
 	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
 	AlarmClient *http.Client
+	// Prometheus is the default server of PROMETHEUS alarms whose stage names none.
+	Prometheus alarmcheck.Prometheus
+	// BuildIsBad answers for the build tags in the rollback target rule; nil: none is bad.
+	BuildIsBad schema.BuildIsBad
 	// Tracer starts the requests' server spans; nil means the global provider, which
 	// telemetry.SetupTracing installs (a no-op one when trace export is off).
 	Tracer trace.TracerProvider
@@ -110,6 +115,9 @@ type server struct {
 	pings          *pingHub
 	tokens         *tokenCache
 	alarms         *alarmCache
+	buildIsBad     schema.BuildIsBad
+	alarmClient    *http.Client
+	prometheus     alarmcheck.Prometheus
 	enrollments    *enrollLimiter
 }
 
@@ -155,7 +163,10 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
-		alarms:         newAlarmCache(d.AlarmClient),
+		alarms:         newAlarmCache(d.AlarmClient, d.Prometheus),
+		buildIsBad:     d.BuildIsBad,
+		alarmClient:    d.AlarmClient,
+		prometheus:     d.Prometheus,
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 	}
 
@@ -201,6 +212,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.PUT("/envs/:env/:stage/capacity", s.setCapacity)
 	v1.GET("/envs/:env/:stage/hosts", s.listHosts)
 	v1.GET("/envs/:env/:stage/alarms", s.stageAlarms)
+	v1.GET("/envs/:env/:stage/rollback-target", s.rollbackPreview)
 	v1.GET("/envs/:env/:stage/deploys", s.listDeploys)
 	v1.POST("/envs/:env/:stage/deploys", s.startDeploy)
 	v1.GET("/envs/:env/:stage/deploys/current", s.currentDeploy)

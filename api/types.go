@@ -141,6 +141,35 @@ type Deploy struct {
 	EndedAt          *time.Time `json:"endedAt,omitempty"`
 	// BakingUntil is when the bake between waves ends, while the deploy bakes (phase BAKING).
 	BakingUntil *time.Time `json:"bakingUntil,omitempty"`
+	// FailureReason is why the deploy last went FAILING, kept after it was superseded.
+	FailureReason string `json:"failureReason,omitempty"`
+}
+
+// AlarmCheck is an alarm check or an alert that acted on a deploy.
+type AlarmCheck struct {
+	ID        string    `json:"id"`
+	Alarm     string    `json:"alarm"`
+	Kind      string    `json:"kind"`
+	Source    string    `json:"source"`
+	Outcome   string    `json:"outcome"`
+	Value     *float64  `json:"value,omitempty"`
+	Threshold string    `json:"threshold"`
+	Reason    string    `json:"reason"`
+	Action    string    `json:"action"`
+	CheckedAt time.Time `json:"checkedAt"`
+}
+
+// WebhookDelivery is one attempt to deliver one event of a deploy to one webhook.
+type WebhookDelivery struct {
+	ID          string    `json:"id"`
+	Hook        string    `json:"hook"`
+	Event       string    `json:"event"`
+	Attempt     int       `json:"attempt"`
+	StatusCode  int       `json:"statusCode"`
+	LatencyMS   int64     `json:"latencyMs"`
+	Error       string    `json:"error,omitempty"`
+	Delivered   bool      `json:"delivered"`
+	AttemptedAt time.Time `json:"attemptedAt"`
 }
 
 // DeployReason is one state a deploy was put in and why; a deploy keeps them all, in order.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
@@ -360,4 +361,22 @@ func (c *StageConfig) GuardSecrets() []string {
 		}
 	}
 	return out
+}
+
+// AlarmChecks is the stage's alarm list as alarmcheck asks it.
+func (c *StageConfig) AlarmChecks() []alarmcheck.Alarm {
+	out := make([]alarmcheck.Alarm, len(c.Alarms))
+	for i, al := range c.Alarms {
+		out[i] = alarmcheck.Alarm{Name: al.Name, Kind: al.Kind, URL: al.URL, Query: al.Query, Op: al.Op, Threshold: al.Threshold}
+	}
+	return out
+}
+
+// Or is the Prometheus the stage's PROMETHEUS alarms ask: this one, or def (the worker's
+// or server's default) when the stage names none.
+func (p PrometheusSource) Or(def alarmcheck.Prometheus) alarmcheck.Prometheus {
+	if p.URL == "" {
+		return def
+	}
+	return alarmcheck.Prometheus{URL: p.URL, BearerToken: p.BearerToken, Username: p.Username, Password: p.Password}
 }

@@ -68,6 +68,9 @@ type deployImpl struct {
 	guards        bool
 	alarmRollback bool
 	pauseReason   string
+	// alertCh carries alerts (guards only); alerts holds those taken and not yet applied.
+	alertCh workflow.ReceiveChannel
+	alerts  []AlertRequest
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
@@ -86,6 +89,7 @@ func (d *deployImpl) setup(ctx workflow.Context) error {
 
 func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 	d.abortCh = workflow.GetSignalChannel(ctx, AbortDeploySignal)
+	d.alertCh = workflow.GetSignalChannel(ctx, AlertSignal)
 	d.pauseCh = workflow.GetSignalChannel(ctx, SetPausedSignal)
 	if d.in.Rollout == nil {
 		if err := d.start(ctx); err != nil {
@@ -155,6 +159,10 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		if err := d.recordPause(ctx); err != nil {
 			return err
 		}
+		if d.guards && d.progress.State != core.StateRunning {
+			// An alert put the deploy FAILING.
+			return nil
+		}
 		// Every round adds a handful of events, so bound the rounds per run even if the
 		// server never suggests continuing.
 		if round >= WavesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
@@ -206,6 +214,10 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			return err
 		}
 		d.setCounts(counts)
+		if d.guards && d.progress.State != core.StateRunning {
+			d.publish(ctx)
+			return nil
+		}
 		if v := core.Verdict(counts, threshold); v != core.StateRunning {
 			return d.setState(ctx, v, verdictReason(v, counts, threshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
 		}
@@ -304,6 +316,15 @@ func (d *deployImpl) waitAny(ctx workflow.Context, f, g workflow.Future, wakeOnP
 				c.Receive(ctx, &req)
 				changed = d.applyPause(req)
 			})
+			if d.guards {
+				// An alert is applied where a pause is recorded (recordPause).
+				sel.AddReceive(d.alertCh, func(c workflow.ReceiveChannel, _ bool) {
+					var req AlertRequest
+					c.Receive(ctx, &req)
+					d.alerts = append(d.alerts, req)
+					changed = true
+				})
+			}
 		}
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
 			// Cancelling the workflow from the Temporal UI or CLI is an abort too.

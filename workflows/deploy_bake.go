@@ -34,7 +34,7 @@ func (d *deployImpl) bakeShown(ctx workflow.Context, bake time.Duration) (bool, 
 	var baked, stop bool
 	if g := d.guardWatch(tctx, activities.GuardBake, false); g != nil {
 		var err error
-		baked, stop, err = d.waitGuarded(ctx, timer, g, activities.GuardBake, false)
+		baked, stop, err = d.waitGuarded(ctx, timer, g, activities.GuardBake, true)
 		if err != nil {
 			cancel()
 			return true, err

@@ -126,7 +126,7 @@ func (d *deployImpl) waitGuarded(ctx workflow.Context, f, g workflow.Future, sou
 			if stop, err := d.actOnWatch(ctx, done, source); stop || err != nil {
 				return false, true, err
 			}
-			if !wakeOnPause && d.paused {
+			if source == activities.GuardBake && d.paused {
 				// A bake the alarm paused ends here; the next round holds the deploy.
 				return false, false, nil
 			}
@@ -134,6 +134,40 @@ func (d *deployImpl) waitGuarded(ctx workflow.Context, f, g workflow.Future, sou
 			if err := d.recordPause(ctx); err != nil {
 				return false, true, err
 			}
+			if d.progress.State != core.StateRunning {
+				// An alert put the deploy FAILING: hosts in flight finish by themselves.
+				return false, true, nil
+			}
 		}
 	}
+}
+
+// applyAlerts applies the alerts taken since the last call, as an acting alarm would be:
+// PAUSE pauses (recorded by recordPause next), FAIL and ROLLBACK put a RUNNING or
+// SUCCEEDING deploy FAILING with the alert's reason (ROLLBACK also asks the stage to roll
+// back). A deploy already FAILING only notes it.
+func (d *deployImpl) applyAlerts(ctx workflow.Context) error {
+	for len(d.alerts) > 0 {
+		a := d.alerts[0]
+		d.alerts = d.alerts[1:]
+		res := activities.WatchAlarmsResult{Acted: true, Action: a.Action, Alarm: a.Alert, Kind: "ALERT", Outcome: core.AlarmFiring, Detail: a.Detail}
+		switch {
+		case a.Action == core.FiringPause:
+			if !d.paused {
+				d.paused, d.pausedBy, d.pauseDirty, d.progress.Paused = true, "alert "+a.Alert, true, true
+				d.pauseReason = AlertActedReason(res) + "; paused: no new hosts are admitted until a person resumes, aborts or rolls back"
+			}
+		case d.progress.State == core.StateRunning || d.progress.State == core.StateSucceeding:
+			d.alarmRollback = a.Action == core.FiringRollback
+			if err := d.setState(ctx, core.StateFailing, AlertActedReason(res)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AlertActedReason is the reason a deploy shows when an alert posted to its stage acted.
+func AlertActedReason(res activities.WatchAlarmsResult) string {
+	return fmt.Sprintf("alert %s is firing: %s", res.Alarm, res.Detail)
 }
