@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,4 +92,30 @@ func (s *server) stageAlarms(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, s.alarms.statuses(c.Request.Context(), st, time.Now().UTC()))
+}
+
+// queryCheckTimeout bounds asking Prometheus to check a config's queries on save.
+const queryCheckTimeout = 3 * time.Second
+
+// checkAlarmQueries asks the Prometheus that cfg's PROMETHEUS alarms would ask to run each
+// query, and refuses the config when Prometheus refuses one (a parse error, an unknown
+// function). An unreachable Prometheus is no reason to refuse: it is checked again at
+// every check, and an inconclusive check counts as the stage says.
+func (s *server) checkAlarmQueries(ctx context.Context, env, stage string, cfg *schema.StageConfig) error {
+	prom := cfg.AlarmPolicy.Prometheus.Or(s.prometheus)
+	if prom.URL == "" {
+		return nil
+	}
+	for _, al := range cfg.Alarms {
+		if al.Kind != core.AlarmKindPrometheus || strings.TrimSpace(al.Query) == "" {
+			continue
+		}
+		qctx, cancel := context.WithTimeout(ctx, queryCheckTimeout)
+		_, err := alarmcheck.Query(qctx, s.alarmClient, prom, core.ExpandAlarmQuery(al.Query, env, stage, "build", "deploy"))
+		cancel()
+		if errors.Is(err, alarmcheck.ErrBadQuery) {
+			return core.FieldErrorf("alarms", "query of alarm %q: %s", al.Name, core.RedactText(err.Error(), cfg.GuardSecrets()))
+		}
+	}
+	return nil
 }

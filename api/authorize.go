@@ -16,6 +16,7 @@ var roleLevels = map[string]int{
 	schema.RoleReader:    0,
 	schema.RolePinger:    1,
 	schema.RolePublisher: 1,
+	schema.RoleAlerter:   1,
 	schema.RoleOperator:  10,
 	schema.RoleAdmin:     20,
 }
@@ -27,6 +28,9 @@ type accessRule struct {
 	// envScoped routes act on the :env of their path: a token scoped to one environment
 	// may only act there.
 	envScoped bool
+	// stageSecret routes also take, instead of a token, the stage's own secret, which the
+	// handler checks (alert intake: Alertmanager may not hold a token per stage).
+	stageSecret bool
 }
 
 // accessRules holds a rule for every mutating route, keyed "METHOD /route/pattern". A
@@ -42,6 +46,7 @@ var accessRules = map[string]accessRule{
 	"POST /v1/envs/:env/:stage/actions/:action":             {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/envs/:env/:stage/alerts":                      {role: schema.RoleAlerter, envScoped: true, stageSecret: true},
 	"POST /v1/builds":                                       {role: schema.RolePublisher},
 	"POST /v1/system/ping":                                  {role: schema.RolePinger},
 	// Unbinding a host lets the next ping claim it: only an admin may.
@@ -68,10 +73,10 @@ func authorize(t *schema.Token, method, route, env string) error {
 }
 
 // allows reports whether role may do what need allows: OPERATOR and ADMIN may do
-// everything below them; PINGER and PUBLISHER only their own duty.
+// everything below them; PINGER, PUBLISHER and ALERTER only their own duty.
 func allows(role, need string) bool {
 	switch need {
-	case schema.RolePinger, schema.RolePublisher:
+	case schema.RolePinger, schema.RolePublisher, schema.RoleAlerter:
 		return role == need || roleLevels[role] >= roleLevels[schema.RoleOperator]
 	}
 	level, known := roleLevels[role]

@@ -29,6 +29,7 @@ var (
 	publishers = []string{schema.RolePublisher, schema.RoleOperator, schema.RoleAdmin}
 	operators  = []string{schema.RoleOperator, schema.RoleAdmin}
 	admins     = []string{schema.RoleAdmin}
+	alerters   = []string{schema.RoleAlerter, schema.RoleOperator, schema.RoleAdmin}
 	open       = access{open: true}
 )
 
@@ -46,6 +47,8 @@ var expectedAccess = map[string]access{
 	"GET /v1/envs/:env/:stage/capacity":                     open,
 	"GET /v1/envs/:env/:stage/hosts":                        open,
 	"GET /v1/envs/:env/:stage/alarms":                       open,
+	"GET /v1/envs/:env/:stage/rollback-target":              open,
+	"GET /v1/envs/:env/:stage/alerts":                       open,
 	"GET /v1/envs/:env/:stage/deploys":                      open,
 	"GET /v1/envs/:env/:stage/deploys/current":              open,
 	"GET /v1/envs/:env/:stage/queue":                        open,
@@ -62,6 +65,7 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/actions/:action":             {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
+	"POST /v1/envs/:env/:stage/alerts":                      {roles: alerters, scoped: true, body: `{"name":"x","status":"resolved"}`},
 	"POST /v1/builds":                                       {roles: publishers},
 	"POST /v1/system/ping":                                  {roles: pingers},
 	"POST /v1/hosts/:host/actions/reset-identity":           {roles: admins},

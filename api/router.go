@@ -35,6 +35,7 @@ type Store interface {
 	pingStore
 	auditStore
 	identityStore
+	alertStore
 }
 
 // Deps are the API's dependencies.
@@ -85,6 +86,9 @@ type Deps struct {
 	Prometheus alarmcheck.Prometheus
 	// BuildIsBad answers for the build tags in the rollback target rule; nil: none is bad.
 	BuildIsBad schema.BuildIsBad
+	// TagBuildBad tags a build bad for an alert's markbadbuild; nil: the server has no
+	// build tags and says so.
+	TagBuildBad func(ctx context.Context, buildID, reason, operator string) error
 	// Tracer starts the requests' server spans; nil means the global provider, which
 	// telemetry.SetupTracing installs (a no-op one when trace export is off).
 	Tracer trace.TracerProvider
@@ -116,6 +120,8 @@ type server struct {
 	tokens         *tokenCache
 	alarms         *alarmCache
 	buildIsBad     schema.BuildIsBad
+	tagBuildBad    func(ctx context.Context, buildID, reason, operator string) error
+	alertStore     alertStore
 	alarmClient    *http.Client
 	prometheus     alarmcheck.Prometheus
 	enrollments    *enrollLimiter
@@ -165,6 +171,8 @@ func NewRouter(d Deps) *gin.Engine {
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient, d.Prometheus),
 		buildIsBad:     d.BuildIsBad,
+		tagBuildBad:    d.TagBuildBad,
+		alertStore:     d.Store,
 		alarmClient:    d.AlarmClient,
 		prometheus:     d.Prometheus,
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
@@ -220,6 +228,8 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/actions/:action", s.stageAction)
 	v1.POST("/envs/:env/:stage/hosts/:host/actions/:action", s.hostAction)
 	v1.POST("/envs/:env/:stage/stop", s.stopStage)
+	v1.POST("/envs/:env/:stage/alerts", s.postAlerts)
+	v1.GET("/envs/:env/:stage/alerts", s.listAlerts)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
 

@@ -45,6 +45,10 @@ func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionReque
 	return nil, core.Errorf(core.ECONFLICT, "the fake deployer aborts nothing")
 }
 
+func (f fakeDeployer) AlertDeploy(context.Context, *schema.Deploy, api.AlertAction) error {
+	return core.Errorf(core.ECONFLICT, "the fake deployer takes no alerts")
+}
+
 // gridJS lists the host tiles as "host:colour" pairs, the way the assertions spell it.
 const gridJS = `Array.from(document.querySelectorAll('#grid .tile')).map(e => e.dataset.host + ':' + e.dataset.color).join(',')`
 

@@ -391,6 +391,10 @@ func (r *recordingDeployer) AbortDeploy(context.Context, api.DeployActionRequest
 	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
+func (r *recordingDeployer) AlertDeploy(context.Context, *schema.Deploy, api.AlertAction) error {
+	return core.Errorf(core.ECONFLICT, "not on this page")
+}
+
 // requests lists what was started as "TYPE build description" lines.
 func (r *recordingDeployer) requests() string {
 	r.mu.Lock()

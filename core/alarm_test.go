@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"slices"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
@@ -75,5 +77,28 @@ func TestExpandAlarmQueryAndReason(t *testing.T) {
 	}
 	if r := core.PrometheusReason("p99", 2.3, ">", 1, true); r != "p99 = 2.3 > 1 (firing)" {
 		t.Errorf("PrometheusReason = %s", r)
+	}
+}
+
+func TestAlertActs(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		status string
+		starts time.Time
+		want   bool
+		why    string
+	}{
+		{core.AlertFiring, now.Add(-time.Minute), true, "firing"},
+		{core.AlertFiring, time.Time{}, true, "firing"},
+		{"", now, true, "firing"},
+		{core.AlertFiring, now.Add(-time.Hour), false, "stale"},
+		{core.AlertFiring, now.Add(time.Hour), false, "clock"},
+		{core.AlertResolved, now, false, "resolved"},
+		{"pending", now, false, "neither"},
+	} {
+		got, why := core.AlertActs(tc.status, tc.starts, now, 10*time.Minute)
+		if got != tc.want || !strings.Contains(why, tc.why) {
+			t.Errorf("AlertActs(%q, %v) = %v %q, want %v %q", tc.status, tc.starts, got, why, tc.want, tc.why)
+		}
 	}
 }
