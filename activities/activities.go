@@ -32,8 +32,9 @@ type Activities struct {
 	HTTPClient *http.Client
 	// Prometheus is where PROMETHEUS alarms query when their stage names no server.
 	Prometheus alarmcheck.Prometheus
-	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out).
-	BoardURL, TemporalUIURL string
+	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out);
+	// Namespace is the Temporal namespace of the UI's links ("" means default).
+	BoardURL, TemporalUIURL, Namespace string
 	// BuildIsBad answers for the build tags in the rollback target rule; nil means no
 	// build is tagged bad.
 	BuildIsBad schema.BuildIsBad

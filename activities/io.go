@@ -74,6 +74,8 @@ type RolloutSettings struct {
 	Guarded bool `json:",omitempty"`
 	// GuardIntervalSeconds is how often the watches check (recorded for the progress).
 	GuardIntervalSeconds int `json:",omitempty"`
+	// HasWebhooks says the stage has webhooks to tell about the deploy's events.
+	HasWebhooks bool `json:",omitempty"`
 }
 
 // Alarm is a stage's alarm as the rollout settings carry it.
@@ -209,11 +211,36 @@ type WatchAlarmsResult struct {
 	Checks int
 }
 
-// EmitWebhookInput is the input of EmitWebhook: one event of one deploy, for every hook of
-// its stage that wants it.
+// EmitWebhookInput is one event of one deploy, for every webhook of its stage that wants
+// it: the input of the webhook workflow and of WebhookTargets.
 type EmitWebhookInput struct {
 	DeployID string
 	Event    string
+	// State is the deploy's state when the event happened.
+	State string `json:",omitempty"`
 	// Message says what happened in a sentence ("FAILING: alarm p99 is firing: ...").
 	Message string `json:",omitempty"`
+}
+
+// WebhookTargetsResult is the output of WebhookTargets: the hooks that want the event.
+type WebhookTargetsResult struct {
+	Hooks []WebhookTarget
+	// BackoffMillis is the first wait between attempts (doubling).
+	BackoffMillis int64
+}
+
+// WebhookTarget is one hook to deliver to, by name (its URL and secrets stay in the store).
+type WebhookTarget struct {
+	Name           string
+	TimeoutSeconds int
+}
+
+// DeliverWebhookInput is the input of DeliverWebhook: one event to one hook.
+type DeliverWebhookInput struct {
+	EmitWebhookInput
+	Hook string
+	// DeliveryID is the same for every attempt: X-Teletraan-Delivery.
+	DeliveryID string
+	// MaxAttempts is the retry policy's, so that the last attempt says it gave up.
+	MaxAttempts int
 }

@@ -67,6 +67,7 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 		OnFailure: st.OnFailure, Alarms: rolloutAlarms(st.Alarms),
 		Guarded:              len(st.Alarms) > 0 && core.AlarmsHold(d.Type, st.AlarmPolicy.HoldRollbacks),
 		GuardIntervalSeconds: st.AlarmPolicy.Interval(),
+		HasWebhooks:          len(st.Webhooks) > 0,
 	}}, nil
 }
 

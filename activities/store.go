@@ -41,6 +41,8 @@ type Store interface {
 	RecordHostOutcomes(ctx context.Context, deployID string, outcomes []schema.HostOutcome) (int, error)
 	// RecordAlarmCheck stores an alarm check that acted on a deploy, once by its id.
 	RecordAlarmCheck(ctx context.Context, c *schema.AlarmCheck) error
+	// GetBuild loads a build by id.
+	GetBuild(ctx context.Context, id string) (*schema.Build, error)
 	// RecordWebhookDelivery stores one attempt to deliver a webhook event, once by its id.
 	RecordWebhookDelivery(ctx context.Context, d *schema.WebhookDelivery) error
 }

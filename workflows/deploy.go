@@ -24,6 +24,7 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 	d.watchesVerdict = workflow.GetVersion(ctx, deployWatchVerdictChange, workflow.DefaultVersion, 1) >= 1
 	d.showsBake = workflow.GetVersion(ctx, deployShowsBakeChange, workflow.DefaultVersion, 1) >= 1
 	d.guards = workflow.GetVersion(ctx, deployGuardsChange, workflow.DefaultVersion, 1) >= 1
+	d.webhooks = workflow.GetVersion(ctx, deployWebhooksChange, workflow.DefaultVersion, 1) >= 1
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
@@ -66,6 +67,7 @@ type deployImpl struct {
 	// policy (deployGuardsChange); alarmRollback that an alarm's ROLLBACK policy asked for
 	// a rollback; pauseReason the reason an alarm's pause records instead of the operator's.
 	guards        bool
+	webhooks      bool
 	alarmRollback bool
 	pauseReason   string
 	// alertCh carries alerts (guards only); alerts holds those taken and not yet applied.
@@ -142,6 +144,7 @@ func (d *deployImpl) start(ctx workflow.Context) error {
 	}
 	d.progress.Reason = fmt.Sprintf("rolling out to %d hosts, %d at a time", res.Total, d.progress.Window)
 	d.publish(ctx)
+	d.emit(ctx, core.EventDeployStarted, d.progress.Reason)
 	return nil
 }
 
@@ -427,6 +430,9 @@ func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error 
 	}
 	if state == core.StateSucceeding || state == core.StateFailing {
 		d.notifyStageOfVerdict(ctx)
+	}
+	if ev := stateEvent(d.in.Type, state); ev != "" {
+		d.emit(ctx, ev, state+": "+reason)
 	}
 	if state == core.StateFailing {
 		d.requestRollback(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/schema"
@@ -23,7 +24,7 @@ import (
 // newHTTPHandler assembles the API and the board on one engine. Its background work (the
 // poller that wakes held agent pings) ends with ctx, which must end no later than the HTTP
 // server's shutdown so that held pings are answered at once.
-func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
+func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, prom alarmcheck.Prometheus, logger *slog.Logger) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	engine := api.NewRouter(api.Deps{
 		Context:  ctx,
@@ -37,6 +38,7 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metr
 		Logger:        logger,
 		TemporalUIURL: temporalUIURL,
 		Namespace:     namespace,
+		Prometheus:    prom,
 		// Saves a token query on nearly every agent ping; a revoked token keeps working on a
 		// replica for at most this long.
 		TokenCacheTTL: 10 * time.Second,
@@ -100,7 +102,11 @@ It refuses to start when the database is unreachable or its schema is not curren
 				return err
 			}
 			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace)
-			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, logger), logger)
+			guards, err := guardOptionsFromEnv()
+			if err != nil {
+				return err
+			}
+			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, guards.prometheus, logger), logger)
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
