@@ -226,6 +226,11 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		}
 		d.publish(ctx)
 
+		if d.guards && d.paused {
+			// Paused (by a person or an alarm) while the wave ran: no bake, whose reason
+			// would hide the pause's; a resume checks the alarms before the next wave.
+			continue
+		}
 		// The wave drained and hosts remain: let problems show before going wider.
 		if bake > 0 && counts.Remaining > 0 && counts.InFlight == 0 {
 			if d.showsBake {

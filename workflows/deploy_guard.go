@@ -48,7 +48,9 @@ func AlarmPausedReason(res activities.WatchAlarmsResult, source string) string {
 
 // guardWatch starts WatchAlarms from source when the deploy is guarded; nil otherwise.
 func (d *deployImpl) guardWatch(ctx workflow.Context, source string, untilClear bool) workflow.Future {
-	if !d.guards || !d.settings.Guarded {
+	if !d.guards || !d.settings.Guarded || d.paused {
+		// A paused deploy admits nobody: a person decides, and the check before the next
+		// wave after a resume asks again.
 		return nil
 	}
 	in := activities.WatchAlarmsInput{DeployID: d.in.DeployID, StageID: d.in.StageID, EnvName: d.in.EnvName,

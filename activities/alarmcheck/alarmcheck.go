@@ -272,6 +272,9 @@ var ErrBadQuery = errors.New("prometheus refused the query")
 
 // ask POSTs the query to the server's /api/v1/query.
 func ask(ctx context.Context, client *http.Client, prom Prometheus, query string) (*promAnswer, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
 	shown := core.RedactURL(prom.URL)
 	endpoint := strings.TrimRight(prom.URL, "/") + "/api/v1/query"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(neturl.Values{"query": {query}}.Encode()))

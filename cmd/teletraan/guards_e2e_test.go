@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// gauge is a metric the test serves for Prometheus to scrape, flipped mid-rollout.
+type gauge struct{ bits atomic.Uint64 }
+
+func (g *gauge) set(v float64) { g.bits.Store(math.Float64bits(v)) }
+
+func (g *gauge) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	fmt.Fprintf(w, "# TYPE app_latency_p99_seconds gauge\napp_latency_p99_seconds{env=\"hello\",stage=\"dev\"} %g\n", math.Float64frombits(g.bits.Load()))
+}
+
+// serveGauge serves g at /metrics and returns its host:port.
+func serveGauge(t *testing.T, g *gauge) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: g, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+// guardedDeploy is a deploy as the guard tests read it.
+type guardedDeploy struct {
+	Deploy struct {
+		ID, State, StateReason, FailureReason, WorkflowID, BuildID, Type, Operator string
+		Paused                                                                      bool
+	}
+	Reasons     []struct{ State, Reason string }
+	AlarmChecks []struct {
+		Alarm, Kind, Source, Outcome, Threshold, Reason, Action string
+		Value                                                   *float64
+	}
+	WebhookDeliveries []struct {
+		Hook, Event, Error string
+		Attempt, StatusCode int
+		Delivered           bool
+	}
+}
+
+func getGuarded(t *testing.T, s *runningStack, id string) guardedDeploy {
+	t.Helper()
+	var d guardedDeploy
+	s.call(t, "GET", "/v1/deploys/"+id, nil, 200, &d)
+	return d
+}
+
+// waitFirstWave waits until exactly one host serves the deploy (one host per wave).
+func waitFirstWave(t *testing.T, s *runningStack, deployID string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, "the first host on deploy "+deployID, func() (bool, string) {
+		on := servingOn(t, s, deployID)
+		return len(on) == 1, strings.Join(on, ",")
+	})
+}
+
+// TestPrometheusAlarmPausesFailsAndRollsBack runs a real Prometheus scraping a metric the
+// test serves, and two real agents deploying one host per wave with a bake between waves.
+// The metric flips mid-rollout (during the bake, which the alarm watches continuously):
+// under PAUSE the deploy halts paused; under FAIL it goes FAILING with the alarm's value
+// and threshold; under ROLLBACK it rolls the stage back to the last good build while the
+// alarm still fires, and the rollback completes. Then the regressions: the rollback was
+// not held by its own alarm; the default rollback target is never the build that set the
+// alarm off; the failed deploy keeps why it failed after it was superseded.
+func TestPrometheusAlarmPausesFailsAndRollsBack(t *testing.T) {
+	var latency gauge
+	latency.set(0.2)
+	prom := startPrometheus(t, serveGauge(t, &latency))
+	s := startTestStack(t, t.TempDir())
+	startFleet(t, s, 2)
+	b1 := publishMarkerBuild(t, s, "1")
+	var d1 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
+	waitServing(t, s, d1.Deploy.ID, 2)
+	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
+
+	// A query Prometheus cannot parse is refused on save, naming the alarm.
+	var refused struct{ Error struct{ Field, Message string } }
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"alarms": []map[string]any{{"name": "p99", "kind": "PROMETHEUS", "query": "max(app_latency_p99_seconds{", "op": ">", "threshold": 1}},
+		"alarmPolicy": map[string]any{"prometheus": map[string]any{"url": prom}}}, 400, &refused)
+	if refused.Error.Field != "alarms" || !strings.Contains(refused.Error.Message, `query of alarm "p99"`) {
+		t.Fatalf("a bad PromQL query was answered %+v, want a field error on alarms", refused.Error)
+	}
+
+	configure := func(onFiring string) {
+		t.Helper()
+		s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"maxParallel": 1, "maxParallelPct": 0, "bakeTimeSeconds": 20,
+			"alarms": []map[string]any{{"name": "p99", "kind": "PROMETHEUS", "query": `max(app_latency_p99_seconds{env="{{env}}",stage="{{stage}}"})`, "op": ">", "threshold": 1}},
+			"alarmPolicy": map[string]any{"onFiring": onFiring, "intervalSeconds": 1, "prometheus": map[string]any{"url": prom}}}, 200, nil)
+	}
+	// The stage page's alarm status shows the value, threshold and reason.
+	configure("PAUSE")
+	var status struct {
+		Alarms []struct {
+			Name, Outcome, Threshold, Detail string
+			Value                            *float64
+		}
+		Policy string
+	}
+	waitFor(t, 30*time.Second, "the alarm's status read from Prometheus", func() (bool, string) {
+		s.call(t, "GET", "/v1/envs/hello/dev/alarms", nil, 200, &status)
+		a := status.Alarms[0]
+		return a.Outcome == "OK" && a.Value != nil && *a.Value == 0.2 && a.Threshold == "> 1", fmt.Sprintf("%+v", status)
+	})
+
+	// PAUSE: the alarm fires during the bake after wave 1; the deploy holds, paused.
+	b2 := publishMarkerBuild(t, s, "2")
+	var d2 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
+	waitFirstWave(t, s, d2.Deploy.ID)
+	latency.set(2.3)
+	waitFor(t, 60*time.Second, "deploy 2 paused by the alarm", func() (bool, string) {
+		d := getGuarded(t, s, d2.Deploy.ID)
+		return d.Deploy.Paused && strings.Contains(d.Deploy.StateReason, "alarm p99"), d.Deploy.State + " " + d.Deploy.StateReason
+	})
+	if d := getGuarded(t, s, d2.Deploy.ID); d.Deploy.State != "RUNNING" || len(d.AlarmChecks) != 1 || d.AlarmChecks[0].Action != "PAUSE" ||
+		d.AlarmChecks[0].Value == nil || *d.AlarmChecks[0].Value != 2.3 || d.AlarmChecks[0].Threshold != "> 1" {
+		t.Errorf("paused deploy = %+v, want RUNNING, paused, with the acting bake check recorded (2.3 > 1)", d)
+	}
+	if on := servingOn(t, s, d2.Deploy.ID); len(on) != 1 {
+		t.Errorf("hosts on build 2 after the pause: %v, want only the first wave's", on)
+	}
+	s.call(t, "POST", "/v1/envs/hello/dev/actions/abort", map[string]any{"description": "alarm paused it"}, 200, nil)
+	waitDeployState(t, s, d2.Deploy.ID, "ABORTED")
+
+	// FAIL: a deploy started while the alarm fires goes FAILING before admitting anyone.
+	configure("FAIL")
+	b3 := publishMarkerBuild(t, s, "3")
+	var d3 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b3}, 201, &d3)
+	waitDeployState(t, s, d3.Deploy.ID, "FAILING")
+	if d := getGuarded(t, s, d3.Deploy.ID); !strings.Contains(d.Deploy.StateReason, "p99 = 2.3 > 1 (firing)") {
+		t.Errorf("FAILING reason %q does not give the alarm's value and threshold", d.Deploy.StateReason)
+	}
+	latency.set(0.2)
+	waitPrometheus(t, prom, 0.2)
+
+	// ROLLBACK: the alarm fires in the bake after wave 1 and keeps firing; the stage rolls
+	// back to build 1, the last good one, and the rollback completes regardless.
+	configure("ROLLBACK")
+	b4 := publishMarkerBuild(t, s, "4")
+	var d4 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b4}, 201, &d4)
+	waitFirstWave(t, s, d4.Deploy.ID)
+	latency.set(2.3)
+	rollbackID := workflows.AutoRollbackDeployID(d4.Deploy.ID)
+	waitFor(t, 60*time.Second, "the automatic rollback", func() (bool, string) {
+		var d deployResponse
+		s.call(t, "GET", "/v1/envs/hello/dev/deploys/current", nil, 200, &d)
+		return d.Deploy.ID == rollbackID, d.Deploy.ID + " " + d.Deploy.State + " " + d.Deploy.StateReason
+	})
+	// Regression: the rollback is not held by the alarm that asked for it.
+	waitServing(t, s, rollbackID, 2)
+	waitDeployState(t, s, rollbackID, "SUCCEEDING")
+	rb := getGuarded(t, s, rollbackID)
+	if rb.Deploy.BuildID != b1 || len(rb.AlarmChecks) != 0 {
+		t.Errorf("rollback = %+v, want build 1 (the last good build) and no alarm check on it", rb)
+	}
+	// Regression: a rollback that names no target does not pick the build that set the
+	// alarm off (build 4 SUCCEEDED on one host, then was rolled back away from).
+	var none struct{ Error struct{ Code, Message string } }
+	s.call(t, "GET", "/v1/envs/hello/dev/rollback-target", nil, 409, &none)
+	if !strings.Contains(none.Error.Message, "not rolled back away from") {
+		t.Errorf("rollback target with nothing good left = %+v", none.Error)
+	}
+	// Regression: the FAIL deploy, superseded since, keeps why it failed, in order.
+	d := getGuarded(t, s, d3.Deploy.ID)
+	if d.Deploy.State != "ABORTED" || !strings.Contains(d.Deploy.FailureReason, "alarm p99 is firing") {
+		t.Errorf("superseded deploy = %+v, want ABORTED with its failure reason kept", d.Deploy)
+	}
+	if n := len(d.Reasons); n < 2 || d.Reasons[n-2].State != "FAILING" || d.Reasons[n-1].State != "ABORTED" {
+		t.Errorf("reasons = %+v, want FAILING (the alarm) then ABORTED (superseded)", d.Reasons)
+	}
+	recordHistories(t, s, "guards", workflows.StageWorkflowID("hello", "dev"), d2.Deploy.WorkflowID, d3.Deploy.WorkflowID,
+		d4.Deploy.WorkflowID, rb.Deploy.WorkflowID)
+}
+
+// waitPrometheus waits until Prometheus has scraped the gauge's value v.
+func waitPrometheus(t *testing.T, prom string, v float64) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("prometheus to read %g", v), func() (bool, string) {
+		got, err := alarmcheck.Query(context.Background(), nil, alarmcheck.Prometheus{URL: prom}, "max(app_latency_p99_seconds)")
+		return err == nil && len(got) == 1 && got[0] == v, fmt.Sprint(got, err)
+	})
+}
