@@ -3,8 +3,8 @@ package core_test
 import (
 	"slices"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
 )

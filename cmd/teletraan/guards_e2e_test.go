@@ -1,17 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
+	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -41,7 +50,7 @@ func serveGauge(t *testing.T, g *gauge) string {
 type guardedDeploy struct {
 	Deploy struct {
 		ID, State, StateReason, FailureReason, WorkflowID, BuildID, Type, Operator string
-		Paused                                                                      bool
+		Paused                                                                     bool
 	}
 	Reasons     []struct{ State, Reason string }
 	AlarmChecks []struct {
@@ -49,7 +58,7 @@ type guardedDeploy struct {
 		Value                                                   *float64
 	}
 	WebhookDeliveries []struct {
-		Hook, Event, Error string
+		Hook, Event, Error  string
 		Attempt, StatusCode int
 		Delivered           bool
 	}
@@ -92,7 +101,9 @@ func TestPrometheusAlarmPausesFailsAndRollsBack(t *testing.T) {
 	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
 
 	// A query Prometheus cannot parse is refused on save, naming the alarm.
-	var refused struct{ Error struct{ Field, Message string } }
+	var refused struct {
+		Error struct{ Field, Message string }
+	}
 	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"alarms": []map[string]any{{"name": "p99", "kind": "PROMETHEUS", "query": "max(app_latency_p99_seconds{", "op": ">", "threshold": 1}},
 		"alarmPolicy": map[string]any{"prometheus": map[string]any{"url": prom}}}, 400, &refused)
 	if refused.Error.Field != "alarms" || !strings.Contains(refused.Error.Message, `query of alarm "p99"`) {
@@ -102,7 +113,7 @@ func TestPrometheusAlarmPausesFailsAndRollsBack(t *testing.T) {
 	configure := func(onFiring string) {
 		t.Helper()
 		s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"maxParallel": 1, "maxParallelPct": 0, "bakeTimeSeconds": 20,
-			"alarms": []map[string]any{{"name": "p99", "kind": "PROMETHEUS", "query": `max(app_latency_p99_seconds{env="{{env}}",stage="{{stage}}"})`, "op": ">", "threshold": 1}},
+			"alarms":      []map[string]any{{"name": "p99", "kind": "PROMETHEUS", "query": `max(app_latency_p99_seconds{env="{{env}}",stage="{{stage}}"})`, "op": ">", "threshold": 1}},
 			"alarmPolicy": map[string]any{"onFiring": onFiring, "intervalSeconds": 1, "prometheus": map[string]any{"url": prom}}}, 200, nil)
 	}
 	// The stage page's alarm status shows the value, threshold and reason.
@@ -175,7 +186,9 @@ func TestPrometheusAlarmPausesFailsAndRollsBack(t *testing.T) {
 	}
 	// Regression: a rollback that names no target does not pick the build that set the
 	// alarm off (build 4 SUCCEEDED on one host, then was rolled back away from).
-	var none struct{ Error struct{ Code, Message string } }
+	var none struct {
+		Error struct{ Code, Message string }
+	}
 	s.call(t, "GET", "/v1/envs/hello/dev/rollback-target", nil, 409, &none)
 	if !strings.Contains(none.Error.Message, "not rolled back away from") {
 		t.Errorf("rollback target with nothing good left = %+v", none.Error)
@@ -199,4 +212,201 @@ func waitPrometheus(t *testing.T, prom string, v float64) {
 		got, err := alarmcheck.Query(context.Background(), nil, alarmcheck.Prometheus{URL: prom}, "max(app_latency_p99_seconds)")
 		return err == nil && len(got) == 1 && got[0] == v, fmt.Sprint(got, err)
 	})
+}
+
+// hookReceiver is a webhook endpoint run by the test: it verifies each delivery's
+// signature with secret (when set) and keeps the bodies, or answers slowly.
+type hookReceiver struct {
+	url    string
+	secret string
+	delay  time.Duration
+	mu     sync.Mutex
+	bodies []map[string]any
+	bad    int
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.delay > 0 {
+		select {
+		case <-time.After(h.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	body, _ := io.ReadAll(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.secret != "" {
+		// What a receiver does: HMAC-SHA256 of the raw body with the shared secret,
+		// compared in constant time with the header.
+		m := hmac.New(sha256.New, []byte(h.secret))
+		m.Write(body)
+		want := "sha256=" + hex.EncodeToString(m.Sum(nil))
+		if !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Teletraan-Signature-256"))) {
+			h.bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+	}
+	var v map[string]any
+	_ = json.Unmarshal(body, &v)
+	if v == nil {
+		v = map[string]any{"raw": string(body), "method": r.Method, "path": r.URL.Path, "ua": r.UserAgent()}
+	}
+	h.bodies = append(h.bodies, v)
+}
+
+func (h *hookReceiver) events() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, b := range h.bodies {
+		if e, ok := b["event"].(string); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestAlertsAndWebhooksOnRealAgents: webhook receivers run by the test (one verifying the
+// signature, one down, one slower than its timeout, one Slack) are told about a deploy's
+// events while the deploy goes on unaffected, every attempt visible on the deploy; then
+// alerts posted to the stage: a token without the alert role gets 403, resolved and stale
+// alerts do nothing, and a recent Alertmanager alert rolls the stage back.
+func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
+	signed := &hookReceiver{secret: "hook-secret-0123456789"}
+	slack := &hookReceiver{}
+	slow := &hookReceiver{delay: 3 * time.Second}
+	for _, h := range []*hookReceiver{signed, slack, slow} {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		h.url = srv.URL
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	s := startTestStackWith(t, t.TempDir(), func(c *devConfig) { c.guards.webhookBackoff = 50 * time.Millisecond })
+	startFleet(t, s, 2)
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"maxParallel": 1, "maxParallelPct": 0,
+		"alarmPolicy": map[string]any{"onFiring": "ROLLBACK"},
+		"webhooks": []map[string]any{
+			{"name": "signed", "url": signed.url, "secret": signed.secret, "headers": map[string]string{"Authorization": "Bearer hdr-tok-55"}},
+			{"name": "slack", "url": slack.url, "format": "SLACK", "events": []string{"DEPLOY_SUCCEEDED"}},
+			{"name": "down", "url": downURL + "/hook"},
+			{"name": "slow", "url": slow.url, "timeoutSeconds": 1, "events": []string{"DEPLOY_STARTED"}},
+		}}, 200, nil)
+	b1 := publishMarkerBuild(t, s, "1")
+	var d1 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
+	waitServing(t, s, d1.Deploy.ID, 2)
+	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
+	waitFor(t, 60*time.Second, "the signed receiver told of start and success", func() (bool, string) {
+		ev := signed.events()
+		return len(ev) == 2 && ev[0] == "DEPLOY_STARTED" && ev[1] == "DEPLOY_SUCCEEDED", strings.Join(ev, ",")
+	})
+	signed.mu.Lock()
+	body := signed.bodies[1]
+	bad := signed.bad
+	signed.mu.Unlock()
+	links, _ := body["links"].(map[string]any)
+	dep, _ := body["deploy"].(map[string]any)
+	if bad != 0 || dep["id"] != d1.Deploy.ID || dep["state"] != "SUCCEEDING" || !strings.HasPrefix(fmt.Sprint(links["deploy"]), s.apiURL+"/deploys/") || links["temporal"] == nil {
+		t.Errorf("signed body = %v (bad signatures %d), want the deploy, its state and links to the board and the Temporal UI", body, bad)
+	}
+	waitFor(t, 60*time.Second, "every delivery attempt recorded", func() (bool, string) {
+		d := getGuarded(t, s, d1.Deploy.ID)
+		var downTries, slowTries, gaveUp int
+		for _, w := range d.WebhookDeliveries {
+			switch w.Hook {
+			case "down":
+				downTries++
+			case "slow":
+				slowTries++
+			}
+			if strings.Contains(w.Error, "gave up after 5 attempts") {
+				gaveUp++
+			}
+		}
+		// down: 5 attempts for each of 2 events; slow: 5 attempts of its one event.
+		return downTries == 10 && slowTries == 5 && gaveUp == 3, fmt.Sprintf("down %d, slow %d, gave up %d", downTries, slowTries, gaveUp)
+	})
+	if d := getGuarded(t, s, d1.Deploy.ID); d.Deploy.State != "SUCCEEDING" {
+		t.Errorf("deploy %s after failing deliveries, want SUCCEEDING: webhooks never fail a deploy", d.Deploy.State)
+	}
+	slack.mu.Lock()
+	if len(slack.bodies) != 1 || !strings.Contains(fmt.Sprint(slack.bodies[0]["text"]), "DEPLOY_SUCCEEDED") || slack.bodies[0]["blocks"] == nil {
+		t.Errorf("slack bodies = %v, want one Slack message with text and blocks", slack.bodies)
+	}
+	slack.mu.Unlock()
+
+	// Alerts. A token without the alert role may not post them.
+	ctx := context.Background()
+	alerter, _, err := s.store.CreateToken(ctx, schema.TokenSpec{Name: "alertmanager", Role: schema.RoleAlerter, Scope: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publisher, _, err := s.store.CreateToken(ctx, schema.TokenSpec{Name: "ci", Role: schema.RolePublisher, Scope: "*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2 := publishMarkerBuild(t, s, "2")
+	var d2 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
+	waitServing(t, s, d2.Deploy.ID, 2)
+	waitDeployState(t, s, d2.Deploy.ID, "SUCCEEDING")
+	post := func(token string, body any, want int) map[string]any {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, s.apiURL+"/v1/envs/hello/dev/alerts", bytes.NewReader(raw))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != want {
+			t.Fatalf("POST alerts: %d %v, want %d", resp.StatusCode, out, want)
+		}
+		return out
+	}
+	am := func(status string, starts time.Time) map[string]any {
+		return map[string]any{"version": "4", "status": status, "receiver": "teletraan", "groupLabels": map[string]string{},
+			"alerts": []map[string]any{{"status": status, "labels": map[string]string{"alertname": "HighLatency", "severity": "page"},
+				"annotations": map[string]string{"summary": "p99 latency 2.3s > 1s"}, "startsAt": starts.UTC().Format(time.RFC3339), "fingerprint": "f00d"}}}
+	}
+	post(publisher, am("firing", time.Now()), http.StatusForbidden)
+	post(alerter, am("resolved", time.Now().Add(-time.Minute)), http.StatusOK)
+	post(alerter, am("firing", time.Now().Add(-2*time.Hour)), http.StatusOK)
+	if d := getGuarded(t, s, d2.Deploy.ID); d.Deploy.State != "SUCCEEDING" || len(d.AlarmChecks) != 0 {
+		t.Fatalf("deploy after a resolved and a stale alert = %s %+v, want untouched", d.Deploy.State, d.AlarmChecks)
+	}
+	out := post(alerter, am("firing", time.Now().Add(-30*time.Second)), http.StatusOK)
+	if a, _ := out["alerts"].([]any); len(a) != 1 || a[0].(map[string]any)["action"] != "ROLLBACK" {
+		t.Fatalf("answer to a recent firing alert = %v, want ROLLBACK", out)
+	}
+	rollbackID := workflows.AutoRollbackDeployID(d2.Deploy.ID)
+	waitFor(t, 60*time.Second, "the alert's rollback", func() (bool, string) {
+		var d deployResponse
+		s.call(t, "GET", "/v1/envs/hello/dev/deploys/current", nil, 200, &d)
+		return d.Deploy.ID == rollbackID, d.Deploy.ID + " " + d.Deploy.StateReason
+	})
+	waitServing(t, s, rollbackID, 2)
+	waitDeployState(t, s, rollbackID, "SUCCEEDING")
+	if d := getGuarded(t, s, d2.Deploy.ID); !strings.Contains(d.Deploy.FailureReason, "alert HighLatency is firing: p99 latency 2.3s > 1s") ||
+		len(d.AlarmChecks) != 1 || d.AlarmChecks[0].Kind != "ALERT" {
+		t.Errorf("the alerted deploy = %+v, want its failure reason and the alert recorded", d)
+	}
+	var alerts struct{ Alerts []struct{ Name, Status, Action string } }
+	s.call(t, "GET", "/v1/envs/hello/dev/alerts", nil, 200, &alerts)
+	if len(alerts.Alerts) != 3 || !strings.HasPrefix(alerts.Alerts[0].Action, "ROLLBACK") || !strings.Contains(alerts.Alerts[1].Action, "stale") || !strings.Contains(alerts.Alerts[2].Action, "resolved") {
+		t.Errorf("recorded alerts = %+v, want the rollback, the stale and the resolved one", alerts.Alerts)
+	}
+	waitFor(t, 60*time.Second, "the signed receiver told of the failure and the rollback", func() (bool, string) {
+		ev := strings.Join(signed.events(), ",")
+		return strings.Contains(ev, "DEPLOY_FAILED") && strings.Contains(ev, "DEPLOY_ROLLED_BACK"), ev
+	})
+	recordHistories(t, s, "alerts", workflows.StageWorkflowID("hello", "dev"), d1.Deploy.WorkflowID, d2.Deploy.WorkflowID,
+		workflows.DeployWorkflowID(rollbackID))
 }
