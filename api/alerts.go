@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -87,6 +88,14 @@ type alertsAnswer struct {
 func parseAlerts(body []byte) ([]postedAlert, error) {
 	var p alertPost
 	if err := json.Unmarshal(body, &p); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return nil, core.FieldErrorf(ute.Field, "must be a JSON %s, got %s", ute.Type, ute.Value)
+		}
+		var te *time.ParseError
+		if errors.As(err, &te) {
+			return nil, core.FieldErrorf("startsAt", "is not an RFC 3339 time: %v", te)
+		}
 		return nil, core.Errorf(core.EINVALID, "the body is not an Alertmanager webhook payload or {\"name\", \"status\"}: %v", err)
 	}
 	if len(p.Alerts) > 0 {
