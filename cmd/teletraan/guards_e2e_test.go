@@ -201,6 +201,9 @@ func TestPrometheusAlarmPausesFailsAndRollsBack(t *testing.T) {
 	if n := len(d.Reasons); n < 2 || d.Reasons[n-2].State != "FAILING" || d.Reasons[n-1].State != "ABORTED" {
 		t.Errorf("reasons = %+v, want FAILING (the alarm) then ABORTED (superseded)", d.Reasons)
 	}
+	if page := boardPage(t, s, "/deploys/"+d3.Deploy.ID); !strings.Contains(page, `id="alarm-checks"`) || !strings.Contains(page, "It went FAILING before: alarm p99") {
+		t.Errorf("the deploy page does not show the acting check and why the deploy failed")
+	}
 	recordHistories(t, s, "guards", workflows.StageWorkflowID("hello", "dev"), d2.Deploy.WorkflowID, d3.Deploy.WorkflowID,
 		d4.Deploy.WorkflowID, rb.Deploy.WorkflowID)
 }
@@ -333,6 +336,9 @@ func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
 	if d := getGuarded(t, s, d1.Deploy.ID); d.Deploy.State != "SUCCEEDING" {
 		t.Errorf("deploy %s after failing deliveries, want SUCCEEDING: webhooks never fail a deploy", d.Deploy.State)
 	}
+	if page := boardPage(t, s, "/deploys/"+d1.Deploy.ID); !strings.Contains(page, `id="webhook-deliveries"`) || !strings.Contains(page, "gave up after 5 attempts") {
+		t.Errorf("the deploy page does not list the webhook deliveries and the failure")
+	}
 	slack.mu.Lock()
 	if len(slack.bodies) != 1 || !strings.Contains(fmt.Sprint(slack.bodies[0]["text"]), "DEPLOY_SUCCEEDED") || slack.bodies[0]["blocks"] == nil {
 		t.Errorf("slack bodies = %v, want one Slack message with text and blocks", slack.bodies)
@@ -376,15 +382,20 @@ func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
 			"alerts": []map[string]any{{"status": status, "labels": map[string]string{"alertname": "HighLatency", "severity": "page"},
 				"annotations": map[string]string{"summary": "p99 latency 2.3s > 1s"}, "startsAt": starts.UTC().Format(time.RFC3339), "fingerprint": "f00d"}}}
 	}
+	// teletraan rollback names its target before acting.
+	out, err := runCommand(t, "rollback", "hello", "dev", "--dry-run", "--url", s.apiURL, "--token", s.adminToken)
+	if err != nil || !strings.Contains(out, "back to build "+b1) || !strings.Contains(out, "of deploy "+d1.Deploy.ID) || !strings.Contains(out, "it runs build "+b2) {
+		t.Errorf("teletraan rollback --dry-run = %q, %v; want it to name build 1 and deploy 1", out, err)
+	}
 	post(publisher, am("firing", time.Now()), http.StatusForbidden)
 	post(alerter, am("resolved", time.Now().Add(-time.Minute)), http.StatusOK)
 	post(alerter, am("firing", time.Now().Add(-2*time.Hour)), http.StatusOK)
 	if d := getGuarded(t, s, d2.Deploy.ID); d.Deploy.State != "SUCCEEDING" || len(d.AlarmChecks) != 0 {
 		t.Fatalf("deploy after a resolved and a stale alert = %s %+v, want untouched", d.Deploy.State, d.AlarmChecks)
 	}
-	out := post(alerter, am("firing", time.Now().Add(-30*time.Second)), http.StatusOK)
-	if a, _ := out["alerts"].([]any); len(a) != 1 || a[0].(map[string]any)["action"] != "ROLLBACK" {
-		t.Fatalf("answer to a recent firing alert = %v, want ROLLBACK", out)
+	answer := post(alerter, am("firing", time.Now().Add(-30*time.Second)), http.StatusOK)
+	if a, _ := answer["alerts"].([]any); len(a) != 1 || a[0].(map[string]any)["action"] != "ROLLBACK" {
+		t.Fatalf("answer to a recent firing alert = %v, want ROLLBACK", answer)
 	}
 	rollbackID := workflows.AutoRollbackDeployID(d2.Deploy.ID)
 	waitFor(t, 60*time.Second, "the alert's rollback", func() (bool, string) {
@@ -409,4 +420,19 @@ func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
 	})
 	recordHistories(t, s, "alerts", workflows.StageWorkflowID("hello", "dev"), d1.Deploy.WorkflowID, d2.Deploy.WorkflowID,
 		workflows.DeployWorkflowID(rollbackID))
+}
+
+// boardPage GETs a board page and returns its HTML.
+func boardPage(t *testing.T, s *runningStack, path string) string {
+	t.Helper()
+	resp, err := http.Get(s.apiURL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return string(b)
 }
