@@ -409,7 +409,9 @@ func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
 		len(d.AlarmChecks) != 1 || d.AlarmChecks[0].Kind != "ALERT" {
 		t.Errorf("the alerted deploy = %+v, want its failure reason and the alert recorded", d)
 	}
-	var alerts struct{ Alerts []struct{ Name, Status, Action string } }
+	var alerts struct {
+		Alerts []struct{ Name, Status, Action string }
+	}
 	s.call(t, "GET", "/v1/envs/hello/dev/alerts", nil, 200, &alerts)
 	if len(alerts.Alerts) != 3 || !strings.HasPrefix(alerts.Alerts[0].Action, "ROLLBACK") || !strings.Contains(alerts.Alerts[1].Action, "stale") || !strings.Contains(alerts.Alerts[2].Action, "resolved") {
 		t.Errorf("recorded alerts = %+v, want the rollback, the stale and the resolved one", alerts.Alerts)
