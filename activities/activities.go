@@ -35,9 +35,6 @@ type Activities struct {
 	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out);
 	// Namespace is the Temporal namespace of the UI's links ("" means default).
 	BoardURL, TemporalUIURL, Namespace string
-	// BuildIsBad answers for the build tags in the rollback target rule; nil means no
-	// build is tagged bad.
-	BuildIsBad schema.BuildIsBad
 	// WebhookBackoff is the first wait between delivery attempts (default 1 s, doubling).
 	WebhookBackoff time.Duration
 }

@@ -138,12 +138,10 @@ func (a *Activities) FindRollbackTarget(ctx context.Context, in FindRollbackTarg
 	if err != nil {
 		return FindRollbackTargetResult{}, permanent(err)
 	}
-	history, err := a.Store.ListDeploys(ctx, in.EnvName, in.StageName, schema.DeployFilter{Limit: schema.RollbackSearchDepth})
+	t, err := a.Store.RollbackTarget(ctx, in.EnvName, in.StageName, failing)
 	if err != nil {
 		return FindRollbackTargetResult{}, permanent(err)
 	}
-	rule := core.RollbackRule{}
-	t := schema.RollbackTarget(history, failing, rule, a.BuildIsBad)
 	if t == nil {
 		return FindRollbackTargetResult{}, nil
 	}

@@ -29,12 +29,16 @@ type rollbackBody struct {
 	Description string `json:"description"`
 	// ToDeployID names the deploy whose build to return to; default RollbackTarget's choice.
 	ToDeployID string `json:"toDeployId"`
+	// Force returns to a build tagged BAD, which toDeployId may name; refused otherwise.
+	Force bool `json:"force"`
 }
 
 // hotfixBody is the body of a hotfix.
 type hotfixBody struct {
 	BuildID     string `json:"buildId"`
 	Description string `json:"description"`
+	// Force deploys a build tagged BAD, which is refused otherwise.
+	Force bool `json:"force"`
 }
 
 func (s *server) stageAction(c *gin.Context) {
@@ -143,7 +147,7 @@ func (s *server) rollback(c *gin.Context) {
 	if desc == "" {
 		desc = fmt.Sprintf("rollback to build %s of deploy %s", b.ID, target.ID)
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator, AliasDeployID: target.ID})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator, AliasDeployID: target.ID, Force: body.Force})
 }
 
 // rollbackTarget is the deploy named by toDeployID, which must belong to the stage, or
@@ -163,16 +167,15 @@ func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployI
 	if err != nil {
 		return nil, err
 	}
-	history, err := s.deploys.ListDeploys(ctx, st.EnvName, st.StageName, schema.DeployFilter{Limit: rollbackSearchDepth})
+	t, err := s.deploys.RollbackTarget(ctx, st.EnvName, st.StageName, cur)
 	if err != nil {
 		return nil, err
 	}
-	rule := core.RollbackRule{}
-	if t := schema.RollbackTarget(history, cur, rule, s.buildIsBad); t != nil {
+	if t != nil {
 		return t, nil
 	}
 	return nil, core.Errorf(core.ECONFLICT, "nothing to roll back to on %s/%s: %s among the last %d deploys (current build %s); name the deploy to return to with toDeployId",
-		st.EnvName, st.StageName, core.NoRollbackTargetText(rule), rollbackSearchDepth, cur.BuildID)
+		st.EnvName, st.StageName, core.NoRollbackTargetText(st.RollbackRule()), rollbackSearchDepth, cur.BuildID)
 }
 
 // rollbackTargetView is the body of GET .../rollback-target: what a rollback that names no
@@ -225,7 +228,7 @@ func (s *server) hotfix(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeHotfix, Description: body.Description, Operator: operator})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeHotfix, Description: body.Description, Operator: operator, Force: body.Force})
 }
 
 func (s *server) restart(c *gin.Context) {

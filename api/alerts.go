@@ -25,6 +25,8 @@ type alertStore interface {
 	RecordAlarmCheck(ctx context.Context, c *schema.AlarmCheck) error
 	// ListStageAlerts lists the stage's latest alerts, newest first.
 	ListStageAlerts(ctx context.Context, stageID string, limit int64) ([]schema.StageAlert, error)
+	// TagBuild tags a build (markbadbuild tags it BAD).
+	TagBuild(ctx context.Context, t *schema.BuildTag) error
 }
 
 // maxAlertBody bounds an alert post; Alertmanager groups a few hundred alerts at most.
@@ -258,13 +260,15 @@ func (s *server) actOnAlert(ctx context.Context, st *schema.Stage, d *schema.Dep
 
 // markBadBuild tags the deploy's build bad (Teletraan's markbadbuild), and says what it did.
 func (s *server) markBadBuild(ctx context.Context, d *schema.Deploy, a postedAlert, operator string) string {
-	if s.tagBuildBad == nil {
-		return "markbadbuild: this server has no build tags, so the build was not tagged"
+	t := &schema.BuildTag{BuildID: d.BuildID, Value: core.TagBad, Operator: operator,
+		Comment: core.CleanText(fmt.Sprintf("alert %s on deploy %s: %s", a.Name, d.ID, a.Summary))}
+	if len(t.Comment) > 1000 {
+		t.Comment = t.Comment[:1000]
 	}
-	if err := s.tagBuildBad(ctx, d.BuildID, fmt.Sprintf("alert %s on deploy %s", a.Name, d.ID), operator); err != nil {
+	if err := s.alertStore.TagBuild(ctx, t); err != nil {
 		return fmt.Sprintf("markbadbuild failed: %v", err)
 	}
-	return fmt.Sprintf("markbadbuild: build %s tagged bad", d.BuildID)
+	return fmt.Sprintf("markbadbuild: build %s tagged BAD, which stops its promotion and makes it no rollback target", d.BuildID)
 }
 
 // alertList is the body of GET .../alerts.

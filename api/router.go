@@ -27,6 +27,7 @@ import (
 type Store interface {
 	stageStore
 	buildStore
+	buildTagStore
 	deployStore
 	capacityStore
 	hostStore
@@ -84,11 +85,6 @@ type Deps struct {
 	AlarmClient *http.Client
 	// Prometheus is the default server of PROMETHEUS alarms whose stage names none.
 	Prometheus alarmcheck.Prometheus
-	// BuildIsBad answers for the build tags in the rollback target rule; nil: none is bad.
-	BuildIsBad schema.BuildIsBad
-	// TagBuildBad tags a build bad for an alert's markbadbuild; nil: the server has no
-	// build tags and says so.
-	TagBuildBad func(ctx context.Context, buildID, reason, operator string) error
 	// Tracer starts the requests' server spans; nil means the global provider, which
 	// telemetry.SetupTracing installs (a no-op one when trace export is off).
 	Tracer trace.TracerProvider
@@ -99,6 +95,7 @@ type Deps struct {
 type server struct {
 	stages   stageStore
 	builds   buildStore
+	tags     buildTagStore
 	deploys  deployStore
 	capacity capacityStore
 	hosts    hostStore
@@ -118,9 +115,8 @@ type server struct {
 	openAPIJSON    []byte
 	pings          *pingHub
 	tokens         *tokenCache
+	acceptedHosts  *identityCache
 	alarms         *alarmCache
-	buildIsBad     schema.BuildIsBad
-	tagBuildBad    func(ctx context.Context, buildID, reason, operator string) error
 	alertStore     alertStore
 	alarmClient    *http.Client
 	prometheus     alarmcheck.Prometheus
@@ -154,6 +150,7 @@ func NewRouter(d Deps) *gin.Engine {
 		metrics:        metrics,
 		stages:         d.Store,
 		builds:         d.Store,
+		tags:           d.Store,
 		deploys:        d.Store,
 		capacity:       d.Store,
 		hosts:          d.Store,
@@ -169,9 +166,8 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
+		acceptedHosts:  newIdentityCache(d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient, d.Prometheus),
-		buildIsBad:     d.BuildIsBad,
-		tagBuildBad:    d.TagBuildBad,
 		alertStore:     d.Store,
 		alarmClient:    d.AlarmClient,
 		prometheus:     d.Prometheus,
@@ -232,10 +228,13 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/envs/:env/:stage/alerts", s.listAlerts)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
+	v1.PUT("/deploys/:id/acceptance", s.giveAcceptance)
 
 	v1.POST("/builds", s.publishBuild)
 	v1.GET("/builds", s.listBuilds)
 	v1.GET("/builds/:id", s.getBuild)
+	v1.POST("/builds/:id/tags", s.tagBuild)
+	v1.GET("/builds/:id/tags", s.listBuildTags)
 
 	v1.POST("/system/ping", s.ping)
 

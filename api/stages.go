@@ -58,6 +58,7 @@ type stageBody struct {
 	Alarms              []Alarm           `json:"alarms"`
 	AlarmPolicy         *AlarmPolicy      `json:"alarmPolicy"`
 	Webhooks            []Webhook         `json:"webhooks"`
+	Acceptance          *core.Acceptance  `json:"acceptance"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -134,6 +135,10 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.checkCommandAcceptance(c.Request.Context(), body.Acceptance); err != nil {
+		s.fail(c, err)
+		return
+	}
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyToNew(&st.StageConfig)
@@ -178,6 +183,10 @@ func (s *server) updateStage(c *gin.Context) {
 		return
 	}
 	if err := body.refuseServerFields("cannot be changed"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.checkCommandAcceptance(ctx, body.Acceptance); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // The API's resources as they travel on the wire. They are declared here, not borrowed
@@ -41,6 +43,8 @@ type StageConfig struct {
 	Alarms              []Alarm           `json:"alarms"`
 	AlarmPolicy         AlarmPolicy       `json:"alarmPolicy"`
 	Webhooks            []Webhook         `json:"webhooks"`
+	// Acceptance is what a SUCCEEDING deploy must pass to qualify; absent: none.
+	Acceptance *core.Acceptance `json:"acceptance,omitempty"`
 }
 
 // Alarm is one of a stage's alarm checks, in responses and in stage requests alike: an
@@ -110,6 +114,11 @@ type Build struct {
 	PublishInfo string     `json:"publishInfo"`
 	Publisher   string     `json:"publisher"`
 	PublishedAt time.Time  `json:"publishedAt"`
+	// Bad says a BAD tag speaks for the build (Tag): deploying it by hand needs force,
+	// and promotion and automatic rollback skip it.
+	Bad bool `json:"bad"`
+	// Tag is the tag that speaks for the build, its own or an earlier build's of its branch.
+	Tag *EffectiveBuildTag `json:"tag,omitempty"`
 }
 
 // Deploy is one deploy of a build to a stage, with the counts its workflow last recorded.
@@ -143,6 +152,8 @@ type Deploy struct {
 	BakingUntil *time.Time `json:"bakingUntil,omitempty"`
 	// FailureReason is why the deploy last went FAILING, kept after it was superseded.
 	FailureReason string `json:"failureReason,omitempty"`
+	// Acceptance is where the deploy's qualification stands, with its evidence.
+	Acceptance DeployAcceptance `json:"acceptance"`
 }
 
 // AlarmCheck is an alarm check or an alert that acted on a deploy.
@@ -170,6 +181,19 @@ type WebhookDelivery struct {
 	Error       string    `json:"error,omitempty"`
 	Delivered   bool      `json:"delivered"`
 	AttemptedAt time.Time `json:"attemptedAt"`
+}
+
+// DeployAcceptance is a deploy's acceptance: its status, in words, and what it rests on.
+type DeployAcceptance struct {
+	// Status is acceptanceStatus: PENDING_DEPLOY (nothing ran), PENDING_ACCEPT, ACCEPTED,
+	// REJECTED or SUPERSEDED.
+	Status string `json:"status"`
+	// Summary says it in words, such as "no acceptance configured".
+	Summary   string                    `json:"summary"`
+	Reason    string                    `json:"reason,omitempty"`
+	Evidence  []core.AcceptanceEvidence `json:"evidence"`
+	DecidedBy string                    `json:"decidedBy,omitempty"`
+	DecidedAt *time.Time                `json:"decidedAt,omitempty"`
 }
 
 // DeployReason is one state a deploy was put in and why; a deploy keeps them all, in order.

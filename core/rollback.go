@@ -9,10 +9,10 @@ type DeployOutcome struct {
 	// deploy between that one and the rollback was rolled back away from.
 	Type          string
 	AliasDeployID string
-	// AcceptanceStatus counts where the stage has acceptance (RollbackRule.RequireAccepted).
-	AcceptanceStatus string
-	// BuildBad is whether the deploy's build is tagged bad (the build tags' rule decides
-	// it; this rule only reads the answer).
+	// Acceptance is the deploy's acceptance status: a REJECTED deploy is never a target,
+	// and where the stage has acceptance (RollbackRule.RequireAccepted) only an ACCEPTED one is.
+	Acceptance string
+	// BuildBad marks a deploy whose build is tagged BAD (BuildIsBad): never a target.
 	BuildBad bool
 }
 
@@ -27,7 +27,7 @@ type RollbackRule struct {
 //   - runs a different build from the current deploy's (current is nil for a stage never
 //     deployed),
 //   - SUCCEEDED (which includes a deploy that was SUCCEEDING when a newer one superseded it),
-//   - was ACCEPTED, where the stage has acceptance,
+//   - was not REJECTED, and was ACCEPTED where the stage has acceptance,
 //   - is of a build not tagged bad,
 //   - and was not rolled back away from: a ROLLBACK deploy to deploy T condemns every deploy
 //     newer than T and older than itself, since someone (or an alarm) chose to leave them.
@@ -54,10 +54,10 @@ func RollbackTarget(history []DeployOutcome, current *DeployOutcome, rule Rollba
 		if current != nil && (d.ID == current.ID || d.BuildID == current.BuildID) {
 			continue
 		}
-		if d.State != StateSucceeded || d.BuildBad {
+		if d.State != StateSucceeded || d.BuildBad || d.Acceptance == AcceptanceRejected {
 			continue
 		}
-		if rule.RequireAccepted && d.AcceptanceStatus != AcceptanceAccepted {
+		if rule.RequireAccepted && d.Acceptance != AcceptanceAccepted {
 			continue
 		}
 		return i
@@ -69,7 +69,7 @@ func RollbackTarget(history []DeployOutcome, current *DeployOutcome, rule Rollba
 // names no target and for an automatic rollback that then waits for a person.
 func NoRollbackTargetText(rule RollbackRule) string {
 	if rule.RequireAccepted {
-		return "no earlier deploy of another build SUCCEEDED and was ACCEPTED, untagged bad and not rolled back away from"
+		return "no earlier deploy of another build SUCCEEDED and was ACCEPTED, of a build not tagged BAD, and was not rolled back away from"
 	}
-	return "no earlier deploy of another build SUCCEEDED, untagged bad and not rolled back away from"
+	return "no earlier deploy of another build SUCCEEDED (and was not REJECTED), of a build not tagged BAD, and was not rolled back away from"
 }

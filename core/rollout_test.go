@@ -126,7 +126,7 @@ func TestRollbackTarget(t *testing.T) {
 		return core.DeployOutcome{ID: id, BuildID: build, State: state}
 	}
 	bad := func(o core.DeployOutcome) core.DeployOutcome { o.BuildBad = true; return o }
-	accepted := func(o core.DeployOutcome) core.DeployOutcome { o.AcceptanceStatus = core.AcceptanceAccepted; return o }
+	accepted := func(o core.DeployOutcome) core.DeployOutcome { o.Acceptance = core.AcceptanceAccepted; return o }
 	rb := func(id, build, alias string) core.DeployOutcome {
 		return core.DeployOutcome{ID: id, BuildID: build, State: core.StateSucceeded, Type: core.TypeRollback, AliasDeployID: alias}
 	}
@@ -154,6 +154,9 @@ func TestRollbackTarget(t *testing.T) {
 			[]core.DeployOutcome{rb("r1", "b1", "d1"), d("d2", "b2", core.StateSucceeded), d("d1", "b1", core.StateSucceeded), d("d0", "b0", core.StateSucceeded)}, ptr(rb("r1", "b1", "d1")), 3},
 		{"a rollback to itself condemns nothing",
 			[]core.DeployOutcome{cur, rb("r0", "b2", "r0"), d("d1", "b1", core.StateSucceeded)}, &cur, 1},
+		{"skips a build tagged BAD", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, BuildBad: true}, d("d1", "b1", core.StateSucceeded)}, &cur, 2},
+		{"skips a deploy whose acceptance was rejected", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, Acceptance: core.AcceptanceRejected}, d("d1", "b1", core.StateSucceeded)}, &cur, 2},
+		{"only bad builds: none", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, BuildBad: true}}, &cur, -1},
 	}
 	for _, tt := range tests {
 		rule := core.RollbackRule{RequireAccepted: strings.Contains(tt.name, "acceptance required")}

@@ -45,6 +45,13 @@ type Deploy struct {
 	// FailureReason is why the deploy last went FAILING, kept after a newer deploy
 	// superseded it so that a history says both facts.
 	FailureReason string `bun:"failure_reason,notnull" json:"failureReason,omitempty"`
+	// AcceptanceReason says why the acceptance stands as it does (a check that failed, who
+	// accepted); AcceptanceEvidence is what the qualification saw; AcceptanceBy and
+	// AcceptanceAt say who decided and when.
+	AcceptanceReason   string                    `bun:"acceptance_reason,notnull" json:"acceptanceReason"`
+	AcceptanceEvidence []core.AcceptanceEvidence `bun:"acceptance_evidence,type:text" json:"acceptanceEvidence,omitempty"`
+	AcceptanceBy       string                    `bun:"acceptance_by,notnull" json:"acceptanceBy"`
+	AcceptanceAt       *time.Time                `bun:"acceptance_at" json:"acceptanceAt,omitempty"`
 }
 
 // CreateDeploy inserts d as the stage's new current deploy. The caller chooses d.ID (so a
