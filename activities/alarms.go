@@ -87,20 +87,20 @@ func (a *Activities) WatchAlarms(ctx context.Context, in WatchAlarmsInput) (Watc
 	}
 }
 
-// recordActing records the acting check on the deploy and returns it.
-func (a *Activities) recordActing(ctx context.Context, in WatchAlarmsInput, st *schema.Stage, s alarmcheck.Status, checks int) (WatchAlarmsResult, error) {
-	info := activity.GetInfo(ctx)
-	detail := core.RedactText(s.Detail, st.GuardSecrets())
-	c := &schema.AlarmCheck{
-		DeployID: in.DeployID, CheckID: info.WorkflowExecution.RunID + "/" + info.ActivityID,
-		Alarm: s.Name, Kind: s.Kind, Source: in.Source, Outcome: s.Outcome, Value: s.Value, Threshold: s.Threshold,
-		Reason: detail, Action: st.AlarmPolicy.OnFiring, CheckedAt: a.now().UTC(),
-	}
-	if err := a.Store.RecordAlarmCheck(ctx, c); err != nil {
-		return WatchAlarmsResult{}, err
-	}
-	return WatchAlarmsResult{Acted: true, Action: c.Action, Alarm: s.Name, Kind: s.Kind, Outcome: s.Outcome,
-		Value: s.Value, Threshold: s.Threshold, Detail: detail, Checks: checks}, nil
+// recordActing is the acting check as the watch returns it, its reason without the
+// stage's secrets. The workflow records it on the deploy when it applies it
+// (RecordAlarmCheck), so that only checks that acted are on record.
+func (a *Activities) recordActing(_ context.Context, _ WatchAlarmsInput, st *schema.Stage, s alarmcheck.Status, checks int) (WatchAlarmsResult, error) {
+	return WatchAlarmsResult{Acted: true, Action: st.AlarmPolicy.OnFiring, Alarm: s.Name, Kind: s.Kind, Outcome: s.Outcome,
+		Value: s.Value, Threshold: s.Threshold, Detail: core.RedactText(s.Detail, st.GuardSecrets()), Checks: checks}, nil
+}
+
+// RecordAlarmCheck records on the deploy an alarm check that acted, once by its id.
+func (a *Activities) RecordAlarmCheck(ctx context.Context, in RecordAlarmCheckInput) error {
+	r := in.Result
+	return permanent(a.Store.RecordAlarmCheck(ctx, &schema.AlarmCheck{DeployID: in.DeployID, CheckID: in.CheckID, Alarm: r.Alarm,
+		Kind: r.Kind, Source: in.Source, Outcome: r.Outcome, Value: r.Value, Threshold: r.Threshold, Reason: r.Detail,
+		Action: r.Action, CheckedAt: a.now().UTC()}))
 }
 
 // sleepHeartbeating waits d, heartbeating every second so that a cancel arrives at once.

@@ -244,3 +244,12 @@ type DeliverWebhookInput struct {
 	// MaxAttempts is the retry policy's, so that the last attempt says it gave up.
 	MaxAttempts int
 }
+
+// RecordAlarmCheckInput is the input of RecordAlarmCheck: an acting check of a watch.
+type RecordAlarmCheckInput struct {
+	DeployID string
+	// CheckID is unique within the deploy and the same on a retry.
+	CheckID string
+	Source  string
+	Result  WatchAlarmsResult
+}

@@ -79,6 +79,9 @@ func TestWatchAlarmsActsAfterFailureLimitConsecutiveFirings(t *testing.T) {
 	if !strings.Contains(res.Detail, "answered HTTP 503: p99 latency 2.3s > 1s") {
 		t.Errorf("detail = %q, want the alarm's own reason", res.Detail)
 	}
+	if _, err := f.env.ExecuteActivity(acts.RecordAlarmCheck, activities.RecordAlarmCheckInput{DeployID: "d1", CheckID: "run/1", Source: activities.GuardInFlight, Result: res}); err != nil {
+		t.Fatal(err)
+	}
 	checks, err := f.st.ListAlarmChecks(context.Background(), "d1")
 	if err != nil || len(checks) != 1 || checks[0].Alarm != "latency" || checks[0].Action != core.FiringPause || checks[0].Source != activities.GuardInFlight {
 		t.Fatalf("recorded checks = %+v, %v; want the acting one", checks, err)

@@ -73,6 +73,8 @@ type deployImpl struct {
 	// alertCh carries alerts (guards only); alerts holds those taken and not yet applied.
 	alertCh workflow.ReceiveChannel
 	alerts  []AlertRequest
+	// actedChecks counts the alarm checks this run acted on (their record ids).
+	actedChecks int
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an

@@ -96,6 +96,15 @@ func (d *deployImpl) actOnWatch(ctx workflow.Context, f workflow.Future, source 
 	if !res.Acted {
 		return false, nil
 	}
+	d.actedChecks++
+	rec := activities.RecordAlarmCheckInput{DeployID: d.in.DeployID, CheckID: fmt.Sprintf("%s/%d", workflow.GetInfo(ctx).WorkflowExecution.RunID, d.actedChecks),
+		Source: source, Result: res}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storeActivityOptions), acts.RecordAlarmCheck, rec).Get(ctx, nil); err != nil {
+		if err := d.activityFailed(ctx, err); err != nil {
+			return true, err
+		}
+		return true, nil
+	}
 	switch res.Action {
 	case core.FiringPause:
 		if !d.paused {
@@ -117,6 +126,10 @@ func (d *deployImpl) actOnWatch(ctx workflow.Context, f workflow.Future, source 
 func (d *deployImpl) waitGuarded(ctx workflow.Context, f, g workflow.Future, source string, wakeOnPause bool) (ready, stop bool, err error) {
 	for {
 		fr, gr := d.waitAny(ctx, f, g, wakeOnPause)
+		if fr && g != nil && g.IsReady() {
+			// The watch answered together with the wait: an alarm that acted still acts.
+			fr, gr = false, true
+		}
 		switch {
 		case fr:
 			return true, false, nil

@@ -76,6 +76,9 @@ func TestAlarmFiringDuringBakeFailsTheDeployAtOnce(t *testing.T) {
 	if len(store.admits) != 1 {
 		t.Errorf("admissions = %v, want only wave 1", store.admits)
 	}
+	if len(store.actedChecks) != 1 || store.actedChecks[0].Source != activities.GuardBake || store.actedChecks[0].Result.Alarm != "errors" {
+		t.Errorf("recorded checks = %+v, want the bake's acting check", store.actedChecks)
+	}
 	// The bake ends when the alarm acts: the row shows no bake.
 	if n := len(store.bakes); n != 2 || store.bakes[1].Until != nil {
 		t.Errorf("bakes = %+v, want the bake started and ended", store.bakes)

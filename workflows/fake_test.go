@@ -79,6 +79,7 @@ type fakeStore struct {
 	// before it answers (default: none before a wave, 1000 h otherwise: a watch beside a
 	// wait is cancelled when the wait ends).
 	watches     []activities.WatchAlarmsInput
+	actedChecks []activities.RecordAlarmCheckInput
 	watchAct    func(in activities.WatchAlarmsInput, n int) activities.WatchAlarmsResult
 	watchDelays map[string]time.Duration
 	// acceptance is the stage's acceptance LoadAcceptance answers (nil: none);
@@ -126,6 +127,13 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		return nil
 	}).Maybe()
 	env.OnActivity(acts.CheckAlarms, mock.Anything, mock.Anything).After(f.alarmDelay).Return(f.checkAlarms).Maybe()
+	env.OnActivity(acts.WebhookTargets, mock.Anything, mock.Anything).Return(activities.WebhookTargetsResult{BackoffMillis: 1000}, nil).Maybe()
+	env.OnActivity(acts.RecordAlarmCheck, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RecordAlarmCheckInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.actedChecks = append(f.actedChecks, in)
+		return nil
+	}).Maybe()
 	for _, src := range []string{activities.GuardBeforeWave, activities.GuardInFlight, activities.GuardBake} {
 		delay, ok := f.watchDelays[src]
 		if !ok && src != activities.GuardBeforeWave {

@@ -16,6 +16,10 @@ import (
 // emits (started, succeeded or rolled back, failed, aborted).
 const deployWebhooksChange = "deploy-webhooks"
 
+// acceptanceWebhookChange gates the ACCEPTANCE_VERDICT event the stage emits when it
+// records a qualification's verdict.
+const acceptanceWebhookChange = "acceptance-webhook"
+
 // WebhookAttempts is how many times one event is tried per hook before it is given up
 // (every attempt is recorded on the deploy).
 const WebhookAttempts = 5
