@@ -133,14 +133,9 @@ func (s *server) rollback(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	target, err := s.rollbackTarget(ctx, st, body.ToDeployID)
+	target, b, err := s.rollbackTargetBuild(ctx, st, body.ToDeployID)
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	b, err := s.deploys.GetBuild(ctx, target.BuildID)
-	if err != nil {
-		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err))
 		return
 	}
 	desc := body.Description
@@ -178,6 +173,19 @@ func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployI
 		st.EnvName, st.StageName, core.NoRollbackTargetText(st.RollbackRule()), rollbackSearchDepth, cur.BuildID)
 }
 
+// rollbackTargetBuild is rollbackTarget with the target's build.
+func (s *server) rollbackTargetBuild(ctx context.Context, st *schema.Stage, toDeployID string) (*schema.Deploy, *schema.Build, error) {
+	target, err := s.rollbackTarget(ctx, st, toDeployID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.deploys.GetBuild(ctx, target.BuildID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err)
+	}
+	return target, b, nil
+}
+
 // rollbackTargetView is the body of GET .../rollback-target: what a rollback that names no
 // target would return to, so that the CLI and the board can name it before acting.
 type rollbackTargetView struct {
@@ -199,14 +207,9 @@ func (s *server) rollbackPreview(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	target, err := s.rollbackTarget(ctx, st, "")
+	target, b, err := s.rollbackTargetBuild(ctx, st, "")
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	b, err := s.deploys.GetBuild(ctx, target.BuildID)
-	if err != nil {
-		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err))
 		return
 	}
 	v := rollbackTargetView{DeployID: target.ID, BuildID: b.ID, BuildName: b.Name, Commit: b.Commit, Branch: b.Branch}
