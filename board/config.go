@@ -83,7 +83,7 @@ func configFields(c schema.StageConfig) []configField {
 		{Name: "alarmPolicy", Label: "Alarm policy", Kind: "json", Value: jsonText(c.AlarmPolicy),
 			Help: `What an acting alarm or alert does: onFiring PAUSE, FAIL (default) or ROLLBACK; intervalSeconds (default 15); failureLimit consecutive firing checks (default 1); onInconclusive FIRING (default) or IGNORE; holdRollbacks (default false: rollbacks run while alarms fire); prometheus {url, bearerToken | username, password}; alertSecret; alertMaxAgeSeconds (default 600). Secrets show as (secret); leave it in place to keep a value.`},
 		{Name: "webhooks", Label: "Webhooks", Kind: "json", Value: jsonText(c.Webhooks),
-			Help: `A list, at most 20, of {"name", "url", "events": [] (all) or DEPLOY_STARTED, DEPLOY_SUCCEEDED, DEPLOY_FAILED, DEPLOY_ABORTED, DEPLOY_ROLLED_BACK, ACCEPTANCE_VERDICT, PROMOTION, ALARM_ACTED, "format": JSON or SLACK, "headers": {}, "secret" (signs X-Teletraan-Signature-256), "timeoutSeconds"}. Secrets and header values show as (secret).`},
+			Help: `A list, at most 20, of {"name", "url", "events": [] (all) or DEPLOY_STARTED, DEPLOY_SUCCEEDED, DEPLOY_FAILED, DEPLOY_ABORTED, DEPLOY_ROLLED_BACK, ACCEPTANCE_VERDICT, PROMOTION, "format": JSON or SLACK, "headers": {}, "secret" (signs X-Teletraan-Signature-256), "timeoutSeconds"}. Secrets and header values show as (secret).`},
 	}
 }
 

@@ -15,7 +15,6 @@ const (
 	EventDeployRolledBack   = "DEPLOY_ROLLED_BACK"
 	EventAcceptanceVerdict  = "ACCEPTANCE_VERDICT"
 	EventPromotion          = "PROMOTION"
-	EventAlarmActed         = "ALARM_ACTED"
 	WebhookFormatJSON       = "JSON"
 	WebhookFormatSlack      = "SLACK"
 	WebhookSignatureHeader  = "X-Teletraan-Signature-256"
@@ -26,7 +25,7 @@ const (
 // WebhookEvents lists the events a webhook may ask for.
 func WebhookEvents() []string {
 	return []string{EventDeployStarted, EventDeploySucceeded, EventDeployFailed, EventDeployAborted,
-		EventDeployRolledBack, EventAcceptanceVerdict, EventPromotion, EventAlarmActed}
+		EventDeployRolledBack, EventAcceptanceVerdict, EventPromotion}
 }
 
 // WebhookWants reports whether a hook subscribed to events (empty: all) wants event.
