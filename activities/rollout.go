@@ -76,7 +76,9 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 func rolloutAlarms(alarms []schema.Alarm) []Alarm {
 	var out []Alarm
 	for _, a := range alarms {
-		out = append(out, Alarm{Name: a.Name, URL: a.URL})
+		// Without credentials: this lands in the workflow's history, which the Temporal UI
+		// shows; the alarm watches read the alarms from the store themselves.
+		out = append(out, Alarm{Name: a.Name, URL: core.RedactURL(a.URL)})
 	}
 	return out
 }

@@ -160,7 +160,7 @@ func (d *deployImpl) waitGuarded(ctx workflow.Context, f, g workflow.Future, sou
 // applyAlerts applies the alerts taken since the last call, as an acting alarm would be:
 // PAUSE pauses (recorded by recordPause next), FAIL and ROLLBACK put a RUNNING or
 // SUCCEEDING deploy FAILING with the alert's reason (ROLLBACK also asks the stage to roll
-// back). A deploy already FAILING only notes it.
+// back, as it does for a deploy already FAILING).
 func (d *deployImpl) applyAlerts(ctx workflow.Context) error {
 	for len(d.alerts) > 0 {
 		a := d.alerts[0]
@@ -177,6 +177,10 @@ func (d *deployImpl) applyAlerts(ctx workflow.Context) error {
 			if err := d.setState(ctx, core.StateFailing, AlertActedReason(res)); err != nil {
 				return err
 			}
+		case d.progress.State == core.StateFailing && a.Action == core.FiringRollback && !d.alarmRollback:
+			// FAILING and waiting for a person: the alert asks for the rollback now.
+			d.alarmRollback = true
+			d.requestRollback(ctx)
 		}
 	}
 	return nil

@@ -190,3 +190,41 @@ func TestUnguardedDeployStartsNoWatch(t *testing.T) {
 		t.Errorf("watches = %+v, states %q; want no watch and a success", store.watches, store.stateLog("d1"))
 	}
 }
+
+// An alert signalled to a SUCCEEDING deploy puts it FAILING with the alert's reason, and
+// one asking to PAUSE a running deploy pauses it: alerts act where pauses are taken.
+func TestAlertActsOnTheDeploy(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	store := &fakeStore{hosts: 2}
+	store.register(env)
+	expectFinished(env, core.StateAborted)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.AlertSignal, workflows.AlertRequest{Alert: "HighLatency", Detail: "p99 2.3s", Action: core.FiringFail})
+	}, 30*time.Minute)
+	env.RegisterDelayedCallback(func() { abortByBob(env) }, time.Hour)
+	env.ExecuteWorkflow(workflows.DeployWorkflow, deployInput())
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	got := store.stateLog("d1")
+	if len(got) != 3 || !strings.HasPrefix(got[0], "SUCCEEDING") || got[1] != "FAILING:alert HighLatency is firing: p99 2.3s" {
+		t.Errorf("states = %q, want SUCCEEDING, then FAILING by the alert, then the abort", got)
+	}
+
+	env = s.NewTestWorkflowEnvironment()
+	store = &fakeStore{hosts: 3, awaitDelay: 10 * time.Minute}
+	store.register(env)
+	expectFinished(env, core.StateAborted)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.AlertSignal, workflows.AlertRequest{Alert: "HighLatency", Detail: "p99 2.3s", Action: core.FiringPause})
+	}, 5*time.Minute)
+	env.RegisterDelayedCallback(func() { abortByBob(env) }, 2*time.Hour)
+	env.ExecuteWorkflow(workflows.DeployWorkflow, deployInput())
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.pauses) == 0 || !strings.HasPrefix(store.pauses[0].Reason, "alert HighLatency is firing: p99 2.3s; paused") || len(store.admits) != 1 {
+		t.Errorf("pauses = %+v, admits %v; want the alert's pause after wave 1", store.pauses, store.admits)
+	}
+}

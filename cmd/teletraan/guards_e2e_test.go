@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
@@ -420,6 +422,18 @@ func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
 		ev := strings.Join(signed.events(), ",")
 		return strings.Contains(ev, "DEPLOY_FAILED") && strings.Contains(ev, "DEPLOY_ROLLED_BACK"), ev
 	})
+	// No webhook secret is in any workflow's history (which the Temporal UI shows).
+	for _, id := range []string{workflows.StageWorkflowID("hello", "dev"), d1.Deploy.WorkflowID, d2.Deploy.WorkflowID} {
+		raw, err := proto.Marshal(readHistory(t, s, id, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{signed.secret, "hdr-tok-55"} {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("the history of %s holds the secret %q", id, secret)
+			}
+		}
+	}
 	recordHistories(t, s, "alerts", workflows.StageWorkflowID("hello", "dev"), d1.Deploy.WorkflowID, d2.Deploy.WorkflowID,
 		workflows.DeployWorkflowID(rollbackID))
 }
