@@ -206,6 +206,15 @@ func TestPrometheusAlarmPausesFailsAndRollsBack(t *testing.T) {
 	if page := boardPage(t, s, "/deploys/"+d3.Deploy.ID); !strings.Contains(page, `id="alarm-checks"`) || !strings.Contains(page, "It went FAILING before: alarm p99") {
 		t.Errorf("the deploy page does not show the acting check and why the deploy failed")
 	}
+	// The CLI says the same: the alarm's state, and why the superseded deploy failed.
+	out, err := runCommand(t, "stages", "alarms", "hello", "dev", "--url", s.apiURL, "--token", s.adminToken)
+	if err != nil || !strings.Contains(out, "p99") || !strings.Contains(out, "> 1") || !strings.Contains(out, "ROLLBACK") {
+		t.Errorf("teletraan stages alarms = %q, %v", out, err)
+	}
+	out, err = runCommand(t, "deploys", "get", d3.Deploy.ID, "--url", s.apiURL, "--token", s.adminToken)
+	if err != nil || !strings.Contains(out, "went FAILING before: alarm p99 is firing") || !strings.Contains(out, "FAIL: PROMETHEUS p99 (before-wave check) > 1") {
+		t.Errorf("teletraan deploys get = %q, %v", out, err)
+	}
 	recordHistories(t, s, "guards", workflows.StageWorkflowID("hello", "dev"), d2.Deploy.WorkflowID, d3.Deploy.WorkflowID,
 		d4.Deploy.WorkflowID, rb.Deploy.WorkflowID)
 }
