@@ -61,7 +61,10 @@ func (a *alarmCache) statuses(ctx context.Context, st *schema.Stage, now time.Ti
 	c, ok := a.byID[st.ID]
 	a.mu.Unlock()
 	if ok && now.Sub(c.view.CheckedAt) < alarmCacheTTL && slices.Equal(c.alarms, st.Alarms) && c.prom == st.AlarmPolicy.Prometheus {
-		return c.view
+		// The answers are cached; the policy is the stage's now.
+		v := c.view
+		v.Policy, v.FailureLimit, v.IntervalSeconds = st.AlarmPolicy.OnFiring, max(st.AlarmPolicy.FailureLimit, 1), st.AlarmPolicy.Interval()
+		return v
 	}
 	vars := alarmcheck.Vars{Env: st.EnvName, Stage: st.StageName, Deploy: st.CurrentDeployID}
 	statuses := alarmcheck.CheckAll(ctx, a.client, st.AlarmPolicy.Prometheus.Or(a.prom), vars, st.AlarmChecks())
