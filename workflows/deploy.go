@@ -30,6 +30,7 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
 		d.setCounts(r.Counts)
 		d.paused, d.progress.Paused = r.Paused, r.Paused
+		d.failedByGuard = r.FailedByGuard
 		d.progress.Window = d.window()
 	}
 	if err := d.setup(ctx); err != nil {
@@ -73,8 +74,11 @@ type deployImpl struct {
 	// alertCh carries alerts (guards only); alerts holds those taken and not yet applied.
 	alertCh workflow.ReceiveChannel
 	alerts  []AlertRequest
-	// actedChecks counts the alarm checks this run acted on (their record ids).
-	actedChecks int
+	// actedChecks counts the alarm checks this run acted on (their record ids);
+	// failedByGuard says an alarm or an alert put the deploy FAILING, so that retried hosts
+	// do not take it back to RUNNING: a person decides.
+	actedChecks   int
+	failedByGuard bool
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
@@ -399,6 +403,7 @@ func (d *deployImpl) continueAsNew(ctx workflow.Context) error {
 		Counts: core.WaveCounts{Total: d.progress.TotalHosts, Succeeded: d.progress.Succeeded, Failed: d.progress.Failed,
 			InFlight: d.progress.InFlight, Remaining: d.progress.Remaining, Stuck: d.progress.Stuck},
 		Wave: d.progress.Wave, State: d.progress.State, Reason: d.progress.Reason, Paused: d.paused,
+		FailedByGuard: d.failedByGuard,
 	}
 	return workflow.NewContinueAsNewError(ctx, DeployWorkflow, next)
 }

@@ -115,6 +115,7 @@ func (d *deployImpl) actOnWatch(ctx workflow.Context, f workflow.Future, source 
 	case core.FiringRollback:
 		d.alarmRollback = true
 	}
+	d.failedByGuard = true
 	return true, d.setState(ctx, core.StateFailing, AlarmActedReason(res, source))
 }
 
@@ -174,6 +175,7 @@ func (d *deployImpl) applyAlerts(ctx workflow.Context) error {
 			}
 		case d.progress.State == core.StateRunning || d.progress.State == core.StateSucceeding:
 			d.alarmRollback = a.Action == core.FiringRollback
+			d.failedByGuard = true
 			if err := d.setState(ctx, core.StateFailing, AlertActedReason(res)); err != nil {
 				return err
 			}

@@ -193,6 +193,8 @@ type RolloutState struct {
 	Reason string
 	// Paused carries an operator's pause across continue-as-new.
 	Paused bool `json:",omitempty"`
+	// FailedByGuard says an alarm or an alert put the deploy FAILING (deployGuardsChange).
+	FailedByGuard bool `json:",omitempty"`
 }
 
 // DeployProgress answers DeployProgressQuery.
