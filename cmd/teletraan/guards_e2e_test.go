@@ -466,7 +466,13 @@ func TestAlertsAndWebhooksOnRealAgents(t *testing.T) {
 // boardPage GETs a board page and returns its HTML.
 func boardPage(t *testing.T, s *runningStack, path string) string {
 	t.Helper()
-	resp, err := http.Get(s.apiURL + path)
+	req, err := http.NewRequest(http.MethodGet, s.apiURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Board pages need a caller: the admin token, as a script reading them would send it.
+	req.Header.Set("Authorization", "Bearer "+s.adminToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
