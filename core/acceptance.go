@@ -258,8 +258,11 @@ func AcceptanceSummary(status, reason string, stageHasAcceptance bool) string {
 		}
 		return "acceptance running"
 	}
-	if reason != "" {
-		return status + ": " + reason
+	switch {
+	case reason == "":
+		return status
+	case strings.HasPrefix(reason, status):
+		return reason
 	}
-	return status
+	return status + ": " + reason
 }

@@ -53,8 +53,6 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 		BuildID: cur.BuildID, BuildName: acc.BuildName, Commit: acc.Commit, Type: cur.Type, Operator: cur.Operator,
 		StageWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Acceptance: *acc.Acceptance,
 	}
-	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptancePendingAccept,
-		Reason: "acceptance running: " + AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: QualifyWorkflowID(cur.DeployID),
 		// The qualification outlives the stage workflow's runs and tells it by signal.
@@ -70,6 +68,10 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 		cur.Acceptance = core.AcceptanceRejected
 		return
 	}
+	// Recorded once the qualification runs, so that a verdict given as soon as the deploy
+	// reads PENDING_ACCEPT finds the workflow to take it.
+	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptancePendingAccept,
+		Reason: "acceptance running: " + AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
 	cur.Qualifying = true
 	cur.Acceptance = core.AcceptancePendingAccept
 }

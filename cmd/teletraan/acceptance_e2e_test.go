@@ -89,6 +89,9 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 			t.Errorf("command evidence = %+v", ev)
 		}
 	}
+	if out, err := runCommand(t, "deploys", "get", d1.Deploy.ID, "--url", s.apiURL); err != nil || !strings.Contains(out, "ok   command command: exited 0") || !strings.Contains(out, "| suite passed for "+d1.Deploy.ID) {
+		t.Errorf("teletraan deploys get shows no evidence: %v\n%s", err, out)
+	}
 	if !kinds["bake/bake"] || !kinds["http/health"] || !kinds["http/hosts"] || !kinds["command/command"] {
 		t.Errorf("evidence = %+v, want the bake, both HTTP checks and the command passed", a.Evidence)
 	}
@@ -109,8 +112,15 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 		t.Errorf("superseded acceptance = %+v", a)
 	}
 	waitAcceptance(t, s, d3.Deploy.ID, "PENDING_ACCEPT")
-	s.call(t, "PUT", "/v1/deploys/"+d3.Deploy.ID+"/acceptance", map[string]any{"status": "REJECTED", "reason": "error rate up"}, 200, nil)
+	// The verdict through the CLI, as a person or a test system would give it.
+	t.Setenv("TELETRAAN_TOKEN", s.adminToken)
+	if out, err := runCommand(t, "reject", d3.Deploy.ID, "--reason", "error rate up", "--url", s.apiURL); err != nil || !strings.Contains(out, "verdict REJECTED handed to its qualification") {
+		t.Fatalf("teletraan reject: %v\n%s", err, out)
+	}
 	a = waitAcceptance(t, s, d3.Deploy.ID, "REJECTED")
+	if out, err := runCommand(t, "deploys", "get", d3.Deploy.ID, "--url", s.apiURL); err != nil || !strings.Contains(out, "acceptance: REJECTED: REJECTED by admin: error rate up") && !strings.Contains(out, "acceptance: REJECTED by admin: error rate up") {
+		t.Errorf("teletraan deploys get: %v\n%s", err, out)
+	}
 	if a.DecidedBy != "admin" || !strings.Contains(a.Summary, "error rate up") || !strings.Contains(a.Summary, "onFailure is WAIT") {
 		t.Errorf("rejected acceptance = %+v", a)
 	}

@@ -1,0 +1,65 @@
+package board_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gin-gonic/gin"
+
+	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/board"
+	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
+	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/schema/schematest"
+)
+
+// TestDeployPageVerdictInChromium: the deploy page of a deploy waiting for its external
+// verdict says so with its evidence, and its Accept button records a verdict with the
+// reason typed, which the page then shows.
+func TestDeployPageVerdictInChromium(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 2*time.Minute)
+	st := schematest.SQLite(t)
+	newFixture(t, st)
+	ctx := context.Background()
+	if _, err := st.UpdateStageConfig(ctx, "hello", "prod", func(c *schema.StageConfig) {
+		c.Acceptance = &core.Acceptance{BakeSeconds: 60, External: &core.ExternalVerdict{DeadlineSeconds: 3600}}
+	}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetAcceptance(ctx, "d1", core.AcceptancePendingAccept, "acceptance running: bake 1m0s, then an external verdict within 1h0m0s",
+		[]core.AcceptanceEvidence{{Kind: core.EvidenceBake, Name: "bake", Passed: true, Detail: "baked 1m0s after SUCCEEDING", At: time.Now()}}, "teletraan (acceptance)"); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: t.Context()})
+	(&board.Board{Store: st}).Register(engine)
+	srv := httptest.NewServer(engine)
+	t.Cleanup(srv.Close)
+
+	acceptance := `document.getElementById('acceptance').textContent`
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/deploys/d1"), chromedp.WaitVisible(chromedp.CSS("#acceptance")),
+		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, bctx, 5*time.Second, "the pending verdict and its evidence",
+		acceptance+`.includes('acceptance running: bake 1m0s') && `+acceptance+`.includes('baked 1m0s after SUCCEEDING')`, acceptance)
+	browsertest.Eval(t, bctx, answerPrompts("canary metrics look fine"))
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-verdict="ACCEPTED"]`))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, bctx, 10*time.Second, "the page to show the verdict",
+		acceptance+`.includes('ACCEPTED') && `+acceptance+`.includes('canary metrics look fine') && `+acceptance+`.includes('decided by alice')`, acceptance)
+	d, err := st.GetDeploy(ctx, "d1")
+	if err != nil || d.AcceptanceStatus != core.AcceptanceAccepted || d.AcceptanceBy != "alice" {
+		t.Fatalf("deploy after Accept: %+v, %v", d, err)
+	}
+	browsertest.Screenshot(t, bctx, "deploy-verdict")
+}
