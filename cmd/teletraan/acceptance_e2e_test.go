@@ -130,3 +130,16 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 	recordHistories(t, s, "qualify", workflows.StageWorkflowID("hello", "dev"), workflows.QualifyWorkflowID(d1.Deploy.ID),
 		workflows.QualifyWorkflowID(d2.Deploy.ID), workflows.QualifyWorkflowID(d3.Deploy.ID))
 }
+
+// TestCommandAcceptanceNeedsAWorkerAllowedToRunIt: on a stack whose worker was started
+// without --allow-acceptance-commands, a stage cannot save a command acceptance, and the
+// refusal names the flag.
+func TestCommandAcceptanceNeedsAWorkerAllowedToRunIt(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	code, body := tryCall(s, "PUT", "/v1/envs/hello/dev", map[string]any{"acceptance": map[string]any{"command": map[string]any{"run": "make test"}}})
+	if code != 400 || !strings.Contains(body, `"field":"acceptance.command"`) || !strings.Contains(body, "teletraan worker --allow-acceptance-commands") {
+		t.Fatalf("command acceptance without a worker that runs commands: %d %s", code, body)
+	}
+	// Acceptances without a command are saved as usual.
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"acceptance": map[string]any{"bakeSeconds": 5}}, 200, nil)
+}
