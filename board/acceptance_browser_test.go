@@ -63,3 +63,36 @@ func TestDeployPageVerdictInChromium(t *testing.T) {
 	}
 	browsertest.Screenshot(t, bctx, "deploy-verdict")
 }
+
+// TestTagFormInChromium: the builds page's tag form tags the build picked with the reason
+// typed, and the reloaded page flags it BAD.
+func TestTagFormInChromium(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	bctx := browsertest.Start(t, 2*time.Minute)
+	st := schematest.SQLite(t)
+	newFixture(t, st)
+	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: t.Context()})
+	(&board.Board{Store: st}).Register(engine)
+	srv := httptest.NewServer(engine)
+	t.Cleanup(srv.Close)
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/builds"), chromedp.WaitVisible(chromedp.CSS("#tag-form")),
+		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token")),
+		chromedp.SetValue(chromedp.CSS("#tag-build"), "b-old"), chromedp.SetValue(chromedp.CSS("#tag-value"), "BAD"),
+		chromedp.SetValue(chromedp.CSS("#tag-comment"), "crashes on start")); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Eval(t, bctx, `(window.confirm = () => true, 'ok')`)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#tag-form button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, bctx, 10*time.Second, "the build flagged BAD after the reload",
+		`!!document.querySelector('tr[data-build="b-old"] .build-tag.tag-BAD')`, `document.getElementById('status').textContent`)
+	tags, err := st.ListBuildTags(context.Background(), "b-old")
+	if err != nil || len(tags) != 1 || tags[0].Value != core.TagBad || tags[0].Comment != "crashes on start" || tags[0].Operator != "alice" {
+		t.Fatalf("tags of b-old = %+v, %v", tags, err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
@@ -126,6 +129,17 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 	}
 	if code, body := tryCall(s, "PUT", "/v1/deploys/"+d3.Deploy.ID+"/acceptance", map[string]any{"status": "ACCEPTED"}); code != 409 || !strings.Contains(body, "not waiting for a verdict") {
 		t.Errorf("a second verdict: %d %s", code, body)
+	}
+	// Each qualification is findable by its deploy's search attributes and its verdict.
+	for id, verdict := range map[string]string{d1.Deploy.ID: "ACCEPTED", d2.Deploy.ID: "SUPERSEDED", d3.Deploy.ID: "REJECTED"} {
+		query := fmt.Sprintf("DeployEnv = 'hello' AND DeployStage = 'dev' AND DeployID = '%s' AND DeployAcceptance = '%s'", id, verdict)
+		waitFor(t, 20*time.Second, "qualification of "+id+" visible as "+verdict, func() (bool, string) {
+			res, err := s.client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+			if err != nil {
+				return false, err.Error()
+			}
+			return len(res.Executions) == 1 && res.Executions[0].Execution.WorkflowId == workflows.QualifyWorkflowID(id), fmt.Sprintf("%d executions", len(res.Executions))
+		})
 	}
 	recordHistories(t, s, "qualify", workflows.StageWorkflowID("hello", "dev"), workflows.QualifyWorkflowID(d1.Deploy.ID),
 		workflows.QualifyWorkflowID(d2.Deploy.ID), workflows.QualifyWorkflowID(d3.Deploy.ID))
