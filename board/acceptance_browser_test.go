@@ -2,15 +2,12 @@ package board_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 
-	"github.com/teletraan-on-temporal/teletraan/api"
-	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
@@ -35,14 +32,7 @@ func TestDeployPageVerdictInChromium(t *testing.T) {
 		[]core.AcceptanceEvidence{{Kind: core.EvidenceBake, Name: "bake", Passed: true, Detail: "baked 1m0s after SUCCEEDING", At: time.Now()}}, "teletraan (acceptance)"); err != nil {
 		t.Fatal(err)
 	}
-	secret, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: t.Context()})
-	(&board.Board{Store: st}).Register(engine)
-	srv := httptest.NewServer(engine)
-	t.Cleanup(srv.Close)
+	srv, secret := serveBoard(t, st, "alice", "")
 
 	acceptance := `document.getElementById('acceptance').textContent`
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/deploys/d1"), chromedp.WaitVisible(chromedp.CSS("#acceptance")),
@@ -71,14 +61,7 @@ func TestTagFormInChromium(t *testing.T) {
 	bctx := browsertest.Start(t, 2*time.Minute)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
-	secret, _, err := st.CreateToken(context.Background(), schema.TokenSpec{Name: "alice", Role: schema.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := api.NewRouter(api.Deps{Store: st, Deployer: fakeDeployer{st}, Context: t.Context()})
-	(&board.Board{Store: st}).Register(engine)
-	srv := httptest.NewServer(engine)
-	t.Cleanup(srv.Close)
+	srv, secret := serveBoard(t, st, "alice", "")
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/builds"), chromedp.WaitVisible(chromedp.CSS("#tag-form")),
 		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token")),
 		chromedp.SetValue(chromedp.CSS("#tag-build"), "b-old"), chromedp.SetValue(chromedp.CSS("#tag-value"), "BAD"),
@@ -96,3 +79,4 @@ func TestTagFormInChromium(t *testing.T) {
 		t.Fatalf("tags of b-old = %+v, %v", tags, err)
 	}
 }
+
