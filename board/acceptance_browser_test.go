@@ -79,4 +79,3 @@ func TestTagFormInChromium(t *testing.T) {
 		t.Fatalf("tags of b-old = %+v, %v", tags, err)
 	}
 }
-
