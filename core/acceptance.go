@@ -65,6 +65,15 @@ type ExternalVerdict struct {
 	DeadlineSeconds int `json:"deadlineSeconds"`
 }
 
+// AllowCommandsFlag is the flag of teletraan worker and teletraan dev that lets a worker run
+// command acceptances; every refusal for want of such a worker names it.
+const AllowCommandsFlag = "--allow-acceptance-commands"
+
+// NoCommandWorker says that no worker may run a command acceptance, and how to start one.
+func NoCommandWorker() string {
+	return fmt.Sprintf("no worker runs acceptance commands: start one with teletraan worker %s (or teletraan dev %s)", AllowCommandsFlag, AllowCommandsFlag)
+}
+
 // Limits of an acceptance config.
 const (
 	maxAcceptanceSeconds = 7 * 24 * 3600

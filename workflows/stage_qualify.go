@@ -139,21 +139,21 @@ func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerd
 	cur.Qualifying = false
 	cur.Acceptance = v.Status
 	reason := v.Reason
-	if v.Status == core.AcceptanceRejected {
-		if AutoRollbackWanted(cur.OnFailure, cur.Type, 1) {
-			reason += "; onFailure is ROLLBACK: rolling back"
-		} else {
-			reason += "; onFailure is WAIT: waiting for a person to roll back or deploy another build"
-		}
+	// A deploy that reached SUCCEEDING has hosts: 1 stands for "not an empty stage".
+	rollback := v.Status == core.AcceptanceRejected && AutoRollbackWanted(cur.OnFailure, cur.Type, 1)
+	switch {
+	case rollback:
+		reason += "; onFailure is ROLLBACK: rolling back"
+	case v.Status == core.AcceptanceRejected && cur.OnFailure == core.FailureRollback:
+		reason += "; a ROLLBACK deploy is not rolled back again: waiting for a person to roll back or deploy another build"
+	case v.Status == core.AcceptanceRejected:
+		reason += "; onFailure is WAIT: waiting for a person to roll back or deploy another build"
 	}
 	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: v.DeployID, Status: v.Status, Reason: reason, Evidence: v.Evidence, By: v.By})
-	switch v.Status {
-	case core.AcceptanceAccepted:
+	if v.Status == core.AcceptanceAccepted {
 		s.deployQualified(ctx, cur, "ACCEPTED: "+v.Reason)
-	case core.AcceptanceRejected:
-		return AutoRollbackWanted(cur.OnFailure, cur.Type, 1)
 	}
-	return false
+	return rollback
 }
 
 // deployQualified is the one place where the stage learns that its current deploy

@@ -41,8 +41,12 @@ func waitAcceptance(t *testing.T, s *runningStack, id, status string) api.Deploy
 
 // tryCall sends a request and returns its status and body, for answers that may change.
 func tryCall(s *runningStack, method, path string, body any) (int, string) {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, s.apiURL+path, bytes.NewReader(b))
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.apiURL+path, rd)
 	req.Header.Set("Authorization", "Bearer "+s.adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
