@@ -275,3 +275,21 @@ func AcceptanceSummary(status, reason string, stageHasAcceptance bool) string {
 	}
 	return status + ": " + reason
 }
+
+// AcceptancePlan says in words what a qualification runs, for its summary and reason.
+func AcceptancePlan(a Acceptance) string {
+	var parts []string
+	if a.BakeSeconds > 0 {
+		parts = append(parts, fmt.Sprintf("bake %s", time.Duration(a.BakeSeconds)*time.Second))
+	}
+	for i, h := range a.HTTP {
+		parts = append(parts, fmt.Sprintf("HTTP check %s (%d rounds)", h.CheckName(i), h.Rounds()))
+	}
+	if a.Command != nil {
+		parts = append(parts, "command")
+	}
+	if a.External != nil {
+		parts = append(parts, fmt.Sprintf("an external verdict within %s", time.Duration(a.External.DeadlineSeconds)*time.Second))
+	}
+	return strings.Join(parts, ", then ")
+}

@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
@@ -59,7 +57,7 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: qualifySearchAttributes(in),
-		StaticSummary:         fmt.Sprintf("acceptance of deploy %s (build %s) on %s/%s: %s", cur.DeployID, cur.BuildID, s.in.EnvName, s.in.StageName, AcceptancePlan(in.Acceptance)),
+		StaticSummary:         fmt.Sprintf("acceptance of deploy %s (build %s) on %s/%s: %s", cur.DeployID, cur.BuildID, s.in.EnvName, s.in.StageName, core.AcceptancePlan(in.Acceptance)),
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, QualificationWorkflow, in)
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
@@ -71,7 +69,7 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 	// Recorded once the qualification runs, so that a verdict given as soon as the deploy
 	// reads PENDING_ACCEPT finds the workflow to take it.
 	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptancePendingAccept,
-		Reason: "acceptance running: " + AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
+		Reason: "acceptance running: " + core.AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
 	cur.Qualifying = true
 	cur.Acceptance = core.AcceptancePendingAccept
 }
@@ -92,24 +90,6 @@ func (s *stageImpl) takeQualifications(ctx workflow.Context, ch workflow.Receive
 		}
 		s.noteQualification(ctx, v)
 	}
-}
-
-// AcceptancePlan says in words what a qualification runs, for its summary and reason.
-func AcceptancePlan(a core.Acceptance) string {
-	var parts []string
-	if a.BakeSeconds > 0 {
-		parts = append(parts, fmt.Sprintf("bake %s", time.Duration(a.BakeSeconds)*time.Second))
-	}
-	for i, h := range a.HTTP {
-		parts = append(parts, fmt.Sprintf("HTTP check %s (%d rounds)", h.CheckName(i), h.Rounds()))
-	}
-	if a.Command != nil {
-		parts = append(parts, "command")
-	}
-	if a.External != nil {
-		parts = append(parts, fmt.Sprintf("an external verdict within %s", time.Duration(a.External.DeadlineSeconds)*time.Second))
-	}
-	return strings.Join(parts, ", then ")
 }
 
 // noteQualification handles a QualificationVerdictSignal: the stage records the verdict
