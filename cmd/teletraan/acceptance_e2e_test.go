@@ -161,3 +161,49 @@ func TestCommandAcceptanceNeedsAWorkerAllowedToRunIt(t *testing.T) {
 	// Acceptances without a command are saved as usual.
 	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"acceptance": map[string]any{"bakeSeconds": 5}}, 200, nil)
 }
+
+// TestRejectedDeployRollsBackUnderRollbackPolicy: on a stage whose onFailure is ROLLBACK, a
+// deploy whose HTTP acceptance fails (the check server answers 503 for its build) is
+// REJECTED and the stage rolls back to the build before it, on real agents; the rollback
+// passes its own acceptance. Its histories join the replay corpus.
+func TestRejectedDeployRollsBackUnderRollbackPolicy(t *testing.T) {
+	var bad atomic.Value
+	bad.Store("")
+	checks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.TrimPrefix(r.URL.Path, "/") == bad.Load().(string) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, "error rate 12%")
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer checks.Close()
+	s := startTestStack(t, t.TempDir())
+	startFleet(t, s, 2)
+	b1 := publishMarkerBuild(t, s, "1")
+	var d1 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
+	waitServing(t, s, d1.Deploy.ID, 2)
+	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
+
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"onFailure": "ROLLBACK", "bakeTimeSeconds": 0,
+		"acceptance": map[string]any{"http": []map[string]any{{"name": "errors", "url": checks.URL + "/{build}"}}}}, 200, nil)
+	b2 := publishMarkerBuild(t, s, "2")
+	bad.Store(b2)
+	var d2 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
+	a := waitAcceptance(t, s, d2.Deploy.ID, "REJECTED")
+	if !strings.Contains(a.Summary, "http check errors failed") || !strings.Contains(a.Summary, "answered 503") || !strings.Contains(a.Summary, "onFailure is ROLLBACK: rolling back") {
+		t.Errorf("rejected acceptance = %+v", a)
+	}
+	rollback := workflows.AutoRollbackDeployID(d2.Deploy.ID)
+	waitServing(t, s, rollback, 2)
+	waitDeployState(t, s, rollback, "SUCCEEDING")
+	var rb deployResponse
+	s.call(t, "GET", "/v1/deploys/"+rollback, nil, 200, &rb)
+	if rb.Deploy.BuildID != b1 || rb.Deploy.AliasDeployID != d1.Deploy.ID {
+		t.Errorf("rollback deploy = %+v, want build %s aliasing %s", rb.Deploy, b1, d1.Deploy.ID)
+	}
+	waitAcceptance(t, s, rollback, "ACCEPTED")
+	recordHistories(t, s, "rejected", workflows.StageWorkflowID("hello", "dev"), workflows.QualifyWorkflowID(d2.Deploy.ID), workflows.QualifyWorkflowID(rollback))
+}
