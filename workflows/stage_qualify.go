@@ -19,14 +19,9 @@ const qualificationChange = "qualify-succeeding-deploys"
 // on a stage without acceptance the deploy qualifies at once; otherwise its acceptance is
 // recorded PENDING_ACCEPT and a QualificationWorkflow runs it.
 func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
-	if !s.needsQualify() {
-		return
-	}
-	// A deploy request arriving meanwhile must not supersede the deploy half-qualified.
-	if err := s.turn.Lock(ctx); err != nil {
-		return
-	}
-	defer s.turn.Unlock()
+	// No turn is held: a deploy request must not wait for these activities (a worker lost
+	// while one runs would hold it for their timeout). A request that supersedes the deploy
+	// meanwhile is noticed after each wait, and cancels a qualification already started.
 	if !s.needsQualify() {
 		return
 	}
@@ -35,11 +30,15 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, qualificationChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
+	id := cur.DeployID
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
 	var acc activities.LoadAcceptanceResult
-	if err := workflow.ExecuteActivity(actx, acts.LoadAcceptance, activities.LoadAcceptanceInput{StageID: s.in.StageID, DeployID: cur.DeployID}).Get(ctx, &acc); err != nil {
-		workflow.GetLogger(ctx).Warn("could not read the stage's acceptance; the deploy is left unqualified", "deploy", cur.DeployID, "error", err)
+	if err := workflow.ExecuteActivity(actx, acts.LoadAcceptance, activities.LoadAcceptanceInput{StageID: s.in.StageID, DeployID: id}).Get(ctx, &acc); err != nil {
+		workflow.GetLogger(ctx).Warn("could not read the stage's acceptance; the deploy is left unqualified", "deploy", id, "error", err)
 		return
+	}
+	if cur = s.state.Current; cur == nil || cur.DeployID != id || cur.Aborting {
+		return // superseded while the acceptance was read
 	}
 	cur.OnFailure = acc.OnFailure
 	if !acc.Acceptance.HasChecks() {
@@ -59,19 +58,28 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 		TypedSearchAttributes: qualifySearchAttributes(in),
 		StaticSummary:         fmt.Sprintf("acceptance of deploy %s (build %s) on %s/%s: %s", cur.DeployID, cur.BuildID, s.in.EnvName, s.in.StageName, core.AcceptancePlan(in.Acceptance)),
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, QualificationWorkflow, in)
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptanceRejected,
-			Reason: fmt.Sprintf("the qualification workflow could not be started: %v", err), By: QualificationOperator})
-		cur.Acceptance = core.AcceptanceRejected
-		return
-	}
-	// Recorded once the qualification runs, so that a verdict given as soon as the deploy
-	// reads PENDING_ACCEPT finds the workflow to take it.
-	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptancePendingAccept,
-		Reason: "acceptance running: " + core.AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
+	// Qualifying before the start is awaited, so that a deploy superseding this one
+	// meanwhile cancels the qualification (its cancel request follows the start).
 	cur.Qualifying = true
 	cur.Acceptance = core.AcceptancePendingAccept
+	child := workflow.ExecuteChildWorkflow(cctx, QualificationWorkflow, in)
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		if cur.Qualifying {
+			cur.Qualifying = false
+			cur.Acceptance = core.AcceptanceRejected
+			s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: id, Status: core.AcceptanceRejected,
+				Reason: fmt.Sprintf("the qualification workflow could not be started: %v", err), By: QualificationOperator})
+		}
+		return
+	}
+	if !cur.Qualifying {
+		return // superseded while it started; SUPERSEDED is recorded
+	}
+	// Recorded once the qualification runs, so that a verdict given as soon as the deploy
+	// reads PENDING_ACCEPT finds the workflow to take it. Should a newer deploy supersede
+	// this one meanwhile, the store keeps the SUPERSEDED verdict and refuses this.
+	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: id, Status: core.AcceptancePendingAccept,
+		Reason: "acceptance running: " + core.AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
 }
 
 // needsQualify reports whether the current deploy reached SUCCEEDING and the stage has not
@@ -98,19 +106,16 @@ func (s *stageImpl) takeQualifications(ctx workflow.Context, ch workflow.Receive
 // to a person. A verdict on a deploy that is no longer current is ignored (it was
 // superseded, and recorded so).
 func (s *stageImpl) noteQualification(ctx workflow.Context, v QualificationVerdict) {
-	if err := s.turn.Lock(ctx); err != nil {
-		return
-	}
-	rollback := s.applyQualification(ctx, v)
-	s.turn.Unlock()
-	if rollback {
+	// The state changes before any wait, so no turn is needed; a deploy request arriving
+	// while the verdict is written finds the deploy no longer qualifying.
+	if s.applyQualification(ctx, v) {
 		// autoRollback takes the turn itself, and checks the deploy is still current.
 		s.autoRollback(ctx, AutoRollbackRequest{DeployID: v.DeployID, Reason: "acceptance REJECTED: " + v.Reason})
 	}
 }
 
-// applyQualification records verdict v on the current deploy, the caller holding the
-// turn, and reports whether the failure policy asks for a rollback.
+// applyQualification records verdict v on the current deploy and reports whether the
+// failure policy asks for a rollback.
 func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerdict) bool {
 	cur := s.state.Current
 	if cur == nil || cur.DeployID != v.DeployID || !cur.Qualifying {
