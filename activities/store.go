@@ -40,10 +40,19 @@ type Store interface {
 	ListStageHosts(ctx context.Context, env, stage string) ([]schema.StageHost, error)
 	// RolloutHosts lists a stage's hosts with only what a rollout reads, for the every-second poll.
 	RolloutHosts(ctx context.Context, stageID string) ([]schema.StageHost, error)
+	// StageChangeMark fingerprints the stage's agent rows written since a moment, cheaply:
+	// AwaitWave reads the stage again when it changes.
+	StageChangeMark(ctx context.Context, stageID string, since time.Time) (schema.StageChangeMark, error)
 	// AdmitHosts admits hosts of a stage to a deploy.
 	AdmitHosts(ctx context.Context, stageID, deployID string, hostIDs []string) error
 	// DeployAdmissions lists the hosts of a stage that a deploy admitted and no newer one has.
 	DeployAdmissions(ctx context.Context, stageID, deployID string) ([]schema.HostAdmission, error)
+	// RecordWorkflowAudit appends a workflow's change to the audit trail once per request id.
+	RecordWorkflowAudit(ctx context.Context, e *schema.AuditEntry) error
 	// RecordHostOutcomes records hosts' outcomes on a deploy and returns how many changed.
 	RecordHostOutcomes(ctx context.Context, deployID string, outcomes []schema.HostOutcome) (int, error)
+	// RecordAlarmCheck stores an alarm check that acted on a deploy, once by its id.
+	RecordAlarmCheck(ctx context.Context, c *schema.AlarmCheck) error
+	// RecordWebhookDelivery stores one attempt to deliver a webhook event, once by its id.
+	RecordWebhookDelivery(ctx context.Context, d *schema.WebhookDelivery) error
 }

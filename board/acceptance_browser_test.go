@@ -35,8 +35,8 @@ func TestDeployPageVerdictInChromium(t *testing.T) {
 	srv, secret := serveBoard(t, st, "alice", "")
 
 	acceptance := `document.getElementById('acceptance').textContent`
-	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/deploys/d1"), chromedp.WaitVisible(chromedp.CSS("#acceptance")),
-		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
+	browsertest.SignIn(t, bctx, srv.URL, secret)
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/deploys/d1"), chromedp.WaitVisible(chromedp.CSS("#acceptance"))); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.WaitFor(t, bctx, 5*time.Second, "the pending verdict and its evidence",
@@ -62,8 +62,8 @@ func TestTagFormInChromium(t *testing.T) {
 	st := schematest.SQLite(t)
 	newFixture(t, st)
 	srv, secret := serveBoard(t, st, "alice", "")
+	browsertest.SignIn(t, bctx, srv.URL, secret)
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/builds"), chromedp.WaitVisible(chromedp.CSS("#tag-form")),
-		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token")),
 		chromedp.SetValue(chromedp.CSS("#tag-build"), "b-old"), chromedp.SetValue(chromedp.CSS("#tag-value"), "BAD"),
 		chromedp.SetValue(chromedp.CSS("#tag-comment"), "crashes on start")); err != nil {
 		t.Fatal(err)
@@ -96,8 +96,8 @@ func TestAcceptanceOnTheConfigPageInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	do(chromedp.Navigate(srv.URL+"/envs/hello/prod/config"), chromedp.WaitVisible(chromedp.CSS("#cfg-acceptance")),
-		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token")))
+	browsertest.SignIn(t, bctx, srv.URL, secret)
+	do(chromedp.Navigate(srv.URL+"/envs/hello/prod/config"), chromedp.WaitVisible(chromedp.CSS("#cfg-acceptance")))
 	browsertest.Eval(t, bctx, `(window.confirm = () => true, 'ok')`)
 
 	do(chromedp.SetValue(chromedp.CSS("#cfg-acceptance"), `{"bakeSeconds": `), chromedp.Click(chromedp.CSS("#save-config")))

@@ -135,6 +135,9 @@ func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerd
 		reason += "; onFailure is WAIT: waiting for a person to roll back or deploy another build"
 	}
 	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: v.DeployID, Status: v.Status, Reason: reason, Evidence: v.Evidence, By: v.By})
+	if workflow.GetVersion(ctx, acceptanceWebhookChange, workflow.DefaultVersion, 1) >= 1 {
+		EmitWebhook(ctx, activities.EmitWebhookInput{DeployID: v.DeployID, Event: core.EventAcceptanceVerdict, Message: v.Status + ": " + reason})
+	}
 	if v.Status == core.AcceptanceAccepted {
 		s.deployQualified(ctx, cur, "ACCEPTED: "+v.Reason)
 	}

@@ -71,6 +71,7 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 	defer checks.Close()
 	s := startTestStackWith(t, t.TempDir(), func(c *devConfig) { c.allowCommands = true })
 	startFleet(t, s, 2)
+	t.Setenv("TELETRAAN_TOKEN", s.adminToken) // for the CLI verbs below
 
 	// A command acceptance is saved once the worker that runs commands polls.
 	acceptance := map[string]any{
@@ -120,7 +121,6 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 	}
 	waitAcceptance(t, s, d3.Deploy.ID, "PENDING_ACCEPT")
 	// The verdict through the CLI, as a person or a test system would give it.
-	t.Setenv("TELETRAAN_TOKEN", s.adminToken)
 	if out, err := runCommand(t, "reject", d3.Deploy.ID, "--reason", "error rate up", "--url", s.apiURL); err != nil || !strings.Contains(out, "verdict REJECTED handed to its qualification") {
 		t.Fatalf("teletraan reject: %v\n%s", err, out)
 	}
@@ -180,14 +180,15 @@ func TestRejectedDeployRollsBackUnderRollbackPolicy(t *testing.T) {
 	defer checks.Close()
 	s := startTestStack(t, t.TempDir())
 	startFleet(t, s, 2)
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"onFailure": "ROLLBACK", "bakeTimeSeconds": 0,
+		"acceptance": map[string]any{"http": []map[string]any{{"name": "errors", "url": checks.URL + "/{build}"}}}}, 200, nil)
+	// The first build passes: an ACCEPTED deploy is what a rollback may return to.
 	b1 := publishMarkerBuild(t, s, "1")
 	var d1 deployResponse
 	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
 	waitServing(t, s, d1.Deploy.ID, 2)
-	waitDeployState(t, s, d1.Deploy.ID, "SUCCEEDING")
+	waitAcceptance(t, s, d1.Deploy.ID, "ACCEPTED")
 
-	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"onFailure": "ROLLBACK", "bakeTimeSeconds": 0,
-		"acceptance": map[string]any{"http": []map[string]any{{"name": "errors", "url": checks.URL + "/{build}"}}}}, 200, nil)
 	b2 := publishMarkerBuild(t, s, "2")
 	bad.Store(b2)
 	var d2 deployResponse

@@ -18,12 +18,14 @@ import (
 )
 
 // registerAll registers every workflow and activity of teletraan on a worker.
-func registerAll(st *schema.Store) temporal.Registrar {
+func registerAll(st *schema.Store, g guardOptions) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
 		w.RegisterWorkflow(workflows.QualificationWorkflow)
-		w.RegisterActivity(&activities.Activities{Store: st})
+		w.RegisterWorkflow(workflows.WebhookWorkflow)
+		w.RegisterActivity(&activities.Activities{Store: st, Prometheus: g.prometheus, BoardURL: g.boardURL,
+			TemporalUIURL: g.temporalUIURL, Namespace: g.namespace, WebhookBackoff: g.webhookBackoff})
 	}
 }
 
@@ -95,7 +97,12 @@ Run as many as you like; they share the work.`,
 			if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 				return err
 			}
-			w := temporal.NewWorker(c, registerAll(st), worker.Options{})
+			guards, err := guardOptionsFromEnv()
+			if err != nil {
+				return err
+			}
+			guards.namespace = cfg.Namespace
+			w := temporal.NewWorker(c, registerAll(st, guards), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
