@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -76,6 +77,10 @@ type HTTPCheckInput struct {
 // maxCheckBody bounds what a check reads of an answer.
 const maxCheckBody = 1 << 20
 
+// heartbeatEvery is how often a running HTTP check heartbeats, well inside the
+// qualification's heartbeat timeout of a minute.
+const heartbeatEvery = 10 * time.Second
+
 // RunHTTPCheck asks the check's URL (or each host serving the deploy) every EverySeconds
 // for ForSeconds, retrying a failed attempt Retries times; every round must pass. It
 // heartbeats the round it is in, so that a lost worker is noticed and a cancelled
@@ -99,20 +104,38 @@ func (a *Activities) RunHTTPCheck(ctx context.Context, in HTTPCheckInput) (core.
 	}
 	rounds, asked := h.Rounds(), 0
 	start := a.now()
-	for round := 1; round <= rounds; round++ {
-		if round > 1 {
-			wait := start.Add(time.Duration((round-1)*h.EverySeconds) * time.Second).Sub(a.now())
+	// Rounds may be minutes apart and one attempt may wait its timeout: heartbeat all the
+	// while, so that the heartbeat timeout only ever catches a lost worker.
+	var round atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(heartbeatEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx, round.Load())
+			}
+		}
+	}()
+	for r := 1; r <= rounds; r++ {
+		round.Store(int64(r))
+		if r > 1 {
+			wait := start.Add(time.Duration((r-1)*h.EverySeconds) * time.Second).Sub(a.now())
 			if err := sleepCtx(ctx, wait); err != nil {
 				return ev, err
 			}
 		}
-		activity.RecordHeartbeat(ctx, round)
+		activity.RecordHeartbeat(ctx, r)
 		targets, err := a.checkTargets(ctx, in, h)
 		if err != nil {
 			return ev, err
 		}
 		if len(targets) == 0 {
-			ev.Detail = fmt.Sprintf("round %d of %d: no host of %s/%s serves deploy %s, so there is nothing to ask", round, rounds, in.EnvName, in.StageName, in.DeployID)
+			ev.Detail = fmt.Sprintf("round %d of %d: no host of %s/%s serves deploy %s, so there is nothing to ask", r, rounds, in.EnvName, in.StageName, in.DeployID)
 			ev.At = a.now()
 			return ev, nil
 		}
@@ -122,7 +145,7 @@ func (a *Activities) RunHTTPCheck(ctx context.Context, in HTTPCheckInput) (core.
 				if err := ctx.Err(); err != nil {
 					return ev, err
 				}
-				ev.Detail = fmt.Sprintf("round %d of %d: %s %s: %s", round, rounds, h.Method, core.RedactURL(target), why)
+				ev.Detail = fmt.Sprintf("round %d of %d: %s %s: %s", r, rounds, h.Method, core.RedactURL(target), why)
 				ev.At = a.now()
 				return ev, nil
 			}

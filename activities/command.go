@@ -22,12 +22,8 @@ import (
 // that was not allowed to run commands.
 const CommandTaskQueue = "teletraan-commands"
 
-// AllowCommandsFlag is the flag of teletraan worker and teletraan dev that lets a worker
-// run acceptance commands; errors name it.
-const AllowCommandsFlag = "--allow-acceptance-commands"
-
 // CommandRunner runs acceptance commands; it is registered only on workers started with
-// AllowCommandsFlag, on CommandTaskQueue.
+// core.AllowCommandsFlag, on CommandTaskQueue.
 type CommandRunner struct {
 	// Dir is where commands run; "" means the worker's working directory.
 	Dir string

@@ -18,9 +18,6 @@ type acceptanceBody struct {
 	Reason string `json:"reason"`
 }
 
-// allowCommandsFlag names the worker flag in refusals.
-const allowCommandsFlag = "--allow-acceptance-commands"
-
 // checkCommandAcceptance refuses saving a command acceptance while no worker may run it.
 func (s *server) checkCommandAcceptance(ctx context.Context, a *core.Acceptance) error {
 	if a == nil || a.Command == nil {
@@ -34,7 +31,7 @@ func (s *server) checkCommandAcceptance(ctx context.Context, a *core.Acceptance)
 		return fmt.Errorf("count the workers that run acceptance commands: %w", err)
 	}
 	if n == 0 {
-		return core.FieldErrorf("acceptance.command", "no worker runs acceptance commands: start one with teletraan worker %s (or teletraan dev %s), then save this again", allowCommandsFlag, allowCommandsFlag)
+		return core.FieldErrorf("acceptance.command", "%s, then save this again", core.NoCommandWorker())
 	}
 	return nil
 }

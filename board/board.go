@@ -93,6 +93,21 @@ var templateFuncs = template.FuncMap{
 	"branchwarning": core.BranchWarning,
 	// json is v as indented JSON, for a config field edited as JSON.
 	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+	// acceptance is core.AcceptanceSummary for a deploy of a stage whose acceptance is a.
+	"acceptance": func(status, reason string, a *core.Acceptance) string {
+		return core.AcceptanceSummary(status, reason, a.HasChecks())
+	},
+	// acceptancelabel is a deploy's acceptance status in a table cell: "—" while nothing
+	// ran (Teletraan's stored PENDING_DEPLOY), PENDING while a qualification runs.
+	"acceptancelabel": func(status string) string {
+		switch status {
+		case core.AcceptancePendingDeploy, "":
+			return "—"
+		case core.AcceptancePendingAccept:
+			return "PENDING"
+		}
+		return status
+	},
 	// tagged pairs a build id with the tag that speaks for it, for the "buildtag" badge.
 	"tagged": func(id string, t *core.BuildTag) taggedBuild { return taggedBuild{ID: id, Tag: t} },
 	// badreason is core.BadBuildReason: why a build is bad, given the tag that makes it so.

@@ -106,6 +106,8 @@ type deployHistoryRow struct {
 	Deploy schema.Deploy
 	// Build is nil when the build row is missing (or could not be read).
 	Build *schema.Build
+	// Tag is the tag that speaks for the build; nil for none.
+	Tag *core.BuildTag
 	// FromBuild is the build the deploy replaced, "" for a first deploy.
 	FromBuild string
 	// ChangesHref compares FromBuild with the deploy's build; "" when they are the same.
@@ -183,13 +185,14 @@ func (b *Board) deployHistory(c *gin.Context) {
 		return deployHistoryPath(env, name, deployHistoryQuery{Type: q.Type, State: q.State, Page: n})
 	})
 	builds := b.deployHistoryBuilds(ctx, shown, &page)
+	tags := b.historyTags(ctx, builds, &page)
 	currentBuild := b.currentBuildOf(ctx, st, shown)
 	for i, d := range shown {
 		var older *schema.Deploy
 		if !page.Filtered && i+1 < len(deploys) {
 			older = &deploys[i+1]
 		}
-		row := deployHistoryRow{Deploy: d, Build: builds[d.BuildID], FromBuild: previousBuild(d, older),
+		row := deployHistoryRow{Deploy: d, Build: builds[d.BuildID], Tag: tags[d.BuildID], FromBuild: previousBuild(d, older),
 			DetailHref: deployPagePath(d.ID), Duration: duration(d, now), CompareTo: i == 0, CompareFrom: i == 1,
 			RollbackTo: canRollBackTo(st, currentBuild, d)}
 		if row.FromBuild != "" && row.FromBuild != d.BuildID {
@@ -220,6 +223,21 @@ func (b *Board) deployHistoryBuilds(ctx context.Context, deploys []schema.Deploy
 		builds[id] = &bd
 	}
 	return builds
+}
+
+// historyTags reads the tags that speak for the history's builds; a failed read leaves
+// them out and notes it on the page.
+func (b *Board) historyTags(ctx context.Context, builds map[string]*schema.Build, page *deployHistoryPage) map[string]*core.BuildTag {
+	list := make([]schema.Build, 0, len(builds))
+	for _, bd := range builds {
+		list = append(list, *bd)
+	}
+	tags, err := b.Store.EffectiveTags(ctx, list)
+	if err != nil {
+		b.Logger.Error("board: read the tags of the deploy history's builds", "env", page.Env, "stage", page.Stage, "error", err)
+		page.Error = "The builds' tags could not be read."
+	}
+	return tags
 }
 
 // currentBuildOf is the build of the stage's current deploy, found among known or read;

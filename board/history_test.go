@@ -44,7 +44,7 @@ func TestDeployHistoryPageListsDeploysNewestFirst(t *testing.T) {
 		"main@abc123",
 		`<a class="changes" href="/envs/hello/prod/builds/compare?from=b-old&amp;to=%3Cscript%3Ealert%281%29%3C%2Fscript%3E">changes</a>`,
 		"<code>b-old</code>",
-		`<span class="state RUNNING">RUNNING</span>`, "so far", "PENDING_DEPLOY", "<td>1/1/7</td>",
+		`<span class="state RUNNING">RUNNING</span>`, "so far", "<td>—</td>", "<td>1/1/7</td>",
 		`<a href="/deploys/d1">details</a>`,
 		// d0: the stage's first deploy, succeeded, preselected as "from".
 		`<tr id="deploy-d0">`, `name="from" value="b-old" aria-label="compare from deploy d0" checked>`,

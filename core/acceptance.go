@@ -65,6 +65,15 @@ type ExternalVerdict struct {
 	DeadlineSeconds int `json:"deadlineSeconds"`
 }
 
+// AllowCommandsFlag is the flag of teletraan worker and teletraan dev that lets a worker run
+// command acceptances; every refusal for want of such a worker names it.
+const AllowCommandsFlag = "--allow-acceptance-commands"
+
+// NoCommandWorker says that no worker may run a command acceptance, and how to start one.
+func NoCommandWorker() string {
+	return fmt.Sprintf("no worker runs acceptance commands: start one with teletraan worker %s (or teletraan dev %s)", AllowCommandsFlag, AllowCommandsFlag)
+}
+
 // Limits of an acceptance config.
 const (
 	maxAcceptanceSeconds = 7 * 24 * 3600
@@ -258,8 +267,29 @@ func AcceptanceSummary(status, reason string, stageHasAcceptance bool) string {
 		}
 		return "acceptance running"
 	}
-	if reason != "" {
-		return status + ": " + reason
+	switch {
+	case reason == "":
+		return status
+	case strings.HasPrefix(reason, status):
+		return reason
 	}
-	return status
+	return status + ": " + reason
+}
+
+// AcceptancePlan says in words what a qualification runs, for its summary and reason.
+func AcceptancePlan(a Acceptance) string {
+	var parts []string
+	if a.BakeSeconds > 0 {
+		parts = append(parts, fmt.Sprintf("bake %s", time.Duration(a.BakeSeconds)*time.Second))
+	}
+	for i, h := range a.HTTP {
+		parts = append(parts, fmt.Sprintf("HTTP check %s (%d rounds)", h.CheckName(i), h.Rounds()))
+	}
+	if a.Command != nil {
+		parts = append(parts, "command")
+	}
+	if a.External != nil {
+		parts = append(parts, fmt.Sprintf("an external verdict within %s", time.Duration(a.External.DeadlineSeconds)*time.Second))
+	}
+	return strings.Join(parts, ", then ")
 }

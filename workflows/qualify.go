@@ -87,8 +87,7 @@ const commandScheduleTimeout = 2 * time.Minute
 
 // NoCommandWorkerReason is the REJECTED reason when no worker took the command.
 func NoCommandWorkerReason() string {
-	return fmt.Sprintf("no worker runs acceptance commands: start a worker with teletraan worker %s (or teletraan dev %s)",
-		activities.AllowCommandsFlag, activities.AllowCommandsFlag)
+	return core.NoCommandWorker() + fmt.Sprintf(": nothing took the command within %s", commandScheduleTimeout)
 }
 
 // QualificationWorkflow runs a deploy's acceptance: the bake, then the HTTP checks and

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
@@ -263,5 +265,22 @@ func TestNewDeploySupersedesARunningQualification(t *testing.T) {
 	}
 	if !hasEntry(log, "d2 PENDING_ACCEPT") {
 		t.Errorf("d2's qualification did not start: %q", log)
+	}
+}
+
+func TestCommandWithoutAWorkerAllowedToRunItRejectsNamingTheFlag(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.OnActivity(runner.RunAcceptanceCommand, mock.Anything, mock.Anything).Return(core.AcceptanceEvidence{},
+		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, nil)).Maybe()
+	env.OnSignalExternalWorkflow(mock.Anything, "stage/hello/prod", "", workflows.QualificationVerdictSignal, mock.Anything).Return(nil).Maybe()
+	env.ExecuteWorkflow(workflows.QualificationWorkflow, workflows.QualifyInput{DeployID: "d1", EnvName: "hello", StageName: "prod",
+		StageWorkflowID: "stage/hello/prod", Acceptance: core.Acceptance{Command: &core.CommandCheck{Run: "make test"}}})
+	var v workflows.QualificationVerdict
+	if err := env.GetWorkflowResult(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != core.AcceptanceRejected || !strings.Contains(v.Reason, "teletraan worker --allow-acceptance-commands") {
+		t.Fatalf("verdict = %+v, want REJECTED naming the flag", v)
 	}
 }

@@ -181,17 +181,19 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		}
 		return StartDeployResult{}, fmt.Errorf("start deploy workflow %s: %w", wfID, err)
 	}
+	// The new deploy is current before the old one is told, so that what the new one says
+	// while the old one is being stopped (it may reach SUCCEEDING at once) is heard.
+	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: core.StateRunning}
+	s.state.Started++
+	if s.watches {
+		s.watch, s.watched, s.watchIsActivity = child, req.DeployID, false
+	}
 	if prev != nil && s.watches {
 		// Only now that the new deploy runs is the old one told to stop, so that a failed
 		// start leaves the stage with the deploy it had.
 		result.Superseded = prev.DeployID
 		s.supersede(ctx, prev, req)
 		s.cancelQualification(ctx, prev, req.DeployID)
-	}
-	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: core.StateRunning}
-	s.state.Started++
-	if s.watches {
-		s.watch, s.watched, s.watchIsActivity = child, req.DeployID, false
 	}
 	return result, nil
 }

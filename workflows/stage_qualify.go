@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
@@ -21,14 +19,9 @@ const qualificationChange = "qualify-succeeding-deploys"
 // on a stage without acceptance the deploy qualifies at once; otherwise its acceptance is
 // recorded PENDING_ACCEPT and a QualificationWorkflow runs it.
 func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
-	if !s.needsQualify() {
-		return
-	}
-	// A deploy request arriving meanwhile must not supersede the deploy half-qualified.
-	if err := s.turn.Lock(ctx); err != nil {
-		return
-	}
-	defer s.turn.Unlock()
+	// No turn is held: a deploy request must not wait for these activities (a worker lost
+	// while one runs would hold it for their timeout). A request that supersedes the deploy
+	// meanwhile is noticed after each wait, and cancels a qualification already started.
 	if !s.needsQualify() {
 		return
 	}
@@ -37,11 +30,15 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, qualificationChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
+	id := cur.DeployID
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
 	var acc activities.LoadAcceptanceResult
-	if err := workflow.ExecuteActivity(actx, acts.LoadAcceptance, activities.LoadAcceptanceInput{StageID: s.in.StageID, DeployID: cur.DeployID}).Get(ctx, &acc); err != nil {
-		workflow.GetLogger(ctx).Warn("could not read the stage's acceptance; the deploy is left unqualified", "deploy", cur.DeployID, "error", err)
+	if err := workflow.ExecuteActivity(actx, acts.LoadAcceptance, activities.LoadAcceptanceInput{StageID: s.in.StageID, DeployID: id}).Get(ctx, &acc); err != nil {
+		workflow.GetLogger(ctx).Warn("could not read the stage's acceptance; the deploy is left unqualified", "deploy", id, "error", err)
 		return
+	}
+	if cur = s.state.Current; cur == nil || cur.DeployID != id || cur.Aborting {
+		return // superseded while the acceptance was read
 	}
 	cur.OnFailure = acc.OnFailure
 	if !acc.Acceptance.HasChecks() {
@@ -53,25 +50,36 @@ func (s *stageImpl) qualifyCurrent(ctx workflow.Context) {
 		BuildID: cur.BuildID, BuildName: acc.BuildName, Commit: acc.Commit, Type: cur.Type, Operator: cur.Operator,
 		StageWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Acceptance: *acc.Acceptance,
 	}
-	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptancePendingAccept,
-		Reason: "acceptance running: " + AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: QualifyWorkflowID(cur.DeployID),
 		// The qualification outlives the stage workflow's runs and tells it by signal.
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: qualifySearchAttributes(in),
-		StaticSummary:         fmt.Sprintf("acceptance of deploy %s (build %s) on %s/%s: %s", cur.DeployID, cur.BuildID, s.in.EnvName, s.in.StageName, AcceptancePlan(in.Acceptance)),
+		StaticSummary:         fmt.Sprintf("acceptance of deploy %s (build %s) on %s/%s: %s", cur.DeployID, cur.BuildID, s.in.EnvName, s.in.StageName, core.AcceptancePlan(in.Acceptance)),
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, QualificationWorkflow, in)
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: cur.DeployID, Status: core.AcceptanceRejected,
-			Reason: fmt.Sprintf("the qualification workflow could not be started: %v", err), By: QualificationOperator})
-		cur.Acceptance = core.AcceptanceRejected
-		return
-	}
+	// Qualifying before the start is awaited, so that a deploy superseding this one
+	// meanwhile cancels the qualification (its cancel request follows the start).
 	cur.Qualifying = true
 	cur.Acceptance = core.AcceptancePendingAccept
+	child := workflow.ExecuteChildWorkflow(cctx, QualificationWorkflow, in)
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		if cur.Qualifying {
+			cur.Qualifying = false
+			cur.Acceptance = core.AcceptanceRejected
+			s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: id, Status: core.AcceptanceRejected,
+				Reason: fmt.Sprintf("the qualification workflow could not be started: %v", err), By: QualificationOperator})
+		}
+		return
+	}
+	if !cur.Qualifying {
+		return // superseded while it started; SUPERSEDED is recorded
+	}
+	// Recorded once the qualification runs, so that a verdict given as soon as the deploy
+	// reads PENDING_ACCEPT finds the workflow to take it. Should a newer deploy supersede
+	// this one meanwhile, the store keeps the SUPERSEDED verdict and refuses this.
+	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: id, Status: core.AcceptancePendingAccept,
+		Reason: "acceptance running: " + core.AcceptancePlan(*acc.Acceptance), By: QualificationOperator})
 }
 
 // needsQualify reports whether the current deploy reached SUCCEEDING and the stage has not
@@ -92,43 +100,22 @@ func (s *stageImpl) takeQualifications(ctx workflow.Context, ch workflow.Receive
 	}
 }
 
-// AcceptancePlan says in words what a qualification runs, for its summary and reason.
-func AcceptancePlan(a core.Acceptance) string {
-	var parts []string
-	if a.BakeSeconds > 0 {
-		parts = append(parts, fmt.Sprintf("bake %s", time.Duration(a.BakeSeconds)*time.Second))
-	}
-	for i, h := range a.HTTP {
-		parts = append(parts, fmt.Sprintf("HTTP check %s (%d rounds)", h.CheckName(i), h.Rounds()))
-	}
-	if a.Command != nil {
-		parts = append(parts, "command")
-	}
-	if a.External != nil {
-		parts = append(parts, fmt.Sprintf("an external verdict within %s", time.Duration(a.External.DeadlineSeconds)*time.Second))
-	}
-	return strings.Join(parts, ", then ")
-}
-
 // noteQualification handles a QualificationVerdictSignal: the stage records the verdict
 // on its current deploy and acts on it. An ACCEPTED deploy qualified; a REJECTED one
 // counts as failed for the failure policy: ROLLBACK rolls the stage back, WAIT leaves it
 // to a person. A verdict on a deploy that is no longer current is ignored (it was
 // superseded, and recorded so).
 func (s *stageImpl) noteQualification(ctx workflow.Context, v QualificationVerdict) {
-	if err := s.turn.Lock(ctx); err != nil {
-		return
-	}
-	rollback := s.applyQualification(ctx, v)
-	s.turn.Unlock()
-	if rollback {
+	// The state changes before any wait, so no turn is needed; a deploy request arriving
+	// while the verdict is written finds the deploy no longer qualifying.
+	if s.applyQualification(ctx, v) {
 		// autoRollback takes the turn itself, and checks the deploy is still current.
 		s.autoRollback(ctx, AutoRollbackRequest{DeployID: v.DeployID, Reason: "acceptance REJECTED: " + v.Reason})
 	}
 }
 
-// applyQualification records verdict v on the current deploy, the caller holding the
-// turn, and reports whether the failure policy asks for a rollback.
+// applyQualification records verdict v on the current deploy and reports whether the
+// failure policy asks for a rollback.
 func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerdict) bool {
 	cur := s.state.Current
 	if cur == nil || cur.DeployID != v.DeployID || !cur.Qualifying {
@@ -137,24 +124,24 @@ func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerd
 	cur.Qualifying = false
 	cur.Acceptance = v.Status
 	reason := v.Reason
-	if v.Status == core.AcceptanceRejected {
-		if AutoRollbackWanted(cur.OnFailure, cur.Type, 1) {
-			reason += "; onFailure is ROLLBACK: rolling back"
-		} else {
-			reason += "; onFailure is WAIT: waiting for a person to roll back or deploy another build"
-		}
+	// A deploy that reached SUCCEEDING has hosts: 1 stands for "not an empty stage".
+	rollback := v.Status == core.AcceptanceRejected && AutoRollbackWanted(cur.OnFailure, cur.Type, 1)
+	switch {
+	case rollback:
+		reason += "; onFailure is ROLLBACK: rolling back"
+	case v.Status == core.AcceptanceRejected && cur.OnFailure == core.FailureRollback:
+		reason += "; a ROLLBACK deploy is not rolled back again: waiting for a person to roll back or deploy another build"
+	case v.Status == core.AcceptanceRejected:
+		reason += "; onFailure is WAIT: waiting for a person to roll back or deploy another build"
 	}
 	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: v.DeployID, Status: v.Status, Reason: reason, Evidence: v.Evidence, By: v.By})
 	if workflow.GetVersion(ctx, acceptanceWebhookChange, workflow.DefaultVersion, 1) >= 1 {
 		EmitWebhook(ctx, activities.EmitWebhookInput{DeployID: v.DeployID, Event: core.EventAcceptanceVerdict, Message: v.Status + ": " + reason})
 	}
-	switch v.Status {
-	case core.AcceptanceAccepted:
+	if v.Status == core.AcceptanceAccepted {
 		s.deployQualified(ctx, cur, "ACCEPTED: "+v.Reason)
-	case core.AcceptanceRejected:
-		return AutoRollbackWanted(cur.OnFailure, cur.Type, 1)
 	}
-	return false
+	return rollback
 }
 
 // deployQualified is the one place where the stage learns that its current deploy

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
@@ -38,8 +41,12 @@ func waitAcceptance(t *testing.T, s *runningStack, id, status string) api.Deploy
 
 // tryCall sends a request and returns its status and body, for answers that may change.
 func tryCall(s *runningStack, method, path string, body any) (int, string) {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, s.apiURL+path, bytes.NewReader(b))
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.apiURL+path, rd)
 	req.Header.Set("Authorization", "Bearer "+s.adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -64,6 +71,7 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 	defer checks.Close()
 	s := startTestStackWith(t, t.TempDir(), func(c *devConfig) { c.allowCommands = true })
 	startFleet(t, s, 2)
+	t.Setenv("TELETRAAN_TOKEN", s.adminToken) // for the CLI verbs below
 
 	// A command acceptance is saved once the worker that runs commands polls.
 	acceptance := map[string]any{
@@ -89,6 +97,9 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 			t.Errorf("command evidence = %+v", ev)
 		}
 	}
+	if out, err := runCommand(t, "deploys", "get", d1.Deploy.ID, "--url", s.apiURL); err != nil || !strings.Contains(out, "ok   command command: exited 0") || !strings.Contains(out, "| suite passed for "+d1.Deploy.ID) {
+		t.Errorf("teletraan deploys get shows no evidence: %v\n%s", err, out)
+	}
 	if !kinds["bake/bake"] || !kinds["http/health"] || !kinds["http/hosts"] || !kinds["command/command"] {
 		t.Errorf("evidence = %+v, want the bake, both HTTP checks and the command passed", a.Evidence)
 	}
@@ -109,14 +120,91 @@ func TestAcceptanceOnRealAgents(t *testing.T) {
 		t.Errorf("superseded acceptance = %+v", a)
 	}
 	waitAcceptance(t, s, d3.Deploy.ID, "PENDING_ACCEPT")
-	s.call(t, "PUT", "/v1/deploys/"+d3.Deploy.ID+"/acceptance", map[string]any{"status": "REJECTED", "reason": "error rate up"}, 200, nil)
+	// The verdict through the CLI, as a person or a test system would give it.
+	if out, err := runCommand(t, "reject", d3.Deploy.ID, "--reason", "error rate up", "--url", s.apiURL); err != nil || !strings.Contains(out, "verdict REJECTED handed to its qualification") {
+		t.Fatalf("teletraan reject: %v\n%s", err, out)
+	}
 	a = waitAcceptance(t, s, d3.Deploy.ID, "REJECTED")
+	if out, err := runCommand(t, "deploys", "get", d3.Deploy.ID, "--url", s.apiURL); err != nil || !strings.Contains(out, "acceptance: REJECTED: REJECTED by admin: error rate up") && !strings.Contains(out, "acceptance: REJECTED by admin: error rate up") {
+		t.Errorf("teletraan deploys get: %v\n%s", err, out)
+	}
 	if a.DecidedBy != "admin" || !strings.Contains(a.Summary, "error rate up") || !strings.Contains(a.Summary, "onFailure is WAIT") {
 		t.Errorf("rejected acceptance = %+v", a)
 	}
 	if code, body := tryCall(s, "PUT", "/v1/deploys/"+d3.Deploy.ID+"/acceptance", map[string]any{"status": "ACCEPTED"}); code != 409 || !strings.Contains(body, "not waiting for a verdict") {
 		t.Errorf("a second verdict: %d %s", code, body)
 	}
+	// Each qualification is findable by its deploy's search attributes and its verdict.
+	for id, verdict := range map[string]string{d1.Deploy.ID: "ACCEPTED", d2.Deploy.ID: "SUPERSEDED", d3.Deploy.ID: "REJECTED"} {
+		query := fmt.Sprintf("DeployEnv = 'hello' AND DeployStage = 'dev' AND DeployID = '%s' AND DeployAcceptance = '%s'", id, verdict)
+		waitFor(t, 20*time.Second, "qualification of "+id+" visible as "+verdict, func() (bool, string) {
+			res, err := s.client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+			if err != nil {
+				return false, err.Error()
+			}
+			return len(res.Executions) == 1 && res.Executions[0].Execution.WorkflowId == workflows.QualifyWorkflowID(id), fmt.Sprintf("%d executions", len(res.Executions))
+		})
+	}
 	recordHistories(t, s, "qualify", workflows.StageWorkflowID("hello", "dev"), workflows.QualifyWorkflowID(d1.Deploy.ID),
 		workflows.QualifyWorkflowID(d2.Deploy.ID), workflows.QualifyWorkflowID(d3.Deploy.ID))
+}
+
+// TestCommandAcceptanceNeedsAWorkerAllowedToRunIt: on a stack whose worker was started
+// without --allow-acceptance-commands, a stage cannot save a command acceptance, and the
+// refusal names the flag.
+func TestCommandAcceptanceNeedsAWorkerAllowedToRunIt(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	code, body := tryCall(s, "PUT", "/v1/envs/hello/dev", map[string]any{"acceptance": map[string]any{"command": map[string]any{"run": "make test"}}})
+	if code != 400 || !strings.Contains(body, `"field":"acceptance.command"`) || !strings.Contains(body, "teletraan worker --allow-acceptance-commands") {
+		t.Fatalf("command acceptance without a worker that runs commands: %d %s", code, body)
+	}
+	// Acceptances without a command are saved as usual.
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"acceptance": map[string]any{"bakeSeconds": 5}}, 200, nil)
+}
+
+// TestRejectedDeployRollsBackUnderRollbackPolicy: on a stage whose onFailure is ROLLBACK, a
+// deploy whose HTTP acceptance fails (the check server answers 503 for its build) is
+// REJECTED and the stage rolls back to the build before it, on real agents; the rollback
+// passes its own acceptance. Its histories join the replay corpus.
+func TestRejectedDeployRollsBackUnderRollbackPolicy(t *testing.T) {
+	var bad atomic.Value
+	bad.Store("")
+	checks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.TrimPrefix(r.URL.Path, "/") == bad.Load().(string) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, "error rate 12%")
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer checks.Close()
+	s := startTestStack(t, t.TempDir())
+	startFleet(t, s, 2)
+	s.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"onFailure": "ROLLBACK", "bakeTimeSeconds": 0,
+		"acceptance": map[string]any{"http": []map[string]any{{"name": "errors", "url": checks.URL + "/{build}"}}}}, 200, nil)
+	// The first build passes: an ACCEPTED deploy is what a rollback may return to.
+	b1 := publishMarkerBuild(t, s, "1")
+	var d1 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b1}, 201, &d1)
+	waitServing(t, s, d1.Deploy.ID, 2)
+	waitAcceptance(t, s, d1.Deploy.ID, "ACCEPTED")
+
+	b2 := publishMarkerBuild(t, s, "2")
+	bad.Store(b2)
+	var d2 deployResponse
+	s.call(t, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": b2}, 201, &d2)
+	a := waitAcceptance(t, s, d2.Deploy.ID, "REJECTED")
+	if !strings.Contains(a.Summary, "http check errors failed") || !strings.Contains(a.Summary, "answered 503") || !strings.Contains(a.Summary, "onFailure is ROLLBACK: rolling back") {
+		t.Errorf("rejected acceptance = %+v", a)
+	}
+	rollback := workflows.AutoRollbackDeployID(d2.Deploy.ID)
+	waitServing(t, s, rollback, 2)
+	waitDeployState(t, s, rollback, "SUCCEEDING")
+	var rb deployResponse
+	s.call(t, "GET", "/v1/deploys/"+rollback, nil, 200, &rb)
+	if rb.Deploy.BuildID != b1 || rb.Deploy.AliasDeployID != d1.Deploy.ID {
+		t.Errorf("rollback deploy = %+v, want build %s aliasing %s", rb.Deploy, b1, d1.Deploy.ID)
+	}
+	waitAcceptance(t, s, rollback, "ACCEPTED")
+	recordHistories(t, s, "rejected", workflows.StageWorkflowID("hello", "dev"), workflows.QualifyWorkflowID(d2.Deploy.ID), workflows.QualifyWorkflowID(rollback))
 }

@@ -278,11 +278,19 @@ func TestAgentsDeployARealTarball(t *testing.T) {
 	}
 }
 
+// waitDeployState waits until deploy deployID is in state; a deploy that has no row yet (a
+// queued deploy the stage is starting) is waited for too.
 func waitDeployState(t *testing.T, s *runningStack, deployID, state string) {
 	t.Helper()
 	waitFor(t, 60*time.Second, "deploy "+deployID+" "+state, func() (bool, string) {
+		code, body := tryCall(s, "GET", "/v1/deploys/"+deployID, nil)
+		if code == http.StatusNotFound {
+			return false, "not started yet"
+		}
 		var d deployResponse
-		s.call(t, "GET", "/v1/deploys/"+deployID, nil, 200, &d)
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &d) != nil {
+			t.Fatalf("GET /v1/deploys/%s: %d %s", deployID, code, body)
+		}
 		return d.Deploy.State == state, d.Deploy.State + " " + d.Deploy.StateReason
 	})
 }

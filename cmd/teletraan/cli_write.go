@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // writeRun is the shape of the verbs that change something: check the flags, build the
@@ -109,6 +112,8 @@ type stageFlags struct {
 	maxParallel, maxParallelPct, threshold    int
 	stuckTimeout, bakeTime                    time.Duration
 	vars                                      []string
+	// acceptance is the stage's acceptance as JSON, or @FILE holding it; "" or {} removes it.
+	acceptance string
 }
 
 func (sf *stageFlags) add(cmd *cobra.Command) {
@@ -123,6 +128,7 @@ func (sf *stageFlags) add(cmd *cobra.Command) {
 	f.DurationVar(&sf.bakeTime, "bake-time", 0, "pause between waves, such as 5m")
 	f.StringVar(&sf.onFailure, "on-failure", "", "what a FAILING deploy does: WAIT or ROLLBACK")
 	f.StringArrayVar(&sf.vars, "var", nil, "a script variable KEY=VALUE (repeat; replaces all of the stage's variables)")
+	f.StringVar(&sf.acceptance, "acceptance", "", `what a SUCCEEDING deploy must pass, as JSON or @FILE, such as '{"bakeSeconds":60,"http":[{"url":"https://{host}/health","eachHost":true}]}'; '{}' removes it (see the README's Acceptance section)`)
 }
 
 // body is the stage JSON of the flags the command line gave.
@@ -156,6 +162,24 @@ func (sf *stageFlags) body(cmd *cobra.Command) (map[string]any, error) {
 		}
 		body[map[string]string{"stuck-timeout": "stuckTimeoutSeconds", "bake-time": "bakeTimeSeconds"}[flag]] = n
 	}
+	if cmd.Flags().Changed("acceptance") {
+		raw := sf.acceptance
+		if name, ok := strings.CutPrefix(raw, "@"); ok {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("--acceptance @%s: %w", name, err)
+			}
+			raw = string(b)
+		}
+		if strings.TrimSpace(raw) == "" {
+			raw = "{}"
+		}
+		var acc map[string]any
+		if err := json.Unmarshal([]byte(raw), &acc); err != nil {
+			return nil, fmt.Errorf("--acceptance must be a JSON object such as '{\"bakeSeconds\":60}': %v", err)
+		}
+		body["acceptance"] = acc
+	}
 	if cmd.Flags().Changed("var") {
 		vars := map[string]string{}
 		for _, kv := range sf.vars {
@@ -184,6 +208,11 @@ func stageTable(raw []byte, w io.Writer) error {
 	row(w, "STUCK TIMEOUT", (time.Duration(s.StuckTimeoutSeconds) * time.Second).String())
 	row(w, "BAKE TIME", (time.Duration(s.BakeTimeSeconds) * time.Second).String())
 	row(w, "ON FAILURE", s.OnFailure)
+	acceptance := "none"
+	if s.Acceptance != nil {
+		acceptance = core.AcceptancePlan(*s.Acceptance)
+	}
+	row(w, "ACCEPTANCE", acceptance)
 	row(w, "CURRENT DEPLOY", s.CurrentDeployID)
 	return nil
 }
