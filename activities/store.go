@@ -39,4 +39,12 @@ type Store interface {
 	DeployAdmissions(ctx context.Context, stageID, deployID string) ([]schema.HostAdmission, error)
 	// RecordHostOutcomes records hosts' outcomes on a deploy and returns how many changed.
 	RecordHostOutcomes(ctx context.Context, deployID string, outcomes []schema.HostOutcome) (int, error)
+	// GetStage loads a stage by environment and name.
+	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
+	// GetBuild loads a build by id.
+	GetBuild(ctx context.Context, id string) (*schema.Build, error)
+	// ListBuilds lists builds, newest first, as f filters them.
+	ListBuilds(ctx context.Context, f schema.BuildFilter) ([]schema.Build, error)
+	// PromotionTargets lists the stages that promote from env/stage.
+	PromotionTargets(ctx context.Context, env, stage string) ([]schema.Stage, error)
 }

@@ -181,6 +181,7 @@ type testAPI struct {
 	store    *schema.Store
 	engine   *gin.Engine
 	deployer *fakeDeployer
+	promoter *fakePromoter
 	secret   string
 	logs     *syncBuffer
 }
@@ -195,10 +196,12 @@ func newTestAPI(t *testing.T, configure ...func(*api.Deps)) *testAPI {
 		t.Fatalf("create token: %v", err)
 	}
 	fd := &fakeDeployer{store: st}
+	fp := &fakePromoter{}
 	logs := &syncBuffer{}
 	deps := api.Deps{
 		Store:         st,
 		Deployer:      fd,
+		Promoter:      fp,
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		TemporalUIURL: temporalUI,
 		Namespace:     "default",
@@ -206,7 +209,7 @@ func newTestAPI(t *testing.T, configure ...func(*api.Deps)) *testAPI {
 	for _, c := range configure {
 		c(&deps)
 	}
-	return &testAPI{t: t, store: st, engine: api.NewRouter(deps), deployer: fd, secret: secret, logs: logs}
+	return &testAPI{t: t, store: st, engine: api.NewRouter(deps), deployer: fd, promoter: fp, secret: secret, logs: logs}
 }
 
 // call sends a request authenticated as alice.

@@ -95,41 +95,60 @@ func mustMarshalOpenAPI() []byte {
 // fieldDescriptions documents API type fields whose meaning the name alone does not carry.
 func fieldDescriptions() map[string]string {
 	return map[string]string{
-		"StageConfig.buildName":           "the build stream this stage deploys; builds of another name are refused",
-		"StageConfig.branch":              "the branch new builds are expected on",
-		"StageConfig.maxParallel":         "hosts deploying at once, by count (0 = no count cap); 0-100000",
-		"StageConfig.maxParallelPct":      "hosts deploying at once, by percent of the stage (0 = no percent cap); 0-100",
-		"StageConfig.successThreshold":    "percent of hosts that must succeed for the deploy to succeed; 0-100",
-		"StageConfig.stuckTimeoutSeconds": "how long a host may make no progress before it counts as failed; 10 s to 7 days",
-		"StageConfig.bakeTimeSeconds":     "pause between waves; 0 to 7 days",
-		"StageConfig.scriptVariables":     "exported to the build's lifecycle scripts; keys are environment variable names",
-		"StageConfig.secretVariables":     "script variables whose values are write-only: names or globs such as DB_*; names holding PASSWORD, SECRET, TOKEN, CREDENTIAL, PRIVATE_KEY or API_KEY always are. Reads show their values, and alarm URLs' credentials, as (secret); sending (secret) back keeps the stored value",
-		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
-		"StageConfig.stageType":           "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
-		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
-		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
-		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
-		"Alarm.url":                       "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
-		"Stage.currentDeployId":           "the stage's latest deploy, empty before the first one",
-		"Build.id":                        "random id, suffixed by the short commit when one is given",
-		"Build.checksum":                  "hex SHA-256 of the artifact",
-		"Build.publisher":                 "name of the token that published the build",
-		"Deploy.operator":                 "name of the token that started the deploy",
-		"Deploy.workflowId":               "id of the Temporal workflow running the deploy",
-		"Deploy.type":                     "REGULAR, HOTFIX, ROLLBACK or RESTART",
-		"Deploy.inFlight":                 "hosts deploying now, as the workflow last counted",
-		"Deploy.remaining":                "hosts waiting for an admission, as the workflow last counted",
-		"Deploy.paused":                   "an operator paused the deploy: it admits no new hosts until resumed",
-		"Deploy.bakingUntil":              "while the deploy bakes between waves (phase BAKING), when the bake ends",
-		"StageHost.memberBy":              `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
-		"StageHost.phase":                 "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (held at its step by a person, stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
-		"StageHost.actions":               "the host actions that apply to the host now (retry, exclude, pause, resume); the others are refused",
-		"AgentError.stale":                "the host serves a build since this error: it is from an attempt the host got past",
-		"ConfigChange.before":             "the config or capacity before the change (null for a creation)",
-		"ConfigChange.after":              "the config or capacity after the change",
-		"AuditEntry.actor":                "the name of the token that made the call; empty when no valid token came",
-		"AuditEntry.route":                "the route pattern the call matched, such as /v1/envs/:env/:stage/deploys",
-		"AuditEntry.errorCode":            "the refusal's error code; absent when the call succeeded",
+		"StageConfig.buildName":            "the build stream this stage deploys; builds of another name are refused",
+		"StageConfig.branch":               "the branch new builds are expected on",
+		"StageConfig.maxParallel":          "hosts deploying at once, by count (0 = no count cap); 0-100000",
+		"StageConfig.maxParallelPct":       "hosts deploying at once, by percent of the stage (0 = no percent cap); 0-100",
+		"StageConfig.successThreshold":     "percent of hosts that must succeed for the deploy to succeed; 0-100",
+		"StageConfig.stuckTimeoutSeconds":  "how long a host may make no progress before it counts as failed; 10 s to 7 days",
+		"StageConfig.bakeTimeSeconds":      "pause between waves; 0 to 7 days",
+		"StageConfig.scriptVariables":      "exported to the build's lifecycle scripts; keys are environment variable names",
+		"StageConfig.secretVariables":      "script variables whose values are write-only: names or globs such as DB_*; names holding PASSWORD, SECRET, TOKEN, CREDENTIAL, PRIVATE_KEY or API_KEY always are. Reads show their values, and alarm URLs' credentials, as (secret); sending (secret) back keeps the stored value",
+		"StageConfig.agentConfigs":         "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
+		"StageConfig.stageType":            "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
+		"StageConfig.onFailure":            "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
+		"StageConfig.alarms":               "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
+		"StageConfig.promote":              "auto-promotion; absent for a stage promoted by hand. In PUT, null removes it and an object replaces it (fields left out take their defaults)",
+		"PromoteConfig.source":             "BUILD (new builds of the stage's build name) or a stage of the same environment, whose qualified deploys (ACCEPTED, or SUCCEEDING/SUCCEEDED without acceptance) are the candidates; no cycles",
+		"PromoteConfig.branch":             "for source BUILD: only builds of this branch",
+		"PromoteConfig.onEvent":            "promote as soon as a candidate arrives and passes the rules",
+		"PromoteConfig.cron":               "five-field cron in timeZone; a Temporal Schedule wakes the promotion then (with onEvent false, candidates wait for it)",
+		"PromoteConfig.timeZone":           "IANA time zone of cron and window; default UTC",
+		"PromoteConfig.catchupMinutes":     "how late a cron wake missed by an outage still runs; default 10",
+		"PromoteConfig.delaySeconds":       "how old a candidate must be before it is promoted",
+		"PromoteConfig.queueSize":          "promote the queueSize-th newest candidate once there are that many; 1-10, default 1 (the newest)",
+		"PromoteConfig.window":             "when promotions may start; outside it they wait and the newest candidate wins when it opens",
+		"PromoteConfig.failPolicy":         "when a promoted deploy fails: CONTINUE (default), DISABLE auto-promotion, or ROLLBACK the stage and disable",
+		"PromoteConfig.disablePolicy":      "ON_MANUAL_ACTION (default: a person's deploy, rollback, restart or hotfix turns auto-promotion off) or NEVER",
+		"PromoteWindow.days":               "Mon, Tue, Wed, Thu, Fri, Sat, Sun",
+		"PromoteWindow.start":              "HH:MM, 00:00-23:59",
+		"PromoteWindow.end":                "HH:MM, 00:00-24:00; at or before start runs past midnight",
+		"PromotionStatus.why":              "why it is not promoting now, or what it promoted",
+		"PromotionStatus.waitUntil":        "when it looks again by itself (the delay, the window)",
+		"PromotionStatus.nextScheduleTime": "the Temporal Schedule's next wake, for a cron",
+		"PipelineStage.source":             "BUILD or the predecessor stage; absent for a stage promoted by hand",
+		"Alarm.name":                       "unique among the stage's alarms; named in the deploy's reason when firing",
+		"Alarm.url":                        "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
+		"Stage.currentDeployId":            "the stage's latest deploy, empty before the first one",
+		"Build.id":                         "random id, suffixed by the short commit when one is given",
+		"Build.checksum":                   "hex SHA-256 of the artifact",
+		"Build.publisher":                  "name of the token that published the build",
+		"Deploy.operator":                  "name of the token that started the deploy",
+		"Deploy.workflowId":                "id of the Temporal workflow running the deploy",
+		"Deploy.type":                      "REGULAR, HOTFIX, ROLLBACK or RESTART",
+		"Deploy.inFlight":                  "hosts deploying now, as the workflow last counted",
+		"Deploy.remaining":                 "hosts waiting for an admission, as the workflow last counted",
+		"Deploy.paused":                    "an operator paused the deploy: it admits no new hosts until resumed",
+		"Deploy.bakingUntil":               "while the deploy bakes between waves (phase BAKING), when the bake ends",
+		"StageHost.memberBy":               `"host", "group:<name>", or "removed" for a host still reporting a stage it left`,
+		"StageHost.phase":                  "where the host stands against the stage's current deploy: serving its build, deploying, failed, paused (held at its step by a person, stopped or leaving), excluded by an operator, on another build, unreachable (no ping for 5 min), or never seen",
+		"StageHost.actions":                "the host actions that apply to the host now (retry, exclude, pause, resume); the others are refused",
+		"AgentError.stale":                 "the host serves a build since this error: it is from an attempt the host got past",
+		"ConfigChange.before":              "the config or capacity before the change (null for a creation)",
+		"ConfigChange.after":               "the config or capacity after the change",
+		"AuditEntry.actor":                 "the name of the token that made the call; empty when no valid token came",
+		"AuditEntry.route":                 "the route pattern the call matched, such as /v1/envs/:env/:stage/deploys",
+		"AuditEntry.errorCode":             "the refusal's error code; absent when the call succeeded",
 	}
 }
 
@@ -142,11 +161,15 @@ func buildOpenAPI() *openAPIDoc {
 	hostRef := m.ref(StageHost{})
 	changeRef := m.ref(ConfigChange{})
 	auditRef := m.ref(AuditEntry{})
+	pipelineRef := m.ref(Pipeline{})
+	promotionRef := m.ref(PromotionStatus{})
 
 	comps := m.components
 	// Reflection sees a string; the enum tells clients the two policies Validate accepts.
 	comps["StageConfig"].Properties["onFailure"].Enum = []string{core.FailureWait, core.FailureRollback}
 	comps["StageConfig"].Properties["stageType"].Enum = core.StageTypes()
+	comps["PromoteConfig"].Properties["failPolicy"].Enum = []string{core.PromoteFailContinue, core.PromoteFailDisable, core.PromoteFailRollback}
+	comps["PromoteConfig"].Properties["disablePolicy"].Enum = []string{core.PromoteDisableOnManual, core.PromoteDisableNever}
 	for _, p := range core.HostPhases() {
 		comps["StageHost"].Properties["phase"].Enum = append(comps["StageHost"].Properties["phase"].Enum, string(p))
 	}
@@ -484,6 +507,38 @@ func buildOpenAPI() *openAPIDoc {
 		Responses: map[string]*response{
 			"201": created("the deploy, started as a workflow", "DeployView"),
 			"202": jsonResponse("queue only: the deploy is queued behind a running HOTFIX or ROLLBACK; no deploy row exists until it starts, so GET /v1/deploys/{deployId} answers 404 until then", ref("QueuedDeploy")),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+			"503": refResponse("Unavailable"),
+		},
+	})
+	add(http.MethodGet, "/v1/pipelines/{env}", &operation{
+		OperationID: "getPipeline", Summary: "Get an environment's pipeline", Tags: []string{"promotion"},
+		Description: "the stages in promotion order, each with its current deploy and build and what its auto-promotion waits for",
+		Parameters:  []parameter{pathParam("env", "the environment")},
+		Responses: map[string]*response{
+			"200": jsonResponse("the pipeline", pipelineRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/promotion", &operation{
+		OperationID: "getPromotion", Summary: "Get a stage's auto-promotion status", Tags: []string{"promotion"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the promotion's candidates, next pick and why it waits", promotionRef),
+			"404": refResponse("NotFound"),
+			"503": refResponse("Unavailable"),
+		},
+	})
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/promotion/actions/{action}", &operation{
+		OperationID: "promotionAction", Summary: "Pause or resume a stage's auto-promotion, or promote now", Tags: []string{"promotion"},
+		Description: "pause and resume answer at once (resume also turns back on a promotion a fail or disable policy turned off); now deploys the newest good candidate, skipping pause, schedule, delay, queue size and window, but never a bad build or over a deploy without a verdict (409 says why)",
+		Parameters: []parameter{envParam, stageParam, {Name: "action", In: "path", Required: true,
+			Schema: &jsonSchema{Type: "string", Enum: []string{PromotionPause, PromotionResume, PromotionNow}}}},
+		RequestBody: &requestBody{Required: false, Content: map[string]mediaType{"application/json": {Schema: ref("HostActionRequest")}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("the promotion's status after the action", promotionRef),
+			"400": refResponse("BadRequest"),
 			"404": refResponse("NotFound"),
 			"409": refResponse("Conflict"),
 			"503": refResponse("Unavailable"),

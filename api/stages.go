@@ -56,6 +56,8 @@ type stageBody struct {
 	OnFailure           *string           `json:"onFailure"`
 	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	// Promote sets the stage's auto-promotion; "promote": null removes it.
+	Promote promoteField `json:"promote"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -139,6 +141,10 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.tellPromotion(c, nil, st); err != nil {
+		s.fail(c, err)
+		return
+	}
 	created(c, stageJSON(st), "envs", st.EnvName, st.StageName)
 }
 
@@ -175,14 +181,20 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	var before *core.PromoteConfig
 	change := func(cfg *schema.StageConfig) {
 		stored := *cfg
+		before = stored.Promote
 		body.applyTo(cfg)
 		cfg.KeepSecrets(&stored)
 	}
 	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, change, operator)
 	if err != nil {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
+		return
+	}
+	if err := s.tellPromotion(c, before, updated); err != nil {
+		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, stageJSON(updated))

@@ -49,6 +49,8 @@ type StageConfig struct {
 	// StageType is Teletraan's stage type (core.StageTypes), sent in every goal; agents
 	// export it to scripts as COMPUTE_ENV_TYPE.
 	StageType string `bun:"stage_type,notnull" json:"stageType"`
+	// Promote is the stage's auto-promotion (core.PromoteConfig); nil promotes by hand only.
+	Promote *core.PromoteConfig `bun:"promote,type:text,nullzero" json:"promote,omitempty"`
 }
 
 // MaxAlarms bounds a stage's alarms, which are all checked before every wave.
@@ -186,7 +188,10 @@ func (c *StageConfig) Validate() error {
 	if !slices.Contains(core.StageTypes(), c.StageType) {
 		return core.FieldErrorf("stageType", "%q is not a stage type: use one of %s", c.StageType, strings.Join(core.StageTypes(), ", "))
 	}
-	return validateAlarms(c.Alarms)
+	if err := validateAlarms(c.Alarms); err != nil {
+		return err
+	}
+	return nil
 }
 
 // validateAlarms checks the alarm list: few enough to check before every wave, named
@@ -230,6 +235,15 @@ func cloneConfig(c StageConfig) StageConfig {
 	c.AgentConfigs = maps.Clone(c.AgentConfigs)
 	c.Alarms = slices.Clone(c.Alarms)
 	c.SecretVariables = slices.Clone(c.SecretVariables)
+	if c.Promote != nil {
+		p := *c.Promote
+		if p.Window != nil {
+			w := *p.Window
+			w.Days = slices.Clone(w.Days)
+			p.Window = &w
+		}
+		c.Promote = &p
+	}
 	return c
 }
 
@@ -253,6 +267,9 @@ func (c *StageConfig) normalize() {
 	}
 	if c.StageType == "" {
 		c.StageType = core.StageTypeDefault
+	}
+	if c.Promote != nil {
+		c.Promote.Normalize()
 	}
 }
 
@@ -330,6 +347,9 @@ func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) err
 		if exists {
 			return core.Errorf(core.ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
 		}
+		if err := checkPromoteChain(ctx, tx, st.EnvName, st.StageName, st.Promote); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(st).Exec(ctx); err != nil {
 			if isDuplicate(err) {
 				return core.Errorf(core.ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
@@ -359,6 +379,9 @@ func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, change
 		change(&cfg)
 		cfg.normalize()
 		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		if err := checkPromoteChain(ctx, tx, env, stage, cfg.Promote); err != nil {
 			return err
 		}
 		st.StageConfig = cfg

@@ -112,6 +112,11 @@ type StartDeployRequest struct {
 	// AliasDeployID is, for a ROLLBACK, the deploy whose build it returns to; hosts still
 	// serving it count as done (core.OnAlias).
 	AliasDeployID string `json:",omitempty"`
+	// Promotion marks a request from the stage's auto-promotion: the stage refuses it when
+	// its current deploy is no longer ExpectCurrent, still runs, or a deploy is queued
+	// (PromotionRefusal), so that a stale candidate is never deployed.
+	Promotion     bool   `json:",omitempty"`
+	ExpectCurrent string `json:",omitempty"`
 }
 
 // StartDeployResult answers StartDeployUpdate.

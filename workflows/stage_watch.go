@@ -82,6 +82,7 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 		}
 		// Signals that arrived meanwhile must not be lost across the new run.
 		s.takeNotices(ctx, finished, verdicts)
+		s.awaitAnnounced(ctx)
 		next := s.in
 		state := s.state
 		next.State = &state
@@ -97,8 +98,11 @@ func (s *stageImpl) takeNotices(ctx workflow.Context, finished, verdicts workflo
 		if !finished.ReceiveAsync(&f) {
 			break
 		}
-		if s.state.Current != nil && s.state.Current.DeployID == f.DeployID {
+		if cur := s.state.Current; cur != nil && cur.DeployID == f.DeployID {
+			ended := *cur
+			ended.State = f.State
 			s.state.Current = nil
+			s.announce(ctx, activities.NoticeVerdict, &ended)
 		}
 	}
 	for {
@@ -107,6 +111,9 @@ func (s *stageImpl) takeNotices(ctx workflow.Context, finished, verdicts workflo
 			break
 		}
 		s.noteVerdict(f)
+		if cur := s.state.Current; cur != nil && cur.DeployID == f.DeployID {
+			s.announce(ctx, activities.NoticeVerdict, cur)
+		}
 	}
 	if s.watch != nil && s.watch.IsReady() {
 		s.watchEnded(ctx)
@@ -153,7 +160,10 @@ func (s *stageImpl) watchEnded(ctx workflow.Context) {
 	}
 	// A deploy request may have started a new deploy while the row was written.
 	if cur := s.state.Current; cur != nil && cur.DeployID == id {
+		ended := *cur
+		ended.State = core.StateAborted
 		s.state.Current = nil
+		s.announce(ctx, activities.NoticeVerdict, &ended)
 	}
 }
 

@@ -133,7 +133,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		return nil, err
 	}
 	if !cfg.noWorker {
-		s.worker = temporal.NewWorker(s.client, registerAll(s.store), worker.Options{})
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.client), worker.Options{})
 		if err = s.worker.Start(); err != nil {
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)

@@ -8,20 +8,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
+	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// registerAll registers every workflow and activity of teletraan on a worker.
-func registerAll(st *schema.Store) temporal.Registrar {
+// registerAll registers every workflow and activity of teletraan on a worker; c is the
+// client the promotion activities reach the stage and promotion workflows with.
+func registerAll(st *schema.Store, c client.Client) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
-		w.RegisterActivity(&activities.Activities{Store: st})
+		w.RegisterWorkflow(workflows.PromotionWorkflow)
+		w.RegisterWorkflow(workflows.PromotionWakeWorkflow)
+		w.RegisterActivity(&activities.Activities{Store: st, Promoter: &deployer.Promotions{Deployer: deployer.Deployer{Client: c, Store: st}}})
 	}
 }
 
@@ -74,7 +79,7 @@ Run as many as you like; they share the work.`,
 			if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 				return err
 			}
-			w := temporal.NewWorker(c, registerAll(st), worker.Options{})
+			w := temporal.NewWorker(c, registerAll(st, c), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
