@@ -74,6 +74,8 @@ type fakeStore struct {
 	stateTimes map[string][]time.Time
 	// bakes records every SetDeployBaking call.
 	bakes []activities.SetDeployBakingInput
+	// announced records every AnnounceDeploy call.
+	announced []activities.AnnounceDeployInput
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
@@ -122,6 +124,12 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		return f.target, nil
 	}).Maybe()
 	env.OnActivity(acts.AwaitDeployClosed, mock.Anything, mock.Anything).Return(f.awaitDeployClosed).Maybe()
+	env.OnActivity(acts.AnnounceDeploy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AnnounceDeployInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.announced = append(f.announced, in)
+		return nil
+	}).Maybe()
 	env.OnActivity(acts.StartRollout, mock.Anything, mock.Anything).Return(f.startRollout).Maybe()
 	env.OnActivity(acts.AdmitWave, mock.Anything, mock.Anything).Return(f.admitWave).Maybe()
 	// A deploy that has its verdict watches its counts; the real AwaitWave then comes back
