@@ -15,14 +15,24 @@ type Cron struct {
 	// domStar and dowStar record a "*" day field: cron fires on either day field matching
 	// only when both are restricted.
 	domStar, dowStar bool
+	// every is the interval of "@every 30s", which Temporal Schedules also accept.
+	every time.Duration
 }
 
 var cronMonths = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
 
 var cronDays = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
-// ParseCron parses expr ("0 9 * * mon-fri"), or says which field is wrong and why.
+// ParseCron parses expr ("0 9 * * mon-fri", or "@every 10m"), or says which field is
+// wrong and why.
 func ParseCron(expr string) (Cron, error) {
+	if rest, ok := strings.CutPrefix(expr, "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil || d < time.Second {
+			return Cron{}, fmt.Errorf("%q: @every takes a duration of at least 1s, such as @every 15m", expr)
+		}
+		return Cron{every: d}, nil
+	}
 	fields := strings.Fields(expr)
 	if len(fields) != 5 {
 		return Cron{}, fmt.Errorf("%q has %d fields; a cron expression has 5: minute hour day-of-month month day-of-week, such as \"0 9 * * mon-fri\"", expr, len(fields))
@@ -118,6 +128,9 @@ func cronValue(s string, lo, hi int, names map[string]int) (int, error) {
 // Next is the first time after t, to the minute, at which c fires in t's location, or the
 // zero time when it fires on no day within five years (such as "0 0 30 2 *").
 func (c Cron) Next(t time.Time) time.Time {
+	if c.every > 0 {
+		return t.Truncate(c.every).Add(c.every)
+	}
 	loc := t.Location()
 	t = t.Truncate(time.Minute).Add(time.Minute)
 	limit := t.AddDate(5, 0, 0)

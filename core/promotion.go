@@ -162,6 +162,9 @@ type PromotionFacts struct {
 	// Candidates is the queue; Bad holds the bad tag of each bad candidate's build.
 	Candidates []PromotionCandidate
 	Bad        map[string]BadBuild
+	// FailedHere maps the builds whose promoted deploy failed on this stage to that
+	// deploy: they are not promoted again (a person may still deploy them).
+	FailedHere map[string]string
 	// Woken says a cron wake is pending; Force is a person's "promote now", which skips
 	// pause, disable, schedule, delay, queue size and window but never a bad build or a
 	// deploy that has no verdict yet.
@@ -210,11 +213,17 @@ func DecidePromotion(f PromotionFacts) PromotionDecision {
 		return d
 	}
 	var good []PromotionCandidate
-	var firstBad *PromotionCandidate
+	var firstBad, firstFailed *PromotionCandidate
 	for i, c := range keep {
 		if _, bad := f.Bad[c.BuildID]; bad {
 			if firstBad == nil {
 				firstBad = &keep[i]
+			}
+			continue
+		}
+		if _, failed := f.FailedHere[c.BuildID]; failed {
+			if firstFailed == nil {
+				firstFailed = &keep[i]
 			}
 			continue
 		}
@@ -226,6 +235,8 @@ func DecidePromotion(f PromotionFacts) PromotionDecision {
 		case firstBad != nil:
 			b := f.Bad[firstBad.BuildID]
 			d.Why = fmt.Sprintf("build %s tagged BAD by %s: %q; waiting for a newer build", firstBad.BuildID, b.Operator, b.Comment)
+		case firstFailed != nil:
+			d.Why = fmt.Sprintf("build %s failed on %s (deploy %s); waiting for a newer build", firstFailed.BuildID, f.Stage, f.FailedHere[firstFailed.BuildID])
 		case f.Source != nil && AwaitingVerdict(f.Source.State, f.Source.Acceptance):
 			d.Why = fmt.Sprintf("waiting for %s's verdict on deploy %s", f.SourceName, f.Source.DeployID)
 		case f.Config.FromStage() != "":

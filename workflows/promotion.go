@@ -58,6 +58,10 @@ type PromotionState struct {
 	Woken bool `json:",omitempty"`
 	// Promoted is the last deploy this promotion started.
 	Promoted *PromotedDeploy `json:",omitempty"`
+	// FailedHere maps the builds whose promoted deploy failed here to that deploy (the
+	// newest core.MaxPromotionCandidates): they are not promoted again.
+	FailedHere  map[string]string `json:",omitempty"`
+	FailedOrder []string          `json:",omitempty"`
 	// Notices are the notices taken but not applied yet (across continue-as-new).
 	Notices []activities.PromotionNotice `json:",omitempty"`
 }
@@ -67,6 +71,8 @@ type PromotedDeploy struct {
 	DeployID string
 	BuildID  string
 	At       time.Time
+	// Failed says the fail policy was applied to it.
+	Failed bool `json:",omitempty"`
 }
 
 // PromotionStatus answers PromotionStatusQuery.
@@ -303,7 +309,7 @@ func (p *promotionImpl) decide(ctx workflow.Context, force bool, operator string
 	d := core.DecidePromotion(core.PromotionFacts{
 		Now: now, Stage: p.in.StageName, SourceName: cfg.FromStage(), Config: cfg,
 		PausedBy: p.state.PausedBy, Disabled: p.state.Disabled,
-		Current: load.Current, Source: load.Source, Candidates: p.state.Candidates, Bad: load.Bad,
+		Current: load.Current, Source: load.Source, Candidates: p.state.Candidates, Bad: load.Bad, FailedHere: p.state.FailedHere,
 		Woken: p.state.Woken, Force: force,
 	})
 	p.state.Candidates = d.Keep
@@ -374,9 +380,13 @@ func (p *promotionImpl) apply(ctx workflow.Context, cfg core.PromoteConfig, load
 			}
 		case activities.NoticeVerdict:
 			pr := p.state.Promoted
-			if pr == nil || pr.DeployID != n.DeployID || (n.State != core.StateFailing && n.State != core.AcceptanceRejected) {
+			if pr == nil || pr.DeployID != n.DeployID || pr.Failed || (n.State != core.StateFailing && n.State != core.AcceptanceRejected) {
 				continue
 			}
+			// Once per promoted deploy: a verdict may be told again (signals are at least
+			// once, a deploy may go FAILING twice), and a person's resume must stick.
+			pr.Failed = true
+			p.noteFailed(pr)
 			rollback, disable := core.PromotionFailOutcome(cfg.FailPolicy)
 			if rollback {
 				req := AutoRollbackRequest{DeployID: n.DeployID, Reason: fmt.Sprintf("promoted deploy %s went %s; the promotion's failPolicy is ROLLBACK", n.DeployID, n.State)}
@@ -388,6 +398,20 @@ func (p *promotionImpl) apply(ctx workflow.Context, cfg core.PromoteConfig, load
 				p.state.Disabled = core.FailDisableReason(cfg.FailPolicy, n.DeployID, n.State)
 			}
 		}
+	}
+}
+
+// noteFailed remembers that pr's build failed here, forgetting the oldest beyond the
+// queue's bound (those are older than every candidate the queue can hold).
+func (p *promotionImpl) noteFailed(pr *PromotedDeploy) {
+	if p.state.FailedHere == nil {
+		p.state.FailedHere = map[string]string{}
+	}
+	p.state.FailedHere[pr.BuildID] = pr.DeployID
+	p.state.FailedOrder = append(p.state.FailedOrder, pr.BuildID)
+	for len(p.state.FailedOrder) > core.MaxPromotionCandidates {
+		delete(p.state.FailedHere, p.state.FailedOrder[0])
+		p.state.FailedOrder = p.state.FailedOrder[1:]
 	}
 }
 

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/workflows"
+)
+
+// pipelineView is what these tests read of GET /v1/pipelines/{env}.
+type pipelineView struct {
+	Stages []struct {
+		StageName string
+		Source    string
+		Current   *struct{ ID, BuildID, State, Operator, Type string }
+		Promotion *struct {
+			Why, Disabled, PausedBy string
+			NextScheduleTime        *time.Time
+			ScheduleID              string
+		}
+		PromotionError string
+	}
+}
+
+func readPipeline(t *testing.T, s *runningStack) pipelineView {
+	t.Helper()
+	var p pipelineView
+	s.call(t, "GET", "/v1/pipelines/hello", nil, 200, &p)
+	return p
+}
+
+// waitStageOn waits until stage's current deploy is of build and in state.
+func waitStageOn(t *testing.T, s *runningStack, stage, build, state string) (deployID string) {
+	t.Helper()
+	waitFor(t, 90*time.Second, fmt.Sprintf("%s on build %s %s", stage, build, state), func() (bool, string) {
+		for _, st := range readPipeline(t, s).Stages {
+			if st.StageName != stage {
+				continue
+			}
+			why := ""
+			if st.Promotion != nil {
+				why = st.Promotion.Why
+			}
+			if st.Current == nil {
+				return false, "no deploy; promotion: " + why + st.PromotionError
+			}
+			deployID = st.Current.ID
+			return st.Current.BuildID == build && st.Current.State == state,
+				fmt.Sprintf("%s %s %s by %s; promotion: %s%s", st.Current.Type, st.Current.BuildID, st.Current.State, st.Current.Operator, why, st.PromotionError)
+		}
+		return false, "no stage " + stage
+	})
+	return deployID
+}
+
+// TestPipelinePromotesCanaryStagingProd: three stages with one real agent each, canary
+// promoting new builds, staging what canary qualified, prod what staging qualified.
+// Publishing one build reaches prod with no further call; a build that fails on canary
+// stops there and canary rolls back (fail policy ROLLBACK, which also turns canary's
+// promotion off until resumed); a schedule-driven promotion (a Temporal Schedule every
+// few seconds) moves the next build from canary to staging and on to prod.
+func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
+	s := startTestStack(t, t.TempDir())
+	// host-1 cannot start build version 2: canary fails on it.
+	startFleet(t, s, 3, "host-1")
+	stages := []struct{ name, host, promote string }{
+		{"canary", "host-1", `{"source":"BUILD","onEvent":true,"failPolicy":"ROLLBACK"}`},
+		{"staging", "host-2", `{"source":"canary","onEvent":true}`},
+		{"prod", "host-3", `{"source":"staging","onEvent":true}`},
+	}
+	for _, st := range stages {
+		s.call(t, "POST", "/v1/envs", map[string]any{"envName": "hello", "stageName": st.name, "buildName": "hello",
+			"maxParallel": 1, "stuckTimeoutSeconds": 60, "promote": rawJSON(st.promote)}, 201, nil)
+		s.call(t, "PUT", "/v1/envs/hello/"+st.name+"/capacity", map[string]any{"hosts": []string{st.host}, "groups": []string{}}, 200, nil)
+	}
+
+	b1 := publishMarkerBuild(t, s, "1")
+	canary1 := waitStageOn(t, s, "canary", b1, "SUCCEEDING")
+	waitStageOn(t, s, "staging", b1, "SUCCEEDING")
+	prod1 := waitStageOn(t, s, "prod", b1, "SUCCEEDING")
+	var d deployResponse
+	s.call(t, "GET", "/v1/deploys/"+prod1, nil, 200, &d)
+	if d.Deploy.Operator != "promotion:hello/prod" || !strings.Contains(d.Deploy.State, "SUCCEEDING") {
+		t.Errorf("prod's deploy: operator %q state %s, want the promotion as operator", d.Deploy.Operator, d.Deploy.State)
+	}
+
+	// Build 2 fails on canary; canary's failPolicy rolls it back to build 1 and turns its
+	// promotion off; staging and prod keep build 1.
+	b2 := publishMarkerBuild(t, s, "2")
+	waitFor(t, 90*time.Second, "canary rolled back to build 1", func() (bool, string) {
+		var cur struct {
+			Deploy struct{ Type, BuildID, State, StateReason string }
+		}
+		s.call(t, "GET", "/v1/envs/hello/canary/deploys/current", nil, 200, &cur)
+		return cur.Deploy.Type == "ROLLBACK" && cur.Deploy.BuildID == b1 && cur.Deploy.State == "SUCCEEDING",
+			cur.Deploy.Type + " " + cur.Deploy.BuildID + " " + cur.Deploy.State + " " + cur.Deploy.StateReason
+	})
+	waitFor(t, 30*time.Second, "canary's promotion disabled by its fail policy", func() (bool, string) {
+		p := readPipeline(t, s).Stages
+		for _, st := range p {
+			if st.StageName == "canary" && st.Promotion != nil {
+				return strings.Contains(st.Promotion.Disabled, "failPolicy ROLLBACK"), st.Promotion.Why
+			}
+		}
+		return false, "no canary promotion"
+	})
+	for _, st := range readPipeline(t, s).Stages {
+		if (st.StageName == "staging" || st.StageName == "prod") && (st.Current == nil || st.Current.BuildID != b1) {
+			t.Errorf("%s left build 1 after build 2 failed on canary: %+v", st.StageName, st.Current)
+		}
+	}
+	var deploys struct{ Deploys []struct{ BuildID string } }
+	s.call(t, "GET", "/v1/envs/hello/staging/deploys", nil, 200, &deploys)
+	for _, dep := range deploys.Deploys {
+		if dep.BuildID == b2 {
+			t.Errorf("staging deployed build 2, which failed on canary")
+		}
+	}
+
+	// Staging now waits for its schedule; canary's promotion is resumed.
+	s.call(t, "PUT", "/v1/envs/hello/staging", map[string]any{"promote": rawJSON(`{"source":"canary","onEvent":false,"cron":"@every 3s"}`)}, 200, nil)
+	s.call(t, "POST", "/v1/envs/hello/canary/promotion/actions/resume", map[string]any{}, 200, nil)
+	b3 := publishMarkerBuild(t, s, "3")
+	waitStageOn(t, s, "canary", b3, "SUCCEEDING")
+	waitStageOn(t, s, "staging", b3, "SUCCEEDING")
+	prod3 := waitStageOn(t, s, "prod", b3, "SUCCEEDING")
+	var staging deployResponse
+	s.call(t, "GET", "/v1/envs/hello/staging/deploys/current", nil, 200, &staging)
+	if staging.Deploy.Operator != "promotion:hello/staging" {
+		t.Errorf("staging's deploy of build 3 by %q, want its promotion", staging.Deploy.Operator)
+	}
+	for _, st := range readPipeline(t, s).Stages {
+		if st.StageName == "staging" && (st.Promotion == nil || st.Promotion.NextScheduleTime == nil || st.Promotion.ScheduleID != "promote/hello/staging") {
+			t.Errorf("staging's pipeline entry lacks its schedule: %+v", st.Promotion)
+		}
+	}
+	_ = canary1
+	recordHistories(t, s, "promotion",
+		workflows.StageWorkflowID("hello", "canary"), workflows.PromotionWorkflowID("hello", "canary"),
+		workflows.PromotionWorkflowID("hello", "staging"), workflows.PromotionWorkflowID("hello", "prod"),
+		workflows.DeployWorkflowID(prod3))
+}
+
+// rawJSON passes a JSON text through s.call's marshalling as it is.
+type rawJSON string
+
+// MarshalJSON implements json.Marshaler.
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
