@@ -137,6 +137,19 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 		}
 	}
 	_ = canary1
+	out, err := runCommand(t, "pipeline", "hello", "--url", s.apiURL, "--token", s.adminToken)
+	if err != nil {
+		t.Fatalf("teletraan pipeline hello: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[1], "canary") || !strings.HasPrefix(lines[2], "staging") || !strings.HasPrefix(lines[3], "prod") ||
+		!strings.HasPrefix(lines[4], "dev") || !strings.Contains(lines[3], b3) || !strings.Contains(lines[3], "qualify in staging") {
+		t.Errorf("teletraan pipeline hello:\n%s\nwant canary, staging, prod in order with prod on build 3 and why it waits, then dev", out)
+	}
+	out, err = runCommand(t, "promotion", "pause", "hello", "prod", "--url", s.apiURL, "--token", s.adminToken)
+	if err != nil || !strings.Contains(out, "paused:   by ") {
+		t.Errorf("teletraan promotion pause hello prod: %v\n%s", err, out)
+	}
 	recordHistories(t, s, "promotion",
 		workflows.StageWorkflowID("hello", "canary"), workflows.PromotionWorkflowID("hello", "canary"),
 		workflows.PromotionWorkflowID("hello", "staging"), workflows.PromotionWorkflowID("hello", "prod"),
