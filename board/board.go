@@ -55,6 +55,7 @@ func (b *Board) Register(engine *gin.Engine) {
 	engine.GET("/envs/:env/:stage/builds", b.builds)
 	engine.GET("/envs/:env/:stage/builds/compare", b.compareBuilds)
 	engine.GET("/deploys/:id", b.deployDetail)
+	engine.GET("/pipelines/:env", b.pipeline)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		panic("board: embedded static files: " + err.Error())

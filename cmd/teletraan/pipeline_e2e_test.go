@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/teletraan-on-temporal/teletraan/board/browsertest"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
@@ -146,14 +149,57 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 		!strings.HasPrefix(lines[4], "dev") || !strings.Contains(lines[3], b3) || !strings.Contains(lines[3], "qualify in staging") {
 		t.Errorf("teletraan pipeline hello:\n%s\nwant canary, staging, prod in order with prod on build 3 and why it waits, then dev", out)
 	}
-	out, err = runCommand(t, "promotion", "pause", "hello", "prod", "--url", s.apiURL, "--token", s.adminToken)
+	out, err = runCommand(t, "promotion", "pause", "hello", "staging", "--url", s.apiURL, "--token", s.adminToken)
 	if err != nil || !strings.Contains(out, "paused:   by ") {
-		t.Errorf("teletraan promotion pause hello prod: %v\n%s", err, out)
+		t.Errorf("teletraan promotion pause hello staging: %v\n%s", err, out)
 	}
+	pipelineInChromium(t, s, b3)
 	recordHistories(t, s, "promotion",
 		workflows.StageWorkflowID("hello", "canary"), workflows.PromotionWorkflowID("hello", "canary"),
 		workflows.PromotionWorkflowID("hello", "staging"), workflows.PromotionWorkflowID("hello", "prod"),
 		workflows.DeployWorkflowID(prod3))
+}
+
+// pipelineInChromium checks the pipeline page: each stage's build and its promotion's
+// why line, the arrows between stages, and the pause and resume buttons.
+func pipelineInChromium(t *testing.T, s *runningStack, build string) {
+	t.Helper()
+	if browsertest.Path(t) == "" {
+		return
+	}
+	ctx := browsertest.Start(t, 2*time.Minute)
+	show := `Array.from(document.querySelectorAll('.pipe-stage')).map(e => e.dataset.stage + ': ' + e.querySelector('.pipe-build').textContent + ' / ' + ((e.querySelector('.pipe-why') || {}).textContent || '-')).join(' | ') + ' status=' + document.getElementById('status').textContent`
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.apiURL+"/pipelines/hello"), chromedp.WaitVisible(chromedp.CSS("#pipeline"))); err != nil {
+		t.Fatal(err)
+	}
+	order := browsertest.Eval(t, ctx, `Array.from(document.querySelectorAll('.pipe-stage')).map(e => e.dataset.stage).join(' ')`)
+	if order != "canary staging prod dev" {
+		t.Errorf("pipeline page order %q, want canary staging prod dev", order)
+	}
+	if n := browsertest.Eval(t, ctx, `String(document.querySelectorAll('.pipe-arrow').length)`); n != "3" {
+		t.Errorf("%s arrows between four stages, want 3", n)
+	}
+	for _, st := range []string{"canary", "staging", "prod"} {
+		browsertest.WaitFor(t, ctx, 20*time.Second, st+" on build 3 with its why line",
+			`(() => { const e = document.querySelector('.pipe-stage[data-stage="`+st+`"]'); return e.querySelector('.pipe-build').textContent === `+browsertest.JSString(build)+
+				` && !e.querySelector('.pipe-why').textContent.includes('asking'); })()`, show)
+	}
+	browsertest.WaitFor(t, ctx, 10*time.Second, "staging's why line says who paused it",
+		`document.querySelector('.pipe-stage[data-stage="staging"] .pipe-why').textContent.includes('paused by')`, show)
+	browsertest.WaitFor(t, ctx, 10*time.Second, "prod's why line says what it waits for",
+		`document.querySelector('.pipe-stage[data-stage="prod"] .pipe-why').textContent.includes('qualify in staging')`, show)
+	browsertest.Screenshot(t, ctx, "pipeline-1-three-stages")
+	browsertest.Eval(t, ctx, `(window.prompt = () => 'back on', 'ok')`)
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#token"), s.adminToken),
+		chromedp.Click(chromedp.CSS("#save-token")),
+		chromedp.Click(chromedp.CSS(`.pipe-stage[data-stage="staging"] button[data-promotion-action="resume"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, ctx, 20*time.Second, "the resume accepted and staging's why line no longer paused",
+		`document.getElementById('status').textContent.includes('accepted') && !document.querySelector('.pipe-stage[data-stage="staging"] .pipe-why').textContent.includes('paused by')`, show)
+	browsertest.Screenshot(t, ctx, "pipeline-2-resumed")
 }
 
 // rawJSON passes a JSON text through s.call's marshalling as it is.
