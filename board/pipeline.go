@@ -17,6 +17,8 @@ type pipelineStage struct {
 	Stage  schema.Stage
 	Source string
 	Deploy *schema.Deploy
+	// FromPrevious says the stage promotes from the one drawn before it: an arrow joins them.
+	FromPrevious bool
 }
 
 type pipelineView struct {
@@ -48,6 +50,7 @@ func (b *Board) pipeline(c *gin.Context) {
 		ps := pipelineStage{Stage: byName[name]}
 		if p := ps.Stage.Promote; p != nil {
 			ps.Source = p.Source
+			ps.FromPrevious = len(v.Stages) > 0 && p.FromStage() == v.Stages[len(v.Stages)-1].Stage.StageName
 		}
 		if id := ps.Stage.CurrentDeployID; id != "" {
 			d, err := b.Store.GetDeploy(ctx, id)
