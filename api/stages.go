@@ -234,6 +234,14 @@ func (s *server) deleteStage(c *gin.Context) {
 		return
 	}
 	s.logger.Info("stage deleted", "env", env, "stage", stage, "operator", operator)
+	if gone.Promote != nil && s.promoter != nil {
+		// Its promotion ends and its schedule goes with it; the stage is gone either way.
+		ended := *gone
+		ended.Promote = nil
+		if err := s.promoter.ConfigChanged(ctx, &ended); err != nil {
+			s.logger.WarnContext(ctx, "could not end the deleted stage's auto-promotion", "env", env, "stage", stage, "error", err)
+		}
+	}
 	c.JSON(http.StatusOK, stageJSON(gone))
 }
 
