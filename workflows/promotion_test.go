@@ -2,13 +2,17 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
@@ -484,4 +488,31 @@ func TestPromotionSeesLatestFromTheStore(t *testing.T) {
 		f.end()
 	})
 	runPromotion(t, env)
+}
+
+func TestPromotionContinuesAsNewKeepingItsState(t *testing.T) {
+	f, env := newPromoStage(t, core.PromoteConfig{Source: core.PromoteSourceBuild, OnEvent: true})
+	f.current.State = core.StateRunning // nothing is promoted: the queue only grows
+	at(env, time.Minute, func() {
+		env.UpdateWorkflow(workflows.PausePromotionUpdate, "pause", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("pause: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.PromotionActionRequest{Operator: "carol"})
+	})
+	for i := range 205 {
+		at(env, 2*time.Minute+time.Duration(i)*time.Second, func() {
+			notice(env, activities.PromotionNotice{Kind: activities.NoticeCandidate, Candidate: candidate(fmt.Sprintf("b%03d", i), i)})
+		})
+	}
+	env.ExecuteWorkflow(workflows.PromotionWorkflow, promoInput)
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("after 205 notices the workflow ended with %v, want it to continue as new", err)
+	}
+	var next workflows.PromotionInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if s := next.State; s == nil || s.PausedBy != "carol" || len(s.Candidates)+len(s.Notices) == 0 || len(s.Candidates) > core.MaxPromotionCandidates {
+		t.Errorf("state carried over: %+v, want the pause and a bounded queue", next.State)
+	}
 }
