@@ -32,8 +32,6 @@ type Activities struct {
 	// Promoter reaches the promotion and stage workflows for the promotion activities;
 	// nil makes AnnounceDeploy a no-op (a worker without auto-promotion).
 	Promoter StagePromoter
-	// Tags says which builds are tagged bad, for the promotion's candidates.
-	Tags BuildTags
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)

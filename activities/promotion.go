@@ -28,6 +28,9 @@ const (
 	NoticeWake = "wake"
 	// NoticeConfig says the stage's promote config changed.
 	NoticeConfig = "config"
+	// NoticeQualified is the stage workflow's announcement that its deploy qualified
+	// (core.DeployQualified); AnnounceDeploy offers it to the successor stages.
+	NoticeQualified = "qualified"
 )
 
 // PromotionNotice is the payload of the promotion workflow's notice signal.
@@ -67,8 +70,9 @@ type AnnounceDeployInput struct {
 
 // AnnounceDeploy is the stage workflow's one announcement of its deploys: the stage's own
 // promotion hears every start and verdict (a person's deploy may disable it, a promoted
-// deploy may have failed, the stage may be free), and the stages that promote from this
-// one hear of a deploy that qualified (core.DeployQualified), as a candidate.
+// deploy may have failed or been REJECTED, the stage may be free), and the stages that
+// promote from this one hear of a deploy that qualified (NoticeQualified, checked again
+// with core.DeployQualified against the stored deploy), as a candidate.
 func (a *Activities) AnnounceDeploy(ctx context.Context, in AnnounceDeployInput) error {
 	if a.Promoter == nil {
 		return nil
@@ -80,21 +84,21 @@ func (a *Activities) AnnounceDeploy(ctx context.Context, in AnnounceDeployInput)
 	if err != nil {
 		return err
 	}
-	if st.Promote != nil {
+	if in.Kind != NoticeQualified {
+		if st.Promote == nil {
+			return nil
+		}
 		n := PromotionNotice{Kind: in.Kind, DeployID: in.DeployID, State: in.State, Type: in.Type, Operator: in.Operator}
 		if err := a.Promoter.NotifyPromotion(ctx, st, n); err != nil {
 			return fmt.Errorf("tell the promotion of %s/%s: %w", st.EnvName, st.StageName, err)
 		}
-	}
-	if in.Kind != NoticeVerdict {
 		return nil
 	}
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
 		return permanent(err)
 	}
-	// Until stages have acceptance, a deploy qualifies by reaching its success threshold.
-	if (d.Type != core.TypeRegular && d.Type != core.TypeHotfix) || !core.DeployQualified(in.State, d.AcceptanceStatus, false) {
+	if (d.Type != core.TypeRegular && d.Type != core.TypeHotfix) || !core.DeployQualified(d.State, d.AcceptanceStatus, st.Acceptance.HasChecks()) {
 		return nil
 	}
 	next, err := a.Store.PromotionTargets(ctx, st.EnvName, st.StageName)
@@ -171,7 +175,7 @@ func (a *Activities) LoadPromotion(ctx context.Context, in LoadPromotionInput) (
 			if out.Source, err = a.promotionDeploy(ctx, src.CurrentDeployID); err != nil {
 				return out, err
 			}
-			if s := out.Source; s != nil && core.DeployQualified(s.State, s.Acceptance, false) {
+			if s := out.Source; s != nil && core.DeployQualified(s.State, s.Acceptance, src.Acceptance.HasChecks()) {
 				d, err := a.Store.GetDeploy(ctx, s.DeployID)
 				if err != nil {
 					return out, err
@@ -275,18 +279,23 @@ func (a *Activities) StartPromotedDeploy(ctx context.Context, in StartPromotedDe
 	return res, err
 }
 
-// badBuilds is, by build id, the tag that makes each of ids bad.
+// badBuilds is, by build id, the tag that makes each of ids bad (core.BuildIsBad's rule,
+// read by the store).
 func (a *Activities) badBuilds(ctx context.Context, ids []string) (map[string]core.BadBuild, error) {
-	if a.Tags == nil || len(ids) == 0 {
-		return map[string]core.BadBuild{}, nil
+	out := map[string]core.BadBuild{}
+	if len(ids) == 0 {
+		return out, nil
 	}
-	return a.Tags.BadBuilds(ctx, ids)
-}
-
-// BuildTags says which builds are bad; the build tags' store implements it.
-type BuildTags interface {
-	// BadBuilds returns, by build id, the BAD tag that makes each of ids bad.
-	BadBuilds(ctx context.Context, ids []string) (map[string]core.BadBuild, error)
+	tags, err := a.Store.BadBuilds(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, t := range tags {
+		if t != nil {
+			out[id] = core.BadBuild{Operator: t.Operator, Comment: t.Comment}
+		}
+	}
+	return out, nil
 }
 
 // WakePromotionInput is the input of WakePromotion.

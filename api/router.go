@@ -26,6 +26,7 @@ import (
 type Store interface {
 	stageStore
 	buildStore
+	buildTagStore
 	deployStore
 	capacityStore
 	hostStore
@@ -93,6 +94,7 @@ type Deps struct {
 type server struct {
 	stages   stageStore
 	builds   buildStore
+	tags     buildTagStore
 	deploys  deployStore
 	capacity capacityStore
 	hosts    hostStore
@@ -113,6 +115,7 @@ type server struct {
 	openAPIJSON    []byte
 	pings          *pingHub
 	tokens         *tokenCache
+	acceptedHosts  *identityCache
 	alarms         *alarmCache
 	enrollments    *enrollLimiter
 }
@@ -144,6 +147,7 @@ func NewRouter(d Deps) *gin.Engine {
 		metrics:        metrics,
 		stages:         d.Store,
 		builds:         d.Store,
+		tags:           d.Store,
 		deploys:        d.Store,
 		capacity:       d.Store,
 		hosts:          d.Store,
@@ -160,6 +164,7 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
+		acceptedHosts:  newIdentityCache(d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 	}
@@ -218,10 +223,13 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/pipelines/:env", s.pipeline)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
+	v1.PUT("/deploys/:id/acceptance", s.giveAcceptance)
 
 	v1.POST("/builds", s.publishBuild)
 	v1.GET("/builds", s.listBuilds)
 	v1.GET("/builds/:id", s.getBuild)
+	v1.POST("/builds/:id/tags", s.tagBuild)
+	v1.GET("/builds/:id/tags", s.listBuildTags)
 
 	v1.POST("/system/ping", s.ping)
 

@@ -35,6 +35,9 @@ var responseTypes = map[string]any{
 	"ConfigHistory":      historyList{},
 	"HostList":           hostList{},
 	"BuildList":          buildList{},
+	"BuildTag":           BuildTag{},
+	"BuildTagList":       buildTagList{},
+	"EffectiveBuildTag":  EffectiveBuildTag{},
 	"DeployList":         deployList{},
 	"DeployView":         deployView{},
 	"QueuedDeploy":       QueuedDeploy{},
@@ -49,7 +52,7 @@ var responseTypes = map[string]any{
 // requestTypes are the bodies the handlers decode.
 var requestTypes = []any{
 	stageBody{}, publishBuildBody{}, startDeployBody{}, Capacity{},
-	actionBody{}, rollbackBody{}, hotfixBody{}, promoteBody{},
+	actionBody{}, rollbackBody{}, hotfixBody{}, promoteBody{}, tagBody{}, acceptanceBody{},
 }
 
 // wireFields pins the JSON field names of the API's resources, "?" marking those left out
@@ -58,16 +61,18 @@ var requestTypes = []any{
 var wireFields = map[string][]string{
 	"Stage": {"id", "envName", "stageName", "currentDeployId", "lastOperator", "createdAt", "updatedAt",
 		"description", "buildName", "branch", "maxParallel", "maxParallelPct", "successThreshold",
-		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType", "promote?"},
+		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType", "acceptance?", "promote?"},
 	"StageConfig": {"description", "buildName", "branch", "maxParallel", "maxParallelPct", "successThreshold",
-		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType", "promote?"},
+		"stuckTimeoutSeconds", "bakeTimeSeconds", "scriptVariables", "secretVariables", "agentConfigs", "onFailure", "alarms", "stageType", "acceptance?", "promote?"},
 	"Alarm":    {"name", "url"},
 	"Capacity": {"hosts", "groups"},
 	"Build": {"id", "name", "artifactUrl", "checksum", "repo", "branch", "commit", "commitShort", "commitInfo",
-		"commitDate?", "publishInfo", "publisher", "publishedAt"},
+		"commitDate?", "publishInfo", "publisher", "publishedAt", "bad", "tag?"},
+	"BuildTag":          {"id", "buildId", "value", "comment", "operator", "createdAt"},
+	"EffectiveBuildTag": {"id", "buildId", "value", "comment", "operator", "createdAt", "inherited"},
 	"Deploy": {"id", "stageId", "envName", "stageName", "buildId", "fromBuildId", "fromDeployId", "aliasDeployId",
 		"type", "state", "stateReason", "acceptanceStatus", "operator", "description", "workflowId", "total",
-		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?", "bakingUntil?"},
+		"succeeded", "failed", "inFlight", "remaining", "paused", "createdAt", "updatedAt", "succeededAt?", "endedAt?", "bakingUntil?", "acceptance"},
 	"StageHost": {"hostName", "hostId?", "ip?", "groups", "lastPingAt?", "memberBy", "phase", "actions", "agent?", "lastError?"},
 	"Agent": {"hostId", "stageId", "hostName", "deployId", "deployStage", "status", "state", "failCount",
 		"errorCode", "firstDeploy", "startedAt", "stageStartedAt", "updatedAt"},

@@ -49,6 +49,8 @@ type StageConfig struct {
 	// StageType is Teletraan's stage type (core.StageTypes), sent in every goal; agents
 	// export it to scripts as COMPUTE_ENV_TYPE.
 	StageType string `bun:"stage_type,notnull" json:"stageType"`
+	// Acceptance is what a SUCCEEDING deploy must pass to qualify; nil: no acceptance.
+	Acceptance *core.Acceptance `bun:"acceptance,type:text" json:"acceptance,omitempty"`
 	// Promote is the stage's auto-promotion (core.PromoteConfig); nil promotes by hand only.
 	Promote *core.PromoteConfig `bun:"promote,type:text,nullzero" json:"promote,omitempty"`
 }
@@ -188,10 +190,10 @@ func (c *StageConfig) Validate() error {
 	if !slices.Contains(core.StageTypes(), c.StageType) {
 		return core.FieldErrorf("stageType", "%q is not a stage type: use one of %s", c.StageType, strings.Join(core.StageTypes(), ", "))
 	}
-	if err := validateAlarms(c.Alarms); err != nil {
+	if err := c.Acceptance.Validate(); err != nil {
 		return err
 	}
-	return nil
+	return validateAlarms(c.Alarms)
 }
 
 // validateAlarms checks the alarm list: few enough to check before every wave, named
@@ -267,6 +269,10 @@ func (c *StageConfig) normalize() {
 	}
 	if c.StageType == "" {
 		c.StageType = core.StageTypeDefault
+	}
+	// An acceptance config that checks nothing is no acceptance: store none.
+	if !c.Acceptance.HasChecks() {
+		c.Acceptance = nil
 	}
 	if c.Promote != nil {
 		c.Promote.Normalize()

@@ -76,6 +76,10 @@ type fakeStore struct {
 	bakes []activities.SetDeployBakingInput
 	// announced records every AnnounceDeploy call.
 	announced []activities.AnnounceDeployInput
+	// acceptance is the stage's acceptance LoadAcceptance answers (nil: none);
+	// acceptances records every SetAcceptance call as "deploy STATUS: reason".
+	acceptance  *core.Acceptance
+	acceptances []string
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
@@ -128,6 +132,17 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.announced = append(f.announced, in)
+		return nil
+	}).Maybe()
+	env.OnActivity(acts.LoadAcceptance, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.LoadAcceptanceInput) (activities.LoadAcceptanceResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return activities.LoadAcceptanceResult{Acceptance: f.acceptance, OnFailure: f.settings.OnFailure, BuildName: "hello", Commit: "abc1234"}, nil
+	}).Maybe()
+	env.OnActivity(acts.SetAcceptance, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetAcceptanceInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.acceptances = append(f.acceptances, in.DeployID+" "+in.Status+": "+in.Reason)
 		return nil
 	}).Maybe()
 	env.OnActivity(acts.StartRollout, mock.Anything, mock.Anything).Return(f.startRollout).Maybe()
@@ -214,6 +229,13 @@ func (f *fakeStore) awaitWave(_ context.Context, in activities.WaveInput) (core.
 		}
 	}
 	return f.counts(), nil
+}
+
+// acceptanceLog is every SetAcceptance call, in order.
+func (f *fakeStore) acceptanceLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.acceptances...)
 }
 
 func (f *fakeStore) stateLog(deployID string) []string {

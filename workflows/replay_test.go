@@ -25,6 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.StageWorkflow)
 			r.RegisterWorkflow(workflows.DeployWorkflow)
+			r.RegisterWorkflow(workflows.QualificationWorkflow)
 			r.RegisterWorkflow(workflows.PromotionWorkflow)
 			r.RegisterWorkflow(workflows.PromotionWakeWorkflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {

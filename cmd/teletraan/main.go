@@ -58,6 +58,7 @@ func newRootCommand() *cobra.Command {
 	)
 	root.AddCommand(newCLICommands()...)
 	root.AddCommand(newListCommands()...)
+	root.AddCommand(newSimulateCommand(), newSimulateShardCommand())
 	root.AddCommand(newPipelineCommands()...)
 	return root
 }
