@@ -84,14 +84,18 @@ func (a *Activities) AnnounceDeploy(ctx context.Context, in AnnounceDeployInput)
 	if err != nil {
 		return err
 	}
-	if in.Kind != NoticeQualified {
-		if st.Promote == nil {
-			return nil
+	if st.Promote != nil {
+		// A qualified deploy is a verdict to the stage's own promotion: the stage is free.
+		kind := in.Kind
+		if kind == NoticeQualified {
+			kind = NoticeVerdict
 		}
-		n := PromotionNotice{Kind: in.Kind, DeployID: in.DeployID, State: in.State, Type: in.Type, Operator: in.Operator}
+		n := PromotionNotice{Kind: kind, DeployID: in.DeployID, State: in.State, Type: in.Type, Operator: in.Operator}
 		if err := a.Promoter.NotifyPromotion(ctx, st, n); err != nil {
 			return fmt.Errorf("tell the promotion of %s/%s: %w", st.EnvName, st.StageName, err)
 		}
+	}
+	if in.Kind != NoticeQualified {
 		return nil
 	}
 	d, err := a.Store.GetDeploy(ctx, in.DeployID)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // newPipelineCommands returns `teletraan pipeline ENV` and `teletraan promotion
@@ -45,6 +46,9 @@ candidate its auto-promotion would deploy and why it waits, and the schedule's n
 					build, state, acceptance := "-", "-", "-"
 					if s.Current != nil {
 						build, state, acceptance = s.Current.BuildID, s.Current.State, s.Current.AcceptanceStatus
+						if acceptance == core.AcceptancePendingDeploy {
+							acceptance = "none" // nothing ran: no acceptance configured then
+						}
 					}
 					from, next, why, sched := "manual", "-", "-", "-"
 					if s.Source != "" {

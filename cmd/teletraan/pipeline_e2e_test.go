@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,38 +62,66 @@ func waitStageOn(t *testing.T, s *runningStack, stage, build, state string) (dep
 }
 
 // TestPipelinePromotesCanaryStagingProd: three stages with one real agent each, canary
-// promoting new builds, staging what canary qualified, prod what staging qualified.
-// Publishing one build reaches prod with no further call; a build that fails on canary
-// stops there and canary rolls back (fail policy ROLLBACK, which also turns canary's
-// promotion off until resumed); a schedule-driven promotion (a Temporal Schedule every
-// few seconds) moves the next build from canary to staging and on to prod.
+// promoting new builds and qualifying them with an HTTP acceptance against a server the
+// test runs, staging promoting what canary qualified and qualifying it with a command the
+// worker runs, prod promoting what staging qualified. Publishing one build reaches prod with
+// no further call; a build whose canary acceptance fails stops there and canary rolls back
+// (fail policy ROLLBACK, which also turns canary's promotion off until resumed); a BAD tag
+// stops the next build; once tagged GOOD, promote-now takes it to canary and a
+// schedule-driven promotion (a Temporal Schedule every few seconds) moves it on.
 func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
-	s := startTestStack(t, t.TempDir())
-	// host-1 cannot start build version 2: canary fails on it.
-	startFleet(t, s, 3, "host-1")
-	stages := []struct{ name, host, promote string }{
-		{"canary", "host-1", `{"source":"BUILD","onEvent":true,"failPolicy":"ROLLBACK"}`},
-		{"staging", "host-2", `{"source":"canary","onEvent":true}`},
-		{"prod", "host-3", `{"source":"staging","onEvent":true}`},
+	var checked atomic.Int32
+	checks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		checked.Add(1)
+		// Build 2 is broken: its health check fails on canary.
+		if strings.HasSuffix(r.URL.Path, "c0ffee2") {
+			http.Error(w, "health: 0 of 3 checks pass", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "healthy")
+	}))
+	defer checks.Close()
+	s := startTestStackWith(t, t.TempDir(), func(c *devConfig) { c.allowCommands = true })
+	startFleet(t, s, 3)
+	stages := []struct {
+		name, host, promote string
+		acceptance          map[string]any
+	}{
+		{"canary", "host-1", `{"source":"BUILD","onEvent":true,"failPolicy":"ROLLBACK"}`,
+			map[string]any{"http": []map[string]any{{"name": "health", "url": checks.URL + "/health/{build}", "bodyContains": "healthy"}}}},
+		{"staging", "host-2", `{"source":"canary","onEvent":true}`,
+			map[string]any{"command": map[string]any{"run": `test "$TELETRAAN_STAGE" = staging && echo "suite passed for $TELETRAAN_DEPLOY_ID"`, "timeoutSeconds": 60}}},
+		{"prod", "host-3", `{"source":"staging","onEvent":true}`, nil},
 	}
 	for _, st := range stages {
 		s.call(t, "POST", "/v1/envs", map[string]any{"envName": "hello", "stageName": st.name, "buildName": "hello",
 			"maxParallel": 1, "stuckTimeoutSeconds": 60, "promote": rawJSON(st.promote)}, 201, nil)
 		s.call(t, "PUT", "/v1/envs/hello/"+st.name+"/capacity", map[string]any{"hosts": []string{st.host}, "groups": []string{}}, 200, nil)
+		if st.acceptance != nil {
+			// A command acceptance is taken once the worker that runs commands polls.
+			waitFor(t, 30*time.Second, st.name+" to take its acceptance", func() (bool, string) {
+				code, body := tryCall(s, "PUT", "/v1/envs/hello/"+st.name, map[string]any{"acceptance": st.acceptance})
+				return code == 200, body
+			})
+		}
 	}
 
 	b1 := publishMarkerBuild(t, s, "1")
 	canary1 := waitStageOn(t, s, "canary", b1, "SUCCEEDING")
-	waitStageOn(t, s, "staging", b1, "SUCCEEDING")
+	waitAcceptance(t, s, canary1, "ACCEPTED")
+	staging1 := waitStageOn(t, s, "staging", b1, "SUCCEEDING")
+	if a := waitAcceptance(t, s, staging1, "ACCEPTED"); len(a.Evidence) == 0 || !strings.Contains(a.Evidence[len(a.Evidence)-1].Output, "suite passed for "+staging1) {
+		t.Errorf("staging's command acceptance evidence: %+v", a.Evidence)
+	}
 	prod1 := waitStageOn(t, s, "prod", b1, "SUCCEEDING")
 	var d deployResponse
 	s.call(t, "GET", "/v1/deploys/"+prod1, nil, 200, &d)
-	if d.Deploy.Operator != "promotion:hello/prod" || !strings.Contains(d.Deploy.State, "SUCCEEDING") {
-		t.Errorf("prod's deploy: operator %q state %s, want the promotion as operator", d.Deploy.Operator, d.Deploy.State)
+	if d.Deploy.Operator != "promotion:hello/prod" {
+		t.Errorf("prod's deploy: operator %q, want the promotion", d.Deploy.Operator)
 	}
 
-	// Build 2 fails on canary; canary's failPolicy rolls it back to build 1 and turns its
-	// promotion off; staging and prod keep build 1.
+	// Build 2 fails canary's acceptance; canary's failPolicy rolls it back to build 1 and
+	// turns its promotion off; staging and prod keep build 1.
 	b2 := publishMarkerBuild(t, s, "2")
 	waitFor(t, 90*time.Second, "canary rolled back to build 1", func() (bool, string) {
 		var cur struct {
@@ -101,10 +132,9 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 			cur.Deploy.Type + " " + cur.Deploy.BuildID + " " + cur.Deploy.State + " " + cur.Deploy.StateReason
 	})
 	waitFor(t, 30*time.Second, "canary's promotion disabled by its fail policy", func() (bool, string) {
-		p := readPipeline(t, s).Stages
-		for _, st := range p {
+		for _, st := range readPipeline(t, s).Stages {
 			if st.StageName == "canary" && st.Promotion != nil {
-				return strings.Contains(st.Promotion.Disabled, "failPolicy ROLLBACK"), st.Promotion.Why
+				return strings.Contains(st.Promotion.Disabled, "went REJECTED (failPolicy ROLLBACK"), st.Promotion.Why
 			}
 		}
 		return false, "no canary promotion"
@@ -122,11 +152,31 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 		}
 	}
 
-	// Staging now waits for its schedule; canary's promotion is resumed.
+	// A BAD tag on build 2 stops build 3 (a later build of its branch) at canary's door.
 	s.call(t, "PUT", "/v1/envs/hello/staging", map[string]any{"promote": rawJSON(`{"source":"canary","onEvent":false,"cron":"@every 3s"}`)}, 200, nil)
 	s.call(t, "POST", "/v1/envs/hello/canary/promotion/actions/resume", map[string]any{}, 200, nil)
+	s.call(t, "POST", "/v1/builds/"+b2+"/tags", map[string]any{"value": "BAD", "comment": "crashes on start"}, 201, nil)
 	b3 := publishMarkerBuild(t, s, "3")
-	waitStageOn(t, s, "canary", b3, "SUCCEEDING")
+	waitFor(t, 30*time.Second, "canary's promotion to refuse build 3 as BAD", func() (bool, string) {
+		for _, st := range readPipeline(t, s).Stages {
+			if st.StageName == "canary" && st.Promotion != nil {
+				return strings.Contains(st.Promotion.Why, "build "+b3+" tagged BAD by") && strings.Contains(st.Promotion.Why, "crashes on start"), st.Promotion.Why
+			}
+		}
+		return false, "no canary promotion"
+	})
+	if cur := currentOf(t, s, "canary"); cur.BuildID != b1 {
+		t.Errorf("canary runs %s, want build 1 still: build 3 is BAD", cur.BuildID)
+	}
+
+	// Tagged GOOD, build 3 goes to canary by promote-now, and on by the schedule.
+	s.call(t, "POST", "/v1/builds/"+b3+"/tags", map[string]any{"value": "GOOD", "comment": "fixed in 3"}, 201, nil)
+	var now struct{ DeployID string }
+	s.call(t, "POST", "/v1/envs/hello/canary/promotion/actions/now", map[string]any{"description": "tagged GOOD"}, 200, &now)
+	if now.DeployID == "" {
+		t.Fatalf("promote now started no deploy")
+	}
+	waitAcceptance(t, s, waitStageOn(t, s, "canary", b3, "SUCCEEDING"), "ACCEPTED")
 	waitStageOn(t, s, "staging", b3, "SUCCEEDING")
 	prod3 := waitStageOn(t, s, "prod", b3, "SUCCEEDING")
 	var staging deployResponse
@@ -139,15 +189,17 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 			t.Errorf("staging's pipeline entry lacks its schedule: %+v", st.Promotion)
 		}
 	}
-	_ = canary1
+	if checked.Load() < 3 {
+		t.Errorf("canary's health check was asked %d times, want one per canary deploy at least", checked.Load())
+	}
 	out, err := runCommand(t, "pipeline", "hello", "--url", s.apiURL, "--token", s.adminToken)
 	if err != nil {
 		t.Fatalf("teletraan pipeline hello: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 5 || !strings.HasPrefix(lines[1], "canary") || !strings.HasPrefix(lines[2], "staging") || !strings.HasPrefix(lines[3], "prod") ||
-		!strings.HasPrefix(lines[4], "dev") || !strings.Contains(lines[3], b3) || !strings.Contains(lines[3], "qualify in staging") {
-		t.Errorf("teletraan pipeline hello:\n%s\nwant canary, staging, prod in order with prod on build 3 and why it waits, then dev", out)
+		!strings.HasPrefix(lines[4], "dev") || !strings.Contains(lines[3], b3) || !strings.Contains(lines[1], "ACCEPTED") || !strings.Contains(lines[3], "none") || !strings.Contains(lines[3], "qualify in staging") {
+		t.Errorf("teletraan pipeline hello:\n%s\nwant canary (ACCEPTED), staging, prod (no acceptance) in order with prod on build 3 and why it waits, then dev", out)
 	}
 	out, err = runCommand(t, "promotion", "pause", "hello", "staging", "--url", s.apiURL, "--token", s.adminToken)
 	if err != nil || !strings.Contains(out, "paused:   by ") {
@@ -157,7 +209,17 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 	recordHistories(t, s, "promotion",
 		workflows.StageWorkflowID("hello", "canary"), workflows.PromotionWorkflowID("hello", "canary"),
 		workflows.PromotionWorkflowID("hello", "staging"), workflows.PromotionWorkflowID("hello", "prod"),
-		workflows.DeployWorkflowID(prod3))
+		workflows.DeployWorkflowID(prod3), workflows.StageWorkflowID("hello", "staging"))
+}
+
+// currentOf is stage's current deploy.
+func currentOf(t *testing.T, s *runningStack, stage string) struct{ ID, BuildID, State string } {
+	t.Helper()
+	var cur struct {
+		Deploy struct{ ID, BuildID, State string }
+	}
+	s.call(t, "GET", "/v1/envs/hello/"+stage+"/deploys/current", nil, 200, &cur)
+	return cur.Deploy
 }
 
 // pipelineInChromium checks the pipeline page: each stage's build and its promotion's
