@@ -19,6 +19,9 @@ type pipelineStage struct {
 	Deploy *schema.Deploy
 	// FromPrevious says the stage promotes from the one drawn before it: an arrow joins them.
 	FromPrevious bool
+	// TakesVerdict says the stage's acceptance waits for an external verdict: Accept and
+	// Reject are offered while its deploy's acceptance is PENDING_ACCEPT.
+	TakesVerdict bool
 }
 
 type pipelineView struct {
@@ -48,6 +51,7 @@ func (b *Board) pipeline(c *gin.Context) {
 	v := pipelineView{Env: env}
 	for _, name := range core.PipelineOrder(configs) {
 		ps := pipelineStage{Stage: byName[name]}
+		ps.TakesVerdict = ps.Stage.Acceptance != nil && ps.Stage.Acceptance.External != nil
 		if p := ps.Stage.Promote; p != nil {
 			ps.Source = p.Source
 			ps.FromPrevious = len(v.Stages) > 0 && p.FromStage() == v.Stages[len(v.Stages)-1].Stage.StageName

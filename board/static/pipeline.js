@@ -1,6 +1,7 @@
 // The pipeline page: it fills in each stage's promotion (why it waits, the next candidate,
 // the schedule's next wake) from GET /v1/pipelines/{env} and keeps builds and states
-// current, every few seconds; the buttons pause, resume or promote a stage now. Data from
+// current, every few seconds; the buttons pause, resume or promote a stage now, and give a
+// deploy waiting for an external verdict its Accept or Reject (board.js sends those). Data from
 // the server is only ever written with textContent.
 (function () {
   "use strict";
@@ -22,6 +23,11 @@
         set(li, "pipe-state", s.current.state + (s.current.operator ? " by " + s.current.operator : ""));
         var acc = s.current.acceptanceStatus;
         set(li, "pipe-acceptance", acc === "PENDING_DEPLOY" || !acc ? "no acceptance configured" : acc);
+        var verdict = li.querySelector(".pipe-verdict");
+        if (verdict) {
+          verdict.dataset.deploy = s.current.id;
+          verdict.hidden = acc !== "PENDING_ACCEPT";
+        }
       }
       var pr = s.promotion;
       if (pr) {

@@ -262,6 +262,24 @@ func pipelineInChromium(t *testing.T, s *runningStack, build string) {
 	browsertest.WaitFor(t, ctx, 20*time.Second, "the resume accepted and staging's why line no longer paused",
 		`document.getElementById('status').textContent.includes('accepted') && !document.querySelector('.pipe-stage[data-stage="staging"] .pipe-why').textContent.includes('paused by')`, show)
 	browsertest.Screenshot(t, ctx, "pipeline-2-resumed")
+
+	// Prod now waits for a person's verdict; the pipeline page offers Accept once a build
+	// gets there, and the click records it.
+	s.call(t, "PUT", "/v1/envs/hello/prod", map[string]any{"acceptance": map[string]any{"external": map[string]any{"deadlineSeconds": 600}}}, 200, nil)
+	b4 := publishMarkerBuild(t, s, "4")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.apiURL+"/pipelines/hello"), chromedp.WaitVisible(chromedp.CSS("#pipeline"))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Eval(t, ctx, `(window.prompt = () => 'looks good', 'ok')`)
+	browsertest.WaitFor(t, ctx, 90*time.Second, "prod waiting for a verdict on build 4, with Accept offered",
+		`(() => { const e = document.querySelector('.pipe-stage[data-stage="prod"]'); const v = e.querySelector('.pipe-verdict');
+			return e.querySelector('.pipe-build').textContent === `+browsertest.JSString(b4)+` && v && !v.hidden; })()`, show)
+	browsertest.Screenshot(t, ctx, "pipeline-3-verdict-pending")
+	prod4 := currentOf(t, s, "prod").ID
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.pipe-stage[data-stage="prod"] button[data-verdict="ACCEPTED"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitAcceptance(t, s, prod4, "ACCEPTED")
 }
 
 // rawJSON passes a JSON text through s.call's marshalling as it is.
