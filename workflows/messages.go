@@ -56,6 +56,9 @@ type StageState struct {
 	Started int
 	// Queued is the REGULAR request waiting for a HOTFIX or ROLLBACK to reach a verdict.
 	Queued *QueuedRequest `json:",omitempty"`
+	// Unannounced are the announcements to the promotions that the previous run sent but
+	// did not see acknowledged; this run sends them again.
+	Unannounced []activities.AnnounceDeployInput `json:",omitempty"`
 }
 
 // QueuedRequest is a queued start-deploy request as the stage workflow keeps it.

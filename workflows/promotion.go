@@ -232,6 +232,8 @@ func (p *promotionImpl) run(ctx workflow.Context) error {
 	notices := workflow.GetSignalChannel(ctx, PromotionNoticeSignal)
 	for {
 		p.take(notices)
+		// Cleared before deciding, so that a pause or resume arriving meanwhile decides again.
+		p.dirty = false
 		if err := p.turn.Lock(ctx); err != nil {
 			return err
 		}
@@ -244,13 +246,13 @@ func (p *promotionImpl) run(ctx workflow.Context) error {
 			// The stage lost its promote config (or was deleted): nothing to promote to.
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
-		p.dirty = false
 		wake := func() bool {
 			return notices.Len() > 0 || p.dirty || p.taken >= promotionRunNotices || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 		}
 		var waitErr error
 		if w := p.status.WaitUntil; w != nil {
-			_, waitErr = workflow.AwaitWithTimeout(ctx, w.Sub(workflow.Now(ctx)), wake)
+			// A durable timer: the delay or the window, however long, survives any worker.
+			_, waitErr = workflow.AwaitWithTimeout(ctx, max(w.Sub(workflow.Now(ctx)), time.Second), wake)
 		} else {
 			waitErr = workflow.Await(ctx, wake)
 		}

@@ -49,7 +49,7 @@ type stageImpl struct {
 	// announces is whether this run announces its deploys to the promotions
 	// (stageAnnouncesChange); announcing holds the announcements not yet acknowledged.
 	announces  bool
-	announcing []workflow.Future
+	announcing []pendingAnnouncement
 }
 
 // stageStateRulesChange gates, for a whole run, the re-check of an accepted pause or abort

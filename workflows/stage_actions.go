@@ -173,6 +173,8 @@ func PromotionRefusal(req StartDeployRequest, cur *DeployRef, queued bool) strin
 		return fmt.Sprintf("stale promotion: the stage's current deploy is %s now, not %s", cur.DeployID, req.ExpectCurrent)
 	case cur != nil && !cur.Aborting && (cur.State == "" || cur.State == core.StateRunning):
 		return fmt.Sprintf("deploy %s is still running; the promotion waits for its verdict", cur.DeployID)
+	case cur != nil && !cur.Aborting && (cur.Qualifying || (cur.State == core.StateSucceeding && !cur.QualifyChecked)):
+		return fmt.Sprintf("deploy %s awaits its acceptance verdict; the promotion waits for it", cur.DeployID)
 	case queued:
 		return "a deploy is queued on the stage; the promotion waits for it"
 	}

@@ -47,6 +47,7 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
 	qualified := workflow.GetSignalChannel(ctx, QualificationVerdictSignal)
+	s.announceCarried(ctx)
 	for {
 		if err := s.releaseQueue(ctx); err != nil {
 			return err
@@ -86,7 +87,8 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 		// Signals that arrived meanwhile must not be lost across the new run.
 		s.takeNotices(ctx, finished, verdicts)
 		s.takeQualifications(ctx, qualified)
-		s.awaitAnnounced(ctx)
+		// Nor may an announcement: the new run sends again those not acknowledged yet.
+		s.keepUnannounced()
 		next := s.in
 		state := s.state
 		next.State = &state
