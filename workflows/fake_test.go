@@ -74,8 +74,10 @@ type fakeStore struct {
 	stateTimes map[string][]time.Time
 	// bakes records every SetDeployBaking call.
 	bakes []activities.SetDeployBakingInput
-	// announced records every AnnounceDeploy call.
-	announced []activities.AnnounceDeployInput
+	// announced records every AnnounceDeploy call; announceDelay is how long (test clock)
+	// each takes.
+	announced     []activities.AnnounceDeployInput
+	announceDelay time.Duration
 	// acceptance is the stage's acceptance LoadAcceptance answers (nil: none);
 	// acceptances records every SetAcceptance call as "deploy STATUS: reason".
 	acceptance  *core.Acceptance
@@ -128,7 +130,7 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		return f.target, nil
 	}).Maybe()
 	env.OnActivity(acts.AwaitDeployClosed, mock.Anything, mock.Anything).Return(f.awaitDeployClosed).Maybe()
-	env.OnActivity(acts.AnnounceDeploy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AnnounceDeployInput) error {
+	env.OnActivity(acts.AnnounceDeploy, mock.Anything, mock.Anything).After(f.announceDelay).Return(func(_ context.Context, in activities.AnnounceDeployInput) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.announced = append(f.announced, in)

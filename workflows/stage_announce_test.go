@@ -1,11 +1,15 @@
 package workflows_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/core"
@@ -67,5 +71,41 @@ func TestStageAnnouncesDeploysAndRefusesStalePromotions(t *testing.T) {
 		if a.DeployID == "d3" && a.Kind == activities.NoticeStarted && a.Operator != "alice" {
 			t.Errorf("d3's start announced operator %q, want alice", a.Operator)
 		}
+	}
+}
+
+// TestUnacknowledgedAnnouncementsCrossContinueAsNew: an announcement still under way when
+// the stage continues as new goes into the next run's state, which sends it again.
+func TestUnacknowledgedAnnouncementsCrossContinueAsNew(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	store := &fakeStore{hosts: 2, announceDelay: time.Hour}
+	store.register(env)
+	env.OnWorkflow(workflows.DeployWorkflow, mock.Anything, mock.Anything).Return(outlivingDeploy)
+	env.RegisterDelayedCallback(func() { sendDeploy(env, deployRequest("d1"), &updateResult{}) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, time.Minute)
+	env.ExecuteWorkflow(workflows.StageWorkflow, stageInput)
+
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var next workflows.StageInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.State == nil || len(next.State.Unannounced) != 1 || next.State.Unannounced[0].DeployID != "d1" || next.State.Unannounced[0].Kind != activities.NoticeStarted {
+		t.Fatalf("carried announcements: %+v, want d1's start", next.State)
+	}
+
+	// The next run sends it again.
+	env2 := s.NewTestWorkflowEnvironment()
+	again := &fakeStore{hosts: 2}
+	again.register(env2)
+	env2.RegisterDelayedCallback(env2.CancelWorkflow, time.Minute)
+	next.State.Current = nil
+	env2.ExecuteWorkflow(workflows.StageWorkflow, next)
+	if len(again.announced) != 1 || again.announced[0].DeployID != "d1" {
+		t.Errorf("the next run announced %+v, want d1's start again", again.announced)
 	}
 }
