@@ -358,13 +358,37 @@ func (s *Store) prefixedColumns(model reflect.Type, alias string) string {
 	return strings.Join(cols, ", ")
 }
 
+// agentColumns lists the agents table's model columns under alias a, built once.
+func (s *Store) agentColumns() string {
+	agentColumnsOnce.Do(func() {
+		var cols []string
+		for _, f := range s.db.Table(reflect.TypeFor[Agent]()).Fields {
+			cols = append(cols, "a."+f.Name)
+		}
+		agentColumnList = strings.Join(cols, ", ")
+	})
+	return agentColumnList
+}
+
+var (
+	agentColumnsOnce sync.Once
+	agentColumnList  string
+)
+
+// bumpChangeSeq makes an upsert of agent rows count as a change of each row it updates
+// (see Store.StageChangeMark); an inserted row starts at the column's default, 1.
+func bumpChangeSeq(q *bun.InsertQuery) *bun.InsertQuery {
+	// In both dialects' upsert an unqualified column names the stored row.
+	return q.Set("change_seq = change_seq + 1")
+}
+
 // applyPingWrites stores a ping's agent rows and errors and forgets left stages, one
 // statement per kind.
 func applyPingWrites(ctx context.Context, tx bun.Tx, d Dialect, hostID string, w core.PingWrites) error {
 	if len(w.Agents) > 0 {
-		q := onConflictUpdate(tx.NewInsert().Model(&w.Agents), d, "host_id, stage_id",
+		q := bumpChangeSeq(onConflictUpdate(tx.NewInsert().Model(&w.Agents), d, "host_id, stage_id",
 			"host_name", "deploy_id", "deploy_stage", "status", "state", "fail_count", "error_code",
-			"first_deploy", "started_at", "stage_started_at", "updated_at")
+			"first_deploy", "started_at", "stage_started_at", "updated_at"))
 		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("record agent status of host %s: %w", hostID, err)
 		}
