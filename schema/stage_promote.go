@@ -104,3 +104,23 @@ func (s *Store) BuildSucceededIn(ctx context.Context, env, stage, buildID string
 	}
 	return ok, nil
 }
+
+// BuildsSucceededIn is, of ids, the builds that reached their success threshold on
+// env/stage, for the predecessor warnings of a page of builds.
+func (s *Store) BuildsSucceededIn(ctx context.Context, env, stage string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var found []string
+	err := s.db.NewSelect().Model((*Deploy)(nil)).Column("build_id").Distinct().
+		Where("env_name = ? AND stage_name = ?", env, stage).Where("build_id IN (?)", bun.In(ids)).
+		Where("state IN (?)", bun.In([]string{core.StateSucceeding, core.StateSucceeded})).Scan(ctx, &found)
+	if err != nil {
+		return nil, fmt.Errorf("which builds succeeded on %s/%s: %w", env, stage, err)
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
