@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -12,9 +13,11 @@ import (
 
 // BenchmarkPipelinePromotion measures what auto-promotion costs a user: the time from
 // publishing a build to prod SUCCEEDING through canary → staging → prod, 100 simulated
-// hosts per stage (fake agents speaking the real protocol over HTTP, no-op stages, no
-// acceptance), each stage 10 % at a time; and the promotion's own share, the handoff from
-// one stage's deploy SUCCEEDING to the next stage's deploy starting.
+// hosts per stage (fake agents speaking the real protocol over HTTP, no-op stages), each
+// stage 10 % at a time, canary and staging with a no-op acceptance (one HTTP check against
+// a local server that always passes); and the promotion's own share, the handoff from one
+// stage's deploy SUCCEEDING to the next stage's deploy starting (for canary and staging
+// that includes running their acceptance and recording the verdict).
 //
 //	go test ./cmd/teletraan -run XXX -bench BenchmarkPipelinePromotion -benchtime=3x
 func BenchmarkPipelinePromotion(b *testing.B) {
@@ -24,6 +27,9 @@ func BenchmarkPipelinePromotion(b *testing.B) {
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 3 * perStage}, Timeout: time.Minute}
+	checks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") }))
+	defer checks.Close()
+	noop := map[string]any{"http": []map[string]any{{"name": "noop", "url": checks.URL + "/{build}"}}}
 	stages := []struct{ name, promote string }{
 		{"canary", `{"source":"BUILD","onEvent":true}`},
 		{"staging", `{"source":"canary","onEvent":true}`},
@@ -40,6 +46,9 @@ func BenchmarkPipelinePromotion(b *testing.B) {
 		s.call(b, "POST", "/v1/envs", map[string]any{"envName": "hello", "stageName": st.name, "buildName": "hello",
 			"maxParallel": 0, "maxParallelPct": 10, "promote": rawJSON(st.promote)}, 201, nil)
 		s.call(b, "PUT", "/v1/envs/hello/"+st.name+"/capacity", map[string]any{"hosts": hosts, "groups": []string{}}, 200, nil)
+		if st.name != "prod" {
+			s.call(b, "PUT", "/v1/envs/hello/"+st.name, map[string]any{"acceptance": noop}, 200, nil)
+		}
 	}
 	publish := func(i int) string {
 		var build struct{ ID string }

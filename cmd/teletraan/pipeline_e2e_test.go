@@ -192,6 +192,15 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 	if checked.Load() < 3 {
 		t.Errorf("canary's health check was asked %d times, want one per canary deploy at least", checked.Load())
 	}
+	// The promotion hears of prod's verdict a moment after the deploy row has it.
+	waitFor(t, 30*time.Second, "prod's promotion to wait for staging again", func() (bool, string) {
+		for _, st := range readPipeline(t, s).Stages {
+			if st.StageName == "prod" && st.Promotion != nil {
+				return strings.Contains(st.Promotion.Why, "qualify in staging"), st.Promotion.Why
+			}
+		}
+		return false, "no prod promotion"
+	})
 	out, err := runCommand(t, "pipeline", "hello", "--url", s.apiURL, "--token", s.adminToken)
 	if err != nil {
 		t.Fatalf("teletraan pipeline hello: %v\n%s", err, out)
