@@ -170,3 +170,17 @@ type SetDeployBakingInput struct {
 	// Reason replaces the deploy's state reason when set.
 	Reason string `json:",omitempty"`
 }
+
+// RecordSystemChangeInput is the input of RecordSystemChange: a change a workflow made by
+// itself, for the audit trail.
+type RecordSystemChangeInput struct {
+	// Key makes the entry once: a retried activity with the same key adds none. Use the
+	// workflow's own ids, such as "alert:<deploy>:<alarm>".
+	Key string
+	// Change names it, such as "alert-rollback"; it is the entry's route.
+	Change string
+	// Operator is the workflow's operator string (e.g. "promotion:hello/prod"), kept in the detail.
+	Operator           string
+	EnvName, StageName string
+	Detail             string
+}

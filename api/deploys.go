@@ -212,6 +212,9 @@ func (s *server) currentDeploy(c *gin.Context) {
 
 func (s *server) getDeploy(c *gin.Context) {
 	d, err := s.deploys.GetDeploy(c.Request.Context(), c.Param("id"))
+	if err == nil {
+		err = MayReadEnv(c, d.EnvName)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -366,7 +366,7 @@ func tokenJSON(t *schema.Token) tokenView {
 func auditEntryJSON(e *schema.AuditEntry) AuditEntry {
 	return AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.Role, RemoteAddr: e.RemoteAddr, Method: e.Method,
 		Route: e.Route, Path: e.Path, EnvName: e.EnvName, StageName: e.StageName, Status: e.Status,
-		ErrorCode: e.ErrorCode, RequestID: e.RequestID}
+		ErrorCode: e.ErrorCode, RequestID: e.RequestID, Detail: e.Detail}
 }
 
 func deployReasonsJSON(rs []schema.DeployReason) []DeployReason {

@@ -34,7 +34,9 @@ type openAPIComponents struct {
 
 type securityScheme struct {
 	Type        string `json:"type"`
-	Scheme      string `json:"scheme"`
+	Scheme      string `json:"scheme,omitempty"`
+	In          string `json:"in,omitempty"`
+	Name        string `json:"name,omitempty"`
 	Description string `json:"description"`
 }
 
@@ -312,9 +314,10 @@ func buildOpenAPI() *openAPIDoc {
 			Title:   "Teletraan API",
 			Version: "1",
 			Description: "Stages, builds and deploys; every deploy runs as a Temporal workflow. " +
-				"Requests that change state need a token (Authorization: Bearer <token>, or Teletraan's token <token>) whose role allows them: " +
+				"Every request but GET /v1/auth/config needs a caller (Authorization: Bearer <token>, or Teletraan's token <token>; the ID token of teletraan login; " +
+				"or the board's session cookie with X-CSRF-Token on changes) whose role allows it: READER and above for reads (not PINGER), " +
 				"PINGER for agent pings, PUBLISHER for publishing builds, OPERATOR for stages, capacity, deploys and actions (ADMIN can do everything); " +
-				"a token scoped to one environment may only change that environment. Reads are open. " +
+				"a token scoped to one environment may only act on that environment, and a person's role comes from the server's mapping of their groups, per environment. " +
 				"Bodies are JSON objects of at most 1 MiB; unknown fields are refused. Every error has the Error shape.",
 		},
 		Paths: map[string]map[string]*operation{},
@@ -332,7 +335,8 @@ func buildOpenAPI() *openAPIDoc {
 				"MethodNotAllowed": errorResponseDoc("the path exists but not with this method; the Allow header lists the methods"),
 			},
 			SecuritySchemes: map[string]securityScheme{
-				"bearer": {Type: "http", Scheme: "bearer", Description: "a Teletraan token; Teletraan's \"Authorization: token <token>\" form is accepted too"},
+				"bearer":  {Type: "http", Scheme: "bearer", Description: "a Teletraan token, or the ID token `teletraan login` keeps; Teletraan's \"Authorization: token <token>\" form is accepted too"},
+				"session": {Type: "apiKey", In: "cookie", Name: sessionCookie, Description: "the board's session; every change made with it must send the session's CSRF token in X-CSRF-Token"},
 			},
 		},
 	}
@@ -353,8 +357,8 @@ func buildOpenAPI() *openAPIDoc {
 			doc.Paths[path] = map[string]*operation{}
 		}
 		op.Responses["500"] = refResponse("InternalError")
-		if _, closed := accessRules[method+" "+ginPath(path)]; method != http.MethodGet || closed {
-			op.Security = []map[string][]string{{"bearer": {}}}
+		if rule, ok := accessRules[method+" "+ginPath(path)]; ok && !rule.open {
+			op.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
 			op.Responses["401"] = refResponse("Unauthorized")
 			op.Responses["403"] = refResponse("Forbidden")
 			if op.RequestBody != nil {
@@ -385,18 +389,43 @@ func buildOpenAPI() *openAPIDoc {
 		Responses: map[string]*response{"200": jsonResponse("the OpenAPI 3.0 document", &jsonSchema{Type: "object"})},
 	})
 
+	add(http.MethodGet, "/v1/auth/config", &operation{
+		OperationID: "signInConfig", Summary: "How people sign in here: the OpenID issuer and the CLI's client id (no secrets)", Tags: []string{"meta"},
+		Description: "With oidc among the methods, browsers sign in at GET /auth/oidc/login?next=<path> (the provider returns to /auth/oidc/callback); " +
+			"teletraan dev adds GET /auth/dev?key=<printed key>. These answer redirects, not JSON, and exist only when configured.",
+		Responses: map[string]*response{"200": jsonResponse("the sign-in methods", object(map[string]*jsonSchema{
+			"issuer":      {Type: "string", Description: "the OpenID provider's issuer; absent without one"},
+			"cliClientId": {Type: "string", Description: "the public client `teletraan login` signs in with"},
+			"scopes":      {Type: "array", Items: str},
+			"methods":     {Type: "array", Items: str, Description: "oidc, proxy, token"},
+		}, "methods"))},
+	})
+	add(http.MethodPost, "/auth/token", &operation{
+		OperationID: "signInWithToken", Summary: "Open a board session for an API token (the sign-in page's form: token, next)", Tags: []string{"meta"},
+		Description: "Only a form posted from this server's own pages (Origin) is accepted. Answers 303 to next, or to /login?why=... when refused.",
+		Responses:   map[string]*response{"303": {Description: "signed in (or refused), see Location"}, "403": refResponse("Forbidden")},
+	})
+	add(http.MethodPost, "/auth/logout", &operation{
+		OperationID: "signOut", Summary: "End the board session (needs its CSRF token: X-CSRF-Token or the form's csrf field)", Tags: []string{"meta"},
+		Responses: map[string]*response{"303": {Description: "signed out, see Location"}, "403": refResponse("Forbidden")},
+	})
 	add(http.MethodGet, "/v1/auth/token", &operation{
-		OperationID: "whoAmI", Summary: "Describe the caller's token: name, role, scope and what it may do", Tags: []string{"meta"},
-		Security: []map[string][]string{{"bearer": {}}},
+		OperationID: "whoAmI", Summary: "Describe the caller: a token's name, role and scope, or a person's email, groups and roles", Tags: []string{"meta"},
 		Responses: map[string]*response{
-			"200": jsonResponse("the token", object(map[string]*jsonSchema{
-				"name":       {Type: "string"},
-				"role":       {Type: "string", Enum: []string{schema.RoleAdmin, schema.RoleOperator, schema.RolePublisher, schema.RolePinger, schema.RoleReader}},
+			"200": jsonResponse("the caller", object(map[string]*jsonSchema{
+				"kind":       {Type: "string", Enum: []string{"token", "person"}},
+				"name":       {Type: "string", Description: "what the caller's actions record: a token's name or a person's email"},
+				"via":        {Type: "string", Description: "how it authenticated: token, oidc-id-token, proxy, session:oidc, session:token, session:dev"},
+				"role":       {Type: "string", Enum: []string{"", schema.RoleAdmin, schema.RoleOperator, schema.RolePublisher, schema.RolePinger, schema.RoleReader}},
 				"scope":      {Type: "string", Description: "* for every environment, else the one environment the token may change"},
+				"envRoles":   {Type: "object", Description: "a person's role in each environment where it differs from role"},
+				"email":      {Type: "string"},
+				"groups":     {Type: "array", Items: str},
 				"expiresAt":  {Type: "string", Format: "date-time"},
 				"canOperate": {Type: "boolean", Description: "may deploy and act on the stages of its scope"},
 				"canPublish": {Type: "boolean", Description: "may publish builds"},
-			}, "name", "role", "scope", "canOperate", "canPublish")),
+				"csrfToken":  {Type: "string", Description: "for a board session: send it back in X-CSRF-Token on every change"},
+			}, "kind", "name", "via", "role", "scope", "canOperate", "canPublish")),
 			"401": refResponse("Unauthorized"),
 		},
 	})

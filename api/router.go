@@ -35,6 +35,7 @@ type Store interface {
 	pingStore
 	auditStore
 	identityStore
+	sessionStore
 }
 
 // Deps are the API's dependencies.
@@ -84,6 +85,12 @@ type Deps struct {
 	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
 	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
 	AlarmClient *http.Client
+	// OpenReads lets anonymous viewers read the API and the board (for a trusted network);
+	// false, the default, asks every read for a token or a signed-in person.
+	OpenReads bool
+	// People configures how people sign in (OpenID Connect, a trusted proxy, the dev
+	// login link) and their roles; the zero value signs people in with API tokens only.
+	People People
 	// Tracer starts the requests' server spans; nil means the global provider, which
 	// telemetry.SetupTracing installs (a no-op one when trace export is off).
 	Tracer trace.TracerProvider
@@ -115,9 +122,12 @@ type server struct {
 	openAPIJSON    []byte
 	pings          *pingHub
 	tokens         *tokenCache
-	acceptedHosts  *identityCache
 	alarms         *alarmCache
 	enrollments    *enrollLimiter
+	sessions       sessionStore
+	people         People
+	oidc           *relyingParty
+	openReads      bool
 }
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
@@ -164,9 +174,14 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
-		acceptedHosts:  newIdentityCache(d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
+		sessions:       d.Store,
+		people:         d.People,
+		openReads:      d.OpenReads,
+	}
+	if d.People.OIDC != nil {
+		s.oidc = newRelyingParty(*d.People.OIDC)
 	}
 
 	if err := metrics.Gauge("teletraan_ping_long_polls_waiting", "agents whose ping this replica holds open until they have a goal",
@@ -186,7 +201,7 @@ func NewRouter(d Deps) *gin.Engine {
 	// pages included (they are registered on this engine), carries them; the span next so
 	// that every later log line carries its trace id; the access log must see the status
 	// the recovery handler writes.
-	engine.Use(securityHeaders(), telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery())
+	engine.Use(securityHeaders(), telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery(), s.guardPages())
 	engine.NoRoute(s.noRoute)
 	engine.NoMethod(s.noMethod)
 
@@ -199,6 +214,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1 := engine.Group("/v1", s.audit(), s.authenticate())
 	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/auth/token", s.whoAmI)
+	s.registerSignIn(engine, v1)
 
 	v1.GET("/envs", s.listStages)
 	v1.POST("/envs", s.createStage)

@@ -87,13 +87,20 @@ func (b *stageBody) refuseServerFields(why string) error {
 	return nil
 }
 
+// listStages answers GET /v1/envs: the stages of the environments the caller may read.
 func (s *server) listStages(c *gin.Context) {
 	stages, err := s.stages.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, stageList{Stages: mapList(stages, stageJSON)})
+	readable := stages[:0]
+	for _, st := range stages {
+		if MayReadEnv(c, st.EnvName) == nil {
+			readable = append(readable, st)
+		}
+	}
+	c.JSON(http.StatusOK, stageList{Stages: mapList(readable, stageJSON)})
 }
 
 func (s *server) listEnvStages(c *gin.Context) {
@@ -131,7 +138,7 @@ func (s *server) createStage(c *gin.Context) {
 		return
 	}
 	noteAuditTarget(c, *body.EnvName, *body.StageName)
-	if err := checkScope(TokenFrom(c), *body.EnvName); err != nil {
+	if err := authorizeIn(CallerFrom(c), *body.EnvName, schema.RoleOperator); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -101,6 +101,9 @@ func (b *Board) deployDetail(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
 	d, err := b.Store.GetDeploy(ctx, id)
+	if err == nil && b.MayRead != nil {
+		err = b.MayRead(c, d.EnvName)
+	}
 	if err != nil {
 		b.renderUnreadable(c, "deploy "+id, err)
 		return

@@ -40,6 +40,8 @@ func newCLICommands() []*cobra.Command {
 		newVerdictCommand("reject", core.AcceptanceRejected, "Reject a deploy whose stage's acceptance waits for an external verdict"),
 		newStatusCommand(),
 		newWhoAmICommand(),
+		newLoginCommand(),
+		newLogoutCommand(),
 	}
 }
 

@@ -55,6 +55,7 @@ func newRootCommand() *cobra.Command {
 		newWorkerCommand(g),
 		newMigrateCommand(g),
 		newTokenCommand(g),
+		newSessionsCommand(),
 	)
 	root.AddCommand(newCLICommands()...)
 	root.AddCommand(newListCommands()...)

@@ -98,7 +98,9 @@ type benchDeploy struct {
 func currentDeploy(b *testing.B, s *runningStack, stage string) *benchDeploy {
 	b.Helper()
 	var cur struct{ Deploy benchDeploy }
-	resp, err := http.Get(s.apiURL + "/v1/envs/hello/" + stage + "/deploys/current")
+	req, _ := http.NewRequest(http.MethodGet, s.apiURL+"/v1/envs/hello/"+stage+"/deploys/current", nil)
+	req.Header.Set("Authorization", "Bearer "+s.adminToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,12 +20,13 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 )
 
-// newHTTPHandler assembles the API and the board on one engine. Its background work (the
-// poller that wakes held agent pings) ends with ctx, which must end no later than the HTTP
-// server's shutdown so that held pings are answered at once.
-func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
+// newHTTPHandler assembles the API and the board on one engine; configure sets who may
+// read and how people sign in (accessFlags.apply). Its background work (the poller that
+// wakes held agent pings) ends with ctx, which must end no later than the HTTP server's
+// shutdown so that held pings are answered at once.
+func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, logger *slog.Logger, configure func(*api.Deps)) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	engine := api.NewRouter(api.Deps{
+	deps := api.Deps{
 		Context:  ctx,
 		Metrics:  metrics,
 		Store:    st,
@@ -41,8 +42,11 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metr
 		// Saves a token query on nearly every agent ping; a revoked token keeps working on a
 		// replica for at most this long.
 		TokenCacheTTL: 10 * time.Second,
-	})
-	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger}).Register(engine)
+	}
+	configure(&deps)
+	engine := api.NewRouter(deps)
+	signIn := board.SignIn{OIDC: deps.People.OIDC != nil, Proxy: deps.People.Proxy != nil}
+	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger, SignIn: signIn, MayRead: api.MayReadEnv}).Register(engine)
 	return engine
 }
 
@@ -79,6 +83,7 @@ func listen(addr, flag string) (net.Listener, error) {
 func newServerCommand(g *globalFlags) *cobra.Command {
 	var dsnFlag, listenAddr, uiURL string
 	var tf temporalFlags
+	var af accessFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the REST API and the board (stateless; run several behind a load balancer)",
@@ -90,6 +95,10 @@ It refuses to start when the database is unreachable or its schema is not curren
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			var deps api.Deps
+			if err := af.apply(&deps); err != nil {
+				return err
+			}
 			p, err := connectProduction(ctx, g, dsnFlag, &tf, "teletraan-server")
 			if err != nil {
 				return err
@@ -100,13 +109,18 @@ It refuses to start when the database is unreachable or its schema is not curren
 			if err != nil {
 				return err
 			}
-			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace)
-			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, logger), logger)
+			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace,
+				"signIn", signInSummary(deps), "openReads", deps.OpenReads)
+			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, logger, func(d *api.Deps) {
+				d.People, d.OpenReads = deps.People, deps.OpenReads
+				d.EnrollmentsPerMinute, d.EnrollmentBurst = deps.EnrollmentsPerMinute, deps.EnrollmentBurst
+			}), logger)
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
 	cmd.Flags().StringVar(&listenAddr, "listen", ":8080", "address for the API and the board")
 	cmd.Flags().StringVar(&uiURL, "temporal-ui-url", "", "base URL of the Temporal UI, for links to deploy workflows")
 	tf.add(cmd)
+	af.add(cmd, false)
 	return cmd
 }
