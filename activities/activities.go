@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -34,6 +35,13 @@ type Activities struct {
 	MaxWait time.Duration
 	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).
 	HTTPClient *http.Client
+	// Prometheus is where PROMETHEUS alarms query when their stage names no server.
+	Prometheus alarmcheck.Prometheus
+	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out);
+	// Namespace is the Temporal namespace of the UI's links ("" means default).
+	BoardURL, TemporalUIURL, Namespace string
+	// WebhookBackoff is the first wait between delivery attempts (default 1 s, doubling).
+	WebhookBackoff time.Duration
 	// Promoter reaches the promotion and stage workflows for the promotion activities;
 	// nil makes AnnounceDeploy a no-op (a worker without auto-promotion).
 	Promoter StagePromoter

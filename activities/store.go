@@ -51,6 +51,10 @@ type Store interface {
 	RecordWorkflowAudit(ctx context.Context, e *schema.AuditEntry) error
 	// RecordHostOutcomes records hosts' outcomes on a deploy and returns how many changed.
 	RecordHostOutcomes(ctx context.Context, deployID string, outcomes []schema.HostOutcome) (int, error)
+	// RecordAlarmCheck stores an alarm check that acted on a deploy, once by its id.
+	RecordAlarmCheck(ctx context.Context, c *schema.AlarmCheck) error
+	// RecordWebhookDelivery stores one attempt to deliver a webhook event, once by its id.
+	RecordWebhookDelivery(ctx context.Context, d *schema.WebhookDelivery) error
 	// GetStage loads a stage by environment and name.
 	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
 	// BadBuilds returns, by build id, the BAD tag that makes each of ids bad.

@@ -14,6 +14,7 @@ var roleLevels = map[string]int{
 	schema.RoleReader:    0,
 	schema.RolePinger:    1,
 	schema.RolePublisher: 1,
+	schema.RoleAlerter:   1,
 	schema.RoleOperator:  10,
 	schema.RoleAdmin:     20,
 }
@@ -32,6 +33,9 @@ type accessRule struct {
 	// anyEnv routes span environments (lists, builds): the caller's highest role in any
 	// environment counts. Routes with neither flag need the role in every environment.
 	anyEnv bool
+	// stageSecret routes also take, instead of a token, the stage's own secret, which the
+	// handler checks (alert intake: Alertmanager may not hold a token per stage).
+	stageSecret bool
 }
 
 // reader is the rule of reads that name no environment.
@@ -56,6 +60,8 @@ var accessRules = map[string]accessRule{
 	"GET /v1/envs/:env/:stage/capacity":        envReader,
 	"GET /v1/envs/:env/:stage/hosts":           envReader,
 	"GET /v1/envs/:env/:stage/alarms":          envReader,
+	"GET /v1/envs/:env/:stage/rollback-target": envReader,
+	"GET /v1/envs/:env/:stage/alerts":          envReader,
 	"GET /v1/envs/:env/:stage/deploys":         envReader,
 	"GET /v1/envs/:env/:stage/deploys/current": envReader,
 	"GET /v1/envs/:env/:stage/queue":           envReader,
@@ -78,7 +84,8 @@ var accessRules = map[string]accessRule{
 	"POST /v1/envs/:env/:stage/stop":                        {role: schema.RoleOperator, envScoped: true},
 	// Pausing, resuming and promoting now act on the stage as a deploy does.
 	"POST /v1/envs/:env/:stage/promotion/actions/:action": {role: schema.RoleOperator, envScoped: true},
-	"POST /v1/builds": {role: schema.RolePublisher, anyEnv: true},
+	"POST /v1/envs/:env/:stage/alerts":                    {role: schema.RoleAlerter, envScoped: true, stageSecret: true},
+	"POST /v1/builds":                                     {role: schema.RolePublisher, anyEnv: true},
 	// A BAD tag stops a build everywhere: operators only; tagBuild narrows the caller to
 	// the builds its environments deploy.
 	"POST /v1/builds/:id/tags": {role: schema.RoleOperator, anyEnv: true},
@@ -155,12 +162,12 @@ func MayReadEnv(c *gin.Context, env string) error {
 }
 
 // allows reports whether role may do what need allows: OPERATOR and ADMIN may do
-// everything below them; PINGER and PUBLISHER only their own duty. A PINGER reads
+// everything below them; PINGER, PUBLISHER and ALERTER only their own duty. A PINGER reads
 // nothing: the fleet's token sits on every host, so a host that leaks it must not expose
 // the fleet's configuration.
 func allows(role, need string) bool {
 	switch need {
-	case schema.RolePinger, schema.RolePublisher:
+	case schema.RolePinger, schema.RolePublisher, schema.RoleAlerter:
 		return role == need || roleLevels[role] >= roleLevels[schema.RoleOperator]
 	case schema.RoleReader:
 		_, known := roleLevels[role]

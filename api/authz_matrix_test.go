@@ -45,6 +45,7 @@ var (
 	readers    = []string{schema.RoleReader, schema.RolePublisher, schema.RoleOperator, schema.RoleAdmin}
 	operators  = []string{schema.RoleOperator, schema.RoleAdmin}
 	admins     = []string{schema.RoleAdmin}
+	alerters   = []string{schema.RoleAlerter, schema.RoleOperator, schema.RoleAdmin}
 	open       = access{open: true}
 	envRead    = access{roles: readers, scoped: true}
 	read       = access{roles: readers}
@@ -73,6 +74,8 @@ var expectedAccess = map[string]access{
 	"GET /v1/envs/:env/:stage/capacity":                     envRead,
 	"GET /v1/envs/:env/:stage/hosts":                        envRead,
 	"GET /v1/envs/:env/:stage/alarms":                       envRead,
+	"GET /v1/envs/:env/:stage/rollback-target":              envRead,
+	"GET /v1/envs/:env/:stage/alerts":                       envRead,
 	"GET /v1/envs/:env/:stage/deploys":                      envRead,
 	"GET /v1/envs/:env/:stage/deploys/current":              envRead,
 	"GET /v1/envs/:env/:stage/queue":                        envRead,
@@ -94,6 +97,7 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/actions/:action":             {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
+	"POST /v1/envs/:env/:stage/alerts":                      {roles: alerters, scoped: true, body: `{"name":"x","status":"resolved"}`},
 	"POST /v1/envs/:env/:stage/promotion/actions/:action":   {roles: operators, scoped: true},
 	"POST /v1/builds":                                       {roles: publishers},
 	"POST /v1/system/ping":                                  {roles: pingers, tokensOnly: true},

@@ -40,6 +40,8 @@ type fakeDeployer struct {
 	// stage workflow does while a HOTFIX or ROLLBACK runs.
 	blockedBy string
 	queued    *api.QueuedDeploy
+	// alerts records every AlertDeploy call.
+	alerts []api.AlertAction
 	// commandWorkers is what CommandWorkers answers.
 	commandWorkers int
 }
@@ -360,4 +362,16 @@ func (a *testAPI) publishBuild(name, commit string) schema.Build {
 		`{"name":"`+name+`","artifactUrl":"https://builds.example.com/`+name+`.tar.gz","branch":"main","commit":"`+commit+`"}`)
 	wantStatus(a.t, rec, http.StatusCreated)
 	return decode[schema.Build](a.t, rec)
+}
+
+// AlertDeploy applies an alert's action to the deploy's row, as the deploy workflow would.
+func (f *fakeDeployer) AlertDeploy(ctx context.Context, d *schema.Deploy, req api.AlertAction) error {
+	f.mu.Lock()
+	f.alerts = append(f.alerts, req)
+	f.mu.Unlock()
+	if req.Action == core.FiringPause {
+		return f.store.SetDeployPaused(ctx, d.ID, true, "paused by alert "+req.Alert)
+	}
+	_, err := f.store.SetDeployState(ctx, d.ID, core.StateFailing, "alert "+req.Alert+" is firing: "+req.Detail)
+	return err
 }

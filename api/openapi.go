@@ -109,7 +109,9 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.agentConfigs":         "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
 		"StageConfig.stageType":            "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
 		"StageConfig.onFailure":            "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
-		"StageConfig.alarms":               "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
+		"StageConfig.alarms":               "at most 20 alarms, checked before every wave, while hosts are in flight and during bakes; one that acts applies alarmPolicy.onFiring",
+		"StageConfig.alarmPolicy":          "how alarms and alerts act; its bearerToken, password and alertSecret are write-only and read as (secret)",
+		"StageConfig.webhooks":             "at most 20 endpoints told about the stage's deploy events; secrets, header values and URL credentials are write-only",
 		"StageConfig.acceptance":           "what a deploy that reached SUCCEEDING must pass to qualify: a bake, HTTP checks, a command run by a worker started with --allow-acceptance-commands, an external verdict (PUT /v1/deploys/{id}/acceptance) by a deadline; combinable. A REJECTED deploy counts as failed for onFailure. Send {} to remove it",
 		"Deploy.acceptance":                "where the deploy's qualification stands: status, summary in words (\"no acceptance configured\"), the reason, the evidence (each check's outcome; a command's exit code and output tail) and who decided",
 		"StageConfig.promote":              "auto-promotion; absent for a stage promoted by hand. In PUT, null removes it and an object replaces it (fields left out take their defaults)",
@@ -132,7 +134,21 @@ func fieldDescriptions() map[string]string {
 		"PromotionStatus.nextScheduleTime": "the Temporal Schedule's next wake, for a cron",
 		"PipelineStage.source":             "BUILD or the predecessor stage; absent for a stage promoted by hand",
 		"Alarm.name":                       "unique among the stage's alarms; named in the deploy's reason when firing",
-		"Alarm.url":                        "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
+		"Alarm.kind":                       "HTTP (default) or PROMETHEUS",
+		"Alarm.url":                        "HTTP: the http or https URL to GET; fires on non-2xx or {\"firing\": true} (its \"reason\" shown); unreachable within 5 s is inconclusive",
+		"Alarm.query":                      "PROMETHEUS: a PromQL instant query, checked by the Prometheus server when the config is saved; placeholders {{env}} {{stage}} {{build}} {{deploy}}",
+		"Alarm.op":                         "PROMETHEUS: > < >= <= == != against threshold; empty: fires when the query returns any series. No series or NaN where a value is compared is inconclusive",
+		"AlarmPolicy.onFiring":             "PAUSE (hold the deploy for a person), FAIL (default: FAILING, then onFailure applies) or ROLLBACK (FAILING and roll back at once)",
+		"AlarmPolicy.intervalSeconds":      "how often alarms are checked while hosts are in flight and during bakes; 0 means 15",
+		"AlarmPolicy.failureLimit":         "consecutive firing checks before an alarm acts; 0 means 1",
+		"AlarmPolicy.onInconclusive":       "FIRING (default: a failed or empty check counts as firing) or IGNORE",
+		"AlarmPolicy.holdRollbacks":        "let alarms and alerts hold ROLLBACK deploys too; false (default): a rollback runs while alarms fire",
+		"AlarmPolicy.alertSecret":          "lets senders without a token post alerts with the header X-Teletraan-Alert-Secret or ?secret=; at least 16 characters",
+		"AlarmPolicy.alertMaxAgeSeconds":   "a firing alert older than this (by startsAt) is recorded and does nothing; 0 means 600",
+		"Webhook.events":                   "events wanted; empty means all",
+		"Webhook.format":                   "JSON (default) or SLACK (a Slack incoming-webhook body)",
+		"Webhook.secret":                   "signs each body: X-Teletraan-Signature-256: sha256=<hex HMAC-SHA256 of the body>",
+		"Webhook.timeoutSeconds":           "bound of one attempt; 0 means 5; failed attempts are retried with backoff, 5 attempts in all",
 		"Stage.currentDeployId":            "the stage's latest deploy, empty before the first one",
 		"Build.id":                         "random id, suffixed by the short commit when one is given",
 		"Build.checksum":                   "hex SHA-256 of the artifact",
@@ -204,23 +220,60 @@ func buildOpenAPI() *openAPIDoc {
 	comps["HostList"] = object(map[string]*jsonSchema{"hosts": arrayOf(hostRef)}, "hosts")
 	comps["AlarmStatuses"] = object(map[string]*jsonSchema{
 		"alarms": arrayOf(object(map[string]*jsonSchema{
-			"name":   {Type: "string"},
-			"url":    {Type: "string"},
-			"firing": {Type: "boolean", Description: "true when the URL answered non-2xx, 2xx with {\"firing\": true}, or not at all within 5 s"},
-			"detail": {Type: "string", Description: "why a firing alarm fires"},
-		}, "name", "url", "firing")),
-		"firing":    {Type: "integer", Description: "how many alarms fire"},
-		"checkedAt": {Type: "string", Format: "date-time", Description: "when the alarms were asked; answers are reused for up to 15 s"},
-	}, "alarms", "firing", "checkedAt")
+			"name":      {Type: "string"},
+			"kind":      {Type: "string", Enum: []string{core.AlarmKindHTTP, core.AlarmKindPrometheus}},
+			"url":       {Type: "string", Description: "an HTTP alarm's URL without its credentials"},
+			"query":     {Type: "string", Description: "a PROMETHEUS alarm's query as run"},
+			"outcome":   {Type: "string", Enum: []string{core.AlarmOK, core.AlarmFiring, core.AlarmInconclusive}},
+			"firing":    {Type: "boolean", Description: "outcome is FIRING"},
+			"value":     {Type: "number", Description: "the value read"},
+			"threshold": {Type: "string", Description: "the comparison, such as \"> 1\""},
+			"detail":    {Type: "string", Description: "the alarm's reason: why it fires, or what it read"},
+		}, "name", "kind", "outcome", "firing")),
+		"firing":          {Type: "integer", Description: "how many alarms fire"},
+		"checkedAt":       {Type: "string", Format: "date-time", Description: "when the alarms were asked; answers are reused for up to 15 s"},
+		"policy":          {Type: "string", Description: "what an acting alarm does: PAUSE, FAIL or ROLLBACK"},
+		"failureLimit":    {Type: "integer"},
+		"intervalSeconds": {Type: "integer"},
+	}, "alarms", "firing", "checkedAt", "policy", "failureLimit", "intervalSeconds")
+	comps["RollbackTarget"] = object(map[string]*jsonSchema{
+		"deployId":        {Type: "string", Description: "the deploy a rollback returns to"},
+		"buildId":         {Type: "string"},
+		"buildName":       {Type: "string"},
+		"commit":          {Type: "string"},
+		"branch":          {Type: "string"},
+		"currentDeployId": {Type: "string"},
+		"currentBuildId":  {Type: "string"},
+	}, "deployId", "buildId", "buildName", "commit", "branch", "currentDeployId", "currentBuildId")
+	comps["AlertsAnswer"] = object(map[string]*jsonSchema{"alerts": arrayOf(object(map[string]*jsonSchema{
+		"name":     {Type: "string"},
+		"status":   {Type: "string"},
+		"action":   {Type: "string", Description: "PAUSE, FAIL, ROLLBACK, or none"},
+		"deployId": {Type: "string"},
+		"why":      {Type: "string"},
+	}, "name", "status", "action", "why"))}, "alerts")
+	comps["AlertList"] = object(map[string]*jsonSchema{"alerts": arrayOf(object(map[string]*jsonSchema{
+		"id":          {Type: "integer"},
+		"deployId":    {Type: "string"},
+		"name":        {Type: "string"},
+		"status":      {Type: "string"},
+		"fingerprint": {Type: "string"},
+		"summary":     {Type: "string"},
+		"action":      {Type: "string", Description: "what intake did, and why"},
+		"startsAt":    {Type: "string", Format: "date-time"},
+		"receivedAt":  {Type: "string", Format: "date-time"},
+	}, "id", "deployId", "name", "status", "fingerprint", "summary", "action", "receivedAt"))}, "alerts")
 	comps["BuildList"] = object(map[string]*jsonSchema{"builds": arrayOf(buildRef)}, "builds")
 	comps["AuditList"] = object(map[string]*jsonSchema{"entries": arrayOf(auditRef)}, "entries")
 	comps["DeployList"] = object(map[string]*jsonSchema{"deploys": arrayOf(deployRef)}, "deploys")
 	comps["DeployView"] = object(map[string]*jsonSchema{
-		"deploy":       deployRef,
-		"build":        buildRef,
-		"workflowUrl":  {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
-		"clearedQueue": {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
-		"warnings":     arrayOf(&jsonSchema{Type: "string", Description: "a newly started deploy only: what deserves a second look, such as a build from another branch than the stage's"}),
+		"deploy":            deployRef,
+		"build":             buildRef,
+		"workflowUrl":       {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
+		"clearedQueue":      {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
+		"warnings":          arrayOf(&jsonSchema{Type: "string", Description: "a newly started deploy only: what deserves a second look, such as a build from another branch than the stage's"}),
+		"alarmChecks":       arrayOf(m.ref(AlarmCheck{})),
+		"webhookDeliveries": arrayOf(m.ref(WebhookDelivery{})),
 		"reasons": arrayOf(object(map[string]*jsonSchema{
 			"state":     {Type: "string", Description: "the state the deploy was put in"},
 			"reason":    {Type: "string", Description: "why, as it was recorded then"},
@@ -678,6 +731,37 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/rollback-target", &operation{
+		OperationID: "rollbackTarget", Summary: "Say which deploy and build a rollback that names none would return to", Tags: []string{"deploys"},
+		Description: "The newest deploy of another build than the current one's that SUCCEEDED (and was ACCEPTED where the stage has acceptance), of a build not tagged bad, and not rolled back away from. The CLI and the board name it before acting.",
+		Parameters:  []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the target", ref("RollbackTarget")),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+		},
+	})
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/alerts", &operation{
+		OperationID: "postAlerts", Summary: "Post alerts (Alertmanager's webhook payload, or {name, status, summary, startsAt}) to a stage", Tags: []string{"stages"},
+		Description: "Needs an ALERTER token (or OPERATOR, ADMIN), or the stage's alarmPolicy.alertSecret in X-Teletraan-Alert-Secret or ?secret=. Every alert is recorded. The first firing alert whose startsAt is within alarmPolicy.alertMaxAgeSeconds acts on the current deploy by alarmPolicy.onFiring, or by ?actions= (rollback, pause, fail); ROLLBACK deploys are not held unless holdRollbacks. Resolved and stale alerts do nothing. ?actions=markbadbuild tags the current build bad.",
+		Parameters: []parameter{envParam, stageParam,
+			queryParam("actions", "space- or comma-separated: rollback, pause, fail, markbadbuild", &jsonSchema{Type: "string"}),
+			queryParam("secret", "the stage's alert secret, for senders without a token", &jsonSchema{Type: "string"})},
+		RequestBody: &requestBody{Required: true, Content: map[string]mediaType{"application/json": {Schema: &jsonSchema{Type: "object"}}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("what was done with each alert", ref("AlertsAnswer")),
+			"400": refResponse("BadRequest"),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/alerts", &operation{
+		OperationID: "listAlerts", Summary: "List the latest 100 alerts a stage received, newest first", Tags: []string{"stages"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the alerts", ref("AlertList")),
+			"404": refResponse("NotFound"),
+		},
+	})
 	add(http.MethodPost, "/v1/envs/{env}/{stage}/stop", &operation{
 		OperationID: "stopStage", Summary: "Stop the service on every host of a stage that deployed there (before its machines are terminated)", Tags: []string{"hosts"},
 		Description: "Each host that deployed in the stage is set to STOP, as the per-host stop action does: its agent runs the build's STOPPING script once and rests at STOPPED, and deploys count it as held. " +

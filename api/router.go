@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
@@ -36,6 +37,7 @@ type Store interface {
 	auditStore
 	identityStore
 	sessionStore
+	alertStore
 }
 
 // Deps are the API's dependencies.
@@ -91,6 +93,8 @@ type Deps struct {
 	// People configures how people sign in (OpenID Connect, a trusted proxy, the dev
 	// login link) and their roles; the zero value signs people in with API tokens only.
 	People People
+	// Prometheus is the default server of PROMETHEUS alarms whose stage names none.
+	Prometheus alarmcheck.Prometheus
 	// Tracer starts the requests' server spans; nil means the global provider, which
 	// telemetry.SetupTracing installs (a no-op one when trace export is off).
 	Tracer trace.TracerProvider
@@ -123,6 +127,9 @@ type server struct {
 	pings          *pingHub
 	tokens         *tokenCache
 	alarms         *alarmCache
+	alertStore     alertStore
+	alarmClient    *http.Client
+	prometheus     alarmcheck.Prometheus
 	enrollments    *enrollLimiter
 	sessions       sessionStore
 	people         People
@@ -174,7 +181,10 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
-		alarms:         newAlarmCache(d.AlarmClient),
+		alarms:         newAlarmCache(d.AlarmClient, d.Prometheus),
+		alertStore:     d.Store,
+		alarmClient:    d.AlarmClient,
+		prometheus:     d.Prometheus,
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 		sessions:       d.Store,
 		people:         d.People,
@@ -227,6 +237,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.PUT("/envs/:env/:stage/capacity", s.setCapacity)
 	v1.GET("/envs/:env/:stage/hosts", s.listHosts)
 	v1.GET("/envs/:env/:stage/alarms", s.stageAlarms)
+	v1.GET("/envs/:env/:stage/rollback-target", s.rollbackPreview)
 	v1.GET("/envs/:env/:stage/deploys", s.listDeploys)
 	v1.POST("/envs/:env/:stage/deploys", s.startDeploy)
 	v1.GET("/envs/:env/:stage/deploys/current", s.currentDeploy)
@@ -234,6 +245,8 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/actions/:action", s.stageAction)
 	v1.POST("/envs/:env/:stage/hosts/:host/actions/:action", s.hostAction)
 	v1.POST("/envs/:env/:stage/stop", s.stopStage)
+	v1.POST("/envs/:env/:stage/alerts", s.postAlerts)
+	v1.GET("/envs/:env/:stage/alerts", s.listAlerts)
 	v1.GET("/envs/:env/:stage/promotion", s.promotionStatus)
 	v1.POST("/envs/:env/:stage/promotion/actions/:action", s.promotionAction)
 	v1.GET("/pipelines/:env", s.pipeline)

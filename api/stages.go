@@ -56,6 +56,8 @@ type stageBody struct {
 	OnFailure           *string           `json:"onFailure"`
 	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	AlarmPolicy         *AlarmPolicy      `json:"alarmPolicy"`
+	Webhooks            []Webhook         `json:"webhooks"`
 	Acceptance          *core.Acceptance  `json:"acceptance"`
 	// Promote sets the stage's auto-promotion; "promote": null removes it.
 	Promote promoteField `json:"promote"`
@@ -149,6 +151,10 @@ func (s *server) createStage(c *gin.Context) {
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyToNew(&st.StageConfig)
+	if err := s.checkAlarmQueries(c.Request.Context(), st.EnvName, st.StageName, &st.StageConfig); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.stages.CreateStage(c.Request.Context(), st, operator); err != nil {
 		s.fail(c, err)
 		return
@@ -203,6 +209,20 @@ func (s *server) updateStage(c *gin.Context) {
 		before = stored.Promote
 		body.applyTo(cfg)
 		cfg.KeepSecrets(&stored)
+	}
+	if body.Alarms != nil || body.AlarmPolicy != nil {
+		// Asked before the update's transaction, which must not wait on the network.
+		cur, err := s.stages.GetStage(ctx, env, stage)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		cfg := cur.StageConfig
+		change(&cfg)
+		if err := s.checkAlarmQueries(ctx, env, stage, &cfg); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, change, operator)
 	if err != nil {

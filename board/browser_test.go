@@ -45,6 +45,10 @@ func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionReque
 	return nil, core.Errorf(core.ECONFLICT, "the fake deployer aborts nothing")
 }
 
+func (f fakeDeployer) AlertDeploy(context.Context, *schema.Deploy, api.AlertAction) error {
+	return core.Errorf(core.ECONFLICT, "the fake deployer takes no alerts")
+}
+
 // CommandWorkers answers that no worker runs acceptance commands.
 func (f fakeDeployer) CommandWorkers(context.Context) (int, error) { return 0, nil }
 

@@ -391,6 +391,10 @@ func (r *recordingDeployer) AbortDeploy(context.Context, api.DeployActionRequest
 	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
+func (r *recordingDeployer) AlertDeploy(context.Context, *schema.Deploy, api.AlertAction) error {
+	return core.Errorf(core.ECONFLICT, "not on this page")
+}
+
 func (r *recordingDeployer) CommandWorkers(context.Context) (int, error) { return 0, nil }
 
 func (r *recordingDeployer) GiveAcceptance(context.Context, api.AcceptanceRequest) error {

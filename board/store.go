@@ -30,6 +30,9 @@ type deployReader interface {
 	GetDeploy(ctx context.Context, id string) (*schema.Deploy, error)
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
 	ListDeployHosts(ctx context.Context, deployID string) ([]schema.DeployHost, error)
+	ListDeployReasons(ctx context.Context, deployID string) ([]schema.DeployReason, error)
+	ListAlarmChecks(ctx context.Context, deployID string) ([]schema.AlarmCheck, error)
+	ListWebhookDeliveries(ctx context.Context, deployID string) ([]schema.WebhookDelivery, error)
 	// BuildsSucceededIn is, of ids, the builds that succeeded on env/stage (the
 	// predecessor warning of the builds page).
 	BuildsSucceededIn(ctx context.Context, env, stage string, ids []string) (map[string]bool, error)

@@ -213,6 +213,9 @@ type deployView struct {
 	ClearedQueue string `json:"clearedQueue,omitempty"`
 	// Warnings are the server's second thoughts on a deploy it started anyway.
 	Warnings []string `json:"warnings,omitempty"`
+	// AlarmChecks and WebhookDeliveries come with one deploy's answer.
+	AlarmChecks       []api.AlarmCheck      `json:"alarmChecks,omitempty"`
+	WebhookDeliveries []api.WebhookDelivery `json:"webhookDeliveries,omitempty"`
 }
 
 // stagePath is the API path of env/stage plus more segments, each escaped.

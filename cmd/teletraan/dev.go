@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
@@ -46,6 +47,9 @@ type devConfig struct {
 	// suggestContinueAsNewAfter lowers the history length at which Temporal suggests
 	// continue-as-new (tests that record that path); 0 keeps the server's default.
 	suggestContinueAsNewAfter int
+	// guards are the alarm and webhook options; the board and UI links default to the
+	// stack's own.
+	guards guardOptions
 }
 
 // devStack is everything `teletraan dev` runs in one process.
@@ -69,6 +73,8 @@ type devStack struct {
 	metrics *telemetry.Metrics
 	// tracing exports the stack's spans when the OTEL_* variables ask for it.
 	tracing *telemetry.Tracing
+	// prometheus is the default Prometheus of PROMETHEUS alarms, for the API's checks.
+	prometheus alarmcheck.Prometheus
 	// stopPruner ends the silent-host pruner; nil before it starts.
 	stopPruner context.CancelFunc
 }
@@ -156,8 +162,9 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	if err != nil {
 		return nil, err
 	}
+	s.prometheus = cfg.guards.prometheus
 	if !cfg.noWorker {
-		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.client), worker.Options{})
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.client, s.guardOptions(cfg.guards)), worker.Options{})
 		if err = s.worker.Start(); err != nil {
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
@@ -186,6 +193,18 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		}
 	}
 	return s, nil
+}
+
+// guardOptions are g with the stack's own board and Temporal UI where g names none.
+func (s *devStack) guardOptions(g guardOptions) guardOptions {
+	if g.boardURL == "" {
+		g.boardURL = s.apiURL
+	}
+	if g.temporalUIURL == "" {
+		g.temporalUIURL = s.temporal.UIAddress()
+	}
+	g.namespace = s.temporal.Namespace()
+	return g
 }
 
 // ensureAdminToken returns the admin token saved in the data directory, creating and
@@ -241,7 +260,7 @@ func devUser() string {
 
 // serve runs the API and the board until ctx ends.
 func (s *devStack) serve(ctx context.Context) error {
-	h := newHTTPHandler(ctx, s.store, s.client, s.metrics, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger, func(d *api.Deps) {
+	h := newHTTPHandler(ctx, s.store, s.client, s.metrics, s.temporal.Namespace(), s.temporal.UIAddress(), s.prometheus, s.logger, func(d *api.Deps) {
 		d.People, d.OpenReads = s.deps.People, s.deps.OpenReads
 		d.EnrollmentsPerMinute, d.EnrollmentBurst = s.deps.EnrollmentsPerMinute, s.deps.EnrollmentBurst
 	})
@@ -309,6 +328,9 @@ production; --open-reads opens them to anyone who reaches the port.`,
 				return err
 			}
 			cfg.logger = logger
+			if cfg.guards, err = guardOptionsFromEnv(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			s, err := startDevStack(ctx, cfg)
 			if err != nil {

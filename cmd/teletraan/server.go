@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/schema"
@@ -20,11 +21,12 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 )
 
-// newHTTPHandler assembles the API and the board on one engine; configure sets who may
-// read and how people sign in (accessFlags.apply). Its background work (the poller that
-// wakes held agent pings) ends with ctx, which must end no later than the HTTP server's
-// shutdown so that held pings are answered at once.
-func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, logger *slog.Logger, configure func(*api.Deps)) http.Handler {
+// newHTTPHandler assembles the API and the board on one engine; prom is the default
+// Prometheus of PROMETHEUS alarms, and configure sets who may read and how people sign in
+// (accessFlags.apply). Its background work (the poller that wakes held agent pings) ends
+// with ctx, which must end no later than the HTTP server's shutdown so that held pings are
+// answered at once.
+func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, prom alarmcheck.Prometheus, logger *slog.Logger, configure func(*api.Deps)) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	deps := api.Deps{
 		Context:  ctx,
@@ -39,6 +41,7 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metr
 		Logger:        logger,
 		TemporalUIURL: temporalUIURL,
 		Namespace:     namespace,
+		Prometheus:    prom,
 		// Saves a token query on nearly every agent ping; a revoked token keeps working on a
 		// replica for at most this long.
 		TokenCacheTTL: 10 * time.Second,
@@ -111,7 +114,11 @@ It refuses to start when the database is unreachable or its schema is not curren
 			}
 			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace,
 				"signIn", signInSummary(deps), "openReads", deps.OpenReads)
-			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, logger, func(d *api.Deps) {
+			guards, err := guardOptionsFromEnv()
+			if err != nil {
+				return err
+			}
+			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, guards.prometheus, logger, func(d *api.Deps) {
 				d.People, d.OpenReads = deps.People, deps.OpenReads
 				d.EnrollmentsPerMinute, d.EnrollmentBurst = deps.EnrollmentsPerMinute, deps.EnrollmentBurst
 			}), logger)

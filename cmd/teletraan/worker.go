@@ -20,14 +20,17 @@ import (
 
 // registerAll registers every workflow and activity of teletraan on a worker; c is the
 // client the promotion activities reach the stage and promotion workflows with.
-func registerAll(st *schema.Store, c client.Client) temporal.Registrar {
+func registerAll(st *schema.Store, c client.Client, g guardOptions) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
 		w.RegisterWorkflow(workflows.QualificationWorkflow)
+		w.RegisterWorkflow(workflows.WebhookWorkflow)
 		w.RegisterWorkflow(workflows.PromotionWorkflow)
 		w.RegisterWorkflow(workflows.PromotionWakeWorkflow)
-		w.RegisterActivity(&activities.Activities{Store: st, Promoter: &deployer.Promotions{Deployer: deployer.Deployer{Client: c, Store: st}}})
+		w.RegisterActivity(&activities.Activities{Store: st, Prometheus: g.prometheus, BoardURL: g.boardURL,
+			TemporalUIURL: g.temporalUIURL, Namespace: g.namespace, WebhookBackoff: g.webhookBackoff,
+			Promoter: &deployer.Promotions{Deployer: deployer.Deployer{Client: c, Store: st}}})
 	}
 }
 
@@ -99,7 +102,12 @@ Run as many as you like; they share the work.`,
 			if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 				return err
 			}
-			w := temporal.NewWorker(c, registerAll(st, c), worker.Options{})
+			guards, err := guardOptionsFromEnv()
+			if err != nil {
+				return err
+			}
+			guards.namespace = cfg.Namespace
+			w := temporal.NewWorker(c, registerAll(st, c, guards), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
