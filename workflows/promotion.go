@@ -107,6 +107,10 @@ type PromotionActionResult struct {
 	Disabled string `json:",omitempty"`
 }
 
+// promotionWebhookChange gates the PROMOTION webhook event a promotion emits for each
+// deploy it starts.
+const promotionWebhookChange = "promotion-webhook"
+
 // promotionRunNotices bounds the notices one run takes before it continues as new, so its
 // history stays small however long the stage lives.
 const promotionRunNotices = 200
@@ -359,6 +363,10 @@ func (p *promotionImpl) decide(ctx workflow.Context, force bool, operator string
 	}
 	p.state.Promoted = &PromotedDeploy{DeployID: res.DeployID, BuildID: pick.BuildID, At: now}
 	p.status.Why = fmt.Sprintf("promoted build %s (deploy %s)", pick.BuildID, res.DeployID)
+	if workflow.GetVersion(ctx, promotionWebhookChange, workflow.DefaultVersion, 1) >= 1 {
+		EmitWebhook(ctx, activities.EmitWebhookInput{DeployID: res.DeployID, Event: core.EventPromotion, State: core.StateRunning,
+			Message: fmt.Sprintf("%s to %s/%s", desc, p.in.EnvName, p.in.StageName)})
+	}
 	return p.state.Promoted, false, nil
 }
 

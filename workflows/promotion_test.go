@@ -42,6 +42,8 @@ type fakePromoStage struct {
 	deployedAt []time.Time
 	refused    int
 	rollbacks  []workflows.AutoRollbackRequest
+	// webhooks records the webhook events the promotion emitted.
+	webhooks []activities.EmitWebhookInput
 }
 
 func newPromoStage(t *testing.T, cfg core.PromoteConfig) (*fakePromoStage, *testsuite.TestWorkflowEnvironment) {
@@ -85,6 +87,12 @@ func newPromoStage(t *testing.T, cfg core.PromoteConfig) (*fakePromoStage, *test
 		f.deployedAt = append(f.deployedAt, env.Now())
 		f.current = &core.PromotionDeploy{DeployID: id, BuildID: in.Candidate.BuildID, State: core.StateRunning, BuildPublishedAt: in.Candidate.PublishedAt}
 		return activities.StartPromotedDeployResult{DeployID: id}, nil
+	}).Maybe()
+	env.OnWorkflow(workflows.WebhookWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in activities.EmitWebhookInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.webhooks = append(f.webhooks, in)
+		return nil
 	}).Maybe()
 	env.OnSignalExternalWorkflow(mock.Anything, workflows.StageWorkflowID("web", "prod"), "", workflows.AutoRollbackSignal, mock.Anything).Return(
 		func(_ string, _ string, _ string, _ string, arg any) error {
@@ -182,6 +190,11 @@ func TestPromotionOnBuildEvent(t *testing.T) {
 		if op := f.deploys[0].Operator; op != "promotion:web/prod" {
 			t.Errorf("operator %q, want promotion:web/prod", op)
 		}
+		f.mu.Lock()
+		if len(f.webhooks) != 1 || f.webhooks[0].Event != core.EventPromotion || f.webhooks[0].DeployID != "pb1" || !strings.Contains(f.webhooks[0].Message, "to web/prod") {
+			t.Errorf("webhook events %+v, want one PROMOTION for pb1", f.webhooks)
+		}
+		f.mu.Unlock()
 		// A new build while b1 is still RUNNING waits for its verdict.
 		notice(env, activities.PromotionNotice{Kind: activities.NoticeCandidate, Candidate: candidate("b2", 2)})
 	})
