@@ -42,6 +42,9 @@ type Activities struct {
 	BoardURL, TemporalUIURL, Namespace string
 	// WebhookBackoff is the first wait between delivery attempts (default 1 s, doubling).
 	WebhookBackoff time.Duration
+	// Promoter reaches the promotion and stage workflows for the promotion activities;
+	// nil makes AnnounceDeploy a no-op (a worker without auto-promotion).
+	Promoter StagePromoter
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)

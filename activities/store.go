@@ -55,4 +55,12 @@ type Store interface {
 	RecordAlarmCheck(ctx context.Context, c *schema.AlarmCheck) error
 	// RecordWebhookDelivery stores one attempt to deliver a webhook event, once by its id.
 	RecordWebhookDelivery(ctx context.Context, d *schema.WebhookDelivery) error
+	// GetStage loads a stage by environment and name.
+	GetStage(ctx context.Context, env, stage string) (*schema.Stage, error)
+	// BadBuilds returns, by build id, the BAD tag that makes each of ids bad.
+	BadBuilds(ctx context.Context, ids []string) (map[string]*core.BuildTag, error)
+	// ListBuilds lists builds, newest first, as f filters them.
+	ListBuilds(ctx context.Context, f schema.BuildFilter) ([]schema.Build, error)
+	// PromotionTargets lists the stages that promote from env/stage.
+	PromotionTargets(ctx context.Context, env, stage string) ([]schema.Stage, error)
 }

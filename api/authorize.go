@@ -65,6 +65,8 @@ var accessRules = map[string]accessRule{
 	"GET /v1/envs/:env/:stage/deploys":         envReader,
 	"GET /v1/envs/:env/:stage/deploys/current": envReader,
 	"GET /v1/envs/:env/:stage/queue":           envReader,
+	"GET /v1/envs/:env/:stage/promotion":       envReader,
+	"GET /v1/pipelines/:env":                   envReader,
 	"GET /v1/deploys/:id":                      reader,
 	"GET /v1/deploys/:id/hosts":                reader,
 	"GET /v1/builds":                           reader,
@@ -80,8 +82,10 @@ var accessRules = map[string]accessRule{
 	"POST /v1/envs/:env/:stage/actions/:action":             {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {role: schema.RoleOperator, envScoped: true},
-	"POST /v1/envs/:env/:stage/alerts":                      {role: schema.RoleAlerter, envScoped: true, stageSecret: true},
-	"POST /v1/builds":                                       {role: schema.RolePublisher, anyEnv: true},
+	// Pausing, resuming and promoting now act on the stage as a deploy does.
+	"POST /v1/envs/:env/:stage/promotion/actions/:action": {role: schema.RoleOperator, envScoped: true},
+	"POST /v1/envs/:env/:stage/alerts":                    {role: schema.RoleAlerter, envScoped: true, stageSecret: true},
+	"POST /v1/builds":                                     {role: schema.RolePublisher, anyEnv: true},
 	// A BAD tag stops a build everywhere: operators only; tagBuild narrows the caller to
 	// the builds its environments deploy.
 	"POST /v1/builds/:id/tags": {role: schema.RoleOperator, anyEnv: true},

@@ -79,6 +79,8 @@ var expectedAccess = map[string]access{
 	"GET /v1/envs/:env/:stage/deploys":                      envRead,
 	"GET /v1/envs/:env/:stage/deploys/current":              envRead,
 	"GET /v1/envs/:env/:stage/queue":                        envRead,
+	"GET /v1/envs/:env/:stage/promotion":                    envRead,
+	"GET /v1/pipelines/:env":                                envRead,
 	"GET /v1/deploys/:id":                                   envRead, // the deploy's environment
 	"GET /v1/deploys/:id/hosts":                             envRead, // the deploy's environment
 	"GET /v1/builds":                                        read,
@@ -96,6 +98,7 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/alerts":                      {roles: alerters, scoped: true, body: `{"name":"x","status":"resolved"}`},
+	"POST /v1/envs/:env/:stage/promotion/actions/:action":   {roles: operators, scoped: true},
 	"POST /v1/builds":                                       {roles: publishers},
 	"POST /v1/system/ping":                                  {roles: pingers, tokensOnly: true},
 	"POST /v1/hosts/:host/actions/reset-identity":           {roles: admins, global: true},
@@ -112,6 +115,7 @@ var expectedAccess = map[string]access{
 	"GET /hosts/:host":                     page,
 	"GET /deploys/:id":                     {page: true, scoped: true}, // the deploy's environment
 	"GET /audit":                           page,
+	"GET /pipelines/:env":                  {page: true, scoped: true},
 	"GET /login":                           open,
 	"GET /static/*filepath":                open,
 	"HEAD /static/*filepath":               open,

@@ -51,6 +51,13 @@ func (s *server) publishBuild(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if s.promoter != nil {
+		// The build is published either way; a promotion that was not told finds it as the
+		// newest build the next time it decides (its schedule, the next build, a resume).
+		if err := s.promoter.BuildPublished(c.Request.Context(), b); err != nil {
+			s.logger.WarnContext(c.Request.Context(), "could not offer the build to the auto-promotions", "build_id", b.ID, "error", err)
+		}
+	}
 	created(c, buildJSON(b), "builds", b.ID)
 }
 

@@ -60,7 +60,11 @@ func describeDecodeError(err error, bodyLen int, dst any) error {
 		typeErr   *json.UnmarshalTypeError
 		invalid   *json.InvalidUnmarshalError
 	)
+	var fieldErr *core.Error
 	switch {
+	case errors.As(err, &fieldErr):
+		// A field's own decoder (promoteField) already said what is wrong, and where.
+		return fieldErr
 	case errors.As(err, &syntaxErr):
 		// json counts the offending byte as read; report its 0-based position instead, so
 		// that body[offset] is the byte at fault.

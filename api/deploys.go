@@ -37,6 +37,7 @@ type deployStore interface {
 	ListWebhookDeliveries(ctx context.Context, deployID string) ([]schema.WebhookDelivery, error)
 	RollbackTarget(ctx context.Context, env, stage string, current *schema.Deploy) (*schema.Deploy, error)
 	EffectiveTag(ctx context.Context, b *schema.Build) (*core.BuildTag, error)
+	BuildSucceededIn(ctx context.Context, env, stage, buildID string) (bool, error)
 }
 
 // deployList is the body of a stage's deploy listing.
@@ -169,6 +170,9 @@ func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 	if w := core.BranchWarning(req.Stage.Branch, req.Build.Branch); w != "" {
 		v.Warnings = append(v.Warnings, w)
 	}
+	if w := s.predecessorWarning(c.Request.Context(), req); w != "" {
+		v.Warnings = append(v.Warnings, w)
+	}
 	created(c, v, "deploys", res.Deploy.ID)
 }
 
@@ -283,4 +287,19 @@ func (s *server) workflowURL(workflowID string) string {
 		return ""
 	}
 	return s.temporalUIURL + "/namespaces/" + url.PathEscape(s.namespace) + "/workflows/" + url.PathEscape(workflowID)
+}
+
+// predecessorWarning is core.PredecessorWarning for a REGULAR or HOTFIX deploy to a stage
+// that promotes from another: a build that never succeeded there deserves a second look.
+func (s *server) predecessorWarning(ctx context.Context, req StartDeployRequest) string {
+	from := req.Stage.Promote.FromStage()
+	if from == "" || (req.Type != core.TypeRegular && req.Type != core.TypeHotfix) {
+		return ""
+	}
+	ok, err := s.deploys.BuildSucceededIn(ctx, req.Stage.EnvName, from, req.Build.ID)
+	if err != nil {
+		s.logger.WarnContext(ctx, "could not check the build against the predecessor stage", "error", err)
+		return ""
+	}
+	return core.PredecessorWarning(from, req.Build.ID, ok)
 }

@@ -203,6 +203,7 @@ type testAPI struct {
 	store    *schema.Store
 	engine   *gin.Engine
 	deployer *fakeDeployer
+	promoter *fakePromoter
 	secret   string
 	logs     *syncBuffer
 	// readerSecret is a READER token's, made on first use by get.
@@ -219,10 +220,12 @@ func newTestAPI(t *testing.T, configure ...func(*api.Deps)) *testAPI {
 		t.Fatalf("create token: %v", err)
 	}
 	fd := &fakeDeployer{store: st}
+	fp := &fakePromoter{}
 	logs := &syncBuffer{}
 	deps := api.Deps{
 		Store:         st,
 		Deployer:      fd,
+		Promoter:      fp,
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		TemporalUIURL: temporalUI,
 		Namespace:     "default",
@@ -230,7 +233,7 @@ func newTestAPI(t *testing.T, configure ...func(*api.Deps)) *testAPI {
 	for _, c := range configure {
 		c(&deps)
 	}
-	return &testAPI{t: t, store: st, engine: api.NewRouter(deps), deployer: fd, secret: secret, logs: logs}
+	return &testAPI{t: t, store: st, engine: api.NewRouter(deps), deployer: fd, promoter: fp, secret: secret, logs: logs}
 }
 
 // call sends a request authenticated as alice.

@@ -55,6 +55,7 @@ func stageConfigJSON(stored *schema.StageConfig) StageConfig {
 		SecretVariables:     cfg.SecretVariables,
 		AgentConfigs:        cfg.AgentConfigs,
 		OnFailure:           cfg.OnFailure,
+		Promote:             promoteConfigJSON(cfg.Promote),
 		StageType:           cfg.StageType,
 		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm(*a) }),
 		AlarmPolicy:         alarmPolicyJSON(cfg.AlarmPolicy),
@@ -119,6 +120,37 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	if b.Acceptance != nil {
 		cfg.Acceptance = b.Acceptance
 	}
+	if b.Promote.set {
+		cfg.Promote = b.Promote.config()
+	}
+}
+
+// config is the promote config a body asked for: nil for "promote": null (promote by
+// hand only), else the fields given, defaults for the rest (core.PromoteConfig.Normalize).
+func (p *promoteField) config() *core.PromoteConfig {
+	if p.remove {
+		return nil
+	}
+	c := p.PromoteConfig
+	out := &core.PromoteConfig{Source: c.Source, Branch: c.Branch, OnEvent: c.OnEvent, Cron: c.Cron, TimeZone: c.TimeZone,
+		CatchupMinutes: c.CatchupMinutes, DelaySeconds: c.DelaySeconds, QueueSize: c.QueueSize, FailPolicy: c.FailPolicy, DisablePolicy: c.DisablePolicy}
+	if w := c.Window; w != nil {
+		out.Window = &core.PromoteWindow{Days: w.Days, Start: w.Start, End: w.End}
+	}
+	return out
+}
+
+// promoteConfigJSON maps a stored promote config; nil stays nil.
+func promoteConfigJSON(c *core.PromoteConfig) *PromoteConfig {
+	if c == nil {
+		return nil
+	}
+	out := &PromoteConfig{Source: c.Source, Branch: c.Branch, OnEvent: c.OnEvent, Cron: c.Cron, TimeZone: c.TimeZone,
+		CatchupMinutes: c.CatchupMinutes, DelaySeconds: c.DelaySeconds, QueueSize: c.QueueSize, FailPolicy: c.FailPolicy, DisablePolicy: c.DisablePolicy}
+	if w := c.Window; w != nil {
+		out.Window = &PromoteWindow{Days: w.Days, Start: w.Start, End: w.End}
+	}
+	return out
 }
 
 func setIfPresent[T any](dst *T, v *T) {

@@ -49,6 +49,9 @@ type Deps struct {
 	Store Store
 	// Deployer starts deploys; nil makes POST .../deploys answer 503.
 	Deployer Deployer
+	// Promoter reaches the auto-promotion workflows; nil makes the promotion routes answer
+	// 503 and publishes and config changes tell no promotion.
+	Promoter Promoter
 	// TemporalHealth reports whether Temporal answers; nil means "not checked".
 	TemporalHealth func(ctx context.Context) error
 	// Logger receives the access log and the details of internal errors; nil discards them.
@@ -115,6 +118,7 @@ type server struct {
 	metrics    *telemetry.Metrics
 
 	deployer       Deployer
+	promoter       Promoter
 	temporalHealth func(ctx context.Context) error
 	logger         *slog.Logger
 	temporalUIURL  string
@@ -169,6 +173,7 @@ func NewRouter(d Deps) *gin.Engine {
 		auditLog:       d.Store,
 		identities:     d.Store,
 		deployer:       d.Deployer,
+		promoter:       d.Promoter,
 		temporalHealth: d.TemporalHealth,
 		logger:         logger,
 		temporalUIURL:  strings.TrimRight(d.TemporalUIURL, "/"),
@@ -242,6 +247,9 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/stop", s.stopStage)
 	v1.POST("/envs/:env/:stage/alerts", s.postAlerts)
 	v1.GET("/envs/:env/:stage/alerts", s.listAlerts)
+	v1.GET("/envs/:env/:stage/promotion", s.promotionStatus)
+	v1.POST("/envs/:env/:stage/promotion/actions/:action", s.promotionAction)
+	v1.GET("/pipelines/:env", s.pipeline)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
 	v1.PUT("/deploys/:id/acceptance", s.giveAcceptance)

@@ -59,6 +59,8 @@ type stageBody struct {
 	AlarmPolicy         *AlarmPolicy      `json:"alarmPolicy"`
 	Webhooks            []Webhook         `json:"webhooks"`
 	Acceptance          *core.Acceptance  `json:"acceptance"`
+	// Promote sets the stage's auto-promotion; "promote": null removes it.
+	Promote promoteField `json:"promote"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -157,6 +159,10 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.tellPromotion(c, nil, st); err != nil {
+		s.fail(c, err)
+		return
+	}
 	created(c, stageJSON(st), "envs", st.EnvName, st.StageName)
 }
 
@@ -197,8 +203,10 @@ func (s *server) updateStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	var before *core.PromoteConfig
 	change := func(cfg *schema.StageConfig) {
 		stored := *cfg
+		before = stored.Promote
 		body.applyTo(cfg)
 		cfg.KeepSecrets(&stored)
 	}
@@ -219,6 +227,10 @@ func (s *server) updateStage(c *gin.Context) {
 	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, change, operator)
 	if err != nil {
 		s.fail(c, fmt.Errorf("update stage %s/%s: %w", env, stage, err))
+		return
+	}
+	if err := s.tellPromotion(c, before, updated); err != nil {
+		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, stageJSON(updated))
@@ -258,6 +270,14 @@ func (s *server) deleteStage(c *gin.Context) {
 		return
 	}
 	s.logger.Info("stage deleted", "env", env, "stage", stage, "operator", operator)
+	if gone.Promote != nil && s.promoter != nil {
+		// Its promotion ends and its schedule goes with it; the stage is gone either way.
+		ended := *gone
+		ended.Promote = nil
+		if err := s.promoter.ConfigChanged(ctx, &ended); err != nil {
+			s.logger.WarnContext(ctx, "could not end the deleted stage's auto-promotion", "env", env, "stage", stage, "error", err)
+		}
+	}
 	c.JSON(http.StatusOK, stageJSON(gone))
 }
 

@@ -45,6 +45,31 @@ type StageConfig struct {
 	Webhooks            []Webhook         `json:"webhooks"`
 	// Acceptance is what a SUCCEEDING deploy must pass to qualify; absent: none.
 	Acceptance *core.Acceptance `json:"acceptance,omitempty"`
+	// Promote is the stage's auto-promotion; absent when it is promoted by hand only.
+	Promote *PromoteConfig `json:"promote,omitempty"`
+}
+
+// PromoteConfig is a stage's auto-promotion config, in responses and stage requests alike
+// (core.PromoteConfig says what each field means).
+type PromoteConfig struct {
+	Source         string         `json:"source"`
+	Branch         string         `json:"branch,omitempty"`
+	OnEvent        bool           `json:"onEvent"`
+	Cron           string         `json:"cron,omitempty"`
+	TimeZone       string         `json:"timeZone,omitempty"`
+	CatchupMinutes int            `json:"catchupMinutes,omitempty"`
+	DelaySeconds   int            `json:"delaySeconds"`
+	QueueSize      int            `json:"queueSize"`
+	Window         *PromoteWindow `json:"window,omitempty"`
+	FailPolicy     string         `json:"failPolicy"`
+	DisablePolicy  string         `json:"disablePolicy"`
+}
+
+// PromoteWindow is when promotions may start: days, and hours HH:MM in the config's zone.
+type PromoteWindow struct {
+	Days  []string `json:"days"`
+	Start string   `json:"start"`
+	End   string   `json:"end"`
 }
 
 // Alarm is one of a stage's alarm checks, in responses and in stage requests alike: an

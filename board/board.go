@@ -66,6 +66,7 @@ func (b *Board) Register(engine *gin.Engine) {
 	engine.GET("/deploys/:id", b.deployDetail)
 	engine.GET("/audit", b.auditPage)
 	engine.GET("/login", b.login)
+	engine.GET("/pipelines/:env", b.pipeline)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		panic("board: embedded static files: " + err.Error())

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,6 +43,10 @@ type buildListRow struct {
 	CompareURL string
 	// Tag is the tag that speaks for the build (its own or its branch's); nil for none.
 	Tag *core.BuildTag
+	// PredecessorWarning says the build never succeeded on the stage's predecessor
+	// (core.PredecessorWarning); Warn is every warning its Deploy button repeats.
+	PredecessorWarning string
+	Warn               string
 }
 
 // buildListPage is what builds.html draws.
@@ -107,8 +112,24 @@ func (b *Board) builds(c *gin.Context) {
 	if err != nil {
 		fail("read build tags", err)
 	}
+	from := st.Promote.FromStage()
+	succeeded := map[string]bool{}
+	if from != "" {
+		ids := make([]string, 0, len(list))
+		for _, bd := range list {
+			ids = append(ids, bd.ID)
+		}
+		if succeeded, err = b.Store.BuildsSucceededIn(ctx, env, from, ids); err != nil {
+			fail("read the predecessor's deploys", err)
+			from = "" // no warning rather than a false one
+		}
+	}
 	for _, bd := range list {
 		row := buildListRow{Build: bd, CommitURL: commitURL(bd.Repo, bd.Commit), Tag: tags[bd.ID]}
+		if from != "" {
+			row.PredecessorWarning = core.PredecessorWarning(from, bd.ID, succeeded[bd.ID])
+		}
+		row.Warn = strings.Join(nonEmpty(core.BranchWarning(st.Branch, bd.Branch), row.PredecessorWarning), "; ")
 		if m, ok := markers[bd.ID]; ok {
 			row.Marker = &m
 		}
@@ -119,6 +140,17 @@ func (b *Board) builds(c *gin.Context) {
 	}
 	page.Branches = branchChoices(st.Branch, list)
 	b.render(c, http.StatusOK, "builds.html", page)
+}
+
+// nonEmpty drops the empty strings of ss.
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // buildsPageNumber reads ?page=; anything that is not a page number shows the first page,

@@ -46,6 +46,8 @@ type configPage struct {
 	CapacityKnown bool
 	Hosts, Groups string
 	Error         string
+	// Promote is the auto-promotion section.
+	Promote promoteForm
 }
 
 // configMaxSeconds is the longest stuck timeout or bake time the store accepts: 7 days.
@@ -125,6 +127,11 @@ func (b *Board) config(c *gin.Context) {
 		ScriptVariables: configPairs(shown.ScriptVariables),
 		AgentConfigs:    configPairs(st.AgentConfigs),
 	}
+	siblings, err := b.Store.ListStages(ctx, schema.StageFilter{EnvName: env})
+	if err != nil {
+		b.Logger.Error("board: list the stages of "+env, "error", err)
+	}
+	page.Promote = newPromoteForm(st, siblings)
 	if capacity, err := b.Store.GetCapacity(ctx, env, name); err != nil {
 		b.Logger.Error("board: get capacity", "env", env, "stage", name, "error", err)
 		page.Error = "The capacity could not be read, so its form is disabled; the server log has the details. The config form works."

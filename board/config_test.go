@@ -77,7 +77,6 @@ func TestConfigPageHasEveryFieldFilledAndEscaped(t *testing.T) {
 		`&#34;url&#34;: &#34;https://alarms.example.com/errors&#34;`,
 		">h1\nh2</textarea>", ">web</textarea>",
 		`href="/envs/hello/prod/config/history"`,
-		"Promotion settings will appear",
 		"A host that makes no progress for this long counts as failed",
 		`/static/config.js`,
 	} {

@@ -28,5 +28,6 @@ func newStageNav(env, stage, active string) stageNav {
 	for _, p := range stagePages {
 		n.Tabs = append(n.Tabs, navTab{Label: p.label, Href: stagePath(env, stage, p.suffix), Active: p.key == active})
 	}
+	n.Tabs = append(n.Tabs, navTab{Label: "Pipeline", Href: pipelinePath(env)})
 	return n
 }

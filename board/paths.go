@@ -34,3 +34,8 @@ func buildComparePath(env, stage, from, to string) string {
 	q.Set("to", to)
 	return stagePath(env, stage, "/builds/compare") + "?" + q.Encode()
 }
+
+// pipelinePath is the board URL of an environment's pipeline.
+func pipelinePath(env string) string {
+	return "/pipelines/" + url.PathEscape(env)
+}

@@ -33,6 +33,9 @@ type deployReader interface {
 	ListDeployReasons(ctx context.Context, deployID string) ([]schema.DeployReason, error)
 	ListAlarmChecks(ctx context.Context, deployID string) ([]schema.AlarmCheck, error)
 	ListWebhookDeliveries(ctx context.Context, deployID string) ([]schema.WebhookDelivery, error)
+	// BuildsSucceededIn is, of ids, the builds that succeeded on env/stage (the
+	// predecessor warning of the builds page).
+	BuildsSucceededIn(ctx context.Context, env, stage string, ids []string) (map[string]bool, error)
 }
 
 // buildReader serves the builds and compare pages and the build of a deploy.

@@ -10,3 +10,13 @@ func BranchWarning(stageBranch, buildBranch string) string {
 	}
 	return "build is from branch " + buildBranch + ", but the stage deploys " + stageBranch
 }
+
+// PredecessorWarning says why deploying buildID to a stage deserves a second look when the
+// stage promotes from predecessor and the build never succeeded there, or "" when it did
+// (or the stage has no predecessor). Like BranchWarning it never refuses a deploy.
+func PredecessorWarning(predecessor, buildID string, succeededThere bool) string {
+	if predecessor == "" || succeededThere {
+		return ""
+	}
+	return "build " + buildID + " has no successful deploy in the predecessor stage " + predecessor
+}

@@ -55,6 +55,8 @@ type StageConfig struct {
 	StageType string `bun:"stage_type,notnull" json:"stageType"`
 	// Acceptance is what a SUCCEEDING deploy must pass to qualify; nil: no acceptance.
 	Acceptance *core.Acceptance `bun:"acceptance,type:text" json:"acceptance,omitempty"`
+	// Promote is the stage's auto-promotion (core.PromoteConfig); nil promotes by hand only.
+	Promote *core.PromoteConfig `bun:"promote,type:text,nullzero" json:"promote,omitempty"`
 }
 
 // MaxAlarms bounds a stage's alarms, which are all checked before every wave.
@@ -253,6 +255,15 @@ func cloneConfig(c StageConfig) StageConfig {
 	c.Alarms = slices.Clone(c.Alarms)
 	c.Webhooks = cloneWebhooks(c.Webhooks)
 	c.SecretVariables = slices.Clone(c.SecretVariables)
+	if c.Promote != nil {
+		p := *c.Promote
+		if p.Window != nil {
+			w := *p.Window
+			w.Days = slices.Clone(w.Days)
+			p.Window = &w
+		}
+		c.Promote = &p
+	}
 	return c
 }
 
@@ -290,6 +301,9 @@ func (c *StageConfig) normalize() {
 	// An acceptance config that checks nothing is no acceptance: store none.
 	if !c.Acceptance.HasChecks() {
 		c.Acceptance = nil
+	}
+	if c.Promote != nil {
+		c.Promote.Normalize()
 	}
 }
 
@@ -367,6 +381,9 @@ func (s *Store) CreateStage(ctx context.Context, st *Stage, operator string) err
 		if exists {
 			return core.Errorf(core.ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
 		}
+		if err := checkPromoteChain(ctx, tx, st.EnvName, st.StageName, st.Promote); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(st).Exec(ctx); err != nil {
 			if isDuplicate(err) {
 				return core.Errorf(core.ECONFLICT, "stage %s/%s already exists", st.EnvName, st.StageName)
@@ -396,6 +413,9 @@ func (s *Store) UpdateStageConfig(ctx context.Context, env, stage string, change
 		change(&cfg)
 		cfg.normalize()
 		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		if err := checkPromoteChain(ctx, tx, env, stage, cfg.Promote); err != nil {
 			return err
 		}
 		st.StageConfig = cfg

@@ -43,6 +43,11 @@ func (s *Store) DeleteStage(ctx context.Context, env, stage, operator string) (*
 					env, stage, d.State, d.ID)
 			}
 		}
+		if next, err := promotedFrom(ctx, tx, env, stage); err != nil {
+			return err
+		} else if next != "" {
+			return core.Errorf(core.ECONFLICT, "stage %s/%s promotes from %s/%s: change or remove its promote config before deleting the stage", env, next, env, stage)
+		}
 		for _, m := range []any{(*stageHost)(nil), (*stageGroup)(nil), (*HostAdmission)(nil)} {
 			if _, err := tx.NewDelete().Model(m).Where("stage_id = ?", st.ID).Exec(ctx); err != nil {
 				return fmt.Errorf("delete the capacity of %s/%s: %w", env, stage, err)

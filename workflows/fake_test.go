@@ -74,6 +74,10 @@ type fakeStore struct {
 	stateTimes map[string][]time.Time
 	// bakes records every SetDeployBaking call.
 	bakes []activities.SetDeployBakingInput
+	// announced records every AnnounceDeploy call; announceDelay is how long (test clock)
+	// each takes.
+	announced     []activities.AnnounceDeployInput
+	announceDelay time.Duration
 	// watches records every WatchAlarms call; watchAct says what the nth (1-based) answers
 	// (nil: clear); watchDelays how long (test clock) a watch from each source takes
 	// before it answers (default: none before a wave, 1000 h otherwise: a watch beside a
@@ -149,6 +153,12 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		return f.target, nil
 	}).Maybe()
 	env.OnActivity(acts.AwaitDeployClosed, mock.Anything, mock.Anything).Return(f.awaitDeployClosed).Maybe()
+	env.OnActivity(acts.AnnounceDeploy, mock.Anything, mock.Anything).After(f.announceDelay).Return(func(_ context.Context, in activities.AnnounceDeployInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.announced = append(f.announced, in)
+		return nil
+	}).Maybe()
 	env.OnActivity(acts.LoadAcceptance, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.LoadAcceptanceInput) (activities.LoadAcceptanceResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -59,6 +59,9 @@ type StageState struct {
 	Started int
 	// Queued is the REGULAR request waiting for a HOTFIX or ROLLBACK to reach a verdict.
 	Queued *QueuedRequest `json:",omitempty"`
+	// Unannounced are the announcements to the promotions that the previous run sent but
+	// did not see acknowledged; this run sends them again.
+	Unannounced []activities.AnnounceDeployInput `json:",omitempty"`
 }
 
 // QueuedRequest is a queued start-deploy request as the stage workflow keeps it.
@@ -126,6 +129,11 @@ type StartDeployRequest struct {
 	// AliasDeployID is, for a ROLLBACK, the deploy whose build it returns to; hosts still
 	// serving it count as done (core.OnAlias).
 	AliasDeployID string `json:",omitempty"`
+	// Promotion marks a request from the stage's auto-promotion: the stage refuses it when
+	// its current deploy is no longer ExpectCurrent, still runs, or a deploy is queued
+	// (PromotionRefusal), so that a stale candidate is never deployed.
+	Promotion     bool   `json:",omitempty"`
+	ExpectCurrent string `json:",omitempty"`
 }
 
 // StartDeployResult answers StartDeployUpdate.

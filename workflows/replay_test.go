@@ -27,6 +27,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.DeployWorkflow)
 			r.RegisterWorkflow(workflows.QualificationWorkflow)
 			r.RegisterWorkflow(workflows.WebhookWorkflow)
+			r.RegisterWorkflow(workflows.PromotionWorkflow)
+			r.RegisterWorkflow(workflows.PromotionWakeWorkflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

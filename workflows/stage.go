@@ -22,6 +22,7 @@ func StageWorkflow(ctx workflow.Context, in StageInput) error {
 	// First, before any handler runs, so that the whole run takes one branch.
 	s.watches = workflow.GetVersion(ctx, stageWatchChange, workflow.DefaultVersion, 1) >= 1
 	s.stateRules = workflow.GetVersion(ctx, stageStateRulesChange, workflow.DefaultVersion, 1) >= 1
+	s.announces = s.watches && workflow.GetVersion(ctx, stageAnnouncesChange, workflow.DefaultVersion, 1) >= 1
 	if err := s.setup(ctx); err != nil {
 		return err
 	}
@@ -45,6 +46,10 @@ type stageImpl struct {
 	watched string
 	// watchIsActivity says watch is an AwaitDeployClosed activity, not the child future.
 	watchIsActivity bool
+	// announces is whether this run announces its deploys to the promotions
+	// (stageAnnouncesChange); announcing holds the announcements not yet acknowledged.
+	announces  bool
+	announcing []pendingAnnouncement
 }
 
 // stageStateRulesChange gates, for a whole run, the re-check of an accepted pause or abort
@@ -90,6 +95,9 @@ func (s *stageImpl) validateStartDeploy(ctx workflow.Context, req StartDeployReq
 	if why := RegularBlockedBy(req.Type, req.Force, s.state.Current); why != "" && !req.Queue {
 		return rejection(core.ECONFLICT, why)
 	}
+	if why := PromotionRefusal(req, s.state.Current, s.state.Queued != nil); why != "" {
+		return rejection(core.ECONFLICT, why)
+	}
 	return nil
 }
 
@@ -131,6 +139,9 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		if req.Queue {
 			return s.enqueue(ctx, req), nil
 		}
+		return StartDeployResult{}, rejection(core.ECONFLICT, why)
+	}
+	if why := PromotionRefusal(req, s.state.Current, s.state.Queued != nil); why != "" {
 		return StartDeployResult{}, rejection(core.ECONFLICT, why)
 	}
 
@@ -195,6 +206,8 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		s.supersede(ctx, prev, req)
 		s.cancelQualification(ctx, prev, req.DeployID)
 	}
+	// After the supersession, as the recorded histories of stage-announces-promotion have it.
+	s.announce(ctx, activities.NoticeStarted, s.state.Current)
 	return result, nil
 }
 

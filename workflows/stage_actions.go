@@ -159,3 +159,24 @@ func (s *stageImpl) noteVerdict(f DeployFinished) {
 func rejection(code, msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, code, nil)
 }
+
+// PromotionRefusal is why the stage refuses a deploy request from its auto-promotion, or
+// "" when it takes it (or req is not one): the promotion decided on a stage whose current
+// deploy was ExpectCurrent and had a verdict, with nothing queued; if that is no longer
+// so, its candidate is stale and it must decide again.
+func PromotionRefusal(req StartDeployRequest, cur *DeployRef, queued bool) string {
+	if !req.Promotion {
+		return ""
+	}
+	switch {
+	case cur != nil && cur.DeployID != req.ExpectCurrent:
+		return fmt.Sprintf("stale promotion: the stage's current deploy is %s now, not %s", cur.DeployID, req.ExpectCurrent)
+	case cur != nil && !cur.Aborting && (cur.State == "" || cur.State == core.StateRunning):
+		return fmt.Sprintf("deploy %s is still running; the promotion waits for its verdict", cur.DeployID)
+	case cur != nil && !cur.Aborting && (cur.Qualifying || (cur.State == core.StateSucceeding && !cur.QualifyChecked)):
+		return fmt.Sprintf("deploy %s awaits its acceptance verdict; the promotion waits for it", cur.DeployID)
+	case queued:
+		return "a deploy is queued on the stage; the promotion waits for it"
+	}
+	return ""
+}

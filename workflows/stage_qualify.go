@@ -141,16 +141,23 @@ func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerd
 	if v.Status == core.AcceptanceAccepted {
 		s.deployQualified(ctx, cur, "ACCEPTED: "+v.Reason)
 	}
+	if v.Status == core.AcceptanceRejected {
+		// A REJECTED promoted deploy counts as failed for the promotion's fail policy.
+		rejected := *cur
+		rejected.State = core.AcceptanceRejected
+		s.announce(ctx, activities.NoticeVerdict, &rejected)
+	}
 	return rollback
 }
 
 // deployQualified is the one place where the stage learns that its current deploy
 // qualified: it SUCCEEDED on a stage without acceptance, or its acceptance was ACCEPTED.
-// It marks the deploy qualified in the stage's state (StageStatus shows it); announcing the
-// deploy to the stages that promote from this one hooks in here.
+// It marks the deploy qualified in the stage's state (StageStatus shows it) and announces it
+// to the stages that promote from this one (announce, NoticeQualified).
 func (s *stageImpl) deployQualified(ctx workflow.Context, cur *DeployRef, how string) {
 	cur.Qualified = true
 	workflow.GetLogger(ctx).Info("deploy qualified", "deploy", cur.DeployID, "build", cur.BuildID, "how", how)
+	s.announce(ctx, activities.NoticeQualified, cur)
 }
 
 // cancelQualification cancels the running qualification of prev, which deploy next

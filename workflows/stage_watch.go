@@ -47,6 +47,7 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
 	qualified := workflow.GetSignalChannel(ctx, QualificationVerdictSignal)
+	s.announceCarried(ctx)
 	for {
 		if err := s.releaseQueue(ctx); err != nil {
 			return err
@@ -86,6 +87,8 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 		// Signals that arrived meanwhile must not be lost across the new run.
 		s.takeNotices(ctx, finished, verdicts)
 		s.takeQualifications(ctx, qualified)
+		// Nor may an announcement: the new run sends again those not acknowledged yet.
+		s.keepUnannounced()
 		next := s.in
 		state := s.state
 		next.State = &state
@@ -101,8 +104,11 @@ func (s *stageImpl) takeNotices(ctx workflow.Context, finished, verdicts workflo
 		if !finished.ReceiveAsync(&f) {
 			break
 		}
-		if s.state.Current != nil && s.state.Current.DeployID == f.DeployID {
+		if cur := s.state.Current; cur != nil && cur.DeployID == f.DeployID {
+			ended := *cur
+			ended.State = f.State
 			s.state.Current = nil
+			s.announce(ctx, activities.NoticeVerdict, &ended)
 		}
 	}
 	for {
@@ -111,6 +117,9 @@ func (s *stageImpl) takeNotices(ctx workflow.Context, finished, verdicts workflo
 			break
 		}
 		s.noteVerdict(f)
+		if cur := s.state.Current; cur != nil && cur.DeployID == f.DeployID {
+			s.announce(ctx, activities.NoticeVerdict, cur)
+		}
 	}
 	if s.watch != nil && s.watch.IsReady() {
 		s.watchEnded(ctx)
@@ -157,7 +166,10 @@ func (s *stageImpl) watchEnded(ctx workflow.Context) {
 	}
 	// A deploy request may have started a new deploy while the row was written.
 	if cur := s.state.Current; cur != nil && cur.DeployID == id {
+		ended := *cur
+		ended.State = core.StateAborted
 		s.state.Current = nil
+		s.announce(ctx, activities.NoticeVerdict, &ended)
 	}
 }
 

@@ -49,6 +49,7 @@
       out.scalars[el.name] = { el: el, value: el.value };
     });
     form.querySelectorAll("fieldset[data-field]").forEach(function (group) {
+      if (group.dataset.kind === "promote") return;
       var rows = [];
       rowsOf(group).forEach(function (tr) {
         var k = tr.querySelector(".cfg-key").value.trim();
@@ -59,7 +60,26 @@
     });
     var acc = form.querySelector("textarea.cfg-acceptance");
     if (acc) out.acceptance = acc.value;
+    out.promote = readPromote();
     return out;
+  }
+
+  // readPromote is the auto-promotion section as the API's promote value: null when
+  // "promote automatically" is unticked, else the config (a window only with a day ticked).
+  function readPromote() {
+    var box = form.querySelector("fieldset[data-kind=promote]");
+    if (!box || !box.querySelector("[data-promote=enabled]").checked) return null;
+    var v = function (k) { return box.querySelector('[data-promote="' + k + '"]'); };
+    var p = {
+      source: v("source").value, onEvent: v("onEvent").checked, failPolicy: v("failPolicy").value, disablePolicy: v("disablePolicy").value,
+      delaySeconds: parseInt(v("delaySeconds").value || "0", 10), queueSize: parseInt(v("queueSize").value || "1", 10),
+      catchupMinutes: parseInt(v("catchupMinutes").value || "0", 10)
+    };
+    ["branch", "cron", "timeZone"].forEach(function (k) { if (v(k).value.trim()) p[k] = v(k).value.trim(); });
+    var days = [];
+    box.querySelectorAll("[data-promote-day]").forEach(function (d) { if (d.checked) days.push(d.dataset.promoteDay); });
+    if (days.length) p.window = { days: days, start: v("windowStart").value.trim(), end: v("windowEnd").value.trim() };
+    return p;
   }
 
   // check finds the mistakes worth catching before a round trip: required fields, whole
@@ -156,6 +176,7 @@
       // Empty removes the acceptance ({} checks nothing); check() refused what is not JSON.
       try { cfg.acceptance = f.acceptance.trim() === "" ? {} : JSON.parse(f.acceptance); } catch (err) { cfg.acceptance = f.acceptance; }
     }
+    cfg.promote = f.promote;
     return cfg;
   }
 

@@ -103,6 +103,7 @@ func TestListVerbsPrintTheAPIsAnswerAsJSONAndYAML(t *testing.T) {
 		{[]string{"capacity", "get", "hello", "prod"}, "/v1/envs/hello/prod/capacity"},
 		{[]string{"whoami"}, "/v1/auth/token"},
 		{[]string{"audit", "--env", "hello"}, "/v1/audit?env=hello"},
+		{[]string{"pipeline", "hello"}, "/v1/pipelines/hello"},
 	} {
 		want := apiJSON(t, srv, tc.path)
 		out, err := runCommand(t, append(tc.args, "--url", srv.URL, "-o", "json")...)

@@ -164,7 +164,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	}
 	s.prometheus = cfg.guards.prometheus
 	if !cfg.noWorker {
-		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.guardOptions(cfg.guards)), worker.Options{})
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.client, s.guardOptions(cfg.guards)), worker.Options{})
 		if err = s.worker.Start(); err != nil {
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)

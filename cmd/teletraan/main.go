@@ -12,6 +12,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	// Promote configs name IANA time zones; a host or image without a zone database must
+	// still know them.
+	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +60,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newCLICommands()...)
 	root.AddCommand(newListCommands()...)
 	root.AddCommand(newSimulateCommand(), newSimulateShardCommand())
+	root.AddCommand(newPipelineCommands()...)
 	return root
 }
 

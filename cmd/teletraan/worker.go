@@ -14,18 +14,23 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
+	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// registerAll registers every workflow and activity of teletraan on a worker.
-func registerAll(st *schema.Store, g guardOptions) temporal.Registrar {
+// registerAll registers every workflow and activity of teletraan on a worker; c is the
+// client the promotion activities reach the stage and promotion workflows with.
+func registerAll(st *schema.Store, c client.Client, g guardOptions) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
 		w.RegisterWorkflow(workflows.QualificationWorkflow)
 		w.RegisterWorkflow(workflows.WebhookWorkflow)
+		w.RegisterWorkflow(workflows.PromotionWorkflow)
+		w.RegisterWorkflow(workflows.PromotionWakeWorkflow)
 		w.RegisterActivity(&activities.Activities{Store: st, Prometheus: g.prometheus, BoardURL: g.boardURL,
-			TemporalUIURL: g.temporalUIURL, Namespace: g.namespace, WebhookBackoff: g.webhookBackoff})
+			TemporalUIURL: g.temporalUIURL, Namespace: g.namespace, WebhookBackoff: g.webhookBackoff,
+			Promoter: &deployer.Promotions{Deployer: deployer.Deployer{Client: c, Store: st}}})
 	}
 }
 
@@ -102,7 +107,7 @@ Run as many as you like; they share the work.`,
 				return err
 			}
 			guards.namespace = cfg.Namespace
-			w := temporal.NewWorker(c, registerAll(st, guards), worker.Options{})
+			w := temporal.NewWorker(c, registerAll(st, c, guards), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}

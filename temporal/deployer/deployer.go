@@ -54,34 +54,13 @@ func (d *Deployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) 
 	defer cancel()
 
 	st := req.Stage
-	deployID := schema.NewID()
-	startOp := d.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.StageWorkflowID(st.EnvName, st.StageName),
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            fmt.Sprintf("stage %s/%s", st.EnvName, st.StageName),
-	}, workflows.StageWorkflow, workflows.StageInput{StageID: st.ID, EnvName: st.EnvName, StageName: st.StageName})
-
-	handle, err := d.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: startOp,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			// The deploy id doubles as the update id: Temporal answers a retried update once.
-			UpdateID:     deployID,
-			UpdateName:   workflows.StartDeployUpdate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{workflows.StartDeployRequest{
-				DeployID: deployID, BuildID: req.Build.ID, BuildName: req.Build.Name,
-				Type: req.Type, Description: req.Description, Operator: req.Operator, Force: req.Force, Queue: req.Queue,
-				AliasDeployID: req.AliasDeployID,
-			}},
-		},
+	res, err := d.updateStage(ctx, st, workflows.StartDeployRequest{
+		DeployID: schema.NewID(), BuildID: req.Build.ID, BuildName: req.Build.Name,
+		Type: req.Type, Description: req.Description, Operator: req.Operator, Force: req.Force, Queue: req.Queue,
+		AliasDeployID: req.AliasDeployID,
 	})
 	if err != nil {
-		return nil, temporalError(ctx, st, "deploy", err)
-	}
-	var res workflows.StartDeployResult
-	if err := handle.Get(ctx, &res); err != nil {
-		return nil, temporalError(ctx, st, "deploy", err)
+		return nil, err
 	}
 	if res.Queued {
 		return &api.StartDeployResult{Queued: &api.QueuedDeploy{
@@ -94,6 +73,36 @@ func (d *Deployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) 
 		return nil, fmt.Errorf("load started deploy %s: %w", res.DeployID, err)
 	}
 	return &api.StartDeployResult{Deploy: dep, ClearedQueue: res.Cleared}, nil
+}
+
+// updateStage sends req to st's stage workflow as its start-deploy Update, starting the
+// workflow if it does not run, and returns the answer or the refusal as a domain error.
+func (d *Deployer) updateStage(ctx context.Context, st *schema.Stage, req workflows.StartDeployRequest) (workflows.StartDeployResult, error) {
+	startOp := d.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.StageWorkflowID(st.EnvName, st.StageName),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            fmt.Sprintf("stage %s/%s", st.EnvName, st.StageName),
+	}, workflows.StageWorkflow, workflows.StageInput{StageID: st.ID, EnvName: st.EnvName, StageName: st.StageName})
+
+	handle, err := d.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: startOp,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			// The deploy id doubles as the update id: Temporal answers a retried update once.
+			UpdateID:     req.DeployID,
+			UpdateName:   workflows.StartDeployUpdate,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args:         []any{req},
+		},
+	})
+	if err != nil {
+		return workflows.StartDeployResult{}, temporalError(ctx, st, "deploy", err)
+	}
+	var res workflows.StartDeployResult
+	if err := handle.Get(ctx, &res); err != nil {
+		return workflows.StartDeployResult{}, temporalError(ctx, st, "deploy", err)
+	}
+	return res, nil
 }
 
 // QueuedDeploy implements api.Deployer: it queries the stage workflow's status.

@@ -1,0 +1,1 @@
+ALTER TABLE stages ADD COLUMN promote TEXT NULL;
