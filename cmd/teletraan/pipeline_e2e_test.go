@@ -171,6 +171,14 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 
 	// Tagged GOOD, build 3 goes to canary by promote-now, and on by the schedule.
 	s.call(t, "POST", "/v1/builds/"+b3+"/tags", map[string]any{"value": "GOOD", "comment": "fixed in 3"}, 201, nil)
+	// Canary's current deploy is the rollback to build 1, qualified like any deploy there:
+	// promotion waits for its verdict first.
+	waitFor(t, 2*time.Minute, "canary's rollback to have its verdict", func() (bool, string) {
+		cur := currentOf(t, s, "canary")
+		var d struct{ Deploy struct{ AcceptanceStatus string } }
+		s.call(t, "GET", "/v1/deploys/"+cur.ID, nil, 200, &d)
+		return d.Deploy.AcceptanceStatus == "ACCEPTED", cur.ID + " " + d.Deploy.AcceptanceStatus
+	})
 	var now struct{ DeployID string }
 	s.call(t, "POST", "/v1/envs/hello/canary/promotion/actions/now", map[string]any{"description": "tagged GOOD"}, 200, &now)
 	if now.DeployID == "" {
