@@ -171,11 +171,11 @@ func TestPipelinePromotesCanaryStagingProd(t *testing.T) {
 
 	// Tagged GOOD, build 3 goes to canary by promote-now, and on by the schedule.
 	s.call(t, "POST", "/v1/builds/"+b3+"/tags", map[string]any{"value": "GOOD", "comment": "fixed in 3"}, 201, nil)
-	var now struct{ DeployID string }
-	s.call(t, "POST", "/v1/envs/hello/canary/promotion/actions/now", map[string]any{"description": "tagged GOOD"}, 200, &now)
-	if now.DeployID == "" {
-		t.Fatalf("promote now started no deploy")
-	}
+	// Refused (409, with why) while canary's rollback still awaits its own acceptance.
+	waitFor(t, 60*time.Second, "promote now to start a deploy of build 3 on canary", func() (bool, string) {
+		code, body := tryCall(s, "POST", "/v1/envs/hello/canary/promotion/actions/now", map[string]any{"description": "tagged GOOD"})
+		return code == 200 && strings.Contains(body, `"deployId"`), body
+	})
 	waitAcceptance(t, s, waitStageOn(t, s, "canary", b3, "SUCCEEDING"), "ACCEPTED")
 	waitStageOn(t, s, "staging", b3, "SUCCEEDING")
 	prod3 := waitStageOn(t, s, "prod", b3, "SUCCEEDING")
