@@ -29,6 +29,8 @@ type Activities struct {
 	MaxWait time.Duration
 	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).
 	HTTPClient *http.Client
+	// Metrics records deploys, waves and alarm checks; nil records nothing.
+	Metrics Recorder
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)
@@ -46,6 +48,12 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 			from = prev.BuildID
 		}
 	}
+	// A retry of a call that created the deploy finds it: count each deploy once.
+	_, err := a.Store.GetDeploy(ctx, in.DeployID)
+	isNew := core.ErrorCode(err) == core.ENOTFOUND
+	if err != nil && !isNew {
+		return CreateDeployResult{}, err
+	}
 	d := &schema.Deploy{
 		ID: in.DeployID, StageID: in.StageID, EnvName: in.EnvName, StageName: in.StageName,
 		BuildID: in.BuildID, FromBuildID: from, Type: in.Type, Description: in.Description,
@@ -54,13 +62,24 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 	if err := a.Store.CreateDeploy(ctx, d); err != nil {
 		return CreateDeployResult{}, permanent(err)
 	}
+	if isNew {
+		a.metrics().DeployStarted(ctx, in.Type)
+	}
 	return CreateDeployResult{FromBuildID: d.FromBuildID}, nil
 }
 
 // SetDeployState records a deploy's state and the reason for it.
 func (a *Activities) SetDeployState(ctx context.Context, in SetDeployStateInput) error {
-	_, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
-	return permanent(err)
+	before, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return permanent(err)
+	}
+	d, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
+	if err != nil {
+		return permanent(err)
+	}
+	a.recordRolloutEnd(ctx, before.State, d)
+	return nil
 }
 
 // SetDeployBaking records on the deploy row until when it bakes, so that readers see the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
 // CheckAlarms GETs every alarm at once and reports each one's status in input order. An
@@ -20,11 +21,19 @@ func (a *Activities) CheckAlarms(ctx context.Context, in CheckAlarmsInput) (Chec
 	if err := ctx.Err(); err != nil {
 		// Cancelled or timed out as a whole: the statuses say "unreachable" for the wrong
 		// reason, so let Temporal decide (retry or cancel) instead.
+		for range in.Alarms {
+			a.metrics().AlarmChecked(ctx, telemetry.AlarmError)
+		}
 		return CheckAlarmsResult{}, fmt.Errorf("check alarms of deploy %s: %w", in.DeployID, err)
 	}
 	out := make([]AlarmStatus, len(statuses))
 	for i, st := range statuses {
 		out[i] = AlarmStatus{Name: st.Name, Firing: st.Firing, Detail: st.Detail}
+		result := telemetry.AlarmOK
+		if st.Firing {
+			result = telemetry.AlarmFiring
+		}
+		a.metrics().AlarmChecked(ctx, result)
 	}
 	return CheckAlarmsResult{Alarms: out}, nil
 }

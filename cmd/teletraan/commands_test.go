@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func runCommand(t *testing.T, args ...string) (string, error) {
+func runCommand(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	root := newRootCommand()
 	var out bytes.Buffer

@@ -133,7 +133,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 		return nil, err
 	}
 	if !cfg.noWorker {
-		s.worker = temporal.NewWorker(s.client, registerAll(s.store), worker.Options{})
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.metrics), worker.Options{})
 		if err = s.worker.Start(); err != nil {
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
@@ -276,6 +276,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
 	addPruneFlag(cmd, &cfg.pruneAfter)
 	cmd.Flags().BoolVar(&cfg.noWorker, "no-worker", false, "run no worker in-process; run teletraan worker --db-dsn sqlite:<data-dir>/teletraan.db --temporal-address <frontend> beside it")
+	cmd.AddCommand(newDevTemporalCommand(g))
 	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd
 }

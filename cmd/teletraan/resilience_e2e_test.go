@@ -111,7 +111,7 @@ func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	firstHostServing(t, s, d2)
 
 	s.worker.Stop()
-	replacement := temporal.NewWorker(s.client, registerAll(s.store), worker.Options{})
+	replacement := temporal.NewWorker(s.client, registerAll(s.store, nil), worker.Options{})
 	if err := replacement.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -12,16 +12,22 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
-// registerAll registers every workflow and activity of teletraan on a worker.
-func registerAll(st *schema.Store) temporal.Registrar {
+// registerAll registers every workflow and activity of teletraan on a worker; the
+// activities record into metrics (nil records nothing).
+func registerAll(st *schema.Store, metrics *telemetry.Metrics) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
-		w.RegisterActivity(&activities.Activities{Store: st})
+		a := &activities.Activities{Store: st}
+		if metrics != nil {
+			a.Metrics = metrics
+		}
+		w.RegisterActivity(a)
 	}
 }
 
@@ -35,8 +41,11 @@ func (f *temporalFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.namespace, "temporal-namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
 }
 
-func (f *temporalFlags) config(logger *slog.Logger) temporal.ClientConfig {
-	cfg := temporal.ClientConfigFromEnv()
+func (f *temporalFlags) config(logger *slog.Logger) (temporal.ClientConfig, error) {
+	cfg, err := temporal.ClientConfigFromEnv()
+	if err != nil {
+		return cfg, err
+	}
 	if f.address != "" {
 		cfg.Address = f.address
 	}
@@ -44,7 +53,7 @@ func (f *temporalFlags) config(logger *slog.Logger) temporal.ClientConfig {
 		cfg.Namespace = f.namespace
 	}
 	cfg.Logger = logger
-	return cfg
+	return cfg, nil
 }
 
 func newWorkerCommand(g *globalFlags) *cobra.Command {
@@ -71,10 +80,7 @@ Run as many as you like; they share the work.`,
 			}
 			defer p.close()
 			logger, st, c, cfg := p.logger, p.store, p.client, p.cfg
-			if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
-				return err
-			}
-			w := temporal.NewWorker(c, registerAll(st), worker.Options{})
+			w := temporal.NewWorker(c, registerAll(st, p.metrics), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
