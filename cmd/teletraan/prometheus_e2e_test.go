@@ -82,10 +82,10 @@ func TestPrometheusScrapesTheServiceMetrics(t *testing.T) {
 	})
 
 	for query, atLeast := range map[string]float64{
-		`up{job="teletraan"}`: 1,
-		`sum(teletraan_alarm_checks_total{result="ok"})`:       1,
-		`sum(teletraan_goal_delivery_seconds_count)`:           1,
-		`sum(teletraan_deploys_started_total{type="REGULAR"})`: 2,
+		`up{job="teletraan"}`:                                               1,
+		`sum(teletraan_alarm_checks_total{result="ok"})`:                    1,
+		`sum(teletraan_goal_delivery_seconds_count)`:                        1,
+		`sum(teletraan_deploys_started_total{type="REGULAR"})`:              2,
 		`sum(teletraan_deploy_duration_seconds_count{outcome="succeeded"})`: 2,
 	} {
 		if v := promScalar(t, promURL, query); v < atLeast {

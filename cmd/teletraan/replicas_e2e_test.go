@@ -26,7 +26,7 @@ type replicaSet struct {
 	*procGroup
 	dsn, temporalAddr string
 	token             string
-	a, b              replicaAPI         // the two server replicas
+	a, b              replicaAPI        // the two server replicas
 	workerMetrics     map[string]string // worker name → its /metrics URL
 }
 
