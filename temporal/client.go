@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -69,10 +71,45 @@ type ClientConfig struct {
 // (envconfig: the TOML file's profile, then the TEMPORAL_* variables), with the CLI's
 // defaults for address and namespace. A malformed file or variable is an error naming it.
 func ClientConfigFromEnv() (ClientConfig, error) {
-	return clientConfigFrom(envconfig.EnvLookupOS)
+	return clientConfigFrom(setEnv{})
 }
 
+// setEnv is the process environment with empty variables read as unset, because `FOO= cmd`
+// is a common way to "clear" a variable in shells and CI files (envconfig alone would turn
+// TLS on for an empty TEMPORAL_TLS_CLIENT_CERT_PATH).
+type setEnv struct{}
+
+// Environ returns the variables that are set to something.
+func (setEnv) Environ() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); k != "" && v != "" {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// LookupEnv returns a variable's value when it is set and not empty.
+func (setEnv) LookupEnv(key string) (string, bool) {
+	v, ok := os.LookupEnv(key)
+	return v, ok && v != ""
+}
+
+// boolEnv are the envconfig variables read as booleans; envconfig ignores a value it
+// cannot read, which would leave TLS off for TEMPORAL_TLS=yes, so they are checked here.
+var boolEnv = []string{"TEMPORAL_TLS", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"}
+
 func clientConfigFrom(env envconfig.EnvLookup) (ClientConfig, error) {
+	for _, name := range boolEnv {
+		if v, ok := env.LookupEnv(name); ok {
+			switch strings.ToLower(v) {
+			case "1", "0", "true", "false":
+			default:
+				return ClientConfig{}, fmt.Errorf("%s=%q: use true or false", name, v)
+			}
+		}
+	}
 	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{EnvLookup: env})
 	if err != nil {
 		return ClientConfig{}, fmt.Errorf("load the Temporal client configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_*): %w", err)

@@ -251,6 +251,17 @@ func TestEnsureSearchAttributes(t *testing.T) {
 	s := startDevServer(ctx, t, t.TempDir())
 	c, _ := dialDevServer(ctx, t, s)
 
+	// The namespace check at start: the dev server's passes, a missing one says how to create it.
+	if err := temporal.CheckNamespace(ctx, c, s.FrontendAddress(), s.Namespace()); err != nil {
+		t.Errorf("CheckNamespace(%s): %v", s.Namespace(), err)
+	}
+	err := temporal.CheckNamespace(ctx, c, s.FrontendAddress(), "no-such-namespace")
+	for _, want := range []string{"no-such-namespace does not exist", "temporal operator namespace create", "TEMPORAL_NAMESPACE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckNamespace(no-such-namespace) = %v, want it to say %q", err, want)
+		}
+	}
+
 	for _, ns := range []string{"sa-fresh", "sa-conflict"} {
 		_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 			Namespace:                        ns,
@@ -300,7 +311,7 @@ func TestEnsureSearchAttributes(t *testing.T) {
 		})
 		return err
 	})
-	err := temporal.EnsureSearchAttributes(ctx, c, "sa-conflict")
+	err = temporal.EnsureSearchAttributes(ctx, c, "sa-conflict")
 	if err == nil {
 		t.Fatal("EnsureSearchAttributes accepted DeployEnv registered as Int")
 	}
