@@ -52,6 +52,8 @@ func newRootCommand() *cobra.Command {
 		newWorkerCommand(g),
 		newMigrateCommand(g),
 		newTokenCommand(g),
+		newHealthcheckCommand(),
+		newDocsCommand(),
 	)
 	root.AddCommand(newCLICommands()...)
 	root.AddCommand(newListCommands()...)

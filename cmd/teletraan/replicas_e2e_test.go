@@ -198,6 +198,12 @@ func TestReplicasFinishADeployWhenItsWorkerIsKilled(t *testing.T) {
 	if t.Failed() {
 		t.Logf("%s /metrics:\n%s", survivor, body)
 	}
+	// The containers' healthcheck command, against a server and the surviving worker.
+	for _, url := range []string{r.a.apiURL + "/healthz", strings.TrimSuffix(r.workerMetrics[survivor], "/metrics") + "/healthz"} {
+		if out, err := runCommand(t, "healthcheck", "--url", url); err != nil || !strings.Contains(out, `"status":"ok"`) {
+			t.Errorf("teletraan healthcheck --url %s: %v\n%s", url, err, out)
+		}
+	}
 }
 
 // metricValue sums the samples of one metric name in a Prometheus text body.

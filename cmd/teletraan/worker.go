@@ -94,6 +94,7 @@ Run as many as you like; they share the work.`,
 				}
 				mux := http.NewServeMux()
 				mux.Handle("GET /metrics", p.metrics.Handler())
+				mux.Handle("GET /healthz", workerHealth(st, c))
 				go func() { _ = serveHTTP(ctx, ln, mux, logger) }()
 				logger.Info("worker metrics", "address", ln.Addr().String())
 			}
@@ -105,7 +106,7 @@ Run as many as you like; they share the work.`,
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
 	addPruneFlag(cmd, &pruneAfter)
-	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve the worker's metrics (GET /metrics, Prometheus text) on this address, such as :9464; off when empty")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve the worker's metrics (GET /metrics, Prometheus text) and health (GET /healthz) on this address, such as :9464; off when empty")
 	tf.add(cmd)
 	return cmd
 }
