@@ -89,7 +89,7 @@ func TestGrafanaDashboardUsesOnlyServedMetrics(t *testing.T) {
 // as the exporter will name them, and the rollout's histograms are proven served by
 // TestPrometheusScrapesTheServiceMetrics.
 var mayBeAbsentMetrics = map[string]bool{"temporal_request_failure": true, "teletraan_pings_total": true,
-	"teletraan_ping_duration_seconds_bucket": true,
+	"teletraan_ping_duration_seconds_bucket":   true,
 	"teletraan_deploy_duration_seconds_bucket": true, "teletraan_deploy_duration_seconds_count": true,
 	"teletraan_wave_duration_seconds_bucket": true, "teletraan_goal_delivery_seconds_bucket": true}
 
