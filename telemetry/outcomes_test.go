@@ -20,6 +20,19 @@ func scrape(t *testing.T, m *telemetry.Metrics) string {
 	return string(body)
 }
 
+// wantLines fails t for each of want that body lacks, and then shows body.
+func wantLines(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("/metrics lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+}
+
 // The outcome counters exist at zero before anything happens, each label takes only its
 // fixed values (anything else is "other"), and the histograms are named in seconds.
 func TestOutcomeInstrumentsAreBoundedAndStartAtZero(t *testing.T) {
@@ -28,18 +41,13 @@ func TestOutcomeInstrumentsAreBoundedAndStartAtZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Shutdown(context.Background())
-	body := scrape(t, m)
-	for _, want := range []string{
+	wantLines(t, scrape(t, m),
 		`teletraan_deploys_started_total{type="ROLLBACK"} 0`,
 		`teletraan_alarm_checks_total{result="error"} 0`,
 		`teletraan_webhook_deliveries_total{result="gave_up"} 0`,
 		`teletraan_promotions_total{outcome="promoted"} 0`,
 		`teletraan_qualifications_total{outcome="expired"} 0`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("before any event /metrics lacks %q", want)
-		}
-	}
+	)
 
 	ctx := context.Background()
 	m.DeployStarted(ctx, "REGULAR")
@@ -51,8 +59,8 @@ func TestOutcomeInstrumentsAreBoundedAndStartAtZero(t *testing.T) {
 	m.WebhookDelivery(ctx, "HTTP 500 from hooks.example.com")
 	m.Promotion(ctx, telemetry.PromotionSkipped)
 	m.QualificationFinished(ctx, telemetry.QualificationAccepted, time.Minute)
-	body = scrape(t, m)
-	for _, want := range []string{
+	body := scrape(t, m)
+	wantLines(t, body,
 		`teletraan_deploys_started_total{type="REGULAR"} 1`,
 		`teletraan_deploys_started_total{type="other"} 1`,
 		`teletraan_deploy_duration_seconds_bucket{outcome="succeeded",type="REGULAR",le="120"} 1`,
@@ -63,18 +71,11 @@ func TestOutcomeInstrumentsAreBoundedAndStartAtZero(t *testing.T) {
 		`teletraan_promotions_total{outcome="skipped"} 1`,
 		`teletraan_qualifications_total{outcome="accepted"} 1`,
 		`teletraan_qualification_duration_seconds_count{outcome="accepted"} 1`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
-		}
-	}
+	)
 	for _, leaked := range []string{"web-1", "hooks.example.com"} {
 		if strings.Contains(body, leaked) {
 			t.Errorf("/metrics carries the label value %q", leaked)
 		}
-	}
-	if t.Failed() {
-		t.Logf("/metrics:\n%s", body)
 	}
 }
 
