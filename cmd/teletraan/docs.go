@@ -22,8 +22,9 @@ func newDocsCommand() *cobra.Command {
 		Short: "Print reference documentation generated from the commands themselves",
 	}
 	docs.AddCommand(&cobra.Command{
-		Use:   "config",
-		Short: "Print the configuration reference (every flag and environment variable) as Markdown",
+		Use:     "config",
+		Short:   "Print the configuration reference (every flag and environment variable) as Markdown",
+		Example: "  teletraan docs config > configuration.md",
 		Long: `Print the configuration reference of the operator commands (their flags, defaults and
 environment variables) as Markdown: the part of docs/configuration.md generated from this binary.`,
 		Args: cobra.NoArgs,
