@@ -78,7 +78,7 @@ func (a *Activities) SetDeployState(ctx context.Context, in SetDeployStateInput)
 	if err != nil {
 		return permanent(err)
 	}
-	a.recordRolloutEnd(ctx, before.State, d)
+	a.recordRolloutEnd(ctx, before, d)
 	return nil
 }
 

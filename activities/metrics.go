@@ -31,29 +31,30 @@ func (a *Activities) metrics() Recorder {
 }
 
 // rolloutOutcome is the outcome a deploy's rollout ended with when its state went from
-// before to after, "" when the rollout did not end by that change: it ends once, when the
-// deploy first reaches SUCCEEDING (or SUCCEEDED directly) or ABORTED.
-func rolloutOutcome(before, after string) string {
-	ended := func(s string) bool {
-		return s == core.StateSucceeding || s == core.StateSucceeded || s == core.StateAborted
-	}
-	switch {
-	case ended(before) || !ended(after):
+// before to after, "" when the rollout did not end by that change. It ends once: when the
+// deploy first reaches SUCCEEDING (or SUCCEEDED directly), or ABORTED before that;
+// rolledOut says it had reached SUCCEEDING before (a SUCCEEDING deploy can go FAILING and
+// back while its hosts are watched), and a deploy already SUCCEEDED or ABORTED ended before.
+func rolloutOutcome(before string, rolledOut bool, after string) string {
+	if rolledOut || core.IsFinalState(before) {
 		return ""
-	case after == core.StateAborted:
-		return telemetry.DeployAborted
-	default:
-		return telemetry.DeployRolledOut
 	}
+	switch after {
+	case core.StateSucceeding, core.StateSucceeded:
+		return telemetry.DeployRolledOut
+	case core.StateAborted:
+		return telemetry.DeployAborted
+	}
+	return ""
 }
 
-// recordRolloutEnd records the deploy's duration when the state change before → d.State
+// recordRolloutEnd records the deploy's duration when the change from before to after
 // ended its rollout; the database's clock stamped both ends.
-func (a *Activities) recordRolloutEnd(ctx context.Context, before string, d *schema.Deploy) {
-	if d == nil {
+func (a *Activities) recordRolloutEnd(ctx context.Context, before, after *schema.Deploy) {
+	if before == nil || after == nil {
 		return
 	}
-	if outcome := rolloutOutcome(before, d.State); outcome != "" {
-		a.metrics().DeployFinished(ctx, d.Type, outcome, d.UpdatedAt.Sub(d.CreatedAt))
+	if outcome := rolloutOutcome(before.State, before.SucceededAt != nil, after.State); outcome != "" {
+		a.metrics().DeployFinished(ctx, after.Type, outcome, after.UpdatedAt.Sub(after.CreatedAt))
 	}
 }

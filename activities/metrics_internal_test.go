@@ -8,22 +8,30 @@ import (
 )
 
 func TestRolloutOutcome(t *testing.T) {
-	for _, tc := range []struct{ before, after, want string }{
-		{core.StateRunning, core.StateRunning, ""},
-		{core.StateRunning, core.StateFailing, ""},
-		{core.StateRunning, core.StateSucceeding, telemetry.DeployRolledOut},
-		{core.StateFailing, core.StateSucceeding, telemetry.DeployRolledOut},
-		{core.StateRunning, core.StateSucceeded, telemetry.DeployRolledOut},
-		{core.StateRunning, core.StateAborted, telemetry.DeployAborted},
-		{core.StateFailing, core.StateAborted, telemetry.DeployAborted},
+	for _, tc := range []struct {
+		before    string
+		rolledOut bool
+		after     string
+		want      string
+	}{
+		{core.StateRunning, false, core.StateRunning, ""},
+		{core.StateRunning, false, core.StateFailing, ""},
+		{core.StateRunning, false, core.StateSucceeding, telemetry.DeployRolledOut},
+		{core.StateFailing, false, core.StateSucceeding, telemetry.DeployRolledOut},
+		{core.StateRunning, false, core.StateSucceeded, telemetry.DeployRolledOut},
+		{core.StateRunning, false, core.StateAborted, telemetry.DeployAborted},
+		{core.StateFailing, false, core.StateAborted, telemetry.DeployAborted},
 		// Already ended: a SUCCEEDING deploy superseded later, or a retried activity.
-		{core.StateSucceeding, core.StateSucceeded, ""},
-		{core.StateSucceeding, core.StateSucceeding, ""},
-		{core.StateSucceeding, core.StateAborted, ""},
-		{core.StateAborted, core.StateAborted, ""},
+		{core.StateSucceeding, true, core.StateSucceeded, ""},
+		{core.StateSucceeding, true, core.StateSucceeding, ""},
+		{core.StateAborted, false, core.StateAborted, ""},
+		{core.StateSucceeded, true, core.StateAborted, ""},
+		// Rolled out, then FAILING while watched, then SUCCEEDING again: counted the first time only.
+		{core.StateFailing, true, core.StateSucceeding, ""},
+		{core.StateFailing, true, core.StateAborted, ""},
 	} {
-		if got := rolloutOutcome(tc.before, tc.after); got != tc.want {
-			t.Errorf("rolloutOutcome(%s, %s) = %q, want %q", tc.before, tc.after, got, tc.want)
+		if got := rolloutOutcome(tc.before, tc.rolledOut, tc.after); got != tc.want {
+			t.Errorf("rolloutOutcome(%s, %v, %s) = %q, want %q", tc.before, tc.rolledOut, tc.after, got, tc.want)
 		}
 	}
 }
