@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
-	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
@@ -40,17 +39,17 @@ func (a *Activities) CheckAlarms(ctx context.Context, in CheckAlarmsInput) (Chec
 
 // FindRollbackTarget finds the deploy an automatic rollback of the FAILING deploy returns
 // to, by the same rule as the API's rollback: the newest SUCCEEDED deploy of another build
-// among the stage's latest. Empty when there is none.
+// among the stage's latest, skipping builds tagged BAD and REJECTED deploys. Empty when
+// there is none.
 func (a *Activities) FindRollbackTarget(ctx context.Context, in FindRollbackTargetInput) (FindRollbackTargetResult, error) {
 	failing, err := a.Store.GetDeploy(ctx, in.DeployID)
 	if err != nil {
 		return FindRollbackTargetResult{}, permanent(err)
 	}
-	history, err := a.Store.ListDeploys(ctx, in.EnvName, in.StageName, schema.DeployFilter{Limit: schema.RollbackSearchDepth})
+	t, err := a.Store.RollbackTarget(ctx, in.EnvName, in.StageName, failing)
 	if err != nil {
 		return FindRollbackTargetResult{}, permanent(err)
 	}
-	t := schema.RollbackTarget(history, failing)
 	if t == nil {
 		return FindRollbackTargetResult{}, nil
 	}

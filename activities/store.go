@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -17,6 +18,12 @@ type Store interface {
 	GetDeploy(ctx context.Context, id string) (*schema.Deploy, error)
 	// ListDeploys lists a stage's deploys, newest first, as f filters them.
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
+	// RollbackTarget picks the deploy a rollback of a stage from current returns to (nil: none).
+	RollbackTarget(ctx context.Context, env, stage string, current *schema.Deploy) (*schema.Deploy, error)
+	// GetBuild loads a build by id.
+	GetBuild(ctx context.Context, id string) (*schema.Build, error)
+	// SetAcceptance records a deploy's acceptance status, why, its evidence and who decided.
+	SetAcceptance(ctx context.Context, id, status, reason string, evidence []core.AcceptanceEvidence, by string) (*schema.Deploy, error)
 	// CreateDeploy inserts a deploy once by id and makes it its stage's current deploy.
 	CreateDeploy(ctx context.Context, d *schema.Deploy) error
 	// SetDeployState records a deploy's state and the reason for it.

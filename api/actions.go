@@ -29,12 +29,16 @@ type rollbackBody struct {
 	Description string `json:"description"`
 	// ToDeployID names the deploy whose build to return to; default RollbackTarget's choice.
 	ToDeployID string `json:"toDeployId"`
+	// Force returns to a build tagged BAD, which toDeployId may name; refused otherwise.
+	Force bool `json:"force"`
 }
 
 // hotfixBody is the body of a hotfix.
 type hotfixBody struct {
 	BuildID     string `json:"buildId"`
 	Description string `json:"description"`
+	// Force deploys a build tagged BAD, which is refused otherwise.
+	Force bool `json:"force"`
 }
 
 func (s *server) stageAction(c *gin.Context) {
@@ -143,7 +147,7 @@ func (s *server) rollback(c *gin.Context) {
 	if desc == "" {
 		desc = fmt.Sprintf("rollback to build %s of deploy %s", b.ID, target.ID)
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator, AliasDeployID: target.ID})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeRollback, Description: desc, Operator: operator, AliasDeployID: target.ID, Force: body.Force})
 }
 
 // rollbackTarget is the deploy named by toDeployID, which must belong to the stage, or
@@ -163,14 +167,14 @@ func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployI
 	if err != nil {
 		return nil, err
 	}
-	history, err := s.deploys.ListDeploys(ctx, st.EnvName, st.StageName, schema.DeployFilter{Limit: rollbackSearchDepth})
+	t, err := s.deploys.RollbackTarget(ctx, st.EnvName, st.StageName, cur)
 	if err != nil {
 		return nil, err
 	}
-	if t := schema.RollbackTarget(history, cur); t != nil {
+	if t != nil {
 		return t, nil
 	}
-	return nil, core.Errorf(core.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded among the last %d; name the deploy to return to with toDeployId",
+	return nil, core.Errorf(core.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded (and was neither REJECTED nor of a build tagged BAD) among the last %d; name the deploy to return to with toDeployId",
 		st.EnvName, st.StageName, cur.BuildID, rollbackSearchDepth)
 }
 
@@ -186,7 +190,7 @@ func (s *server) hotfix(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeHotfix, Description: body.Description, Operator: operator})
+	s.launch(c, StartDeployRequest{Stage: st, Build: b, Type: core.TypeHotfix, Description: body.Description, Operator: operator, Force: body.Force})
 }
 
 func (s *server) restart(c *gin.Context) {

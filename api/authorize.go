@@ -43,7 +43,13 @@ var accessRules = map[string]accessRule{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {role: schema.RoleOperator, envScoped: true},
 	"POST /v1/builds":                                       {role: schema.RolePublisher},
-	"POST /v1/system/ping":                                  {role: schema.RolePinger},
+	// A BAD tag stops a build everywhere: operators only; tagBuild narrows a scoped token
+	// to the builds its environment deploys.
+	"POST /v1/builds/:id/tags": {role: schema.RoleOperator},
+	"POST /v1/system/ping":     {role: schema.RolePinger},
+	// A verdict acts on the deploy's stage: operators of its environment (giveAcceptance
+	// checks the scope against the deploy's environment, which the path does not name).
+	"PUT /v1/deploys/:id/acceptance": {role: schema.RoleOperator},
 	// Unbinding a host lets the next ping claim it: only an admin may.
 	"POST /v1/hosts/:host/actions/reset-identity": {role: schema.RoleAdmin},
 	// Reads are open unless they have a rule: the audit trail names who did what.

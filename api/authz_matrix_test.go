@@ -22,6 +22,8 @@ type access struct {
 	scoped bool
 	// body is sent instead of "{}", and query is appended to the path.
 	body, query string
+	// build routes name a build by :id, not a deploy: the matrix's published build.
+	build bool
 }
 
 var (
@@ -51,6 +53,7 @@ var expectedAccess = map[string]access{
 	"GET /v1/envs/:env/:stage/queue":                        open,
 	"GET /v1/deploys/:id":                                   open,
 	"GET /v1/deploys/:id/hosts":                             open,
+	"PUT /v1/deploys/:id/acceptance":                        {roles: operators, scoped: true, body: `{"status":"ACCEPTED"}`}, // the deploy's environment
 	"GET /v1/builds":                                        open,
 	"GET /v1/builds/:id":                                    open,
 	"GET /v1/audit":                                         {roles: operators, scoped: true, query: "?env=hello"},                            // the environment named by env=
@@ -63,6 +66,8 @@ var expectedAccess = map[string]access{
 	"POST /v1/envs/:env/:stage/hosts/:host/actions/:action": {roles: operators, scoped: true},
 	"POST /v1/envs/:env/:stage/stop":                        {roles: operators, scoped: true},
 	"POST /v1/builds":                                       {roles: publishers},
+	"GET /v1/builds/:id/tags":                               {open: true, build: true},
+	"POST /v1/builds/:id/tags":                              {roles: operators, scoped: true, build: true, body: `{"value":"GOOD"}`}, // builds a stage of the token's environment deploys
 	"POST /v1/system/ping":                                  {roles: pingers},
 	"POST /v1/hosts/:host/actions/reset-identity":           {roles: admins},
 }
@@ -102,8 +107,11 @@ var matrixParams = map[string]string{":env": "hello", ":stage": "prod", ":id": "
 // 401 without a valid token and 403 for a role or environment the route does not admit.
 func TestAuthorizationMatrix(t *testing.T) {
 	a := newTestAPI(t)
-	a.createStage("hello", "prod", "")
-	a.publishBuild("hello", "abcdef1")
+	stage := a.createStage("hello", "prod", "")
+	published := a.publishBuild("hello", "abcdef1")
+	if err := a.store.CreateDeploy(t.Context(), &schema.Deploy{ID: "d1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: published.ID, Type: "REGULAR"}); err != nil {
+		t.Fatal(err)
+	}
 	token := func(name, role, scope string) caller {
 		t.Helper()
 		secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: name, Role: role, Scope: scope})
@@ -141,6 +149,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		path := r.Path
+		if rule.build {
+			path = strings.ReplaceAll(path, ":id", published.ID)
+		}
 		for name, value := range matrixParams {
 			path = strings.ReplaceAll(path, name, value)
 		}

@@ -71,7 +71,12 @@ func (s *server) listBuilds(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, buildList{Builds: mapList(builds, buildJSON)})
+	out, err := s.taggedBuilds(c.Request.Context(), builds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, buildList{Builds: out})
 }
 
 func (s *server) getBuild(c *gin.Context) {
@@ -80,5 +85,10 @@ func (s *server) getBuild(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, buildJSON(b))
+	out, err := s.taggedBuild(c.Request.Context(), b)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }

@@ -20,7 +20,8 @@ type StartDeployRequest struct {
 	// Operator is the authenticated token's name.
 	Operator string
 	// Force lets a REGULAR deploy replace a running HOTFIX or ROLLBACK deploy, which the
-	// stage workflow otherwise refuses.
+	// stage workflow otherwise refuses, and any deploy by hand roll out a build tagged BAD,
+	// which the API otherwise refuses.
 	Force bool
 	// Queue asks a REGULAR deploy that a running HOTFIX or ROLLBACK blocks to wait in the
 	// stage's queue instead of being refused.
@@ -62,6 +63,15 @@ type DeployActionRequest struct {
 	Operator    string
 }
 
+// AcceptanceRequest is an external verdict on a deploy's acceptance.
+type AcceptanceRequest struct {
+	Deploy *schema.Deploy
+	// Status is core.AcceptanceAccepted or core.AcceptanceRejected.
+	Status   string
+	Reason   string
+	Operator string
+}
+
 // Deployer is what the API needs from the workflow layer. It is an interface so that the
 // handlers can be tested against a real store without a Temporal server.
 type Deployer interface {
@@ -74,6 +84,14 @@ type Deployer interface {
 	PauseDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
 	// ResumeDeploy resumes the stage's paused current deploy, or returns ECONFLICT with the reason it cannot.
 	ResumeDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
+	// CommandWorkers counts the workers that run acceptance commands (started with
+	// --allow-acceptance-commands), so that a stage cannot save a command acceptance no
+	// worker would run.
+	CommandWorkers(ctx context.Context) (int, error)
+	// GiveAcceptance gives a deploy's qualification its external verdict; ECONFLICT with the
+	// reason when it waits for none (no qualification running, no external verdict in the
+	// stage's acceptance, a verdict given already).
+	GiveAcceptance(ctx context.Context, req AcceptanceRequest) error
 	// AbortDeploy aborts the stage's current deploy, which ends ABORTED "aborted by <operator>", or returns ECONFLICT with the reason it cannot.
 	AbortDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
 }

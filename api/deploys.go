@@ -31,6 +31,8 @@ type deployStore interface {
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
 	ListDeployHosts(ctx context.Context, deployID string) ([]schema.DeployHost, error)
 	ListDeployReasons(ctx context.Context, deployID string) ([]schema.DeployReason, error)
+	RollbackTarget(ctx context.Context, env, stage string, current *schema.Deploy) (*schema.Deploy, error)
+	EffectiveTag(ctx context.Context, b *schema.Build) (*core.BuildTag, error)
 }
 
 // deployList is the body of a stage's deploy listing.
@@ -122,6 +124,14 @@ func (s *server) deployableBuild(ctx context.Context, st *schema.Stage, buildID 
 // launch starts a deploy through the workflow layer and answers 201 with it, or 202 with
 // the queued request when the stage workflow queued it.
 func (s *server) launch(c *gin.Context, req StartDeployRequest) {
+	// A restart redeploys what the stage runs already; every other deploy by hand of a
+	// build tagged BAD needs force.
+	if req.Type != core.TypeRestart {
+		if err := s.refuseBadBuild(c.Request.Context(), req.Build, req.Force); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	if s.deployer == nil {
 		s.fail(c, core.Errorf(core.EUNAVAILABLE, "deploys cannot be started: this server runs without a workflow layer"))
 		return
@@ -141,7 +151,11 @@ func (s *server) launch(c *gin.Context, req StartDeployRequest) {
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String("teletraan.deploy_id", res.Deploy.ID), attribute.String("temporal.workflow_id", res.Deploy.WorkflowID))
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "deploy started", slog.String("env", req.Stage.EnvName), slog.String("stage", req.Stage.StageName),
 		slog.String("type", req.Type), slog.String("build_id", req.Build.ID), slog.String("operator", req.Operator))
-	v := s.view(res.Deploy, req.Build)
+	v, err := s.view(c.Request.Context(), res.Deploy, req.Build)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	v.ClearedQueue = res.ClearedQueue
 	if w := core.BranchWarning(req.Stage.Branch, req.Build.Branch); w != "" {
 		v.Warnings = append(v.Warnings, w)
@@ -218,13 +232,24 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 		s.fail(c, err)
 		return
 	}
-	v := s.view(d, b)
+	v, err := s.view(c.Request.Context(), d, b)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if st, err := s.deploys.GetStage(c.Request.Context(), d.EnvName, d.StageName); err == nil {
+		v.Deploy.Acceptance = deployAcceptanceJSON(d, st.Acceptance.HasChecks())
+	}
 	v.Reasons = deployReasonsJSON(reasons)
 	c.JSON(http.StatusOK, v)
 }
 
-func (s *server) view(d *schema.Deploy, b *schema.Build) deployView {
-	return deployViewJSON(d, b, s.workflowURL(d.WorkflowID))
+func (s *server) view(ctx context.Context, d *schema.Deploy, b *schema.Build) (deployView, error) {
+	tag, err := s.tags.EffectiveTag(ctx, b)
+	if err != nil {
+		return deployView{}, err
+	}
+	return deployViewJSON(d, b, tag, s.workflowURL(d.WorkflowID)), nil
 }
 
 // workflowURL links to a workflow in the Temporal UI. The workflow id is escaped as one

@@ -39,6 +39,8 @@ type fakeDeployer struct {
 	// stage workflow does while a HOTFIX or ROLLBACK runs.
 	blockedBy string
 	queued    *api.QueuedDeploy
+	// commandWorkers is what CommandWorkers answers.
+	commandWorkers int
 }
 
 func (f *fakeDeployer) StartDeploy(ctx context.Context, req api.StartDeployRequest) (*api.StartDeployResult, error) {
@@ -90,6 +92,23 @@ func (f *fakeDeployer) QueuedDeploy(_ context.Context, st *schema.Stage) (*api.Q
 	q := *f.queued
 	q.Replaced = ""
 	return &q, nil
+}
+
+// CommandWorkers answers commandWorkers: how many workers run acceptance commands.
+func (f *fakeDeployer) CommandWorkers(context.Context) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.commandWorkers, nil
+}
+
+// GiveAcceptance records the verdict on the deploy, as the stage workflow does once the
+// qualification tells it.
+func (f *fakeDeployer) GiveAcceptance(ctx context.Context, req api.AcceptanceRequest) error {
+	f.mu.Lock()
+	f.actions = append(f.actions, "acceptance "+req.Status)
+	f.mu.Unlock()
+	_, err := f.store.SetAcceptance(ctx, req.Deploy.ID, req.Status, req.Status+" by "+req.Operator+": "+req.Reason, nil, req.Operator)
+	return err
 }
 
 // blockWith makes queued requests wait behind waitingFor.

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -40,8 +42,28 @@ func hostIP(t *testing.T, st *schema.Store) string {
 	return d.Hosts[0].IP
 }
 
+// identityCacheSettings run the identity tests without the identity cache and with it
+// (entries trusted for an hour, longer than any test): a cached acceptance must never let
+// another credential, another token or a reset host through.
+var identityCacheSettings = map[string]time.Duration{"uncached": 0, "cached": time.Hour}
+
+// newIdentityAPI is a ping API whose token and identity caches keep entries for ttl.
+func newIdentityAPI(t *testing.T, ttl time.Duration) *testAPI {
+	t.Helper()
+	return newTestAPI(t, func(d *api.Deps) {
+		d.Context = t.Context()
+		d.PingWakeInterval = testWakeInterval
+		d.TokenCacheTTL = ttl
+	})
+}
+
 func TestAHostIsBoundToTheCredentialOnlyItsAgentHolds(t *testing.T) {
-	a := newPingAPI(t)
+	for name, ttl := range identityCacheSettings {
+		t.Run(name, func(t *testing.T) { testHostBoundToItsCredential(t, newIdentityAPI(t, ttl)) })
+	}
+}
+
+func testHostBoundToItsCredential(t *testing.T, a *testAPI) {
 	a.pingStage("")
 	fleet := pingerToken(t, a, "fleet", "*")
 	ours := with(fleet, protocol.HostBindingHeader, "1")
@@ -67,6 +89,11 @@ func TestAHostIsBoundToTheCredentialOnlyItsAgentHolds(t *testing.T) {
 		t.Fatalf("a refused ping changed the host's IP to %s", ip)
 	}
 	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), with(ours, protocol.HostSecretHeader, secret)), http.StatusOK)
+	// Steady heartbeats (cached, where the cache is on) still refuse everyone else.
+	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), with(ours, protocol.HostSecretHeader, secret)), http.StatusOK)
+	wantError(t, a.callWith(http.MethodPost, protocol.PingPath, spoof, fleet), http.StatusForbidden, core.EFORBIDDEN, "", "carries none")
+	wantError(t, a.callWith(http.MethodPost, protocol.PingPath, spoof, with(ours, protocol.HostSecretHeader, "th_guess")), http.StatusForbidden, core.EFORBIDDEN, "", "another credential")
+	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), with(ours, protocol.HostSecretHeader, secret)), http.StatusOK)
 
 	// A re-imaged machine: an admin resets the host, and its next ping enrolls it again.
 	wantError(t, a.callWith(http.MethodPost, "/v1/hosts/host-1/actions/reset-identity", "", fleet), http.StatusForbidden, core.EFORBIDDEN, "", "needs ADMIN")
@@ -83,7 +110,12 @@ func TestAHostIsBoundToTheCredentialOnlyItsAgentHolds(t *testing.T) {
 // Teletraan's own agent keeps no credential: a host it runs on is bound to the first token
 // that pinged as it, and another token cannot speak for it (nor empty its groups).
 func TestCompatibilityModeBindsAHostToTheFirstToken(t *testing.T) {
-	a := newPingAPI(t)
+	for name, ttl := range identityCacheSettings {
+		t.Run(name, func(t *testing.T) { testCompatibilityBinding(t, newIdentityAPI(t, ttl)) })
+	}
+}
+
+func testCompatibilityBinding(t *testing.T, a *testAPI) {
 	st := a.pingStage("")
 	if _, err := a.store.SetCapacity(t.Context(), "web", "prod", schema.Capacity{Groups: []string{"web-asg"}}, "alice"); err != nil {
 		t.Fatal(err)
@@ -98,6 +130,8 @@ func TestCompatibilityModeBindsAHostToTheFirstToken(t *testing.T) {
 	}
 	_ = st
 	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), fleet), http.StatusOK)
+	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), fleet), http.StatusOK)
+	wantError(t, a.callWith(http.MethodPost, protocol.PingPath, noGroups, other), http.StatusForbidden, core.EFORBIDDEN, "", `claimed by token "fleet"`)
 }
 
 // A PINGER scoped to one environment cannot read a goal of another (with its script

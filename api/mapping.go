@@ -57,6 +57,7 @@ func stageConfigJSON(stored *schema.StageConfig) StageConfig {
 		OnFailure:           cfg.OnFailure,
 		StageType:           cfg.StageType,
 		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
+		Acceptance:          cfg.Acceptance,
 	}
 }
 
@@ -94,6 +95,9 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	setIfPresent(&cfg.StageType, b.StageType)
 	if b.Alarms != nil {
 		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
+	}
+	if b.Acceptance != nil {
+		cfg.Acceptance = b.Acceptance
 	}
 }
 
@@ -138,6 +142,30 @@ func buildJSON(b *schema.Build) Build {
 		PublishInfo: b.PublishInfo,
 		Publisher:   b.Publisher,
 		PublishedAt: b.PublishedAt,
+	}
+}
+
+// taggedBuildJSON maps a build with the tag that speaks for it (nil: none).
+func taggedBuildJSON(b *schema.Build, t *core.BuildTag) Build {
+	out := buildJSON(b)
+	out.Tag = effectiveTagJSON(b.ID, t)
+	out.Bad = t != nil && t.Value == core.TagBad
+	return out
+}
+
+// buildTagJSON maps a stored build tag.
+func buildTagJSON(t *schema.BuildTag) BuildTag {
+	return BuildTag{ID: t.ID, BuildID: t.BuildID, Value: t.Value, Comment: t.Comment, Operator: t.Operator, CreatedAt: t.CreatedAt}
+}
+
+// effectiveTagJSON maps the tag that speaks for build buildID; nil for none.
+func effectiveTagJSON(buildID string, t *core.BuildTag) *EffectiveBuildTag {
+	if t == nil {
+		return nil
+	}
+	return &EffectiveBuildTag{
+		BuildTag:  BuildTag{ID: t.ID, BuildID: t.Build.ID, Value: t.Value, Comment: t.Comment, Operator: t.Operator, CreatedAt: t.CreatedAt},
+		Inherited: t.Build.ID != buildID,
 	}
 }
 
@@ -193,15 +221,28 @@ func deployJSON(d *schema.Deploy) Deploy {
 		SucceededAt:      d.SucceededAt,
 		EndedAt:          d.EndedAt,
 		BakingUntil:      d.BakingUntil,
+		Acceptance:       deployAcceptanceJSON(d, false),
 	}
 }
 
-// deployViewJSON is a deploy with its build; b may be nil, which leaves the build out.
-func deployViewJSON(d *schema.Deploy, b *schema.Build, workflowURL string) deployView {
+// deployAcceptanceJSON maps a deploy's acceptance; stageHasAcceptance words a deploy that
+// has not reached SUCCEEDING on a stage with acceptance.
+func deployAcceptanceJSON(d *schema.Deploy, stageHasAcceptance bool) DeployAcceptance {
+	ev := d.AcceptanceEvidence
+	if ev == nil {
+		ev = []core.AcceptanceEvidence{}
+	}
+	return DeployAcceptance{Status: d.AcceptanceStatus, Summary: core.AcceptanceSummary(d.AcceptanceStatus, d.AcceptanceReason, stageHasAcceptance),
+		Reason: d.AcceptanceReason, Evidence: ev, DecidedBy: d.AcceptanceBy, DecidedAt: d.AcceptanceAt}
+}
+
+// deployViewJSON is a deploy with its build and the tag that speaks for it; b may be nil,
+// which leaves the build out.
+func deployViewJSON(d *schema.Deploy, b *schema.Build, tag *core.BuildTag, workflowURL string) deployView {
 	dv := deployJSON(d)
 	v := deployView{Deploy: &dv, WorkflowURL: workflowURL}
 	if b != nil {
-		bv := buildJSON(b)
+		bv := taggedBuildJSON(b, tag)
 		v.Build = &bv
 	}
 	return v

@@ -108,12 +108,20 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.stageType":           "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
 		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
 		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
+		"StageConfig.acceptance":          "what a deploy that reached SUCCEEDING must pass to qualify: a bake, HTTP checks, a command run by a worker started with --allow-acceptance-commands, an external verdict (PUT /v1/deploys/{id}/acceptance) by a deadline; combinable. A REJECTED deploy counts as failed for onFailure. Send {} to remove it",
+		"Deploy.acceptance":               "where the deploy's qualification stands: status, summary in words (\"no acceptance configured\"), the reason, the evidence (each check's outcome; a command's exit code and output tail) and who decided",
 		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
 		"Alarm.url":                       "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
 		"Stage.currentDeployId":           "the stage's latest deploy, empty before the first one",
 		"Build.id":                        "random id, suffixed by the short commit when one is given",
 		"Build.checksum":                  "hex SHA-256 of the artifact",
 		"Build.publisher":                 "name of the token that published the build",
+		"Build.bad":                       "a BAD tag speaks for the build (tag): deploying it by hand needs force; promotion and automatic rollback skip it",
+		"Build.tag":                       "the tag that speaks for the build: its own newest, or that of an earlier build of its branch (a BAD tag applies to later builds of the branch until one tagged GOOD or CERTIFIED)",
+		"BuildTag.buildId":                "the build the tag was put on",
+		"BuildTag.value":                  "BAD, GOOD or CERTIFIED",
+		"BuildTag.operator":               "the name of the token that tagged the build",
+		"EffectiveBuildTag.inherited":     "the tag was put on another build (buildId): an earlier build of the same branch, or one of the same commit",
 		"Deploy.operator":                 "name of the token that started the deploy",
 		"Deploy.workflowId":               "id of the Temporal workflow running the deploy",
 		"Deploy.type":                     "REGULAR, HOTFIX, ROLLBACK or RESTART",
@@ -237,7 +245,7 @@ func buildOpenAPI() *openAPIDoc {
 	startDeploy := object(map[string]*jsonSchema{
 		"buildId":     {Type: "string", Description: "a build whose name is the stage's buildName"},
 		"description": {Type: "string", Description: "why this deploy; at most 1024 characters"},
-		"force":       {Type: "boolean", Description: "replace a running HOTFIX or ROLLBACK deploy, which is refused (409) otherwise"},
+		"force":       {Type: "boolean", Description: "replace a running HOTFIX or ROLLBACK deploy, and deploy a build tagged BAD (the build's bad field); both are refused (409) otherwise"},
 		"queue":       {Type: "boolean", Description: "wait for a running HOTFIX or ROLLBACK deploy instead of being refused: the stage queues this deploy (202) and starts it once that deploy reaches SUCCEEDING or FAILING, ends, or is aborted"},
 	}, "buildId")
 	startDeploy.AdditionalProperties = false
@@ -250,7 +258,7 @@ func buildOpenAPI() *openAPIDoc {
 		"buildId":          {Type: "string", Description: "hotfix only, and required there: the build to deploy at once"},
 		"toStage":          {Type: "string", Description: "promote only, and required there: the stage of the same environment that gets this stage's current build"},
 		"allowUnsucceeded": {Type: "boolean", Description: "promote only: promote even though the current deploy here has not SUCCEEDED (or its acceptance was rejected), which is refused (409) otherwise"},
-		"force":            {Type: "boolean", Description: "promote only: as for POST .../deploys on the target stage"},
+		"force":            {Type: "boolean", Description: "promote: as for POST .../deploys on the target stage; rollback and hotfix: deploy a build tagged BAD, which is refused (409) otherwise"},
 		"queue":            {Type: "boolean", Description: "promote only: as for POST .../deploys on the target stage"},
 	})
 	action.Description = "optional for pause, resume, abort, restart and rollback (send no body, or {}); a hotfix needs buildId, a promote toStage"
@@ -554,6 +562,27 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 
+	verdict := object(map[string]*jsonSchema{
+		"status": {Type: "string", Enum: []string{core.AcceptanceAccepted, core.AcceptanceRejected}},
+		"reason": {Type: "string", Description: "why; at most 1024 characters, kept with the verdict"},
+	}, "status")
+	verdict.AdditionalProperties = false
+	comps["AcceptanceVerdictRequest"] = verdict
+	add(http.MethodPut, "/v1/deploys/{id}/acceptance", &operation{
+		OperationID: "giveAcceptance", Summary: "Accept or reject a deploy whose stage's acceptance waits for an external verdict", Tags: []string{"deploys"},
+		Description: "Teletraan's MANUAL acceptance: the deploy's qualification (acceptance.external in the stage's config) waits for this until its deadline; no verdict by then rejects the deploy. " +
+			"Needs an OPERATOR or ADMIN token of the deploy's environment. 409 when the deploy is not PENDING_ACCEPT, its stage takes no external verdict, or a verdict was given already. " +
+			"The stage workflow records the verdict a moment later: a REJECTED deploy counts as failed for the stage's onFailure (WAIT, or ROLLBACK).",
+		Parameters:  []parameter{pathParam("id", "deploy id")},
+		RequestBody: jsonBody(ref("AcceptanceVerdictRequest")),
+		Responses: map[string]*response{
+			"200": jsonResponse("the deploy as it stands when the verdict was handed over", ref("DeployView")),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+			"503": refResponse("Unavailable"),
+		},
+	})
+
 	add(http.MethodGet, "/v1/deploys/{id}/hosts", &operation{
 		OperationID: "getDeployHosts", Summary: "List a deploy's hosts by wave, with how each ended", Tags: []string{"deploys"},
 		Description: "Every host the deploy admitted, grouped by the wave that admitted it, with its outcome: SUCCEEDED, FAILED (with the host's error text), STUCK, or \"\" while in flight. " +
@@ -631,6 +660,36 @@ func buildOpenAPI() *openAPIDoc {
 		Parameters: []parameter{pathParam("id", "build id")},
 		Responses: map[string]*response{
 			"200": jsonResponse("the build", buildRef),
+			"404": refResponse("NotFound"),
+		},
+	})
+	tagRef := m.ref(BuildTag{})
+	comps["BuildTagList"] = object(map[string]*jsonSchema{
+		"effective": m.ref(EffectiveBuildTag{}),
+		"tags":      arrayOf(tagRef),
+	}, "tags")
+	tagBody := object(map[string]*jsonSchema{
+		"value":   {Type: "string", Enum: core.TagValues(), Description: "BAD stops the build and later builds of its branch (until a GOOD or CERTIFIED one) from being promoted, rolled back to, or deployed by hand without force"},
+		"comment": {Type: "string", Description: "why; at most 1024 characters"},
+	}, "value")
+	tagBody.AdditionalProperties = false
+	comps["TagBuildRequest"] = tagBody
+	add(http.MethodPost, "/v1/builds/{id}/tags", &operation{
+		OperationID: "tagBuild", Summary: "Tag a build BAD, GOOD or CERTIFIED", Tags: []string{"builds"},
+		Description: "Tags are append-only; the newest tag on a build replaces an older one's effect. A BAD tag applies to later builds of the same name, repo and branch until a build tagged GOOD or CERTIFIED. " +
+			"Needs OPERATOR; a token scoped to one environment may tag only builds that a stage of its environment deploys.",
+		Parameters:  []parameter{pathParam("id", "build id")},
+		RequestBody: jsonBody(ref("TagBuildRequest")),
+		Responses: map[string]*response{
+			"201": created("the tag", "BuildTag"),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/builds/{id}/tags", &operation{
+		OperationID: "listBuildTags", Summary: "List a build's tags and the one that speaks for it", Tags: []string{"builds"},
+		Parameters: []parameter{pathParam("id", "build id")},
+		Responses: map[string]*response{
+			"200": jsonResponse("the tags put on the build, newest first, and the effective one", ref("BuildTagList")),
 			"404": refResponse("NotFound"),
 		},
 	})

@@ -132,14 +132,25 @@ func (s *server) ping(c *gin.Context) {
 // hostID by token tokenName. It returns the decision to record once the ping is, and a new
 // credential for the agent when the rule issues one; a refusal is an EFORBIDDEN error.
 func (s *server) checkHostIdentity(ctx context.Context, c *gin.Context, tokenName, hostID string) (core.IdentityDecision, string, error) {
+	presentedHash := hashSecret(strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader)))
+	canBind := c.GetHeader(protocol.HostBindingHeader) == "1"
+	if s.acceptedHosts.accepted(hostID, tokenName, presentedHash, canBind) {
+		return core.IdentityDecision{}, "", nil
+	}
 	b, err := s.store.HostBinding(ctx, hostID)
 	if err != nil {
 		return core.IdentityDecision{}, "", err
 	}
-	presented := strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader))
-	d := core.DecideIdentity(hostID, b, tokenName, hashSecret(presented), c.GetHeader(protocol.HostBindingHeader) == "1")
+	d := core.DecideIdentity(hostID, b, tokenName, presentedHash, canBind)
 	if d.Refusal != "" {
+		s.acceptedHosts.forget(hostID)
 		return d, "", core.Errorf(core.EFORBIDDEN, "%s", d.Refusal)
+	}
+	if b.Known && d == (core.IdentityDecision{}) {
+		// Nothing to record: the host's steady state, trusted for a while (identityCache).
+		s.acceptedHosts.remember(hostID, tokenName, presentedHash, canBind)
+	} else {
+		s.acceptedHosts.forget(hostID)
 	}
 	if !b.Known {
 		if err := s.enrollments.allow(c, tokenName, hostID); err != nil {

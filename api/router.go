@@ -26,6 +26,7 @@ import (
 type Store interface {
 	stageStore
 	buildStore
+	buildTagStore
 	deployStore
 	capacityStore
 	hostStore
@@ -90,6 +91,7 @@ type Deps struct {
 type server struct {
 	stages   stageStore
 	builds   buildStore
+	tags     buildTagStore
 	deploys  deployStore
 	capacity capacityStore
 	hosts    hostStore
@@ -109,6 +111,7 @@ type server struct {
 	openAPIJSON    []byte
 	pings          *pingHub
 	tokens         *tokenCache
+	acceptedHosts  *identityCache
 	alarms         *alarmCache
 	enrollments    *enrollLimiter
 }
@@ -140,6 +143,7 @@ func NewRouter(d Deps) *gin.Engine {
 		metrics:        metrics,
 		stages:         d.Store,
 		builds:         d.Store,
+		tags:           d.Store,
 		deploys:        d.Store,
 		capacity:       d.Store,
 		hosts:          d.Store,
@@ -155,6 +159,7 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
+		acceptedHosts:  newIdentityCache(d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 	}
@@ -210,10 +215,13 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/stop", s.stopStage)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
+	v1.PUT("/deploys/:id/acceptance", s.giveAcceptance)
 
 	v1.POST("/builds", s.publishBuild)
 	v1.GET("/builds", s.listBuilds)
 	v1.GET("/builds/:id", s.getBuild)
+	v1.POST("/builds/:id/tags", s.tagBuild)
+	v1.GET("/builds/:id/tags", s.listBuildTags)
 
 	v1.POST("/system/ping", s.ping)
 

@@ -56,6 +56,7 @@ type stageBody struct {
 	OnFailure           *string           `json:"onFailure"`
 	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	Acceptance          *core.Acceptance  `json:"acceptance"`
 
 	ID              json.RawMessage `json:"id"`
 	CurrentDeployID json.RawMessage `json:"currentDeployId"`
@@ -132,6 +133,10 @@ func (s *server) createStage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.checkCommandAcceptance(c.Request.Context(), body.Acceptance); err != nil {
+		s.fail(c, err)
+		return
+	}
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyToNew(&st.StageConfig)
@@ -172,6 +177,10 @@ func (s *server) updateStage(c *gin.Context) {
 		return
 	}
 	if err := body.refuseServerFields("cannot be changed"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.checkCommandAcceptance(ctx, body.Acceptance); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/teletraan-on-temporal/teletraan/core"
 )
 
 // The API's resources as they travel on the wire. They are declared here, not borrowed
@@ -39,6 +41,8 @@ type StageConfig struct {
 	OnFailure           string            `json:"onFailure"`
 	StageType           string            `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	// Acceptance is what a SUCCEEDING deploy must pass to qualify; absent: none.
+	Acceptance *core.Acceptance `json:"acceptance,omitempty"`
 }
 
 // Alarm is one of a stage's alarm checks, in responses and in stage requests alike.
@@ -69,6 +73,11 @@ type Build struct {
 	PublishInfo string     `json:"publishInfo"`
 	Publisher   string     `json:"publisher"`
 	PublishedAt time.Time  `json:"publishedAt"`
+	// Bad says a BAD tag speaks for the build (Tag): deploying it by hand needs force,
+	// and promotion and automatic rollback skip it.
+	Bad bool `json:"bad"`
+	// Tag is the tag that speaks for the build, its own or an earlier build's of its branch.
+	Tag *EffectiveBuildTag `json:"tag,omitempty"`
 }
 
 // Deploy is one deploy of a build to a stage, with the counts its workflow last recorded.
@@ -100,6 +109,21 @@ type Deploy struct {
 	EndedAt          *time.Time `json:"endedAt,omitempty"`
 	// BakingUntil is when the bake between waves ends, while the deploy bakes (phase BAKING).
 	BakingUntil *time.Time `json:"bakingUntil,omitempty"`
+	// Acceptance is where the deploy's qualification stands, with its evidence.
+	Acceptance DeployAcceptance `json:"acceptance"`
+}
+
+// DeployAcceptance is a deploy's acceptance: its status, in words, and what it rests on.
+type DeployAcceptance struct {
+	// Status is acceptanceStatus: PENDING_DEPLOY (nothing ran), PENDING_ACCEPT, ACCEPTED,
+	// REJECTED or SUPERSEDED.
+	Status string `json:"status"`
+	// Summary says it in words, such as "no acceptance configured".
+	Summary   string                    `json:"summary"`
+	Reason    string                    `json:"reason,omitempty"`
+	Evidence  []core.AcceptanceEvidence `json:"evidence"`
+	DecidedBy string                    `json:"decidedBy,omitempty"`
+	DecidedAt *time.Time                `json:"decidedAt,omitempty"`
 }
 
 // DeployReason is one state a deploy was put in and why; a deploy keeps them all, in order.

@@ -6,6 +6,7 @@ package board
 
 import (
 	"embed"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -65,6 +66,12 @@ func (b *Board) Register(engine *gin.Engine) {
 	engine.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 }
 
+// taggedBuild is what the "buildtag" badge draws: a build and the tag that speaks for it.
+type taggedBuild struct {
+	ID  string
+	Tag *core.BuildTag
+}
+
 // templateFuncs are the helpers every page template may call.
 var templateFuncs = template.FuncMap{
 	"stagenav":   newStageNav,
@@ -74,6 +81,12 @@ var templateFuncs = template.FuncMap{
 	"utc":        formatUTC,
 	// branchwarning is core.BranchWarning: why a build's branch deserves a second look.
 	"branchwarning": core.BranchWarning,
+	// json is v as indented JSON, for a config field edited as JSON.
+	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+	// tagged pairs a build id with the tag that speaks for it, for the "buildtag" badge.
+	"tagged": func(id string, t *core.BuildTag) taggedBuild { return taggedBuild{ID: id, Tag: t} },
+	// badreason is core.BadBuildReason: why a build is bad, given the tag that makes it so.
+	"badreason": core.BadBuildReason,
 	// hostaction is a host action's button label.
 	"hostaction": func(action string) string { return strings.ToUpper(action[:1]) + action[1:] },
 	// temporalui is the Temporal UI's address for the site header; Register binds it to

@@ -45,6 +45,16 @@ func (f fakeDeployer) AbortDeploy(ctx context.Context, req api.DeployActionReque
 	return nil, core.Errorf(core.ECONFLICT, "the fake deployer aborts nothing")
 }
 
+// CommandWorkers answers that no worker runs acceptance commands.
+func (f fakeDeployer) CommandWorkers(context.Context) (int, error) { return 0, nil }
+
+// GiveAcceptance records the verdict on the deploy, as the stage workflow would once the
+// qualification tells it.
+func (f fakeDeployer) GiveAcceptance(ctx context.Context, req api.AcceptanceRequest) error {
+	_, err := f.store.SetAcceptance(ctx, req.Deploy.ID, req.Status, req.Status+" by "+req.Operator+": "+req.Reason, nil, req.Operator)
+	return err
+}
+
 // gridJS lists the host tiles as "host:colour" pairs, the way the assertions spell it.
 const gridJS = `Array.from(document.querySelectorAll('#grid .tile')).map(e => e.dataset.host + ':' + e.dataset.color).join(',')`
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -39,6 +40,8 @@ type buildListRow struct {
 	Marker    *buildMarker
 	// CompareURL shows what deploying this build would change against the current one.
 	CompareURL string
+	// Tag is the tag that speaks for the build (its own or its branch's); nil for none.
+	Tag *core.BuildTag
 }
 
 // buildListPage is what builds.html draws.
@@ -100,8 +103,12 @@ func (b *Board) builds(c *gin.Context) {
 	}
 	list, hasOlder := pageRows(list, buildsPerPage)
 	page.Pager = newPager("builds", pageNo, hasOlder, func(n int) string { return buildsPageURL(env, name, branch, n) })
+	tags, err := b.Store.EffectiveTags(ctx, list)
+	if err != nil {
+		fail("read build tags", err)
+	}
 	for _, bd := range list {
-		row := buildListRow{Build: bd, CommitURL: commitURL(bd.Repo, bd.Commit)}
+		row := buildListRow{Build: bd, CommitURL: commitURL(bd.Repo, bd.Commit), Tag: tags[bd.ID]}
 		if m, ok := markers[bd.ID]; ok {
 			row.Marker = &m
 		}

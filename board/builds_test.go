@@ -391,6 +391,12 @@ func (r *recordingDeployer) AbortDeploy(context.Context, api.DeployActionRequest
 	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
+func (r *recordingDeployer) CommandWorkers(context.Context) (int, error) { return 0, nil }
+
+func (r *recordingDeployer) GiveAcceptance(context.Context, api.AcceptanceRequest) error {
+	return core.Errorf(core.ECONFLICT, "not on this page")
+}
+
 // requests lists what was started as "TYPE build description" lines.
 func (r *recordingDeployer) requests() string {
 	r.mu.Lock()

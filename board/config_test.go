@@ -77,7 +77,7 @@ func TestConfigPageHasEveryFieldFilledAndEscaped(t *testing.T) {
 		`value="https://alarms.example.com/errors"`,
 		">h1\nh2</textarea>", ">web</textarea>",
 		`href="/envs/hello/prod/config/history"`,
-		"Promotion, acceptance and webhook settings will appear",
+		"Promotion and webhook settings will appear",
 		"A host that makes no progress for this long counts as failed",
 		`/static/config.js`,
 	} {

@@ -37,8 +37,10 @@ type detailWave struct {
 
 // deployDetailPage is what deploy.html draws.
 type deployDetailPage struct {
-	Deploy      *schema.Deploy
-	Build       *schema.Build
+	Deploy *schema.Deploy
+	Build  *schema.Build
+	// Tag is the tag that speaks for Build; nil for none.
+	Tag         *core.BuildTag
 	CommitURL   string // the build's commit on its repository's web site, when recognisable
 	Duration    string
 	WorkflowURL string
@@ -50,7 +52,11 @@ type deployDetailPage struct {
 	// RollbackTo offers "roll back to this deploy"; RetryFailed offers "retry failed
 	// hosts" (the deploy is the stage's current one, has not ended and has failed hosts).
 	RollbackTo, RetryFailed bool
-	Error                   string
+	// AcceptanceSummary says where the deploy's acceptance stands (core.AcceptanceSummary);
+	// TakesVerdict offers Accept and Reject: its stage's acceptance waits for a verdict.
+	AcceptanceSummary string
+	TakesVerdict      bool
+	Error             string
 }
 
 // outcomeLegend lists the waves table's colours, trouble first.
@@ -108,6 +114,11 @@ func (b *Board) deployDetail(c *gin.Context) {
 	if bd, err := b.Store.GetBuild(ctx, d.BuildID); err == nil {
 		page.Build = bd
 		page.CommitURL = commitURL(bd.Repo, bd.Commit)
+		if tags, err := b.Store.EffectiveTags(ctx, []schema.Build{*bd}); err != nil {
+			fail("read build tags", err)
+		} else {
+			page.Tag = tags[bd.ID]
+		}
 	} else if core.ErrorCode(err) != core.ENOTFOUND {
 		fail("get build", err)
 	}
@@ -127,7 +138,10 @@ func (b *Board) deployDetail(c *gin.Context) {
 			page.Failed = append(page.Failed, neverSeenHosts(stage)...)
 		}
 	}
+	page.AcceptanceSummary = core.AcceptanceSummary(d.AcceptanceStatus, d.AcceptanceReason, false)
 	if st, err := b.Store.GetStage(ctx, d.EnvName, d.StageName); err == nil {
+		page.AcceptanceSummary = core.AcceptanceSummary(d.AcceptanceStatus, d.AcceptanceReason, st.Acceptance.HasChecks())
+		page.TakesVerdict = st.Acceptance != nil && st.Acceptance.External != nil
 		page.RollbackTo = canRollBackTo(st, b.currentBuildOf(ctx, st, []schema.Deploy{*d}), *d)
 		if st.CurrentDeployID == d.ID && !core.IsFinalState(d.State) {
 			for _, h := range page.Failed {

@@ -98,7 +98,7 @@ func TestDeployPageShowsSummaryWavesAndFailedHosts(t *testing.T) {
 		`<a href="/envs/hello/prod">hello/prod</a>`,
 		`main@<a href="https://github.com/acme/hello/commit/` + strings.Repeat("a", 40) + `">aaaaaaa</a>`,
 		`<span id="deploy-state" class="state FAILING">FAILING</span>`,
-		"<th>Acceptance</th><td>PENDING_DEPLOY</td>",
+		`<span class="acceptance PENDING_DEPLOY">no acceptance configured</span>`,
 		`<tr><th>Replaced deploy</th><td><a href="/deploys/d0">d0</a></td></tr>`,
 		"<code>b1</code>",
 		`href="http://127.0.0.1:8233/namespaces/default/workflows/deploy%2Fd2"`,

@@ -44,8 +44,10 @@ type stagePage struct {
 	CompactAbove int
 	Deploys      []deployRow
 	Builds       []schema.Build
-	Legend       []phaseLegendItem
-	Timeline     timelineView
+	// Tags are the tags that speak for Build and Builds, by build id.
+	Tags     map[string]*core.BuildTag
+	Legend   []phaseLegendItem
+	Timeline timelineView
 	// PromoteTargets are the other stages of the environment, for the Promote control.
 	PromoteTargets []string
 	Error          string
@@ -151,6 +153,15 @@ func (b *Board) stage(c *gin.Context) {
 		fail("list builds", err)
 	} else {
 		page.Builds = builds
+	}
+	tagged := page.Builds
+	if page.Build != nil {
+		tagged = append(append([]schema.Build(nil), tagged...), *page.Build)
+	}
+	if tags, err := b.Store.EffectiveTags(ctx, tagged); err != nil {
+		fail("read build tags", err)
+	} else {
+		page.Tags = tags
 	}
 	b.render(c, http.StatusOK, "stage.html", page)
 }

@@ -3,6 +3,7 @@ package board
 import (
 	"context"
 
+	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
@@ -36,6 +37,7 @@ type buildReader interface {
 	GetBuild(ctx context.Context, id string) (*schema.Build, error)
 	ListBuilds(ctx context.Context, f schema.BuildFilter) ([]schema.Build, error)
 	GetBuildsByID(ctx context.Context, ids []string) (map[string]schema.Build, error)
+	EffectiveTags(ctx context.Context, builds []schema.Build) (map[string]*core.BuildTag, error)
 }
 
 // hostReader serves the host grid, the hosts and host pages and the home page's host health.

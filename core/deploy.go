@@ -17,7 +17,9 @@ const (
 	StateAborted    = "ABORTED"
 )
 
-// Acceptance statuses of a deploy, as in Teletraan.
+// Acceptance statuses of a deploy, as in Teletraan. A deploy starts PENDING_DEPLOY; on a
+// stage with acceptance its qualification sets PENDING_ACCEPT once it reaches SUCCEEDING,
+// then ACCEPTED or REJECTED, or SUPERSEDED when a newer deploy cancels it.
 const (
 	AcceptancePendingDeploy = "PENDING_DEPLOY"
 	AcceptanceOutstanding   = "OUTSTANDING"
@@ -25,6 +27,9 @@ const (
 	AcceptanceAccepted      = "ACCEPTED"
 	AcceptanceRejected      = "REJECTED"
 	AcceptanceTerminated    = "TERMINATED"
+	// AcceptanceSuperseded is the verdict of a qualification that a newer deploy on the
+	// stage cancelled.
+	AcceptanceSuperseded = "SUPERSEDED"
 )
 
 // Failure policies of a stage (its config's onFailure): what a FAILING deploy does.

@@ -106,12 +106,17 @@ type DeployOutcome struct {
 	ID      string
 	BuildID string
 	State   string
+	// BuildBad marks a deploy whose build is tagged BAD (BuildIsBad): never a target.
+	BuildBad bool
+	// Acceptance is the deploy's acceptance status; a REJECTED deploy is never a target.
+	Acceptance string
 }
 
 // RollbackTarget picks the deploy a rollback returns to, as Teletraan does: the newest
 // SUCCEEDED deploy in history (newest first) whose build differs from the current
-// deploy's (current is nil for a stage never deployed). SUCCEEDED includes a deploy that
-// was SUCCEEDING when a newer one superseded it. It returns the index in history, or -1
+// deploy's (current is nil for a stage never deployed), is not tagged BAD and whose
+// acceptance was not REJECTED. SUCCEEDED includes a deploy that was SUCCEEDING when a
+// newer one superseded it. It returns the index in history, or -1
 // when there is none. The API's rollback and the automatic rollback of a FAILING deploy
 // both use it, so that they agree on the target.
 //
@@ -122,7 +127,7 @@ func RollbackTarget(history []DeployOutcome, current *DeployOutcome) int {
 		if current != nil && (d.ID == current.ID || d.BuildID == current.BuildID) {
 			continue
 		}
-		if d.State == StateSucceeded {
+		if d.State == StateSucceeded && !d.BuildBad && d.Acceptance != AcceptanceRejected {
 			return i
 		}
 	}

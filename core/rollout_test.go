@@ -137,6 +137,9 @@ func TestRollbackTarget(t *testing.T) {
 		{"none succeeded", []core.DeployOutcome{cur, d("d1", "b1", core.StateAborted)}, &cur, -1},
 		{"never deployed", nil, nil, -1},
 		{"no current: the newest success", []core.DeployOutcome{d("d1", "b1", core.StateSucceeded)}, nil, 0},
+		{"skips a build tagged BAD", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, BuildBad: true}, d("d1", "b1", core.StateSucceeded)}, &cur, 2},
+		{"skips a deploy whose acceptance was rejected", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, Acceptance: core.AcceptanceRejected}, d("d1", "b1", core.StateSucceeded)}, &cur, 2},
+		{"only bad builds: none", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, BuildBad: true}}, &cur, -1},
 	}
 	for _, tt := range tests {
 		if got := core.RollbackTarget(tt.history, tt.current); got != tt.want {

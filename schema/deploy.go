@@ -42,6 +42,13 @@ type Deploy struct {
 	EndedAt          *time.Time `bun:"ended_at" json:"endedAt,omitempty"`
 	// BakingUntil is when the deploy's bake between waves ends, nil while it is not baking.
 	BakingUntil *time.Time `bun:"baking_until" json:"bakingUntil,omitempty"`
+	// AcceptanceReason says why the acceptance stands as it does (a check that failed, who
+	// accepted); AcceptanceEvidence is what the qualification saw; AcceptanceBy and
+	// AcceptanceAt say who decided and when.
+	AcceptanceReason   string                    `bun:"acceptance_reason,notnull" json:"acceptanceReason"`
+	AcceptanceEvidence []core.AcceptanceEvidence `bun:"acceptance_evidence,type:text" json:"acceptanceEvidence,omitempty"`
+	AcceptanceBy       string                    `bun:"acceptance_by,notnull" json:"acceptanceBy"`
+	AcceptanceAt       *time.Time                `bun:"acceptance_at" json:"acceptanceAt,omitempty"`
 }
 
 // CreateDeploy inserts d as the stage's new current deploy. The caller chooses d.ID (so a

@@ -49,6 +49,8 @@ type StageConfig struct {
 	// StageType is Teletraan's stage type (core.StageTypes), sent in every goal; agents
 	// export it to scripts as COMPUTE_ENV_TYPE.
 	StageType string `bun:"stage_type,notnull" json:"stageType"`
+	// Acceptance is what a SUCCEEDING deploy must pass to qualify; nil: no acceptance.
+	Acceptance *core.Acceptance `bun:"acceptance,type:text" json:"acceptance,omitempty"`
 }
 
 // MaxAlarms bounds a stage's alarms, which are all checked before every wave.
@@ -186,6 +188,9 @@ func (c *StageConfig) Validate() error {
 	if !slices.Contains(core.StageTypes(), c.StageType) {
 		return core.FieldErrorf("stageType", "%q is not a stage type: use one of %s", c.StageType, strings.Join(core.StageTypes(), ", "))
 	}
+	if err := c.Acceptance.Validate(); err != nil {
+		return err
+	}
 	return validateAlarms(c.Alarms)
 }
 
@@ -253,6 +258,10 @@ func (c *StageConfig) normalize() {
 	}
 	if c.StageType == "" {
 		c.StageType = core.StageTypeDefault
+	}
+	// An acceptance config that checks nothing is no acceptance: store none.
+	if !c.Acceptance.HasChecks() {
+		c.Acceptance = nil
 	}
 }
 

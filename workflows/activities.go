@@ -7,3 +7,7 @@ import "github.com/teletraan-on-temporal/teletraan/activities"
 // input and output, and the SDK names the activity after the method, as the worker
 // registers it.
 var acts *activities.Activities
+
+// runner is acts' counterpart for the command acceptance, which only workers allowed to
+// run commands register (activities.CommandTaskQueue).
+var runner *activities.CommandRunner

@@ -74,6 +74,10 @@ type fakeStore struct {
 	stateTimes map[string][]time.Time
 	// bakes records every SetDeployBaking call.
 	bakes []activities.SetDeployBakingInput
+	// acceptance is the stage's acceptance LoadAcceptance answers (nil: none);
+	// acceptances records every SetAcceptance call as "deploy STATUS: reason".
+	acceptance  *core.Acceptance
+	acceptances []string
 }
 
 func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
@@ -122,6 +126,17 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		return f.target, nil
 	}).Maybe()
 	env.OnActivity(acts.AwaitDeployClosed, mock.Anything, mock.Anything).Return(f.awaitDeployClosed).Maybe()
+	env.OnActivity(acts.LoadAcceptance, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.LoadAcceptanceInput) (activities.LoadAcceptanceResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return activities.LoadAcceptanceResult{Acceptance: f.acceptance, OnFailure: f.settings.OnFailure, BuildName: "hello", Commit: "abc1234"}, nil
+	}).Maybe()
+	env.OnActivity(acts.SetAcceptance, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetAcceptanceInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.acceptances = append(f.acceptances, in.DeployID+" "+in.Status+": "+in.Reason)
+		return nil
+	}).Maybe()
 	env.OnActivity(acts.StartRollout, mock.Anything, mock.Anything).Return(f.startRollout).Maybe()
 	env.OnActivity(acts.AdmitWave, mock.Anything, mock.Anything).Return(f.admitWave).Maybe()
 	// A deploy that has its verdict watches its counts; the real AwaitWave then comes back
@@ -206,6 +221,13 @@ func (f *fakeStore) awaitWave(_ context.Context, in activities.WaveInput) (core.
 		}
 	}
 	return f.counts(), nil
+}
+
+// acceptanceLog is every SetAcceptance call, in order.
+func (f *fakeStore) acceptanceLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.acceptances...)
 }
 
 func (f *fakeStore) stateLog(deployID string) []string {

@@ -92,6 +92,17 @@ type DeployRef struct {
 	Paused bool `json:",omitempty"`
 	// Aborting is set once an abort was sent, so that a second abort is refused.
 	Aborting bool `json:",omitempty"`
+	// QualifyChecked is set once the stage looked at the SUCCEEDING deploy's acceptance.
+	QualifyChecked bool `json:",omitempty"`
+	// Qualifying is set while its qualification workflow runs.
+	Qualifying bool `json:",omitempty"`
+	// Acceptance is its acceptance status as the stage last recorded it.
+	Acceptance string `json:",omitempty"`
+	// Qualified is set once it qualified: SUCCEEDING without acceptance, or ACCEPTED.
+	Qualified bool `json:",omitempty"`
+	// OnFailure is the stage's failure policy as read when the deploy succeeded, which a
+	// REJECTED verdict applies.
+	OnFailure string `json:",omitempty"`
 }
 
 // StartDeployRequest is the payload of StartDeployUpdate.

@@ -25,6 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.StageWorkflow)
 			r.RegisterWorkflow(workflows.DeployWorkflow)
+			r.RegisterWorkflow(workflows.QualificationWorkflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -16,13 +16,16 @@ var (
 	OperatorKey = temporal.NewSearchAttributeKeyKeyword("DeployOperator")
 	StateKey    = temporal.NewSearchAttributeKeyKeyword("DeployState")
 	DeployIDKey = temporal.NewSearchAttributeKeyKeyword("DeployID")
+	// AcceptanceKey is a qualification workflow's verdict: PENDING_ACCEPT while it runs,
+	// then ACCEPTED, REJECTED or SUPERSEDED.
+	AcceptanceKey = temporal.NewSearchAttributeKeyKeyword("DeployAcceptance")
 )
 
 // SearchAttributeTypes lists the custom search attributes the namespace must have
 // registered before any workflow sets them.
 func SearchAttributeTypes() map[string]enumspb.IndexedValueType {
 	out := map[string]enumspb.IndexedValueType{}
-	for _, k := range []temporal.SearchAttributeKeyKeyword{EnvKey, StageKey, BuildKey, TypeKey, OperatorKey, StateKey, DeployIDKey} {
+	for _, k := range []temporal.SearchAttributeKeyKeyword{EnvKey, StageKey, BuildKey, TypeKey, OperatorKey, StateKey, DeployIDKey, AcceptanceKey} {
 		out[k.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
 	return out
@@ -38,5 +41,19 @@ func deploySearchAttributes(in DeployInput) temporal.SearchAttributes {
 		OperatorKey.ValueSet(in.Operator),
 		StateKey.ValueSet(core.StateRunning),
 		DeployIDKey.ValueSet(in.DeployID),
+	)
+}
+
+// qualifySearchAttributes are the attributes a qualification workflow starts with: its
+// deploy's, and its verdict, pending.
+func qualifySearchAttributes(in QualifyInput) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		EnvKey.ValueSet(in.EnvName),
+		StageKey.ValueSet(in.StageName),
+		BuildKey.ValueSet(in.BuildID),
+		TypeKey.ValueSet(in.Type),
+		OperatorKey.ValueSet(in.Operator),
+		DeployIDKey.ValueSet(in.DeployID),
+		AcceptanceKey.ValueSet(core.AcceptancePendingAccept),
 	)
 }

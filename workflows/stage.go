@@ -157,6 +157,7 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 	if prev != nil && !s.watches {
 		result.Superseded = prev.DeployID
 		s.supersede(ctx, prev, req)
+		s.cancelQualification(ctx, prev, req.DeployID)
 	}
 
 	input := DeployInput{
@@ -185,6 +186,7 @@ func (s *stageImpl) launch(ctx workflow.Context, req StartDeployRequest) (StartD
 		// start leaves the stage with the deploy it had.
 		result.Superseded = prev.DeployID
 		s.supersede(ctx, prev, req)
+		s.cancelQualification(ctx, prev, req.DeployID)
 	}
 	s.state.Current = &DeployRef{DeployID: req.DeployID, WorkflowID: wfID, BuildID: req.BuildID, Type: req.Type, Operator: req.Operator, State: core.StateRunning}
 	s.state.Started++

@@ -46,13 +46,14 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 	finished := workflow.GetSignalChannel(ctx, DeployFinishedSignal)
 	verdicts := workflow.GetSignalChannel(ctx, DeployStateSignal)
 	rollbacks := workflow.GetSignalChannel(ctx, AutoRollbackSignal)
+	qualified := workflow.GetSignalChannel(ctx, QualificationVerdictSignal)
 	for {
 		if err := s.releaseQueue(ctx); err != nil {
 			return err
 		}
 		s.watchCurrent(ctx)
 		err := workflow.Await(ctx, func() bool {
-			return finished.Len() > 0 || verdicts.Len() > 0 || rollbacks.Len() > 0 ||
+			return finished.Len() > 0 || verdicts.Len() > 0 || rollbacks.Len() > 0 || qualified.Len() > 0 || s.needsQualify() ||
 				(s.watch != nil && s.watch.IsReady()) ||
 				(s.state.Queued != nil && QueueReleased(s.state.Current)) ||
 				workflow.GetInfo(ctx).GetContinueAsNewSuggested()
@@ -62,6 +63,8 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 			return temporal.NewCanceledError("stage workflow cancelled")
 		}
 		s.takeNotices(ctx, finished, verdicts)
+		s.takeQualifications(ctx, qualified)
+		s.qualifyCurrent(ctx)
 		var r AutoRollbackRequest
 		for rollbacks.ReceiveAsync(&r) {
 			s.autoRollback(ctx, r)
@@ -82,6 +85,7 @@ func (s *stageImpl) runWatching(ctx workflow.Context) error {
 		}
 		// Signals that arrived meanwhile must not be lost across the new run.
 		s.takeNotices(ctx, finished, verdicts)
+		s.takeQualifications(ctx, qualified)
 		next := s.in
 		state := s.state
 		next.State = &state

@@ -159,14 +159,23 @@
   // wireBuildButtons makes the page's Deploy (data-deploy) and Hotfix (data-hotfix) buttons
   // start deploys of env/stage, each asking for a description; a hotfix asks why it cannot
   // wait, because it jumps the stage's queue.
+  // A build tagged BAD (data-bad holds why) is deployed only after a second, explicit
+  // confirmation, which sends force.
   function wireBuildButtons(env, stage) {
     var base = stageAPI(env, stage);
+    function badBody(b, body) {
+      if (!b.dataset.bad) return body;
+      if (!window.confirm(b.dataset.bad + ".\nDeploy it anyway?")) return null;
+      body.force = true;
+      return body;
+    }
     document.querySelectorAll("button[data-deploy]").forEach(function (b) {
       b.addEventListener("click", function () {
         var id = b.dataset.deploy;
         var what = "Deploy build " + id + " to " + env + "/" + stage;
         if (b.dataset.branchWarning) what += " (" + b.dataset.branchWarning + ")";
-        act(base + "/deploys", { buildId: id }, what);
+        var body = badBody(b, { buildId: id });
+        if (body) act(base + "/deploys", body, what + (body.force ? " (tagged BAD: forced)" : ""));
       });
     });
     document.querySelectorAll("button[data-hotfix]").forEach(function (b) {
@@ -174,10 +183,30 @@
         var id = b.dataset.hotfix;
         var what = "Hotfix " + env + "/" + stage + " with build " + id + " at once (it replaces the running deploy; regular deploys wait for it)";
         if (b.dataset.branchWarning) what += " (" + b.dataset.branchWarning + ")";
-        act(base + "/actions/hotfix", { buildId: id }, what, "why this cannot wait");
+        var body = badBody(b, { buildId: id });
+        if (body) act(base + "/actions/hotfix", body, what, "why this cannot wait");
       });
     });
     wireRollbackButtons();
+  }
+
+  // wireTagButtons makes every "Mark bad / Mark good / Certify" button (data-tag-build,
+  // data-tag-value) tag its build, asking for the reason, then reload to show the tag.
+  function wireTagButtons() {
+    document.querySelectorAll("button[data-tag-build]").forEach(function (b) {
+      if (b.dataset.wired) return;
+      b.dataset.wired = "1";
+      b.addEventListener("click", function () {
+        var id = b.dataset.tagBuild, value = b.dataset.tagValue;
+        if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return; }
+        var hint = value === "BAD" ? " (it stops promotion and rollback to this build and later builds of its branch until one is tagged GOOD)" : "";
+        var why = window.prompt("Tag build " + id + " " + value + hint + "?\nReason:", "");
+        if (why === null) return;
+        send("POST", "/v1/builds/" + enc(id) + "/tags", { value: value, comment: why.trim() }, "Tag build " + id + " " + value, { confirm: false }).then(function (r) {
+          if (r.ok) { keepStatusForReload(); window.location.reload(); }
+        });
+      });
+    });
   }
 
   // wireRollbackButtons makes every "roll back to this deploy" button (data-rollback-to, on
@@ -266,8 +295,30 @@
   }
 
   document.addEventListener("mouseover", showCutText);
+  // wireVerdictButtons makes the deploy page's Accept and Reject buttons (data-verdict) give
+  // the deploy's qualification its external verdict, asking for the reason, then reload.
+  function wireVerdictButtons() {
+    document.querySelectorAll("button[data-verdict]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var holder = b.closest("[data-deploy]");
+        var id = holder.dataset.deploy, verdict = b.dataset.verdict;
+        if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return; }
+        var why = window.prompt((verdict === "ACCEPTED" ? "Accept" : "Reject") + " deploy " + id + "?\nReason (kept with the verdict):", "");
+        if (why === null) return;
+        send("PUT", "/v1/deploys/" + enc(id) + "/acceptance", { status: verdict, reason: why.trim() }, "Verdict " + verdict + " on deploy " + id, { confirm: false }).then(function (r) {
+          if (!r.ok) return;
+          keepStatusForReload();
+          // The stage records the verdict a moment after the qualification hears it.
+          setTimeout(function () { window.location.reload(); }, 1000);
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireRollbackButtons();
+    wireTagButtons();
+    wireVerdictButtons();
     setupTokenBox();
     restoreStatus();
   });

@@ -57,6 +57,8 @@
       });
       out.groups[group.dataset.field] = { kind: group.dataset.kind, rows: rows };
     });
+    var acc = form.querySelector("textarea.cfg-acceptance");
+    if (acc) out.acceptance = acc.value;
     return out;
   }
 
@@ -86,6 +88,14 @@
         problems.push({ field: name, message: "is " + v.length + " characters long; the limit is " + el.maxLength });
       }
     });
+    if (f.acceptance !== undefined && f.acceptance.trim() !== "") {
+      try {
+        var a = JSON.parse(f.acceptance);
+        if (!a || typeof a !== "object" || Array.isArray(a)) problems.push({ field: "acceptance", message: "must be a JSON object such as {\"bakeSeconds\": 60}" });
+      } catch (err) {
+        problems.push({ field: "acceptance", message: "is not JSON: " + err.message });
+      }
+    }
     var mp = f.scalars.maxParallel, pct = f.scalars.maxParallelPct;
     if (mp && pct && mp.value.trim() === "0" && pct.value.trim() === "0") {
       problems.push({ field: "maxParallel", message: "set max parallel hosts or max parallel percent above 0, or both" });
@@ -134,6 +144,10 @@
         cfg[name] = m;
       }
     });
+    if (f.acceptance !== undefined) {
+      // Empty removes the acceptance ({} checks nothing); check() refused what is not JSON.
+      try { cfg.acceptance = f.acceptance.trim() === "" ? {} : JSON.parse(f.acceptance); } catch (err) { cfg.acceptance = f.acceptance; }
+    }
     return cfg;
   }
 
@@ -165,6 +179,11 @@
   function placeError(root, field, message) {
     var sel = window.CSS && CSS.escape ? CSS.escape(field) : field.replace(/[^A-Za-z0-9_-]/g, "");
     var slot = root.querySelector('[data-error-for="' + sel + '"]');
+    if (!slot && field.indexOf(".") > 0) {
+      // A nested field (acceptance.http[0].url) is shown at the field that holds it.
+      sel = field.split(".")[0];
+      slot = root.querySelector('[data-error-for="' + sel + '"]');
+    }
     if (!slot) return false;
     slot.textContent = message;
     var box = root.querySelector('[data-field="' + sel + '"]');

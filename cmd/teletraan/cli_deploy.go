@@ -36,6 +36,8 @@ func newCLICommands() []*cobra.Command {
 		newDeployActionCommand("pause", "Pause the stage's current deploy: no new hosts start until it is resumed"),
 		newDeployActionCommand("resume", "Resume the stage's paused deploy"),
 		newDeployActionCommand("abort", "Abort the stage's current deploy; it ends ABORTED"),
+		newVerdictCommand("accept", core.AcceptanceAccepted, "Accept a deploy whose stage's acceptance waits for an external verdict"),
+		newVerdictCommand("reject", core.AcceptanceRejected, "Reject a deploy whose stage's acceptance waits for an external verdict"),
 		newStatusCommand(),
 		newWhoAmICommand(),
 	}
@@ -91,6 +93,9 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 				}
 			case "hotfix":
 				body["buildId"] = build
+				if force {
+					body["force"] = true
+				}
 			}
 			return postStart(cmd, c, path, body, args[0], args[1], wf)
 		},
@@ -99,8 +104,11 @@ func newStartCommand(verb, short string, needsBuild bool) *cobra.Command {
 		cmd.Flags().StringVar(&build, "build", "", "id of the build to deploy (required)")
 		_ = cmd.MarkFlagRequired("build")
 	}
-	if verb == "deploy" {
-		cmd.Flags().BoolVar(&force, "force", false, "replace a running HOTFIX or ROLLBACK deploy")
+	switch verb {
+	case "hotfix":
+		cmd.Flags().BoolVar(&force, "force", false, "deploy a build tagged BAD, which is refused otherwise")
+	case "deploy":
+		cmd.Flags().BoolVar(&force, "force", false, "replace a running HOTFIX or ROLLBACK deploy, and deploy a build tagged BAD; both are refused otherwise")
 		cmd.Flags().BoolVar(&queue, "queue", false, "wait for a running HOTFIX or ROLLBACK deploy instead of being refused; the deploy starts once it reaches a verdict")
 	}
 	cmd.Flags().StringVar(&desc, "description", "", "why; recorded on the deploy")
@@ -114,6 +122,7 @@ func newRollbackCommand() *cobra.Command {
 		cf       clientFlags
 		wf       watchFlags
 		to, desc string
+		force    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "rollback ENV STAGE [--to DEPLOY]",
@@ -130,6 +139,9 @@ func newRollbackCommand() *cobra.Command {
 			if to != "" {
 				body["toDeployId"] = to
 			}
+			if force {
+				body["force"] = true
+			}
 			var v deployView
 			if err := c.do(cmd.Context(), http.MethodPost, stagePath(args[0], args[1], "actions", "rollback"), body, &v); err != nil {
 				return err
@@ -138,6 +150,7 @@ func newRollbackCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "id of the deploy whose build to return to")
+	cmd.Flags().BoolVar(&force, "force", false, "return to a build tagged BAD (--to may name one), which is refused otherwise")
 	cmd.Flags().StringVar(&desc, "description", "", "why; recorded on the deploy")
 	cf.add(cmd)
 	wf.add(cmd)
@@ -351,6 +364,9 @@ func printDeploy(out io.Writer, v deployView) {
 	}
 	if v.WorkflowURL != "" {
 		fmt.Fprintf(out, "  workflow: %s\n", v.WorkflowURL)
+	}
+	if v.Build != nil && v.Build.Bad {
+		fmt.Fprintf(out, "  build tagged BAD: %s\n", tagText(v.Build.Tag))
 	}
 	for _, w := range v.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)

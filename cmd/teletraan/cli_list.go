@@ -22,7 +22,8 @@ func newListCommands() []*cobra.Command {
 	return []*cobra.Command{
 		listGroup("stages", "List, show, create and change stages", newListStagesCommand(), newGetStageCommand(),
 			newCreateStageCommand(), newUpdateStageCommand(), newDeleteStageCommand(), newStopStageCommand()),
-		listGroup("builds", "List and publish builds", newListBuildsCommand(), newPublishBuildCommand()),
+		listGroup("builds", "List, publish and tag builds", newListBuildsCommand(), newPublishBuildCommand(), newListBuildTagsCommand()),
+		newTagCommand(),
 		listGroup("deploys", "List a stage's deploys, or show one", newListDeploysCommand(), newGetDeployCommand()),
 		listGroup("hosts", "List a stage's hosts, act on one, or reset a host's identity",
 			append([]*cobra.Command{newListHostsCommand(), newResetIdentityCommand()}, newHostActionCommands()...)...),
@@ -135,9 +136,16 @@ func newListBuildsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			row(w, "BUILD", "NAME", "BRANCH@COMMIT", "PUBLISHED", "BY")
+			row(w, "BUILD", "NAME", "BRANCH@COMMIT", "PUBLISHED", "BY", "TAG")
 			for _, b := range v.Builds {
-				row(w, b.ID, b.Name, b.Branch+"@"+b.CommitShort, timeText(b.PublishedAt), b.Publisher)
+				tag := "-"
+				if b.Tag != nil {
+					tag = b.Tag.Value
+					if b.Tag.Inherited {
+						tag += " (branch)"
+					}
+				}
+				row(w, b.ID, b.Name, b.Branch+"@"+b.CommitShort, timeText(b.PublishedAt), b.Publisher, tag)
 			}
 			return nil
 		}),
@@ -216,6 +224,7 @@ func newGetDeployCommand() *cobra.Command {
 				printDeploy(w, v)
 				if v.Deploy != nil {
 					fmt.Fprintln(w, progressLine(v.Deploy, barWidth))
+					printAcceptance(w, v.Deploy.Acceptance)
 				}
 				return nil
 			}),

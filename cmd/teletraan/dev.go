@@ -32,9 +32,11 @@ type devConfig struct {
 	agents       int // local agents to run in-process
 	// noWorker leaves the worker out, for a worker run as its own process (`teletraan
 	// worker` against this stack's Temporal and database), which can then be killed alone.
-	noWorker   bool
-	pruneAfter time.Duration
-	logger     *slog.Logger
+	noWorker bool
+	// allowCommands lets the in-process worker run stages' command acceptances.
+	allowCommands bool
+	pruneAfter    time.Duration
+	logger        *slog.Logger
 	// suggestContinueAsNewAfter lowers the history length at which Temporal suggests
 	// continue-as-new (tests that record that path); 0 keeps the server's default.
 	suggestContinueAsNewAfter int
@@ -42,15 +44,17 @@ type devConfig struct {
 
 // devStack is everything `teletraan dev` runs in one process.
 type devStack struct {
-	temporal   *temporal.DevServer
-	store      *schema.Store
-	client     client.Client
-	worker     worker.Worker
-	agents     *localAgents
-	listener   net.Listener
-	adminToken string
-	apiURL     string
-	logger     *slog.Logger
+	temporal *temporal.DevServer
+	store    *schema.Store
+	client   client.Client
+	worker   worker.Worker
+	// commandWorker runs acceptance commands (--allow-acceptance-commands); nil otherwise.
+	commandWorker worker.Worker
+	agents        *localAgents
+	listener      net.Listener
+	adminToken    string
+	apiURL        string
+	logger        *slog.Logger
 	// metrics serve /metrics for the API, the worker and the Temporal client alike.
 	metrics *telemetry.Metrics
 	// tracing exports the stack's spans when the OTEL_* variables ask for it.
@@ -138,6 +142,9 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 		}
+		if s.commandWorker, err = startCommandWorker(s.client, cfg.allowCommands); err != nil {
+			return nil, err
+		}
 	}
 	if err = ensureSample(ctx, s.store, cfg.dataDir); err != nil {
 		return nil, err
@@ -202,6 +209,9 @@ func (s *devStack) stop() {
 	}
 	if s.agents != nil {
 		s.agents.stop()
+	}
+	if s.commandWorker != nil {
+		s.commandWorker.Stop()
 	}
 	if s.worker != nil {
 		s.worker.Stop()
@@ -276,6 +286,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
 	addPruneFlag(cmd, &cfg.pruneAfter)
 	cmd.Flags().BoolVar(&cfg.noWorker, "no-worker", false, "run no worker in-process; run teletraan worker --db-dsn sqlite:<data-dir>/teletraan.db --temporal-address <frontend> beside it")
+	cmd.Flags().BoolVar(&cfg.allowCommands, "allow-acceptance-commands", false, allowCommandsUsage)
 	cmd.AddCommand(newDevTemporalCommand(g))
 	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd

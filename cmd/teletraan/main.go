@@ -57,6 +57,7 @@ func newRootCommand() *cobra.Command {
 	)
 	root.AddCommand(newCLICommands()...)
 	root.AddCommand(newListCommands()...)
+	root.AddCommand(newSimulateCommand(), newSimulateShardCommand())
 	return root
 }
 

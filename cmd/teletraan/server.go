@@ -30,7 +30,7 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metr
 		Context:  ctx,
 		Metrics:  metrics,
 		Store:    st,
-		Deployer: &deployer.Deployer{Client: c, Store: st},
+		Deployer: &deployer.Deployer{Client: c, Store: st, Namespace: namespace},
 		TemporalHealth: func(ctx context.Context) error {
 			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err

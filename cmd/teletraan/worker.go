@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
@@ -23,6 +24,7 @@ func registerAll(st *schema.Store, metrics *telemetry.Metrics) temporal.Registra
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
+		w.RegisterWorkflow(workflows.QualificationWorkflow)
 		a := &activities.Activities{Store: st}
 		if metrics != nil {
 			a.Metrics = metrics
@@ -30,6 +32,24 @@ func registerAll(st *schema.Store, metrics *telemetry.Metrics) temporal.Registra
 		w.RegisterActivity(a)
 	}
 }
+
+// startCommandWorker starts, when allowed, the worker that runs acceptance commands: it
+// polls activities.CommandTaskQueue alone, so that only workers started with
+// --allow-acceptance-commands run them. It returns nil when not allowed.
+func startCommandWorker(c client.Client, allowed bool) (worker.Worker, error) {
+	if !allowed {
+		return nil, nil
+	}
+	w := worker.New(c, activities.CommandTaskQueue, worker.Options{})
+	w.RegisterActivity(&activities.CommandRunner{})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start the acceptance command worker on task queue %s: %w", activities.CommandTaskQueue, err)
+	}
+	return w, nil
+}
+
+// allowCommandsUsage is the help of --allow-acceptance-commands.
+const allowCommandsUsage = "run stages' command acceptances (acceptance.command: a test suite, run with sh -c as this process's user); off by default, and stages cannot save one while no worker runs with it"
 
 type temporalFlags struct {
 	address   string
@@ -61,6 +81,7 @@ func newWorkerCommand(g *globalFlags) *cobra.Command {
 	var tf temporalFlags
 	var pruneAfter time.Duration
 	var metricsListen string
+	var allowCommands bool
 	cmd := &cobra.Command{
 		Use:     "worker",
 		Short:   "Run the Temporal worker: stage, deploy and later workflows and their activities",
@@ -84,6 +105,15 @@ Run as many as you like; they share the work.`,
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
+			cw, err := startCommandWorker(c, allowCommands)
+			if err != nil {
+				w.Stop()
+				return err
+			}
+			if cw != nil {
+				defer cw.Stop()
+				logger.Info("worker runs acceptance commands", "taskQueue", activities.CommandTaskQueue)
+			}
 			logger.Info("worker running", "temporal", cfg.Address, "namespace", cfg.Namespace, "taskQueue", workflows.TaskQueue)
 			go runHostPruner(ctx, st, pruneAfter, logger)
 			if metricsListen != "" {
@@ -105,6 +135,7 @@ Run as many as you like; they share the work.`,
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
+	cmd.Flags().BoolVar(&allowCommands, "allow-acceptance-commands", false, allowCommandsUsage)
 	addPruneFlag(cmd, &pruneAfter)
 	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve the worker's metrics (GET /metrics, Prometheus text) and health (GET /healthz) on this address, such as :9464; off when empty")
 	tf.add(cmd)

@@ -31,6 +31,15 @@ type Deployer struct {
 	// Timeout bounds how long a request waits for the stage workflow's answer; when no
 	// worker runs, this is how long until the caller hears so. Default 30 s.
 	Timeout time.Duration
+	// Namespace is the Temporal namespace of the workflows; "" means "default".
+	Namespace string
+}
+
+func (d *Deployer) namespace() string {
+	if d.Namespace == "" {
+		return "default"
+	}
+	return d.Namespace
 }
 
 var _ api.Deployer = (*Deployer)(nil)
