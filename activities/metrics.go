@@ -20,6 +20,8 @@ type Recorder interface {
 	WaveFinished(ctx context.Context, deployType string, took time.Duration)
 	// AlarmChecked counts an alarm check (telemetry.AlarmOK, AlarmFiring, AlarmError).
 	AlarmChecked(ctx context.Context, result string)
+	// QualificationFinished counts a verdict (telemetry.QualificationAccepted, ...).
+	QualificationFinished(ctx context.Context, outcome string, took time.Duration)
 }
 
 // metrics returns the recorder, one that records nothing when none is set.
@@ -57,4 +59,33 @@ func (a *Activities) recordRolloutEnd(ctx context.Context, before, after *schema
 	if outcome := rolloutOutcome(before.State, before.SucceededAt != nil, after.State); outcome != "" {
 		a.metrics().DeployFinished(ctx, after.Type, outcome, after.UpdatedAt.Sub(after.CreatedAt))
 	}
+}
+
+// qualificationOutcome is the outcome a qualification ended with when the deploy's
+// acceptance went from before to after, "" when this change is not its verdict (not final,
+// or final already: a retried activity).
+func qualificationOutcome(before, after string) string {
+	final := map[string]string{core.AcceptanceAccepted: telemetry.QualificationAccepted,
+		core.AcceptanceRejected: telemetry.QualificationRejected, core.AcceptanceSuperseded: telemetry.QualificationSuperseded}
+	if _, done := final[before]; done || before == core.AcceptanceTerminated {
+		return ""
+	}
+	return final[after]
+}
+
+// recordVerdict counts the qualification's verdict when the change from before to after
+// is one, timed from the deploy reaching its success threshold.
+func (a *Activities) recordVerdict(ctx context.Context, before, after *schema.Deploy) {
+	if before == nil || after == nil {
+		return
+	}
+	outcome := qualificationOutcome(before.AcceptanceStatus, after.AcceptanceStatus)
+	if outcome == "" {
+		return
+	}
+	var took time.Duration
+	if after.SucceededAt != nil && after.AcceptanceAt != nil {
+		took = after.AcceptanceAt.Sub(*after.SucceededAt)
+	}
+	a.metrics().QualificationFinished(ctx, outcome, took)
 }

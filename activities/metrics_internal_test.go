@@ -35,3 +35,20 @@ func TestRolloutOutcome(t *testing.T) {
 		}
 	}
 }
+
+func TestQualificationOutcome(t *testing.T) {
+	for _, tc := range []struct{ before, after, want string }{
+		{core.AcceptancePendingDeploy, core.AcceptancePendingAccept, ""},
+		{core.AcceptancePendingAccept, core.AcceptanceAccepted, telemetry.QualificationAccepted},
+		{core.AcceptanceOutstanding, core.AcceptanceRejected, telemetry.QualificationRejected},
+		{core.AcceptancePendingAccept, core.AcceptanceSuperseded, telemetry.QualificationSuperseded},
+		// A retried activity finds the verdict already recorded.
+		{core.AcceptanceAccepted, core.AcceptanceAccepted, ""},
+		{core.AcceptanceRejected, core.AcceptanceRejected, ""},
+		{core.AcceptanceTerminated, core.AcceptanceTerminated, ""},
+	} {
+		if got := qualificationOutcome(tc.before, tc.after); got != tc.want {
+			t.Errorf("qualificationOutcome(%s, %s) = %q, want %q", tc.before, tc.after, got, tc.want)
+		}
+	}
+}

@@ -30,6 +30,9 @@ func (r *recorded) DeployFinished(_ context.Context, t, o string, took time.Dura
 }
 func (r *recorded) WaveFinished(_ context.Context, t string, _ time.Duration) { r.add("wave " + t) }
 func (r *recorded) AlarmChecked(_ context.Context, result string)             { r.add("alarm " + result) }
+func (r *recorded) QualificationFinished(_ context.Context, o string, _ time.Duration) {
+	r.add("verdict " + o)
+}
 
 var _ activities.Recorder = (*telemetry.Metrics)(nil)
 

@@ -21,7 +21,7 @@ import (
 //	teletraan_alarm_checks_total{result}                  alarm checks: ok, firing, error
 //	teletraan_webhook_deliveries_total{result}            webhook deliveries: delivered, failed, gave_up
 //	teletraan_promotions_total{outcome}                   promotion decisions: promoted, skipped, refused, failed
-//	teletraan_qualifications_total{outcome}               finished qualifications: accepted, rejected, expired
+//	teletraan_qualifications_total{outcome}               finished qualifications: accepted, rejected, superseded
 //	teletraan_qualification_duration_seconds{outcome}     a qualification's start to its verdict
 //
 // Every label value comes from the fixed sets below; a value outside its set is recorded as
@@ -62,8 +62,8 @@ const (
 const (
 	QualificationAccepted = "accepted"
 	QualificationRejected = "rejected"
-	// QualificationExpired is a qualification whose verdict did not come before its deadline.
-	QualificationExpired = "expired"
+	// QualificationSuperseded is a qualification a newer deploy on the stage ended first.
+	QualificationSuperseded = "superseded"
 )
 
 // Deploy outcomes (teletraan_deploy_duration_seconds{outcome}).
@@ -83,7 +83,7 @@ var (
 	alarmResults         = []string{AlarmOK, AlarmFiring, AlarmError}
 	webhookResults       = []string{WebhookDelivered, WebhookFailed, WebhookGaveUp}
 	promotionOutcomes    = []string{PromotionPromoted, PromotionSkipped, PromotionRefused, PromotionFailed}
-	qualificationResults = []string{QualificationAccepted, QualificationRejected, QualificationExpired}
+	qualificationResults = []string{QualificationAccepted, QualificationRejected, QualificationSuperseded}
 )
 
 // bounded returns v when it is one of allowed, else "other".
@@ -116,8 +116,8 @@ func (m *Metrics) newOutcomeInstruments(meter metric.Meter) error {
 	counter(&m.alarmChecks, "teletraan_alarm_checks", "alarm checks, by result (ok, firing, error)")
 	counter(&m.webhooks, "teletraan_webhook_deliveries", "webhook delivery attempts, by result (delivered, failed, gave_up)")
 	counter(&m.promotions, "teletraan_promotions", "promotion decisions, by outcome (promoted, skipped, refused, failed)")
-	counter(&m.qualifications, "teletraan_qualifications", "finished qualifications, by outcome (accepted, rejected, expired)")
-	histogram(&m.qualifyDuration, "teletraan_qualification_duration", "time from a qualification's start to its verdict, by outcome", long)
+	counter(&m.qualifications, "teletraan_qualifications", "finished qualifications, by outcome (accepted, rejected, superseded)")
+	histogram(&m.qualifyDuration, "teletraan_qualification_duration", "time from a deploy reaching its success threshold (the qualification's start) to its verdict, by outcome", long)
 	if err != nil {
 		return err
 	}

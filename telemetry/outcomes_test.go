@@ -46,7 +46,7 @@ func TestOutcomeInstrumentsAreBoundedAndStartAtZero(t *testing.T) {
 		`teletraan_alarm_checks_total{result="error"} 0`,
 		`teletraan_webhook_deliveries_total{result="gave_up"} 0`,
 		`teletraan_promotions_total{outcome="promoted"} 0`,
-		`teletraan_qualifications_total{outcome="expired"} 0`,
+		`teletraan_qualifications_total{outcome="superseded"} 0`,
 	)
 
 	ctx := context.Background()

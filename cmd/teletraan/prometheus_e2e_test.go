@@ -81,12 +81,14 @@ func TestPrometheusScrapesTheServiceMetrics(t *testing.T) {
 		return len(missing) == 0, "missing " + strings.Join(missing, ", ")
 	})
 
+	// Over the last minute, so that one scrape slower than the 1 s interval on a loaded
+	// machine (which marks the series stale until the next) does not hide what was stored.
 	for query, atLeast := range map[string]float64{
-		`up{job="teletraan"}`:                                               1,
-		`sum(teletraan_alarm_checks_total{result="ok"})`:                    1,
-		`sum(teletraan_goal_delivery_seconds_count)`:                        1,
-		`sum(teletraan_deploys_started_total{type="REGULAR"})`:              2,
-		`sum(teletraan_deploy_duration_seconds_count{outcome="succeeded"})`: 2,
+		`max_over_time(up{job="teletraan"}[1m])`:                                               1,
+		`sum(max_over_time(teletraan_alarm_checks_total{result="ok"}[1m]))`:                    1,
+		`sum(max_over_time(teletraan_goal_delivery_seconds_count[1m]))`:                        1,
+		`sum(max_over_time(teletraan_deploys_started_total{type="REGULAR"}[1m]))`:              2,
+		`sum(max_over_time(teletraan_deploy_duration_seconds_count{outcome="succeeded"}[1m]))`: 2,
 	} {
 		if v := promScalar(t, promURL, query); v < atLeast {
 			t.Errorf("Prometheus: %s = %v, want at least %v", query, v, atLeast)
