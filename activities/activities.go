@@ -37,9 +37,14 @@ type Activities struct {
 // and makes it the stage's current deploy.
 func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (CreateDeployResult, error) {
 	var from string
-	if st, err := a.Store.GetStageByID(ctx, in.StageID); err != nil {
+	st, err := a.Store.GetStageByID(ctx, in.StageID)
+	if err != nil {
 		return CreateDeployResult{}, permanent(err)
-	} else if st.CurrentDeployID != "" && st.CurrentDeployID != in.DeployID {
+	}
+	// CreateDeploy makes the deploy its stage's current one, so a retry of a call that
+	// created it finds it current: count each deploy once without another query.
+	isNew := st.CurrentDeployID != in.DeployID
+	if st.CurrentDeployID != "" && isNew {
 		prev, err := a.Store.GetDeploy(ctx, st.CurrentDeployID)
 		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
 			return CreateDeployResult{}, err
@@ -47,12 +52,6 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 		if prev != nil {
 			from = prev.BuildID
 		}
-	}
-	// A retry of a call that created the deploy finds it: count each deploy once.
-	_, err := a.Store.GetDeploy(ctx, in.DeployID)
-	isNew := core.ErrorCode(err) == core.ENOTFOUND
-	if err != nil && !isNew {
-		return CreateDeployResult{}, err
 	}
 	d := &schema.Deploy{
 		ID: in.DeployID, StageID: in.StageID, EnvName: in.EnvName, StageName: in.StageName,

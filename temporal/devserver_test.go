@@ -367,7 +367,7 @@ func TestStartDevServerPortInUse(t *testing.T) {
 
 func TestSearchAttributeTypes(t *testing.T) {
 	types := workflows.SearchAttributeTypes()
-	want := []string{"DeployEnv", "DeployStage", "DeployBuild", "DeployType", "DeployOperator", "DeployState", "DeployID"}
+	want := []string{"DeployEnv", "DeployStage", "DeployBuild", "DeployType", "DeployOperator", "DeployState", "DeployID", "DeployAcceptance"}
 	if len(types) != len(want) {
 		t.Fatalf("SearchAttributeTypes has %d entries, want %d: %v", len(types), len(want), types)
 	}

@@ -278,11 +278,25 @@ func TestAgentsDeployARealTarball(t *testing.T) {
 	}
 }
 
+// waitDeployState waits until deploy deployID is in state; a deploy its workflow has not
+// created yet (a queued one, 404 for a moment) is waited for too.
 func waitDeployState(t *testing.T, s *runningStack, deployID, state string) {
 	t.Helper()
 	waitFor(t, 60*time.Second, "deploy "+deployID+" "+state, func() (bool, string) {
+		req, _ := http.NewRequest("GET", s.apiURL+"/v1/deploys/"+deployID, nil)
+		req.Header.Set("Authorization", "Bearer "+s.adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET /v1/deploys/%s: %v", deployID, err)
+		}
+		defer resp.Body.Close()
 		var d deployResponse
-		s.call(t, "GET", "/v1/deploys/"+deployID, nil, 200, &d)
+		if resp.StatusCode == http.StatusNotFound {
+			return false, "not created yet"
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /v1/deploys/%s: status %d, %v", deployID, resp.StatusCode, err)
+		}
 		return d.Deploy.State == state, d.Deploy.State + " " + d.Deploy.StateReason
 	})
 }
