@@ -23,8 +23,12 @@ type Activities struct {
 	Store Store
 	// Now is the clock for stuck detection; nil means time.Now. Tests inject one.
 	Now func() time.Time
-	// PollInterval is how often AwaitWave reads the agent rows (default DefaultPollInterval).
+	// PollInterval is how often AwaitWave reads the agent rows when no host reported
+	// (default DefaultPollInterval).
 	PollInterval time.Duration
+	// ChangeProbeInterval is how often AwaitWave checks whether a host reported (default
+	// DefaultChangeProbeInterval).
+	ChangeProbeInterval time.Duration
 	// MaxWait bounds one AwaitWave call (default DefaultMaxWait).
 	MaxWait time.Duration
 	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).

@@ -13,8 +13,17 @@ import (
 
 // Defaults of the rolling-deploy knobs of Activities.
 const (
-	// DefaultPollInterval is how often AwaitWave reads the stage's agent rows.
-	DefaultPollInterval = time.Second
+	// DefaultPollInterval is how often AwaitWave reads the whole stage even when no host
+	// reported: the backstop for what the change mark cannot see (hosts turning stuck as
+	// time passes, hosts leaving the stage). Reports wake it sooner (ChangeProbeInterval).
+	DefaultPollInterval = 5 * time.Second
+	// DefaultChangeProbeInterval is how often AwaitWave asks the store whether a host of
+	// the stage reported (schema.StageChangeMark, which reads only rows changed lately): a
+	// wave ends about this long after its last host reports.
+	DefaultChangeProbeInterval = 100 * time.Millisecond
+	// changeLookback is how far before a stage read its change mark starts: writers stamp
+	// rows with their own clocks, which may lag the worker's by this much.
+	changeLookback = 5 * time.Second
 	// DefaultMaxWait bounds one AwaitWave call, well inside its 15-minute StartToClose, so
 	// that the deploy workflow regularly gets control back even when nothing moves.
 	DefaultMaxWait = 10 * time.Minute
@@ -37,6 +46,13 @@ func (a *Activities) pollInterval() time.Duration {
 		return a.PollInterval
 	}
 	return DefaultPollInterval
+}
+
+func (a *Activities) changeProbeInterval() time.Duration {
+	if a.ChangeProbeInterval > 0 {
+		return a.ChangeProbeInterval
+	}
+	return DefaultChangeProbeInterval
 }
 
 func (a *Activities) maxWait() time.Duration {
@@ -107,9 +123,13 @@ type awaitProgress struct {
 	Counts  core.WaveCounts
 }
 
-// AwaitWave polls the stage's agent rows every PollInterval and returns the deploy's
-// counts as soon as the workflow has something to decide (core.WaveNeedsDecision), or
-// after MaxWait. It keeps the counts on the deploy row current and heartbeats them.
+// AwaitWave reads the stage's hosts and returns the deploy's counts as soon as the workflow
+// has something to decide (core.WaveNeedsDecision), or after MaxWait. Between reads it
+// waits for a host of the stage to report: it takes the stage's change mark before each
+// read and compares a fresh one every ChangeProbeInterval, reading again once they differ
+// (so a report that lands during a read is never missed) or after PollInterval at the
+// latest. A deploy with its verdict (Watch) is read every WatchPollInterval instead. It
+// keeps the counts on the deploy row current and heartbeats them.
 func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCounts, error) {
 	p := awaitProgress{Since: a.now()}
 	if activity.HasHeartbeatDetails(ctx) {
@@ -128,6 +148,15 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 		return core.WaveCounts{}, permanent(err)
 	}
 	for {
+		// The mark is taken before the read: a report written during the read moves the
+		// next mark, so the loop reads again rather than wait for the backstop.
+		markSince := a.now().Add(-changeLookback)
+		var mark schema.StageChangeMark
+		if !in.Watch {
+			if mark, err = a.Store.StageChangeMark(ctx, in.StageID, markSince); err != nil {
+				return core.WaveCounts{}, err
+			}
+		}
 		snap, lastAdmitted, err := a.snapshot(ctx, in, d)
 		if err != nil {
 			return core.WaveCounts{}, err
@@ -161,16 +190,55 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 			return c, nil
 		}
 		every := a.pollInterval()
-		if in.Watch && a.PollInterval == 0 {
-			every = WatchPollInterval
+		if in.Watch {
+			if a.PollInterval == 0 {
+				every = WatchPollInterval
+			}
+			if err := pauseFor(ctx, every); err != nil {
+				return c, fmt.Errorf("wait for hosts of deploy %s: %w", in.DeployID, err)
+			}
+			continue
 		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return c, fmt.Errorf("wait for hosts of deploy %s: %w", in.DeployID, ctx.Err())
-		case <-t.C:
+		// Waits run on the real clock; a.now() is the stuck-detection clock tests move.
+		if err := a.awaitChange(ctx, in.StageID, markSince, mark, time.Now().Add(every)); err != nil {
+			return c, fmt.Errorf("wait for hosts of deploy %s: %w", in.DeployID, err)
 		}
+	}
+}
+
+// awaitChange returns once stage stageID's change mark since markSince differs from mark,
+// or at until, whichever is first.
+func (a *Activities) awaitChange(ctx context.Context, stageID string, markSince time.Time, mark schema.StageChangeMark, until time.Time) error {
+	for {
+		wait := min(a.changeProbeInterval(), time.Until(until))
+		if wait <= 0 {
+			return nil
+		}
+		if err := pauseFor(ctx, wait); err != nil {
+			return err
+		}
+		if !time.Now().Before(until) {
+			return nil
+		}
+		now, err := a.Store.StageChangeMark(ctx, stageID, markSince)
+		if err != nil {
+			return err
+		}
+		if now != mark {
+			return nil
+		}
+	}
+}
+
+// pauseFor waits d or until ctx ends.
+func pauseFor(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -40,6 +40,9 @@ type Store interface {
 	ListStageHosts(ctx context.Context, env, stage string) ([]schema.StageHost, error)
 	// RolloutHosts lists a stage's hosts with only what a rollout reads, for the every-second poll.
 	RolloutHosts(ctx context.Context, stageID string) ([]schema.StageHost, error)
+	// StageChangeMark fingerprints the stage's agent rows written since a moment, cheaply:
+	// AwaitWave reads the stage again when it changes.
+	StageChangeMark(ctx context.Context, stageID string, since time.Time) (schema.StageChangeMark, error)
 	// AdmitHosts admits hosts of a stage to a deploy.
 	AdmitHosts(ctx context.Context, stageID, deployID string, hostIDs []string) error
 	// DeployAdmissions lists the hosts of a stage that a deploy admitted and no newer one has.

@@ -22,9 +22,6 @@ type hostIdentityReset struct {
 // claimed it, so that a re-imaged machine can enroll again; its next ping claims it.
 func (s *server) resetHostIdentity(c *gin.Context) {
 	n, err := s.identities.ResetHostIdentity(c.Request.Context(), c.Param("host"))
-	// This replica forgets at once every acceptance it trusted (resets are rare, and the
-	// parameter may be a name, not the id the cache is keyed by); others within their TTL.
-	s.acceptedHosts.forgetAll()
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -42,12 +42,12 @@ func hostIP(t *testing.T, st *schema.Store) string {
 	return d.Hosts[0].IP
 }
 
-// identityCacheSettings run the identity tests without the identity cache and with it
-// (entries trusted for an hour, longer than any test): a cached acceptance must never let
-// another credential, another token or a reset host through.
-var identityCacheSettings = map[string]time.Duration{"uncached": 0, "cached": time.Hour}
+// tokenCacheSettings run the identity tests with the token cache off and on (entries kept
+// for an hour, longer than any test): a token trusted from the cache must not let another
+// credential, another token or a reset host through.
+var tokenCacheSettings = map[string]time.Duration{"uncached": 0, "cached": time.Hour}
 
-// newIdentityAPI is a ping API whose token and identity caches keep entries for ttl.
+// newIdentityAPI is a ping API whose token cache keeps entries for ttl.
 func newIdentityAPI(t *testing.T, ttl time.Duration) *testAPI {
 	t.Helper()
 	return newTestAPI(t, func(d *api.Deps) {
@@ -58,7 +58,7 @@ func newIdentityAPI(t *testing.T, ttl time.Duration) *testAPI {
 }
 
 func TestAHostIsBoundToTheCredentialOnlyItsAgentHolds(t *testing.T) {
-	for name, ttl := range identityCacheSettings {
+	for name, ttl := range tokenCacheSettings {
 		t.Run(name, func(t *testing.T) { testHostBoundToItsCredential(t, newIdentityAPI(t, ttl)) })
 	}
 }
@@ -89,7 +89,7 @@ func testHostBoundToItsCredential(t *testing.T, a *testAPI) {
 		t.Fatalf("a refused ping changed the host's IP to %s", ip)
 	}
 	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), with(ours, protocol.HostSecretHeader, secret)), http.StatusOK)
-	// Steady heartbeats (cached, where the cache is on) still refuse everyone else.
+	// Steady heartbeats still refuse everyone else.
 	wantStatus(t, a.callWith(http.MethodPost, protocol.PingPath, pingJSON(), with(ours, protocol.HostSecretHeader, secret)), http.StatusOK)
 	wantError(t, a.callWith(http.MethodPost, protocol.PingPath, spoof, fleet), http.StatusForbidden, core.EFORBIDDEN, "", "carries none")
 	wantError(t, a.callWith(http.MethodPost, protocol.PingPath, spoof, with(ours, protocol.HostSecretHeader, "th_guess")), http.StatusForbidden, core.EFORBIDDEN, "", "another credential")
@@ -110,7 +110,7 @@ func testHostBoundToItsCredential(t *testing.T, a *testAPI) {
 // Teletraan's own agent keeps no credential: a host it runs on is bound to the first token
 // that pinged as it, and another token cannot speak for it (nor empty its groups).
 func TestCompatibilityModeBindsAHostToTheFirstToken(t *testing.T) {
-	for name, ttl := range identityCacheSettings {
+	for name, ttl := range tokenCacheSettings {
 		t.Run(name, func(t *testing.T) { testCompatibilityBinding(t, newIdentityAPI(t, ttl)) })
 	}
 }

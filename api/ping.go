@@ -98,12 +98,20 @@ func (s *server) ping(c *gin.Context) {
 		return
 	}
 	token := TokenFrom(c)
-	identity, issued, err := s.checkHostIdentity(ctx, c, token.Name, req.HostID)
-	if err != nil {
-		refused(err)
+	var (
+		identity core.IdentityDecision
+		issued   string
+		authErr  error
+	)
+	authorize := func(b core.HostBinding) error {
+		identity, issued, authErr = s.checkHostIdentity(c, b, token.Name, req.HostID)
+		return authErr
+	}
+	d, err := s.decidePing(ctx, req, token.Scope, true, authorize)
+	if authErr != nil {
+		refused(authErr)
 		return
 	}
-	d, err := s.decidePing(ctx, req, token.Scope, true)
 	if err != nil {
 		s.metrics.ObservePing(ctx, "error", "", time.Since(since))
 		s.fail(c, fmt.Errorf("ping of host %s: %w", req.HostID, err))
@@ -129,28 +137,15 @@ func (s *server) ping(c *gin.Context) {
 }
 
 // checkHostIdentity applies the host identity rule (core.DecideIdentity) to a ping of
-// hostID by token tokenName. It returns the decision to record once the ping is, and a new
-// credential for the agent when the rule issues one; a refusal is an EFORBIDDEN error.
-func (s *server) checkHostIdentity(ctx context.Context, c *gin.Context, tokenName, hostID string) (core.IdentityDecision, string, error) {
-	presentedHash := hashSecret(strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader)))
-	canBind := c.GetHeader(protocol.HostBindingHeader) == "1"
-	if s.acceptedHosts.accepted(hostID, tokenName, presentedHash, canBind) {
-		return core.IdentityDecision{}, "", nil
-	}
-	b, err := s.store.HostBinding(ctx, hostID)
-	if err != nil {
-		return core.IdentityDecision{}, "", err
-	}
-	d := core.DecideIdentity(hostID, b, tokenName, presentedHash, canBind)
+// hostID by token tokenName, given who may speak for the host (read with the ping's state).
+// It returns the decision to record once the ping is, and a new credential for the agent
+// when the rule issues one; a refusal is an EFORBIDDEN error, an enrollment over the
+// token's limit ETOOMANY.
+func (s *server) checkHostIdentity(c *gin.Context, b core.HostBinding, tokenName, hostID string) (core.IdentityDecision, string, error) {
+	presented := strings.TrimSpace(c.GetHeader(protocol.HostSecretHeader))
+	d := core.DecideIdentity(hostID, b, tokenName, hashSecret(presented), c.GetHeader(protocol.HostBindingHeader) == "1")
 	if d.Refusal != "" {
-		s.acceptedHosts.forget(hostID)
 		return d, "", core.Errorf(core.EFORBIDDEN, "%s", d.Refusal)
-	}
-	if b.Known && d == (core.IdentityDecision{}) {
-		// Nothing to record: the host's steady state, trusted for a while (identityCache).
-		s.acceptedHosts.remember(hostID, tokenName, presentedHash, canBind)
-	} else {
-		s.acceptedHosts.forget(hostID)
 	}
 	if !b.Known {
 		if err := s.enrollments.allow(c, tokenName, hostID); err != nil {
@@ -180,7 +175,10 @@ func hashSecret(secret string) string {
 // recordErrors is false when a held ping decides again: its reports were recorded already.
 // scope is the token's environment scope: a token scoped to one environment decides and
 // records nothing of another's stages.
-func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, scope string, recordErrors bool) (core.GoalDecision, error) {
+//
+// authorize (nil for a held ping deciding again) checks the host's identity before anything
+// is written.
+func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, scope string, recordErrors bool, authorize schema.PingAuthorizer) (core.GoalDecision, error) {
 	host := schema.PingHost{
 		ID: req.HostID, Name: req.HostName, IP: req.HostIP, AvailabilityZone: req.AvailabilityZone,
 		AgentVersion: req.AgentVersion, Groups: req.Groups,
@@ -189,7 +187,7 @@ func (s *server) decidePing(ctx context.Context, req *protocol.PingRequest, scop
 		host.ReportedStageIDs = append(host.ReportedStageIDs, r.EnvID)
 	}
 	var d core.GoalDecision
-	err := s.store.RecordPing(ctx, host, func(st core.PingState) (core.PingWrites, error) {
+	err := s.store.RecordAuthorizedPing(ctx, host, authorize, func(st core.PingState) (core.PingWrites, error) {
 		st, reports := scopeToToken(st, req.Reports, scope)
 		d = core.DecideGoal(core.GoalInput{HostID: req.HostID, HostName: req.HostName, Reports: reports, State: st})
 		if !recordErrors {
@@ -210,7 +208,7 @@ func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, scope 
 			return d, nil
 		}
 		since = time.Now()
-		next, err := s.decidePing(ctx, req, scope, false)
+		next, err := s.decidePing(ctx, req, scope, false, nil)
 		if err != nil {
 			return d, err
 		}

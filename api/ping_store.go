@@ -12,8 +12,7 @@ import (
 // decides its goal in one transaction, and the ping hub (ping_longpoll.go) polls for the
 // changes that wake held pings.
 type pingStore interface {
-	RecordPing(ctx context.Context, h schema.PingHost, decide schema.PingDecider) error
+	RecordAuthorizedPing(ctx context.Context, h schema.PingHost, authorize schema.PingAuthorizer, decide schema.PingDecider) error
 	PingChangesSince(ctx context.Context, since time.Time) (schema.PingChanges, error)
-	HostBinding(ctx context.Context, hostID string) (core.HostBinding, error)
 	ApplyHostBinding(ctx context.Context, hostID, tokenName string, d core.IdentityDecision, issuedHash string) error
 }

@@ -111,7 +111,6 @@ type server struct {
 	openAPIJSON    []byte
 	pings          *pingHub
 	tokens         *tokenCache
-	acceptedHosts  *identityCache
 	alarms         *alarmCache
 	enrollments    *enrollLimiter
 }
@@ -159,7 +158,6 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
-		acceptedHosts:  newIdentityCache(d.TokenCacheTTL),
 		alarms:         newAlarmCache(d.AlarmClient),
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
 	}

@@ -60,7 +60,7 @@ func (s *Store) SetAgentState(ctx context.Context, stageID, hostID, state string
 			next.StageStartedAt = now
 		}
 		next.UpdatedAt = now
-		q := onConflictUpdate(tx.NewInsert().Model(next), s.dialect, "host_id, stage_id", "state", "fail_count", "error_code", "stage_started_at", "updated_at")
+		q := bumpChangeSeq(onConflictUpdate(tx.NewInsert().Model(next), s.dialect, "host_id, stage_id", "state", "fail_count", "error_code", "stage_started_at", "updated_at"))
 		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("set state of host %s: %w", hostID, err)
 		}

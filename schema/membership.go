@@ -123,7 +123,9 @@ func (s *Store) readMembership(ctx context.Context, db bun.IDB, sc membershipSco
 		agentCond, agentArgs = " WHERE a.stage_id IN (SELECT id FROM stages WHERE env_name = ?)", []any{sc.env}
 	}
 	var agents []agentWithHost
-	q := "SELECT a.*, h.id AS host_row_id, h.last_ping_at AS host_last_ping_at FROM agents a LEFT JOIN hosts h ON h.id = a.host_id" + agentCond
+	// The agent columns are named, not a.*: the table has bookkeeping columns (change_seq)
+	// that the model does not carry.
+	q := "SELECT " + s.agentColumns() + ", h.id AS host_row_id, h.last_ping_at AS host_last_ping_at FROM agents a LEFT JOIN hosts h ON h.id = a.host_id" + agentCond
 	if err := db.NewRaw(q, agentArgs...).Scan(ctx, &agents); err != nil {
 		return nil, fmt.Errorf("read the agents of %s: %w", sc, err)
 	}

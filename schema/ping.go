@@ -50,6 +50,17 @@ const LastPingResolution = 5 * time.Second
 // concurrent pings of one host write one after the other, each on the state the previous
 // one left.
 func (s *Store) RecordPing(ctx context.Context, h PingHost, decide PingDecider) error {
+	return s.RecordAuthorizedPing(ctx, h, nil, decide)
+}
+
+// PingAuthorizer decides, from who may speak for the host, whether a ping may: an error
+// refuses it, and RecordAuthorizedPing then writes nothing.
+type PingAuthorizer func(core.HostBinding) error
+
+// RecordAuthorizedPing is RecordPing that first asks authorize (nil: no one) whether the
+// ping may speak for its host. The host's identity rides in the ping's state SELECT, so the
+// check costs no statement of its own, except for a host that is in no stage yet.
+func (s *Store) RecordAuthorizedPing(ctx context.Context, h PingHost, authorize PingAuthorizer, decide PingDecider) error {
 	h = normalizePingHost(h)
 	if h.ID == "" {
 		return core.FieldErrorf("hostId", "is required")
@@ -58,6 +69,17 @@ func (s *Store) RecordPing(ctx context.Context, h PingHost, decide PingDecider) 
 	state, host, err := s.loadPingState(ctx, s.db, h, now)
 	if err != nil {
 		return err
+	}
+	if authorize != nil {
+		b := host.binding
+		if host.unknown {
+			if b, err = s.HostBinding(ctx, h.ID); err != nil {
+				return err
+			}
+		}
+		if err := authorize(b); err != nil {
+			return err
+		}
 	}
 	touched := host.unchanged && host.lastPingAt != nil && now.Sub(*host.lastPingAt) < LastPingResolution
 	if !touched && (host.unchanged || host.unknown) {
@@ -249,13 +271,31 @@ type pingStageRow struct {
 	// HostLastPingAt is the host's last_ping_at when its identity and groups are as the
 	// ping says, else NULL; every row carries the same value.
 	HostLastPingAt *time.Time `bun:"host_last_ping_at"`
+	// The host row's identity columns (NULL when it has no row), the same on every row.
+	BindingHostID  *string `bun:"hb_id"`
+	BindingSecret  *string `bun:"hb_secret_hash"`
+	BindingPending *string `bun:"hb_pending_secret_hash"`
+	BindingToken   *string `bun:"hb_bound_token"`
+}
+
+// binding is the host identity the row carries.
+func (r *pingStageRow) binding() core.HostBinding {
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	return core.HostBinding{SecretHash: deref(r.BindingSecret), PendingHash: deref(r.BindingPending),
+		BoundToken: deref(r.BindingToken), Known: r.BindingHostID != nil}
 }
 
 // pingHostProbe is what the state query learnt about the host row.
 type pingHostProbe struct {
-	unknown    bool       // the query returned no rows, so it says nothing about the host
-	unchanged  bool       // the host exists with the ping's identity and groups
-	lastPingAt *time.Time // its last_ping_at when unchanged
+	unknown    bool             // the query returned no rows, so it says nothing about the host
+	unchanged  bool             // the host exists with the ping's identity and groups
+	lastPingAt *time.Time       // its last_ping_at when unchanged
+	binding    core.HostBinding // who may speak for the host, unless unknown
 }
 
 // loadPingState reads the host's stages with their current deploy and build, its agent
@@ -285,15 +325,17 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 	cond, condArgs := hostUnchanged("h", h)
 	hostColumn := "(SELECT h.last_ping_at FROM hosts AS h WHERE " + cond + ") AS host_last_ping_at"
 	args = append(condArgs, args...)
-	query := "SELECT " + s.pingStateColumns() + ", " + hostColumn +
+	bindingColumns := "hb.id AS hb_id, hb.secret_hash AS hb_secret_hash, hb.pending_secret_hash AS hb_pending_secret_hash, hb.bound_token AS hb_bound_token"
+	query := "SELECT " + s.pingStateColumns() + ", " + hostColumn + ", " + bindingColumns +
 		" FROM (SELECT stage_id, MAX(tier) AS tier FROM (" + strings.Join(candidates, " UNION ALL ") + ") AS c GROUP BY stage_id) AS m" +
 		" JOIN stages AS s ON s.id = m.stage_id" +
 		" LEFT JOIN deploys AS d ON d.id = s.current_deploy_id" +
 		" LEFT JOIN builds AS b ON b.id = d.build_id" +
 		" LEFT JOIN agents AS a ON a.host_id = ? AND a.stage_id = s.id" +
 		" LEFT JOIN host_admissions AS ha ON ha.stage_id = s.id AND ha.host_id = ?" +
+		" LEFT JOIN hosts AS hb ON hb.id = ?" +
 		" ORDER BY s.env_name, s.stage_name"
-	args = append(args, h.ID, h.ID)
+	args = append(args, h.ID, h.ID, h.ID)
 
 	// Prepared: this runs on every ping, and its text depends only on the list lengths.
 	var rows []pingStageRow
@@ -301,8 +343,11 @@ func (s *Store) loadPingState(ctx context.Context, db bun.IDB, h PingHost, now t
 		return core.PingState{}, pingHostProbe{}, fmt.Errorf("read the stages of host %s: %w", h.ID, err)
 	}
 	host := pingHostProbe{unknown: len(rows) == 0}
-	if len(rows) > 0 && rows[0].HostLastPingAt != nil {
-		host.unchanged, host.lastPingAt = true, rows[0].HostLastPingAt
+	if len(rows) > 0 {
+		host.binding = rows[0].binding()
+		if rows[0].HostLastPingAt != nil {
+			host.unchanged, host.lastPingAt = true, rows[0].HostLastPingAt
+		}
 	}
 	state := core.PingState{Now: now, Stages: make([]core.PingStage, len(rows))}
 	for i := range rows {
@@ -358,13 +403,37 @@ func (s *Store) prefixedColumns(model reflect.Type, alias string) string {
 	return strings.Join(cols, ", ")
 }
 
+// agentColumns lists the agents table's model columns under alias a, built once.
+func (s *Store) agentColumns() string {
+	agentColumnsOnce.Do(func() {
+		var cols []string
+		for _, f := range s.db.Table(reflect.TypeFor[Agent]()).Fields {
+			cols = append(cols, "a."+f.Name)
+		}
+		agentColumnList = strings.Join(cols, ", ")
+	})
+	return agentColumnList
+}
+
+var (
+	agentColumnsOnce sync.Once
+	agentColumnList  string
+)
+
+// bumpChangeSeq makes an upsert of agent rows count as a change of each row it updates
+// (see Store.StageChangeMark); an inserted row starts at the column's default, 1.
+func bumpChangeSeq(q *bun.InsertQuery) *bun.InsertQuery {
+	// In both dialects' upsert an unqualified column names the stored row.
+	return q.Set("change_seq = change_seq + 1")
+}
+
 // applyPingWrites stores a ping's agent rows and errors and forgets left stages, one
 // statement per kind.
 func applyPingWrites(ctx context.Context, tx bun.Tx, d Dialect, hostID string, w core.PingWrites) error {
 	if len(w.Agents) > 0 {
-		q := onConflictUpdate(tx.NewInsert().Model(&w.Agents), d, "host_id, stage_id",
+		q := bumpChangeSeq(onConflictUpdate(tx.NewInsert().Model(&w.Agents), d, "host_id, stage_id",
 			"host_name", "deploy_id", "deploy_stage", "status", "state", "fail_count", "error_code",
-			"first_deploy", "started_at", "stage_started_at", "updated_at")
+			"first_deploy", "started_at", "stage_started_at", "updated_at"))
 		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("record agent status of host %s: %w", hostID, err)
 		}

@@ -322,16 +322,16 @@ func (f *simulateFlags) measure(ctx context.Context, c *apiClient, p *progress, 
 	return run, nil
 }
 
-// deploySettled reports whether d has its verdict and no host is still working on it.
+// deploySettled reports whether d has its verdict and no host is still working on it. A
+// SUCCEEDING deploy admits no more hosts, so hosts it had not admitted when it reached its
+// threshold stay where they are (deployRun.Remaining says how many).
 func deploySettled(d *api.Deploy) bool {
 	if d.InFlight > 0 {
 		return false
 	}
 	switch d.State {
-	case core.StateSucceeded, core.StateAborted, core.StateFailing:
+	case core.StateSucceeded, core.StateAborted, core.StateFailing, core.StateSucceeding:
 		return true
-	case core.StateSucceeding:
-		return d.Remaining == 0
 	}
 	return false
 }

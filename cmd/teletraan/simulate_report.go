@@ -36,13 +36,15 @@ type deployRun struct {
 	StateReason  string `json:"stateReason"`
 	// ThresholdSeconds is the time from start to the success threshold (absent if never
 	// reached); Seconds the time until the deploy had its verdict and no host in flight.
-	ThresholdSeconds *float64    `json:"thresholdSeconds,omitempty"`
-	Seconds          float64     `json:"seconds"`
-	Total            int         `json:"total"`
-	Succeeded        int         `json:"succeeded"`
-	Failed           int         `json:"failed"`
-	Delivery         deliveryLag `json:"delivery"`
-	PingsPerHost     float64     `json:"pingsPerHost"`
+	ThresholdSeconds *float64 `json:"thresholdSeconds,omitempty"`
+	Seconds          float64  `json:"seconds"`
+	Total            int      `json:"total"`
+	Succeeded        int      `json:"succeeded"`
+	Failed           int      `json:"failed"`
+	// Remaining counts the hosts the deploy never admitted: it reached its verdict first.
+	Remaining    int         `json:"remaining"`
+	Delivery     deliveryLag `json:"delivery"`
+	PingsPerHost float64     `json:"pingsPerHost"`
 }
 
 // deliveryLag sums up goal delivery: from a host's admission to its first goal.
@@ -57,7 +59,7 @@ type deliveryLag struct {
 
 func newDeployRun(d *api.Deploy, settled time.Time) deployRun {
 	r := deployRun{ID: d.ID, Type: d.Type, BuildID: d.BuildID, FromDeployID: d.FromDeployID, State: d.State, StateReason: d.StateReason,
-		Seconds: settled.Sub(d.CreatedAt).Seconds(), Total: d.Total, Succeeded: d.Succeeded, Failed: d.Failed}
+		Seconds: settled.Sub(d.CreatedAt).Seconds(), Total: d.Total, Succeeded: d.Succeeded, Failed: d.Failed, Remaining: d.Remaining}
 	if d.SucceededAt != nil {
 		s := d.SucceededAt.Sub(d.CreatedAt).Seconds()
 		r.ThresholdSeconds = &s
@@ -145,6 +147,9 @@ func (s simulationSummary) table(w io.Writer) error {
 	for _, d := range s.Deploys {
 		if d.State != "SUCCEEDING" && d.State != "SUCCEEDED" && d.StateReason != "" {
 			fmt.Fprintf(w, "%s: %s\n", d.ID, d.StateReason)
+		}
+		if d.Remaining > 0 {
+			fmt.Fprintf(w, "%s: %d hosts were never admitted: the deploy reached its verdict (%s) first and admits no more\n", d.ID, d.Remaining, d.State)
 		}
 	}
 	return nil
