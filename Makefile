@@ -25,11 +25,12 @@ fuzz:
 	go test ./api/ -run '^$$' -fuzz '^FuzzPing$$' -fuzztime $(FUZZTIME)
 	go test ./api/ -run '^$$' -fuzz '^FuzzStageConfig$$' -fuzztime $(FUZZTIME)
 	go test ./api/ -run '^$$' -fuzz '^FuzzPublishBuild$$' -fuzztime $(FUZZTIME)
+	go test ./api/ -run '^$$' -fuzz '^FuzzAlerts$$' -fuzztime $(FUZZTIME)
 	go test ./agent/ -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
 
 # Re-record the replay corpus (workflows/testdata/histories) from real runs; see
 # ARCHITECTURE.md, "Changing a workflow". New files are dated, old ones are kept.
-RECORD_TESTS = TestDevStackDeploysThroughTemporalAndSurvivesRestart|TestPausedDeployStartsNoNewHostUntilResumed|TestFailingDeployRollsBackByPolicy|TestTerminatedHotfixDoesNotStickTheStage|TestRollbackAliasRunsNothingOnHostsAlreadyOnTheTarget|TestContinuedStageWatchesTheDeployItInherited|TestDeployContinuesAsNewAndFinishes|TestRestartHotfixAndRetryRunOnRealAgents|TestStopOneHostRunsItsStoppingScript|TestAlarmFiringMidRolloutHoldsTheDeploy
+RECORD_TESTS = TestDevStackDeploysThroughTemporalAndSurvivesRestart|TestPausedDeployStartsNoNewHostUntilResumed|TestFailingDeployRollsBackByPolicy|TestTerminatedHotfixDoesNotStickTheStage|TestRollbackAliasRunsNothingOnHostsAlreadyOnTheTarget|TestContinuedStageWatchesTheDeployItInherited|TestDeployContinuesAsNewAndFinishes|TestRestartHotfixAndRetryRunOnRealAgents|TestStopOneHostRunsItsStoppingScript|TestAlarmFiringMidRolloutHoldsTheDeploy|TestPrometheusAlarmPausesFailsAndRollsBack|TestAlertsAndWebhooksOnRealAgents|TestAcceptanceOnRealAgents
 record-histories:
 	TELETRAAN_RECORD_HISTORIES=$(CURDIR)/workflows/testdata/histories go test ./cmd/teletraan/ -count=1 -run '$(RECORD_TESTS)'
 

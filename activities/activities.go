@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -33,8 +35,15 @@ type Activities struct {
 	MaxWait time.Duration
 	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).
 	HTTPClient *http.Client
-	// Metrics records deploys, waves and alarm checks; nil records nothing.
+	// Metrics records deploys, waves, alarm checks and verdicts; nil records nothing.
 	Metrics Recorder
+	// Prometheus is where PROMETHEUS alarms query when their stage names no server.
+	Prometheus alarmcheck.Prometheus
+	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out);
+	// Namespace is the Temporal namespace of the UI's links ("" means default).
+	BoardURL, TemporalUIURL, Namespace string
+	// WebhookBackoff is the first wait between delivery attempts (default 1 s, doubling).
+	WebhookBackoff time.Duration
 }
 
 // CreateDeploy inserts the deploy row once (a retry finds it and returns the same result)
@@ -64,6 +73,9 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 	}
 	if err := a.Store.CreateDeploy(ctx, d); err != nil {
 		return CreateDeployResult{}, permanent(err)
+	}
+	if err := a.auditWorkflowDeploy(ctx, d); err != nil {
+		return CreateDeployResult{}, err
 	}
 	if isNew {
 		a.metrics().DeployStarted(ctx, in.Type)
@@ -138,4 +150,45 @@ func permanent(err error) error {
 		return temporal.NewNonRetryableApplicationError(e.Message, "Conflict", err)
 	}
 	return fmt.Errorf("%s: %w", e.Message, err)
+}
+
+// auditWorkflowDeploy records in the audit trail a deploy that a workflow started by
+// itself (an automatic rollback, a promotion): no API call asked for it, so the API's
+// trail would not have it. The actor is the system; the detail names the workflow.
+func (a *Activities) auditWorkflowDeploy(ctx context.Context, d *schema.Deploy) error {
+	if !core.IsWorkflowOperator(d.Operator) {
+		return nil
+	}
+	route := "workflow-deploy"
+	switch {
+	case d.Type == core.TypeRollback:
+		route = "automatic-rollback"
+	case strings.HasPrefix(d.Operator, "promotion:"):
+		route = "promotion"
+	}
+	detail := fmt.Sprintf("%s started %s deploy %s of build %s", d.Operator, d.Type, d.ID, d.BuildID)
+	if d.Description != "" {
+		detail += ": " + d.Description
+	}
+	e := &schema.AuditEntry{Actor: core.SystemActor, Role: core.SystemActor, Route: route, Path: "/v1/deploys/" + d.ID,
+		EnvName: d.EnvName, StageName: d.StageName, Status: 201, RequestID: "deploy:" + d.ID, Detail: detail}
+	if err := a.Store.RecordWorkflowAudit(ctx, e); err != nil {
+		return fmt.Errorf("record deploy %s in the audit trail: %w", d.ID, err)
+	}
+	return nil
+}
+
+// RecordSystemChange appends a change a workflow made by itself (an alert's action, a
+// promotion's decision) to the audit trail with the system as its actor, once per Key.
+// Workflows that call it gate the call with workflow.GetVersion like any new command.
+func (a *Activities) RecordSystemChange(ctx context.Context, in RecordSystemChangeInput) error {
+	if in.Key == "" || in.Change == "" {
+		return permanent(core.Errorf(core.EINVALID, "a system change needs a key and a change name"))
+	}
+	detail := in.Detail
+	if in.Operator != "" {
+		detail = in.Operator + ": " + detail
+	}
+	return a.Store.RecordWorkflowAudit(ctx, &schema.AuditEntry{Actor: core.SystemActor, Role: core.SystemActor, Route: in.Change,
+		EnvName: in.EnvName, StageName: in.StageName, Status: 200, RequestID: "system:" + in.Key, Detail: detail})
 }

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
@@ -28,6 +29,52 @@ func setup(t *testing.T) (*schema.Store, *schema.Stage, *testsuite.TestActivityE
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.Activities{Store: st})
 	return st, stage, env
+}
+
+// TestAWorkflowsDeployIsInTheAuditTrailOnce checks that a deploy no API call asked for
+// (an automatic rollback) is recorded with the system as its actor, once however often
+// the activity is retried, and that a person's deploy is left to the API's trail.
+func TestAWorkflowsDeployIsInTheAuditTrailOnce(t *testing.T) {
+	st, stage, env := setup(t)
+	in := activities.CreateDeployInput{DeployID: "r1", StageID: stage.ID, EnvName: "hello", StageName: "prod", BuildID: "b1",
+		Type: core.TypeRollback, Operator: "teletraan (onFailure ROLLBACK)", Description: "deploy d0 failed", WorkflowID: "deploy/r1"}
+	for i := 0; i < 2; i++ {
+		if _, err := env.ExecuteActivity(acts.CreateDeploy, in); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	person := in
+	person.DeployID, person.Operator, person.WorkflowID = "r2", "alice@example.com", "deploy/r2"
+	if _, err := env.ExecuteActivity(acts.CreateDeploy, person); err != nil {
+		t.Fatal(err)
+	}
+	trail, err := st.ListAudit(context.Background(), schema.AuditFilter{EnvName: "hello"})
+	if err != nil || len(trail) != 1 {
+		t.Fatalf("audit trail: %v %+v; want one entry", err, trail)
+	}
+	e := trail[0]
+	if e.Actor != core.SystemActor || e.Method != schema.WorkflowMethod || e.Route != "automatic-rollback" || e.StageName != "prod" ||
+		!strings.Contains(e.Detail, "teletraan (onFailure ROLLBACK) started ROLLBACK deploy r1 of build b1: deploy d0 failed") {
+		t.Fatalf("audit entry %+v", e)
+	}
+}
+
+func TestRecordSystemChangeIsRecordedOnce(t *testing.T) {
+	st, _, env := setup(t)
+	in := activities.RecordSystemChangeInput{Key: "alert:d1:latency", Change: "alert-rollback", Operator: "system:alerts",
+		EnvName: "hello", StageName: "prod", Detail: "alarm latency fired: rolled back d1"}
+	for i := 0; i < 2; i++ {
+		if _, err := env.ExecuteActivity(acts.RecordSystemChange, in); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	trail, err := st.ListAudit(context.Background(), schema.AuditFilter{Actor: core.SystemActor})
+	if err != nil || len(trail) != 1 || trail[0].Route != "alert-rollback" || trail[0].Detail != "system:alerts: alarm latency fired: rolled back d1" {
+		t.Fatalf("audit trail: %v %+v", err, trail)
+	}
+	if _, err := env.ExecuteActivity(acts.RecordSystemChange, activities.RecordSystemChangeInput{Change: "x"}); err == nil {
+		t.Fatal("a change without a key was recorded")
+	}
 }
 
 func TestCreateDeployIsIdempotentAndRemembersTheBuildBefore(t *testing.T) {

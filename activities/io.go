@@ -68,6 +68,14 @@ type RolloutSettings struct {
 	OnFailure string `json:",omitempty"`
 	// Alarms are checked before every wave; none for deploys started before alarms existed.
 	Alarms []Alarm `json:",omitempty"`
+	// Guarded says the stage's alarms hold this deploy (it has alarms, and the deploy is
+	// not a ROLLBACK the stage lets through); the watches read the alarms themselves, so
+	// that no alarm credential is in a workflow's history.
+	Guarded bool `json:",omitempty"`
+	// GuardIntervalSeconds is how often the watches check (recorded for the progress).
+	GuardIntervalSeconds int `json:",omitempty"`
+	// HasWebhooks says the stage has webhooks to tell about the deploy's events.
+	HasWebhooks bool `json:",omitempty"`
 }
 
 // Alarm is a stage's alarm as the rollout settings carry it.
@@ -169,4 +177,93 @@ type SetDeployBakingInput struct {
 	Until *time.Time `json:",omitempty"`
 	// Reason replaces the deploy's state reason when set.
 	Reason string `json:",omitempty"`
+}
+
+// RecordSystemChangeInput is the input of RecordSystemChange: a change a workflow made by
+// itself, for the audit trail.
+type RecordSystemChangeInput struct {
+	// Key makes the entry once: a retried activity with the same key adds none. Use the
+	// workflow's own ids, such as "alert:<deploy>:<alarm>".
+	Key string
+	// Change names it, such as "alert-rollback"; it is the entry's route.
+	Change string
+	// Operator is the workflow's operator string (e.g. "promotion:hello/prod"), kept in the detail.
+	Operator           string
+	EnvName, StageName string
+	Detail             string
+}
+
+// Where an alarm check ran.
+const (
+	GuardBeforeWave = "before-wave"
+	GuardInFlight   = "in-flight"
+	GuardBake       = "bake"
+)
+
+// WatchAlarmsInput is the input of WatchAlarms.
+type WatchAlarmsInput struct {
+	DeployID, StageID, EnvName, StageName, BuildID string
+	// Source is GuardBeforeWave, GuardInFlight or GuardBake.
+	Source string
+	// UntilClear returns as soon as every alarm is clear (before a wave); otherwise the
+	// watch runs until an alarm acts or the workflow cancels it.
+	UntilClear bool
+}
+
+// WatchAlarmsResult is the output of WatchAlarms: clear, or the check that acted.
+type WatchAlarmsResult struct {
+	Acted bool `json:",omitempty"`
+	// Action is the stage's firing policy when the check acted (core.FiringPause, ...).
+	Action    string   `json:",omitempty"`
+	Alarm     string   `json:",omitempty"`
+	Kind      string   `json:",omitempty"`
+	Outcome   string   `json:",omitempty"`
+	Value     *float64 `json:",omitempty"`
+	Threshold string   `json:",omitempty"`
+	Detail    string   `json:",omitempty"`
+	// Checks is how many rounds of checks the watch made.
+	Checks int
+}
+
+// EmitWebhookInput is one event of one deploy, for every webhook of its stage that wants
+// it: the input of the webhook workflow and of WebhookTargets.
+type EmitWebhookInput struct {
+	DeployID string
+	Event    string
+	// State is the deploy's state when the event happened.
+	State string `json:",omitempty"`
+	// Message says what happened in a sentence ("FAILING: alarm p99 is firing: ...").
+	Message string `json:",omitempty"`
+}
+
+// WebhookTargetsResult is the output of WebhookTargets: the hooks that want the event.
+type WebhookTargetsResult struct {
+	Hooks []WebhookTarget
+	// BackoffMillis is the first wait between attempts (doubling).
+	BackoffMillis int64
+}
+
+// WebhookTarget is one hook to deliver to, by name (its URL and secrets stay in the store).
+type WebhookTarget struct {
+	Name           string
+	TimeoutSeconds int
+}
+
+// DeliverWebhookInput is the input of DeliverWebhook: one event to one hook.
+type DeliverWebhookInput struct {
+	EmitWebhookInput
+	Hook string
+	// DeliveryID is the same for every attempt: X-Teletraan-Delivery.
+	DeliveryID string
+	// MaxAttempts is the retry policy's, so that the last attempt says it gave up.
+	MaxAttempts int
+}
+
+// RecordAlarmCheckInput is the input of RecordAlarmCheck: an acting check of a watch.
+type RecordAlarmCheckInput struct {
+	DeployID string
+	// CheckID is unique within the deploy and the same on a retry.
+	CheckID string
+	Source  string
+	Result  WatchAlarmsResult
 }

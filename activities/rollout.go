@@ -69,6 +69,10 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 	if err != nil {
 		return StartRolloutResult{}, permanent(err)
 	}
+	d, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return StartRolloutResult{}, permanent(err)
+	}
 	n, err := a.recordDeployHosts(ctx, in.DeployID, st.EnvName, st.StageName)
 	if err != nil {
 		return StartRolloutResult{}, err
@@ -77,6 +81,9 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 		MaxParallel: st.MaxParallel, MaxParallelPct: st.MaxParallelPct, SuccessThreshold: st.SuccessThreshold,
 		StuckTimeoutSeconds: st.StuckTimeoutSeconds, BakeTimeSeconds: st.BakeTimeSeconds,
 		OnFailure: st.OnFailure, Alarms: rolloutAlarms(st.Alarms),
+		Guarded:              len(st.Alarms) > 0 && core.AlarmsHold(d.Type, st.AlarmPolicy.HoldRollbacks),
+		GuardIntervalSeconds: st.AlarmPolicy.Interval(),
+		HasWebhooks:          len(st.Webhooks) > 0,
 	}}, nil
 }
 
@@ -85,7 +92,9 @@ func (a *Activities) StartRollout(ctx context.Context, in StartRolloutInput) (St
 func rolloutAlarms(alarms []schema.Alarm) []Alarm {
 	var out []Alarm
 	for _, a := range alarms {
-		out = append(out, Alarm{Name: a.Name, URL: a.URL})
+		// Without credentials: this lands in the workflow's history, which the Temporal UI
+		// shows; the alarm watches read the alarms from the store themselves.
+		out = append(out, Alarm{Name: a.Name, URL: core.RedactURL(a.URL)})
 	}
 	return out
 }

@@ -154,7 +154,8 @@ func TestStartRolloutReadsSettingsAndRecordsTotal(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := activities.StartRolloutResult{Total: 9, Settings: activities.RolloutSettings{MaxParallel: 4, MaxParallelPct: 30, SuccessThreshold: 90, StuckTimeoutSeconds: 300, BakeTimeSeconds: 60,
-		OnFailure: core.FailureRollback, Alarms: []activities.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}}}}
+		OnFailure: core.FailureRollback, Alarms: []activities.Alarm{{Name: "errors", URL: "https://alarms.example.com/errors"}},
+		Guarded: true, GuardIntervalSeconds: 15}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("StartRollout = %+v, want %+v", res, want)
 	}

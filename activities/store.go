@@ -47,6 +47,12 @@ type Store interface {
 	AdmitHosts(ctx context.Context, stageID, deployID string, hostIDs []string) error
 	// DeployAdmissions lists the hosts of a stage that a deploy admitted and no newer one has.
 	DeployAdmissions(ctx context.Context, stageID, deployID string) ([]schema.HostAdmission, error)
+	// RecordWorkflowAudit appends a workflow's change to the audit trail once per request id.
+	RecordWorkflowAudit(ctx context.Context, e *schema.AuditEntry) error
 	// RecordHostOutcomes records hosts' outcomes on a deploy and returns how many changed.
 	RecordHostOutcomes(ctx context.Context, deployID string, outcomes []schema.HostOutcome) (int, error)
+	// RecordAlarmCheck stores an alarm check that acted on a deploy, once by its id.
+	RecordAlarmCheck(ctx context.Context, c *schema.AlarmCheck) error
+	// RecordWebhookDelivery stores one attempt to deliver a webhook event, once by its id.
+	RecordWebhookDelivery(ctx context.Context, d *schema.WebhookDelivery) error
 }

@@ -152,8 +152,10 @@ func (d *daemon) cycle(ctx context.Context, mayWait bool) (bool, error) {
 			return worked, nil
 		}
 		worked = true
-		next, err := d.execute(ctx, resp)
-		if err != nil {
+		// Assigned, not declared: the ping's error below must reach the check above on
+		// the next turn, not die with a variable of this block.
+		var next *protocol.PingResponse
+		if next, err = d.execute(ctx, resp); err != nil {
 			return worked, err
 		}
 		if next != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -409,5 +410,35 @@ func TestStopWorkGivesTheScriptItsGracePeriod(t *testing.T) {
 	runOnce(t, cfg)
 	if got := readTrim(t, filepath.Join(dir, "shutdown")); got != "clean" {
 		t.Fatalf("the script's TERM handler did not finish: %q", got)
+	}
+}
+
+// A ping that fails right after a stage (the service overloaded, a proxy timing out) is an
+// error the daemon retries on, never a crash: it used to be dropped and the agent then
+// read the goal of a response it did not have.
+func TestAPingFailingAfterAStageIsAnErrorNotACrash(t *testing.T) {
+	srv := newFakeServer(t, noop)
+	cfg := testConfig(t, srv.URL)
+	tl := newTeletraan(t, srv, "d1", "b1", allStages(t, filepath.Join(t.TempDir(), "journal")))
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req protocol.PingRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if _, reported := findReport(req, testEnvID); reported {
+			http.Error(w, "upstream timed out", http.StatusGatewayTimeout)
+			return
+		}
+		json.NewEncoder(w).Encode(tl.decide(req))
+	}))
+	defer failing.Close()
+	cfg.ServerURL = failing.URL
+	err := agent.RunOnce(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "504") {
+		t.Fatalf("RunOnce with a ping failing after PRE_DOWNLOAD: %v, want the ping's error", err)
+	}
+	if st := readStatus(t, cfg)[testEnv]; st.Report.DeployStage != protocol.StagePreDownload || st.Report.Status != protocol.StatusSucceeded {
+		t.Fatalf("the stage's result must be kept for the next ping: %+v", st.Report)
 	}
 }

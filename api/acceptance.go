@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
+	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
 // acceptanceBody is the JSON of PUT /v1/deploys/:id/acceptance.
@@ -55,7 +56,7 @@ func (s *server) giveAcceptance(c *gin.Context) {
 		return
 	}
 	noteAuditTarget(c, d.EnvName, d.StageName)
-	if err := checkScope(TokenFrom(c), d.EnvName); err != nil {
+	if err := authorizeIn(CallerFrom(c), d.EnvName, schema.RoleOperator); err != nil {
 		s.fail(c, err)
 		return
 	}

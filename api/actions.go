@@ -133,14 +133,9 @@ func (s *server) rollback(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	target, err := s.rollbackTarget(ctx, st, body.ToDeployID)
+	target, b, err := s.rollbackTargetBuild(ctx, st, body.ToDeployID)
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	b, err := s.deploys.GetBuild(ctx, target.BuildID)
-	if err != nil {
-		s.fail(c, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err))
 		return
 	}
 	desc := body.Description
@@ -174,8 +169,54 @@ func (s *server) rollbackTarget(ctx context.Context, st *schema.Stage, toDeployI
 	if t != nil {
 		return t, nil
 	}
-	return nil, core.Errorf(core.ECONFLICT, "no earlier deploy of %s/%s with another build than %s succeeded (and was neither REJECTED nor of a build tagged BAD) among the last %d; name the deploy to return to with toDeployId",
-		st.EnvName, st.StageName, cur.BuildID, rollbackSearchDepth)
+	return nil, core.Errorf(core.ECONFLICT, "nothing to roll back to on %s/%s: %s among the last %d deploys (current build %s); name the deploy to return to with toDeployId",
+		st.EnvName, st.StageName, core.NoRollbackTargetText(st.RollbackRule()), rollbackSearchDepth, cur.BuildID)
+}
+
+// rollbackTargetBuild is rollbackTarget with the target's build.
+func (s *server) rollbackTargetBuild(ctx context.Context, st *schema.Stage, toDeployID string) (*schema.Deploy, *schema.Build, error) {
+	target, err := s.rollbackTarget(ctx, st, toDeployID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.deploys.GetBuild(ctx, target.BuildID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load build %s of deploy %s: %w", target.BuildID, target.ID, err)
+	}
+	return target, b, nil
+}
+
+// rollbackTargetView is the body of GET .../rollback-target: what a rollback that names no
+// target would return to, so that the CLI and the board can name it before acting.
+type rollbackTargetView struct {
+	DeployID     string `json:"deployId"`
+	BuildID      string `json:"buildId"`
+	BuildName    string `json:"buildName"`
+	Commit       string `json:"commit"`
+	Branch       string `json:"branch"`
+	CurrentID    string `json:"currentDeployId"`
+	CurrentBuild string `json:"currentBuildId"`
+}
+
+// rollbackPreview answers which deploy and build a rollback of the stage would return to,
+// or 409 with why there is none.
+func (s *server) rollbackPreview(c *gin.Context) {
+	ctx := c.Request.Context()
+	st, err := s.stages.GetStage(ctx, c.Param("env"), c.Param("stage"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	target, b, err := s.rollbackTargetBuild(ctx, st, "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := rollbackTargetView{DeployID: target.ID, BuildID: b.ID, BuildName: b.Name, Commit: b.Commit, Branch: b.Branch}
+	if cur, err := s.deploys.CurrentDeploy(ctx, st.EnvName, st.StageName); err == nil {
+		v.CurrentID, v.CurrentBuild = cur.ID, cur.BuildID
+	}
+	c.JSON(http.StatusOK, v)
 }
 
 func (s *server) hotfix(c *gin.Context) {

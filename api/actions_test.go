@@ -134,7 +134,7 @@ func TestRollbackTarget(t *testing.T) {
 				cur = &tc.history[i]
 			}
 		}
-		got := schema.RollbackTarget(tc.history, cur, nil)
+		got := schema.RollbackTarget(tc.history, cur, nil, core.RollbackRule{})
 		if (got == nil && tc.want != "") || (got != nil && got.ID != tc.want) {
 			t.Errorf("%s: RollbackTarget = %+v, want %q", tc.name, got, tc.want)
 		}

@@ -16,37 +16,42 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
 
-type tokenKey struct{}
-
-// TokenFrom returns the token that authenticated the request, or nil when the request
-// carried none (reads are open). Handlers read the caller's name and scope from it.
-func TokenFrom(c *gin.Context) *schema.Token {
-	v, _ := c.Get(tokenKey{})
-	t, _ := v.(*schema.Token)
-	return t
-}
-
-// authenticate requires a valid token on every method that changes state and on the reads
-// that have an access rule, and one whose role and scope allow the route (authorize).
-// Other reads stay open.
+// authenticate finds the caller of every /v1 route but the open ones and checks that its
+// role and scope allow the route (authorize). A read without any credential passes only
+// when the server opens reads to anonymous viewers (Deps.OpenReads); a change made with
+// the board's session cookie must send the session's CSRF token back.
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		switch c.Request.Method {
-		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-		default:
-			if _, closed := accessRules[c.Request.Method+" "+c.FullPath()]; !closed {
-				c.Next()
-				return
-			}
+		route := c.FullPath()
+		if rule, ok := accessRules[c.Request.Method+" "+route]; ok && rule.open {
+			c.Next()
+			return
 		}
-		token, err := s.tokenOf(c)
+		if rule := accessRules[c.Request.Method+" "+route]; rule.stageSecret && c.GetHeader("Authorization") == "" && alertSecretOf(c) != "" {
+			// The handler checks the secret against the stage's.
+			c.Next()
+			return
+		}
+		caller, err := s.callerOf(c)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
+		if caller == nil {
+			if s.openReads && isRead(c.Request.Method) {
+				c.Next()
+				return
+			}
+			s.fail(c, core.Errorf(core.EUNAUTHORIZED, "%s %s needs a caller: %s", c.Request.Method, route, howToAuthenticate))
+			return
+		}
 		// Set before the decision, so that the audit trail names whoever was refused.
-		c.Set(tokenKey{}, token)
-		if err := authorize(token, c.Request.Method, c.FullPath(), c.Param("env")); err != nil {
+		c.Set(callerKey{}, caller)
+		if err := checkCSRF(c, caller); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if err := authorize(caller, c.Request.Method, route, c.Param("env")); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -54,12 +59,25 @@ func (s *server) authenticate() gin.HandlerFunc {
 	}
 }
 
-// tokenOf authenticates the request's Authorization header.
+// howToAuthenticate is what a 401 tells a caller that sent no credential.
+const howToAuthenticate = `send "Authorization: Bearer <token>" (Teletraan's agents send "Authorization: token <token>"), ` +
+	`sign in on the board (/login), or run "teletraan login"`
+
+// isRead reports whether method only reads.
+func isRead(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// tokenOf authenticates the request's Authorization header as an API token.
 func (s *server) tokenOf(c *gin.Context) (*schema.Token, error) {
 	secret, err := bearerSecret(c.GetHeader("Authorization"))
 	if err != nil {
 		return nil, err
 	}
+	return s.tokenOfSecret(c, secret)
+}
+
+func (s *server) tokenOfSecret(c *gin.Context, secret string) (*schema.Token, error) {
 	token, err := s.tokens.authenticate(c.Request.Context(), secret)
 	if err != nil {
 		return nil, fmt.Errorf("authenticate %s %s: %w", c.Request.Method, c.Request.URL.Path, err)
@@ -71,7 +89,7 @@ func (s *server) tokenOf(c *gin.Context) (*schema.Token, error) {
 // scheme names are case-insensitive (RFC 9110), so existing Teletraan clients keep working.
 func bearerSecret(header string) (string, error) {
 	if strings.TrimSpace(header) == "" {
-		return "", core.Errorf(core.EUNAUTHORIZED, "this request changes state and needs a token: send Authorization: Bearer <token>")
+		return "", core.Errorf(core.EUNAUTHORIZED, "this request needs a caller: %s", howToAuthenticate)
 	}
 	// The scheme is not echoed in errors: a client that sends a bare secret would see it
 	// quoted back, and responses end up in logs and bug reports.
@@ -83,15 +101,16 @@ func bearerSecret(header string) (string, error) {
 	return secret, nil
 }
 
-// callerName returns the authenticated token's name, recorded as the operator or publisher
-// of a change. A missing token means a mutating route escaped authenticate: a wiring bug
-// that must fail loudly rather than record changes by nobody.
+// callerName returns the authenticated caller's name (a person's email or a token's
+// name), recorded as the operator or publisher of a change. A missing caller means a
+// mutating route escaped authenticate: a wiring bug that must fail loudly rather than
+// record changes by nobody.
 func callerName(c *gin.Context) (string, error) {
-	t := TokenFrom(c)
-	if t == nil {
-		return "", errors.New("no authenticated token on a mutating route: authenticate is not installed on it")
+	caller := CallerFrom(c)
+	if caller == nil {
+		return "", errors.New("no authenticated caller on a mutating route: authenticate is not installed on it")
 	}
-	return t.Name, nil
+	return caller.Name(), nil
 }
 
 // authoredBody decodes a mutating request's JSON body into v and returns the caller's name,

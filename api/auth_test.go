@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/api"
+	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 )
@@ -45,8 +46,23 @@ func TestMutationsNeedAValidToken(t *testing.T) {
 	wantStatus(t, a.callWith(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":3}`,
 		http.Header{"Authorization": {"Token " + a.secret}}), http.StatusOK)
 
-	// Reads stay open.
-	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", nil), http.StatusOK)
+	// Reads need a caller too, and the refusal says how to be one in both forms.
+	wantError(t, a.anonymous(http.MethodGet, "/v1/envs/hello/prod", ""), http.StatusUnauthorized, core.EUNAUTHORIZED, "",
+		"needs a caller", `"Authorization: Bearer <token>"`, `"Authorization: token <token>"`, "teletraan login")
+	wantStatus(t, a.get("/v1/envs/hello/prod"), http.StatusOK)
+	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", http.Header{"Authorization": {"token " + a.secret}}), http.StatusOK)
+}
+
+// TestOpenReadsLetAnonymousViewersRead checks the trusted-network switch: reads answer
+// without a caller, a bad credential is still refused, and changes still need a token.
+func TestOpenReadsLetAnonymousViewersRead(t *testing.T) {
+	a := newTestAPI(t, func(d *api.Deps) { d.OpenReads = true })
+	(&board.Board{Store: a.store}).Register(a.engine)
+	a.createStage("hello", "prod", "")
+	wantStatus(t, a.anonymous(http.MethodGet, "/v1/envs/hello/prod", ""), http.StatusOK)
+	wantStatus(t, a.anonymous(http.MethodGet, "/envs/hello/prod", ""), http.StatusOK)
+	wantStatus(t, a.callWith(http.MethodGet, "/v1/envs/hello/prod", "", http.Header{"Authorization": {"Bearer nope"}}), http.StatusUnauthorized)
+	wantError(t, a.anonymous(http.MethodPut, "/v1/envs/hello/prod", `{"maxParallel":2}`), http.StatusUnauthorized, core.EUNAUTHORIZED, "", "Bearer")
 }
 
 func TestRouterTokenCacheKeepsARevokedTokenForItsTTL(t *testing.T) {
@@ -75,4 +91,31 @@ func TestRouterTokenCacheKeepsARevokedTokenForItsTTL(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	other.ServeHTTP(rec, req)
 	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "not valid")
+}
+
+// TestListsShowOnlyReadableEnvironments keeps a token of one environment from listing
+// another's stages, and from reading its deploys by id.
+func TestListsShowOnlyReadableEnvironments(t *testing.T) {
+	a := newTestAPI(t)
+	a.createStage("hello", "prod", "")
+	shop := a.createStage("shop", "prod", "")
+	b := a.publishBuild("shop", "abcdef1")
+	if err := a.store.CreateDeploy(t.Context(), &schema.Deploy{ID: "ds", StageID: shop.ID, EnvName: "shop", StageName: "prod", BuildID: b.ID, Type: "REGULAR"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := a.store.CreateToken(t.Context(), schema.TokenSpec{Name: "hello-reader", Role: schema.RoleReader, Scope: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Authorization": {"Bearer " + secret}}
+	list := decode[struct {
+		Stages []struct {
+			EnvName string `json:"envName"`
+		} `json:"stages"`
+	}](t, a.callWith(http.MethodGet, "/v1/envs", "", h))
+	if len(list.Stages) != 1 || list.Stages[0].EnvName != "hello" {
+		t.Fatalf("a hello reader lists %+v, want hello's stage only", list.Stages)
+	}
+	wantError(t, a.callWith(http.MethodGet, "/v1/deploys/ds", "", h), http.StatusForbidden, "forbidden", "", "may act only on environment hello, not shop")
+	wantStatus(t, a.get("/v1/deploys/ds"), http.StatusOK)
 }

@@ -34,6 +34,9 @@ type deployHostView struct {
 func (s *server) deployHosts(c *gin.Context) {
 	ctx := c.Request.Context()
 	d, err := s.deploys.GetDeploy(ctx, c.Param("id"))
+	if err == nil {
+		err = MayReadEnv(c, d.EnvName)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

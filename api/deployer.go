@@ -94,4 +94,12 @@ type Deployer interface {
 	GiveAcceptance(ctx context.Context, req AcceptanceRequest) error
 	// AbortDeploy aborts the stage's current deploy, which ends ABORTED "aborted by <operator>", or returns ECONFLICT with the reason it cannot.
 	AbortDeploy(ctx context.Context, req DeployActionRequest) (*schema.Deploy, error)
+	// AlertDeploy tells deploy d's workflow that an alert acts on it by req.Action; EUNAVAILABLE when Temporal cannot be reached.
+	AlertDeploy(ctx context.Context, d *schema.Deploy, req AlertAction) error
+}
+
+// AlertAction is an alert acting on a deploy: its name, why, and the firing policy
+// (core.FiringPause, core.FiringFail, core.FiringRollback) it applies.
+type AlertAction struct {
+	Alert, Detail, Action string
 }

@@ -31,6 +31,10 @@ type deployStore interface {
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
 	ListDeployHosts(ctx context.Context, deployID string) ([]schema.DeployHost, error)
 	ListDeployReasons(ctx context.Context, deployID string) ([]schema.DeployReason, error)
+	// ListAlarmChecks lists the alarm checks that acted on a deploy, oldest first.
+	ListAlarmChecks(ctx context.Context, deployID string) ([]schema.AlarmCheck, error)
+	// ListWebhookDeliveries lists every webhook delivery attempt of a deploy, oldest first.
+	ListWebhookDeliveries(ctx context.Context, deployID string) ([]schema.WebhookDelivery, error)
 	RollbackTarget(ctx context.Context, env, stage string, current *schema.Deploy) (*schema.Deploy, error)
 	EffectiveTag(ctx context.Context, b *schema.Build) (*core.BuildTag, error)
 }
@@ -54,6 +58,11 @@ type deployView struct {
 	// Warnings say what about a deploy just started deserves a second look, such as a
 	// build from another branch than the stage's (core.BranchWarning); it started anyway.
 	Warnings []string `json:"warnings,omitempty"`
+	// AlarmChecks are the alarm checks and alerts that acted on the deploy, oldest first,
+	// and WebhookDeliveries every attempt to tell its stage's webhooks about it (one
+	// deploy's answers only).
+	AlarmChecks       []AlarmCheck      `json:"alarmChecks,omitempty"`
+	WebhookDeliveries []WebhookDelivery `json:"webhookDeliveries,omitempty"`
 }
 
 // startDeployBody is the JSON of POST /v1/envs/:env/:stage/deploys.
@@ -208,6 +217,9 @@ func (s *server) currentDeploy(c *gin.Context) {
 
 func (s *server) getDeploy(c *gin.Context) {
 	d, err := s.deploys.GetDeploy(c.Request.Context(), c.Param("id"))
+	if err == nil {
+		err = MayReadEnv(c, d.EnvName)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -232,6 +244,16 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 		s.fail(c, err)
 		return
 	}
+	checks, err := s.deploys.ListAlarmChecks(c.Request.Context(), d.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	deliveries, err := s.deploys.ListWebhookDeliveries(c.Request.Context(), d.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	v, err := s.view(c.Request.Context(), d, b)
 	if err != nil {
 		s.fail(c, err)
@@ -241,6 +263,8 @@ func (s *server) respondDeploy(c *gin.Context, d *schema.Deploy) {
 		v.Deploy.Acceptance = deployAcceptanceJSON(d, st.Acceptance.HasChecks())
 	}
 	v.Reasons = deployReasonsJSON(reasons)
+	v.AlarmChecks = mapList(checks, alarmCheckJSON)
+	v.WebhookDeliveries = mapList(deliveries, webhookDeliveryJSON)
 	c.JSON(http.StatusOK, v)
 }
 

@@ -24,8 +24,12 @@ type fuzzAPI struct {
 }
 
 func newFuzzAPI(f *testing.F, role string) *fuzzAPI {
-	st := schematest.SQLite(f)
-	secret, _, err := st.CreateToken(f.Context(), schema.TokenSpec{Name: "fuzz", Role: role})
+	return newFuzzAPIOn(f, schematest.SQLite(f), role)
+}
+
+// newFuzzAPIOn is newFuzzAPI over the store st, with a token of role of its own.
+func newFuzzAPIOn(f *testing.F, st *schema.Store, role string) *fuzzAPI {
+	secret, _, err := st.CreateToken(f.Context(), schema.TokenSpec{Name: "fuzz-" + role, Role: role})
 	if err != nil {
 		f.Fatal(err)
 	}

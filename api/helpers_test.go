@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,6 +40,8 @@ type fakeDeployer struct {
 	// stage workflow does while a HOTFIX or ROLLBACK runs.
 	blockedBy string
 	queued    *api.QueuedDeploy
+	// alerts records every AlertDeploy call.
+	alerts []api.AlertAction
 	// commandWorkers is what CommandWorkers answers.
 	commandWorkers int
 }
@@ -202,6 +205,8 @@ type testAPI struct {
 	deployer *fakeDeployer
 	secret   string
 	logs     *syncBuffer
+	// readerSecret is a READER token's, made on first use by get.
+	readerSecret string
 }
 
 const temporalUI = "http://127.0.0.1:8233"
@@ -232,6 +237,39 @@ func newTestAPI(t *testing.T, configure ...func(*api.Deps)) *testAPI {
 func (a *testAPI) call(method, path, body string) *httptest.ResponseRecorder {
 	a.t.Helper()
 	return a.callWith(method, path, body, http.Header{"Authorization": {"Bearer " + a.secret}})
+}
+
+// get reads path as a READER token: reads need a caller, and the least role that may read
+// is what a read test should prove enough.
+func (a *testAPI) get(path string) *httptest.ResponseRecorder {
+	a.t.Helper()
+	if a.readerSecret == "" {
+		secret, _, err := a.store.CreateToken(a.t.Context(), schema.TokenSpec{Name: "reader-" + strings.ToLower(schema.NewID()[:8]), Role: schema.RoleReader})
+		if err != nil {
+			a.t.Fatalf("create reader token: %v", err)
+		}
+		a.readerSecret = secret
+	}
+	return a.callWith(http.MethodGet, path, "", http.Header{"Authorization": {"Bearer " + a.readerSecret}})
+}
+
+// signIn opens a board session for a person with the given groups, as signing in at the
+// OpenID provider does, and returns the headers a browser of that session sends: its
+// cookie and its CSRF token.
+func (a *testAPI) signIn(email string, groups ...string) http.Header {
+	a.t.Helper()
+	secret, sess, err := a.store.CreateSession(a.t.Context(), schema.SessionSpec{Subject: email, Email: email, Groups: groups,
+		Via: schema.SessionViaOIDC, TTL: time.Hour})
+	if err != nil {
+		a.t.Fatalf("open a session for %s: %v", email, err)
+	}
+	return http.Header{"Cookie": {"teletraan_session=" + secret}, "X-Csrf-Token": {sess.CSRF}}
+}
+
+// anonymous sends a request without any credential.
+func (a *testAPI) anonymous(method, path, body string) *httptest.ResponseRecorder {
+	a.t.Helper()
+	return a.callWith(method, path, body, http.Header{})
 }
 
 // callWith sends a request with exactly the given headers.
@@ -321,4 +359,16 @@ func (a *testAPI) publishBuild(name, commit string) schema.Build {
 		`{"name":"`+name+`","artifactUrl":"https://builds.example.com/`+name+`.tar.gz","branch":"main","commit":"`+commit+`"}`)
 	wantStatus(a.t, rec, http.StatusCreated)
 	return decode[schema.Build](a.t, rec)
+}
+
+// AlertDeploy applies an alert's action to the deploy's row, as the deploy workflow would.
+func (f *fakeDeployer) AlertDeploy(ctx context.Context, d *schema.Deploy, req api.AlertAction) error {
+	f.mu.Lock()
+	f.alerts = append(f.alerts, req)
+	f.mu.Unlock()
+	if req.Action == core.FiringPause {
+		return f.store.SetDeployPaused(ctx, d.ID, true, "paused by alert "+req.Alert)
+	}
+	_, err := f.store.SetDeployState(ctx, d.ID, core.StateFailing, "alert "+req.Alert+" is firing: "+req.Detail)
+	return err
 }

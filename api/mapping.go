@@ -56,9 +56,23 @@ func stageConfigJSON(stored *schema.StageConfig) StageConfig {
 		AgentConfigs:        cfg.AgentConfigs,
 		OnFailure:           cfg.OnFailure,
 		StageType:           cfg.StageType,
-		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm{Name: a.Name, URL: a.URL} }),
+		Alarms:              mapList(cfg.Alarms, func(a *schema.Alarm) Alarm { return Alarm(*a) }),
+		AlarmPolicy:         alarmPolicyJSON(cfg.AlarmPolicy),
+		Webhooks:            mapList(cfg.Webhooks, func(w *schema.Webhook) Webhook { return Webhook(*w) }),
 		Acceptance:          cfg.Acceptance,
 	}
+}
+
+func alarmPolicyJSON(p schema.AlarmPolicy) AlarmPolicy {
+	return AlarmPolicy{OnFiring: p.OnFiring, IntervalSeconds: p.IntervalSeconds, FailureLimit: p.FailureLimit,
+		OnInconclusive: p.OnInconclusive, HoldRollbacks: p.HoldRollbacks, Prometheus: PrometheusSource(p.Prometheus),
+		AlertSecret: p.AlertSecret, AlertMaxAgeSeconds: p.AlertMaxAgeSeconds}
+}
+
+func alarmPolicyOf(p *AlarmPolicy) schema.AlarmPolicy {
+	return schema.AlarmPolicy{OnFiring: p.OnFiring, IntervalSeconds: p.IntervalSeconds, FailureLimit: p.FailureLimit,
+		OnInconclusive: p.OnInconclusive, HoldRollbacks: p.HoldRollbacks, Prometheus: schema.PrometheusSource(p.Prometheus),
+		AlertSecret: p.AlertSecret, AlertMaxAgeSeconds: p.AlertMaxAgeSeconds}
 }
 
 // applyToNew merges the body into a new stage's default config. A creator who caps the
@@ -94,7 +108,13 @@ func (b *stageBody) applyTo(cfg *schema.StageConfig) {
 	setIfPresent(&cfg.OnFailure, b.OnFailure)
 	setIfPresent(&cfg.StageType, b.StageType)
 	if b.Alarms != nil {
-		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm{Name: a.Name, URL: a.URL} })
+		cfg.Alarms = mapList(b.Alarms, func(a *Alarm) schema.Alarm { return schema.Alarm(*a) })
+	}
+	if b.AlarmPolicy != nil {
+		cfg.AlarmPolicy = alarmPolicyOf(b.AlarmPolicy)
+	}
+	if b.Webhooks != nil {
+		cfg.Webhooks = mapList(b.Webhooks, func(w *Webhook) schema.Webhook { return schema.Webhook(*w) })
 	}
 	if b.Acceptance != nil {
 		cfg.Acceptance = b.Acceptance
@@ -221,6 +241,7 @@ func deployJSON(d *schema.Deploy) Deploy {
 		SucceededAt:      d.SucceededAt,
 		EndedAt:          d.EndedAt,
 		BakingUntil:      d.BakingUntil,
+		FailureReason:    d.FailureReason,
 		Acceptance:       deployAcceptanceJSON(d, false),
 	}
 }
@@ -334,7 +355,7 @@ func tokenJSON(t *schema.Token) tokenView {
 func auditEntryJSON(e *schema.AuditEntry) AuditEntry {
 	return AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.Role, RemoteAddr: e.RemoteAddr, Method: e.Method,
 		Route: e.Route, Path: e.Path, EnvName: e.EnvName, StageName: e.StageName, Status: e.Status,
-		ErrorCode: e.ErrorCode, RequestID: e.RequestID}
+		ErrorCode: e.ErrorCode, RequestID: e.RequestID, Detail: e.Detail}
 }
 
 func deployReasonsJSON(rs []schema.DeployReason) []DeployReason {
@@ -343,4 +364,14 @@ func deployReasonsJSON(rs []schema.DeployReason) []DeployReason {
 		out[i] = DeployReason{State: r.State, Reason: r.Reason, CreatedAt: r.CreatedAt}
 	}
 	return out
+}
+
+func alarmCheckJSON(c *schema.AlarmCheck) AlarmCheck {
+	return AlarmCheck{ID: c.CheckID, Alarm: c.Alarm, Kind: c.Kind, Source: c.Source, Outcome: c.Outcome, Value: c.Value,
+		Threshold: c.Threshold, Reason: c.Reason, Action: c.Action, CheckedAt: c.CheckedAt}
+}
+
+func webhookDeliveryJSON(d *schema.WebhookDelivery) WebhookDelivery {
+	return WebhookDelivery{ID: d.ID, Hook: d.Hook, Event: d.Event, Attempt: d.Attempt, StatusCode: d.StatusCode,
+		LatencyMS: d.LatencyMS, Error: d.Error, Delivered: d.Delivered, AttemptedAt: d.AttemptAt}
 }

@@ -34,7 +34,9 @@ type openAPIComponents struct {
 
 type securityScheme struct {
 	Type        string `json:"type"`
-	Scheme      string `json:"scheme"`
+	Scheme      string `json:"scheme,omitempty"`
+	In          string `json:"in,omitempty"`
+	Name        string `json:"name,omitempty"`
 	Description string `json:"description"`
 }
 
@@ -107,11 +109,27 @@ func fieldDescriptions() map[string]string {
 		"StageConfig.agentConfigs":        "agent settings; keys may be prefixed by a deploy stage (RESTARTING.process_timeout)",
 		"StageConfig.stageType":           "Teletraan's stage type, sent in every goal; agents export it to scripts as COMPUTE_ENV_TYPE (default DEFAULT)",
 		"StageConfig.onFailure":           "what a FAILING deploy does: WAIT (default) for a person, or ROLLBACK to the newest SUCCEEDED deploy of another build",
-		"StageConfig.alarms":              "at most 20 alarms, checked before every wave; one firing stops admission and fails the deploy",
+		"StageConfig.alarms":              "at most 20 alarms, checked before every wave, while hosts are in flight and during bakes; one that acts applies alarmPolicy.onFiring",
+		"StageConfig.alarmPolicy":         "how alarms and alerts act; its bearerToken, password and alertSecret are write-only and read as (secret)",
+		"StageConfig.webhooks":            "at most 20 endpoints told about the stage's deploy events; secrets, header values and URL credentials are write-only",
 		"StageConfig.acceptance":          "what a deploy that reached SUCCEEDING must pass to qualify: a bake, HTTP checks, a command run by a worker started with --allow-acceptance-commands, an external verdict (PUT /v1/deploys/{id}/acceptance) by a deadline; combinable. A REJECTED deploy counts as failed for onFailure. Send {} to remove it",
 		"Deploy.acceptance":               "where the deploy's qualification stands: status, summary in words (\"no acceptance configured\"), the reason, the evidence (each check's outcome; a command's exit code and output tail) and who decided",
 		"Alarm.name":                      "unique among the stage's alarms; named in the deploy's reason when firing",
-		"Alarm.url":                       "http or https URL; firing when it answers non-2xx or {\"firing\": true}, or cannot be reached within 5 s",
+		"Alarm.kind":                      "HTTP (default) or PROMETHEUS",
+		"Alarm.url":                       "HTTP: the http or https URL to GET; fires on non-2xx or {\"firing\": true} (its \"reason\" shown); unreachable within 5 s is inconclusive",
+		"Alarm.query":                     "PROMETHEUS: a PromQL instant query, checked by the Prometheus server when the config is saved; placeholders {{env}} {{stage}} {{build}} {{deploy}}",
+		"Alarm.op":                        "PROMETHEUS: > < >= <= == != against threshold; empty: fires when the query returns any series. No series or NaN where a value is compared is inconclusive",
+		"AlarmPolicy.onFiring":            "PAUSE (hold the deploy for a person), FAIL (default: FAILING, then onFailure applies) or ROLLBACK (FAILING and roll back at once)",
+		"AlarmPolicy.intervalSeconds":     "how often alarms are checked while hosts are in flight and during bakes; 0 means 15",
+		"AlarmPolicy.failureLimit":        "consecutive firing checks before an alarm acts; 0 means 1",
+		"AlarmPolicy.onInconclusive":      "FIRING (default: a failed or empty check counts as firing) or IGNORE",
+		"AlarmPolicy.holdRollbacks":       "let alarms and alerts hold ROLLBACK deploys too; false (default): a rollback runs while alarms fire",
+		"AlarmPolicy.alertSecret":         "lets senders without a token post alerts with the header X-Teletraan-Alert-Secret or ?secret=; at least 16 characters",
+		"AlarmPolicy.alertMaxAgeSeconds":  "a firing alert older than this (by startsAt) is recorded and does nothing; 0 means 600",
+		"Webhook.events":                  "events wanted; empty means all",
+		"Webhook.format":                  "JSON (default) or SLACK (a Slack incoming-webhook body)",
+		"Webhook.secret":                  "signs each body: X-Teletraan-Signature-256: sha256=<hex HMAC-SHA256 of the body>",
+		"Webhook.timeoutSeconds":          "bound of one attempt; 0 means 5; failed attempts are retried with backoff, 5 attempts in all",
 		"Stage.currentDeployId":           "the stage's latest deploy, empty before the first one",
 		"Build.id":                        "random id, suffixed by the short commit when one is given",
 		"Build.checksum":                  "hex SHA-256 of the artifact",
@@ -179,23 +197,60 @@ func buildOpenAPI() *openAPIDoc {
 	comps["HostList"] = object(map[string]*jsonSchema{"hosts": arrayOf(hostRef)}, "hosts")
 	comps["AlarmStatuses"] = object(map[string]*jsonSchema{
 		"alarms": arrayOf(object(map[string]*jsonSchema{
-			"name":   {Type: "string"},
-			"url":    {Type: "string"},
-			"firing": {Type: "boolean", Description: "true when the URL answered non-2xx, 2xx with {\"firing\": true}, or not at all within 5 s"},
-			"detail": {Type: "string", Description: "why a firing alarm fires"},
-		}, "name", "url", "firing")),
-		"firing":    {Type: "integer", Description: "how many alarms fire"},
-		"checkedAt": {Type: "string", Format: "date-time", Description: "when the alarms were asked; answers are reused for up to 15 s"},
-	}, "alarms", "firing", "checkedAt")
+			"name":      {Type: "string"},
+			"kind":      {Type: "string", Enum: []string{core.AlarmKindHTTP, core.AlarmKindPrometheus}},
+			"url":       {Type: "string", Description: "an HTTP alarm's URL without its credentials"},
+			"query":     {Type: "string", Description: "a PROMETHEUS alarm's query as run"},
+			"outcome":   {Type: "string", Enum: []string{core.AlarmOK, core.AlarmFiring, core.AlarmInconclusive}},
+			"firing":    {Type: "boolean", Description: "outcome is FIRING"},
+			"value":     {Type: "number", Description: "the value read"},
+			"threshold": {Type: "string", Description: "the comparison, such as \"> 1\""},
+			"detail":    {Type: "string", Description: "the alarm's reason: why it fires, or what it read"},
+		}, "name", "kind", "outcome", "firing")),
+		"firing":          {Type: "integer", Description: "how many alarms fire"},
+		"checkedAt":       {Type: "string", Format: "date-time", Description: "when the alarms were asked; answers are reused for up to 15 s"},
+		"policy":          {Type: "string", Description: "what an acting alarm does: PAUSE, FAIL or ROLLBACK"},
+		"failureLimit":    {Type: "integer"},
+		"intervalSeconds": {Type: "integer"},
+	}, "alarms", "firing", "checkedAt", "policy", "failureLimit", "intervalSeconds")
+	comps["RollbackTarget"] = object(map[string]*jsonSchema{
+		"deployId":        {Type: "string", Description: "the deploy a rollback returns to"},
+		"buildId":         {Type: "string"},
+		"buildName":       {Type: "string"},
+		"commit":          {Type: "string"},
+		"branch":          {Type: "string"},
+		"currentDeployId": {Type: "string"},
+		"currentBuildId":  {Type: "string"},
+	}, "deployId", "buildId", "buildName", "commit", "branch", "currentDeployId", "currentBuildId")
+	comps["AlertsAnswer"] = object(map[string]*jsonSchema{"alerts": arrayOf(object(map[string]*jsonSchema{
+		"name":     {Type: "string"},
+		"status":   {Type: "string"},
+		"action":   {Type: "string", Description: "PAUSE, FAIL, ROLLBACK, or none"},
+		"deployId": {Type: "string"},
+		"why":      {Type: "string"},
+	}, "name", "status", "action", "why"))}, "alerts")
+	comps["AlertList"] = object(map[string]*jsonSchema{"alerts": arrayOf(object(map[string]*jsonSchema{
+		"id":          {Type: "integer"},
+		"deployId":    {Type: "string"},
+		"name":        {Type: "string"},
+		"status":      {Type: "string"},
+		"fingerprint": {Type: "string"},
+		"summary":     {Type: "string"},
+		"action":      {Type: "string", Description: "what intake did, and why"},
+		"startsAt":    {Type: "string", Format: "date-time"},
+		"receivedAt":  {Type: "string", Format: "date-time"},
+	}, "id", "deployId", "name", "status", "fingerprint", "summary", "action", "receivedAt"))}, "alerts")
 	comps["BuildList"] = object(map[string]*jsonSchema{"builds": arrayOf(buildRef)}, "builds")
 	comps["AuditList"] = object(map[string]*jsonSchema{"entries": arrayOf(auditRef)}, "entries")
 	comps["DeployList"] = object(map[string]*jsonSchema{"deploys": arrayOf(deployRef)}, "deploys")
 	comps["DeployView"] = object(map[string]*jsonSchema{
-		"deploy":       deployRef,
-		"build":        buildRef,
-		"workflowUrl":  {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
-		"clearedQueue": {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
-		"warnings":     arrayOf(&jsonSchema{Type: "string", Description: "a newly started deploy only: what deserves a second look, such as a build from another branch than the stage's"}),
+		"deploy":            deployRef,
+		"build":             buildRef,
+		"workflowUrl":       {Type: "string", Format: "uri", Description: "the deploy's workflow in the Temporal UI; absent when the server does not know the UI's address"},
+		"clearedQueue":      {Type: "string", Description: "a newly started deploy only: the id of the queued deploy it dropped from the stage's queue"},
+		"warnings":          arrayOf(&jsonSchema{Type: "string", Description: "a newly started deploy only: what deserves a second look, such as a build from another branch than the stage's"}),
+		"alarmChecks":       arrayOf(m.ref(AlarmCheck{})),
+		"webhookDeliveries": arrayOf(m.ref(WebhookDelivery{})),
 		"reasons": arrayOf(object(map[string]*jsonSchema{
 			"state":     {Type: "string", Description: "the state the deploy was put in"},
 			"reason":    {Type: "string", Description: "why, as it was recorded then"},
@@ -289,9 +344,10 @@ func buildOpenAPI() *openAPIDoc {
 			Title:   "Teletraan API",
 			Version: "1",
 			Description: "Stages, builds and deploys; every deploy runs as a Temporal workflow. " +
-				"Requests that change state need a token (Authorization: Bearer <token>, or Teletraan's token <token>) whose role allows them: " +
+				"Every request but GET /v1/auth/config needs a caller (Authorization: Bearer <token>, or Teletraan's token <token>; the ID token of teletraan login; " +
+				"or the board's session cookie with X-CSRF-Token on changes) whose role allows it: READER and above for reads (not PINGER), " +
 				"PINGER for agent pings, PUBLISHER for publishing builds, OPERATOR for stages, capacity, deploys and actions (ADMIN can do everything); " +
-				"a token scoped to one environment may only change that environment. Reads are open. " +
+				"a token scoped to one environment may only act on that environment, and a person's role comes from the server's mapping of their groups, per environment. " +
 				"Bodies are JSON objects of at most 1 MiB; unknown fields are refused. Every error has the Error shape.",
 		},
 		Paths: map[string]map[string]*operation{},
@@ -309,7 +365,8 @@ func buildOpenAPI() *openAPIDoc {
 				"MethodNotAllowed": errorResponseDoc("the path exists but not with this method; the Allow header lists the methods"),
 			},
 			SecuritySchemes: map[string]securityScheme{
-				"bearer": {Type: "http", Scheme: "bearer", Description: "a Teletraan token; Teletraan's \"Authorization: token <token>\" form is accepted too"},
+				"bearer":  {Type: "http", Scheme: "bearer", Description: "a Teletraan token, or the ID token `teletraan login` keeps; Teletraan's \"Authorization: token <token>\" form is accepted too"},
+				"session": {Type: "apiKey", In: "cookie", Name: sessionCookie, Description: "the board's session; every change made with it must send the session's CSRF token in X-CSRF-Token"},
 			},
 		},
 	}
@@ -330,8 +387,8 @@ func buildOpenAPI() *openAPIDoc {
 			doc.Paths[path] = map[string]*operation{}
 		}
 		op.Responses["500"] = refResponse("InternalError")
-		if _, closed := accessRules[method+" "+ginPath(path)]; method != http.MethodGet || closed {
-			op.Security = []map[string][]string{{"bearer": {}}}
+		if rule, ok := accessRules[method+" "+ginPath(path)]; ok && !rule.open {
+			op.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
 			op.Responses["401"] = refResponse("Unauthorized")
 			op.Responses["403"] = refResponse("Forbidden")
 			if op.RequestBody != nil {
@@ -362,18 +419,43 @@ func buildOpenAPI() *openAPIDoc {
 		Responses: map[string]*response{"200": jsonResponse("the OpenAPI 3.0 document", &jsonSchema{Type: "object"})},
 	})
 
+	add(http.MethodGet, "/v1/auth/config", &operation{
+		OperationID: "signInConfig", Summary: "How people sign in here: the OpenID issuer and the CLI's client id (no secrets)", Tags: []string{"meta"},
+		Description: "With oidc among the methods, browsers sign in at GET /auth/oidc/login?next=<path> (the provider returns to /auth/oidc/callback); " +
+			"teletraan dev adds GET /auth/dev?key=<printed key>. These answer redirects, not JSON, and exist only when configured.",
+		Responses: map[string]*response{"200": jsonResponse("the sign-in methods", object(map[string]*jsonSchema{
+			"issuer":      {Type: "string", Description: "the OpenID provider's issuer; absent without one"},
+			"cliClientId": {Type: "string", Description: "the public client `teletraan login` signs in with"},
+			"scopes":      {Type: "array", Items: str},
+			"methods":     {Type: "array", Items: str, Description: "oidc, proxy, token"},
+		}, "methods"))},
+	})
+	add(http.MethodPost, "/auth/token", &operation{
+		OperationID: "signInWithToken", Summary: "Open a board session for an API token (the sign-in page's form: token, next)", Tags: []string{"meta"},
+		Description: "Only a form posted from this server's own pages (Origin) is accepted. Answers 303 to next, or to /login?why=... when refused.",
+		Responses:   map[string]*response{"303": {Description: "signed in (or refused), see Location"}, "403": refResponse("Forbidden")},
+	})
+	add(http.MethodPost, "/auth/logout", &operation{
+		OperationID: "signOut", Summary: "End the board session (needs its CSRF token: X-CSRF-Token or the form's csrf field)", Tags: []string{"meta"},
+		Responses: map[string]*response{"303": {Description: "signed out, see Location"}, "403": refResponse("Forbidden")},
+	})
 	add(http.MethodGet, "/v1/auth/token", &operation{
-		OperationID: "whoAmI", Summary: "Describe the caller's token: name, role, scope and what it may do", Tags: []string{"meta"},
-		Security: []map[string][]string{{"bearer": {}}},
+		OperationID: "whoAmI", Summary: "Describe the caller: a token's name, role and scope, or a person's email, groups and roles", Tags: []string{"meta"},
 		Responses: map[string]*response{
-			"200": jsonResponse("the token", object(map[string]*jsonSchema{
-				"name":       {Type: "string"},
-				"role":       {Type: "string", Enum: []string{schema.RoleAdmin, schema.RoleOperator, schema.RolePublisher, schema.RolePinger, schema.RoleReader}},
+			"200": jsonResponse("the caller", object(map[string]*jsonSchema{
+				"kind":       {Type: "string", Enum: []string{"token", "person"}},
+				"name":       {Type: "string", Description: "what the caller's actions record: a token's name or a person's email"},
+				"via":        {Type: "string", Description: "how it authenticated: token, oidc-id-token, proxy, session:oidc, session:token, session:dev"},
+				"role":       {Type: "string", Enum: []string{"", schema.RoleAdmin, schema.RoleOperator, schema.RolePublisher, schema.RolePinger, schema.RoleReader}},
 				"scope":      {Type: "string", Description: "* for every environment, else the one environment the token may change"},
+				"envRoles":   {Type: "object", Description: "a person's role in each environment where it differs from role"},
+				"email":      {Type: "string"},
+				"groups":     {Type: "array", Items: str},
 				"expiresAt":  {Type: "string", Format: "date-time"},
 				"canOperate": {Type: "boolean", Description: "may deploy and act on the stages of its scope"},
 				"canPublish": {Type: "boolean", Description: "may publish builds"},
-			}, "name", "role", "scope", "canOperate", "canPublish")),
+				"csrfToken":  {Type: "string", Description: "for a board session: send it back in X-CSRF-Token on every change"},
+			}, "kind", "name", "via", "role", "scope", "canOperate", "canPublish")),
 			"401": refResponse("Unauthorized"),
 		},
 	})
@@ -594,6 +676,37 @@ func buildOpenAPI() *openAPIDoc {
 		},
 	})
 
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/rollback-target", &operation{
+		OperationID: "rollbackTarget", Summary: "Say which deploy and build a rollback that names none would return to", Tags: []string{"deploys"},
+		Description: "The newest deploy of another build than the current one's that SUCCEEDED (and was ACCEPTED where the stage has acceptance), of a build not tagged bad, and not rolled back away from. The CLI and the board name it before acting.",
+		Parameters:  []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the target", ref("RollbackTarget")),
+			"404": refResponse("NotFound"),
+			"409": refResponse("Conflict"),
+		},
+	})
+	add(http.MethodPost, "/v1/envs/{env}/{stage}/alerts", &operation{
+		OperationID: "postAlerts", Summary: "Post alerts (Alertmanager's webhook payload, or {name, status, summary, startsAt}) to a stage", Tags: []string{"stages"},
+		Description: "Needs an ALERTER token (or OPERATOR, ADMIN), or the stage's alarmPolicy.alertSecret in X-Teletraan-Alert-Secret or ?secret=. Every alert is recorded. The first firing alert whose startsAt is within alarmPolicy.alertMaxAgeSeconds acts on the current deploy by alarmPolicy.onFiring, or by ?actions= (rollback, pause, fail); ROLLBACK deploys are not held unless holdRollbacks. Resolved and stale alerts do nothing. ?actions=markbadbuild tags the current build bad.",
+		Parameters: []parameter{envParam, stageParam,
+			queryParam("actions", "space- or comma-separated: rollback, pause, fail, markbadbuild", &jsonSchema{Type: "string"}),
+			queryParam("secret", "the stage's alert secret, for senders without a token", &jsonSchema{Type: "string"})},
+		RequestBody: &requestBody{Required: true, Content: map[string]mediaType{"application/json": {Schema: &jsonSchema{Type: "object"}}}},
+		Responses: map[string]*response{
+			"200": jsonResponse("what was done with each alert", ref("AlertsAnswer")),
+			"400": refResponse("BadRequest"),
+			"404": refResponse("NotFound"),
+		},
+	})
+	add(http.MethodGet, "/v1/envs/{env}/{stage}/alerts", &operation{
+		OperationID: "listAlerts", Summary: "List the latest 100 alerts a stage received, newest first", Tags: []string{"stages"},
+		Parameters: []parameter{envParam, stageParam},
+		Responses: map[string]*response{
+			"200": jsonResponse("the alerts", ref("AlertList")),
+			"404": refResponse("NotFound"),
+		},
+	})
 	add(http.MethodPost, "/v1/envs/{env}/{stage}/stop", &operation{
 		OperationID: "stopStage", Summary: "Stop the service on every host of a stage that deployed there (before its machines are terminated)", Tags: []string{"hosts"},
 		Description: "Each host that deployed in the stage is set to STOP, as the per-host stop action does: its agent runs the build's STOPPING script once and rests at STOPPED, and deploys count it as held. " +

@@ -87,6 +87,12 @@ func (s *server) ping(c *gin.Context) {
 		refused(err)
 		return
 	}
+	token := TokenFrom(c)
+	if token == nil {
+		// A host speaks with its fleet's token (and its own credential), never as a person.
+		refused(core.Errorf(core.EFORBIDDEN, "pings come from host agents with a PINGER token, not from a signed-in person"))
+		return
+	}
 	wait, err := queryWait(c)
 	if err != nil {
 		refused(err)
@@ -97,7 +103,6 @@ func (s *server) ping(c *gin.Context) {
 		refused(err)
 		return
 	}
-	token := TokenFrom(c)
 	var (
 		identity core.IdentityDecision
 		issued   string

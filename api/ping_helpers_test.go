@@ -106,7 +106,7 @@ func (a *testAPI) deploy(commit string) string {
 // hostOf returns host-1's row in the stage's host listing.
 func (a *testAPI) hostOf(env, stage string) schema.StageHost {
 	a.t.Helper()
-	rec := a.call(http.MethodGet, "/v1/envs/"+env+"/"+stage+"/hosts", "")
+	rec := a.get("/v1/envs/" + env + "/" + stage + "/hosts")
 	wantStatus(a.t, rec, http.StatusOK)
 	for _, h := range decode[struct {
 		Hosts []schema.StageHost `json:"hosts"`

@@ -216,7 +216,7 @@ func TestPingRejectsBadInput(t *testing.T) {
 	}
 
 	rec := a.callWith(http.MethodPost, protocol.PingPath, firstPingFixture, nil)
-	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "needs a token")
+	wantError(t, rec, http.StatusUnauthorized, core.EUNAUTHORIZED, "", "needs a caller", "Authorization: token <token>")
 	rec = a.callWith(http.MethodPost, protocol.PingPath, firstPingFixture, http.Header{"Authorization": {"token not-a-token"}})
 	wantStatus(t, rec, http.StatusUnauthorized)
 }

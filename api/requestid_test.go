@@ -11,7 +11,8 @@ func TestRequestIDsAreEchoedOrGenerated(t *testing.T) {
 	a := newTestAPI(t)
 	generated := regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 
-	rec := a.callWith(http.MethodGet, "/v1/envs", "", http.Header{"X-Request-ID": {"lb.trace-42_A"}})
+	auth := "Bearer " + a.secret
+	rec := a.callWith(http.MethodGet, "/v1/envs", "", http.Header{"X-Request-ID": {"lb.trace-42_A"}, "Authorization": {auth}})
 	wantStatus(t, rec, http.StatusOK)
 	if id := rec.Header().Get("X-Request-ID"); id != "lb.trace-42_A" {
 		t.Errorf("X-Request-ID = %q, want the caller's lb.trace-42_A", id)

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
@@ -35,6 +36,8 @@ type Store interface {
 	pingStore
 	auditStore
 	identityStore
+	sessionStore
+	alertStore
 }
 
 // Deps are the API's dependencies.
@@ -81,6 +84,14 @@ type Deps struct {
 	// AlarmClient asks the stages' alarm endpoints for GET .../alarms; nil means
 	// http.DefaultClient (each check is bounded by alarmcheck.Timeout).
 	AlarmClient *http.Client
+	// OpenReads lets anonymous viewers read the API and the board (for a trusted network);
+	// false, the default, asks every read for a token or a signed-in person.
+	OpenReads bool
+	// People configures how people sign in (OpenID Connect, a trusted proxy, the dev
+	// login link) and their roles; the zero value signs people in with API tokens only.
+	People People
+	// Prometheus is the default server of PROMETHEUS alarms whose stage names none.
+	Prometheus alarmcheck.Prometheus
 	// Tracer starts the requests' server spans; nil means the global provider, which
 	// telemetry.SetupTracing installs (a no-op one when trace export is off).
 	Tracer trace.TracerProvider
@@ -112,7 +123,14 @@ type server struct {
 	pings          *pingHub
 	tokens         *tokenCache
 	alarms         *alarmCache
+	alertStore     alertStore
+	alarmClient    *http.Client
+	prometheus     alarmcheck.Prometheus
 	enrollments    *enrollLimiter
+	sessions       sessionStore
+	people         People
+	oidc           *relyingParty
+	openReads      bool
 }
 
 // NewRouter returns the gin engine serving /healthz and /v1. Callers may add more routes (the board) to it.
@@ -158,8 +176,17 @@ func NewRouter(d Deps) *gin.Engine {
 		openAPIJSON:    mustMarshalOpenAPI(),
 		pings:          newPingHub(d.Context, d.Store, logger, d.PingWakeInterval),
 		tokens:         newTokenCache(d.Store, d.TokenCacheTTL),
-		alarms:         newAlarmCache(d.AlarmClient),
+		alarms:         newAlarmCache(d.AlarmClient, d.Prometheus),
+		alertStore:     d.Store,
+		alarmClient:    d.AlarmClient,
+		prometheus:     d.Prometheus,
 		enrollments:    newEnrollLimiter(d.EnrollmentsPerMinute, d.EnrollmentBurst),
+		sessions:       d.Store,
+		people:         d.People,
+		openReads:      d.OpenReads,
+	}
+	if d.People.OIDC != nil {
+		s.oidc = newRelyingParty(*d.People.OIDC)
 	}
 
 	if err := metrics.Gauge("teletraan_ping_long_polls_waiting", "agents whose ping this replica holds open until they have a goal",
@@ -179,7 +206,7 @@ func NewRouter(d Deps) *gin.Engine {
 	// pages included (they are registered on this engine), carries them; the span next so
 	// that every later log line carries its trace id; the access log must see the status
 	// the recovery handler writes.
-	engine.Use(securityHeaders(), telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery())
+	engine.Use(securityHeaders(), telemetry.GinTracing(d.Tracer), requestID(), s.accessLog(), s.observe(), s.recovery(), s.guardPages())
 	engine.NoRoute(s.noRoute)
 	engine.NoMethod(s.noMethod)
 
@@ -192,6 +219,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1 := engine.Group("/v1", s.audit(), s.authenticate())
 	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/auth/token", s.whoAmI)
+	s.registerSignIn(engine, v1)
 
 	v1.GET("/envs", s.listStages)
 	v1.POST("/envs", s.createStage)
@@ -204,6 +232,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.PUT("/envs/:env/:stage/capacity", s.setCapacity)
 	v1.GET("/envs/:env/:stage/hosts", s.listHosts)
 	v1.GET("/envs/:env/:stage/alarms", s.stageAlarms)
+	v1.GET("/envs/:env/:stage/rollback-target", s.rollbackPreview)
 	v1.GET("/envs/:env/:stage/deploys", s.listDeploys)
 	v1.POST("/envs/:env/:stage/deploys", s.startDeploy)
 	v1.GET("/envs/:env/:stage/deploys/current", s.currentDeploy)
@@ -211,6 +240,8 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/envs/:env/:stage/actions/:action", s.stageAction)
 	v1.POST("/envs/:env/:stage/hosts/:host/actions/:action", s.hostAction)
 	v1.POST("/envs/:env/:stage/stop", s.stopStage)
+	v1.POST("/envs/:env/:stage/alerts", s.postAlerts)
+	v1.GET("/envs/:env/:stage/alerts", s.listAlerts)
 	v1.GET("/deploys/:id", s.getDeploy)
 	v1.GET("/deploys/:id/hosts", s.deployHosts)
 	v1.PUT("/deploys/:id/acceptance", s.giveAcceptance)

@@ -26,7 +26,7 @@ func TestPanicsBecomeOpaque500s(t *testing.T) {
 	a := newTestAPI(t)
 	a.engine.GET("/boom", func(*gin.Context) { panic("kaboom: secret internal state") })
 
-	rec := a.callWith(http.MethodGet, "/boom", "", http.Header{"X-Request-ID": {"req-panic-1"}})
+	rec := a.callWith(http.MethodGet, "/boom", "", http.Header{"X-Request-ID": {"req-panic-1"}, "Authorization": {"Bearer " + a.secret}})
 	wantError(t, rec, http.StatusInternalServerError, core.EINTERNAL, "", "internal error", "req-panic-1")
 	if strings.Contains(rec.Body.String(), "kaboom") || strings.Contains(rec.Body.String(), "goroutine") {
 		t.Errorf("panic details leaked to the client: %s", rec.Body)

@@ -56,6 +56,8 @@ type stageBody struct {
 	OnFailure           *string           `json:"onFailure"`
 	StageType           *string           `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	AlarmPolicy         *AlarmPolicy      `json:"alarmPolicy"`
+	Webhooks            []Webhook         `json:"webhooks"`
 	Acceptance          *core.Acceptance  `json:"acceptance"`
 
 	ID              json.RawMessage `json:"id"`
@@ -85,13 +87,20 @@ func (b *stageBody) refuseServerFields(why string) error {
 	return nil
 }
 
+// listStages answers GET /v1/envs: the stages of the environments the caller may read.
 func (s *server) listStages(c *gin.Context) {
 	stages, err := s.stages.ListStages(c.Request.Context(), schema.StageFilter{EnvName: c.Query("env")})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, stageList{Stages: mapList(stages, stageJSON)})
+	readable := stages[:0]
+	for _, st := range stages {
+		if MayReadEnv(c, st.EnvName) == nil {
+			readable = append(readable, st)
+		}
+	}
+	c.JSON(http.StatusOK, stageList{Stages: mapList(readable, stageJSON)})
 }
 
 func (s *server) listEnvStages(c *gin.Context) {
@@ -129,7 +138,7 @@ func (s *server) createStage(c *gin.Context) {
 		return
 	}
 	noteAuditTarget(c, *body.EnvName, *body.StageName)
-	if err := checkScope(TokenFrom(c), *body.EnvName); err != nil {
+	if err := authorizeIn(CallerFrom(c), *body.EnvName, schema.RoleOperator); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -140,6 +149,10 @@ func (s *server) createStage(c *gin.Context) {
 	st := &schema.Stage{EnvName: *body.EnvName, StageName: *body.StageName,
 		StageConfig: schema.DefaultStageConfig(*body.EnvName, *body.StageName)}
 	body.applyToNew(&st.StageConfig)
+	if err := s.checkAlarmQueries(c.Request.Context(), st.EnvName, st.StageName, &st.StageConfig); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.stages.CreateStage(c.Request.Context(), st, operator); err != nil {
 		s.fail(c, err)
 		return
@@ -188,6 +201,20 @@ func (s *server) updateStage(c *gin.Context) {
 		stored := *cfg
 		body.applyTo(cfg)
 		cfg.KeepSecrets(&stored)
+	}
+	if body.Alarms != nil || body.AlarmPolicy != nil {
+		// Asked before the update's transaction, which must not wait on the network.
+		cur, err := s.stages.GetStage(ctx, env, stage)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		cfg := cur.StageConfig
+		change(&cfg)
+		if err := s.checkAlarmQueries(ctx, env, stage, &cfg); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	updated, err := s.stages.UpdateStageConfig(ctx, env, stage, change, operator)
 	if err != nil {

@@ -41,14 +41,55 @@ type StageConfig struct {
 	OnFailure           string            `json:"onFailure"`
 	StageType           string            `json:"stageType"`
 	Alarms              []Alarm           `json:"alarms"`
+	AlarmPolicy         AlarmPolicy       `json:"alarmPolicy"`
+	Webhooks            []Webhook         `json:"webhooks"`
 	// Acceptance is what a SUCCEEDING deploy must pass to qualify; absent: none.
 	Acceptance *core.Acceptance `json:"acceptance,omitempty"`
 }
 
-// Alarm is one of a stage's alarm checks, in responses and in stage requests alike.
+// Alarm is one of a stage's alarm checks, in responses and in stage requests alike: an
+// HTTP alarm has a url; a PROMETHEUS alarm a query, and an op and threshold unless any
+// series fires.
 type Alarm struct {
-	Name string `json:"name"`
-	URL  string `json:"url"`
+	Name      string  `json:"name"`
+	Kind      string  `json:"kind"`
+	URL       string  `json:"url,omitempty"`
+	Query     string  `json:"query,omitempty"`
+	Op        string  `json:"op,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+}
+
+// AlarmPolicy is how a stage's alarms and alerts act on its deploys; its secrets show as
+// "(secret)".
+type AlarmPolicy struct {
+	OnFiring           string           `json:"onFiring"`
+	IntervalSeconds    int              `json:"intervalSeconds"`
+	FailureLimit       int              `json:"failureLimit"`
+	OnInconclusive     string           `json:"onInconclusive"`
+	HoldRollbacks      bool             `json:"holdRollbacks"`
+	Prometheus         PrometheusSource `json:"prometheus"`
+	AlertSecret        string           `json:"alertSecret"`
+	AlertMaxAgeSeconds int              `json:"alertMaxAgeSeconds"`
+}
+
+// PrometheusSource is the Prometheus a stage's PROMETHEUS alarms ask.
+type PrometheusSource struct {
+	URL         string `json:"url"`
+	BearerToken string `json:"bearerToken"`
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+}
+
+// Webhook is an endpoint told about a stage's deploy events; its secret and header values
+// show as "(secret)".
+type Webhook struct {
+	Name           string            `json:"name"`
+	URL            string            `json:"url"`
+	Events         []string          `json:"events"`
+	Format         string            `json:"format"`
+	Headers        map[string]string `json:"headers"`
+	Secret         string            `json:"secret"`
+	TimeoutSeconds int               `json:"timeoutSeconds"`
 }
 
 // Capacity is the hosts and groups a stage deploys to: the answer of GET and the body of
@@ -109,8 +150,37 @@ type Deploy struct {
 	EndedAt          *time.Time `json:"endedAt,omitempty"`
 	// BakingUntil is when the bake between waves ends, while the deploy bakes (phase BAKING).
 	BakingUntil *time.Time `json:"bakingUntil,omitempty"`
+	// FailureReason is why the deploy last went FAILING, kept after it was superseded.
+	FailureReason string `json:"failureReason,omitempty"`
 	// Acceptance is where the deploy's qualification stands, with its evidence.
 	Acceptance DeployAcceptance `json:"acceptance"`
+}
+
+// AlarmCheck is an alarm check or an alert that acted on a deploy.
+type AlarmCheck struct {
+	ID        string    `json:"id"`
+	Alarm     string    `json:"alarm"`
+	Kind      string    `json:"kind"`
+	Source    string    `json:"source"`
+	Outcome   string    `json:"outcome"`
+	Value     *float64  `json:"value,omitempty"`
+	Threshold string    `json:"threshold"`
+	Reason    string    `json:"reason"`
+	Action    string    `json:"action"`
+	CheckedAt time.Time `json:"checkedAt"`
+}
+
+// WebhookDelivery is one attempt to deliver one event of a deploy to one webhook.
+type WebhookDelivery struct {
+	ID          string    `json:"id"`
+	Hook        string    `json:"hook"`
+	Event       string    `json:"event"`
+	Attempt     int       `json:"attempt"`
+	StatusCode  int       `json:"statusCode"`
+	LatencyMS   int64     `json:"latencyMs"`
+	Error       string    `json:"error,omitempty"`
+	Delivered   bool      `json:"delivered"`
+	AttemptedAt time.Time `json:"attemptedAt"`
 }
 
 // DeployAcceptance is a deploy's acceptance: its status, in words, and what it rests on.

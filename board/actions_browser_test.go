@@ -112,10 +112,8 @@ func TestDeployActionsInChromium(t *testing.T) {
 	}
 
 	// Roll back from a history row: the deploy of b-old, with the typed description.
+	browsertest.SignIn(t, bctx, srv.URL, secret)
 	open("/envs/hello/prod/deploys", "table.history")
-	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
-		t.Fatal(err)
-	}
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-rollback-to="d0"]`))); err != nil {
 		t.Fatal(err)
 	}
@@ -210,21 +208,20 @@ func TestDeleteStageInChromium(t *testing.T) {
 	}
 	saveToken := func(secret, state string) {
 		t.Helper()
-		if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token"))); err != nil {
-			t.Fatal(err)
-		}
-		browsertest.WaitFor(t, bctx, 5*time.Second, "the token box to say "+state,
-			`document.getElementById('token-state').textContent.includes(`+browsertest.JSString(state)+`)`, `document.getElementById('token-state').textContent`)
+		browsertest.SignIn(t, bctx, srv.URL, secret)
+		browsertest.WaitFor(t, bctx, 5*time.Second, "the header to say "+state,
+			`document.getElementById('who-name').textContent.includes(`+browsertest.JSString(state)+`)`, `document.getElementById('who-name').textContent`)
 	}
+	browsertest.SignIn(t, bctx, srv.URL, admin)
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/config"), chromedp.WaitVisible(chromedp.CSS("#delete-stage"))); err != nil {
 		t.Fatal(err)
 	}
 	// An operator may change the stage but is not offered its deletion.
-	saveToken(operator, "hello-ops, OPERATOR")
+	saveToken(operator, "hello-ops (OPERATOR of hello)")
 	if got := browsertest.Eval(t, bctx, `String(document.getElementById('delete-stage').hidden)`); got != "true" {
 		t.Errorf("delete offered to an operator token")
 	}
-	saveToken(admin, "alice, ADMIN")
+	saveToken(admin, "alice (ADMIN)")
 
 	// A typo deletes nothing.
 	browsertest.Eval(t, bctx, answerPrompts("hello/prdo"))

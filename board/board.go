@@ -1,7 +1,9 @@
 // Package board is the web UI served beside the API: a home page listing the stages and a
 // page per stage with its current deploy, host grid, history, deployable builds and
-// actions. Pages are server-rendered; a small script polls the JSON API to keep the grid
-// and progress bar live and sends the actions with the operator's token.
+// actions, the audit trail and the sign-in page. Pages are server-rendered; a small script
+// polls the JSON API to keep the grid and progress bar live and sends the actions with the
+// signed-in person's session and its CSRF token. Who may see a page is the API's
+// decision: its router asks every page outside the open ones for a caller.
 package board
 
 import (
@@ -33,7 +35,13 @@ type Board struct {
 	// Namespace is the Temporal namespace of the deploy workflows.
 	Namespace string
 	Logger    *slog.Logger
-	pages     *template.Template
+	// SignIn says which ways of signing in the sign-in page offers.
+	SignIn SignIn
+	// MayRead refuses the request's caller a page about an object of environment env (a
+	// deploy, whose path does not name its environment); nil lets every page through.
+	// The server sets it to api.MayReadEnv.
+	MayRead func(c *gin.Context, env string) error
+	pages   *template.Template
 }
 
 // Register adds the board's routes to engine.
@@ -56,6 +64,8 @@ func (b *Board) Register(engine *gin.Engine) {
 	engine.GET("/envs/:env/:stage/builds", b.builds)
 	engine.GET("/envs/:env/:stage/builds/compare", b.compareBuilds)
 	engine.GET("/deploys/:id", b.deployDetail)
+	engine.GET("/audit", b.auditPage)
+	engine.GET("/login", b.login)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		panic("board: embedded static files: " + err.Error())

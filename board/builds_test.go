@@ -138,7 +138,7 @@ func TestBuildsPageListsBuildsWithMarkersAndActions(t *testing.T) {
 		`<time datetime="2026-11-20T09:30:00Z">`,                               // b1's commit date
 		`<a href="?branch=feature" class="branch-warning" title="build is from branch feature, but the stage deploys main">⚠ feature</a>`, `data-branch-warning="build is from branch feature, but the stage deploys main">Deploy</button>`,
 		`<script src="/static/builds.js"></script>`,
-		"API token", `id="status"`,
+		`id="who"`, `id="status"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
@@ -391,6 +391,10 @@ func (r *recordingDeployer) AbortDeploy(context.Context, api.DeployActionRequest
 	return nil, core.Errorf(core.ECONFLICT, "not on this page")
 }
 
+func (r *recordingDeployer) AlertDeploy(context.Context, *schema.Deploy, api.AlertAction) error {
+	return core.Errorf(core.ECONFLICT, "not on this page")
+}
+
 func (r *recordingDeployer) CommandWorkers(context.Context) (int, error) { return 0, nil }
 
 func (r *recordingDeployer) GiveAcceptance(context.Context, api.AcceptanceRequest) error {
@@ -422,8 +426,8 @@ func TestBuildsPageInChromium(t *testing.T) {
 	defer srv.Close()
 
 	statusText := `document.getElementById('status').textContent`
+	browsertest.SignIn(t, ctx, srv.URL, secret)
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/envs/hello/prod/builds"), chromedp.WaitVisible(chromedp.CSS("#compare-form")),
-		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token")),
 		chromedp.Click(chromedp.CSS(`button[data-deploy="b4"]`))); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package board
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -16,8 +17,9 @@ import (
 // also what the API's field errors name, so the page can put an error next to its input.
 type configField struct {
 	Name, Label, Help string
-	// Kind is the input's kind: text, number, select, or list (names separated by commas
-	// or spaces, sent as a JSON list).
+	// Kind is the input's kind: text, number, select, list (names separated by commas or
+	// spaces, sent as a JSON list) or json (a section edited as JSON: alarms, alarm policy,
+	// webhooks).
 	Kind string
 	// Min and Max bound a number (the same bounds StageConfig.Validate applies); MaxLen
 	// bounds a text.
@@ -76,7 +78,22 @@ func configFields(c schema.StageConfig) []configField {
 			Help: "What a FAILING deploy does: WAIT for a person to abort, roll back or redeploy, or ROLLBACK to the last good build at once."},
 		{Name: "stageType", Label: "Stage type", Kind: "select", Options: core.StageTypes(), Required: true, Value: c.StageType,
 			Help: "Teletraan's stage type, sent to every agent; the build's scripts read it as COMPUTE_ENV_TYPE."},
+		{Name: "alarms", Label: "Alarms", Kind: "json", Value: jsonText(c.Alarms),
+			Help: `A list, at most 20, of {"name", "kind": "HTTP", "url"} (fires on non-2xx or {"firing": true}; its "reason" is shown) or {"name", "kind": "PROMETHEUS", "query", "op", "threshold"} (op one of > < >= <= == !=; no op: any series fires; placeholders {{env}} {{stage}} {{build}} {{deploy}}). Checked before every wave, while hosts are in flight and during bakes.`},
+		{Name: "alarmPolicy", Label: "Alarm policy", Kind: "json", Value: jsonText(c.AlarmPolicy),
+			Help: `What an acting alarm or alert does: onFiring PAUSE, FAIL (default) or ROLLBACK; intervalSeconds (default 15); failureLimit consecutive firing checks (default 1); onInconclusive FIRING (default) or IGNORE; holdRollbacks (default false: rollbacks run while alarms fire); prometheus {url, bearerToken | username, password}; alertSecret; alertMaxAgeSeconds (default 600). Secrets show as (secret); leave it in place to keep a value.`},
+		{Name: "webhooks", Label: "Webhooks", Kind: "json", Value: jsonText(c.Webhooks),
+			Help: `A list, at most 20, of {"name", "url", "events": [] (all) or DEPLOY_STARTED, DEPLOY_SUCCEEDED, DEPLOY_FAILED, DEPLOY_ABORTED, DEPLOY_ROLLED_BACK, ACCEPTANCE_VERDICT, PROMOTION, "format": JSON or SLACK, "headers": {}, "secret" (signs X-Teletraan-Signature-256), "timeoutSeconds"}. Secrets and header values show as (secret).`},
 	}
+}
+
+// jsonText is v as the JSON a json field edits, indented for people.
+func jsonText(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // configPairs lists a map as rows sorted by key, the order people look keys up in.

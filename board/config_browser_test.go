@@ -61,8 +61,8 @@ func TestConfigPageInChromium(t *testing.T) {
 		newVarValue  = `fieldset[data-field="scriptVariables"] tbody tr:last-child .cfg-value`
 	)
 
-	do(chromedp.Navigate(srv.URL+"/envs/hello/prod/config"), chromedp.WaitVisible(chromedp.CSS("#config-form")),
-		chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS("#save-token")))
+	browsertest.SignIn(t, bctx, srv.URL, secret)
+	do(chromedp.Navigate(srv.URL+"/envs/hello/prod/config"), chromedp.WaitVisible(chromedp.CSS("#config-form")))
 
 	// The browser refuses an out-of-range percent next to the field, keeps the input and
 	// sends nothing.

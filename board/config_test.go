@@ -74,10 +74,10 @@ func TestConfigPageHasEveryFieldFilledAndEscaped(t *testing.T) {
 		`name="stuckTimeoutSeconds" type="number" step="1" min="10" max="604800" value="600"`,
 		`<option value="ROLLBACK" selected>`,
 		`value="ANSWER"`, `value="42"`, `value="GREETING"`, `value="RESTARTING.process_timeout"`,
-		`value="https://alarms.example.com/errors"`,
+		`&#34;url&#34;: &#34;https://alarms.example.com/errors&#34;`,
 		">h1\nh2</textarea>", ">web</textarea>",
 		`href="/envs/hello/prod/config/history"`,
-		"Promotion and webhook settings will appear",
+		"Promotion settings will appear",
 		"A host that makes no progress for this long counts as failed",
 		`/static/config.js`,
 	} {

@@ -135,7 +135,7 @@ func TestConfigHistoryListsChangesNewestFirstWithDiffs(t *testing.T) {
 		// The config change: a scalar changed, a map key and a list item added.
 		`<code>successThreshold</code> <code class="cfg-old">100</code> → <code class="cfg-new">90</code>`,
 		`<code>scriptVariables[GREETING]</code> <code class="cfg-new">&#34;&lt;script&gt;alert(1)&lt;/script&gt;&#34;</code>`,
-		`<code>alarms</code> item <code class="cfg-new">{&#34;name&#34;:&#34;errors&#34;,&#34;url&#34;:&#34;https://alarms.example.com/errors&#34;}</code>`,
+		`<code>alarms</code> item <code class="cfg-new">{&#34;kind&#34;:&#34;HTTP&#34;,&#34;name&#34;:&#34;errors&#34;,&#34;url&#34;:&#34;https://alarms.example.com/errors&#34;}</code>`,
 		// The second capacity change: hosts as items removed and added.
 		`<code>hosts</code> item <code class="cfg-old">&#34;h1&#34;</code>`,
 		`<code>hosts</code> item <code class="cfg-new">&#34;h3&#34;</code>`,

@@ -56,7 +56,13 @@ type deployDetailPage struct {
 	// TakesVerdict offers Accept and Reject: its stage's acceptance waits for a verdict.
 	AcceptanceSummary string
 	TakesVerdict      bool
-	Error             string
+	// Reasons are every state the deploy was put in and why, oldest first: a deploy that
+	// failed on an alarm and was superseded since shows both. AlarmChecks are the checks
+	// and alerts that acted on it, Deliveries every webhook delivery attempt.
+	Reasons     []schema.DeployReason
+	AlarmChecks []schema.AlarmCheck
+	Deliveries  []schema.WebhookDelivery
+	Error       string
 }
 
 // outcomeLegend lists the waves table's colours, trouble first.
@@ -101,6 +107,9 @@ func (b *Board) deployDetail(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
 	d, err := b.Store.GetDeploy(ctx, id)
+	if err == nil && b.MayRead != nil {
+		err = b.MayRead(c, d.EnvName)
+	}
 	if err != nil {
 		b.renderUnreadable(c, "deploy "+id, err)
 		return
@@ -127,6 +136,15 @@ func (b *Board) deployDetail(c *gin.Context) {
 		page.WavesError = true
 	} else {
 		page.Waves, page.Failed = detailWaves(schema.DeployWaves(hosts))
+	}
+	if page.Reasons, err = b.Store.ListDeployReasons(ctx, d.ID); err != nil {
+		fail("list deploy reasons", err)
+	}
+	if page.AlarmChecks, err = b.Store.ListAlarmChecks(ctx, d.ID); err != nil {
+		fail("list alarm checks", err)
+	}
+	if page.Deliveries, err = b.Store.ListWebhookDeliveries(ctx, d.ID); err != nil {
+		fail("list webhook deliveries", err)
 	}
 	if !core.IsFinalState(d.State) {
 		// A host named in the capacity that never pinged has no id to record an outcome

@@ -137,6 +137,16 @@ func (b *Board) home(c *gin.Context) {
 		b.Logger.Error("board: list stage summaries", "error", err)
 		page.Error = "The stages could not be read: the database did not answer; the server log has the details."
 	}
+	if b.MayRead != nil {
+		// Only the stages of the environments the caller may read.
+		readable := summaries[:0]
+		for _, s := range summaries {
+			if b.MayRead(c, s.Stage.EnvName) == nil {
+				readable = append(readable, s)
+			}
+		}
+		summaries = readable
+	}
 	now := time.Now()
 	var counts map[string]schema.HostCounts
 	hostsKnown := true

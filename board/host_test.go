@@ -41,7 +41,7 @@ func TestHostPageShowsMachineAndEveryStage(t *testing.T) {
 		"<td>h3-failed</td><td>h3-failed</td><td>—</td>", // id, name, no IP
 		` UTC</time> <span class="muted">(0s ago)</span>`,
 		`<script src="/static/hosts.js"></script>`,
-		"API token",
+		`id="sign-out"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)

@@ -61,7 +61,8 @@ func TestHostsByBuildInChromium(t *testing.T) {
 	if _, err := st.SetCapacity(ctx, "hello", "prod", caps, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := serveBoard(t, st, "alice", "")
+	srv, signInSecret := serveBoard(t, st, "alice", "")
+	browsertest.SignIn(t, bctx, srv.URL, signInSecret)
 
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/envs/hello/prod"), chromedp.WaitVisible(chromedp.CSS("#grid .group"))); err != nil {
 		t.Fatal(err)
@@ -128,7 +129,8 @@ func TestThousandsOfHostsDrawACompactGrid(t *testing.T) {
 	if _, err := st.SetCapacity(ctx, "hello", "fleet", schema.Capacity{Hosts: names}, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := serveBoard(t, st, "alice", "")
+	srv, signInSecret := serveBoard(t, st, "alice", "")
+	browsertest.SignIn(t, bctx, srv.URL, signInSecret)
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+"/envs/hello/fleet"), chromedp.WaitVisible(chromedp.CSS("#grid .group"))); err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestHostsPageShowsEveryHostWithColourBuildStateAndError(t *testing.T) {
 		`<strong id="host-total">7</strong> hosts`,
 		`href="/envs/hello/prod/hosts?state=failed"`,
 		`<script src="/static/hosts.js"></script>`,
-		"API token",
+		`id="sign-out"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)

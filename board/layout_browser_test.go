@@ -75,7 +75,8 @@ func TestNoPageScrollsSideways(t *testing.T) {
 	st := schematest.SQLite(t)
 	f := newFixture(t, st)
 	addLongValues(t, f)
-	srv, _ := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
+	srv, signInSecret := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
+	browsertest.SignIn(t, bctx, srv.URL, signInSecret)
 	pages := append([]string{"/hosts/host-" + strings.Repeat("x", 60), "/envs/hello/prod/builds/compare?from=b-old&to=b-long-" + strings.Repeat("y", 50)}, boardPages...)
 	for _, width := range []int64{1280, 1440} {
 		if err := chromedp.Do(bctx, chromedp.EmulateViewport(width, 900)); err != nil {

@@ -14,7 +14,7 @@ import (
 var boardPages = []string{
 	"/", "/envs/hello/prod", "/envs/hello/prod/deploys", "/envs/hello/prod/hosts", "/envs/hello/prod/builds",
 	"/envs/hello/prod/builds/compare", "/envs/hello/prod/config", "/envs/hello/prod/config/history",
-	"/hosts/h1-serving", "/deploys/d1", "/envs/hello/nope",
+	"/hosts/h1-serving", "/deploys/d1", "/envs/hello/nope", "/audit?env=hello",
 }
 
 func TestEveryPageHasTheSiteHeader(t *testing.T) {
@@ -32,8 +32,14 @@ func TestEveryPageHasTheSiteHeader(t *testing.T) {
 				t.Errorf("%s: site header lacks %s: %s", path, want, header)
 			}
 		}
-		if current := strings.Contains(header, `aria-current="page"`); current != (path == "/") {
-			t.Errorf("%s: header marks Stages as the current page: %v", path, current)
+		// The home page marks Stages current, the audit page Audit, every other page none.
+		current := ""
+		if _, rest, ok := strings.Cut(header, `aria-current="page"`); ok {
+			current, _, _ = strings.Cut(strings.TrimPrefix(rest, ">"), "<")
+		}
+		want := map[string]string{"/": "Stages", "/audit?env=hello": "Audit"}[path]
+		if current != want {
+			t.Errorf("%s: header marks %q as the current page, want %q", path, current, want)
 		}
 	}
 }

@@ -100,7 +100,8 @@ func TestBoardPagesWorkUnderTheCSP(t *testing.T) {
 	bctx := browsertest.Start(t, 2*time.Minute)
 	st := schematest.SQLite(t)
 	newFixture(t, st)
-	srv, _ := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
+	srv, signInSecret := serveBoard(t, st, "alice", "http://127.0.0.1:8233")
+	browsertest.SignIn(t, bctx, srv.URL, signInSecret)
 
 	// Console errors, uncaught exceptions and the browser's own security and network
 	// reports, collected as they come.
@@ -138,6 +139,11 @@ func TestBoardPagesWorkUnderTheCSP(t *testing.T) {
 		if path == "/envs/hello/prod" {
 			// stage.js redraws the grid from the API: proof that the page's script ran.
 			browsertest.WaitFor(t, bctx, 10*time.Second, "stage.js to draw the grid", `document.querySelectorAll('#grid .tile').length === 7`, gridJS)
+		}
+		if strings.HasPrefix(path, "/audit") {
+			// audit.js asked GET /v1/audit with the session and wrote its answer.
+			browsertest.WaitFor(t, bctx, 10*time.Second, "audit.js to show the trail", `/entries|No entries match/.test(document.getElementById('status').textContent)`,
+				`document.getElementById('status').textContent`)
 		}
 		// Every script of the page has been fetched once the document has loaded.
 		browsertest.WaitFor(t, bctx, 10*time.Second, path+" to load", `document.readyState === 'complete'`, `document.readyState`)

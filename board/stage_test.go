@@ -46,7 +46,7 @@ func TestStagePageShowsDeployGridHistoryAndBuilds(t *testing.T) {
 		`data-action="pause"`, `data-action="rollback"`, `data-deploy="b-old"`,
 		"SUCCEEDED", "bob", // the previous deploy in the history
 		`<script src="/static/stage.js"></script>`,
-		"API token",
+		`id="sign-out"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)

@@ -30,6 +30,9 @@ type deployReader interface {
 	GetDeploy(ctx context.Context, id string) (*schema.Deploy, error)
 	ListDeploys(ctx context.Context, env, stage string, f schema.DeployFilter) ([]schema.Deploy, error)
 	ListDeployHosts(ctx context.Context, deployID string) ([]schema.DeployHost, error)
+	ListDeployReasons(ctx context.Context, deployID string) ([]schema.DeployReason, error)
+	ListAlarmChecks(ctx context.Context, deployID string) ([]schema.AlarmCheck, error)
+	ListWebhookDeliveries(ctx context.Context, deployID string) ([]schema.WebhookDelivery, error)
 }
 
 // buildReader serves the builds and compare pages and the build of a deploy.

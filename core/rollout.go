@@ -101,39 +101,6 @@ func WaveNeedsDecision(c WaveCounts, window, threshold int, drain bool) bool {
 	return c.InFlight < window
 }
 
-// DeployOutcome is what the rollback target rule reads of a deploy.
-type DeployOutcome struct {
-	ID      string
-	BuildID string
-	State   string
-	// BuildBad marks a deploy whose build is tagged BAD (BuildIsBad): never a target.
-	BuildBad bool
-	// Acceptance is the deploy's acceptance status; a REJECTED deploy is never a target.
-	Acceptance string
-}
-
-// RollbackTarget picks the deploy a rollback returns to, as Teletraan does: the newest
-// SUCCEEDED deploy in history (newest first) whose build differs from the current
-// deploy's (current is nil for a stage never deployed), is not tagged BAD and whose
-// acceptance was not REJECTED. SUCCEEDED includes a deploy that was SUCCEEDING when a
-// newer one superseded it. It returns the index in history, or -1
-// when there is none. The API's rollback and the automatic rollback of a FAILING deploy
-// both use it, so that they agree on the target.
-//
-// Example: current d3 (build b3); history [d3 b3 SUCCEEDED, d2 b3 SUCCEEDED, d1 b1 ABORTED,
-// d0 b0 SUCCEEDED] → 3 (d0): d3 is current, d2 runs the same build, d1 did not succeed.
-func RollbackTarget(history []DeployOutcome, current *DeployOutcome) int {
-	for i, d := range history {
-		if current != nil && (d.ID == current.ID || d.BuildID == current.BuildID) {
-			continue
-		}
-		if d.State == StateSucceeded && !d.BuildBad && d.Acceptance != AcceptanceRejected {
-			return i
-		}
-	}
-	return -1
-}
-
 // WatchNeedsDecision is WaveNeedsDecision for a deploy that has its verdict and admits no
 // more hosts, whose counts are only watched: it needs a decision once the counts leave the
 // verdict untilNot ("" never: the counts are only kept current). A deploy FAILING because

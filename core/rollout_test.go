@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
@@ -124,6 +125,12 @@ func TestRollbackTarget(t *testing.T) {
 	d := func(id, build, state string) core.DeployOutcome {
 		return core.DeployOutcome{ID: id, BuildID: build, State: state}
 	}
+	bad := func(o core.DeployOutcome) core.DeployOutcome { o.BuildBad = true; return o }
+	accepted := func(o core.DeployOutcome) core.DeployOutcome { o.Acceptance = core.AcceptanceAccepted; return o }
+	rb := func(id, build, alias string) core.DeployOutcome {
+		return core.DeployOutcome{ID: id, BuildID: build, State: core.StateSucceeded, Type: core.TypeRollback, AliasDeployID: alias}
+	}
+	ptr := func(o core.DeployOutcome) *core.DeployOutcome { return &o }
 	cur := d("d3", "b3", core.StateFailing)
 	tests := []struct {
 		name    string
@@ -137,12 +144,23 @@ func TestRollbackTarget(t *testing.T) {
 		{"none succeeded", []core.DeployOutcome{cur, d("d1", "b1", core.StateAborted)}, &cur, -1},
 		{"never deployed", nil, nil, -1},
 		{"no current: the newest success", []core.DeployOutcome{d("d1", "b1", core.StateSucceeded)}, nil, 0},
+		{"a build tagged bad is never the target",
+			[]core.DeployOutcome{cur, bad(d("d2", "b2", core.StateSucceeded)), d("d1", "b1", core.StateSucceeded)}, &cur, 2},
+		{"acceptance required: an unaccepted success is skipped",
+			[]core.DeployOutcome{cur, d("d2", "b2", core.StateSucceeded), accepted(d("d1", "b1", core.StateSucceeded))}, &cur, 2},
+		// Regression: b2 set an alarm off and was rolled back to b1 (r1 returned to d1); a
+		// second rollback from r1 must not pick b2 because it SUCCEEDED before the alarm.
+		{"a deploy rolled back away from is never the target",
+			[]core.DeployOutcome{rb("r1", "b1", "d1"), d("d2", "b2", core.StateSucceeded), d("d1", "b1", core.StateSucceeded), d("d0", "b0", core.StateSucceeded)}, ptr(rb("r1", "b1", "d1")), 3},
+		{"a rollback to itself condemns nothing",
+			[]core.DeployOutcome{cur, rb("r0", "b2", "r0"), d("d1", "b1", core.StateSucceeded)}, &cur, 1},
 		{"skips a build tagged BAD", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, BuildBad: true}, d("d1", "b1", core.StateSucceeded)}, &cur, 2},
 		{"skips a deploy whose acceptance was rejected", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, Acceptance: core.AcceptanceRejected}, d("d1", "b1", core.StateSucceeded)}, &cur, 2},
 		{"only bad builds: none", []core.DeployOutcome{cur, {ID: "d2", BuildID: "b2", State: core.StateSucceeded, BuildBad: true}}, &cur, -1},
 	}
 	for _, tt := range tests {
-		if got := core.RollbackTarget(tt.history, tt.current); got != tt.want {
+		rule := core.RollbackRule{RequireAccepted: strings.Contains(tt.name, "acceptance required")}
+		if got := core.RollbackTarget(tt.history, tt.current, rule); got != tt.want {
 			t.Errorf("%s: RollbackTarget = %d, want %d", tt.name, got, tt.want)
 		}
 	}

@@ -30,6 +30,9 @@ type AuditEntry struct {
 	Status     int       `bun:"status,notnull"`
 	ErrorCode  string    `bun:"error_code,notnull"` // the refusal's code; "" when it succeeded
 	RequestID  string    `bun:"request_id,notnull"`
+	// Detail says what a workflow-driven change did (the deploy it started, why); API
+	// calls leave it empty, their path says what they asked.
+	Detail string `bun:"detail,notnull"`
 }
 
 // AuditFilter narrows ListAudit; zero fields do not filter.
@@ -50,10 +53,32 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEntry) error {
 	e.Path = truncate(e.Path, 1024)
 	e.RemoteAddr = truncate(e.RemoteAddr, 64)
 	e.Actor = truncate(e.Actor, 255)
+	e.Detail = truncate(e.Detail, 1024)
 	if _, err := s.db.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("record audit entry for %s %s: %w", e.Method, e.Path, err)
 	}
 	return nil
+}
+
+// WorkflowMethod is the Method of the audit entries of changes workflows made by
+// themselves; their Route names the change (automatic-rollback, promotion, hosts-stuck).
+const WorkflowMethod = "WORKFLOW"
+
+// RecordWorkflowAudit appends e (a change a workflow made) once per e.RequestID: an
+// activity that is retried after it recorded finds the entry and adds none.
+func (s *Store) RecordWorkflowAudit(ctx context.Context, e *AuditEntry) error {
+	if e.RequestID == "" {
+		return core.Errorf(core.EINVALID, "a workflow's audit entry needs a request id to be recorded once")
+	}
+	n, err := s.db.NewSelect().Model((*AuditEntry)(nil)).Where("request_id = ?", e.RequestID).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("look for audit entry %s: %w", e.RequestID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	e.Method = WorkflowMethod
+	return s.RecordAudit(ctx, e)
 }
 
 // ListAudit returns the trail's entries matching f, newest first.

@@ -42,6 +42,9 @@ type Deploy struct {
 	EndedAt          *time.Time `bun:"ended_at" json:"endedAt,omitempty"`
 	// BakingUntil is when the deploy's bake between waves ends, nil while it is not baking.
 	BakingUntil *time.Time `bun:"baking_until" json:"bakingUntil,omitempty"`
+	// FailureReason is why the deploy last went FAILING, kept after a newer deploy
+	// superseded it so that a history says both facts.
+	FailureReason string `bun:"failure_reason,notnull" json:"failureReason,omitempty"`
 	// AcceptanceReason says why the acceptance stands as it does (a check that failed, who
 	// accepted); AcceptanceEvidence is what the qualification saw; AcceptanceBy and
 	// AcceptanceAt say who decided and when.
@@ -197,6 +200,9 @@ func (s *Store) SetDeployState(ctx context.Context, id, state, reason string) (*
 			}
 		}
 		d.State, d.StateReason, d.UpdatedAt = state, reason, now
+		if state == core.StateFailing {
+			d.FailureReason = reason
+		}
 		if state != core.StateRunning {
 			d.BakingUntil = nil
 		}

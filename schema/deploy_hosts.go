@@ -3,8 +3,10 @@ package schema
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/teletraan-on-temporal/teletraan/core"
@@ -126,6 +128,11 @@ func (s *Store) RecordHostOutcomes(ctx context.Context, deployID string, outcome
 				finished = &now
 			}
 			for _, chunk := range chunks(changed[k], 500) {
+				if k.outcome == core.OutcomeStuck {
+					if err := auditStuckHosts(ctx, tx, deployID, chunk, k.message, now); err != nil {
+						return err
+					}
+				}
 				res, err := tx.NewUpdate().Model((*DeployHost)(nil)).
 					Set("outcome = ?", k.outcome).Set("error_message = ?", k.message).Set("finished_at = ?", finished).
 					Where("deploy_id = ? AND host_id IN (?)", deployID, bun.In(chunk)).
@@ -251,4 +258,40 @@ func insertDeployHosts(ctx context.Context, db bun.IDB, rows []DeployHost) (int,
 		}
 	}
 	return inserted, nil
+}
+
+// auditStuckHosts records in the audit trail, in the transaction that marks them, the hosts
+// of ids that are about to be marked stuck on deployID: the system's change, made by the
+// deploy's wait for its hosts. Hosts already marked are left out, so a retried wait that
+// marks nobody new records nothing.
+func auditStuckHosts(ctx context.Context, tx bun.Tx, deployID string, ids []string, message string, now time.Time) error {
+	var fresh []string
+	if err := tx.NewSelect().Model((*DeployHost)(nil)).Column("host_id").
+		Where("deploy_id = ? AND host_id IN (?) AND outcome <> ?", deployID, bun.In(ids), core.OutcomeStuck).
+		Order("host_id").Scan(ctx, &fresh); err != nil {
+		return fmt.Errorf("find the hosts of deploy %s newly stuck: %w", deployID, err)
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	d := new(Deploy)
+	if err := tx.NewSelect().Model(d).Column("env_name", "stage_name").Where("id = ?", deployID).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read deploy %s: %w", deployID, err)
+	}
+	names := fresh
+	more := ""
+	if len(names) > 10 {
+		names, more = names[:10], fmt.Sprintf(" and %d more", len(fresh)-10)
+	}
+	detail := fmt.Sprintf("deploy %s marked %d host(s) stuck: %s%s", deployID, len(fresh), strings.Join(names, ", "), more)
+	if message != "" {
+		detail += " (" + message + ")"
+	}
+	e := &AuditEntry{At: now, Actor: core.SystemActor, Role: core.SystemActor, Method: WorkflowMethod, Route: "hosts-stuck",
+		Path: "/v1/deploys/" + deployID + "/hosts", EnvName: d.EnvName, StageName: d.StageName, Status: 200,
+		RequestID: "stuck:" + deployID + ":" + fresh[0], Detail: truncate(detail, 1024)}
+	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("record the stuck hosts of deploy %s in the audit trail: %w", deployID, err)
+	}
+	return nil
 }

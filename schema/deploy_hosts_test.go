@@ -103,6 +103,12 @@ func TestRecordHostOutcomesWritesOnlyChanges(t *testing.T) {
 			schema.HostOutcome{HostID: "i-2"},
 			schema.HostOutcome{HostID: "i-5", Outcome: core.OutcomeSucceeded},
 			schema.HostOutcome{HostID: "i-6", Outcome: core.OutcomeStuck, ErrorMessage: "no progress"})
+		// The stuck mark is the system's change: the audit trail has it, once.
+		record(0, schema.HostOutcome{HostID: "i-6", Outcome: core.OutcomeStuck, ErrorMessage: "no progress"})
+		trail, err := st.ListAudit(ctx, schema.AuditFilter{Actor: core.SystemActor})
+		if err != nil || len(trail) != 1 || trail[0].Route != "hosts-stuck" || !strings.Contains(trail[0].Detail, "marked 1 host(s) stuck: i-6 (no progress)") {
+			t.Fatalf("audit trail of the stuck mark: %v %+v", err, trail)
+		}
 		rows, err := st.ListDeployHosts(ctx, "d1")
 		if err != nil {
 			t.Fatal(err)

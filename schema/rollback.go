@@ -11,19 +11,20 @@ import (
 const RollbackSearchDepth = 500
 
 // RollbackTarget is the deploy of history (newest first) that core.RollbackTarget picks
-// as the target of a rollback from current, or nil when there is none; bad holds the
-// builds tagged BAD (BadBuilds), which are never a target. Store.RollbackTarget reads
-// both for a stage.
-func RollbackTarget(history []Deploy, current *Deploy, bad map[string]*core.BuildTag) *Deploy {
+// as the target of a rollback from current under rule, or nil when there is none; bad
+// holds the builds tagged BAD (BadBuilds), which are never a target. Store.RollbackTarget
+// reads them all for a stage.
+func RollbackTarget(history []Deploy, current *Deploy, bad map[string]*core.BuildTag, rule core.RollbackRule) *Deploy {
 	outcomes := make([]core.DeployOutcome, len(history))
 	for i, d := range history {
-		outcomes[i] = core.DeployOutcome{ID: d.ID, BuildID: d.BuildID, State: d.State, BuildBad: bad[d.BuildID] != nil, Acceptance: d.AcceptanceStatus}
+		outcomes[i] = outcomeOf(&d, bad)
 	}
 	var cur *core.DeployOutcome
 	if current != nil {
-		cur = &core.DeployOutcome{ID: current.ID, BuildID: current.BuildID, State: current.State}
+		o := outcomeOf(current, bad)
+		cur = &o
 	}
-	if i := core.RollbackTarget(outcomes, cur); i >= 0 {
+	if i := core.RollbackTarget(outcomes, cur, rule); i >= 0 {
 		return &history[i]
 	}
 	return nil
@@ -50,5 +51,20 @@ func (s *Store) RollbackTarget(ctx context.Context, env, stage string, current *
 	if err != nil {
 		return nil, err
 	}
-	return RollbackTarget(history, current, bad), nil
+	st, err := s.GetStage(ctx, env, stage)
+	if err != nil {
+		return nil, err
+	}
+	return RollbackTarget(history, current, bad, st.RollbackRule()), nil
+}
+
+func outcomeOf(d *Deploy, bad map[string]*core.BuildTag) core.DeployOutcome {
+	return core.DeployOutcome{ID: d.ID, BuildID: d.BuildID, State: d.State, Type: d.Type, AliasDeployID: d.AliasDeployID,
+		Acceptance: d.AcceptanceStatus, BuildBad: bad[d.BuildID] != nil}
+}
+
+// RollbackRule is what the stage adds to the rollback target rule: with acceptance, a
+// target must have been ACCEPTED.
+func (c *StageConfig) RollbackRule() core.RollbackRule {
+	return core.RollbackRule{RequireAccepted: c.Acceptance != nil}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -44,8 +43,13 @@ type StageConfig struct {
 	AgentConfigs map[string]string `bun:"agent_configs,type:text,notnull" json:"agentConfigs"`
 	// OnFailure is what happens when a deploy goes FAILING: core.FailureWait or core.FailureRollback.
 	OnFailure string `bun:"on_failure,notnull" json:"onFailure"`
-	// Alarms are checked before every wave; a firing one fails the deploy.
+	// Alarms are checked before every wave and while hosts are in flight and during a bake;
+	// AlarmPolicy says what an acting one does.
 	Alarms []Alarm `bun:"alarms,type:text,notnull" json:"alarms"`
+	// AlarmPolicy is how alarms and alerts act on deploys, and the Prometheus they ask.
+	AlarmPolicy AlarmPolicy `bun:"alarm_policy,type:text,notnull" json:"alarmPolicy"`
+	// Webhooks are told about the stage's deploy events.
+	Webhooks []Webhook `bun:"webhooks,type:text,notnull" json:"webhooks"`
 	// StageType is Teletraan's stage type (core.StageTypes), sent in every goal; agents
 	// export it to scripts as COMPUTE_ENV_TYPE.
 	StageType string `bun:"stage_type,notnull" json:"stageType"`
@@ -56,13 +60,24 @@ type StageConfig struct {
 // MaxAlarms bounds a stage's alarms, which are all checked before every wave.
 const MaxAlarms = 20
 
-// Alarm is an HTTP endpoint that says whether something is wrong: it is firing when the URL
-// answers non-2xx, or 2xx with the JSON body {"firing": true}.
+// Alarm says whether something is wrong. An HTTP alarm fires when its URL answers non-2xx,
+// or 2xx with the JSON body {"firing": true} (its "reason" shown); a PROMETHEUS alarm runs
+// its query and fires when the value compares with the threshold by Op, or, without an
+// Op, when the query returns any series.
 type Alarm struct {
 	// Name identifies the alarm in deploy reasons.
 	Name string `json:"name"`
-	// URL is the http or https URL to GET.
-	URL string `json:"url"`
+	// Kind is core.AlarmKindHTTP (the default) or core.AlarmKindPrometheus.
+	Kind string `json:"kind"`
+	// URL is the http or https URL an HTTP alarm GETs.
+	URL string `json:"url,omitempty"`
+	// Query is a PROMETHEUS alarm's PromQL, with placeholders {{env}}, {{stage}},
+	// {{build}} and {{deploy}}.
+	Query string `json:"query,omitempty"`
+	// Op compares the query's value with Threshold (core.AlarmOps); empty: any series fires.
+	Op string `json:"op,omitempty"`
+	// Threshold is what Op compares with.
+	Threshold float64 `json:"threshold,omitempty"`
 }
 
 // Stage is one stage of an environment ("helloworld/prod"): its config, capacity and
@@ -191,11 +206,17 @@ func (c *StageConfig) Validate() error {
 	if err := c.Acceptance.Validate(); err != nil {
 		return err
 	}
-	return validateAlarms(c.Alarms)
+	if err := validateAlarms(c.Alarms); err != nil {
+		return err
+	}
+	if err := validateAlarmPolicy(c.AlarmPolicy); err != nil {
+		return err
+	}
+	return validateWebhooks(c.Webhooks)
 }
 
 // validateAlarms checks the alarm list: few enough to check before every wave, named
-// uniquely so that a deploy reason identifies the one firing, and plain http(s) URLs.
+// uniquely so that a deploy reason identifies the one firing, and each well formed.
 func validateAlarms(alarms []Alarm) error {
 	if len(alarms) > MaxAlarms {
 		return core.FieldErrorf("alarms", "has %d entries; the limit is %d", len(alarms), MaxAlarms)
@@ -209,12 +230,8 @@ func validateAlarms(alarms []Alarm) error {
 			return core.FieldErrorf("alarms", "name %q appears twice; alarm names must be unique", a.Name)
 		}
 		seen[a.Name] = true
-		if len(a.URL) > 2048 {
-			return core.FieldErrorf("alarms", "url of %q is longer than 2048 characters", a.Name)
-		}
-		u, err := url.Parse(a.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return core.FieldErrorf("alarms", "url of %q is %q: use an absolute http or https URL", a.Name, a.URL)
+		if err := validateAlarm(a); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -234,6 +251,7 @@ func cloneConfig(c StageConfig) StageConfig {
 	c.ScriptVariables = maps.Clone(c.ScriptVariables)
 	c.AgentConfigs = maps.Clone(c.AgentConfigs)
 	c.Alarms = slices.Clone(c.Alarms)
+	c.Webhooks = cloneWebhooks(c.Webhooks)
 	c.SecretVariables = slices.Clone(c.SecretVariables)
 	return c
 }
@@ -249,6 +267,16 @@ func (c *StageConfig) normalize() {
 	if c.Alarms == nil {
 		c.Alarms = []Alarm{}
 	}
+	for i := range c.Alarms {
+		if c.Alarms[i].Kind == "" {
+			c.Alarms[i].Kind = core.AlarmKindHTTP
+		}
+	}
+	if c.Webhooks == nil {
+		c.Webhooks = []Webhook{}
+	}
+	normalizeWebhooks(c.Webhooks)
+	c.AlarmPolicy.normalize()
 	if c.SecretVariables == nil {
 		c.SecretVariables = []string{}
 	}
@@ -420,7 +448,8 @@ func (c *StageConfig) SecretValues() []string {
 }
 
 // Redacted is the config as anyone but an agent may see it: secret script variables'
-// values and alarm URLs' credentials replaced by core.SecretMarker. Given the config it
+// values, alarm and webhook URLs' credentials, and the alarm policy's and webhooks'
+// secrets (tokens, passwords, HMAC secrets, header values) replaced by core.SecretMarker. Given the config it
 // replaced (prev), a secret whose value changed shows as core.ChangedSecretMarker, so that
 // a history entry says a secret changed without saying what to.
 func (c StageConfig) Redacted(prev *StageConfig) StageConfig {
@@ -437,6 +466,7 @@ func (c StageConfig) Redacted(prev *StageConfig) StageConfig {
 	for i := range out.Alarms {
 		out.Alarms[i].URL = core.RedactURL(out.Alarms[i].URL)
 	}
+	redactGuards(&out, prev)
 	return out
 }
 
@@ -455,8 +485,9 @@ func (c *StageConfig) KeepSecrets(stored *StageConfig) {
 		byName[a.Name] = a.URL
 	}
 	for i, a := range c.Alarms {
-		if old, ok := byName[a.Name]; ok && a.URL != old && a.URL == core.RedactURL(old) {
-			c.Alarms[i].URL = old
+		if old, ok := byName[a.Name]; ok {
+			c.Alarms[i].URL = keepURL(a.URL, old)
 		}
 	}
+	keepGuardSecrets(c, stored)
 }

@@ -22,12 +22,14 @@ const (
 	RolePublisher = "PUBLISHER"
 	RolePinger    = "PINGER"
 	RoleReader    = "READER"
+	// RoleAlerter may only post alerts to stages (POST .../alerts), and read.
+	RoleAlerter = "ALERTER"
 )
 
 // ValidRole reports whether r is a known role.
 func ValidRole(r string) bool {
 	switch r {
-	case RoleAdmin, RoleOperator, RolePublisher, RolePinger, RoleReader:
+	case RoleAdmin, RoleOperator, RolePublisher, RolePinger, RoleReader, RoleAlerter:
 		return true
 	}
 	return false
@@ -81,7 +83,7 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, *Token
 		return "", nil, err
 	}
 	if !ValidRole(spec.Role) {
-		return "", nil, core.FieldErrorf("role", "%q is not a role: use ADMIN, OPERATOR, PUBLISHER, PINGER or READER", spec.Role)
+		return "", nil, core.FieldErrorf("role", "%q is not a role: use ADMIN, OPERATOR, PUBLISHER, PINGER, ALERTER or READER", spec.Role)
 	}
 	if spec.Scope == "" {
 		spec.Scope = "*"

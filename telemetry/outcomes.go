@@ -18,7 +18,7 @@ import (
 //	teletraan_deploy_duration_seconds{type,outcome}       start to the end of the rollout (succeeded: SUCCEEDING; aborted)
 //	teletraan_wave_duration_seconds{type}                 a wave's admission to the deploy's next decision on it
 //	teletraan_goal_delivery_seconds                       a host's admission to its held ping answered with the goal
-//	teletraan_alarm_checks_total{result}                  alarm checks: ok, firing, error
+//	teletraan_alarm_checks_total{result}                  alarm checks: ok, firing, inconclusive, error
 //	teletraan_webhook_deliveries_total{result}            webhook deliveries: delivered, failed, gave_up
 //	teletraan_promotions_total{outcome}                   promotion decisions: promoted, skipped, refused, failed
 //	teletraan_qualifications_total{outcome}               finished qualifications: accepted, rejected, superseded
@@ -33,6 +33,8 @@ import (
 const (
 	AlarmOK     = "ok"
 	AlarmFiring = "firing"
+	// AlarmInconclusive is a check that got no usable answer (unreachable, no data).
+	AlarmInconclusive = "inconclusive"
 	// AlarmError is a check that could not be made (the activity itself failed).
 	AlarmError = "error"
 )
@@ -80,7 +82,7 @@ const otherValue = "other"
 var (
 	deployTypes          = []string{core.TypeRegular, core.TypeHotfix, core.TypeRollback, core.TypeRestart}
 	deployOutcomes       = []string{DeployRolledOut, DeployAborted}
-	alarmResults         = []string{AlarmOK, AlarmFiring, AlarmError}
+	alarmResults         = []string{AlarmOK, AlarmFiring, AlarmInconclusive, AlarmError}
 	webhookResults       = []string{WebhookDelivered, WebhookFailed, WebhookGaveUp}
 	promotionOutcomes    = []string{PromotionPromoted, PromotionSkipped, PromotionRefused, PromotionFailed}
 	qualificationResults = []string{QualificationAccepted, QualificationRejected, QualificationSuperseded}
@@ -113,7 +115,7 @@ func (m *Metrics) newOutcomeInstruments(meter metric.Meter) error {
 	histogram(&m.deployDuration, "teletraan_deploy_duration", "time from a deploy's start to the end of its rollout, by type and outcome (succeeded: reached SUCCEEDING; aborted)", long)
 	histogram(&m.waveDuration, "teletraan_wave_duration", "time from a wave's admission to the deploy's next decision on it, by deploy type", long)
 	histogram(&m.goalDelivery, "teletraan_goal_delivery", "time from a host's admission (the worker's clock) to its held ping answered with the goal (this replica's clock)", short)
-	counter(&m.alarmChecks, "teletraan_alarm_checks", "alarm checks, by result (ok, firing, error)")
+	counter(&m.alarmChecks, "teletraan_alarm_checks", "alarm checks, by result (ok, firing, inconclusive, error)")
 	counter(&m.webhooks, "teletraan_webhook_deliveries", "webhook delivery attempts, by result (delivered, failed, gave_up)")
 	counter(&m.promotions, "teletraan_promotions", "promotion decisions, by outcome (promoted, skipped, refused, failed)")
 	counter(&m.qualifications, "teletraan_qualifications", "finished qualifications, by outcome (accepted, rejected, superseded)")

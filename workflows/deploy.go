@@ -23,11 +23,14 @@ func DeployWorkflow(ctx workflow.Context, in DeployInput) (DeployProgress, error
 	d.noticesAbort = workflow.GetVersion(ctx, deployAbortChange, workflow.DefaultVersion, 1) >= 1
 	d.watchesVerdict = workflow.GetVersion(ctx, deployWatchVerdictChange, workflow.DefaultVersion, 1) >= 1
 	d.showsBake = workflow.GetVersion(ctx, deployShowsBakeChange, workflow.DefaultVersion, 1) >= 1
+	d.guards = workflow.GetVersion(ctx, deployGuardsChange, workflow.DefaultVersion, 1) >= 1
+	d.webhooks = workflow.GetVersion(ctx, deployWebhooksChange, workflow.DefaultVersion, 1) >= 1
 	if r := in.Rollout; r != nil {
 		d.settings = r.Settings
 		d.progress.State, d.progress.Reason, d.progress.Wave = r.State, r.Reason, r.Wave
 		d.setCounts(r.Counts)
 		d.paused, d.progress.Paused = r.Paused, r.Paused
+		d.failedByGuard = r.FailedByGuard
 		d.progress.Window = d.window()
 	}
 	if err := d.setup(ctx); err != nil {
@@ -61,6 +64,21 @@ type deployImpl struct {
 	watchRounds    int
 	// showsBake is whether this run records its bakes on the deploy row (deployShowsBakeChange).
 	showsBake bool
+	// guards is whether this run watches its alarms continuously and applies the firing
+	// policy (deployGuardsChange); alarmRollback that an alarm's ROLLBACK policy asked for
+	// a rollback; pauseReason the reason an alarm's pause records instead of the operator's.
+	guards        bool
+	webhooks      bool
+	alarmRollback bool
+	pauseReason   string
+	// alertCh carries alerts (guards only); alerts holds those taken and not yet applied.
+	alertCh workflow.ReceiveChannel
+	alerts  []AlertRequest
+	// actedChecks counts the alarm checks this run acted on (their record ids);
+	// failedByGuard says an alarm or an alert put the deploy FAILING, so that retried hosts
+	// do not take it back to RUNNING: a person decides.
+	actedChecks   int
+	failedByGuard bool
 }
 
 // deployAbortChange gates, for a whole run of the deploy workflow, an alarm check that an
@@ -79,6 +97,7 @@ func (d *deployImpl) setup(ctx workflow.Context) error {
 
 func (d *deployImpl) run(ctx workflow.Context) (DeployProgress, error) {
 	d.abortCh = workflow.GetSignalChannel(ctx, AbortDeploySignal)
+	d.alertCh = workflow.GetSignalChannel(ctx, AlertSignal)
 	d.pauseCh = workflow.GetSignalChannel(ctx, SetPausedSignal)
 	if d.in.Rollout == nil {
 		if err := d.start(ctx); err != nil {
@@ -131,6 +150,7 @@ func (d *deployImpl) start(ctx workflow.Context) error {
 	}
 	d.progress.Reason = fmt.Sprintf("rolling out to %d hosts, %d at a time", res.Total, d.progress.Window)
 	d.publish(ctx)
+	d.emit(ctx, core.EventDeployStarted, d.progress.Reason)
 	return nil
 }
 
@@ -147,6 +167,10 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 		d.pollPause()
 		if err := d.recordPause(ctx); err != nil {
 			return err
+		}
+		if d.guards && d.progress.State != core.StateRunning {
+			// An alert put the deploy FAILING.
+			return nil
 		}
 		// Every round adds a handful of events, so bound the rounds per run even if the
 		// server never suggests continuing.
@@ -173,7 +197,15 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			}
 			continue
 		}
-		if stop, err := d.checkAlarms(ctx); stop || err != nil {
+		if d.guards {
+			stop, again, err := d.guardBeforeWave(ctx)
+			if stop || err != nil {
+				return err
+			}
+			if again {
+				continue
+			}
+		} else if stop, err := d.checkAlarms(ctx); stop || err != nil {
 			return err
 		}
 		var admitted activities.AdmitWaveResult
@@ -191,11 +223,20 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 			return err
 		}
 		d.setCounts(counts)
+		if d.guards && d.progress.State != core.StateRunning {
+			d.publish(ctx)
+			return nil
+		}
 		if v := core.Verdict(counts, threshold); v != core.StateRunning {
 			return d.setState(ctx, v, verdictReason(v, counts, threshold, d.in.BuildID, d.in.EnvName, d.in.StageName))
 		}
 		d.publish(ctx)
 
+		if d.guards && d.paused {
+			// Paused (by a person or an alarm) while the wave ran: no bake, whose reason
+			// would hide the pause's; a resume checks the alarms before the next wave.
+			continue
+		}
 		// The wave drained and hosts remain: let problems show before going wider.
 		if bake > 0 && counts.Remaining > 0 && counts.InFlight == 0 {
 			if d.showsBake {
@@ -217,6 +258,19 @@ func (d *deployImpl) roll(ctx workflow.Context) error {
 func (d *deployImpl) awaitWave(ctx workflow.Context, in activities.WaveInput) (core.WaveCounts, bool, error) {
 	actx, cancel := workflow.WithCancel(ctx)
 	f := workflow.ExecuteActivity(workflow.WithActivityOptions(actx, awaitActivityOptions), acts.AwaitWave, in)
+	if g := d.guardWatch(actx, activities.GuardInFlight, false); g != nil {
+		ready, _, err := d.waitGuarded(ctx, f, g, activities.GuardInFlight, true)
+		// The watch ends with the wave: the next round checks before admitting more.
+		cancel()
+		if !ready || err != nil {
+			return core.WaveCounts{}, false, err
+		}
+		var counts core.WaveCounts
+		if err := f.Get(ctx, &counts); err != nil {
+			return core.WaveCounts{}, false, d.activityFailed(ctx, fmt.Errorf("wait for hosts of deploy %s: %w", d.in.DeployID, err))
+		}
+		return counts, true, nil
+	}
 	for !d.waitFor(ctx, f, true) {
 		if d.aborted != nil {
 			// Stop polling; the activity learns of it at its next heartbeat.
@@ -246,14 +300,24 @@ func (d *deployImpl) wait(ctx workflow.Context, f workflow.Future) bool {
 // waitFor is wait that, with wakeOnPause, also takes pause and resume signals and returns
 // (false) when one changes whether the deploy is paused.
 func (d *deployImpl) waitFor(ctx workflow.Context, f workflow.Future, wakeOnPause bool) bool {
+	ready, _ := d.waitAny(ctx, f, nil, wakeOnPause)
+	return ready
+}
+
+// waitAny is waitFor over f and g (either nil: none), reporting which is ready; it also
+// returns when g is ready.
+func (d *deployImpl) waitAny(ctx workflow.Context, f, g workflow.Future, wakeOnPause bool) (bool, bool) {
 	for {
 		if d.aborted != nil {
-			return false
+			return false, false
 		}
-		ready, changed := false, false
+		ready, gReady, changed := false, false, false
 		sel := workflow.NewSelector(ctx)
 		if f != nil {
 			sel.AddFuture(f, func(workflow.Future) { ready = true })
+		}
+		if g != nil {
+			sel.AddFuture(g, func(workflow.Future) { gReady = true })
 		}
 		sel.AddReceive(d.abortCh, func(c workflow.ReceiveChannel, _ bool) {
 			var req AbortRequest
@@ -266,14 +330,23 @@ func (d *deployImpl) waitFor(ctx workflow.Context, f workflow.Future, wakeOnPaus
 				c.Receive(ctx, &req)
 				changed = d.applyPause(req)
 			})
+			if d.guards {
+				// An alert is applied where a pause is recorded (recordPause).
+				sel.AddReceive(d.alertCh, func(c workflow.ReceiveChannel, _ bool) {
+					var req AlertRequest
+					c.Receive(ctx, &req)
+					d.alerts = append(d.alerts, req)
+					changed = true
+				})
+			}
 		}
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
 			// Cancelling the workflow from the Temporal UI or CLI is an abort too.
 			d.aborted = &AbortRequest{Reason: cancelledReason}
 		})
 		sel.Select(ctx)
-		if ready || d.aborted != nil || changed {
-			return ready && d.aborted == nil
+		if ready || gReady || d.aborted != nil || changed {
+			return ready && d.aborted == nil, gReady && d.aborted == nil
 		}
 	}
 }
@@ -330,6 +403,7 @@ func (d *deployImpl) continueAsNew(ctx workflow.Context) error {
 		Counts: core.WaveCounts{Total: d.progress.TotalHosts, Succeeded: d.progress.Succeeded, Failed: d.progress.Failed,
 			InFlight: d.progress.InFlight, Remaining: d.progress.Remaining, Stuck: d.progress.Stuck},
 		Wave: d.progress.Wave, State: d.progress.State, Reason: d.progress.Reason, Paused: d.paused,
+		FailedByGuard: d.failedByGuard,
 	}
 	return workflow.NewContinueAsNewError(ctx, DeployWorkflow, next)
 }
@@ -368,6 +442,9 @@ func (d *deployImpl) setState(ctx workflow.Context, state, reason string) error 
 	}
 	if state == core.StateSucceeding || state == core.StateFailing {
 		d.notifyStageOfVerdict(ctx)
+	}
+	if ev := stateEvent(d.in.Type, state); ev != "" {
+		d.emit(ctx, ev, state+": "+reason)
 	}
 	if state == core.StateFailing {
 		d.requestRollback(ctx)

@@ -30,9 +30,23 @@ func (d *deployImpl) bakeShown(ctx workflow.Context, bake time.Duration) (bool, 
 	d.progress.BakingUntil, d.progress.Reason = &until, reason
 	d.publish(ctx)
 	tctx, cancel := workflow.WithCancel(ctx)
-	baked := d.wait(ctx, workflow.NewTimer(tctx, bake))
-	if !baked {
+	timer := workflow.NewTimer(tctx, bake)
+	var baked, stop bool
+	if g := d.guardWatch(tctx, activities.GuardBake, false); g != nil {
+		var err error
+		baked, stop, err = d.waitGuarded(ctx, timer, g, activities.GuardBake, true)
+		if err != nil {
+			cancel()
+			return true, err
+		}
+		// Ends the timer or the watch, whichever still runs.
 		cancel()
+	} else {
+		baked = d.wait(ctx, timer)
+		stop = !baked
+		if !baked {
+			cancel()
+		}
 	}
 	d.progress.BakingUntil = nil
 	// Also after an abort: the row must not show a bake that is over. The deploy's finish
@@ -41,7 +55,7 @@ func (d *deployImpl) bakeShown(ctx workflow.Context, bake time.Duration) (bool, 
 	if err := d.recordBake(dctx, nil, ""); err != nil {
 		return true, err
 	}
-	return !baked, nil
+	return stop, nil
 }
 
 func (d *deployImpl) recordBake(ctx workflow.Context, until *time.Time, reason string) error {

@@ -32,15 +32,25 @@ func (d *deployImpl) pollPause() {
 	for {
 		var req PauseRequest
 		if !d.pauseCh.ReceiveAsync(&req) {
-			return
+			break
 		}
 		d.applyPause(req)
+	}
+	for d.guards {
+		var req AlertRequest
+		if !d.alertCh.ReceiveAsync(&req) {
+			return
+		}
+		d.alerts = append(d.alerts, req)
 	}
 }
 
 // recordPause writes a changed pause to the deploy row, so that the API and the CLI show
 // it; the reason changes only while the deploy runs, since a verdict's reason says more.
 func (d *deployImpl) recordPause(ctx workflow.Context) error {
+	if err := d.applyAlerts(ctx); err != nil {
+		return err
+	}
 	if !d.pauseDirty {
 		return nil
 	}
@@ -51,7 +61,11 @@ func (d *deployImpl) recordPause(ctx workflow.Context) error {
 		if d.paused {
 			reason = PausedReason(d.pausedBy)
 		}
+		if d.paused && d.pauseReason != "" {
+			reason = d.pauseReason
+		}
 	}
+	d.pauseReason = ""
 	actx := workflow.WithActivityOptions(ctx, storeActivityOptions)
 	err := workflow.ExecuteActivity(actx, acts.SetDeployPaused, activities.SetDeployPausedInput{DeployID: d.in.DeployID, Paused: d.paused, Reason: reason}).Get(ctx, nil)
 	if err != nil {

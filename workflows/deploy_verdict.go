@@ -41,7 +41,7 @@ func (d *deployImpl) watchVerdict(ctx workflow.Context) (bool, error) {
 		Drain: true, Watch: true,
 	}
 	// A deploy FAILING for an alarm, or SUCCEEDING, only keeps its counts current.
-	if d.progress.State == core.StateFailing && core.Verdict(counts, threshold) == core.StateFailing {
+	if d.progress.State == core.StateFailing && core.Verdict(counts, threshold) == core.StateFailing && !d.failedByGuard {
 		in.UntilNot = core.StateFailing
 	}
 	actx, cancel := workflow.WithCancel(ctx)

@@ -34,7 +34,7 @@ func AutoRollbackDeployID(failing string) string { return failing + "-rollback" 
 // NoRollbackTargetReason is the reason recorded on a FAILING deploy whose policy is
 // ROLLBACK but whose stage has nothing to roll back to.
 func NoRollbackTargetReason(reason string) string {
-	return reason + "; onFailure is ROLLBACK but no rollback target exists (no earlier deploy of another build succeeded): waiting for a person"
+	return reason + "; a rollback was asked for but no rollback target exists (" + core.NoRollbackTargetText(core.RollbackRule{}) + "): waiting for a person"
 }
 
 // FiringAlarmReason is the FAILING reason for the first firing alarm in statuses, or ""
@@ -106,7 +106,12 @@ func (d *deployImpl) alarmVerdict(ctx workflow.Context, err error, res activitie
 // policy says so; the stage workflow picks the target and starts the ROLLBACK deploy,
 // which supersedes this one.
 func (d *deployImpl) requestRollback(ctx workflow.Context) {
-	if d.in.StageWorkflowID == "" || !AutoRollbackWanted(d.settings.OnFailure, d.in.Type, d.progress.TotalHosts) {
+	policy := d.settings.OnFailure
+	if d.alarmRollback {
+		// The alarm's ROLLBACK policy asks for it whatever onFailure says.
+		policy = core.FailureRollback
+	}
+	if d.in.StageWorkflowID == "" || !AutoRollbackWanted(policy, d.in.Type, d.progress.TotalHosts) {
 		return
 	}
 	if workflow.GetVersion(ctx, autoRollbackChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {

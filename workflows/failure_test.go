@@ -121,8 +121,8 @@ func TestFiringAlarmStopsAdmissionAndFailsTheDeploy(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	alarms := []activities.Alarm{{Name: "quiet", URL: "http://alarms/quiet"}, {Name: "errors", URL: "http://alarms/errors"}}
 	// Wave 1 is admitted; the check before wave 2 finds the alarms firing.
-	store := &fakeStore{hosts: 3, firingFrom: 2,
-		settings: activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms}}
+	store := &fakeStore{hosts: 3, watchAct: actFrom(2, core.FiringFail),
+		settings: activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms, Guarded: true}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	env.RegisterDelayedCallback(func() {
@@ -139,10 +139,10 @@ func TestFiringAlarmStopsAdmissionAndFailsTheDeploy(t *testing.T) {
 	if len(store.admits) != 1 || store.admits[0] != 1 {
 		t.Errorf("admissions = %v, want only wave 1", store.admits)
 	}
-	if len(store.alarmChecks) != 2 || len(store.alarmChecks[0].Alarms) != 2 || store.alarmChecks[0].DeployID != "d1" {
-		t.Errorf("alarm checks = %+v, want one before each of two waves", store.alarmChecks)
+	if before := watchesFrom(store, activities.GuardBeforeWave); len(before) != 2 || before[0].DeployID != "d1" {
+		t.Errorf("alarm checks before waves = %+v, want one before each of two waves", before)
 	}
-	want := []string{"FAILING:alarm errors is firing: http://alarms/errors answered HTTP 503", "ABORTED:aborted by bob"}
+	want := []string{"FAILING:alarm errors is firing (before-wave check): http://alarms/errors answered HTTP 503", "ABORTED:aborted by bob"}
 	if got := store.stateLog("d1"); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("states = %q, want %q", got, want)
 	}

@@ -74,6 +74,14 @@ type fakeStore struct {
 	stateTimes map[string][]time.Time
 	// bakes records every SetDeployBaking call.
 	bakes []activities.SetDeployBakingInput
+	// watches records every WatchAlarms call; watchAct says what the nth (1-based) answers
+	// (nil: clear); watchDelays how long (test clock) a watch from each source takes
+	// before it answers (default: none before a wave, 1000 h otherwise: a watch beside a
+	// wait is cancelled when the wait ends).
+	watches     []activities.WatchAlarmsInput
+	actedChecks []activities.RecordAlarmCheckInput
+	watchAct    func(in activities.WatchAlarmsInput, n int) activities.WatchAlarmsResult
+	watchDelays map[string]time.Duration
 	// acceptance is the stage's acceptance LoadAcceptance answers (nil: none);
 	// acceptances records every SetAcceptance call as "deploy STATUS: reason".
 	acceptance  *core.Acceptance
@@ -119,6 +127,21 @@ func (f *fakeStore) register(env *testsuite.TestWorkflowEnvironment) {
 		return nil
 	}).Maybe()
 	env.OnActivity(acts.CheckAlarms, mock.Anything, mock.Anything).After(f.alarmDelay).Return(f.checkAlarms).Maybe()
+	env.OnActivity(acts.WebhookTargets, mock.Anything, mock.Anything).Return(activities.WebhookTargetsResult{BackoffMillis: 1000}, nil).Maybe()
+	env.OnActivity(acts.RecordAlarmCheck, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RecordAlarmCheckInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.actedChecks = append(f.actedChecks, in)
+		return nil
+	}).Maybe()
+	for _, src := range []string{activities.GuardBeforeWave, activities.GuardInFlight, activities.GuardBake} {
+		delay, ok := f.watchDelays[src]
+		if !ok && src != activities.GuardBeforeWave {
+			delay = 1000 * time.Hour
+		}
+		from := mock.MatchedBy(func(in activities.WatchAlarmsInput) bool { return in.Source == src })
+		env.OnActivity(acts.WatchAlarms, mock.Anything, from).After(delay).Return(f.watchAlarms).Maybe()
+	}
 	env.OnActivity(acts.FindRollbackTarget, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FindRollbackTargetInput) (activities.FindRollbackTargetResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -234,6 +257,16 @@ func (f *fakeStore) stateLog(deployID string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.states[deployID]...)
+}
+
+func (f *fakeStore) watchAlarms(_ context.Context, in activities.WatchAlarmsInput) (activities.WatchAlarmsResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.watches = append(f.watches, in)
+	if f.watchAct == nil {
+		return activities.WatchAlarmsResult{Checks: 1}, nil
+	}
+	return f.watchAct(in, len(f.watches)), nil
 }
 
 func (f *fakeStore) checkAlarms(_ context.Context, in activities.CheckAlarmsInput) (activities.CheckAlarmsResult, error) {

@@ -21,6 +21,9 @@ const (
 	DeployProgressQuery = "progress"
 	// AbortDeploySignal tells a deploy workflow to stop, carrying an AbortRequest.
 	AbortDeploySignal = "abort"
+	// AlertSignal tells a deploy workflow that an alert posted to its stage acts on it,
+	// carrying an AlertRequest; runs before deployGuardsChange leave it in the channel.
+	AlertSignal = "alert"
 	// DeployFinishedSignal tells a stage workflow that one of its deploys ended.
 	DeployFinishedSignal = "deploy-finished"
 )
@@ -190,6 +193,8 @@ type RolloutState struct {
 	Reason string
 	// Paused carries an operator's pause across continue-as-new.
 	Paused bool `json:",omitempty"`
+	// FailedByGuard says an alarm or an alert put the deploy FAILING (deployGuardsChange).
+	FailedByGuard bool `json:",omitempty"`
 }
 
 // DeployProgress answers DeployProgressQuery.
@@ -216,3 +221,12 @@ type DeployProgress struct {
 
 // TaskQueue is the task queue every teletraan workflow and activity runs on.
 const TaskQueue = "teletraan"
+
+// AlertRequest is the payload of AlertSignal: which alert, why, and what the stage's
+// firing policy (or the alert's own actions) does.
+type AlertRequest struct {
+	Alert  string
+	Detail string
+	// Action is core.FiringPause, core.FiringFail or core.FiringRollback.
+	Action string
+}

@@ -173,6 +173,7 @@ func runStageWithAcceptance(t *testing.T, a *core.Acceptance, policy string, htt
 	store.register(env)
 	env.RegisterWorkflow(workflows.DeployWorkflow)
 	env.RegisterWorkflow(workflows.QualificationWorkflow)
+	env.RegisterWorkflow(workflows.WebhookWorkflow)
 	env.OnActivity(acts.RunHTTPCheck, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.HTTPCheckInput) (core.AcceptanceEvidence, error) {
 		return core.AcceptanceEvidence{Kind: core.EvidenceHTTP, Name: in.Check.CheckName(in.Index), Passed: httpPass, Detail: "answered"}, nil
 	}).Maybe()

@@ -26,6 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.StageWorkflow)
 			r.RegisterWorkflow(workflows.DeployWorkflow)
 			r.RegisterWorkflow(workflows.QualificationWorkflow)
+			r.RegisterWorkflow(workflows.WebhookWorkflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

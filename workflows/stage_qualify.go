@@ -145,6 +145,9 @@ func (s *stageImpl) applyQualification(ctx workflow.Context, v QualificationVerd
 		}
 	}
 	s.recordAcceptance(ctx, activities.SetAcceptanceInput{DeployID: v.DeployID, Status: v.Status, Reason: reason, Evidence: v.Evidence, By: v.By})
+	if workflow.GetVersion(ctx, acceptanceWebhookChange, workflow.DefaultVersion, 1) >= 1 {
+		EmitWebhook(ctx, activities.EmitWebhookInput{DeployID: v.DeployID, Event: core.EventAcceptanceVerdict, Message: v.Status + ": " + reason})
+	}
 	switch v.Status {
 	case core.AcceptanceAccepted:
 		s.deployQualified(ctx, cur, "ACCEPTED: "+v.Reason)

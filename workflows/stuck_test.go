@@ -146,8 +146,8 @@ func TestAbortDuringAlarmCheckIsTakenAtOnce(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	alarms := []activities.Alarm{{Name: "slow", URL: "http://alarms/slow"}}
-	store := &fakeStore{hosts: 3, alarmDelay: 9 * time.Minute,
-		settings: activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms}}
+	store := &fakeStore{hosts: 3, watchDelays: map[string]time.Duration{activities.GuardBeforeWave: 9 * time.Minute},
+		settings: activities.RolloutSettings{MaxParallel: 1, SuccessThreshold: 100, StuckTimeoutSeconds: 600, Alarms: alarms, Guarded: true}}
 	store.register(env)
 	expectFinished(env, core.StateAborted)
 	started := env.Now()

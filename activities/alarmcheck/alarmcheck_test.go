@@ -20,10 +20,10 @@ func TestCheckNeverRepeatsAnAlarmURLsSecrets(t *testing.T) {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	for _, tt := range []struct{ url, want string }{
-		{srv.URL + "/errors?api_key=s3cret", srv.URL + "/errors (query and credentials hidden) reports"},
-		{srv.URL + "/errors?api_key=wrong", srv.URL + "/errors (query and credentials hidden) answered HTTP 403"},
-		{"http://user:s3cret@" + host + "/errors", srv.URL + "/errors (query and credentials hidden) answered HTTP 403"},
-		{"http://127.0.0.1:1/errors?api_key=s3cret", "unreachable: GET http://127.0.0.1:1/errors (query and credentials hidden): "},
+		{srv.URL + "/errors?api_key=s3cret", srv.URL + "/errors?api_key=(secret) reports"},
+		{srv.URL + "/errors?api_key=wrong", srv.URL + "/errors?api_key=(secret) answered HTTP 403"},
+		{"http://user:s3cret@" + host + "/errors", "http://(secret)@" + host + "/errors answered HTTP 403"},
+		{"http://127.0.0.1:1/errors?api_key=s3cret", "unreachable: GET http://127.0.0.1:1/errors?api_key=(secret): "},
 		{srv.URL + "/plain", srv.URL + "/plain answered HTTP 403"},
 	} {
 		firing, detail := Check(context.Background(), nil, tt.url)

@@ -5,6 +5,7 @@ package browsertest
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,6 +118,34 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	}
 	t.Logf("screenshot: %s", path)
 	return path
+}
+
+// SignIn signs the browser in with an API token on the sign-in page of the board at base
+// and comes back to the page the browser was on (the home page before any): every board
+// page needs a signed-in caller. Signing in again replaces the session.
+func SignIn(t testing.TB, ctx context.Context, base, token string) {
+	t.Helper()
+	next := "/"
+	if loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`)); err == nil && strings.HasPrefix(loc, base+"/") {
+		next = strings.TrimPrefix(loc, base)
+		if u, err := url.Parse(loc); err == nil && u.Path == "/login" {
+			// Sent to sign in: go back where the board meant to send the browser.
+			next = u.Query().Get("next")
+			if next == "" {
+				next = "/"
+			}
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next="+url.QueryEscape(next)), chromedp.WaitReady(chromedp.CSS("#token-sign-in"))); err != nil {
+		t.Fatalf("open the sign-in page: %v", err)
+	}
+	Eval(t, ctx, `(document.getElementById('token-sign-in').open = true, 'opened')`)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#token"), token), chromedp.Click(chromedp.CSS("#sign-in-token"))); err != nil {
+		t.Fatalf("sign in with a token: %v", err)
+	}
+	WaitFor(t, ctx, 10*time.Second, "the board to sign in and return to "+next,
+		`location.pathname !== '/login' && !!document.getElementById('who-name') && document.getElementById('who-name').textContent.startsWith('Signed in')`,
+		`location.href + ': ' + document.body.innerText.slice(0, 300)`)
 }
 
 // JSString quotes s as a JavaScript string literal.

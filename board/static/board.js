@@ -1,10 +1,14 @@
-// Shared by every board page: the operator's API token (kept in localStorage), one way to
-// send an action to the JSON API and show the server's answer, the board's and the API's
+// Shared by every board page: who is signed in (the session's person or token, from
+// GET /v1/auth/token) with the session's CSRF token, one way to send an action to the JSON
+// API and show the server's answer, the board's and the API's
 // URLs, UTC times, and the host grid's colours. Data from the server is only ever written
 // with textContent, never as HTML.
 (function () {
   "use strict";
-  var tokenKey = "teletraan.token";
+  // who describes the signed-in caller once GET /v1/auth/token answered; null before (or
+  // for an anonymous viewer of a board with open reads).
+  var who = null;
+  var whoAsked = null;
 
   var statusKey = "teletraan.status";
   var enc = encodeURIComponent;
@@ -21,6 +25,7 @@
   function getJSON(path) {
     return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
       if (r.status === 404) return null;
+      if (r.status === 401) say("Your session has ended: sign in again (reload the page).");
       if (!r.ok) throw new Error(path + ": HTTP " + r.status);
       return r.json();
     });
@@ -42,7 +47,22 @@
     return phaseColors[phase] || phase;
   }
 
-  function token() { return (localStorage.getItem(tokenKey) || "").trim(); }
+  // signedIn reports whether a session can act; it says how to sign in when not.
+  function signedIn(el) {
+    if (who) return true;
+    say("Sign in first (top right): actions need a signed-in person or token.", el);
+    return false;
+  }
+
+  // askWho reads who is signed in, once per page.
+  function askWho() {
+    if (!whoAsked) {
+      whoAsked = fetch("/v1/auth/token", { headers: { Accept: "application/json" } }).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).catch(function () { return null; }).then(function (j) { who = j; return j; });
+    }
+    return whoAsked;
+  }
 
   // say writes a line into the page's status element (id "status" unless one is given).
   function say(text, el) {
@@ -61,15 +81,13 @@
   function send(method, path, body, what, opts) {
     opts = opts || {};
     var el = opts.statusEl;
-    if (!token()) {
-      say("Set the API token first (the “API token” box): actions need one.", el);
-      return Promise.resolve({ ok: false, status: 0, body: null });
-    }
+    if (!signedIn(el)) return Promise.resolve({ ok: false, status: 0, body: null });
     if (opts.confirm !== false && !window.confirm(what + "?")) {
       return Promise.resolve({ ok: false, status: 0, body: null });
     }
     say(what + ": sending…", el);
-    var init = { method: method, headers: { "Authorization": "Bearer " + token(), "Accept": "application/json" } };
+    // The session's cookie goes by itself; the CSRF token proves the page is the board's.
+    var init = { method: method, credentials: "same-origin", headers: { "X-CSRF-Token": who.csrfToken || "", "Accept": "application/json" } };
     if (body !== undefined && body !== null) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -91,64 +109,58 @@
     });
   }
 
-  // offerActions shows the buttons marked data-needs-operator only where the saved token may
-  // use them: its role can operate and its scope covers the environment of the nearest
-  // element carrying data-env. Without a token (or without its description) every button
+  // roleIn is the caller's role in env: a token's role where its scope holds, a person's
+  // mapped role there.
+  function roleIn(w, env) {
+    if (w.kind === "person") return (env && w.envRoles && w.envRoles[env] !== undefined) ? w.envRoles[env] : w.role;
+    return (w.scope === "*" || w.scope === "" || !env || w.scope === env) ? w.role : "";
+  }
+
+  // offerActions shows the buttons marked data-needs-operator only where the signed-in
+  // caller may use them: its role in the environment of the nearest element carrying
+  // data-env is OPERATOR or ADMIN (data-needs-admin: ADMIN). Without a caller every button
   // stays, and a click explains what is missing. The server checks regardless.
   var lastWho = null;
-  function offerActions(who) {
-    lastWho = who;
+  function offerActions(w) {
+    lastWho = w;
     document.querySelectorAll("[data-needs-operator]").forEach(function (el) {
       var holder = el.closest("[data-env]");
-      var env = holder ? holder.dataset.env : "";
-      el.hidden = !!who && !(who.canOperate && (who.scope === "*" || who.scope === "" || !env || who.scope === env));
+      var role = w ? roleIn(w, holder ? holder.dataset.env : "") : "";
+      el.hidden = !!w && !(role === "OPERATOR" || role === "ADMIN");
     });
-    // Deleting a stage needs an admin token; without a description of the token it is
-    // offered, and the server says what is missing.
     document.querySelectorAll("[data-needs-admin]").forEach(function (el) {
       var holder = el.closest("[data-env]");
-      var env = holder ? holder.dataset.env : "";
-      el.hidden = !!who && !(who.role === "ADMIN" && (who.scope === "*" || who.scope === "" || !env || who.scope === env));
+      el.hidden = !!w && roleIn(w, holder ? holder.dataset.env : "") !== "ADMIN";
     });
   }
 
-  // describeToken asks the API who the saved token is, shows it in the token box and
-  // offers the actions it allows.
-  function describeToken(state) {
-    if (!token()) {
-      if (state) state.textContent = "(not set: actions need one)";
-      offerActions(null);
-      return Promise.resolve(null);
+  // showWho writes who is signed in into the site header and offers sign-out (or sign-in).
+  function showWho(w) {
+    var name = document.getElementById("who-name");
+    var out = document.getElementById("sign-out");
+    var inLink = document.getElementById("sign-in");
+    if (w) {
+      var what = w.kind === "person" ? (w.role || (w.envRoles ? "roles per environment" : "no role")) : w.role + (w.scope && w.scope !== "*" ? " of " + w.scope : "");
+      if (name) name.textContent = "Signed in as " + w.name + " (" + what + ")";
+      if (out && w.csrfToken) {
+        document.getElementById("csrf-field").value = w.csrfToken;
+        out.hidden = false;
+      }
+    } else {
+      if (name) name.textContent = "Not signed in";
+      if (inLink) {
+        inLink.href = "/login?next=" + enc(window.location.pathname + window.location.search);
+        inLink.hidden = false;
+      }
     }
-    return fetch("/v1/auth/token", { headers: { "Authorization": "Bearer " + token(), "Accept": "application/json" } }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) {
-        if (!r.ok) {
-          if (state) state.textContent = "(saved, but refused: " + errorMessage(j, r.status) + ")";
-          offerActions(null);
-          return null;
-        }
-        var scope = j.scope === "*" || !j.scope ? "all environments" : "environment " + j.scope;
-        var text = "(saved: " + j.name + ", " + j.role + ", " + scope + ")";
-        if (!j.canOperate) text += ": this token cannot deploy or act, so the action buttons are hidden";
-        if (state) state.textContent = text;
-        offerActions(j);
-        return j;
-      });
-    }).catch(function (err) {
-      if (state) state.textContent = "(saved; could not check it: " + err.message + ")";
-      offerActions(null);
-      return null;
-    });
+    offerActions(w);
   }
 
   // act sends a deploy action after asking for its description, which the deploy and the
   // audit trail keep (the prompt is the confirmation: cancelling it sends nothing). hint
   // says what the description is for.
   function act(path, body, what, hint) {
-    if (!token()) {
-      say("Set the API token first (the “API token” box): actions need one.");
-      return Promise.resolve({ ok: false, status: 0, body: null });
-    }
+    if (!signedIn()) return Promise.resolve({ ok: false, status: 0, body: null });
     var why = window.prompt(what + "?\nDescription" + (hint ? " (" + hint + ")" : " (optional: why; kept with the deploy)") + ":", "");
     if (why === null) return Promise.resolve({ ok: false, status: 0, body: null });
     var sent = Object.assign({}, body || {});
@@ -198,7 +210,7 @@
       b.dataset.wired = "1";
       b.addEventListener("click", function () {
         var id = b.dataset.tagBuild, value = b.dataset.tagValue;
-        if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return; }
+        if (!signedIn()) return;
         var hint = value === "BAD" ? " (it stops promotion and rollback to this build and later builds of its branch until one is tagged GOOD)" : "";
         var why = window.prompt("Tag build " + id + " " + value + hint + "?\nReason:", "");
         if (why === null) return;
@@ -229,7 +241,7 @@
   function retryHosts(env, stage, names) {
     var what = "Retry " + names.length + " failed host" + (names.length === 1 ? "" : "s") + " of " + env + "/" + stage + " (" + names.join(", ") + ")";
     if (!names.length) { say("No failed hosts to retry."); return Promise.resolve(); }
-    if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return Promise.resolve(); }
+    if (!signedIn()) return Promise.resolve();
     if (!window.confirm(what + "?")) return Promise.resolve();
     var done = [], refused = [];
     var chain = Promise.resolve();
@@ -244,24 +256,6 @@
       say(what + ": " + done.length + " retried" + (refused.length ? "; refused: " + refused.join("; ") : "") + ".");
     });
   }
-
-  function setupTokenBox() {
-    var input = document.getElementById("token");
-    var save = document.getElementById("save-token");
-    var state = document.getElementById("token-state");
-    if (!input || !save) return;
-    input.value = token();
-    // Open until a token is saved, so the first action does not hunt for it.
-    var box = document.getElementById("token-box");
-    if (box && !token()) box.open = true;
-    describeToken(state);
-    save.addEventListener("click", function () {
-      localStorage.setItem(tokenKey, input.value.trim());
-      say("Token saved in this browser.");
-      describeToken(state);
-    });
-  }
-
 
   // keepStatusForReload carries the status line over a reload the page does itself (the
   // answer to an action should not vanish because the new deploy redrew the page).
@@ -281,10 +275,10 @@
   }
 
   window.teletraan = {
-    token: token, say: say, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload,
+    say: say, askWho: askWho, send: send, errorMessage: errorMessage, keepStatusForReload: keepStatusForReload,
     hostPath: hostPath, deployPath: deployPath, stageAPI: stageAPI, getJSON: getJSON, utc: utc, hostColor: hostColor,
     wireBuildButtons: wireBuildButtons, act: act, retryHosts: retryHosts,
-    // reoffer applies the saved token's rights to buttons a page drew after loading.
+    // reoffer applies the caller's rights to buttons a page drew after loading.
     reoffer: function () { offerActions(lastWho); }
   };
   // showCutText gives a table cell that the layout cut short (an ellipsis) its full text as a
@@ -302,7 +296,7 @@
       b.addEventListener("click", function () {
         var holder = b.closest("[data-deploy]");
         var id = holder.dataset.deploy, verdict = b.dataset.verdict;
-        if (!token()) { say("Set the API token first (the “API token” box): actions need one."); return; }
+        if (!signedIn()) return;
         var why = window.prompt((verdict === "ACCEPTED" ? "Accept" : "Reject") + " deploy " + id + "?\nReason (kept with the verdict):", "");
         if (why === null) return;
         send("PUT", "/v1/deploys/" + enc(id) + "/acceptance", { status: verdict, reason: why.trim() }, "Verdict " + verdict + " on deploy " + id, { confirm: false }).then(function (r) {
@@ -319,7 +313,7 @@
     wireRollbackButtons();
     wireTagButtons();
     wireVerdictButtons();
-    setupTokenBox();
+    askWho().then(showWho);
     restoreStatus();
   });
 })();

@@ -84,6 +84,12 @@
           problems.push({ field: name, message: "must be between " + min + " and " + max + " " + (el.dataset.unit || "") + ", got " + n });
         }
       }
+      if (el.dataset.json) {
+        try { JSON.parse(v); } catch (err) {
+          problems.push({ field: name, message: "is not valid JSON: " + err.message });
+        }
+        return;
+      }
       if (el.maxLength > 0 && v.length > el.maxLength) {
         problems.push({ field: name, message: "is " + v.length + " characters long; the limit is " + el.maxLength });
       }
@@ -128,7 +134,9 @@
     var cfg = {};
     Object.keys(f.scalars).forEach(function (name) {
       var s = f.scalars[name];
-      if (s.el.dataset.list) {
+      if (s.el.dataset.json) {
+        try { cfg[name] = JSON.parse(s.value); } catch (err) { cfg[name] = s.value; }
+      } else if (s.el.dataset.list) {
         cfg[name] = s.value.split(/[\s,]+/).filter(function (x) { return x !== ""; });
       } else {
         cfg[name] = s.el.type === "number" ? parseInt(s.value, 10) : s.value;
@@ -179,11 +187,10 @@
   function placeError(root, field, message) {
     var sel = window.CSS && CSS.escape ? CSS.escape(field) : field.replace(/[^A-Za-z0-9_-]/g, "");
     var slot = root.querySelector('[data-error-for="' + sel + '"]');
-    if (!slot && field.indexOf(".") > 0) {
-      // A nested field (acceptance.http[0].url) is shown at the field that holds it.
-      sel = field.split(".")[0];
-      slot = root.querySelector('[data-error-for="' + sel + '"]');
-    }
+    // A section's error names its part (alarmPolicy.onFiring, webhooks[0].url): show it
+    // at the section.
+    var section = field.split(/[.\[]/)[0];
+    if (!slot && section !== field) return placeError(root, section, field + " " + message);
     if (!slot) return false;
     slot.textContent = message;
     var box = root.querySelector('[data-field="' + sel + '"]');

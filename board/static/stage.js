@@ -220,7 +220,23 @@
   document.querySelectorAll("button[data-action]").forEach(function (b) {
     b.addEventListener("click", function () {
       var action = b.dataset.action;
-      window.teletraan.act(base + "/actions/" + action, {}, describe[action]);
+      if (action !== "rollback") {
+        window.teletraan.act(base + "/actions/" + action, {}, describe[action]);
+        return;
+      }
+      // A rollback names its target before acting, and returns to exactly that deploy.
+      fetch(base + "/rollback-target", { headers: { Accept: "application/json" } }).then(function (r) {
+        return r.json().then(function (v) {
+          if (!r.ok) throw new Error(v && v.error ? v.error.message : "HTTP " + r.status);
+          return v;
+        });
+      }).then(function (t) {
+        var what = "Roll " + env + "/" + stage + " back to build " + t.buildId + " (" + t.buildName + " " + t.branch + "@" + String(t.commit).slice(0, 7) +
+          ") of deploy " + t.deployId + ", from build " + t.currentBuildId;
+        window.teletraan.act(base + "/actions/rollback", { toDeployId: t.deployId }, what);
+      }).catch(function (err) {
+        window.teletraan.say("Nothing to roll back to: " + (err && err.message ? err.message : err));
+      });
     });
   });
   var promote = document.getElementById("promote");
@@ -249,8 +265,10 @@
         var row = Array.prototype.find.call(alarmTable.rows, function (r) { return r.dataset.alarm === a.name; });
         if (!row) return;
         var state = row.querySelector(".alarm-state");
-        state.textContent = a.firing ? "FIRING" : "ok";
-        state.className = "alarm-state " + (a.firing ? "firing" : "quiet");
+        state.textContent = a.outcome === "INCONCLUSIVE" ? "INCONCLUSIVE" : (a.firing ? "FIRING" : "ok");
+        state.className = "alarm-state " + (a.outcome === "OK" ? "quiet" : "firing");
+        row.querySelector(".alarm-value").textContent = a.value === undefined || a.value === null ? "" : String(a.value);
+        row.querySelector(".alarm-threshold").textContent = a.threshold || "";
         row.querySelector(".alarm-detail").textContent = a.detail || "";
       });
       document.getElementById("alarms-checked").textContent = "Last asked " + window.teletraan.utc(v.checkedAt) + ".";

@@ -78,7 +78,7 @@ func TestStagePageGroupsRealHostsByBuildDuringADeploy(t *testing.T) {
 	}
 
 	ctx := browsertest.Start(t, 2*time.Minute)
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.apiURL+"/envs/hello/dev"), chromedp.WaitVisible(chromedp.CSS("#grid"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.loginURL+"&next=/envs/hello/dev"), chromedp.WaitVisible(chromedp.CSS("#grid"))); err != nil {
 		t.Fatal(err)
 	}
 	groupsJS := `Array.from(document.querySelectorAll('#grid .group')).map(g => g.dataset.build + '=' + g.querySelectorAll('.tile').length).sort().join(',')`

@@ -44,15 +44,16 @@ func TestBoardDrivesARealDeployInChromium(t *testing.T) {
 		browsertest.WaitFor(t, ctx, 20*time.Second, "the status line to say "+substr,
 			`document.getElementById('status').textContent.includes(`+browsertest.JSString(substr)+`)`, gridCountsJS)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.apiURL+"/envs/hello/dev"), chromedp.WaitVisible(chromedp.CSS("#grid"))); err != nil {
+	// The dev stack's login link signs the local user in and lands on the page asked for.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.loginURL+"&next=/envs/hello/dev"), chromedp.WaitVisible(chromedp.CSS("#grid"))); err != nil {
 		t.Fatal(err)
 	}
+	browsertest.WaitFor(t, ctx, 10*time.Second, "the header to name the local user",
+		`document.getElementById('who-name').textContent.includes('@localhost (ADMIN)')`, `document.getElementById('who-name').textContent`)
 	browsertest.WaitFor(t, ctx, 10*time.Second, "build 1 serving on every host", gridJS("serving")+` === `+fmt.Sprint(hosts), gridCountsJS)
 	browsertest.Screenshot(t, ctx, "e2e-1-serving-build-1")
 
 	if err := chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS("#token"), s.adminToken),
-		chromedp.Click(chromedp.CSS("#save-token")),
 		chromedp.Click(chromedp.CSS(`button[data-deploy="`+b2+`"]`)),
 	); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,8 @@ type clientFlags struct {
 	url     string
 	token   string
 	context string
+	// anonymous resolves the server only: teletraan login needs no credential yet.
+	anonymous bool
 }
 
 func (f *clientFlags) add(cmd *cobra.Command) {
@@ -67,6 +69,12 @@ func (f *clientFlags) client() (*apiClient, error) {
 			if token == "" || (f.context != "" && f.token == "") {
 				token = ctx.Token
 			}
+			// The sign-in goes only to the server it was made for.
+			if token == "" && !f.anonymous && ctx.Login != nil && strings.TrimRight(base, "/") == ctx.URL {
+				if token, err = ctx.idToken(context.Background()); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if base == "" {
@@ -75,6 +83,9 @@ func (f *clientFlags) client() (*apiClient, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("server URL %q is not an http(s) URL: pass --url or set TELETRAAN_URL", base)
+	}
+	if f.anonymous {
+		token = ""
 	}
 	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
 }
@@ -202,6 +213,9 @@ type deployView struct {
 	ClearedQueue string `json:"clearedQueue,omitempty"`
 	// Warnings are the server's second thoughts on a deploy it started anyway.
 	Warnings []string `json:"warnings,omitempty"`
+	// AlarmChecks and WebhookDeliveries come with one deploy's answer.
+	AlarmChecks       []api.AlarmCheck      `json:"alarmChecks,omitempty"`
+	WebhookDeliveries []api.WebhookDelivery `json:"webhookDeliveries,omitempty"`
 }
 
 // stagePath is the API path of env/stage plus more segments, each escaped.

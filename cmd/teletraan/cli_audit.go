@@ -57,7 +57,13 @@ func newAuditCommand() *cobra.Command {
 				if e.ErrorCode != "" {
 					answer += " " + e.ErrorCode
 				}
-				row(w, timeText(e.At), e.Actor, e.Method+" "+e.Path, stageName, answer, e.RemoteAddr)
+				call := e.Method + " " + e.Path
+				from := e.RemoteAddr
+				if e.Method == "WORKFLOW" {
+					// A workflow's own change: what it did instead of a request, and no address.
+					call, from = e.Route+": "+e.Detail, "-"
+				}
+				row(w, timeText(e.At), e.Actor, call, stageName, answer, from)
 			}
 			return nil
 		}),
@@ -65,7 +71,7 @@ func newAuditCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&env, "env", "", "only calls on this environment (a scoped token must give its own)")
 	f.StringVar(&stage, "stage", "", "only calls on this stage (with --env)")
-	f.StringVar(&actor, "actor", "", "only calls by this token")
+	f.StringVar(&actor, "actor", "", "only calls by this person (email) or token; system for the changes workflows made")
 	f.StringVar(&since, "since", "", "only calls since this time: RFC 3339, or a duration ago such as 24h")
 	f.StringVar(&until, "until", "", "only calls before this time: RFC 3339, or a duration ago")
 	f.IntVar(&limit, "limit", 0, "at most this many entries (0: the server's default)")

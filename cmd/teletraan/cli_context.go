@@ -27,6 +27,10 @@ type cliConfig struct {
 type cliContext struct {
 	URL   string `yaml:"url"`
 	Token string `yaml:"token,omitempty"`
+	// Login is the person's credential from teletraan login, used when no token is given.
+	Login *cliLogin `yaml:"login,omitempty"`
+	// name is the context's name in the config file (not stored: it is the map's key).
+	name string
 }
 
 // configPath is where the config file lives: $TELETRAAN_CONFIG, else the user's config
@@ -76,7 +80,7 @@ func loadConfig() (*cliConfig, string, error) {
 
 func (c *cliConfig) hasToken() bool {
 	for _, ctx := range c.Contexts {
-		if ctx.Token != "" {
+		if ctx.Token != "" || ctx.Login != nil {
 			return true
 		}
 	}
@@ -139,6 +143,7 @@ func resolveContext(name string) (*cliContext, error) {
 	if !ok {
 		return nil, fmt.Errorf("no context named %q in %s: teletraan context list shows them, teletraan context set %s --url URL adds it", name, path, name)
 	}
+	ctx.name = name
 	return &ctx, nil
 }
 

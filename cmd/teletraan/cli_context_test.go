@@ -44,7 +44,7 @@ func TestContextsNameAServerAndItsToken(t *testing.T) {
 		t.Fatalf("context use: %v\n%s", err, out)
 	}
 	// --url beats the context.
-	if out, err := runCommand(t, "stages", "list", "--url", srv.URL); err != nil || !strings.Contains(out, "hello/beta") {
+	if out, err := runCommand(t, "stages", "list", "--url", srv.URL, "--token", secret); err != nil || !strings.Contains(out, "hello/beta") {
 		t.Fatalf("--url over the current context: %v\n%s", err, out)
 	}
 	// A config file others may read is refused while it holds a token.

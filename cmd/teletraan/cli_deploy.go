@@ -40,6 +40,8 @@ func newCLICommands() []*cobra.Command {
 		newVerdictCommand("reject", core.AcceptanceRejected, "Reject a deploy whose stage's acceptance waits for an external verdict"),
 		newStatusCommand(),
 		newWhoAmICommand(),
+		newLoginCommand(),
+		newLogoutCommand(),
 	}
 }
 
@@ -122,6 +124,7 @@ func newRollbackCommand() *cobra.Command {
 		cf       clientFlags
 		wf       watchFlags
 		to, desc string
+		dryRun   bool
 		force    bool
 	)
 	cmd := &cobra.Command{
@@ -136,9 +139,20 @@ func newRollbackCommand() *cobra.Command {
 				return err
 			}
 			body := actionBody(desc)
-			if to != "" {
-				body["toDeployId"] = to
+			if to == "" {
+				// Name the target before acting, and then return to exactly it.
+				var t rollbackTarget
+				if err := c.do(cmd.Context(), http.MethodGet, stagePath(args[0], args[1], "rollback-target"), nil, &t); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "rolling %s/%s back to build %s (%s %s@%s) of deploy %s; it runs build %s now\n",
+					args[0], args[1], t.BuildID, t.BuildName, t.Branch, shortCommit(t.Commit), t.DeployID, t.CurrentBuildID)
+				if dryRun {
+					return nil
+				}
+				to = t.DeployID
 			}
+			body["toDeployId"] = to
 			if force {
 				body["force"] = true
 			}
@@ -149,7 +163,8 @@ func newRollbackCommand() *cobra.Command {
 			return started(cmd, c, v, wf)
 		},
 	}
-	cmd.Flags().StringVar(&to, "to", "", "id of the deploy whose build to return to")
+	cmd.Flags().StringVar(&to, "to", "", "id of the deploy whose build to return to (default: the one GET .../rollback-target names, printed first)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only say which build and deploy the rollback would return to")
 	cmd.Flags().BoolVar(&force, "force", false, "return to a build tagged BAD (--to may name one), which is refused otherwise")
 	cmd.Flags().StringVar(&desc, "description", "", "why; recorded on the deploy")
 	cf.add(cmd)
@@ -371,4 +386,22 @@ func printDeploy(out io.Writer, v deployView) {
 	for _, w := range v.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)
 	}
+}
+
+// rollbackTarget is the answer of GET .../rollback-target.
+type rollbackTarget struct {
+	DeployID       string `json:"deployId"`
+	BuildID        string `json:"buildId"`
+	BuildName      string `json:"buildName"`
+	Commit         string `json:"commit"`
+	Branch         string `json:"branch"`
+	CurrentBuildID string `json:"currentBuildId"`
+}
+
+// shortCommit is a commit's first seven characters, as people quote them.
+func shortCommit(c string) string {
+	if len(c) > 7 {
+		return c[:7]
+	}
+	return c
 }

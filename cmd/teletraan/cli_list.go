@@ -21,7 +21,7 @@ import (
 func newListCommands() []*cobra.Command {
 	return []*cobra.Command{
 		listGroup("stages", "List, show, create and change stages", newListStagesCommand(), newGetStageCommand(),
-			newCreateStageCommand(), newUpdateStageCommand(), newDeleteStageCommand(), newStopStageCommand()),
+			newCreateStageCommand(), newUpdateStageCommand(), newDeleteStageCommand(), newStopStageCommand(), newStageAlarmsCommand()),
 		listGroup("builds", "List, publish and tag builds", newListBuildsCommand(), newPublishBuildCommand(), newListBuildTagsCommand()),
 		newTagCommand(),
 		listGroup("deploys", "List a stage's deploys, or show one", newListDeploysCommand(), newGetDeployCommand()),
@@ -226,6 +226,7 @@ func newGetDeployCommand() *cobra.Command {
 					fmt.Fprintln(w, progressLine(v.Deploy, barWidth))
 					printAcceptance(w, v.Deploy.Acceptance)
 				}
+				printGuards(w, v)
 				return nil
 			}),
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +18,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/schema"
 	"github.com/teletraan-on-temporal/teletraan/telemetry"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
@@ -36,10 +40,16 @@ type devConfig struct {
 	// allowCommands lets the in-process worker run stages' command acceptances.
 	allowCommands bool
 	pruneAfter    time.Duration
-	logger        *slog.Logger
+	// access is who may read and how people sign in, as for teletraan server; the dev
+	// stack adds its local login link, which signs in devUser as ADMIN.
+	access accessFlags
+	logger *slog.Logger
 	// suggestContinueAsNewAfter lowers the history length at which Temporal suggests
 	// continue-as-new (tests that record that path); 0 keeps the server's default.
 	suggestContinueAsNewAfter int
+	// guards are the alarm and webhook options; the board and UI links default to the
+	// stack's own.
+	guards guardOptions
 }
 
 // devStack is everything `teletraan dev` runs in one process.
@@ -54,11 +64,17 @@ type devStack struct {
 	listener      net.Listener
 	adminToken    string
 	apiURL        string
-	logger        *slog.Logger
+	// loginURL signs the local user in on the board (the dev login link).
+	loginURL string
+	// deps configure the API: access settings with the dev login.
+	deps   api.Deps
+	logger *slog.Logger
 	// metrics serve /metrics for the API, the worker and the Temporal client alike.
 	metrics *telemetry.Metrics
 	// tracing exports the stack's spans when the OTEL_* variables ask for it.
 	tracing *telemetry.Tracing
+	// prometheus is the default Prometheus of PROMETHEUS alarms, for the API's checks.
+	prometheus alarmcheck.Prometheus
 	// stopPruner ends the silent-host pruner; nil before it starts.
 	stopPruner context.CancelFunc
 }
@@ -124,6 +140,16 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	if s.adminToken, err = ensureAdminToken(ctx, s.store, cfg.dataDir); err != nil {
 		return nil, err
 	}
+	if err = cfg.access.apply(&s.deps); err != nil {
+		return nil, err
+	}
+	key, err := ensureSavedSecret(cfg.dataDir, devLoginKeyFile, "dev login key")
+	if err != nil {
+		return nil, err
+	}
+	s.deps.People.DevLoginKey, s.deps.People.DevUser = key, devUser()
+	s.deps.People.Roles.Rules = append(s.deps.People.Roles.Rules, api.RoleRule{User: s.deps.People.DevUser, Role: schema.RoleAdmin})
+	s.loginURL = s.apiURL + "/auth/dev?key=" + url.QueryEscape(key)
 
 	if s.metrics, err = telemetry.New(); err != nil {
 		return nil, err
@@ -136,8 +162,9 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	if err != nil {
 		return nil, err
 	}
+	s.prometheus = cfg.guards.prometheus
 	if !cfg.noWorker {
-		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.metrics), worker.Options{})
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.guardOptions(cfg.guards), s.metrics), worker.Options{})
 		if err = s.worker.Start(); err != nil {
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
@@ -168,6 +195,18 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	return s, nil
 }
 
+// guardOptions are g with the stack's own board and Temporal UI where g names none.
+func (s *devStack) guardOptions(g guardOptions) guardOptions {
+	if g.boardURL == "" {
+		g.boardURL = s.apiURL
+	}
+	if g.temporalUIURL == "" {
+		g.temporalUIURL = s.temporal.UIAddress()
+	}
+	g.namespace = s.temporal.Namespace()
+	return g
+}
+
 // ensureAdminToken returns the admin token saved in the data directory, creating and
 // saving one on first start. Only its hash goes into the database.
 func ensureAdminToken(ctx context.Context, st *schema.Store, dataDir string) (string, error) {
@@ -178,17 +217,9 @@ func ensureAdminToken(ctx context.Context, st *schema.Store, dataDir string) (st
 // use, and makes sure the database knows it under name with role.
 func ensureSavedToken(ctx context.Context, st *schema.Store, dataDir, file, name, role string) (string, error) {
 	path := filepath.Join(dataDir, file)
-	secret := ""
-	if b, err := os.ReadFile(path); err == nil {
-		secret = strings.TrimSpace(string(b))
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read the %s token %s: %w", name, path, err)
-	}
-	if secret == "" {
-		secret = schema.NewTokenSecret()
-		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-			return "", fmt.Errorf("save the %s token to %s: %w", name, path, err)
-		}
+	secret, err := ensureSavedSecret(dataDir, file, "the "+name+" token")
+	if err != nil {
+		return "", err
 	}
 	if _, _, err := st.CreateToken(ctx, schema.TokenSpec{Name: name, Role: role, CreatedBy: "teletraan dev", Secret: secret}); err != nil {
 		return "", fmt.Errorf("register the %s token: %w (delete %s to mint a new one)", name, err, path)
@@ -196,9 +227,43 @@ func ensureSavedToken(ctx context.Context, st *schema.Store, dataDir, file, name
 	return secret, nil
 }
 
+// ensureSavedSecret returns the secret saved in dataDir/file, minting and saving it (mode
+// 0600) on first use, so that a restart prints the same one.
+func ensureSavedSecret(dataDir, file, what string) (string, error) {
+	path := filepath.Join(dataDir, file)
+	secret := ""
+	if b, err := os.ReadFile(path); err == nil {
+		secret = strings.TrimSpace(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	if secret == "" {
+		secret = schema.NewTokenSecret()
+		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("save %s to %s: %w", what, path, err)
+		}
+	}
+	return secret, nil
+}
+
+// devLoginKeyFile keeps the key of the dev login link.
+const devLoginKeyFile = "dev-login-key"
+
+// devUser is the email the dev login link signs in: the local user's, at localhost.
+func devUser() string {
+	name := "developer"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return name + "@localhost"
+}
+
 // serve runs the API and the board until ctx ends.
 func (s *devStack) serve(ctx context.Context) error {
-	h := newHTTPHandler(ctx, s.store, s.client, s.metrics, s.temporal.Namespace(), s.temporal.UIAddress(), s.logger)
+	h := newHTTPHandler(ctx, s.store, s.client, s.metrics, s.temporal.Namespace(), s.temporal.UIAddress(), s.prometheus, s.logger, func(d *api.Deps) {
+		d.People, d.OpenReads = s.deps.People, s.deps.OpenReads
+		d.EnrollmentsPerMinute, d.EnrollmentBurst = s.deps.EnrollmentsPerMinute, s.deps.EnrollmentBurst
+	})
 	return serveHTTP(ctx, s.listener, h, s.logger)
 }
 
@@ -248,10 +313,14 @@ func newDevCommand(g *globalFlags) *cobra.Command {
 		Use:   "dev",
 		Short: "Run everything in one process: Temporal and its UI, the API, the board and a worker",
 		Example: `  teletraan dev
-  teletraan dev --agents 10 --http-port 9090 --data-dir /tmp/tt`,
+  teletraan dev --agents 10 --http-port 9090 --data-dir /tmp/tt
+  teletraan dev --oidc-issuer http://127.0.0.1:5556/dex --oidc-client-id teletraan \
+      --oidc-redirect-url http://127.0.0.1:8080/auth/oidc/callback --role group:admins=ADMIN`,
 		Long: `Run the whole system on one machine with embedded defaults: an in-process Temporal server
 (SQLite under --data-dir) with its UI, the app database (SQLite), the REST API and board, and a worker.
-Data survives restarts. Stop with Ctrl-C.`,
+Data survives restarts. Stop with Ctrl-C. It prints a sign-in link that signs you in on the board as
+your local user (ADMIN), and an admin token for the CLI and curl. Reads need a caller as in
+production; --open-reads opens them to anyone who reaches the port.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := g.logger()
@@ -259,6 +328,9 @@ Data survives restarts. Stop with Ctrl-C.`,
 				return err
 			}
 			cfg.logger = logger
+			if cfg.guards, err = guardOptionsFromEnv(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			s, err := startDevStack(ctx, cfg)
 			if err != nil {
@@ -268,6 +340,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "\nTeletraan dev stack is up (data in %s)\n\n", cfg.dataDir)
 			fmt.Fprintf(out, "  API and board  %s\n", s.apiURL)
+			fmt.Fprintf(out, "  Sign in        %s  (signs you in as %s, ADMIN)\n", s.loginURL, s.deps.People.DevUser)
 			if ui := s.temporal.UIAddress(); ui != "" {
 				fmt.Fprintf(out, "  Temporal UI    %s\n", ui)
 			}
@@ -285,6 +358,7 @@ Data survives restarts. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&cfg.temporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
 	cmd.Flags().IntVar(&cfg.uiPort, "ui-port", 8233, "port of the Temporal UI (-1 to disable it)")
 	addPruneFlag(cmd, &cfg.pruneAfter)
+	cfg.access.add(cmd, false)
 	cmd.Flags().BoolVar(&cfg.noWorker, "no-worker", false, "run no worker in-process; run teletraan worker --db-dsn sqlite:<data-dir>/teletraan.db --temporal-address <frontend> beside it")
 	cmd.Flags().BoolVar(&cfg.allowCommands, "allow-acceptance-commands", false, allowCommandsUsage)
 	cmd.AddCommand(newDevTemporalCommand(g))

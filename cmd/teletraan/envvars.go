@@ -23,6 +23,7 @@ var (
 	productionCommands = []string{"server", "worker"}
 	tracedCommands     = []string{"dev", "server", "worker"}
 	cliCommands        = []string{"CLI verbs (deploy, status, ...)"}
+	serverCommands     = []string{"server", "dev"}
 )
 
 // envVars are every variable teletraan reads: `teletraan docs config` lists them,
@@ -31,6 +32,30 @@ var (
 var envVars = []envVar{
 	{Name: "TELETRAAN_DB_DSN", Commands: []string{"server", "worker", "migrate", "token"},
 		Meaning: "app database: `user:pass@tcp(mysql:3306)/teletraan` (MySQL) or `sqlite:/path/app.db`; `--db-dsn` wins"},
+	{Name: "TELETRAAN_PRUNE_HOSTS_AFTER", Commands: []string{"worker", "dev"},
+		Meaning: "forget hosts silent this long (default `168h`, `0` never, at least `1h`); also deletes expired board sessions; `--prune-hosts-after` wins"},
+	{Name: "TELETRAAN_OPEN_READS", Commands: serverCommands, Meaning: "let anonymous viewers read the API and the board (trusted networks only); `--open-reads`"},
+	{Name: "TELETRAAN_OIDC_ISSUER", Commands: serverCommands, Meaning: "the OpenID provider people sign in at; `--oidc-issuer`"},
+	{Name: "TELETRAAN_OIDC_CLIENT_ID", Commands: serverCommands, Meaning: "the board's confidential client at the provider; `--oidc-client-id`"},
+	{Name: "TELETRAAN_OIDC_CLIENT_SECRET", Commands: serverCommands, Meaning: "that client's secret (never logged or returned; prefer it to the flag, which shows in `ps`)"},
+	{Name: "TELETRAAN_OIDC_REDIRECT_URL", Commands: serverCommands, Meaning: "`https://<board>/auth/oidc/callback`, registered at the provider; `--oidc-redirect-url`"},
+	{Name: "TELETRAAN_OIDC_CLI_CLIENT_ID", Commands: serverCommands, Meaning: "the public client `teletraan login` uses (PKCE, loopback redirect); default the board's"},
+	{Name: "TELETRAAN_OIDC_GROUPS_CLAIM", Commands: serverCommands, Meaning: "the ID token's claim with the person's groups (default `groups`)"},
+	{Name: "TELETRAAN_ROLES", Commands: serverCommands, Meaning: "people's roles per environment, as `--role` takes them, comma-separated"},
+	{Name: "TELETRAAN_ROLE_MAPPING_FILE", Commands: serverCommands, Meaning: "a YAML file of group and email to role mappings; `--role-mapping-file`"},
+	{Name: "TELETRAAN_DEFAULT_ROLE", Commands: serverCommands, Meaning: "the role of every person the provider accepts; `--default-role`"},
+	{Name: "TELETRAAN_AUTH_PROXY_HEADER", Commands: serverCommands, Meaning: "a sign-in proxy's header naming the person (off when empty)"},
+	{Name: "TELETRAAN_AUTH_PROXY_GROUPS_HEADER", Commands: serverCommands, Meaning: "that proxy's header with the person's groups"},
+	{Name: "TELETRAAN_AUTH_PROXY_CIDRS", Commands: serverCommands, Meaning: "the proxies' addresses; the header from anywhere else is refused"},
+	{Name: "TELETRAAN_SESSION_TTL", Commands: serverCommands, Meaning: "board session length (default `12h`); `--session-ttl`"},
+	{Name: "TELETRAAN_SECURE_COOKIES", Commands: serverCommands, Meaning: "Secure cookies when TLS ends at a proxy (always over TLS)"},
+	{Name: "TELETRAAN_ENROLLMENTS_PER_MINUTE", Commands: serverCommands, Meaning: "new host ids one token may enroll per minute, per replica (default `600`, `-1` off)"},
+	{Name: "TELETRAAN_ENROLLMENT_BURST", Commands: serverCommands, Meaning: "the burst before that limit applies (default `1000`)"},
+	{Name: "TELETRAAN_PROMETHEUS_URL", Commands: []string{"server", "worker", "dev"}, Meaning: "the default Prometheus of `PROMETHEUS` alarms whose stage names none"},
+	{Name: "TELETRAAN_PROMETHEUS_BEARER_TOKEN", Commands: []string{"server", "worker", "dev"}, Meaning: "the bearer token for that Prometheus"},
+	{Name: "TELETRAAN_BOARD_URL", Commands: []string{"worker"}, Meaning: "the board's base URL, for the links webhook bodies carry"},
+	{Name: "TELETRAAN_TEMPORAL_UI_URL", Commands: []string{"worker"}, Meaning: "the Temporal UI's base URL, for the links webhook bodies carry"},
+	{Name: "TELETRAAN_WEBHOOK_BACKOFF", Commands: []string{"worker", "dev"}, Meaning: "first wait between webhook delivery attempts (default `1s`, doubling)"},
 	{Name: "TEMPORAL_ADDRESS", Commands: productionCommands, ReadBy: "envconfig",
 		Meaning: "Temporal frontend `host:port` (default `127.0.0.1:7233`); `--temporal-address` wins"},
 	{Name: "TEMPORAL_NAMESPACE", Commands: productionCommands, ReadBy: "envconfig",

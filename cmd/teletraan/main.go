@@ -52,6 +52,7 @@ func newRootCommand() *cobra.Command {
 		newWorkerCommand(g),
 		newMigrateCommand(g),
 		newTokenCommand(g),
+		newSessionsCommand(),
 		newHealthcheckCommand(),
 		newDocsCommand(),
 	)

@@ -10,8 +10,9 @@ import (
 
 // recordingPruner remembers the cutoffs it was asked to prune before.
 type recordingPruner struct {
-	mu      sync.Mutex
-	cutoffs []time.Time
+	mu            sync.Mutex
+	cutoffs       []time.Time
+	sessionPasses int
 }
 
 func (p *recordingPruner) PruneSilentHosts(_ context.Context, cutoff time.Time) (int, error) {
@@ -19,6 +20,14 @@ func (p *recordingPruner) PruneSilentHosts(_ context.Context, cutoff time.Time) 
 	defer p.mu.Unlock()
 	p.cutoffs = append(p.cutoffs, cutoff)
 	return 1, nil
+}
+
+// PruneSessions counts the passes that deleted expired sessions.
+func (p *recordingPruner) PruneSessions(context.Context) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sessionPasses++
+	return 0, nil
 }
 
 func (p *recordingPruner) calls() []time.Time {

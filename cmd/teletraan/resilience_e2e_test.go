@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/teletraan-on-temporal/teletraan/agent"
+	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
@@ -111,7 +112,7 @@ func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	firstHostServing(t, s, d2)
 
 	s.worker.Stop()
-	replacement := temporal.NewWorker(s.client, registerAll(s.store, nil), worker.Options{})
+	replacement := temporal.NewWorker(s.client, registerAll(s.store, guardOptions{}, nil), worker.Options{})
 	if err := replacement.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +258,11 @@ func TestFailingDeployRollsBackByPolicy(t *testing.T) {
 	}
 	waitServing(t, s, rollbackID, 3)
 	waitDeployState(t, s, rollbackID, "SUCCEEDING")
+	// No one asked for the rollback: the audit trail has it with the system as its actor.
+	var trail struct{ Entries []api.AuditEntry }
+	s.call(t, "GET", "/v1/audit?actor=system&env=hello", nil, 200, &trail)
+	if len(trail.Entries) != 1 || trail.Entries[0].Route != "automatic-rollback" || !strings.Contains(trail.Entries[0].Detail, rollbackID) {
+		t.Fatalf("audit trail of the system: %+v, want the automatic rollback %s", trail.Entries, rollbackID)
+	}
 	recordHistories(t, s, "autorollback", workflows.StageWorkflowID("hello", "dev"), workflows.DeployWorkflowID(d2), workflows.DeployWorkflowID(rollbackID))
 }

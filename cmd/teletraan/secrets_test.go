@@ -23,7 +23,9 @@ import (
 
 // The secrets of this test: a variable secret by its name, one secret by the stage's
 // pattern, and an alarm URL's password and token.
-var testSecrets = []string{"pw-hunter2-db", "pw-changed-db2", "lic-0xCAFE-77", "al1ce-pass", "tok-9f9f9f"}
+var testSecrets = []string{"pw-hunter2-db", "pw-changed-db2", "lic-0xCAFE-77", "al1ce-pass", "tok-9f9f9f",
+	// The alarm policy's and the webhooks' secrets.
+	"prom-bearer-77aa", "alert-secret-0123456789abcdef", "hmac-secret-5511", "hdr-token-9911", "hookpass-33"}
 
 // TestSecretsAreWriteOnly sets secrets everywhere a stage's config holds them, then scans
 // every read of the API and every board page about the stage, and the server's log, for
@@ -72,7 +74,11 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 	call(http.MethodPost, "/v1/envs", map[string]any{"envName": "hello", "stageName": "prod",
 		"scriptVariables": map[string]string{"DB_PASSWORD": "pw-hunter2-db", "LICENSE_KEY_X": "lic-0xCAFE-77", "PORT": "8080"},
 		"secretVariables": []string{"LICENSE_*"},
-		"alarms":          []map[string]string{{"name": "latency", "url": alarmURL.String()}}})
+		"alarms":          []map[string]string{{"name": "latency", "url": alarmURL.String()}},
+		"alarmPolicy": map[string]any{"prometheus": map[string]any{"url": "http://prom.example:9090", "bearerToken": "prom-bearer-77aa"},
+			"alertSecret": "alert-secret-0123456789abcdef"},
+		"webhooks": []map[string]any{{"name": "chat", "url": "https://hooks:hookpass-33@chat.example/hook", "secret": "hmac-secret-5511",
+			"headers": map[string]string{"Authorization": "Bearer hdr-token-9911"}}}})
 	call(http.MethodPut, "/v1/envs/hello/prod/capacity", map[string]any{"hosts": []string{"web-1"}})
 	// A client sends back what it read, with one secret changed: the markers keep the others.
 	var read api.Stage
@@ -80,13 +86,18 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	read.ScriptVariables["DB_PASSWORD"] = "pw-changed-db2"
-	call(http.MethodPut, "/v1/envs/hello/prod", map[string]any{"scriptVariables": read.ScriptVariables, "alarms": read.Alarms})
+	call(http.MethodPut, "/v1/envs/hello/prod", map[string]any{"scriptVariables": read.ScriptVariables, "alarms": read.Alarms,
+		"alarmPolicy": read.AlarmPolicy, "webhooks": read.Webhooks})
 	stored, err := st.GetStage(ctx, "hello", "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if stored.ScriptVariables["LICENSE_KEY_X"] != "lic-0xCAFE-77" || stored.ScriptVariables["DB_PASSWORD"] != "pw-changed-db2" || stored.Alarms[0].URL != alarmURL.String() {
 		t.Fatalf("an update that sent the markers back lost a secret: %+v %+v", stored.ScriptVariables, stored.Alarms)
+	}
+	if p, w := stored.AlarmPolicy, stored.Webhooks[0]; p.Prometheus.BearerToken != "prom-bearer-77aa" || p.AlertSecret != "alert-secret-0123456789abcdef" ||
+		w.Secret != "hmac-secret-5511" || w.Headers["Authorization"] != "Bearer hdr-token-9911" || w.URL != "https://hooks:hookpass-33@chat.example/hook" {
+		t.Fatalf("an update that sent the markers back lost an alarm or webhook secret: %+v %+v", p, w)
 	}
 
 	// A script that prints its environment and fails: the server keeps its output without
@@ -98,6 +109,7 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 
 	reads := []string{"/v1/envs", "/v1/envs/hello", "/v1/envs/hello/prod", "/v1/envs/hello/prod/history",
 		"/v1/envs/hello/prod/hosts", "/v1/envs/hello/prod/alarms", "/v1/envs/hello/prod/capacity", "/v1/audit",
+		"/v1/envs/hello/prod/alerts",
 		"/", "/envs/hello/prod", "/envs/hello/prod/config", "/envs/hello/prod/config/history", "/envs/hello/prod/hosts", "/hosts/web-1"}
 	for _, path := range reads {
 		body := string(call(http.MethodGet, path, nil))

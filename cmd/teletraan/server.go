@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/api"
 	"github.com/teletraan-on-temporal/teletraan/board"
 	"github.com/teletraan-on-temporal/teletraan/schema"
@@ -21,12 +22,14 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 )
 
-// newHTTPHandler assembles the API and the board on one engine. Its background work (the
-// poller that wakes held agent pings) ends with ctx, which must end no later than the HTTP
-// server's shutdown so that held pings are answered at once.
-func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, logger *slog.Logger) http.Handler {
+// newHTTPHandler assembles the API and the board on one engine; prom is the default
+// Prometheus of PROMETHEUS alarms, and configure sets who may read and how people sign in
+// (accessFlags.apply). Its background work (the poller that wakes held agent pings) ends
+// with ctx, which must end no later than the HTTP server's shutdown so that held pings are
+// answered at once.
+func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metrics *telemetry.Metrics, namespace, temporalUIURL string, prom alarmcheck.Prometheus, logger *slog.Logger, configure func(*api.Deps)) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	engine := api.NewRouter(api.Deps{
+	deps := api.Deps{
 		Context:  ctx,
 		Metrics:  metrics,
 		Store:    st,
@@ -38,11 +41,15 @@ func newHTTPHandler(ctx context.Context, st *schema.Store, c client.Client, metr
 		Logger:        logger,
 		TemporalUIURL: temporalUIURL,
 		Namespace:     namespace,
+		Prometheus:    prom,
 		// Saves a token query on nearly every agent ping; a revoked token keeps working on a
 		// replica for at most this long.
 		TokenCacheTTL: 10 * time.Second,
-	})
-	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger}).Register(engine)
+	}
+	configure(&deps)
+	engine := api.NewRouter(deps)
+	signIn := board.SignIn{OIDC: deps.People.OIDC != nil, Proxy: deps.People.Proxy != nil}
+	(&board.Board{Store: st, TemporalUIURL: temporalUIURL, Namespace: namespace, Logger: logger, SignIn: signIn, MayRead: api.MayReadEnv}).Register(engine)
 	return engine
 }
 
@@ -96,6 +103,7 @@ func loadServerTLS(certFile, keyFile string) (*tls.Config, error) {
 func newServerCommand(g *globalFlags) *cobra.Command {
 	var dsnFlag, listenAddr, uiURL, tlsCert, tlsKey string
 	var tf temporalFlags
+	var af accessFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the REST API and the board (stateless; run several behind a load balancer)",
@@ -109,6 +117,10 @@ It refuses to start when the database is unreachable or its schema is not curren
 			ctx := cmd.Context()
 			tlsCfg, err := loadServerTLS(tlsCert, tlsKey)
 			if err != nil {
+				return err
+			}
+			var deps api.Deps
+			if err := af.apply(&deps); err != nil {
 				return err
 			}
 			p, err := connectProduction(ctx, g, dsnFlag, &tf, "teletraan-server")
@@ -125,8 +137,16 @@ It refuses to start when the database is unreachable or its schema is not curren
 			if tlsCfg != nil {
 				ln, scheme = tls.NewListener(ln, tlsCfg), "https"
 			}
-			logger.Info("API and board listening", "address", ln.Addr().String(), "scheme", scheme, "temporal", cfg.Address, "namespace", cfg.Namespace)
-			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, logger), logger)
+			logger.Info("API and board listening", "address", ln.Addr().String(), "scheme", scheme, "temporal", cfg.Address, "namespace", cfg.Namespace,
+				"signIn", signInSummary(deps), "openReads", deps.OpenReads)
+			guards, err := guardOptionsFromEnv()
+			if err != nil {
+				return err
+			}
+			return serveHTTP(ctx, ln, newHTTPHandler(ctx, st, c, p.metrics, cfg.Namespace, uiURL, guards.prometheus, logger, func(d *api.Deps) {
+				d.People, d.OpenReads = deps.People, deps.OpenReads
+				d.EnrollmentsPerMinute, d.EnrollmentBurst = deps.EnrollmentsPerMinute, deps.EnrollmentBurst
+			}), logger)
 		},
 	}
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
@@ -135,5 +155,6 @@ It refuses to start when the database is unreachable or its schema is not curren
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (with its chain); needs --tls-key")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	tf.add(cmd)
+	af.add(cmd, false)
 	return cmd
 }

@@ -28,7 +28,8 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 		Use:   "create NAME",
 		Short: "Create a token and print its secret once",
 		Example: `  teletraan token create ci --role PUBLISHER
-  teletraan token create hello-ops --role OPERATOR --scope hello --ttl 720h`,
+  teletraan token create hello-ops --role OPERATOR --scope hello --ttl 720h
+  teletraan token create alertmanager --role ALERTER --scope hello`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := tokenStore(cmd, dsnFlag, dataDir)
@@ -52,7 +53,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().StringVar(&role, "role", schema.RoleOperator, "ADMIN, OPERATOR, PUBLISHER, PINGER or READER")
+	create.Flags().StringVar(&role, "role", schema.RoleOperator, "ADMIN, OPERATOR, PUBLISHER, PINGER, ALERTER (may only post alerts) or READER")
 	create.Flags().StringVar(&scope, "scope", "*", `"*" or one environment name`)
 	create.Flags().StringVar(&createdBy, "created-by", "cli", "who is creating the token, for the record")
 	create.Flags().DurationVar(&ttl, "ttl", 0, "expire the token after this long (0 = never)")

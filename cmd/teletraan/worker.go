@@ -20,12 +20,14 @@ import (
 
 // registerAll registers every workflow and activity of teletraan on a worker; the
 // activities record into metrics (nil records nothing).
-func registerAll(st *schema.Store, metrics *telemetry.Metrics) temporal.Registrar {
+func registerAll(st *schema.Store, g guardOptions, metrics *telemetry.Metrics) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
 		w.RegisterWorkflow(workflows.QualificationWorkflow)
-		a := &activities.Activities{Store: st}
+		w.RegisterWorkflow(workflows.WebhookWorkflow)
+		a := &activities.Activities{Store: st, Prometheus: g.prometheus, BoardURL: g.boardURL,
+			TemporalUIURL: g.temporalUIURL, Namespace: g.namespace, WebhookBackoff: g.webhookBackoff}
 		if metrics != nil {
 			a.Metrics = metrics
 		}
@@ -101,7 +103,12 @@ Run as many as you like; they share the work.`,
 			}
 			defer p.close()
 			logger, st, c, cfg := p.logger, p.store, p.client, p.cfg
-			w := temporal.NewWorker(c, registerAll(st, p.metrics), worker.Options{})
+			guards, err := guardOptionsFromEnv()
+			if err != nil {
+				return err
+			}
+			guards.namespace = cfg.Namespace
+			w := temporal.NewWorker(c, registerAll(st, guards, p.metrics), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}

@@ -67,3 +67,17 @@ func (d *Deployer) act(ctx context.Context, req api.DeployActionRequest, action,
 	}
 	return dep, nil
 }
+
+// AlertDeploy implements api.Deployer: it signals the deploy's workflow, which applies the
+// action where it records pauses (a deploy that ended ignores it).
+func (d *Deployer) AlertDeploy(ctx context.Context, dep *schema.Deploy, req api.AlertAction) error {
+	err := d.Client.SignalWorkflow(ctx, dep.WorkflowID, "", workflows.AlertSignal, workflows.AlertRequest{Alert: req.Alert, Detail: req.Detail, Action: req.Action})
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return core.Errorf(core.ECONFLICT, "deploy %s has ended: the alert has nothing to act on", dep.ID)
+	}
+	if err != nil {
+		return core.Errorf(core.EUNAVAILABLE, "tell deploy %s about the alert: %v", dep.ID, err)
+	}
+	return nil
+}

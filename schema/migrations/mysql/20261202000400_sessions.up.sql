@@ -1,0 +1,15 @@
+CREATE TABLE IF NOT EXISTS sessions (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  subject VARCHAR(255) NOT NULL DEFAULT '',
+  email VARCHAR(255) NOT NULL DEFAULT '',
+  display_name VARCHAR(255) NOT NULL DEFAULT '',
+  groups_json TEXT NOT NULL,
+  token_id VARCHAR(64) NOT NULL DEFAULT '',
+  via VARCHAR(16) NOT NULL,
+  csrf VARCHAR(64) NOT NULL,
+  created_at DATETIME(6) NOT NULL,
+  expires_at DATETIME(6) NOT NULL,
+  KEY sessions_expires (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+--bun:split
+ALTER TABLE audit_log ADD COLUMN detail VARCHAR(1024) NOT NULL DEFAULT '';
