@@ -74,7 +74,7 @@ func TestPrometheusScrapesTheServiceMetrics(t *testing.T) {
 	// Over the last minute, so that one scrape slower than the 1 s interval on a loaded
 	// machine (which marks the series stale until the next) does not hide what was stored.
 	for query, atLeast := range map[string]float64{
-		`max_over_time(up{job="app"}[1m])`:                                               1,
+		`max_over_time(up{job="app"}[1m])`:                                                     1,
 		`sum(max_over_time(teletraan_alarm_checks_total{result="ok"}[1m]))`:                    1,
 		`sum(max_over_time(teletraan_goal_delivery_seconds_count[1m]))`:                        1,
 		`sum(max_over_time(teletraan_deploys_started_total{type="REGULAR"}[1m]))`:              2,
