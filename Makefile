@@ -1,5 +1,5 @@
 # Convenience targets; each is a plain go command, so nothing here is required.
-.PHONY: dev test ci build lint fuzz record-histories chaos
+.PHONY: dev test ci build lint fuzz record-histories chaos docs
 
 dev:
 	go run ./cmd/teletraan dev
@@ -40,3 +40,8 @@ SEED ?= random
 N ?= 20
 chaos:
 	TELETRAAN_CHAOS_SEED=$(SEED) TELETRAAN_CHAOS_N=$(N) go test ./cmd/teletraan/ -count=1 -v -timeout 60m -run '^TestChaos$$'
+
+# Regenerate the generated tables of docs/configuration.md from the commands' flags and
+# environment variables (TestConfigurationReferenceIsCurrent fails when they drift).
+docs:
+	TELETRAAN_UPDATE_DOCS=1 go test ./cmd/teletraan/ ./cmd/teletraan-agent/ -count=1 -run '^TestConfigurationReferenceIsCurrent$$'

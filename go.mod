@@ -17,6 +17,7 @@ require (
 	go.opentelemetry.io/otel v1.44.0
 	go.temporal.io/api v1.63.5
 	go.temporal.io/sdk v1.50.0
+	go.temporal.io/sdk/contrib/envconfig v1.0.2
 	go.temporal.io/sdk/contrib/opentelemetry v0.8.1
 	go.temporal.io/server v1.32.1
 	google.golang.org/protobuf v1.36.11
@@ -25,6 +26,8 @@ require (
 )
 
 require (
+	github.com/BurntSushi/toml v1.4.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.43.0 // indirect
 	github.com/bmatcuk/doublestar/v4 v4.10.0 // indirect
 	github.com/go-chi/chi/v5 v5.2.5 // indirect
 	github.com/muhlemmer/gu v0.3.1 // indirect

@@ -62,8 +62,16 @@ type SetAcceptanceInput struct {
 
 // SetAcceptance records a deploy's acceptance status, reason and evidence.
 func (a *Activities) SetAcceptance(ctx context.Context, in SetAcceptanceInput) error {
-	_, err := a.Store.SetAcceptance(ctx, in.DeployID, in.Status, in.Reason, in.Evidence, in.By)
-	return permanent(err)
+	before, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return permanent(err)
+	}
+	after, err := a.Store.SetAcceptance(ctx, in.DeployID, in.Status, in.Reason, in.Evidence, in.By)
+	if err != nil {
+		return permanent(err)
+	}
+	a.recordVerdict(ctx, before, after)
+	return nil
 }
 
 // HTTPCheckInput is one HTTP acceptance check of a deploy.

@@ -35,6 +35,8 @@ type Activities struct {
 	MaxWait time.Duration
 	// HTTPClient checks alarms; nil means http.DefaultClient (alarmcheck.Timeout bounds each call).
 	HTTPClient *http.Client
+	// Metrics records deploys, waves, alarm checks and verdicts; nil records nothing.
+	Metrics Recorder
 	// Prometheus is where PROMETHEUS alarms query when their stage names no server.
 	Prometheus alarmcheck.Prometheus
 	// BoardURL and TemporalUIURL are the links webhook bodies carry ("" leaves them out);
@@ -51,9 +53,14 @@ type Activities struct {
 // and makes it the stage's current deploy.
 func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (CreateDeployResult, error) {
 	var from string
-	if st, err := a.Store.GetStageByID(ctx, in.StageID); err != nil {
+	st, err := a.Store.GetStageByID(ctx, in.StageID)
+	if err != nil {
 		return CreateDeployResult{}, permanent(err)
-	} else if st.CurrentDeployID != "" && st.CurrentDeployID != in.DeployID {
+	}
+	// CreateDeploy makes the deploy its stage's current one, so a retry of a call that
+	// created it finds it current: count each deploy once without another query.
+	isNew := st.CurrentDeployID != in.DeployID
+	if st.CurrentDeployID != "" && isNew {
 		prev, err := a.Store.GetDeploy(ctx, st.CurrentDeployID)
 		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
 			return CreateDeployResult{}, err
@@ -73,13 +80,24 @@ func (a *Activities) CreateDeploy(ctx context.Context, in CreateDeployInput) (Cr
 	if err := a.auditWorkflowDeploy(ctx, d); err != nil {
 		return CreateDeployResult{}, err
 	}
+	if isNew {
+		a.metrics().DeployStarted(ctx, in.Type)
+	}
 	return CreateDeployResult{FromBuildID: d.FromBuildID}, nil
 }
 
 // SetDeployState records a deploy's state and the reason for it.
 func (a *Activities) SetDeployState(ctx context.Context, in SetDeployStateInput) error {
-	_, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
-	return permanent(err)
+	before, err := a.Store.GetDeploy(ctx, in.DeployID)
+	if err != nil {
+		return permanent(err)
+	}
+	d, err := a.Store.SetDeployState(ctx, in.DeployID, in.State, in.Reason)
+	if err != nil {
+		return permanent(err)
+	}
+	a.recordRolloutEnd(ctx, before, d)
+	return nil
 }
 
 // SetDeployBaking records on the deploy row until when it bakes, so that readers see the

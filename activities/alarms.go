@@ -10,6 +10,7 @@ import (
 	"github.com/teletraan-on-temporal/teletraan/activities/alarmcheck"
 	"github.com/teletraan-on-temporal/teletraan/core"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 )
 
 // CheckAlarms GETs every alarm at once and reports each one's status in input order. An
@@ -25,12 +26,16 @@ func (a *Activities) CheckAlarms(ctx context.Context, in CheckAlarmsInput) (Chec
 	if err := ctx.Err(); err != nil {
 		// Cancelled or timed out as a whole: the statuses say "unreachable" for the wrong
 		// reason, so let Temporal decide (retry or cancel) instead.
+		for range in.Alarms {
+			a.metrics().AlarmChecked(ctx, telemetry.AlarmError)
+		}
 		return CheckAlarmsResult{}, fmt.Errorf("check alarms of deploy %s: %w", in.DeployID, err)
 	}
 	out := make([]AlarmStatus, len(statuses))
 	for i, st := range statuses {
 		out[i] = AlarmStatus{Name: st.Name, Firing: st.Outcome != core.AlarmOK, Detail: st.Detail}
 	}
+	a.recordAlarmChecks(ctx, statuses)
 	return CheckAlarmsResult{Alarms: out}, nil
 }
 
@@ -68,6 +73,7 @@ func (a *Activities) WatchAlarms(ctx context.Context, in WatchAlarmsInput) (Watc
 		if err := ctx.Err(); err != nil {
 			return WatchAlarmsResult{}, err
 		}
+		a.recordAlarmChecks(ctx, statuses)
 		outcomes := make([]string, len(statuses))
 		for i, s := range statuses {
 			outcomes[i] = s.Outcome
@@ -146,4 +152,19 @@ func (a *Activities) FindRollbackTarget(ctx context.Context, in FindRollbackTarg
 		return FindRollbackTargetResult{}, nil
 	}
 	return FindRollbackTargetResult{DeployID: t.ID, BuildID: t.BuildID}, nil
+}
+
+// recordAlarmChecks counts each check by its outcome (telemetry.AlarmOK, AlarmFiring,
+// AlarmInconclusive).
+func (a *Activities) recordAlarmChecks(ctx context.Context, statuses []alarmcheck.Status) {
+	for _, st := range statuses {
+		result := telemetry.AlarmInconclusive
+		switch st.Outcome {
+		case core.AlarmOK:
+			result = telemetry.AlarmOK
+		case core.AlarmFiring:
+			result = telemetry.AlarmFiring
+		}
+		a.metrics().AlarmChecked(ctx, result)
+	}
 }

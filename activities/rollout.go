@@ -108,7 +108,7 @@ func (a *Activities) AdmitWave(ctx context.Context, in WaveInput) (AdmitWaveResu
 	if err != nil {
 		return AdmitWaveResult{}, permanent(err)
 	}
-	snap, err := a.snapshot(ctx, in, d)
+	snap, _, err := a.snapshot(ctx, in, d)
 	if err != nil {
 		return AdmitWaveResult{}, err
 	}
@@ -166,7 +166,7 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 				return core.WaveCounts{}, err
 			}
 		}
-		snap, err := a.snapshot(ctx, in, d)
+		snap, lastAdmitted, err := a.snapshot(ctx, in, d)
 		if err != nil {
 			return core.WaveCounts{}, err
 		}
@@ -191,6 +191,9 @@ func (a *Activities) AwaitWave(ctx context.Context, in WaveInput) (core.WaveCoun
 		decide := core.WaveNeedsDecision(c, in.Window, in.SuccessThreshold, in.Drain)
 		if in.Watch {
 			decide = core.WatchNeedsDecision(c, in.SuccessThreshold, in.UntilNot)
+		}
+		if decide && !in.Watch && !lastAdmitted.IsZero() {
+			a.metrics().WaveFinished(ctx, d.Type, a.now().Sub(lastAdmitted))
 		}
 		if decide || !a.now().Before(deadline) {
 			return c, nil
@@ -259,22 +262,27 @@ func changedOutcomes(now []schema.HostOutcome, written map[string]schema.HostOut
 	return out
 }
 
-// snapshot reads the stage's hosts with their agent rows and deploy d's admissions.
-func (a *Activities) snapshot(ctx context.Context, in WaveInput, d *schema.Deploy) (core.DeployTally, error) {
+// snapshot reads the stage's hosts with their agent rows and deploy d's admissions, and
+// returns the tally and when the latest wave was admitted (zero before the first).
+func (a *Activities) snapshot(ctx context.Context, in WaveInput, d *schema.Deploy) (core.DeployTally, time.Time, error) {
 	// The lean read: this runs every poll of every running deploy, beside the pings.
 	hosts, err := a.Store.RolloutHosts(ctx, in.StageID)
 	if err != nil {
-		return core.DeployTally{}, err
+		return core.DeployTally{}, time.Time{}, err
 	}
 	adm, err := a.Store.DeployAdmissions(ctx, in.StageID, in.DeployID)
 	if err != nil {
-		return core.DeployTally{}, permanent(err)
+		return core.DeployTally{}, time.Time{}, permanent(err)
 	}
 	admittedAt := make(map[string]time.Time, len(adm))
+	var last time.Time
 	for _, h := range adm {
 		admittedAt[h.HostID] = h.AdmittedAt
+		if h.AdmittedAt.After(last) {
+			last = h.AdmittedAt
+		}
 	}
-	return core.TallyDeploy(hosts, d.ID, d.AliasDeployID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), nil
+	return core.TallyDeploy(hosts, d.ID, d.AliasDeployID, d.CreatedAt, admittedAt, a.now(), time.Duration(in.StuckTimeoutSeconds)*time.Second), last, nil
 }
 
 // deployRowCounts are the counts the deploy row shows. Stuck hosts are recorded as failed,

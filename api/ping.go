@@ -219,6 +219,11 @@ func (s *server) holdPing(ctx context.Context, req *protocol.PingRequest, scope 
 		}
 		d = next
 		if d.Response.OpCode != protocol.OpNoop {
+			if g := d.Response.DeployGoal; g != nil {
+				if at, ok := s.pings.admittedAt(req.HostID, g.DeployID); ok {
+					s.metrics.GoalDelivered(ctx, time.Since(at))
+				}
+			}
 			return d, nil
 		}
 	}

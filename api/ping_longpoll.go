@@ -43,6 +43,13 @@ type pingHub struct {
 	hostSeen map[string]time.Time // host → when an admission of it was noticed (local clock)
 	stageSaw map[string]time.Time // stage → when a change of it was noticed (local clock)
 	rowsSeen map[string]time.Time // change key → its row timestamp, to notice each change once
+	admitted map[string]admission // host → its latest noticed admission, for the delivery metric
+}
+
+// admission is one noticed admission of a host: to which deploy, stamped by the writer.
+type admission struct {
+	deployID string
+	at       time.Time
 }
 
 // pingWaiter is one held ping.
@@ -67,6 +74,7 @@ func newPingHub(ctx context.Context, store pingStore, logger *slog.Logger, inter
 		hostSeen: map[string]time.Time{},
 		stageSaw: map[string]time.Time{},
 		rowsSeen: map[string]time.Time{},
+		admitted: map[string]admission{},
 	}
 }
 
@@ -190,6 +198,7 @@ func (h *pingHub) poll(newest time.Time) (time.Time, error) {
 	for _, a := range changes.Admissions {
 		if fresh(fmt.Sprintf("a/%s/%s/%s/%d", a.StageID, a.HostID, a.DeployID, a.AdmittedAt.UnixNano()), a.AdmittedAt) {
 			h.hostSeen[a.HostID] = noticed
+			h.admitted[a.HostID] = admission{deployID: a.DeployID, at: a.AdmittedAt}
 			for w := range h.byHost[a.HostID] {
 				w.signal()
 			}
@@ -217,7 +226,26 @@ func (h *pingHub) poll(newest time.Time) (time.Time, error) {
 			}
 		}
 	}
+	for k := range h.admitted {
+		if _, ok := h.hostSeen[k]; !ok {
+			delete(h.admitted, k)
+		}
+	}
 	return newest, nil
+}
+
+// admittedAt returns when hostID was admitted to deployID, as the admission row says, if
+// this hub noticed that admission in the last pingEventMemory; it is forgotten once asked
+// for, so that a delivery is measured once.
+func (h *pingHub) admittedAt(hostID, deployID string) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a, ok := h.admitted[hostID]
+	if !ok || a.deployID != deployID {
+		return time.Time{}, false
+	}
+	delete(h.admitted, hostID)
+	return a.at, true
 }
 
 // signal wakes the waiter unless a wake-up is already pending.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +108,16 @@ func TestHeldPingWakesOnAdmissionFromAnotherReplica(t *testing.T) {
 			resp := answer(t, done)
 			if resp.OpCode != protocol.OpDeploy || resp.DeployGoal.DeployID != second || resp.DeployGoal.DeployStage != protocol.StagePreDownload {
 				t.Fatalf("held ping after admission = %+v %+v, want PRE_DOWNLOAD of %s", resp, resp.DeployGoal, second)
+			}
+			// The replica that held the ping measured the delivery, once; the other did not.
+			for _, r := range []struct {
+				api  *testAPI
+				want string
+			}{{a, "teletraan_goal_delivery_seconds_count 1\n"}, {b, ""}} {
+				body := r.api.call(http.MethodGet, "/metrics", "").Body.String()
+				if r.want != "" && !strings.Contains(body, r.want) || r.want == "" && strings.Contains(body, "teletraan_goal_delivery_seconds_count") {
+					t.Errorf("goal delivery on a replica: want %q in:\n%s", r.want, body)
+				}
 			}
 		})
 	}

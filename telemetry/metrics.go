@@ -31,6 +31,16 @@ type Metrics struct {
 	httpDuration metric.Float64Histogram
 	pings        metric.Int64Counter
 	pingDuration metric.Float64Histogram
+
+	deploysStarted  metric.Int64Counter
+	deployDuration  metric.Float64Histogram
+	waveDuration    metric.Float64Histogram
+	goalDelivery    metric.Float64Histogram
+	alarmChecks     metric.Int64Counter
+	webhooks        metric.Int64Counter
+	promotions      metric.Int64Counter
+	qualifications  metric.Int64Counter
+	qualifyDuration metric.Float64Histogram
 }
 
 // New builds the meter provider, its Prometheus registry (with the Go runtime's and the
@@ -59,6 +69,9 @@ func New() (*Metrics, error) {
 	}
 	if m.pingDuration, err = meter.Float64Histogram("teletraan_ping_duration", metric.WithUnit("s"), seconds,
 		metric.WithDescription("time to decide a ping's goal, without the time it was held")); err != nil {
+		return nil, err
+	}
+	if err := m.newOutcomeInstruments(meter); err != nil {
 		return nil, err
 	}
 	return m, nil

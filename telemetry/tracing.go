@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -36,6 +37,7 @@ const (
 type Tracing struct {
 	provider *sdktrace.TracerProvider
 	endpoint string
+	protocol string
 }
 
 // TracingEnabled reports whether the environment asks for OTLP trace export: an OTLP
@@ -50,9 +52,9 @@ func TracingEnabled() bool {
 }
 
 // SetupTracing installs W3C trace-context propagation and, when TracingEnabled, a tracer
-// provider that batches spans to the OTLP/gRPC endpoint the standard variables name
-// (OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS, _INSECURE, _CERTIFICATE, ... read by the
-// exporter itself). service names the process (teletraan-server, teletraan-worker,
+// provider that batches spans to the OTLP endpoint the standard variables name, over gRPC
+// or HTTP as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says (OTEL_EXPORTER_OTLP_ENDPOINT,
+// _HEADERS, _INSECURE, _CERTIFICATE, ... read by the exporter itself). service names the process (teletraan-server, teletraan-worker,
 // teletraan-dev) unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise.
 // Call it once per process, before dialing Temporal or opening the database.
 func SetupTracing(ctx context.Context, service string) (*Tracing, error) {
@@ -63,17 +65,18 @@ func SetupTracing(ctx context.Context, service string) (*Tracing, error) {
 	if !TracingEnabled() {
 		return &Tracing{}, nil
 	}
-	for _, name := range []string{envOTLPTracesProtocol, envOTLPProtocol} {
-		if p := os.Getenv(name); p != "" {
-			if p != "grpc" {
-				return nil, fmt.Errorf("%s=%s: this build exports traces over OTLP/gRPC only; set it to grpc (the collector's port 4317)", name, p)
-			}
-			break
-		}
-	}
-	exp, err := otlptracegrpc.New(ctx)
+	protocol, err := otlpProtocol()
 	if err != nil {
-		return nil, fmt.Errorf("start the OTLP trace exporter (%s): %w", envOTLPEndpoint, err)
+		return nil, err
+	}
+	var exp sdktrace.SpanExporter
+	if protocol == "grpc" {
+		exp, err = otlptracegrpc.New(ctx)
+	} else {
+		exp, err = otlptracehttp.New(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start the OTLP/%s trace exporter (%s): %w", protocol, envOTLPEndpoint, err)
 	}
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attribute.String("service.name", service)),
@@ -91,10 +94,29 @@ func SetupTracing(ctx context.Context, service string) (*Tracing, error) {
 	if endpoint == "" {
 		endpoint = os.Getenv(envOTLPEndpoint)
 	}
-	if endpoint == "" {
-		endpoint = "localhost:4317 (the OTLP default)"
+	if endpoint == "" && protocol == "grpc" {
+		endpoint = "localhost:4317 (the OTLP/gRPC default)"
+	} else if endpoint == "" {
+		endpoint = "localhost:4318 (the OTLP/HTTP default)"
 	}
-	return &Tracing{provider: tp, endpoint: endpoint}, nil
+	return &Tracing{provider: tp, endpoint: endpoint, protocol: protocol}, nil
+}
+
+// otlpProtocol is the trace exporter's wire protocol as the standard variables choose it
+// (the traces-specific one first): grpc, or http/protobuf; grpc when neither is set, as
+// before the variable existed. Anything else is refused with what to set instead.
+func otlpProtocol() (string, error) {
+	for _, name := range []string{envOTLPTracesProtocol, envOTLPProtocol} {
+		switch p := os.Getenv(name); p {
+		case "":
+			continue
+		case "grpc", "http/protobuf":
+			return p, nil
+		default:
+			return "", fmt.Errorf("%s=%s: set it to grpc (the collector's port 4317) or http/protobuf (port 4318); http/json is not supported", name, p)
+		}
+	}
+	return "grpc", nil
 }
 
 // Enabled reports whether spans are exported.
@@ -108,6 +130,15 @@ func (t *Tracing) Endpoint() string {
 		return ""
 	}
 	return t.endpoint
+}
+
+// Protocol is the OTLP wire protocol spans are sent with (grpc or http/protobuf); "" when
+// export is off.
+func (t *Tracing) Protocol() string {
+	if t == nil {
+		return ""
+	}
+	return t.protocol
 }
 
 // Shutdown flushes the spans still batched and stops the exporter.

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -54,11 +56,45 @@ func TestTracingEnabledFollowsTheStandardVariables(t *testing.T) {
 
 // A protocol this build cannot speak is refused at start with what to set instead, rather
 // than spans vanishing into a collector port that expects another protocol.
-func TestSetupTracingRefusesOTLPOverHTTP(t *testing.T) {
+func TestSetupTracingRefusesAnUnknownProtocol(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+	_, err := telemetry.SetupTracing(context.Background(), "teletraan-test")
+	if err == nil || !strings.Contains(err.Error(), "http/protobuf") {
+		t.Fatalf("SetupTracing with OTEL_EXPORTER_OTLP_PROTOCOL=http/json: %v", err)
+	}
+}
+
+// OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf sends spans over OTLP/HTTP: a collector
+// stand-in on the endpoint receives them at /v1/traces.
+func TestSetupTracingExportsOverHTTP(t *testing.T) {
+	got := make(chan string, 10)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-	if _, err := telemetry.SetupTracing(context.Background(), "teletraan-test"); err == nil {
-		t.Fatal("SetupTracing accepted OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
+	tr, err := telemetry.SetupTracing(context.Background(), "teletraan-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Protocol() != "http/protobuf" {
+		t.Fatalf("Protocol() = %q", tr.Protocol())
+	}
+	_, span := otel.Tracer("test").Start(context.Background(), "one span")
+	span.End()
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		if req != "POST /v1/traces application/x-protobuf" {
+			t.Errorf("the collector got %q", req)
+		}
+	default:
+		t.Fatal("no span reached the OTLP/HTTP collector")
 	}
 }
 

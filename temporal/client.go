@@ -3,15 +3,16 @@ package temporal
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
@@ -24,34 +25,36 @@ const (
 	defaultNamespace = "default"
 )
 
-// Environment variable names follow the Temporal CLI's so that one set of
-// variables configures both the CLI and Teletraan.
+// The environment variables of Temporal's client configuration (go.temporal.io/sdk/contrib/envconfig,
+// shared with the Temporal CLI and every SDK), named here for the error messages. The
+// configuration file (TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)
+// and its profile (TEMPORAL_PROFILE) are read first; the variables override them.
 const (
-	envAddress       = "TEMPORAL_ADDRESS"
-	envNamespace     = "TEMPORAL_NAMESPACE"
-	envTLSCert       = "TEMPORAL_TLS_CERT"
-	envTLSKey        = "TEMPORAL_TLS_KEY"
-	envTLSCA         = "TEMPORAL_TLS_CA"
-	envTLSServerName = "TEMPORAL_TLS_SERVER_NAME"
-	envAPIKey        = "TEMPORAL_API_KEY"
+	envAddress     = "TEMPORAL_ADDRESS"
+	envNamespace   = "TEMPORAL_NAMESPACE"
+	envAPIKey      = "TEMPORAL_API_KEY"
+	envTLSCertPath = "TEMPORAL_TLS_CLIENT_CERT_PATH"
+	envTLSKeyPath  = "TEMPORAL_TLS_CLIENT_KEY_PATH"
+	envTLSCAPath   = "TEMPORAL_TLS_SERVER_CA_CERT_PATH"
 )
+
+// legacyTLSEnv maps the older Temporal CLI's TLS variables, which earlier releases of
+// Teletraan read, to the envconfig names that now win over them.
+var legacyTLSEnv = []struct{ old, current string }{
+	{"TEMPORAL_TLS_CERT", envTLSCertPath},
+	{"TEMPORAL_TLS_KEY", envTLSKeyPath},
+	{"TEMPORAL_TLS_CA", envTLSCAPath},
+}
 
 // ClientConfig says how to reach a Temporal cluster.
 type ClientConfig struct {
-	// Address is the frontend's host:port.
+	// Address is the frontend's host:port; it overrides Profile's.
 	Address string
-	// Namespace is the namespace deploys run in.
+	// Namespace is the namespace deploys run in; it overrides Profile's.
 	Namespace string
-	// TLSCertFile is the PEM client certificate for mTLS; requires TLSKeyFile.
-	TLSCertFile string
-	// TLSKeyFile is the PEM private key for TLSCertFile.
-	TLSKeyFile string
-	// TLSCAFile is a PEM bundle used instead of the system roots to verify the server.
-	TLSCAFile string
-	// TLSServerName overrides the name checked against the server certificate.
-	TLSServerName string
-	// APIKey authenticates to clusters, such as Temporal Cloud, that use API keys.
-	APIKey string
+	// Profile is Temporal's client configuration (envconfig): address, namespace, API
+	// key, TLS and mTLS (paths or PEM data, server name, CA), gRPC metadata.
+	Profile envconfig.ClientConfigProfile
 	// Logger receives SDK logs; nil keeps the SDK's default logger.
 	Logger *slog.Logger
 	// Meter receives the SDK's client and worker metrics (temporal_* at /metrics); nil
@@ -64,27 +67,83 @@ type ClientConfig struct {
 	Tracer trace.TracerProvider
 }
 
-// ClientConfigFromEnv reads a ClientConfig from the TEMPORAL_* environment
-// variables the Temporal CLI also uses, with the CLI's defaults.
-func ClientConfigFromEnv() ClientConfig {
-	return ClientConfig{
-		Address:       envOr(envAddress, defaultAddress),
-		Namespace:     envOr(envNamespace, defaultNamespace),
-		TLSCertFile:   os.Getenv(envTLSCert),
-		TLSKeyFile:    os.Getenv(envTLSKey),
-		TLSCAFile:     os.Getenv(envTLSCA),
-		TLSServerName: os.Getenv(envTLSServerName),
-		APIKey:        os.Getenv(envAPIKey),
-	}
+// ClientConfigFromEnv loads Temporal's client configuration the way the Temporal CLI does
+// (envconfig: the TOML file's profile, then the TEMPORAL_* variables), with the CLI's
+// defaults for address and namespace. A malformed file or variable is an error naming it.
+func ClientConfigFromEnv() (ClientConfig, error) {
+	return clientConfigFrom(setEnv{})
 }
 
-// envOr treats an empty variable like an unset one, because `FOO= cmd` is a
-// common way to "clear" a variable in shells and CI files.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// setEnv is the process environment with empty variables read as unset, because `FOO= cmd`
+// is a common way to "clear" a variable in shells and CI files (envconfig alone would turn
+// TLS on for an empty TEMPORAL_TLS_CLIENT_CERT_PATH).
+type setEnv struct{}
+
+// Environ returns the variables that are set to something.
+func (setEnv) Environ() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); k != "" && v != "" {
+			out = append(out, kv)
+		}
 	}
-	return def
+	return out
+}
+
+// LookupEnv returns a variable's value when it is set and not empty.
+func (setEnv) LookupEnv(key string) (string, bool) {
+	v, ok := os.LookupEnv(key)
+	return v, ok && v != ""
+}
+
+// boolEnv are the envconfig variables read as booleans; envconfig ignores a value it
+// cannot read, which would leave TLS off for TEMPORAL_TLS=yes, so they are checked here.
+var boolEnv = []string{"TEMPORAL_TLS", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"}
+
+func clientConfigFrom(env envconfig.EnvLookup) (ClientConfig, error) {
+	for _, name := range boolEnv {
+		if v, ok := env.LookupEnv(name); ok {
+			switch strings.ToLower(v) {
+			case "1", "0", "true", "false":
+			default:
+				return ClientConfig{}, fmt.Errorf("%s=%q: use true or false", name, v)
+			}
+		}
+	}
+	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{EnvLookup: env})
+	if err != nil {
+		return ClientConfig{}, fmt.Errorf("load the Temporal client configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_*): %w", err)
+	}
+	for _, l := range legacyTLSEnv {
+		v, _ := env.LookupEnv(l.old)
+		if _, set := env.LookupEnv(l.current); v == "" || set {
+			continue
+		}
+		if prof.TLS == nil {
+			prof.TLS = &envconfig.ClientConfigTLS{}
+		}
+		switch l.current {
+		case envTLSCertPath:
+			prof.TLS.ClientCertPath = v
+		case envTLSKeyPath:
+			prof.TLS.ClientKeyPath = v
+		case envTLSCAPath:
+			prof.TLS.ServerCACertPath = v
+		}
+	}
+	cfg := ClientConfig{Address: prof.Address, Namespace: prof.Namespace, Profile: prof}
+	if cfg.Address == "" {
+		cfg.Address = defaultAddress
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = defaultNamespace
+	}
+	return cfg, nil
+}
+
+// UsesTLS reports whether the connection to Temporal is encrypted, for the start-up log.
+func (cfg ClientConfig) UsesTLS() bool {
+	return (cfg.Profile.TLS != nil && !cfg.Profile.TLS.Disabled) || (cfg.Profile.TLS == nil && cfg.Profile.APIKey != "")
 }
 
 // Dial connects to the cluster described by cfg. The SDK checks the
@@ -110,11 +169,18 @@ func clientOptions(cfg ClientConfig) (client.Options, error) {
 	if cfg.Namespace == "" {
 		cfg.Namespace = defaultNamespace
 	}
-
-	tlsCfg, err := clientTLSConfig(cfg)
-	if err != nil {
-		return client.Options{}, err
+	if t := cfg.Profile.TLS; t != nil && (t.ClientCertPath == "") != (t.ClientKeyPath == "") {
+		return client.Options{}, fmt.Errorf("TLS client certificate %q and key %q: set both %s and %s, or neither",
+			t.ClientCertPath, t.ClientKeyPath, envTLSCertPath, envTLSKeyPath)
 	}
+	opts, err := cfg.Profile.ToClientOptions(envconfig.ToClientOptionsRequest{})
+	if err != nil {
+		return client.Options{}, fmt.Errorf("Temporal client TLS (%s, %s, %s): %w", envTLSCertPath, envTLSKeyPath, envTLSCAPath, err)
+	}
+	if t := opts.ConnectionOptions.TLS; t != nil && t.MinVersion == 0 {
+		t.MinVersion = tls.VersionTLS12
+	}
+	opts.HostPort, opts.Namespace = cfg.Address, cfg.Namespace
 
 	tp := cfg.Tracer
 	if tp == nil {
@@ -130,15 +196,7 @@ func clientOptions(cfg ClientConfig) (client.Options, error) {
 		return client.Options{}, fmt.Errorf("create OpenTelemetry tracing interceptor: %w", err)
 	}
 
-	opts := client.Options{
-		HostPort:          cfg.Address,
-		Namespace:         cfg.Namespace,
-		ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg},
-		Interceptors:      []interceptor.ClientInterceptor{tracing},
-	}
-	if cfg.APIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
-	}
+	opts.Interceptors = []interceptor.ClientInterceptor{tracing}
 	if cfg.Logger != nil {
 		opts.Logger = sdklog.NewStructuredLogger(cfg.Logger)
 	}
@@ -154,47 +212,4 @@ func clientOptions(cfg ClientConfig) (client.Options, error) {
 		})
 	}
 	return opts, nil
-}
-
-// clientTLSConfig returns nil when no TLS setting is present, so that plain
-// local dev servers keep working without any configuration.
-func clientTLSConfig(cfg ClientConfig) (*tls.Config, error) {
-	switch {
-	case cfg.TLSCertFile != "" && cfg.TLSKeyFile == "":
-		return nil, fmt.Errorf("TLS client certificate %q is set but its key is not: set both %s and %s, or neither",
-			cfg.TLSCertFile, envTLSCert, envTLSKey)
-	case cfg.TLSKeyFile != "" && cfg.TLSCertFile == "":
-		return nil, fmt.Errorf("TLS client key %q is set but its certificate is not: set both %s and %s, or neither",
-			cfg.TLSKeyFile, envTLSCert, envTLSKey)
-	}
-	// API keys are bearer tokens, so sending them in clear text would leak
-	// them; a server name only makes sense with TLS.
-	if cfg.TLSCertFile == "" && cfg.TLSCAFile == "" && cfg.APIKey == "" && cfg.TLSServerName == "" {
-		return nil, nil
-	}
-
-	tlsCfg := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ServerName: cfg.TLSServerName,
-	}
-	if cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load TLS client certificate %s and key %s (%s, %s): %w",
-				cfg.TLSCertFile, cfg.TLSKeyFile, envTLSCert, envTLSKey, err)
-		}
-		tlsCfg.Certificates = []tls.Certificate{cert}
-	}
-	if cfg.TLSCAFile != "" {
-		pem, err := os.ReadFile(cfg.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read TLS CA bundle %s (%s): %w", cfg.TLSCAFile, envTLSCA, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TLS CA bundle %s (%s) contains no PEM certificates", cfg.TLSCAFile, envTLSCA)
-		}
-		tlsCfg.RootCAs = pool
-	}
-	return tlsCfg, nil
 }

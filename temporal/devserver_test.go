@@ -19,6 +19,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/converter"
 	sdktemporal "go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -250,6 +251,17 @@ func TestEnsureSearchAttributes(t *testing.T) {
 	s := startDevServer(ctx, t, t.TempDir())
 	c, _ := dialDevServer(ctx, t, s)
 
+	// The namespace check at start: the dev server's passes, a missing one says how to create it.
+	if err := temporal.CheckNamespace(ctx, c, s.FrontendAddress(), s.Namespace()); err != nil {
+		t.Errorf("CheckNamespace(%s): %v", s.Namespace(), err)
+	}
+	err := temporal.CheckNamespace(ctx, c, s.FrontendAddress(), "no-such-namespace")
+	for _, want := range []string{"no-such-namespace does not exist", "temporal operator namespace create", "TEMPORAL_NAMESPACE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckNamespace(no-such-namespace) = %v, want it to say %q", err, want)
+		}
+	}
+
 	for _, ns := range []string{"sa-fresh", "sa-conflict"} {
 		_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 			Namespace:                        ns,
@@ -299,7 +311,7 @@ func TestEnsureSearchAttributes(t *testing.T) {
 		})
 		return err
 	})
-	err := temporal.EnsureSearchAttributes(ctx, c, "sa-conflict")
+	err = temporal.EnsureSearchAttributes(ctx, c, "sa-conflict")
 	if err == nil {
 		t.Fatal("EnsureSearchAttributes accepted DeployEnv registered as Int")
 	}
@@ -366,53 +378,102 @@ func TestSearchAttributeTypes(t *testing.T) {
 	}
 }
 
+// clearTemporalEnv unsets every variable Temporal's client configuration reads, and points
+// its configuration file at none, so that the machine running the test cannot leak in.
+func clearTemporalEnv(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TEMPORAL_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "none.toml"))
+}
+
 func TestClientConfigFromEnv(t *testing.T) {
-	t.Run("set", func(t *testing.T) {
+	t.Run("envconfig variables", func(t *testing.T) {
+		clearTemporalEnv(t)
 		t.Setenv("TEMPORAL_ADDRESS", "temporal.example:7233")
 		t.Setenv("TEMPORAL_NAMESPACE", "deploys")
+		t.Setenv("TEMPORAL_TLS_CLIENT_CERT_PATH", "/certs/client.pem")
+		t.Setenv("TEMPORAL_TLS_CLIENT_KEY_PATH", "/certs/client.key")
+		t.Setenv("TEMPORAL_TLS_SERVER_CA_CERT_PATH", "/certs/ca.pem")
+		t.Setenv("TEMPORAL_TLS_SERVER_NAME", "temporal.internal")
+		t.Setenv("TEMPORAL_API_KEY", "secret")
+		t.Setenv("TEMPORAL_GRPC_META_X_TENANT", "blue")
+		got, err := temporal.ClientConfigFromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tls := got.Profile.TLS
+		if got.Address != "temporal.example:7233" || got.Namespace != "deploys" || got.Profile.APIKey != "secret" || tls == nil ||
+			tls.ClientCertPath != "/certs/client.pem" || tls.ClientKeyPath != "/certs/client.key" ||
+			tls.ServerCACertPath != "/certs/ca.pem" || tls.ServerName != "temporal.internal" || got.Profile.GRPCMeta["x-tenant"] != "blue" || !got.UsesTLS() {
+			t.Errorf("ClientConfigFromEnv() = %+v (TLS %+v)", got, tls)
+		}
+	})
+	t.Run("the older CLI's TLS names", func(t *testing.T) {
+		clearTemporalEnv(t)
 		t.Setenv("TEMPORAL_TLS_CERT", "/certs/client.pem")
 		t.Setenv("TEMPORAL_TLS_KEY", "/certs/client.key")
 		t.Setenv("TEMPORAL_TLS_CA", "/certs/ca.pem")
-		t.Setenv("TEMPORAL_TLS_SERVER_NAME", "temporal.internal")
-		t.Setenv("TEMPORAL_API_KEY", "secret")
-		want := temporal.ClientConfig{
-			Address:       "temporal.example:7233",
-			Namespace:     "deploys",
-			TLSCertFile:   "/certs/client.pem",
-			TLSKeyFile:    "/certs/client.key",
-			TLSCAFile:     "/certs/ca.pem",
-			TLSServerName: "temporal.internal",
-			APIKey:        "secret",
+		got, err := temporal.ClientConfigFromEnv()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := temporal.ClientConfigFromEnv(); got != want {
-			t.Errorf("ClientConfigFromEnv() = %+v, want %+v", got, want)
+		if tls := got.Profile.TLS; tls == nil || tls.ClientCertPath != "/certs/client.pem" || tls.ClientKeyPath != "/certs/client.key" || tls.ServerCACertPath != "/certs/ca.pem" {
+			t.Errorf("legacy TLS variables not read: %+v", got.Profile.TLS)
+		}
+	})
+	t.Run("a profile of the configuration file", func(t *testing.T) {
+		clearTemporalEnv(t)
+		file := filepath.Join(t.TempDir(), "temporal.toml")
+		if err := os.WriteFile(file, []byte("[profile.prod]\naddress = \"prod.example:7233\"\nnamespace = \"prod\"\napi_key = \"k\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("TEMPORAL_CONFIG_FILE", file)
+		t.Setenv("TEMPORAL_PROFILE", "prod")
+		got, err := temporal.ClientConfigFromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Address != "prod.example:7233" || got.Namespace != "prod" || !got.UsesTLS() {
+			t.Errorf("profile prod not applied: %+v", got)
+		}
+	})
+	t.Run("a malformed variable is an error", func(t *testing.T) {
+		clearTemporalEnv(t)
+		t.Setenv("TEMPORAL_TLS", "maybe")
+		if _, err := temporal.ClientConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "TEMPORAL_") {
+			t.Errorf("TEMPORAL_TLS=maybe: %v", err)
 		}
 	})
 	t.Run("defaults", func(t *testing.T) {
-		for _, name := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY",
-			"TEMPORAL_TLS_CA", "TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY"} {
-			t.Setenv(name, "")
+		clearTemporalEnv(t)
+		got, err := temporal.ClientConfigFromEnv()
+		if err != nil {
+			t.Fatal(err)
 		}
-		want := temporal.ClientConfig{Address: "127.0.0.1:7233", Namespace: "default"}
-		if got := temporal.ClientConfigFromEnv(); got != want {
-			t.Errorf("ClientConfigFromEnv() = %+v, want %+v", got, want)
+		if got.Address != "127.0.0.1:7233" || got.Namespace != "default" || got.UsesTLS() {
+			t.Errorf("ClientConfigFromEnv() = %+v", got)
 		}
 	})
 }
 
 func TestDialRejectsHalfAKeyPair(t *testing.T) {
-	for _, cfg := range []temporal.ClientConfig{
-		{TLSCertFile: "/certs/client.pem"},
-		{TLSKeyFile: "/certs/client.key"},
+	for _, tls := range []envconfig.ClientConfigTLS{
+		{ClientCertPath: "/certs/client.pem"},
+		{ClientKeyPath: "/certs/client.key"},
 	} {
+		cfg := temporal.ClientConfig{Profile: envconfig.ClientConfigProfile{TLS: &tls}}
 		c, err := temporal.Dial(t.Context(), cfg)
 		if err == nil {
 			c.Close()
-			t.Fatalf("Dial(%+v) succeeded, want an error", cfg)
+			t.Fatalf("Dial(%+v) succeeded, want an error", tls)
 		}
-		for _, name := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY"} {
+		for _, name := range []string{"TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH"} {
 			if !strings.Contains(err.Error(), name) {
-				t.Errorf("Dial(%+v) error %q does not mention %s", cfg, err, name)
+				t.Errorf("Dial(%+v) error %q does not mention %s", tls, err, name)
 			}
 		}
 	}

@@ -117,55 +117,7 @@ func run(args []string, stderr io.Writer) int {
 func parse(args []string, stderr io.Writer) (agent.Config, options, error) {
 	cfg := agent.DefaultConfig()
 	var opts options
-	fs := flag.NewFlagSet("teletraan-agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: teletraan-agent [flags]\n\n"+
-			"Deploy agent: pings the Teletraan service and carries out its deploy goals.\n"+
-			"Every flag may also be set in the --config file as \"name = value\" (flag name\n"+
-			"without dashes, one per line, # for comments); command-line flags win.\n"+
-			"The token may also come from $TELETRAAN_AGENT_TOKEN.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&opts.configFile, "config", "", "`file` of \"key = value\" lines whose keys are these flag names")
-	fs.StringVar(&cfg.ServerURL, "server", "", "service base URL, e.g. https://teletraan.example.com (required)")
-	fs.StringVar(&cfg.Token, "token", "", "agent token, sent as \"Authorization: Bearer <token>\"")
-	fs.StringVar(&cfg.HostName, "host-name", "", "host name (default: the OS host name)")
-	fs.StringVar(&cfg.HostID, "host-id", "", "host id (default: the host name)")
-	fs.StringVar(&cfg.HostIP, "host-ip", "", "host IP (default: looked up from the host name)")
-	fs.StringVar(&opts.groups, "groups", "", "comma-separated capacity groups of this host")
-	fs.StringVar(&cfg.AvailabilityZone, "availability-zone", "", "availability zone of this host")
-	fs.StringVar(&cfg.AgentDir, "agent-dir", "/tmp/deployd", "directory for the status file, script configs and logs/")
-	fs.StringVar(&cfg.BuildsDir, "builds-dir", "", "directory for builds (default <agent-dir>/builds)")
-	fs.StringVar(&cfg.TargetPattern, "target", "",
-		"target symlink path; "+agent.EnvNamePlaceholder+" becomes the env name (default <agent-dir>/targets/"+agent.EnvNamePlaceholder+")")
-	fs.DurationVar(&cfg.PingInterval, "ping-interval", cfg.PingInterval, "minimum time between idle pings")
-	fs.DurationVar(&cfg.LongPollWait, "wait", cfg.LongPollWait, "long-poll wait of idle pings (0 = plain sleep; at most 60s)")
-	fs.DurationVar(&cfg.MinRunningTime, "min-running-time", cfg.MinRunningTime, "progress ping period while a stage runs")
-	fs.IntVar(&cfg.BuildsToRetain, "builds-to-retain", cfg.BuildsToRetain, "builds kept on disk, the current one included")
-	fs.Int64Var(&cfg.MaxBuildsBytes, "max-builds-bytes", 0, "bytes of old builds kept on disk beyond those in use (0: no limit)")
-	fs.Int64Var(&cfg.MaxLogBytes, "max-log-bytes", cfg.MaxLogBytes, "size at which a script log <env>.log is rotated to <env>.log.1")
-	fs.DurationVar(&cfg.ScriptTimeout, "script-timeout", cfg.ScriptTimeout, "per-script timeout; the script's process group is killed")
-	fs.IntVar(&cfg.MaxRetries, "max-retries", cfg.MaxRetries, "attempts of a failing stage before TOO_MANY_RETRY")
-	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "first pause between attempts (doubles each time)")
-	fs.DurationVar(&cfg.MaxRetryInterval, "max-retry-interval", cfg.MaxRetryInterval, "longest pause between attempts")
-	fs.DurationVar(&cfg.TerminationGrace, "termination-grace", cfg.TerminationGrace, "time between SIGTERM and SIGKILL for an aborted script")
-	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts (http, https) and absolute dirs (file://) artifacts may come from (empty: any)")
-	fs.StringVar(&opts.keysFile, "trusted-keys", "", "file of base64 Ed25519 public keys, one per line: deploy only builds whose <artifact>.sig one of them signed (empty: signatures not checked)")
-	fs.Int64Var(&cfg.MaxArchiveBytes, "max-archive-bytes", cfg.MaxArchiveBytes, "largest artifact, downloaded and uncompressed, in bytes")
-	fs.IntVar(&cfg.MaxArchiveFiles, "max-archive-files", cfg.MaxArchiveFiles, "most entries in an artifact")
-	fs.DurationVar(&cfg.DownloadStallTimeout, "download-stall-timeout", cfg.DownloadStallTimeout, "end a download attempt that receives no bytes for this long")
-	fs.DurationVar(&cfg.DownloadTimeout, "download-timeout", cfg.DownloadTimeout, "overall deadline of one artifact's download, retries included")
-	fs.IntVar(&cfg.DownloadRetries, "download-retries", cfg.DownloadRetries, "attempts of one download (resumed with HTTP Range where possible)")
-	fs.DurationVar(&cfg.DownloadRetryInterval, "download-retry-interval", cfg.DownloadRetryInterval, "first pause between download attempts (doubles up to 30s)")
-	fs.Int64Var(&cfg.MinFreeBytes, "min-free-bytes", cfg.MinFreeBytes, "disk space a download must leave free in the builds dir")
-	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "TCP connect timeout")
-	fs.DurationVar(&cfg.TLSHandshakeTimeout, "tls-handshake-timeout", cfg.TLSHandshakeTimeout, "TLS handshake timeout")
-	fs.BoolVar(&opts.once, "once", false, "run until the service answers NOOP, then exit (cron mode)")
-	fs.StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&opts.logFormat, "log-format", "text", "log format on stderr: text, or json (one object per line, for journald and log shippers)")
-	fs.BoolVar(&opts.check, "check", false, "validate the config, the agent's dirs and free disk, and that the server answers; then exit (0 when all is well)")
-
+	fs := newFlagSet(&cfg, &opts, stderr)
 	if err := fs.Parse(args); err != nil {
 		return cfg, opts, err
 	}
@@ -264,4 +216,58 @@ func splitCSV(s string) []string {
 		}
 	}
 	return out
+}
+
+// newFlagSet declares every flag of the agent on cfg and opts (their defaults are cfg's);
+// parse reads them, and the configuration reference (docs/configuration.md) lists them.
+func newFlagSet(cfg *agent.Config, opts *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("teletraan-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: teletraan-agent [flags]\n\n"+
+			"Deploy agent: pings the Teletraan service and carries out its deploy goals.\n"+
+			"Every flag may also be set in the --config file as \"name = value\" (flag name\n"+
+			"without dashes, one per line, # for comments); command-line flags win.\n"+
+			"The token may also come from $TELETRAAN_AGENT_TOKEN.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&opts.configFile, "config", "", "`file` of \"key = value\" lines whose keys are these flag names")
+	fs.StringVar(&cfg.ServerURL, "server", "", "service base URL, e.g. https://teletraan.example.com (required)")
+	fs.StringVar(&cfg.Token, "token", "", "agent token, sent as \"Authorization: Bearer <token>\"")
+	fs.StringVar(&cfg.HostName, "host-name", "", "host name (default: the OS host name)")
+	fs.StringVar(&cfg.HostID, "host-id", "", "host id (default: the host name)")
+	fs.StringVar(&cfg.HostIP, "host-ip", "", "host IP (default: looked up from the host name)")
+	fs.StringVar(&opts.groups, "groups", "", "comma-separated capacity groups of this host")
+	fs.StringVar(&cfg.AvailabilityZone, "availability-zone", "", "availability zone of this host")
+	fs.StringVar(&cfg.AgentDir, "agent-dir", "/tmp/deployd", "directory for the status file, script configs and logs/")
+	fs.StringVar(&cfg.BuildsDir, "builds-dir", "", "directory for builds (default <agent-dir>/builds)")
+	fs.StringVar(&cfg.TargetPattern, "target", "",
+		"target symlink path; "+agent.EnvNamePlaceholder+" becomes the env name (default <agent-dir>/targets/"+agent.EnvNamePlaceholder+")")
+	fs.DurationVar(&cfg.PingInterval, "ping-interval", cfg.PingInterval, "minimum time between idle pings")
+	fs.DurationVar(&cfg.LongPollWait, "wait", cfg.LongPollWait, "long-poll wait of idle pings (0 = plain sleep; at most 60s)")
+	fs.DurationVar(&cfg.MinRunningTime, "min-running-time", cfg.MinRunningTime, "progress ping period while a stage runs")
+	fs.IntVar(&cfg.BuildsToRetain, "builds-to-retain", cfg.BuildsToRetain, "builds kept on disk, the current one included")
+	fs.Int64Var(&cfg.MaxBuildsBytes, "max-builds-bytes", 0, "bytes of old builds kept on disk beyond those in use (0: no limit)")
+	fs.Int64Var(&cfg.MaxLogBytes, "max-log-bytes", cfg.MaxLogBytes, "size at which a script log <env>.log is rotated to <env>.log.1")
+	fs.DurationVar(&cfg.ScriptTimeout, "script-timeout", cfg.ScriptTimeout, "per-script timeout; the script's process group is killed")
+	fs.IntVar(&cfg.MaxRetries, "max-retries", cfg.MaxRetries, "attempts of a failing stage before TOO_MANY_RETRY")
+	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "first pause between attempts (doubles each time)")
+	fs.DurationVar(&cfg.MaxRetryInterval, "max-retry-interval", cfg.MaxRetryInterval, "longest pause between attempts")
+	fs.DurationVar(&cfg.TerminationGrace, "termination-grace", cfg.TerminationGrace, "time between SIGTERM and SIGKILL for an aborted script")
+	fs.StringVar(&opts.allowlist, "download-allowlist", "", "comma-separated hosts (http, https) and absolute dirs (file://) artifacts may come from (empty: any)")
+	fs.StringVar(&opts.keysFile, "trusted-keys", "", "file of base64 Ed25519 public keys, one per line: deploy only builds whose <artifact>.sig one of them signed (empty: signatures not checked)")
+	fs.Int64Var(&cfg.MaxArchiveBytes, "max-archive-bytes", cfg.MaxArchiveBytes, "largest artifact, downloaded and uncompressed, in bytes")
+	fs.IntVar(&cfg.MaxArchiveFiles, "max-archive-files", cfg.MaxArchiveFiles, "most entries in an artifact")
+	fs.DurationVar(&cfg.DownloadStallTimeout, "download-stall-timeout", cfg.DownloadStallTimeout, "end a download attempt that receives no bytes for this long")
+	fs.DurationVar(&cfg.DownloadTimeout, "download-timeout", cfg.DownloadTimeout, "overall deadline of one artifact's download, retries included")
+	fs.IntVar(&cfg.DownloadRetries, "download-retries", cfg.DownloadRetries, "attempts of one download (resumed with HTTP Range where possible)")
+	fs.DurationVar(&cfg.DownloadRetryInterval, "download-retry-interval", cfg.DownloadRetryInterval, "first pause between download attempts (doubles up to 30s)")
+	fs.Int64Var(&cfg.MinFreeBytes, "min-free-bytes", cfg.MinFreeBytes, "disk space a download must leave free in the builds dir")
+	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "TCP connect timeout")
+	fs.DurationVar(&cfg.TLSHandshakeTimeout, "tls-handshake-timeout", cfg.TLSHandshakeTimeout, "TLS handshake timeout")
+	fs.BoolVar(&opts.once, "once", false, "run until the service answers NOOP, then exit (cron mode)")
+	fs.StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&opts.logFormat, "log-format", "text", "log format on stderr: text, or json (one object per line, for journald and log shippers)")
+	fs.BoolVar(&opts.check, "check", false, "validate the config, the agent's dirs and free disk, and that the server answers; then exit (0 when all is well)")
+	return fs
 }

@@ -302,10 +302,7 @@ func TestAgentKilledDuringRestartingConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the agent binary")
 	}
-	bin := filepath.Join(t.TempDir(), "teletraan-agent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../teletraan-agent").CombinedOutput(); err != nil {
-		t.Fatalf("build the agent: %v\n%s", err, out)
-	}
+	bin := buildAgent(t)
 	s := startTestStack(t, t.TempDir())
 	rec, proxy := newPingRecorder(t, s.apiURL)
 	buildID := publishMarkerBuild(t, s, "1")

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -160,10 +159,7 @@ func TestChaos(t *testing.T) {
 		}
 		seeds = []uint64{seed}
 	}
-	agentBin := filepath.Join(t.TempDir(), "teletraan-agent")
-	if out, err := exec.Command("go", "build", "-o", agentBin, "../teletraan-agent").CombinedOutput(); err != nil {
-		t.Fatalf("build the agent: %v\n%s", err, out)
-	}
+	agentBin := buildAgent(t)
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			runChaos(t, agentBin, seed, n)
@@ -183,7 +179,7 @@ func runChaos(t *testing.T, agentBin string, seed uint64, n int) {
 	c.call(t, "PUT", "/v1/envs/hello/dev", map[string]any{"maxParallel": 1, "maxParallelPct": 0, "bakeTimeSeconds": 0}, 200, nil)
 	builds := map[int]string{}
 	for v := 1; v <= 3; v++ {
-		builds[v] = c.publishChaosBuild(t, v)
+		builds[v] = c.publishChaosBuild(t, v, "0.1")
 	}
 
 	type done struct {
@@ -308,34 +304,30 @@ func checkChaosLog(t *testing.T, host, path string, completed []string) {
 // and chaosHosts teletraan-agent processes, on fixed ports so that each can be killed and
 // started again where the others expect it.
 type chaosCluster struct {
-	self, agentBin         string
-	dataDir, logDir        string
+	*procGroup
+	replicaAPI
+	agentBin               string
+	dataDir                string
 	httpPort, temporalPort int
-	apiURL, token          string
-	procs                  map[string]*chaosProc // by target: service, worker, host-N
 	agentDirs              map[string]string
 }
 
-// chaosProc is one started process; exited closes once it has been reaped.
-type chaosProc struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
+// replicaAPI calls one service replica's API with a token; its deploy helpers act on the
+// stage hello/dev and expect chaosHosts hosts.
+type replicaAPI struct {
+	apiURL, token string
 }
 
 func startChaosCluster(t *testing.T, agentBin string) *chaosCluster {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &chaosCluster{self: self, agentBin: agentBin, dataDir: t.TempDir(), logDir: t.TempDir(),
-		httpPort: freePort(t), temporalPort: freePort(t), procs: map[string]*chaosProc{}, agentDirs: map[string]string{}}
+	c := &chaosCluster{procGroup: newProcGroup(t), agentBin: agentBin, dataDir: t.TempDir(),
+		httpPort: freePort(t), temporalPort: freePort(t), agentDirs: map[string]string{}}
 	c.apiURL = fmt.Sprintf("http://127.0.0.1:%d", c.httpPort)
 	t.Cleanup(func() {
-		for name := range c.procs {
-			c.kill(t, name)
-		}
 		if t.Failed() {
-			c.dumpLogs(t)
+			for host, dir := range c.agentDirs {
+				b, _ := os.ReadFile(filepath.Join(dir, "chaos.log"))
+				t.Logf("---- %s chaos.log\n%s", host, b)
+			}
 		}
 	})
 	c.restart(t, "service")
@@ -354,7 +346,7 @@ func startChaosCluster(t *testing.T, agentBin string) *chaosCluster {
 }
 
 // freePort returns a port nothing listens on now.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -366,77 +358,44 @@ func freePort(t *testing.T) int {
 // restart starts the named process (again), on the same data, ports and directories.
 func (c *chaosCluster) restart(t *testing.T, name string) {
 	t.Helper()
-	var cmd *exec.Cmd
 	switch {
 	case name == "service":
-		cmd = exec.Command(c.self, "dev", "--data-dir", c.dataDir, "--ip", "127.0.0.1",
+		c.start(t, name, teletraanCommand(t, "dev", "--data-dir", c.dataDir, "--ip", "127.0.0.1",
 			"--http-port", strconv.Itoa(c.httpPort), "--temporal-port", strconv.Itoa(c.temporalPort),
-			"--ui-port", "-1", "--agents", "0", "--no-worker", "--log-level", "warn")
+			"--ui-port", "-1", "--agents", "0", "--no-worker", "--log-level", "warn"))
+		waitHealthy(t, c.apiURL)
 	case name == "worker":
-		cmd = exec.Command(c.self, "worker", "--db-dsn", "sqlite:"+filepath.Join(c.dataDir, devDBFile),
-			"--temporal-address", fmt.Sprintf("127.0.0.1:%d", c.temporalPort), "--log-level", "warn")
+		c.start(t, name, teletraanCommand(t, "worker", "--db-dsn", "sqlite:"+filepath.Join(c.dataDir, devDBFile),
+			"--temporal-address", fmt.Sprintf("127.0.0.1:%d", c.temporalPort), "--log-level", "warn"))
 	default:
-		dir := c.agentDirs[name]
-		cmd = exec.Command(c.agentBin, "--server", c.apiURL, "--token", c.token, "--host-id", name, "--host-name", name,
-			"--host-ip", "127.0.0.1", "--groups", localAgentsGroup, "--agent-dir", filepath.Join(dir, "agent"),
-			"--builds-dir", filepath.Join(dir, "builds"), "--target", filepath.Join(dir, "targets", agent.EnvNamePlaceholder),
-			"--wait", "5s", "--ping-interval", "100ms", "--retry-interval", "50ms", "--max-retry-interval", "200ms")
-	}
-	if name == "service" || name == "worker" {
-		cmd.Env = append(os.Environ(), chaosExecEnv+"=1")
-	}
-	out, err := os.OpenFile(filepath.Join(c.logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(out, "---- started at %s\n", time.Now().Format(time.RFC3339Nano))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &chaosProc{cmd: cmd, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); out.Close(); close(p.exited) }()
-	c.procs[name] = p
-	if name == "service" {
-		waitFor(t, 120*time.Second, "the service healthy", func() (bool, string) {
-			status, body, err := c.do("GET", "/healthz", nil)
-			if err != nil {
-				return false, err.Error()
-			}
-			return status == 200, string(body)
-		})
+		c.start(t, name, agentCommand(c.agentBin, c.apiURL, c.token, name, c.agentDirs[name]))
 	}
 }
 
-// kill sends SIGKILL to the named process and waits until it is gone. A script an agent
-// was running is in its own process and outlives it, as on a real host.
-func (c *chaosCluster) kill(t *testing.T, name string) {
+// agentCommand runs a real agent for host name with its directories under dir, pinging
+// apiURL with a long poll and short retries.
+func agentCommand(agentBin, apiURL, token, name, dir string) *exec.Cmd {
+	return exec.Command(agentBin, "--server", apiURL, "--token", token, "--host-id", name, "--host-name", name,
+		"--host-ip", "127.0.0.1", "--groups", localAgentsGroup, "--agent-dir", filepath.Join(dir, "agent"),
+		"--builds-dir", filepath.Join(dir, "builds"), "--target", filepath.Join(dir, "targets", agent.EnvNamePlaceholder),
+		"--wait", "5s", "--ping-interval", "100ms", "--retry-interval", "50ms", "--max-retry-interval", "200ms")
+}
+
+// waitHealthy waits until the service at apiURL answers /healthz with 200.
+func waitHealthy(t testing.TB, apiURL string) {
 	t.Helper()
-	p := c.procs[name]
-	if p == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-	delete(c.procs, name)
-}
-
-func (c *chaosCluster) dumpLogs(t *testing.T) {
-	entries, _ := os.ReadDir(c.logDir)
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(c.logDir, e.Name()))
-		if len(b) > 8000 {
-			b = b[len(b)-8000:]
+	waitFor(t, 120*time.Second, apiURL+" healthy", func() (bool, string) {
+		resp, err := http.Get(apiURL + "/healthz")
+		if err != nil {
+			return false, err.Error()
 		}
-		t.Logf("---- %s (tail)\n%s", e.Name(), b)
-	}
-	for host, dir := range c.agentDirs {
-		b, _ := os.ReadFile(filepath.Join(dir, "chaos.log"))
-		t.Logf("---- %s chaos.log\n%s", host, b)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == 200, string(body)
+	})
 }
 
-func (c *chaosCluster) do(method, path string, body any) (int, []byte, error) {
+func (c *replicaAPI) do(method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -454,7 +413,7 @@ func (c *chaosCluster) do(method, path string, body any) (int, []byte, error) {
 	return resp.StatusCode, raw, err
 }
 
-func (c *chaosCluster) call(t *testing.T, method, path string, body any, wantStatus int, out any) {
+func (c *replicaAPI) call(t testing.TB, method, path string, body any, wantStatus int, out any) {
 	t.Helper()
 	status, raw, err := c.do(method, path, body)
 	if err != nil || status != wantStatus {
@@ -470,7 +429,7 @@ func (c *chaosCluster) call(t *testing.T, method, path string, body any, wantSta
 // startDeploy starts a REGULAR deploy of build, waiting while the stage still refuses it for
 // a ROLLBACK deploy it has not yet heard is SUCCEEDING (the store can say so a moment
 // before the stage workflow does); a refusal that lasts is a stuck stage and fails.
-func (c *chaosCluster) startDeploy(t *testing.T, build string, out *deployResponse) {
+func (c *replicaAPI) startDeploy(t testing.TB, build string, out *deployResponse) {
 	t.Helper()
 	var raw []byte
 	waitFor(t, 60*time.Second, "the stage to accept a deploy of "+build, func() (bool, string) {
@@ -494,7 +453,7 @@ func (c *chaosCluster) startDeploy(t *testing.T, build string, out *deployRespon
 }
 
 // waitDeployDone waits until every host serves deploy id and the deploy is SUCCEEDING.
-func (c *chaosCluster) waitDeployDone(t *testing.T, id string) {
+func (c *replicaAPI) waitDeployDone(t testing.TB, id string) {
 	t.Helper()
 	waitFor(t, 120*time.Second, "deploy "+id+" on every host and SUCCEEDING", func() (bool, string) {
 		status, raw, err := c.do("GET", "/v1/envs/hello/dev/hosts", nil)
@@ -522,7 +481,7 @@ func (c *chaosCluster) waitDeployDone(t *testing.T, id string) {
 	})
 }
 
-func (c *chaosCluster) deployState(id string) (string, string) {
+func (c *replicaAPI) deployState(id string) (string, string) {
 	status, raw, err := c.do("GET", "/v1/deploys/"+id, nil)
 	if err != nil || status != 200 {
 		return "", fmt.Sprintf("%d %v", status, err)
@@ -532,7 +491,7 @@ func (c *chaosCluster) deployState(id string) (string, string) {
 	return d.Deploy.State, d.Deploy.StateReason
 }
 
-func (c *chaosCluster) waitState(t *testing.T, id, want string) {
+func (c *replicaAPI) waitState(t testing.TB, id, want string) {
 	t.Helper()
 	waitFor(t, 60*time.Second, "deploy "+id+" "+want, func() (bool, string) {
 		state, reason := c.deployState(id)
@@ -541,9 +500,9 @@ func (c *chaosCluster) waitState(t *testing.T, id, want string) {
 }
 
 // publishChaosBuild publishes build version v, whose every script appends a start and an
-// end line to chaos.log beside the host's builds dir, with a pause between them so that a
-// second copy running at the same time would show as overlapping lines.
-func (c *chaosCluster) publishChaosBuild(t *testing.T, v int) string {
+// end line to chaos.log beside the host's builds dir, with a pause (seconds, for sleep)
+// between them so that a second copy running at the same time would show as overlapping lines.
+func (c *replicaAPI) publishChaosBuild(t testing.TB, v int, pause string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
@@ -557,7 +516,7 @@ func (c *chaosCluster) publishChaosBuild(t *testing.T, v int) string {
 		}
 	}
 	script := "#!/bin/sh\nlog=\"$BUILDS_DIR/../chaos.log\"\n" +
-		"echo \"start $DEPLOY_STEP $DEPLOY_ID $$\" >> \"$log\"\nsleep 0.1\n" +
+		"echo \"start $DEPLOY_STEP $DEPLOY_ID $$\" >> \"$log\"\nsleep " + pause + "\n" +
 		"echo \"end $DEPLOY_STEP $DEPLOY_ID $$\" >> \"$log\"\n"
 	for _, stage := range []string{"PRE_DOWNLOAD", "POST_DOWNLOAD", "PRE_RESTART", "RESTARTING", "POST_RESTART", "SERVING_BUILD", "STOPPING"} {
 		add("teletraan/"+stage, script)

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func runCommand(t *testing.T, args ...string) (string, error) {
+func runCommand(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	root := newRootCommand()
 	var out bytes.Buffer
@@ -106,8 +106,8 @@ func TestTokenCommandsFindTheDevStacksDatabase(t *testing.T) {
 }
 
 // Every command a person runs shows an example in its --help; only the noun commands that
-// group verbs (and cobra's own help and completion) need none.
-// TestEveryVerbHasAnExample: every verb a user sees (hidden ones are started by teletraan itself).
+// group verbs, hidden commands the binary runs itself (simulate-shard), and cobra's own help
+// and completion need none.
 func TestEveryVerbHasAnExample(t *testing.T) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {

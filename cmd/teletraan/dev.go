@@ -164,7 +164,7 @@ func startDevStack(ctx context.Context, cfg devConfig) (_ *devStack, err error) 
 	}
 	s.prometheus = cfg.guards.prometheus
 	if !cfg.noWorker {
-		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.client, s.guardOptions(cfg.guards)), worker.Options{})
+		s.worker = temporal.NewWorker(s.client, registerAll(s.store, s.client, s.guardOptions(cfg.guards), s.metrics), worker.Options{})
 		if err = s.worker.Start(); err != nil {
 			s.worker = nil
 			return nil, fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
@@ -361,6 +361,7 @@ production; --open-reads opens them to anyone who reaches the port.`,
 	cfg.access.add(cmd, false)
 	cmd.Flags().BoolVar(&cfg.noWorker, "no-worker", false, "run no worker in-process; run teletraan worker --db-dsn sqlite:<data-dir>/teletraan.db --temporal-address <frontend> beside it")
 	cmd.Flags().BoolVar(&cfg.allowCommands, "allow-acceptance-commands", false, allowCommandsUsage)
+	cmd.AddCommand(newDevTemporalCommand(g))
 	cmd.Flags().IntVar(&cfg.agents, "agents", 3, "host agents to run in-process (group local-agents, the capacity of the sample stage hello/dev)")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/teletraan-on-temporal/teletraan/agent/protocol"
@@ -93,7 +94,7 @@ func BenchmarkFleetDeploy(b *testing.B) {
 	}
 
 	// The first deploy reaches every host at once (hosts new to a stage need no admission).
-	deployAndWait(b, s, builds.Builds[1].ID, hosts)
+	deployAndWait(b, s, s, builds.Builds[1].ID, hosts)
 
 	b.ResetTimer()
 	var total time.Duration
@@ -105,14 +106,14 @@ func BenchmarkFleetDeploy(b *testing.B) {
 		start := time.Now()
 		var id string
 		if i%2 == 0 {
-			id = deployAndWait(b, s, builds.Builds[0].ID, hosts)
+			id = deployAndWait(b, s, s, builds.Builds[0].ID, hosts)
 			total += time.Since(start)
 		} else {
 			id = rollbackAndWait(b, s, hosts)
 			rollbackTotal += time.Since(start)
 			rollbacks++
 		}
-		delivery = append(delivery, goalDelivery(b, s, agents, id)...)
+		delivery = append(delivery, goalDelivery(b, s.store.DB(), agents, id)...)
 		events = historyLength(b, s, workflows.DeployWorkflowID(id))
 	}
 	b.StopTimer()
@@ -145,13 +146,20 @@ func startBenchStack(b *testing.B) *runningStack {
 	return startTestStack(b, b.TempDir())
 }
 
-func deployAndWait(b *testing.B, s *runningStack, buildID string, hosts int) string {
+// apiCaller calls the API of a stack or of one replica.
+type apiCaller interface {
+	call(t testing.TB, method, path string, body any, wantStatus int, out any)
+}
+
+// deployAndWait starts a deploy of buildID on hello/dev through start and waits, reading
+// through watch, until all hosts serve it.
+func deployAndWait(b *testing.B, start, watch apiCaller, buildID string, hosts int) string {
 	b.Helper()
 	var d deployResponse
-	s.call(b, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": buildID}, 201, &d)
+	start.call(b, "POST", "/v1/envs/hello/dev/deploys", map[string]any{"buildId": buildID}, 201, &d)
 	waitFor(b, 10*time.Minute, "deploy "+d.Deploy.ID+" SUCCEEDING", func() (bool, string) {
 		var cur deployResponse
-		s.call(b, "GET", "/v1/deploys/"+d.Deploy.ID, nil, 200, &cur)
+		watch.call(b, "GET", "/v1/deploys/"+d.Deploy.ID, nil, 200, &cur)
 		return cur.Deploy.State == "SUCCEEDING" && cur.Deploy.Succeeded == hosts, fmt.Sprintf("%s %d/%d", cur.Deploy.State, cur.Deploy.Succeeded, hosts)
 	})
 	return d.Deploy.ID
@@ -159,14 +167,14 @@ func deployAndWait(b *testing.B, s *runningStack, buildID string, hosts int) str
 
 // goalDelivery is, per host, the time from its admission (recorded in the database) to
 // the first goal of the deploy it received.
-func goalDelivery(b *testing.B, s *runningStack, agents []*fakeAgent, deployID string) []time.Duration {
+func goalDelivery(b *testing.B, db bun.IDB, agents []*fakeAgent, deployID string) []time.Duration {
 	b.Helper()
 	type row struct {
 		HostID     string    `bun:"host_id"`
 		AdmittedAt time.Time `bun:"admitted_at"`
 	}
 	var rows []row
-	if err := s.store.DB().NewSelect().Table("host_admissions").Column("host_id", "admitted_at").Where("deploy_id = ?", deployID).Scan(context.Background(), &rows); err != nil {
+	if err := db.NewSelect().Table("host_admissions").Column("host_id", "admitted_at").Where("deploy_id = ?", deployID).Scan(context.Background(), &rows); err != nil {
 		b.Fatal(err)
 	}
 	admitted := map[string]time.Time{}

@@ -56,6 +56,8 @@ func newRootCommand() *cobra.Command {
 		newMigrateCommand(g),
 		newTokenCommand(g),
 		newSessionsCommand(),
+		newHealthcheckCommand(),
+		newDocsCommand(),
 	)
 	root.AddCommand(newCLICommands()...)
 	root.AddCommand(newListCommands()...)

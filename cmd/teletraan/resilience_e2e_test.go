@@ -112,7 +112,7 @@ func TestWorkerKilledMidDeployAnotherFinishesIt(t *testing.T) {
 	firstHostServing(t, s, d2)
 
 	s.worker.Stop()
-	replacement := temporal.NewWorker(s.client, registerAll(s.store, s.client, guardOptions{}), worker.Options{})
+	replacement := temporal.NewWorker(s.client, registerAll(s.store, s.client, guardOptions{}, nil), worker.Options{})
 	if err := replacement.Start(); err != nil {
 		t.Fatal(err)
 	}

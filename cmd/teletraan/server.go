@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,8 +84,25 @@ func listen(addr, flag string) (net.Listener, error) {
 	return ln, nil
 }
 
+// loadServerTLS reads the API's certificate and key (PEM files, the certificate with its
+// chain) for --tls-cert and --tls-key; nil when neither is set. Half a pair, or a pair that
+// does not load, is refused at start.
+func loadServerTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "" || keyFile == "":
+		return nil, fmt.Errorf("--tls-cert %q and --tls-key %q: give both to serve HTTPS, or neither for plain HTTP behind a TLS-terminating proxy", certFile, keyFile)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s / --tls-key %s: %w (want PEM files: the certificate, with its chain, and its private key)", certFile, keyFile, err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
 func newServerCommand(g *globalFlags) *cobra.Command {
-	var dsnFlag, listenAddr, uiURL string
+	var dsnFlag, listenAddr, uiURL, tlsCert, tlsKey string
 	var tf temporalFlags
 	var af accessFlags
 	cmd := &cobra.Command{
@@ -98,6 +116,10 @@ It refuses to start when the database is unreachable or its schema is not curren
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			tlsCfg, err := loadServerTLS(tlsCert, tlsKey)
+			if err != nil {
+				return err
+			}
 			var deps api.Deps
 			if err := af.apply(&deps); err != nil {
 				return err
@@ -112,7 +134,11 @@ It refuses to start when the database is unreachable or its schema is not curren
 			if err != nil {
 				return err
 			}
-			logger.Info("API and board listening", "address", ln.Addr().String(), "temporal", cfg.Address, "namespace", cfg.Namespace,
+			scheme := "http"
+			if tlsCfg != nil {
+				ln, scheme = tls.NewListener(ln, tlsCfg), "https"
+			}
+			logger.Info("API and board listening", "address", ln.Addr().String(), "scheme", scheme, "temporal", cfg.Address, "namespace", cfg.Namespace,
 				"signIn", signInSummary(deps), "openReads", deps.OpenReads)
 			guards, err := guardOptionsFromEnv()
 			if err != nil {
@@ -127,6 +153,8 @@ It refuses to start when the database is unreachable or its schema is not curren
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
 	cmd.Flags().StringVar(&listenAddr, "listen", ":8080", "address for the API and the board")
 	cmd.Flags().StringVar(&uiURL, "temporal-ui-url", "", "base URL of the Temporal UI, for links to deploy workflows")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (with its chain); needs --tls-key")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	tf.add(cmd)
 	af.add(cmd, false)
 	return cmd

@@ -43,7 +43,7 @@ func setupTracing(ctx context.Context, service string, logger *slog.Logger) (*te
 		return nil, err
 	}
 	if tr.Enabled() {
-		logger.Info("exporting traces over OTLP", "endpoint", tr.Endpoint(), "service", service)
+		logger.Info("exporting traces over OTLP", "endpoint", tr.Endpoint(), "protocol", tr.Protocol(), "service", service)
 	} else {
 		logger.Debug("trace export off: set OTEL_EXPORTER_OTLP_ENDPOINT to send traces to a collector")
 	}
@@ -89,13 +89,30 @@ func connectProduction(ctx context.Context, g *globalFlags, dsnFlag string, tf *
 		_ = st.Close()
 		return nil, err
 	}
-	cfg := tf.config(logger)
+	cfg, err := tf.config(logger)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	cfg.Meter = metrics.MeterProvider()
 	c, err := temporal.Dial(ctx, cfg)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
+	// Both checks at start, on servers as on workers, so that a wrong namespace or missing
+	// search attributes stop the process with what to do instead of failing every deploy.
+	if err := temporal.CheckNamespace(ctx, c, cfg.Address, cfg.Namespace); err != nil {
+		c.Close()
+		_ = st.Close()
+		return nil, err
+	}
+	if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+		c.Close()
+		_ = st.Close()
+		return nil, err
+	}
+	logger.Info("connected to Temporal", "address", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.UsesTLS())
 	return &production{logger: logger, store: st, client: c, cfg: cfg, metrics: metrics, tracing: tracing}, nil
 }
 

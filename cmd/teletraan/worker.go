@@ -13,14 +13,16 @@ import (
 
 	"github.com/teletraan-on-temporal/teletraan/activities"
 	"github.com/teletraan-on-temporal/teletraan/schema"
+	"github.com/teletraan-on-temporal/teletraan/telemetry"
 	"github.com/teletraan-on-temporal/teletraan/temporal"
 	"github.com/teletraan-on-temporal/teletraan/temporal/deployer"
 	"github.com/teletraan-on-temporal/teletraan/workflows"
 )
 
 // registerAll registers every workflow and activity of teletraan on a worker; c is the
-// client the promotion activities reach the stage and promotion workflows with.
-func registerAll(st *schema.Store, c client.Client, g guardOptions) temporal.Registrar {
+// client the promotion activities reach the stage and promotion workflows with, and the
+// activities record into metrics (nil records nothing).
+func registerAll(st *schema.Store, c client.Client, g guardOptions, metrics *telemetry.Metrics) temporal.Registrar {
 	return func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.StageWorkflow)
 		w.RegisterWorkflow(workflows.DeployWorkflow)
@@ -28,9 +30,13 @@ func registerAll(st *schema.Store, c client.Client, g guardOptions) temporal.Reg
 		w.RegisterWorkflow(workflows.WebhookWorkflow)
 		w.RegisterWorkflow(workflows.PromotionWorkflow)
 		w.RegisterWorkflow(workflows.PromotionWakeWorkflow)
-		w.RegisterActivity(&activities.Activities{Store: st, Prometheus: g.prometheus, BoardURL: g.boardURL,
+		a := &activities.Activities{Store: st, Prometheus: g.prometheus, BoardURL: g.boardURL,
 			TemporalUIURL: g.temporalUIURL, Namespace: g.namespace, WebhookBackoff: g.webhookBackoff,
-			Promoter: &deployer.Promotions{Deployer: deployer.Deployer{Client: c, Store: st}}})
+			Promoter: &deployer.Promotions{Deployer: deployer.Deployer{Client: c, Store: st}}}
+		if metrics != nil {
+			a.Metrics = metrics
+		}
+		w.RegisterActivity(a)
 	}
 }
 
@@ -62,8 +68,11 @@ func (f *temporalFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.namespace, "temporal-namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
 }
 
-func (f *temporalFlags) config(logger *slog.Logger) temporal.ClientConfig {
-	cfg := temporal.ClientConfigFromEnv()
+func (f *temporalFlags) config(logger *slog.Logger) (temporal.ClientConfig, error) {
+	cfg, err := temporal.ClientConfigFromEnv()
+	if err != nil {
+		return cfg, err
+	}
 	if f.address != "" {
 		cfg.Address = f.address
 	}
@@ -71,7 +80,7 @@ func (f *temporalFlags) config(logger *slog.Logger) temporal.ClientConfig {
 		cfg.Namespace = f.namespace
 	}
 	cfg.Logger = logger
-	return cfg
+	return cfg, nil
 }
 
 func newWorkerCommand(g *globalFlags) *cobra.Command {
@@ -99,15 +108,12 @@ Run as many as you like; they share the work.`,
 			}
 			defer p.close()
 			logger, st, c, cfg := p.logger, p.store, p.client, p.cfg
-			if err := temporal.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
-				return err
-			}
 			guards, err := guardOptionsFromEnv()
 			if err != nil {
 				return err
 			}
 			guards.namespace = cfg.Namespace
-			w := temporal.NewWorker(c, registerAll(st, c, guards), worker.Options{})
+			w := temporal.NewWorker(c, registerAll(st, c, guards, p.metrics), worker.Options{})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 			}
@@ -130,6 +136,7 @@ Run as many as you like; they share the work.`,
 				}
 				mux := http.NewServeMux()
 				mux.Handle("GET /metrics", p.metrics.Handler())
+				mux.Handle("GET /healthz", workerHealth(st, c))
 				go func() { _ = serveHTTP(ctx, ln, mux, logger) }()
 				logger.Info("worker metrics", "address", ln.Addr().String())
 			}
@@ -142,7 +149,7 @@ Run as many as you like; they share the work.`,
 	cmd.Flags().StringVar(&dsnFlag, "db-dsn", "", "app database DSN (default $TELETRAAN_DB_DSN)")
 	cmd.Flags().BoolVar(&allowCommands, "allow-acceptance-commands", false, allowCommandsUsage)
 	addPruneFlag(cmd, &pruneAfter)
-	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve the worker's metrics (GET /metrics, Prometheus text) on this address, such as :9464; off when empty")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve the worker's metrics (GET /metrics, Prometheus text) and health (GET /healthz) on this address, such as :9464; off when empty")
 	tf.add(cmd)
 	return cmd
 }
